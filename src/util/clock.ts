@@ -1,0 +1,154 @@
+// Time behind an interface: protocol state machines take a Clock so that
+// tests and the simulator run on virtual time and never sleep.
+
+export interface TimerHandle {
+  readonly id: number;
+}
+
+export interface Clock {
+  /** Milliseconds on a monotonic scale; only differences are meaningful. */
+  now(): number;
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle | undefined): void;
+}
+
+/** Wall-clock implementation on Node's timers and the monotonic clock. */
+export class RealClock implements Clock {
+  private readonly timers = new Map<number, NodeJS.Timeout>();
+  private nextId = 1;
+
+  now(): number {
+    return performance.now();
+  }
+
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const id = this.nextId++;
+    const t = setTimeout(() => {
+      this.timers.delete(id);
+      fn();
+    }, Math.max(0, ms));
+    this.timers.set(id, t);
+    return { id };
+  }
+
+  clearTimeout(handle: TimerHandle | undefined): void {
+    if (!handle) return;
+    const t = this.timers.get(handle.id);
+    if (t) {
+      clearTimeout(t);
+      this.timers.delete(handle.id);
+    }
+  }
+}
+
+interface VirtualTimer {
+  id: number;
+  at: number;
+  seq: number;
+  fn: () => void;
+}
+
+/**
+ * Deterministic clock for tests and simulation. Timers fire in (time,
+ * insertion) order when the clock is advanced; a binary heap keeps that
+ * O(log n) for the thousands of timers a large simulated cluster holds.
+ */
+export class VirtualClock implements Clock {
+  private current: number;
+  private heap: VirtualTimer[] = [];
+  private readonly cancelled = new Set<number>();
+  private nextId = 1;
+  private seq = 0;
+
+  constructor(start = 0) {
+    this.current = start;
+  }
+
+  now(): number {
+    return this.current;
+  }
+
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const id = this.nextId++;
+    this.push({ id, at: this.current + Math.max(0, ms), seq: this.seq++, fn });
+    return { id };
+  }
+
+  clearTimeout(handle: TimerHandle | undefined): void {
+    if (handle) this.cancelled.add(handle.id);
+  }
+
+  /** Number of timers still scheduled (cancelled ones excluded once popped). */
+  get pending(): number {
+    return this.heap.length - this.cancelled.size;
+  }
+
+  /** Time of the next scheduled timer, or undefined when none is left. */
+  nextAt(): number | undefined {
+    this.dropCancelledTop();
+    return this.heap[0]?.at;
+  }
+
+  /** Runs every timer due up to now + ms, in order, then sets the clock there. */
+  advance(ms: number): void {
+    this.runUntil(this.current + ms);
+  }
+
+  runUntil(t: number): void {
+    for (;;) {
+      this.dropCancelledTop();
+      const top = this.heap[0];
+      if (!top || top.at > t) break;
+      this.pop();
+      this.current = Math.max(this.current, top.at);
+      top.fn();
+    }
+    this.current = Math.max(this.current, t);
+  }
+
+  private dropCancelledTop(): void {
+    for (;;) {
+      const top = this.heap[0];
+      if (!top || !this.cancelled.has(top.id)) return;
+      this.cancelled.delete(top.id);
+      this.pop();
+    }
+  }
+
+  private less(a: VirtualTimer, b: VirtualTimer): boolean {
+    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+  }
+
+  private push(t: VirtualTimer): void {
+    const h = this.heap;
+    h.push(t);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(h[i]!, h[p]!)) break;
+      [h[i], h[p]] = [h[p]!, h[i]!];
+      i = p;
+    }
+  }
+
+  private pop(): VirtualTimer | undefined {
+    const h = this.heap;
+    const top = h[0];
+    const last = h.pop();
+    if (h.length > 0 && last) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
+        if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m]!, h[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}

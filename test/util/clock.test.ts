@@ -1,0 +1,39 @@
+import t from 'tap';
+import { VirtualClock } from '../../src/util/clock.js';
+
+t.test('virtual clock fires timers in time then insertion order', async (t) => {
+  const c = new VirtualClock(100);
+  const seen: string[] = [];
+  c.setTimeout(() => seen.push('b@20'), 20);
+  c.setTimeout(() => seen.push('a@10'), 10);
+  c.setTimeout(() => seen.push('c@20'), 20);
+  const cancelled = c.setTimeout(() => seen.push('never'), 15);
+  c.clearTimeout(cancelled);
+  c.advance(19);
+  t.same(seen, ['a@10']);
+  t.equal(c.now(), 119);
+  c.advance(1);
+  t.same(seen, ['a@10', 'b@20', 'c@20']);
+  t.equal(c.nextAt(), undefined);
+});
+
+t.test('timers scheduled from a firing timer run within the same advance', async (t) => {
+  const c = new VirtualClock();
+  const at: number[] = [];
+  const tick = (): void => {
+    at.push(c.now());
+    if (at.length < 5) c.setTimeout(tick, 10);
+  };
+  c.setTimeout(tick, 10);
+  c.advance(100);
+  t.same(at, [10, 20, 30, 40, 50]);
+});
+
+t.test('many timers keep heap order', async (t) => {
+  const c = new VirtualClock();
+  const fired: number[] = [];
+  const delays = Array.from({ length: 500 }, (_, i) => (i * 7919) % 1000);
+  for (const d of delays) c.setTimeout(() => fired.push(d), d);
+  c.advance(1000);
+  t.same(fired, [...delays].sort((a, b) => a - b));
+});
