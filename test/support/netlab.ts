@@ -30,7 +30,7 @@ export async function run(cmd: string, args: string[], opts: { allowFail?: boole
     const e = err as { stdout?: string; stderr?: string; code?: number | string };
     const code = typeof e.code === 'number' ? e.code : 1;
     if (opts.allowFail) return { stdout: e.stdout ?? '', stderr: e.stderr ?? '', code };
-    throw new Error(`${cmd} ${args.join(' ')} failed (${String(e.code)}): ${e.stderr ?? ''}`);
+    throw new Error(`${cmd} ${args.join(' ')} failed (${String(e.code)}): ${e.stderr ?? ''}`, { cause: err });
   }
 }
 
