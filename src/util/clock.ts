@@ -152,3 +152,63 @@ export class VirtualClock implements Clock {
     return top;
   }
 }
+
+/**
+ * A view of another clock that can be paused, as a process whose event loop
+ * stalls: timers that come due while paused run late, all at once, on
+ * resume, in the order they were due (Node runs expired timers before it
+ * reads sockets, which resume() callers reproduce by delivering queued
+ * packets afterwards).
+ */
+export class PausableClock implements Clock {
+  private paused = false;
+  private backlog: Array<{ at: number; seq: number; fn: () => void; id: number }> = [];
+  private readonly inner = new Map<number, TimerHandle>();
+  private nextId = 1;
+  private seq = 0;
+
+  constructor(private readonly base: Clock) {}
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  now(): number {
+    return this.base.now();
+  }
+
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const id = this.nextId++;
+    const at = this.base.now() + Math.max(0, ms);
+    const seq = this.seq++;
+    const h = this.base.setTimeout(() => {
+      this.inner.delete(id);
+      if (this.paused) this.backlog.push({ at, seq, fn, id });
+      else fn();
+    }, ms);
+    this.inner.set(id, h);
+    return { id };
+  }
+
+  clearTimeout(handle: TimerHandle | undefined): void {
+    if (!handle) return;
+    const h = this.inner.get(handle.id);
+    if (h) {
+      this.base.clearTimeout(h);
+      this.inner.delete(handle.id);
+    }
+    this.backlog = this.backlog.filter((b) => b.id !== handle.id);
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Unpauses and runs every timer that came due meanwhile. */
+  resume(): void {
+    this.paused = false;
+    const due = this.backlog.sort((a, b) => a.at - b.at || a.seq - b.seq);
+    this.backlog = [];
+    for (const b of due) b.fn();
+  }
+}

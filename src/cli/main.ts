@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+// The `shoal` command line.
+import { Command } from 'commander';
+import { registerDemoCommand } from './demo.js';
+import { registerGossipCommand } from './gossip.js';
+import { VERSION } from './version.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program.name('shoal').description('bare-metal LoadBalancer for Kubernetes: gossip, ARP/NDP and BGP announcing').version(VERSION);
+  registerGossipCommand(program);
+  registerDemoCommand(program);
+  return program;
+}
+
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((err: unknown) => {
+    process.stderr.write(`shoal: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });

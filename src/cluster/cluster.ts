@@ -1,0 +1,767 @@
+// A gossip cluster member: SWIM failure detection with the Lifeguard
+// extensions, dissemination piggybacked on probes and periodic gossip, and
+// push-pull state sync, in the manner of hashicorp/memberlist. It knows
+// nothing of Kubernetes or service IPs: members have a name, an address and
+// a small string map of metadata.
+//
+// All I/O goes through a Transport and all waiting through a Clock, so the
+// same code runs over UDP/TCP and in the deterministic simulator.
+import type { Clock, TimerHandle } from '../util/clock.js';
+import { silentLogger, type Logger } from '../util/log.js';
+import { formatAddress, type Address } from './address.js';
+import { Awareness } from './awareness.js';
+import { BroadcastQueue } from './broadcast-queue.js';
+import {
+  decodePacket,
+  decodeStreamMessage,
+  encodeMessage,
+  encodePacket,
+  encodeStreamMessage,
+  framedSize,
+  SEALED_PACKET,
+  encodedMetaSize,
+} from './codec.js';
+import { resolveOptions, type ClusterOptions, type ResolvedOptions } from './config.js';
+import { newCounters, type ClusterCounters, type DropReason } from './counters.js';
+import { SEAL_OVERHEAD } from './keyring.js';
+import { MemberTable, type Member } from './members.js';
+import type { Alive, Dead, IndirectPing, MemberRecord, MemberState, Message, Meta, Ping, Suspect } from './messages.js';
+import { decideAlive, decideDead, decideSuspect } from './precedence.js';
+import { Suspicion } from './suspicion.js';
+import { pushPullInterval, retransmitLimit, scaleByHealth, suspicionMinTimeout } from './timing.js';
+import type { Transport } from './transport.js';
+
+export interface MemberView {
+  readonly name: string;
+  readonly address: Address;
+  readonly state: MemberState;
+  readonly incarnation: number;
+  readonly meta: Meta;
+  /** Wall-clock time (ms since epoch) of the last state change. */
+  readonly since: number;
+}
+
+export type MemberEventKind = 'join' | 'update' | 'suspect' | 'alive' | 'dead' | 'left' | 'reap';
+
+export interface MemberEvent {
+  readonly kind: MemberEventKind;
+  readonly member: MemberView;
+  readonly previous: MemberState | undefined;
+}
+
+export interface ClusterStatus {
+  self: MemberView;
+  profile: string;
+  lifeguard: boolean;
+  encrypted: boolean;
+  health: { score: number; max: number };
+  counts: Record<MemberState, number>;
+  members: MemberView[];
+  counters: ClusterCounters;
+}
+
+interface PendingProbe {
+  onAck(): void;
+  onNack(): void;
+}
+
+export interface ClusterDeps {
+  transport: Transport;
+  clock: Clock;
+  logger?: Logger;
+}
+
+export class Cluster {
+  readonly name: string;
+  readonly counters: ClusterCounters = newCounters();
+  private readonly opts: ResolvedOptions;
+  private readonly transport: Transport;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly table: MemberTable;
+  private readonly self: Member;
+  private readonly awareness: Awareness;
+  private readonly queue: BroadcastQueue;
+  private readonly pending = new Map<number, PendingProbe>();
+  private readonly listeners = new Set<(e: MemberEvent) => void>();
+  private seq = 0;
+  private indirectInFlight = 0;
+  private timers: Record<'probe' | 'gossip' | 'pushPull' | 'reconnect' | 'seedRetry', TimerHandle | undefined> = {
+    probe: undefined,
+    gossip: undefined,
+    pushPull: undefined,
+    reconnect: undefined,
+    seedRetry: undefined,
+  };
+  private seedAttempts = 0;
+  private running = false;
+  private leaving = false;
+  private stopped = false;
+  private seeds: Address[] = [];
+  private readonly random: () => number;
+
+  constructor(options: ClusterOptions, deps: ClusterDeps) {
+    this.opts = resolveOptions(options);
+    this.name = this.opts.name;
+    this.transport = deps.transport;
+    this.clock = deps.clock;
+    this.log = (deps.logger ?? silentLogger).child({ component: 'gossip', member: this.name });
+    this.random = this.opts.random;
+    this.table = new MemberTable(this.random);
+    this.awareness = new Awareness(this.opts.lifeguard ? this.opts.profile.awarenessMaxMultiplier : 1);
+    this.queue = new BroadcastQueue(() => retransmitLimit(this.opts.profile.retransmitMult, this.table.live), 2 * this.opts.maxMembers);
+    this.checkMetaSize(this.opts.meta);
+    this.self = {
+      name: this.name,
+      host: this.opts.advertiseHost,
+      port: this.opts.advertisePort,
+      incarnation: 0,
+      state: 'alive',
+      meta: this.opts.meta,
+      stateChangedAt: this.clock.now(),
+      suspicion: undefined,
+    };
+    this.table.add(this.self);
+    this.transport.setHandlers({
+      packet: (from, data) => this.receivePacket(from, data),
+      exchange: (from, req) => this.receiveExchange(from, req),
+    });
+  }
+
+  // ------------------------------------------------------------ public API
+
+  /** Starts probing, gossip and periodic sync. */
+  start(): void {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    this.broadcast(this.name, this.aliveSelf());
+    this.scheduleProbe(this.random() * this.opts.profile.probeIntervalMs);
+    this.timers.gossip = this.clock.setTimeout(() => this.gossipTick(), this.random() * this.opts.profile.gossipIntervalMs);
+    this.schedulePushPull();
+    this.timers.reconnect = this.clock.setTimeout(() => this.reconnectTick(), this.opts.profile.reconnectIntervalMs);
+  }
+
+  /**
+   * Joins through seed addresses with a full state exchange each; resolves
+   * with how many answered. Seeds are remembered and retried while this
+   * member sees no one else (startup order, or every peer restarted).
+   */
+  async join(seeds: readonly Address[]): Promise<number> {
+    this.seeds = seeds.filter((s) => !(s.host === this.self.host && s.port === this.self.port));
+    this.clock.clearTimeout(this.timers.seedRetry);
+    this.seedAttempts = 0;
+    return this.joinSeeds();
+  }
+
+  private async joinSeeds(): Promise<number> {
+    const seeds = this.seeds;
+    const results = await Promise.allSettled(seeds.map((s) => this.pushPull(s, true)));
+    let ok = 0;
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') ok++;
+      else this.log.debug('join: seed did not answer', { seed: formatAddress(seeds[i]!), error: String(r.reason) });
+    });
+    // Seeds that are not up yet (every speaker starts at once) are retried
+    // with backoff until one answers or someone else finds us.
+    if (ok === 0 && seeds.length > 0 && this.running && !this.leaving && this.table.live <= 1) {
+      const delay = Math.min(250 * 2 ** this.seedAttempts++, this.opts.profile.reconnectIntervalMs);
+      this.timers.seedRetry = this.clock.setTimeout(() => {
+        if (this.table.live <= 1) void this.joinSeeds();
+      }, delay * (0.5 + this.random()));
+    }
+    return ok;
+  }
+
+  /**
+   * Announces a graceful leave and waits (up to timeoutMs) until it has
+   * been gossiped enough times, so peers mark this member left instead of
+   * suspecting it. Call shutdown() afterwards.
+   */
+  async leave(timeoutMs: number): Promise<void> {
+    if (this.leaving || this.stopped) return;
+    this.leaving = true;
+    const msg: Dead = { type: 'dead', incarnation: this.self.incarnation, node: this.name, from: this.name };
+    const peers = this.table.live - (this.self.state === 'alive' ? 1 : 0);
+    await new Promise<void>((resolve) => {
+      const timer = this.clock.setTimeout(resolve, peers > 0 ? timeoutMs : 0);
+      this.applyDead(msg, () => {
+        this.clock.clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.running = false;
+    for (const t of Object.values(this.timers)) this.clock.clearTimeout(t);
+    for (const m of this.table.all()) m.suspicion?.cancel();
+    this.pending.clear();
+    await this.transport.close();
+  }
+
+  /** Replaces this member's metadata and gossips it with a new incarnation. */
+  setMeta(meta: Meta): void {
+    this.checkMetaSize(meta);
+    this.self.meta = { ...meta };
+    this.self.incarnation++;
+    this.broadcast(this.name, this.aliveSelf());
+    this.emit('update', this.self, 'alive');
+  }
+
+  get healthScore(): number {
+    return this.awareness.score;
+  }
+
+  get incarnation(): number {
+    return this.self.incarnation;
+  }
+
+  member(name: string): MemberView | undefined {
+    const m = this.table.get(name);
+    return m && this.view(m);
+  }
+
+  members(): MemberView[] {
+    return this.table.all().map((m) => this.view(m));
+  }
+
+  /** Members that count as part of the cluster: alive or suspect. */
+  liveMembers(): MemberView[] {
+    return this.table
+      .all()
+      .filter((m) => m.state === 'alive' || m.state === 'suspect')
+      .map((m) => this.view(m));
+  }
+
+  onEvent(listener: (e: MemberEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  counts(): Record<MemberState, number> {
+    return {
+      alive: this.table.count('alive'),
+      suspect: this.table.count('suspect'),
+      dead: this.table.count('dead'),
+      left: this.table.count('left'),
+    };
+  }
+
+  status(): ClusterStatus {
+    return {
+      self: this.view(this.self),
+      profile: this.opts.profile.name,
+      lifeguard: this.opts.lifeguard,
+      encrypted: this.opts.keyring !== undefined,
+      health: { score: this.awareness.score, max: this.awareness.max },
+      counts: this.counts(),
+      members: this.members().sort((a, b) => a.name.localeCompare(b.name)),
+      counters: structuredClone(this.counters),
+    };
+  }
+
+  // ------------------------------------------------------------ probing
+
+  private scheduleProbe(delay: number): void {
+    this.timers.probe = this.clock.setTimeout(() => this.probeTick(), delay);
+  }
+
+  private probeTick(): void {
+    if (!this.running) return;
+    const interval = scaleByHealth(this.opts.profile.probeIntervalMs, this.awareness.score);
+    if (!this.leaving) {
+      const target = this.table.nextProbeTarget((m) => m !== this.self && (m.state === 'alive' || m.state === 'suspect'));
+      if (target) this.probe(target, interval);
+    }
+    this.scheduleProbe(interval);
+  }
+
+  private probe(target: Member, interval: number): void {
+    const p = this.opts.profile;
+    const seq = this.nextSeq();
+    const timeout = scaleByHealth(p.probeTimeoutMs, this.awareness.score);
+    const incarnation = target.incarnation;
+    let acked = false;
+    let nacks = 0;
+    let expectedNacks = 0;
+    let indirectTimer: TimerHandle | undefined = undefined;
+    const finish = (): void => {
+      this.pending.delete(seq);
+      this.clock.clearTimeout(indirectTimer);
+      this.clock.clearTimeout(deadline);
+    };
+    this.counters.probes++;
+    this.pending.set(seq, {
+      onAck: () => {
+        if (acked) return;
+        acked = true;
+        finish();
+        this.awareness.applyDelta(-1);
+      },
+      onNack: () => {
+        nacks++;
+      },
+    });
+    const ping: Ping = { type: 'ping', seq, target: target.name, sourceHost: this.self.host, sourcePort: this.self.port, sourceName: this.name };
+    const primary = [encodeMessage(ping)];
+    // Lifeguard buddy system: a suspect learns of its suspicion from the
+    // very next probe it receives, rather than waiting for gossip.
+    if (this.opts.lifeguard && target.state === 'suspect') {
+      primary.push(encodeMessage({ type: 'suspect', incarnation: target.incarnation, node: target.name, from: this.name }));
+    }
+    this.send(target, primary);
+
+    indirectTimer = this.clock.setTimeout(() => {
+      if (acked || !this.running) return;
+      const helpers = this.table.sample(p.indirectChecks, (m) => m !== this.self && m !== target && m.state === 'alive');
+      expectedNacks = this.opts.lifeguard ? helpers.length : 0;
+      for (const h of helpers) {
+        const req: IndirectPing = {
+          type: 'indirect-ping',
+          seq,
+          target: target.name,
+          targetHost: target.host,
+          targetPort: target.port,
+          wantNack: this.opts.lifeguard,
+          sourceHost: this.self.host,
+          sourcePort: this.self.port,
+          sourceName: this.name,
+        };
+        this.counters.indirectProbes++;
+        this.send(h, [encodeMessage(req)]);
+      }
+    }, timeout);
+
+    const deadline = this.clock.setTimeout(() => {
+      if (acked) return;
+      finish();
+      if (!this.running) return;
+      this.counters.probesFailed++;
+      // Lifeguard: missing nacks mean our own network or process is the
+      // problem, so we slow down; with no helpers to ask, assume the same.
+      this.awareness.applyDelta(expectedNacks > 0 ? Math.max(0, expectedNacks - nacks) : 1);
+      // Also when already suspect: our failed probe is an independent
+      // confirmation that shortens everyone's suspicion timer.
+      if ((target.state === 'alive' || target.state === 'suspect') && target.incarnation === incarnation) {
+        this.counters.suspicionsRaised++;
+        this.applySuspect({ type: 'suspect', incarnation, node: target.name, from: this.name });
+      }
+    }, interval);
+  }
+
+  private handlePing(msg: Ping): void {
+    if (msg.target !== this.name) {
+      this.drop('wrong-target');
+      return;
+    }
+    this.send({ host: msg.sourceHost, port: msg.sourcePort }, [encodeMessage({ type: 'ack', seq: msg.seq })]);
+  }
+
+  private handleIndirectPing(msg: IndirectPing): void {
+    if (this.indirectInFlight >= this.opts.maxConcurrentIndirect) {
+      this.drop('indirect-overload');
+      return;
+    }
+    this.indirectInFlight++;
+    const requester = { host: msg.sourceHost, port: msg.sourcePort };
+    const seq = this.nextSeq();
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      this.indirectInFlight--;
+      this.pending.delete(seq);
+      this.clock.clearTimeout(timer);
+    };
+    this.pending.set(seq, {
+      onAck: () => {
+        finish();
+        this.send(requester, [encodeMessage({ type: 'ack', seq: msg.seq })]);
+      },
+      onNack: () => {},
+    });
+    const ping: Ping = { type: 'ping', seq, target: msg.target, sourceHost: this.self.host, sourcePort: this.self.port, sourceName: this.name };
+    this.send({ host: msg.targetHost, port: msg.targetPort }, [encodeMessage(ping)]);
+    const timer = this.clock.setTimeout(() => {
+      if (done) return;
+      finish();
+      if (msg.wantNack) this.send(requester, [encodeMessage({ type: 'nack', seq: msg.seq })]);
+    }, this.opts.profile.probeTimeoutMs);
+  }
+
+  private nextSeq(): number {
+    this.seq = (this.seq + 1) >>> 0;
+    return this.seq;
+  }
+
+  // ------------------------------------------------------------ membership updates
+
+  private applyAlive(msg: Alive): void {
+    const isSelf = msg.node === this.name;
+    const cur = this.table.get(msg.node);
+    const now = this.clock.now();
+    const d = decideAlive(cur, msg, isSelf, now, 0);
+    switch (d.action) {
+      case 'add': {
+        if (this.table.size >= this.opts.maxMembers) {
+          this.drop('member-limit');
+          return;
+        }
+        const m: Member = { name: msg.node, host: msg.host, port: msg.port, incarnation: msg.incarnation, state: 'alive', meta: msg.meta, stateChangedAt: now, suspicion: undefined };
+        this.table.add(m);
+        this.broadcast(msg.node, msg);
+        this.emit('join', m, undefined);
+        return;
+      }
+      case 'update': {
+        const m = cur!;
+        const previous = m.state;
+        m.suspicion?.cancel();
+        m.suspicion = undefined;
+        m.host = msg.host;
+        m.port = msg.port;
+        m.incarnation = msg.incarnation;
+        m.meta = msg.meta;
+        this.table.setState(m, 'alive', now);
+        this.broadcast(msg.node, msg);
+        if (previous === 'dead' || previous === 'left') this.emit('join', m, previous);
+        else if (previous === 'suspect') this.emit('alive', m, previous);
+        else if (d.metaChanged || d.addressChanged) this.emit('update', m, previous);
+        return;
+      }
+      case 'refute':
+        if (!this.leaving) this.refute(msg.incarnation, false);
+        return;
+      case 'ignore':
+        if (d.why === 'stale') this.counters.staleUpdates++;
+        else if (d.why === 'address-conflict') this.log.warn('member name claimed from another address; ignored', { node: msg.node, claimed: formatAddress(msg), known: cur && formatAddress(cur) });
+        return;
+    }
+  }
+
+  private applySuspect(msg: Suspect): void {
+    const cur = this.table.get(msg.node);
+    const d = decideSuspect(cur, msg, msg.node === this.name);
+    switch (d.action) {
+      case 'refute':
+        if (!this.leaving) this.refute(msg.incarnation, true);
+        return;
+      case 'confirm':
+        // Pass on independent confirmations: they shorten others' timers too.
+        if (cur!.suspicion?.confirm(msg.from)) this.broadcast(msg.node, msg);
+        return;
+      case 'suspect': {
+        const m = cur!;
+        const now = this.clock.now();
+        m.incarnation = msg.incarnation;
+        this.table.setState(m, 'suspect', now);
+        this.startSuspicion(m, msg.from);
+        this.broadcast(msg.node, msg);
+        this.emit('suspect', m, 'alive');
+        return;
+      }
+      case 'ignore':
+        if (d.why === 'stale') this.counters.staleUpdates++;
+        return;
+    }
+  }
+
+  private startSuspicion(m: Member, from: string): void {
+    const p = this.opts.profile;
+    const n = this.table.live;
+    const min = suspicionMinTimeout(p.suspicionMult, n, p.probeIntervalMs);
+    const max = this.opts.lifeguard ? p.suspicionMaxTimeoutMult * min : min;
+    // Fewer members than confirmations expected: wait the minimum only.
+    const k = this.opts.lifeguard && n - 2 >= p.suspicionConfirmations ? p.suspicionConfirmations : 0;
+    const incarnation = m.incarnation;
+    m.suspicion?.cancel();
+    m.suspicion = new Suspicion(this.clock, from, min, max, k, () => {
+      if (m.state !== 'suspect' || m.incarnation !== incarnation || this.table.get(m.name) !== m) return;
+      this.counters.deathsDeclared++;
+      this.applyDead({ type: 'dead', incarnation, node: m.name, from: this.name });
+    });
+  }
+
+  private applyDead(msg: Dead, onSent?: () => void): void {
+    const cur = this.table.get(msg.node);
+    const d = decideDead(cur, msg, msg.node === this.name, this.leaving);
+    switch (d.action) {
+      case 'refute':
+        this.refute(msg.incarnation, true);
+        return;
+      case 'dead': {
+        const m = cur!;
+        const previous = m.state;
+        m.suspicion?.cancel();
+        m.suspicion = undefined;
+        m.incarnation = msg.incarnation;
+        this.table.setState(m, d.state, this.clock.now());
+        this.broadcast(msg.node, msg, onSent);
+        this.emit(d.state, m, previous);
+        return;
+      }
+      case 'ignore':
+        if (d.why === 'stale') this.counters.staleUpdates++;
+        return;
+    }
+  }
+
+  /** Someone thinks we are suspect, dead or elsewhere: assert ourselves with a newer incarnation. */
+  private refute(accused: number, accusedOfFailure: boolean): void {
+    this.self.incarnation = Math.max(this.self.incarnation, accused) + 1;
+    this.counters.refutes++;
+    if (accusedOfFailure) this.awareness.applyDelta(1);
+    this.broadcast(this.name, this.aliveSelf());
+  }
+
+  private aliveSelf(): Alive {
+    return { type: 'alive', incarnation: this.self.incarnation, node: this.name, host: this.self.host, port: this.self.port, meta: this.self.meta };
+  }
+
+  private mergeRemoteState(records: readonly MemberRecord[]): void {
+    for (const r of records) {
+      switch (r.state) {
+        case 'alive':
+          this.applyAlive({ type: 'alive', incarnation: r.incarnation, node: r.name, host: r.host, port: r.port, meta: r.meta });
+          break;
+        case 'left':
+          this.applyDead({ type: 'dead', incarnation: r.incarnation, node: r.name, from: r.name });
+          break;
+        // Another member's verdict of death is only a reason to suspect:
+        // we may well reach the member ourselves.
+        case 'dead':
+        case 'suspect':
+          this.applySuspect({ type: 'suspect', incarnation: r.incarnation, node: r.name, from: this.name });
+          break;
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ dissemination
+
+  private broadcast(key: string, msg: Message, onSent?: () => void): void {
+    this.queue.push(key, encodeMessage(msg), onSent);
+  }
+
+  private gossipTick(): void {
+    if (!this.running) return;
+    const p = this.opts.profile;
+    this.timers.gossip = this.clock.setTimeout(() => this.gossipTick(), p.gossipIntervalMs);
+    if (this.queue.length === 0) return;
+    const now = this.clock.now();
+    const targets = this.table.sample(
+      p.gossipNodes,
+      (m) => m !== this.self && (m.state === 'alive' || m.state === 'suspect' || (m.state === 'dead' && now - m.stateChangedAt < p.gossipToTheDeadMs)),
+    );
+    for (const t of targets) {
+      if (this.queue.length === 0) break;
+      this.send(t, []);
+    }
+  }
+
+  /** Sends `primary` messages plus as many queued broadcasts as fit in one packet. */
+  private send(to: Address, primary: Buffer[]): void {
+    let budget = this.opts.packetBytes - 1 - (this.opts.keyring ? SEAL_OVERHEAD : 0);
+    for (const m of primary) budget -= framedSize(m);
+    const extra = this.queue.take(budget);
+    if (primary.length === 0 && extra.length === 0) return;
+    const plain = encodePacket(primary.length ? [...primary, ...extra] : extra);
+    const wire = this.opts.keyring ? this.opts.keyring.seal(plain) : plain;
+    this.counters.packetsSent++;
+    this.counters.bytesSent += wire.length;
+    this.transport.sendPacket(to, wire);
+  }
+
+  // ------------------------------------------------------------ push-pull, reconnect, reaping
+
+  private schedulePushPull(): void {
+    const base = pushPullInterval(this.opts.profile.pushPullIntervalMs, this.table.live);
+    // Jitter so members started together do not sync in lockstep.
+    this.timers.pushPull = this.clock.setTimeout(() => this.pushPullTick(), base * (0.5 + this.random()));
+  }
+
+  private pushPullTick(): void {
+    if (!this.running) return;
+    this.schedulePushPull();
+    if (this.leaving) return;
+    const [peer] = this.table.sample(1, (m) => m !== this.self && m.state === 'alive');
+    if (peer) this.pushPull(peer, false).catch((err: unknown) => this.log.debug('push-pull failed', { peer: peer.name, error: String(err) }));
+  }
+
+  /** Exchanges full state with one peer and merges what it knows. */
+  private async pushPull(to: Address, join: boolean): Promise<void> {
+    this.counters.streamsSent++;
+    let reply: Buffer;
+    try {
+      reply = await this.transport.exchange(to, this.sealStream(join), this.opts.streamTimeoutMs);
+    } catch (err) {
+      this.counters.streamErrors++;
+      throw err;
+    }
+    if (this.stopped) return;
+    const records = this.openStream(reply);
+    if (!records) throw new Error(`push-pull reply from ${formatAddress(to)} was rejected`);
+    this.mergeRemoteState(records);
+  }
+
+  private async receiveExchange(_from: Address, request: Buffer): Promise<Uint8Array | undefined> {
+    this.counters.streamsReceived++;
+    if (this.stopped) return undefined;
+    try {
+      const records = this.openStream(request);
+      if (!records) return undefined;
+      const reply = this.sealStream(false);
+      this.mergeRemoteState(records);
+      return reply;
+    } catch (err) {
+      this.drop('internal-error');
+      this.log.error('push-pull handler failed', { error: err });
+      return undefined;
+    }
+  }
+
+  private sealStream(join: boolean): Buffer {
+    const plain = encodeStreamMessage({ type: 'push-pull', join, members: this.table.records() });
+    return this.opts.keyring ? this.opts.keyring.seal(plain) : plain;
+  }
+
+  private openStream(data: Buffer): MemberRecord[] | undefined {
+    const plain = this.unseal(data);
+    if (!plain) return undefined;
+    const d = decodeStreamMessage(plain);
+    if (!d.ok) {
+      this.drop(d.error.code);
+      return undefined;
+    }
+    if (d.value.type !== 'push-pull') {
+      this.drop('malformed');
+      return undefined;
+    }
+    return d.value.members;
+  }
+
+  private reconnectTick(): void {
+    if (!this.running) return;
+    const p = this.opts.profile;
+    this.timers.reconnect = this.clock.setTimeout(() => this.reconnectTick(), p.reconnectIntervalMs);
+    this.reap();
+    if (this.leaving) return;
+    // A healed partition: the other side is dead to us and we to them, and
+    // neither probes the dead. Reaching one of them merges both views.
+    if (this.table.count('dead') > 0) {
+      const [dead] = this.table.sample(1, (m) => m.state === 'dead');
+      if (dead) this.pushPull(dead, false).catch(() => {});
+    }
+    if (this.table.live <= 1 && this.seeds.length > 0) {
+      this.seedAttempts = 0;
+      void this.joinSeeds();
+    }
+  }
+
+  private reap(): void {
+    if (this.table.count('dead') + this.table.count('left') === 0) return;
+    const now = this.clock.now();
+    for (const m of [...this.table.all()]) {
+      const keep = m.state === 'dead' ? this.opts.deadRetentionMs : m.state === 'left' ? this.opts.leftRetentionMs : Infinity;
+      if (m !== this.self && now - m.stateChangedAt >= keep) {
+        this.table.remove(m.name);
+        this.queue.remove(m.name);
+        this.emit('reap', m, m.state);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ receive path
+
+  private receivePacket(from: Address, data: Buffer): void {
+    try {
+      if (this.stopped) return;
+      this.counters.packetsReceived++;
+      this.counters.bytesReceived += data.length;
+      if (data.length > this.opts.maxReceiveBytes) return this.drop('oversized');
+      const plain = this.unseal(data);
+      if (!plain) return;
+      const d = decodePacket(plain);
+      if (!d.ok) return this.drop(d.error.code);
+      for (let i = 0; i < d.value.unknown; i++) this.drop('unknown-type');
+      for (const msg of d.value.messages) this.handle(msg, from);
+    } catch (err) {
+      this.drop('internal-error');
+      this.log.error('packet handler failed', { from: formatAddress(from), error: err });
+    }
+  }
+
+  /** Returns the plain packet, or undefined after counting why it was dropped. */
+  private unseal(data: Buffer): Buffer | undefined {
+    const keyring = this.opts.keyring;
+    if (data.length > 0 && data[0] === SEALED_PACKET) {
+      if (!keyring) return this.drop('sealed-without-key');
+      const plain = keyring.open(data);
+      return plain ?? this.drop('decrypt-failed');
+    }
+    if (keyring && !this.opts.acceptUnsealed) return this.drop('unsealed');
+    return data;
+  }
+
+  private handle(msg: Message, _from: Address): void {
+    this.counters.messagesReceived++;
+    switch (msg.type) {
+      case 'ping':
+        return this.handlePing(msg);
+      case 'indirect-ping':
+        return this.handleIndirectPing(msg);
+      case 'ack':
+        return this.pending.get(msg.seq)?.onAck();
+      case 'nack':
+        return this.pending.get(msg.seq)?.onNack();
+      case 'alive':
+        return this.applyAlive(msg);
+      case 'suspect':
+        return this.applySuspect(msg);
+      case 'dead':
+        return this.applyDead(msg);
+      case 'push-pull':
+        // Full state only travels over streams.
+        return this.drop('malformed');
+    }
+  }
+
+  private drop(reason: DropReason): undefined {
+    this.counters.dropped[reason]++;
+    return undefined;
+  }
+
+  // ------------------------------------------------------------ helpers
+
+  private checkMetaSize(meta: Meta): void {
+    const size = encodedMetaSize(meta);
+    if (size > this.opts.maxMetaBytes) {
+      throw new Error(`member metadata encodes to ${size} bytes, over the ${this.opts.maxMetaBytes}-byte limit`);
+    }
+  }
+
+  private view(m: Member): MemberView {
+    return {
+      name: m.name,
+      address: { host: m.host, port: m.port },
+      state: m.state,
+      incarnation: m.incarnation,
+      meta: m.meta,
+      since: this.opts.wallNow() - (this.clock.now() - m.stateChangedAt),
+    };
+  }
+
+  private emit(kind: MemberEventKind, m: Member, previous: MemberState | undefined): void {
+    if (this.listeners.size === 0) return;
+    const e: MemberEvent = { kind, member: this.view(m), previous };
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch (err) {
+        this.log.error('member event listener failed', { error: err });
+      }
+    }
+  }
+}

@@ -1,0 +1,95 @@
+// AES-256-GCM sealing of gossip packets with a key ring: the primary key
+// seals, every key in the ring may open, so a cluster rotates keys without
+// downtime (add the new key everywhere, make it primary everywhere, remove
+// the old one).
+//
+// Sealed packet:
+//   +------+------------+------------------+---------+
+//   | 0x02 | nonce (12) | ciphertext (n)   | tag (16)|
+//   +------+------------+------------------+---------+
+// The version byte is authenticated as additional data. Nonces are random:
+// with 96-bit random nonces NIST SP 800-38D caps a key at 2^32 seals, so
+// busy clusters should rotate keys (docs/gossip.md says how often).
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { SEALED_PACKET } from './codec.js';
+
+export const KEY_BYTES = 32;
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+export const SEAL_OVERHEAD = 1 + NONCE_BYTES + TAG_BYTES;
+
+export class Keyring {
+  private keys: Buffer[];
+
+  /** keys[0] is the primary. Each key is exactly 32 bytes. */
+  constructor(keys: readonly Uint8Array[]) {
+    if (keys.length === 0) throw new Error('a key ring needs at least one key');
+    keys.forEach((k, i) => {
+      if (k.length !== KEY_BYTES) throw new Error(`key ${i}: AES-256 needs ${KEY_BYTES} bytes, got ${k.length}`);
+    });
+    this.keys = keys.map((k) => Buffer.from(k));
+  }
+
+  /** Parses base64 keys (as `openssl rand -base64 32` prints them), primary first. */
+  static fromBase64(keys: readonly string[]): Keyring {
+    return new Keyring(
+      keys.map((k, i) => {
+        const b = Buffer.from(k.trim(), 'base64');
+        if (b.length !== KEY_BYTES) throw new Error(`key ${i}: expected ${KEY_BYTES} bytes of base64, got ${b.length}`);
+        return b;
+      }),
+    );
+  }
+
+  get size(): number {
+    return this.keys.length;
+  }
+
+  /** Adds a key that can open packets; it seals only once made primary. */
+  add(key: Uint8Array): void {
+    if (key.length !== KEY_BYTES) throw new Error(`AES-256 needs ${KEY_BYTES} bytes, got ${key.length}`);
+    if (!this.keys.some((k) => k.equals(key))) this.keys.push(Buffer.from(key));
+  }
+
+  usePrimary(key: Uint8Array): void {
+    this.add(key);
+    const i = this.keys.findIndex((k) => k.equals(key));
+    const [k] = this.keys.splice(i, 1);
+    this.keys.unshift(k!);
+  }
+
+  remove(key: Uint8Array): void {
+    const i = this.keys.findIndex((k) => k.equals(key));
+    if (i === 0) throw new Error('cannot remove the primary key; make another key primary first');
+    if (i > 0) this.keys.splice(i, 1);
+  }
+
+  seal(plain: Uint8Array): Buffer {
+    const nonce = randomBytes(NONCE_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.keys[0]!, nonce);
+    const header = Buffer.of(SEALED_PACKET);
+    cipher.setAAD(header);
+    const body = cipher.update(plain);
+    const final = cipher.final();
+    return Buffer.concat([header, nonce, body, final, cipher.getAuthTag()]);
+  }
+
+  /** Opens a sealed packet with any key of the ring; undefined when none fits. */
+  open(sealed: Uint8Array): Buffer | undefined {
+    if (sealed.length < SEAL_OVERHEAD + 1 || sealed[0] !== SEALED_PACKET) return undefined;
+    const nonce = sealed.subarray(1, 1 + NONCE_BYTES);
+    const body = sealed.subarray(1 + NONCE_BYTES, sealed.length - TAG_BYTES);
+    const tag = sealed.subarray(sealed.length - TAG_BYTES);
+    for (const key of this.keys) {
+      try {
+        const d = createDecipheriv('aes-256-gcm', key, nonce);
+        d.setAAD(sealed.subarray(0, 1));
+        d.setAuthTag(tag);
+        return Buffer.concat([d.update(body), d.final()]);
+      } catch {
+        // wrong key for this packet: try the next one
+      }
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,84 @@
+// Wiring a gossip member to the real network: bind UDP+TCP, work out the
+// address to advertise, resolve seed names, load the key ring.
+import { lookup } from 'node:dns/promises';
+import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { RealClock } from '../util/clock.js';
+import type { Logger } from '../util/log.js';
+import { formatAddress, parseAddress, type Address } from './address.js';
+import { Cluster } from './cluster.js';
+import type { ClusterOptions } from './config.js';
+import { Keyring } from './keyring.js';
+import { NetTransport } from './net-transport.js';
+
+export const DEFAULT_GOSSIP_PORT = 7946;
+
+/** The first non-internal address of the wanted family, for a member bound to a wildcard. */
+export function defaultAdvertiseHost(family: 4 | 6): string {
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) {
+      if (a.internal) continue;
+      if (family === 4 && a.family === 'IPv4') return a.address;
+      if (family === 6 && a.family === 'IPv6' && !a.address.startsWith('fe80')) return a.address;
+    }
+  }
+  throw new Error(`no non-loopback IPv${family} address to advertise; pass --advertise`);
+}
+
+/** Resolves "host:port" seeds (names allowed) to addresses, skipping ones that do not resolve. */
+export async function resolveSeeds(seeds: readonly string[], log: Logger): Promise<Address[]> {
+  const out: Address[] = [];
+  for (const s of seeds) {
+    const a = parseAddress(s, DEFAULT_GOSSIP_PORT);
+    if (isIP(a.host)) {
+      out.push(a);
+      continue;
+    }
+    try {
+      for (const r of await lookup(a.host, { all: true })) out.push({ host: r.address, port: a.port });
+    } catch (err) {
+      log.warn('seed does not resolve', { seed: s, error: err });
+    }
+  }
+  return out;
+}
+
+/** Reads base64 AES-256 keys, one per line, the first being primary; "#" starts a comment. */
+export async function loadKeyring(path: string): Promise<Keyring> {
+  const text = await readFile(path, 'utf8');
+  const keys = text
+    .split('\n')
+    .map((l) => l.replace(/#.*/, '').trim())
+    .filter(Boolean);
+  if (keys.length === 0) throw new Error(`${path}: no keys (expected base64 AES-256 keys, one per line)`);
+  try {
+    return Keyring.fromBase64(keys);
+  } catch (err) {
+    throw new Error(`${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+export interface LaunchOptions extends Omit<ClusterOptions, 'advertiseHost' | 'advertisePort'> {
+  bind: Address;
+  advertise?: Address;
+  logger: Logger;
+}
+
+export interface LaunchedMember {
+  cluster: Cluster;
+  transport: NetTransport;
+  advertise: Address;
+}
+
+export async function launchMember(o: LaunchOptions): Promise<LaunchedMember> {
+  const transport = await NetTransport.listen({ bindHost: o.bind.host, bindPort: o.bind.port, logger: o.logger });
+  const wildcard = o.bind.host === '0.0.0.0' || o.bind.host === '::';
+  const advertise: Address = o.advertise ?? {
+    host: wildcard ? defaultAdvertiseHost(o.bind.host === '::' ? 6 : 4) : o.bind.host,
+    port: transport.port,
+  };
+  const cluster = new Cluster({ ...o, advertiseHost: advertise.host, advertisePort: advertise.port }, { transport, clock: new RealClock(), logger: o.logger });
+  o.logger.info('gossip member listening', { bind: formatAddress({ host: o.bind.host, port: transport.port }), advertise: formatAddress(advertise) });
+  return { cluster, transport, advertise };
+}

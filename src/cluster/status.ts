@@ -1,0 +1,58 @@
+// The gossip section of the status endpoint: who this member is, how it
+// feels (Lifeguard health), every member it knows, and its packet counters.
+import type { StatusSection } from '../status/server.js';
+import { formatAge, formatBytes, renderTable } from '../status/table.js';
+import { formatAddress } from './address.js';
+import type { Cluster, ClusterStatus, MemberView } from './cluster.js';
+
+function memberJson(m: MemberView): Record<string, unknown> {
+  return { name: m.name, address: formatAddress(m.address), state: m.state, incarnation: m.incarnation, since: new Date(m.since).toISOString(), meta: m.meta };
+}
+
+export function clusterStatusJson(s: ClusterStatus): Record<string, unknown> {
+  return {
+    self: memberJson(s.self),
+    profile: s.profile,
+    lifeguard: s.lifeguard,
+    encrypted: s.encrypted,
+    health: s.health,
+    counts: s.counts,
+    members: s.members.map(memberJson),
+    counters: s.counters,
+  };
+}
+
+export function clusterStatusText(s: ClusterStatus, now = Date.now()): string {
+  const head =
+    `gossip: member ${s.self.name} at ${formatAddress(s.self.address)}, profile ${s.profile}, ` +
+    `lifeguard ${s.lifeguard ? 'on' : 'off'}, encryption ${s.encrypted ? 'on' : 'off'}, ` +
+    `health ${s.health.score}/${s.health.max - 1} (0 is best)`;
+  const counts = `members: ${s.counts.alive} alive, ${s.counts.suspect} suspect, ${s.counts.dead} dead, ${s.counts.left} left`;
+  const rows = s.members.map((m) => [
+    m.name + (m.name === s.self.name ? ' *' : ''),
+    formatAddress(m.address),
+    m.state,
+    String(m.incarnation),
+    formatAge(m.since, now),
+    Object.entries(m.meta)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' '),
+  ]);
+  const c = s.counters;
+  const drops = Object.entries(c.dropped).filter(([, n]) => n > 0);
+  const traffic =
+    `packets: sent ${c.packetsSent} (${formatBytes(c.bytesSent)}), received ${c.packetsReceived} (${formatBytes(c.bytesReceived)}); ` +
+    `push-pull: ${c.streamsSent} out, ${c.streamsReceived} in, ${c.streamErrors} failed\n` +
+    `probes: ${c.probes}, failed ${c.probesFailed}, indirect ${c.indirectProbes}; suspicions raised ${c.suspicionsRaised}, deaths declared ${c.deathsDeclared}, refutes ${c.refutes}\n` +
+    `dropped: ${drops.length ? drops.map(([r, n]) => `${r} ${n}`).join(', ') : 'none'}`;
+  return [head, counts, '', renderTable(['NAME', 'ADDRESS', 'STATE', 'INC', 'FOR', 'META'], rows), '', traffic].join('\n');
+}
+
+export function clusterStatusSection(cluster: Cluster): StatusSection {
+  return {
+    name: 'gossip',
+    json: () => clusterStatusJson(cluster.status()),
+    text: () => clusterStatusText(cluster.status()),
+  };
+}
