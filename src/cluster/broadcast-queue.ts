@@ -77,7 +77,8 @@ export class BroadcastQueue {
         else moved.push(item);
       }
     }
-    for (const item of moved) (this.buckets[item.transmits] ??= []).push(item);
+    // Taken newest first; append oldest first so age order holds in the next bucket.
+    for (let i = moved.length - 1; i >= 0; i--) (this.buckets[moved[i]!.transmits] ??= []).push(moved[i]!);
     if (this.stale > 2 * this.byKey.size + 64) this.compact();
     return out;
   }

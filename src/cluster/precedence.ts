@@ -19,7 +19,7 @@ export type AliveDecision =
   | { action: 'add' }
   | { action: 'update'; addressChanged: boolean; metaChanged: boolean; revived: boolean }
   | { action: 'refute' }
-  | { action: 'ignore'; why: 'stale' | 'own-echo' | 'address-conflict' };
+  | { action: 'ignore'; why: 'stale' | 'duplicate' | 'own-echo' | 'address-conflict' };
 
 export type SuspectDecision =
   | { action: 'suspect' }
@@ -58,7 +58,11 @@ export function decideAlive(current: KnownMember | undefined, msg: Alive, isSelf
   if (addressChanged && !(isDown(current.state) && now - current.stateChangedAt >= reclaimMs)) {
     return { action: 'ignore', why: 'address-conflict' };
   }
-  if (msg.incarnation <= current.incarnation && !addressChanged) return { action: 'ignore', why: 'stale' };
+  if (!addressChanged) {
+    if (msg.incarnation < current.incarnation) return { action: 'ignore', why: 'stale' };
+    // The same news again: normal, as every update is gossiped several times.
+    if (msg.incarnation === current.incarnation) return { action: 'ignore', why: 'duplicate' };
+  }
   return {
     action: 'update',
     addressChanged,

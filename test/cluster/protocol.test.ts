@@ -1,0 +1,203 @@
+// The gossip protocol on the in-memory network and a virtual clock: every
+// scenario is deterministic (seeded) and takes milliseconds of real time.
+import t from 'tap';
+import { encodeMessage, encodePacket } from '../../src/cluster/codec.js';
+import { lanProfile } from '../../src/cluster/config.js';
+import { Keyring } from '../../src/cluster/keyring.js';
+import type { Message } from '../../src/cluster/messages.js';
+import { Simulation } from '../../src/cluster/simulation.js';
+
+const rogueAddress = { host: '203.0.113.66', port: 7946 };
+const packet = (...msgs: Message[]): Buffer => encodePacket(msgs.map(encodeMessage));
+
+async function formed(size: number, opts: ConstructorParameters<typeof Simulation>[0] extends infer O ? Partial<O> : never = {}): Promise<Simulation> {
+  const sim = new Simulation({ size, seed: 11, ...opts });
+  await sim.start();
+  const took = await sim.runUntil(() => sim.members.every((m) => m.cluster.liveMembers().length === size), 30_000);
+  if (took === undefined) throw new Error(`cluster of ${size} did not form`);
+  return sim;
+}
+
+t.test('a killed member is declared dead by every other member', async (t) => {
+  const sim = await formed(8);
+  await sim.kill(3);
+  const took = await sim.runUntil(() => sim.allSee(3, 'dead'), 10_000);
+  t.ok(took !== undefined, `all 7 declared it dead after ${took} ms (virtual)`);
+  t.ok(sim.members.every((m, i) => i === 3 || m.cluster.liveMembers().length === 7), 'no one else was lost');
+  await sim.shutdown();
+});
+
+t.test('the lan profile detects the same failure, more slowly', async (t) => {
+  const sim = await formed(8, { member: { profile: lanProfile } });
+  await sim.kill(5);
+  const took = await sim.runUntil(() => sim.allSee(5, 'dead'), 60_000);
+  t.ok(took !== undefined && took > 2000, `detected after ${took} ms (virtual)`);
+  await sim.shutdown();
+});
+
+t.test('a falsely suspected member refutes and is never declared dead', async (t) => {
+  let deaths = 0;
+  const suspectedBy = new Set<string>();
+  const sim = new Simulation({
+    size: 6,
+    seed: 5,
+    network: { minDelayMs: 0.1, maxDelayMs: 0.5 },
+    onEvent: (observer, e) => {
+      if (e.kind === 'dead') deaths++;
+      if (e.kind === 'suspect' && e.member.name === 'm2') suspectedBy.add(observer);
+    },
+  });
+  await sim.start();
+  await sim.run(3000);
+  const victim = sim.members[2]!;
+  const before = victim.cluster.incarnation;
+  const rogue = sim.net.attach(rogueAddress);
+  rogue.sendPacket(sim.members[0]!.address, packet({ type: 'suspect', incarnation: before, node: victim.name, from: 'rogue' }));
+  await sim.run(1);
+  t.ok(suspectedBy.has('m0'), 'the receiver suspected it');
+  const took = await sim.runUntil(() => sim.members.every((_, i) => i === 2 || sim.stateOf(i, 2) === 'alive') && victim.cluster.incarnation > before, 5000);
+  t.ok(took !== undefined, `refuted and alive everywhere after ${took} ms`);
+  t.ok(victim.cluster.counters.refutes >= 1, 'the victim refuted');
+  await sim.run(5000);
+  t.equal(deaths, 0, 'nobody declared anyone dead');
+  await sim.shutdown();
+});
+
+t.test('stale and malformed input changes nothing and is counted', async (t) => {
+  const sim = await formed(4);
+  await sim.run(1000);
+  const target = sim.members[0]!;
+  const subject = sim.members[1]!;
+  subject.cluster.setMeta({ role: 'new' });
+  await sim.runUntil(() => target.cluster.member(subject.name)?.meta['role'] === 'new', 2000);
+  const inc = target.cluster.member(subject.name)!.incarnation;
+  const rogue = sim.net.attach(rogueAddress);
+  const staleBefore = target.cluster.counters.staleUpdates;
+  rogue.sendPacket(target.address, packet({ type: 'alive', incarnation: inc - 1, node: subject.name, host: subject.address.host, port: 7946, meta: { role: 'old' } }));
+  rogue.sendPacket(target.address, packet({ type: 'dead', incarnation: inc - 1, node: subject.name, from: 'rogue' }));
+  rogue.sendPacket(target.address, Buffer.from([0x01, 0x00, 0x05, 0x93, 0x01]));
+  rogue.sendPacket(target.address, Buffer.from('GET / HTTP/1.1\r\n\r\n'));
+  await sim.run(100);
+  const seen = target.cluster.member(subject.name)!;
+  t.equal(seen.state, 'alive');
+  t.equal(seen.meta['role'], 'new', 'older metadata did not win');
+  t.equal(target.cluster.counters.staleUpdates - staleBefore, 2, 'two stale updates counted');
+  t.equal(target.cluster.counters.dropped.truncated, 1, 'the cut message counted as truncated');
+  t.equal(target.cluster.counters.dropped['bad-version'], 1, 'the text counted as a bad version byte');
+  await sim.shutdown();
+});
+
+t.test('a partition heals and the two halves merge again', async (t) => {
+  const sim = await formed(10);
+  const left = sim.members.slice(0, 5).map((m) => m.address);
+  const right = sim.members.slice(5).map((m) => m.address);
+  sim.net.partition([left, right]);
+  const split = await sim.runUntil(() => sim.members.every((m) => m.cluster.liveMembers().length === 5), 30_000);
+  t.ok(split !== undefined, `each side sees only itself after ${split} ms`);
+  sim.net.heal();
+  const merged = await sim.runUntil(() => sim.members.every((m) => m.cluster.liveMembers().length === 10), 60_000);
+  t.ok(merged !== undefined, `merged back after ${merged} ms`);
+  await sim.shutdown();
+});
+
+t.test('a graceful leave is seen as left, not dead', async (t) => {
+  const kinds: string[] = [];
+  const sim = new Simulation({ size: 6, seed: 3, onEvent: (_o, e) => e.member.name === 'm4' && kinds.push(e.kind) });
+  await sim.start();
+  await sim.run(2000);
+  const leaving = sim.members[4]!;
+  const done = leaving.cluster.leave(2000);
+  await sim.run(2100);
+  await done;
+  await sim.kill(4);
+  const took = await sim.runUntil(() => sim.allSee(4, 'left'), 5000);
+  t.ok(took !== undefined, 'every member marks it left');
+  await sim.run(5000);
+  t.notOk(kinds.includes('dead'), 'nobody declared it dead');
+  t.ok(sim.members.every((m, i) => i === 4 || m.cluster.liveMembers().length === 5));
+  await sim.shutdown();
+});
+
+t.test('a restarted member rejoins under its name with a newer incarnation', async (t) => {
+  const sim = await formed(5);
+  await sim.kill(2);
+  await sim.runUntil(() => sim.allSee(2, 'dead'), 10_000);
+  const reborn = sim.addMember('m2', 2);
+  reborn.cluster.start();
+  const join = reborn.cluster.join([sim.members[0]!.address]);
+  await sim.run(200);
+  t.equal(await join, 1, 'the seed answered');
+  const took = await sim.runUntil(() => sim.allSee(2, 'alive'), 10_000);
+  t.ok(took !== undefined, `alive everywhere again after ${took} ms`);
+  t.ok(reborn.cluster.incarnation > 0, 'it refuted its remembered death with a new incarnation');
+  await sim.shutdown();
+});
+
+t.test('metadata updates are gossiped', async (t) => {
+  const sim = await formed(6);
+  sim.members[1]!.cluster.setMeta({ zone: 'b', version: '2' });
+  const took = await sim.runUntil(() => sim.members.every((m) => m.cluster.member('m1')?.meta['zone'] === 'b'), 5000);
+  t.ok(took !== undefined, `everyone has the new metadata after ${took} ms`);
+  t.throws(() => sim.members[1]!.cluster.setMeta({ big: 'x'.repeat(600) }), /over the 512-byte limit/);
+  await sim.shutdown();
+});
+
+t.test('with a key, unsealed and wrong-key packets are dropped and counted', async (t) => {
+  const key = new Keyring([Buffer.alloc(32, 9)]);
+  const sim = await formed(4, { member: { keyring: key } });
+  const target = sim.members[0]!;
+  const rogue = sim.net.attach(rogueAddress);
+  const victim = sim.members[1]!;
+  const lie = packet({ type: 'dead', incarnation: 99, node: victim.name, from: 'rogue' });
+  rogue.sendPacket(target.address, lie);
+  rogue.sendPacket(target.address, new Keyring([Buffer.alloc(32, 8)]).seal(lie));
+  await sim.run(100);
+  t.equal(target.cluster.counters.dropped.unsealed, 1, 'plain packet dropped');
+  t.equal(target.cluster.counters.dropped['decrypt-failed'], 1, 'wrong-key packet dropped');
+  t.equal(sim.stateOf(0, 1), 'alive', 'the lie changed nothing');
+
+  // A member with another key cannot join: its push-pull is refused.
+  const outsider = sim.addMember('outsider', 40);
+  const outsiderCluster = new (target.cluster.constructor as typeof import('../../src/cluster/cluster.js').Cluster)(
+    { name: 'outsider2', advertiseHost: '203.0.113.7', advertisePort: 7946, keyring: new Keyring([Buffer.alloc(32, 1)]) },
+    { transport: sim.net.attach({ host: '203.0.113.7', port: 7946 }), clock: sim.members[0]!.clock },
+  );
+  outsiderCluster.start();
+  const joined = outsiderCluster.join([target.address]);
+  await sim.run(12_000);
+  t.equal(await joined, 0, 'no seed accepts a wrong-key member');
+  t.notOk(target.cluster.member('outsider2'), 'it never became a member');
+  await outsiderCluster.shutdown();
+  await outsider.cluster.shutdown();
+  await sim.shutdown();
+});
+
+t.test('keys rotate without a partition', async (t) => {
+  const k1 = Buffer.alloc(32, 1);
+  const k2 = Buffer.alloc(32, 2);
+  const rings = Array.from({ length: 4 }, () => new Keyring([k1]));
+  let i = 0;
+  const sim = new Simulation({ size: 4, seed: 2, member: { get keyring() { return rings[i++]!; } } });
+  await sim.start();
+  await sim.run(2000);
+  for (const r of rings) r.add(k2);
+  await sim.run(1000);
+  for (const r of rings) r.usePrimary(k2);
+  await sim.run(1000);
+  for (const r of rings) r.remove(k1);
+  await sim.run(3000);
+  t.ok(sim.members.every((m) => m.cluster.liveMembers().length === 4), 'all four still see each other');
+  t.ok(sim.members.every((m) => m.cluster.counters.dropped['decrypt-failed'] === 0), 'no packet was undecryptable during rotation');
+  await sim.shutdown();
+});
+
+t.test('5% packet loss for a simulated minute: no false deaths', async (t) => {
+  let deaths = 0;
+  const sim = new Simulation({ size: 20, seed: 8, onEvent: (_o, e) => void (e.kind === 'dead' && deaths++) });
+  await sim.start();
+  await sim.run(2000);
+  sim.net.loss = 0.05;
+  await sim.run(60_000, 100);
+  t.equal(deaths, 0, 'no member was declared dead');
+  await sim.shutdown();
+});
