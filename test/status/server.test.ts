@@ -6,14 +6,14 @@ import { renderTable, formatAge } from '../../src/status/table.js';
 t.test('status endpoint: JSON by default, text on request, sub-resources, metrics, health', async (t) => {
   const registry = new Registry();
   new Counter({ name: 'shoal_test_total', help: 'test', registers: [registry] }).inc(3);
-  let unhealthy: string | undefined;
+  const health: { problem: string | undefined } = { problem: undefined };
   const server = new StatusServer({
     host: '127.0.0.1',
     port: 0,
     registry,
     sections: [{ name: 'demo', json: () => ({ n: 1 }), text: () => 'demo: one' }],
     subResources: [{ prefix: 'ip', handle: (rest) => (rest === '192.0.2.1' ? { json: { ip: rest }, text: `ip ${rest}` } : undefined) }],
-    unhealthy: () => unhealthy,
+    unhealthy: () => health.problem,
   });
   await server.start();
   t.teardown(() => server.close());
@@ -26,7 +26,7 @@ t.test('status endpoint: JSON by default, text on request, sub-resources, metric
   t.equal((await fetch(`${base}/status/nope/x`)).status, 404);
   t.match(await (await fetch(`${base}/metrics`)).text(), /shoal_test_total 3/);
   t.equal((await fetch(`${base}/healthz`)).status, 200);
-  unhealthy = 'gossip transport closed';
+  health.problem = 'gossip transport closed';
   const h = await fetch(`${base}/healthz`);
   t.equal(h.status, 503);
   t.equal(await h.text(), 'gossip transport closed\n');
