@@ -1,0 +1,97 @@
+// MP_REACH_NLRI and MP_UNREACH_NLRI values (RFC 4760 3 and 4), for the
+// families shoal speaks: IPv4 and IPv6 unicast. Other families are kept as
+// raw attributes by the caller.
+//
+//   MP_REACH:   AFI (2) | SAFI (1) | next hop length (1) | next hop | reserved (1) | NLRI
+//   MP_UNREACH: AFI (2) | SAFI (1) | withdrawn routes
+//
+// IPv6 next hops (RFC 2545 3) are 16 octets (global) or 32 (global, then
+// link-local). An IPv4 family with a 16/32-octet next hop is RFC 8950's
+// IPv6 next hop for IPv4 routes, decoded the same way.
+
+import { Afi } from './constants.js';
+import { decodeNlri, encodeNlri, formatIPv4, formatIPv6, parseAddress, type Family, type Prefix } from './ip.js';
+
+export function familyOf(afi: number, safi: number): Family | undefined {
+  if (safi !== 1) return undefined;
+  if (afi === Afi.IPV4) return 'ipv4';
+  if (afi === Afi.IPV6) return 'ipv6';
+  return undefined;
+}
+
+export function afiOf(family: Family): number {
+  return family === 'ipv4' ? Afi.IPV4 : Afi.IPV6;
+}
+
+export interface MpReachValue {
+  readonly afi: number;
+  readonly safi: number;
+  /** One IPv4 address, or an IPv6 global address optionally followed by a link-local one. */
+  readonly nextHops: readonly string[];
+  readonly nlri: readonly Prefix[];
+}
+
+export interface MpUnreachValue {
+  readonly afi: number;
+  readonly safi: number;
+  readonly withdrawn: readonly Prefix[];
+}
+
+function encodeNextHops(nextHops: readonly string[]): Buffer {
+  const parts = nextHops.map((a) => {
+    const b = parseAddress(a);
+    if (!b) throw new RangeError(`next hop "${a}" is not an IP address`);
+    return b.bytes;
+  });
+  return Buffer.concat(parts);
+}
+
+export function encodeMpReachValue(v: MpReachValue): Buffer {
+  const nh = encodeNextHops(v.nextHops);
+  const head = Buffer.alloc(4);
+  head.writeUInt16BE(v.afi);
+  head[2] = v.safi;
+  head[3] = nh.length;
+  return Buffer.concat([head, nh, Buffer.from([0]), encodeNlri(v.nlri)]);
+}
+
+export function encodeMpUnreachValue(v: MpUnreachValue): Buffer {
+  const head = Buffer.alloc(3);
+  head.writeUInt16BE(v.afi);
+  head[2] = v.safi;
+  return Buffer.concat([head, encodeNlri(v.withdrawn)]);
+}
+
+function decodeNextHops(family: Family, nh: Buffer): string[] | undefined {
+  if (family === 'ipv4' && nh.length === 4) return [formatIPv4(nh)];
+  if (nh.length === 16) return [formatIPv6(nh)];
+  if (nh.length === 32) return [formatIPv6(nh), formatIPv6(nh, 16)];
+  return undefined;
+}
+
+/** The caller has checked the family is a known one; errors here mean session reset (RFC 7606 7.11). */
+export function decodeMpReachValue(value: Buffer): MpReachValue | { error: string } {
+  if (value.length < 5) return { error: `MP_REACH_NLRI is ${value.length} bytes, needs at least 5` };
+  const afi = value.readUInt16BE(0);
+  const safi = value[2]!;
+  const family = familyOf(afi, safi);
+  if (!family) return { error: `MP_REACH_NLRI family ${afi}/${safi} is not IPv4 or IPv6 unicast` };
+  const nhLen = value[3]!;
+  if (4 + nhLen + 1 > value.length) return { error: `MP_REACH_NLRI next hop of ${nhLen} bytes runs past the attribute (${value.length} bytes)` };
+  const nextHops = decodeNextHops(family, value.subarray(4, 4 + nhLen));
+  if (!nextHops) return { error: `MP_REACH_NLRI next hop length ${nhLen} is wrong for ${family}` };
+  const nlri = decodeNlri(family, value.subarray(4 + nhLen + 1));
+  if ('error' in nlri) return { error: `MP_REACH_NLRI: ${nlri.error}` };
+  return { afi, safi, nextHops, nlri };
+}
+
+export function decodeMpUnreachValue(value: Buffer): MpUnreachValue | { error: string } {
+  if (value.length < 3) return { error: `MP_UNREACH_NLRI is ${value.length} bytes, needs at least 3` };
+  const afi = value.readUInt16BE(0);
+  const safi = value[2]!;
+  const family = familyOf(afi, safi);
+  if (!family) return { error: `MP_UNREACH_NLRI family ${afi}/${safi} is not IPv4 or IPv6 unicast` };
+  const withdrawn = decodeNlri(family, value.subarray(3));
+  if ('error' in withdrawn) return { error: `MP_UNREACH_NLRI: ${withdrawn.error}` };
+  return { afi, safi, withdrawn };
+}
