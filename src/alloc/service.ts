@@ -1,0 +1,124 @@
+// What the allocator needs to know about a Service, as plain values (the
+// Kubernetes glue copies them out of the v1.Service), and how MetalLB reads
+// its annotations: the metallb.io/ prefix wins, the older
+// metallb.universe.tf/ prefix is still honoured.
+
+import { formatIP, parseIPDetailed } from './ip.js';
+import type { Family, IP } from './ip.js';
+
+export type IPFamilyName = 'IPv4' | 'IPv6';
+export type IPFamilyPolicy = 'SingleStack' | 'PreferDualStack' | 'RequireDualStack';
+
+export interface ServicePort {
+  readonly port: number;
+  /** TCP (the default), UDP or SCTP. */
+  readonly protocol?: string;
+}
+
+export interface ServiceInput {
+  readonly namespace: string;
+  readonly name: string;
+  /** spec.type; only 'LoadBalancer' services get addresses. */
+  readonly type: string;
+  readonly loadBalancerClass?: string;
+  /** spec.loadBalancerIP (deprecated by Kubernetes, still honoured). */
+  readonly loadBalancerIP?: string;
+  readonly annotations?: Readonly<Record<string, string>>;
+  /** Service labels, for serviceAllocation.serviceSelectors. */
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly ipFamilyPolicy?: IPFamilyPolicy;
+  /** spec.ipFamilies as set by the API server; the first is the primary family. */
+  readonly ipFamilies?: readonly IPFamilyName[];
+  readonly ports?: readonly ServicePort[];
+  readonly externalTrafficPolicy?: 'Cluster' | 'Local';
+  readonly selector?: Readonly<Record<string, string>>;
+  /** Labels of the service's namespace, for serviceAllocation.namespaceSelectors. */
+  readonly namespaceLabels?: Readonly<Record<string, string>>;
+}
+
+export const ANNOTATION_PREFIX = 'metallb.io/';
+export const DEPRECATED_ANNOTATION_PREFIX = 'metallb.universe.tf/';
+
+export const Annotation = {
+  loadBalancerIPs: 'loadBalancerIPs',
+  addressPool: 'address-pool',
+  allowSharedIP: 'allow-shared-ip',
+  /** Written by the controller: the pool the service's addresses came from. */
+  ipAllocatedFromPool: 'ip-allocated-from-pool',
+} as const;
+
+/** Value of `metallb.io/<name>`, else of `metallb.universe.tf/<name>`, else undefined. */
+export function annotation(svc: ServiceInput, name: string): string | undefined {
+  const a = svc.annotations ?? {};
+  if (Object.hasOwn(a, ANNOTATION_PREFIX + name)) return a[ANNOTATION_PREFIX + name];
+  if (Object.hasOwn(a, DEPRECATED_ANNOTATION_PREFIX + name)) return a[DEPRECATED_ANNOTATION_PREFIX + name];
+  return undefined;
+}
+
+export function serviceKey(svc: Pick<ServiceInput, 'namespace' | 'name'>): string {
+  return `${svc.namespace}/${svc.name}`;
+}
+
+/** "TCP/80": MetalLB's unit of port collision between services sharing an IP. */
+export function portKeys(svc: ServiceInput): string[] {
+  return [...new Set((svc.ports ?? []).map((p) => `${(p.protocol ?? 'TCP').toUpperCase()}/${p.port}`))].sort();
+}
+
+/**
+ * Services with externalTrafficPolicy Local may only share an IP when they
+ * select the same pods (traffic for the IP must reach a node with endpoints
+ * of every sharer); the selector text is their backend key. Cluster policy
+ * services all have the empty backend key.
+ */
+export function backendKey(svc: ServiceInput): string {
+  if (svc.externalTrafficPolicy !== 'Local') return '';
+  const sel = svc.selector ?? {};
+  return Object.keys(sel)
+    .sort()
+    .map((k) => `${k}=${sel[k]}`)
+    .join(',');
+}
+
+export function sharingKey(svc: ServiceInput): string {
+  return annotation(svc, Annotation.allowSharedIP) ?? '';
+}
+
+export type ServiceFamily = Family | 'dual';
+
+export type FamilyInfo = { ok: true; family: ServiceFamily; primary: Family; policy: IPFamilyPolicy } | { ok: false; message: string };
+
+/** The service's family from spec.ipFamilies (what MetalLB derives from its cluster IPs). */
+export function serviceFamily(svc: ServiceInput): FamilyInfo {
+  const fams = svc.ipFamilies ?? [];
+  const policy = svc.ipFamilyPolicy ?? 'SingleStack';
+  const toFamily = (f: string): Family | undefined => (f === 'IPv4' ? 4 : f === 'IPv6' ? 6 : undefined);
+  const parsed = fams.map(toFamily);
+  if (parsed.length === 0 || parsed.length > 2 || parsed.includes(undefined) || (parsed.length === 2 && parsed[0] === parsed[1])) {
+    return { ok: false, message: `spec.ipFamilies ${JSON.stringify(fams)} is not one family or two different families` };
+  }
+  const primary = parsed[0] as Family;
+  return { ok: true, family: parsed.length === 2 ? 'dual' : primary, primary, policy };
+}
+
+export type RequestedIPs = { ok: true; ips: IP[]; family: ServiceFamily | undefined } | { ok: false; code: 'invalid-requested-ip' | 'conflicting-ip-requests'; message: string };
+
+/** The metallb.io/loadBalancerIPs annotation or spec.loadBalancerIP, parsed; both at once is refused, as in MetalLB. */
+export function requestedIPs(svc: ServiceInput): RequestedIPs {
+  const ann = annotation(svc, Annotation.loadBalancerIPs) ?? '';
+  const spec = svc.loadBalancerIP ?? '';
+  if (ann === '' && spec === '') return { ok: true, ips: [], family: undefined };
+  if (ann !== '' && spec !== '') {
+    return { ok: false, code: 'conflicting-ip-requests', message: `both the ${ANNOTATION_PREFIX}${Annotation.loadBalancerIPs} annotation and spec.loadBalancerIP are set` };
+  }
+  const texts = ann !== '' ? ann.split(',').map((s) => s.trim()) : [spec.trim()];
+  const ips: IP[] = [];
+  for (const t of texts) {
+    const r = parseIPDetailed(t);
+    if (!r.ok) return { ok: false, code: 'invalid-requested-ip', message: `requested address ${JSON.stringify(t)}: ${r.reason}` };
+    ips.push(r.ip);
+  }
+  if (ips.length > 2 || (ips.length === 2 && ips[0]?.family === ips[1]?.family)) {
+    return { ok: false, code: 'invalid-requested-ip', message: `requested addresses ${ips.map(formatIP).join(', ')} are not one address or one of each family` };
+  }
+  return { ok: true, ips, family: ips.length === 2 ? 'dual' : ips[0]?.family };
+}
