@@ -259,6 +259,7 @@ export class BgpSession {
     this.ribOut.clear();
     this.flush(c);
     for (const f of c.negotiated!.families) c.send(encodeUpdate(endOfRib(f), this.context(c)));
+    this.countSent(c.negotiated!.families.length);
   }
 
   private onUpdate(_c: Connection, _m: UpdateMessage, v: Extract<MessageVerdict, { kind: 'message' }>): void {
