@@ -30,6 +30,8 @@ interface Holding {
   readonly service: string;
   readonly pool: string;
   readonly ips: readonly IP[];
+  /** Canonical text of `ips`, formatted once. */
+  readonly keys: readonly string[];
   readonly ports: readonly string[];
   readonly sharingKey: string;
   readonly backendKey: string;
@@ -38,12 +40,13 @@ interface Holding {
 interface IPUse {
   readonly ip: IP;
   readonly pool: string;
-  sharingKey: string;
-  backendKey: string;
-  readonly services: Set<string>;
-  /** "TCP/80" -> service. */
-  readonly ports: Map<string, string>;
+  readonly sharingKey: string;
+  readonly backendKey: string;
+  /** Usually one entry: an array beats a Set on memory and speed at this size. Ports are read from the holdings. */
+  readonly services: string[];
 }
+
+type Placement = Omit<Holding, 'keys'>;
 
 interface Claim {
   readonly service: string;
@@ -74,8 +77,12 @@ const keyOf = (ip: IP): string => formatIP(ip);
 export class Allocator {
   private readonly isOurClass: (c: string | undefined) => boolean;
   private states = new Map<string, PoolState>();
-  /** Pool names in name order: the order pools of equal standing are tried. */
+  /** Pools in name order: the order pools of equal standing are tried. */
   private order: PoolState[] = [];
+  /** Auto-assign pools with a serviceAllocation, by priority then name. */
+  private restricted: PoolState[] = [];
+  /** Auto-assign pools without one, by name. */
+  private open: PoolState[] = [];
   /** Every pool range, sorted, for address -> pool lookups in O(log n). */
   private index: { family: Family; first: bigint; last: bigint; pool: PoolState }[] = [];
   private readonly holdings = new Map<string, Holding>();
@@ -96,6 +103,8 @@ export class Allocator {
   setPools(pools: readonly Pool[]): PoolChange {
     this.states = new Map(pools.map((p) => [p.name, new PoolState(p)]));
     this.order = [...this.states.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    this.restricted = this.order.filter((st) => st.pool.serviceAllocation !== undefined && st.pool.autoAssign).sort((a, b) => rank(a) - rank(b));
+    this.open = this.order.filter((st) => st.pool.serviceAllocation === undefined && st.pool.autoAssign);
     this.index = [];
     for (const st of this.order) {
       for (const f of [4, 6] as const) for (const r of st.spaces[f].ranges) this.index.push({ family: f, first: r.first, last: r.last, pool: st });
@@ -115,7 +124,7 @@ export class Allocator {
     for (const h of old) {
       const where = this.locate(h.ips, undefined);
       if (!where.ok) {
-        stranded.push({ service: h.service, ips: h.ips.map(keyOf), pool: h.pool });
+        stranded.push({ service: h.service, ips: h.keys, pool: h.pool });
         continue;
       }
       if (where.pool.name !== h.pool) moved.push({ service: h.service, from: h.pool, to: where.pool.name });
@@ -206,7 +215,7 @@ export class Allocator {
     let replaced: Granted['replaced'];
     let released: readonly string[] = [];
     if (held && !familyFits(held.ips, fam)) {
-      replaced = { code: 'requested-ip-family-mismatch', message: `the service's IP families changed, dropping ${held.ips.map(keyOf).join(', ')}` };
+      replaced = { code: 'requested-ip-family-mismatch', message: `the service's IP families changed, dropping ${held.keys.join(', ')}` };
       released = this.unplace(key).released;
       held = undefined;
     }
@@ -242,7 +251,7 @@ export class Allocator {
     }
     const sameIPs = wanted.length === h.ips.length && wanted.every((w) => h.ips.some((x) => compareIP(w, x) === 0));
     if (wanted.length > 0 && !sameIPs) {
-      return { code: 'requested-ip-pool-mismatch', message: `addresses ${wanted.map(keyOf).join(', ')} requested, holding ${h.ips.map(keyOf).join(', ')}` };
+      return { code: 'requested-ip-pool-mismatch', message: `addresses ${wanted.map(keyOf).join(', ')} requested, holding ${h.keys.join(', ')}` };
     }
     return undefined;
   }
@@ -250,7 +259,7 @@ export class Allocator {
   /** A PreferDualStack dual-family service holding one address tries to add the other family from the same pool. */
   private keepOrExtend(svc: ServiceInput, h: Holding, fam: FamilyInfo & { ok: true }): Granted {
     const current = this.holdings.get(h.service) as Holding;
-    const base: Granted = { ok: true, action: 'kept', ips: current.ips.map(keyOf), pool: current.pool, shared: this.isShared(current), released: [] };
+    const base: Granted = { ok: true, action: 'kept', ips: current.keys, pool: current.pool, shared: this.isShared(current), released: [] };
     if (!(fam.family === 'dual' && fam.policy === 'PreferDualStack' && current.ips.length === 1)) return base;
     const have = (current.ips[0] as IP).family;
     const other: Family = have === 4 ? 6 : 4;
@@ -263,7 +272,7 @@ export class Allocator {
     const ips = [...current.ips, { family: other, value: v }].sort(compareIP);
     this.place({ ...claim, pool: st.name, ips });
     const now = this.holdings.get(h.service) as Holding;
-    return { ok: true, action: 'extended', ips: now.ips.map(keyOf), pool: now.pool, shared: this.isShared(now), released: [] };
+    return { ok: true, action: 'extended', ips: now.keys, pool: now.pool, shared: this.isShared(now), released: [] };
   }
 
   private allocateFresh(svc: ServiceInput, fam: FamilyInfo & { ok: true }, wanted: IP[], wantedFamily: ServiceFamily | undefined, wantPool: string): Decision {
@@ -294,10 +303,8 @@ export class Allocator {
       }
       return this.grant(claim, st, ips);
     }
-    const pinned = this.order
-      .filter((st) => st.pool.serviceAllocation !== undefined && st.pool.autoAssign && this.compatible(st.pool, svc))
-      .sort((a, b) => rank(a) - rank(b));
-    const open = this.order.filter((st) => st.pool.serviceAllocation === undefined && st.pool.autoAssign);
+    const pinned = this.restricted.length > 0 ? this.restricted.filter((st) => this.compatible(st.pool, svc)) : this.restricted;
+    const open = this.open;
     for (const group of [pinned, open]) {
       const found = this.best(group, claim, fam);
       if (found) return this.grant(claim, found.st, found.ips);
@@ -360,7 +367,7 @@ export class Allocator {
   private grant(claim: Claim, st: PoolState, ips: IP[]): Granted {
     this.place({ ...claim, pool: st.name, ips });
     const h = this.holdings.get(claim.service) as Holding;
-    return { ok: true, action: 'allocated', ips: h.ips.map(keyOf), pool: st.name, shared: this.isShared(h), released: [] };
+    return { ok: true, action: 'allocated', ips: h.keys, pool: st.name, shared: this.isShared(h), released: [] };
   }
 
   /** MetalLB's Assign: the addresses must lie in one pool the service may use, and be free or shareable. */
@@ -377,7 +384,7 @@ export class Allocator {
     }
     this.place({ ...claim, pool: where.pool.name, ips: [...ips].sort(compareIP) });
     const h = this.holdings.get(claim.service) as Holding;
-    return { ok: true, action: 'kept', ips: h.ips.map(keyOf), pool: h.pool, shared: this.isShared(h), released: [] };
+    return { ok: true, action: 'kept', ips: h.keys, pool: h.pool, shared: this.isShared(h), released: [] };
   }
 
   private claimOf(svc: ServiceInput): Claim {
@@ -433,7 +440,7 @@ export class Allocator {
   private conflictAt(claim: Claim, ipKey: string): Conflict | undefined {
     const use = this.uses.get(ipKey);
     if (!use) return undefined;
-    const others = [...use.services].filter((s) => s !== claim.service).sort();
+    const others = use.services.filter((s) => s !== claim.service).sort();
     const c = (reason: Conflict['reason'], ports: string[] = []): Conflict => ({ reason, ip: ipKey, with: others, ports });
     if (others.length > 0) {
       if (use.sharingKey === '') return c('not-shared');
@@ -441,35 +448,33 @@ export class Allocator {
       if (claim.sharingKey !== use.sharingKey) return c('sharing-key-mismatch');
       if (claim.backendKey !== use.backendKey) return c('backend-mismatch');
     }
-    const colliding = claim.ports.filter((p) => {
-      const owner = use.ports.get(p);
-      return owner !== undefined && owner !== claim.service;
-    });
+    const taken = new Set(others.flatMap((o) => this.holdings.get(o)?.ports ?? []));
+    const colliding = claim.ports.filter((p) => taken.has(p));
     return colliding.length > 0 ? c('port-collision', colliding) : undefined;
   }
 
   private isShared(h: Holding): boolean {
-    return h.ips.some((ip) => (this.uses.get(keyOf(ip))?.services.size ?? 0) > 1);
+    return h.keys.some((k) => (this.uses.get(k)?.services.length ?? 0) > 1);
   }
 
   // ---- state changes -------------------------------------------------------
 
-  private place(h: Holding): void {
-    this.unplace(h.service);
+  private place(p: Placement): void {
+    this.unplace(p.service);
+    const h: Holding = { ...p, keys: p.ips.map(keyOf) };
     const st = this.states.get(h.pool) as PoolState;
-    for (const ip of h.ips) {
-      const k = keyOf(ip);
+    h.ips.forEach((ip, i) => {
+      const k = h.keys[i] as string;
       let use = this.uses.get(k);
       if (!use) {
-        use = { ip, pool: h.pool, sharingKey: h.sharingKey, backendKey: h.backendKey, services: new Set(), ports: new Map() };
+        use = { ip, pool: h.pool, sharingKey: h.sharingKey, backendKey: h.backendKey, services: [] };
         this.uses.set(k, use);
         st.spaces[ip.family].take(ip.value);
         if (h.sharingKey !== '') st.indexShared(h.sharingKey, h.backendKey, ip.family, ip.value);
       }
       // An existing use has other services on it whose keys equal ours (conflictAt was checked by the caller).
-      use.services.add(h.service);
-      for (const p of h.ports) use.ports.set(p, h.service);
-    }
+      use.services.push(h.service);
+    });
     this.holdings.set(h.service, h);
   }
 
@@ -479,26 +484,25 @@ export class Allocator {
     this.holdings.delete(service);
     const st = this.states.get(h.pool);
     const freed: string[] = [];
-    for (const ip of h.ips) {
-      const k = keyOf(ip);
+    h.ips.forEach((ip, i) => {
+      const k = h.keys[i] as string;
       const use = this.uses.get(k);
-      if (!use) continue;
-      use.services.delete(service);
-      for (const p of h.ports) if (use.ports.get(p) === service) use.ports.delete(p);
-      if (use.services.size > 0) continue;
+      if (!use) return;
+      use.services.splice(use.services.indexOf(service), 1);
+      if (use.services.length > 0) return;
       this.uses.delete(k);
       freed.push(k);
       if (st) {
         if (use.sharingKey !== '') st.unindexShared(use.sharingKey, use.backendKey, ip.family, ip.value);
         st.spaces[ip.family].give(ip.value);
       }
-    }
-    return { released: h.ips.map(keyOf), freed };
+    });
+    return { released: h.keys, freed };
   }
 }
 
 function toAllocation(h: Holding): Allocation {
-  return { service: h.service, pool: h.pool, ips: h.ips.map(keyOf), sharingKey: h.sharingKey, backendKey: h.backendKey, ports: h.ports };
+  return { service: h.service, pool: h.pool, ips: h.keys, sharingKey: h.sharingKey, backendKey: h.backendKey, ports: h.ports };
 }
 
 /** Pools with a positive priority first (lower first), then priority 0; name order within a rank (stable sort). */

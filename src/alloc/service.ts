@@ -61,7 +61,10 @@ export function serviceKey(svc: Pick<ServiceInput, 'namespace' | 'name'>): strin
 
 /** "TCP/80": MetalLB's unit of port collision between services sharing an IP. */
 export function portKeys(svc: ServiceInput): string[] {
-  return [...new Set((svc.ports ?? []).map((p) => `${(p.protocol ?? 'TCP').toUpperCase()}/${p.port}`))].sort();
+  const ports = svc.ports ?? [];
+  const key = (p: ServicePort): string => `${(p.protocol ?? 'TCP').toUpperCase()}/${p.port}`;
+  if (ports.length <= 1) return ports.map(key);
+  return [...new Set(ports.map(key))].sort();
 }
 
 /**
