@@ -75,10 +75,6 @@ export class AddressSpace {
     return false;
   }
 
-  isHeld(value: bigint): boolean {
-    return this.usable(value) && this.blocked.has(value);
-  }
-
   /** Lowest usable address no service holds, if any. */
   lowestFree(): bigint | undefined {
     const first = this.ranges[0];
@@ -106,10 +102,5 @@ export class AddressSpace {
     if (!this.usable(value)) throw new RangeError(`address ${value} is not usable in this space`);
     this.blocked.delete(value);
     this.held--;
-  }
-
-  /** Intervals in the underlying set (memory figure for the benchmark). */
-  get intervalCount(): number {
-    return this.blocked.intervalCount;
   }
 }

@@ -38,8 +38,6 @@ interface Holding {
 }
 
 interface IPUse {
-  readonly ip: IP;
-  readonly pool: string;
   readonly sharingKey: string;
   readonly backendKey: string;
   /** Usually one entry: an array beats a Set on memory and speed at this size. Ports are read from the holdings. */
@@ -467,7 +465,7 @@ export class Allocator {
       const k = h.keys[i] as string;
       let use = this.uses.get(k);
       if (!use) {
-        use = { ip, pool: h.pool, sharingKey: h.sharingKey, backendKey: h.backendKey, services: [] };
+        use = { sharingKey: h.sharingKey, backendKey: h.backendKey, services: [] };
         this.uses.set(k, use);
         st.spaces[ip.family].take(ip.value);
         if (h.sharingKey !== '') st.indexShared(h.sharingKey, h.backendKey, ip.family, ip.value);

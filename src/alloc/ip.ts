@@ -130,10 +130,6 @@ function formatV6(v: bigint): string {
   return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLen))}`;
 }
 
-export function ipEquals(a: IP, b: IP): boolean {
-  return a.family === b.family && a.value === b.value;
-}
-
 /** Orders IPv4 before IPv6, then by value. */
 export function compareIP(a: IP, b: IP): number {
   if (a.family !== b.family) return a.family - b.family;

@@ -83,10 +83,6 @@ export function rangeSize(r: IPRange): bigint {
   return r.last - r.first + 1n;
 }
 
-export function rangesOverlap(a: IPRange, b: IPRange): boolean {
-  return a.family === b.family && a.first <= b.last && b.first <= a.last;
-}
-
 export function rangeContains(r: IPRange, ip: IP): boolean {
   return r.family === ip.family && r.first <= ip.value && ip.value <= r.last;
 }
