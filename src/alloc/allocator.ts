@@ -65,7 +65,7 @@ export interface AllocatorOptions {
 
 /** The predicate for a controller started with a load-balancer class (undefined: class-less services only). */
 export function classPredicate(ourClass: string | undefined): (c: string | undefined) => boolean {
-  return (c) => (c ?? undefined) === ourClass;
+  return (c) => c === ourClass;
 }
 
 const fail = (code: AllocCode, message: string, extra: Partial<Failure> = {}): Failure => ({ ok: false, code, message, released: [], ...extra });
