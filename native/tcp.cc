@@ -214,6 +214,20 @@ class Poller {
   ReadyFn ready_ = nullptr;
 };
 
+// An fd and the poller watching it: closing stops the watch, then the fd.
+struct WatchedFd {
+  int fd = -1;
+  Poller poll;
+
+  void Close() {
+    poll.Stop();
+    if (fd >= 0) {
+      ::close(fd);
+      fd = -1;
+    }
+  }
+};
+
 // Hands a throwing JS callback to Node's uncaught-exception handling, as any
 // other I/O callback's exception would be, instead of leaving it pending.
 void CallBack(Napi::Env env, Napi::FunctionReference& fn, Napi::AsyncContext& ctx, const std::initializer_list<napi_value>& args) {
@@ -295,22 +309,22 @@ class TcpConnect : public Napi::ObjectWrap<TcpConnect> {
     }
     const char* failed = nullptr;
     int err = 0;
-    fd_ = ::socket(peer.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) {
+    io_.fd = ::socket(peer.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (io_.fd < 0) {
       failed = "socket";
       err = errno;
-    } else if (has_key && (err = SetMd5(fd_, peer, key)) != 0) {
+    } else if (has_key && (err = SetMd5(io_.fd, peer, key)) != 0) {
       failed = "setsockopt(TCP_MD5SIG)";
-    } else if (ttl > 0 && (err = SetTtl(fd_, peer.family(), ttl)) != 0) {
+    } else if (ttl > 0 && (err = SetTtl(io_.fd, peer.family(), ttl)) != 0) {
       failed = "setsockopt(IP_TTL)";
-    } else if (has_local && ::bind(fd_, reinterpret_cast<sockaddr*>(&src.ss), src.len) < 0) {
+    } else if (has_local && ::bind(io_.fd, reinterpret_cast<sockaddr*>(&src.ss), src.len) < 0) {
       failed = "bind";
       err = errno;
-    } else if (::connect(fd_, reinterpret_cast<sockaddr*>(&peer.ss), peer.len) < 0 && errno != EINPROGRESS) {
+    } else if (::connect(io_.fd, reinterpret_cast<sockaddr*>(&peer.ss), peer.len) < 0 && errno != EINPROGRESS) {
       failed = "connect";
       err = errno;
     } else {
-      int rc = poll_.Start(env, fd_, UV_WRITABLE, this, &TcpConnect::OnReady);
+      int rc = io_.poll.Start(env, io_.fd, UV_WRITABLE, this, &TcpConnect::OnReady);
       if (rc != 0) {
         failed = "uv_poll_start";
         err = -rc;
@@ -333,12 +347,8 @@ class TcpConnect : public Napi::ObjectWrap<TcpConnect> {
   ~TcpConnect() override { Release(); }
 
   void Release() {
-    poll_.Stop();
+    io_.Close();
     hook_.Remove();
-    if (fd_ >= 0) {
-      ::close(fd_);
-      fd_ = -1;
-    }
     callback_.Reset();
     if (!self_.IsEmpty()) self_.Reset();
   }
@@ -358,26 +368,24 @@ class TcpConnect : public Napi::ObjectWrap<TcpConnect> {
       err = -status;
     } else {
       socklen_t len = sizeof(err);
-      if (getsockopt(self->fd_, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+      if (getsockopt(self->io_.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
     }
-    self->poll_.Stop();
+    self->io_.poll.Stop();
     self->hook_.Remove();
     Napi::FunctionReference callback = std::move(self->callback_);
     Napi::ObjectReference keep = std::move(self->self_);
     std::unique_ptr<Napi::AsyncContext> async = std::move(self->async_);
     if (err != 0) {
-      ::close(self->fd_);
-      self->fd_ = -1;
+      self->io_.Close();
       CallBack(env, callback, *async, {ErrnoError(env, err, "connect", self->where_).Value()});
       return;
     }
-    int fd = self->fd_;
-    self->fd_ = -1;  // now the caller's
+    int fd = self->io_.fd;
+    self->io_.fd = -1;  // now the caller's
     CallBack(env, callback, *async, {env.Null(), Napi::Number::New(env, fd)});
   }
 
-  int fd_ = -1;
-  Poller poll_;
+  WatchedFd io_;
   CleanupHook<TcpConnect> hook_;
   napi_env env_ = nullptr;
   std::string where_;
@@ -489,29 +497,28 @@ class UdpTtlSocket : public Napi::ObjectWrap<UdpTtlSocket> {
       return;
     }
     const std::string where = "UDP " + address + " port " + std::to_string(port);
-    fd_ = ::socket(at.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) {
+    io_.fd = ::socket(at.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (io_.fd < 0) {
       ErrnoError(env, errno, "socket", where).ThrowAsJavaScriptException();
       return;
     }
     int one = 1;
     const char* failed = nullptr;
-    if (setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) failed = "setsockopt(SO_REUSEADDR)";
+    if (setsockopt(io_.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) failed = "setsockopt(SO_REUSEADDR)";
     if (!failed && at.family() == AF_INET6) {
-      if (setsockopt(fd_, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) failed = "setsockopt(IPV6_V6ONLY)";
-      else if (setsockopt(fd_, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof(one)) < 0) failed = "setsockopt(IPV6_RECVHOPLIMIT)";
-    } else if (!failed && setsockopt(fd_, IPPROTO_IP, IP_RECVTTL, &one, sizeof(one)) < 0) {
+      if (setsockopt(io_.fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) failed = "setsockopt(IPV6_V6ONLY)";
+      else if (setsockopt(io_.fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof(one)) < 0) failed = "setsockopt(IPV6_RECVHOPLIMIT)";
+    } else if (!failed && setsockopt(io_.fd, IPPROTO_IP, IP_RECVTTL, &one, sizeof(one)) < 0) {
       failed = "setsockopt(IP_RECVTTL)";
     }
-    if (!failed && ::bind(fd_, reinterpret_cast<sockaddr*>(&at.ss), at.len) < 0) failed = "bind";
+    if (!failed && ::bind(io_.fd, reinterpret_cast<sockaddr*>(&at.ss), at.len) < 0) failed = "bind";
     if (failed) {
       int err = errno;
-      ::close(fd_);
-      fd_ = -1;
+      io_.Close();
       ErrnoError(env, err, failed, where).ThrowAsJavaScriptException();
       return;
     }
-    int rc = poll_.Start(env, fd_, UV_READABLE, this, &UdpTtlSocket::OnReady);
+    int rc = io_.poll.Start(env, io_.fd, UV_READABLE, this, &UdpTtlSocket::OnReady);
     if (rc != 0) {
       Release();
       ErrnoError(env, -rc, "uv_poll_start", where).ThrowAsJavaScriptException();
@@ -528,12 +535,8 @@ class UdpTtlSocket : public Napi::ObjectWrap<UdpTtlSocket> {
   ~UdpTtlSocket() override { Release(); }
 
   void Release() {
-    poll_.Stop();
+    io_.Close();
     hook_.Remove();
-    if (fd_ >= 0) {
-      ::close(fd_);
-      fd_ = -1;
-    }
     on_message_.Reset();
     on_error_.Reset();
   }
@@ -559,7 +562,7 @@ class UdpTtlSocket : public Napi::ObjectWrap<UdpTtlSocket> {
     Napi::Env env = env_;
     uint8_t data[kDatagramBufferSize];
     alignas(cmsghdr) uint8_t control[CMSG_SPACE(sizeof(int)) * 2];
-    for (int i = 0; i < kMaxDatagramsPerWakeup && fd_ >= 0; ++i) {
+    for (int i = 0; i < kMaxDatagramsPerWakeup && io_.fd >= 0; ++i) {
       sockaddr_storage from{};
       iovec iov{data, sizeof(data)};
       msghdr msg{};
@@ -569,7 +572,7 @@ class UdpTtlSocket : public Napi::ObjectWrap<UdpTtlSocket> {
       msg.msg_iovlen = 1;
       msg.msg_control = control;
       msg.msg_controllen = sizeof(control);
-      ssize_t n = ::recvmsg(fd_, &msg, 0);
+      ssize_t n = ::recvmsg(io_.fd, &msg, 0);
       if (n < 0) {
         int err = errno;
         if (err == EAGAIN || err == EWOULDBLOCK) return;
@@ -595,8 +598,7 @@ class UdpTtlSocket : public Napi::ObjectWrap<UdpTtlSocket> {
     }
   }
 
-  int fd_ = -1;
-  Poller poll_;
+  WatchedFd io_;
   CleanupHook<UdpTtlSocket> hook_;
   napi_env env_ = nullptr;
   std::string where_;

@@ -1,0 +1,144 @@
+// shoal against FRR in namespaces: sessions, attributes, withdraws, ECMP
+// through the kernel, MD5, and withdraw timing with and without BFD.
+
+import t from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NetLab, netlabUnavailable, waitFor } from '../support/netlab.js';
+import { Frr } from './lab/frr.js';
+import { ShoalNode } from './lab/shoal-node.js';
+
+const why = netlabUnavailable();
+
+const routerConf = (extra = ''): string => `frr defaults traditional
+hostname r1
+log stdout informational
+!
+router bgp 65000
+ bgp router-id 192.0.2.1
+ no bgp ebgp-requires-policy
+ no bgp network import-check
+ bgp bestpath as-path multipath-relax
+ neighbor NODES peer-group
+ neighbor NODES remote-as external
+ neighbor NODES timers 1 3
+ bgp listen range 192.0.2.0/24 peer-group NODES
+${extra}
+ address-family ipv4 unicast
+  neighbor NODES activate
+  maximum-paths 8
+  maximum-paths ibgp 8
+ exit-address-family
+ address-family ipv6 unicast
+  neighbor NODES activate
+  maximum-paths 8
+ exit-address-family
+!
+`;
+
+t.test('FRR: eBGP and iBGP sessions, next hops, local preference, communities, withdraw, MD5', { skip: why ?? false }, async (t) => {
+  const lab = await NetLab.create('bf');
+  const dir = mkdtempSync(join(tmpdir(), 'shoal-bgp-'));
+  let frr: Frr | undefined;
+  try {
+    await lab.host({ name: 'r1', addrs: ['192.0.2.1/24', '2001:db8::1/64'] });
+    await lab.host({ name: 'n1', addrs: ['192.0.2.11/24', '2001:db8::11/64'] });
+    await lab.host({ name: 'n2', addrs: ['192.0.2.12/24', '2001:db8::12/64'] });
+    await lab.host({ name: 'n3', addrs: ['192.0.2.13/24'] });
+    await lab.host({ name: 'n4', addrs: ['192.0.2.14/24'] });
+    frr = await Frr.start(
+      lab,
+      'r1',
+      routerConf(` neighbor 192.0.2.12 remote-as 65000
+ neighbor 192.0.2.12 timers 1 3
+ neighbor 192.0.2.13 remote-as 65001
+ neighbor 192.0.2.13 password s3cret-key
+ neighbor 192.0.2.14 remote-as 65001
+ neighbor 192.0.2.14 password s3cret-key
+ address-family ipv4 unicast
+  neighbor 192.0.2.12 activate
+  neighbor 192.0.2.13 activate
+  neighbor 192.0.2.14 activate
+ exit-address-family
+ address-family ipv6 unicast
+  neighbor 192.0.2.12 activate
+ exit-address-family`),
+    );
+    const n1 = await ShoalNode.start(
+      lab,
+      'n1',
+      {
+        peers: [{ name: 'r1', peerAddress: '192.0.2.1', peerAsn: 65000, localAsn: 65001, routerId: '192.0.2.11', holdTimeSeconds: 9 }],
+        routes: {
+          r1: [
+            { prefix: '198.51.100.10/32', communities: ['65001:100', 'no-export'], largeCommunities: ['65001:1:2'] },
+            { prefix: '2001:db8:ffff::10/128', nextHop: '2001:db8::11', largeCommunities: ['65001:3:4'] },
+          ],
+        },
+      },
+      dir,
+    );
+    const n2 = await ShoalNode.start(
+      lab,
+      'n2',
+      {
+        peers: [{ name: 'r1', peerAddress: '192.0.2.1', peerAsn: 65000, localAsn: 65000, routerId: '192.0.2.12', holdTimeSeconds: 9 }],
+        routes: { r1: [{ prefix: '198.51.100.20/32', localPref: 250, communities: ['65000:7'] }] },
+      },
+      dir,
+    );
+    const md5Peer = (routerId: string, password: string) => ({
+      peers: [{ name: 'r1', peerAddress: '192.0.2.1', peerAsn: 65000, localAsn: 65001, routerId, password, connectTimeoutMs: 1500 }],
+      routes: { r1: [{ prefix: `198.51.100.${routerId.split('.')[3]}/32` }] },
+    });
+    const n3 = await ShoalNode.start(lab, 'n3', md5Peer('192.0.2.13', 's3cret-key'), dir);
+    const n4 = await ShoalNode.start(lab, 'n4', md5Peer('192.0.2.14', 'wrong-key'), dir);
+    await frr.waitEstablished('192.0.2.11');
+    await frr.waitEstablished('192.0.2.12');
+
+    const v4 = await waitFor(() => frr!.route('198.51.100.10/32'), 10_000, 'eBGP IPv4 route in FRR');
+    t.same(v4.nexthops, ['192.0.2.11'], 'eBGP next hop is the node');
+    t.equal(v4.communities, '65001:100 no-export');
+    t.equal(v4.largeCommunities, '65001:1:2');
+    const v6 = await waitFor(() => frr!.route('2001:db8:ffff::10/128'), 10_000, 'IPv6 route in FRR');
+    t.same(v6.nexthops, ['2001:db8::11'], 'IPv6 next hop from MP_REACH_NLRI');
+    t.equal(v6.largeCommunities, '65001:3:4');
+    const ibgp = await waitFor(() => frr!.route('198.51.100.20/32'), 10_000, 'iBGP route in FRR');
+    t.same(ibgp.nexthops, ['192.0.2.12']);
+    t.equal(ibgp.localPref, 250, 'LOCAL_PREF over iBGP');
+    t.equal(ibgp.communities, '65000:7');
+    t.same(await frr.kernelNexthops('198.51.100.10'), ['192.0.2.11'], 'installed in the router kernel');
+
+    const [s1] = await n1.status();
+    t.match(s1, { state: 'Established', peerAsn: 65000, ibgp: false, holdTimeSeconds: 3, families: ['ipv4', 'ipv6'], prefixesSent: 2 });
+    const [s2] = await n2.status();
+    t.match(s2, { state: 'Established', ibgp: true, prefixesSent: 1 });
+
+    await n1.setRoutes({ r1: [{ prefix: '2001:db8:ffff::10/128', nextHop: '2001:db8::11' }] });
+    await waitFor(async () => (await frr!.route('198.51.100.10/32')) === undefined, 10_000, 'IPv4 withdraw reaches FRR');
+    t.ok(await frr.route('2001:db8:ffff::10/128'), 'the other route stays');
+    await n1.setRoutes({});
+    await waitFor(async () => (await frr!.route('2001:db8:ffff::10/128')) === undefined, 10_000, 'IPv6 withdraw reaches FRR');
+
+    await frr.waitEstablished('192.0.2.13');
+    t.ok(await waitFor(() => frr!.route('198.51.100.13/32'), 10_000, 'route over the MD5 session'), 'MD5 session with the right key carries routes');
+    // Long enough for several connect attempts from both sides with the wrong key.
+    await new Promise((r) => setTimeout(r, 4000));
+    t.not((await frr.neighbors())['192.0.2.14']?.state, 'Established', 'FRR: no session with the wrong key');
+    const [s4] = await n4.status();
+    t.not(s4!.state, 'Established', 'shoal: no session with the wrong key');
+    t.ok(s4!.failures >= 2, `shoal kept failing (${s4!.failures} attempts): ${s4!.lastError?.reason}`);
+    t.equal(await frr.route('198.51.100.14/32'), undefined);
+    void n3;
+
+    await n2.stop();
+    await waitFor(async () => (await frr!.route('198.51.100.20/32')) === undefined, 10_000, 'graceful stop withdraws');
+    const nb = await frr.json<Record<string, { lastNotificationReason?: string; lastResetDueTo?: string }>>('show bgp neighbors 192.0.2.12 json');
+    t.match(JSON.stringify(nb['192.0.2.12']), /Administrative Shutdown|Administratively shut down|Cease/i, 'FRR saw a Cease');
+  } finally {
+    await lab.destroy();
+    frr?.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
