@@ -1,0 +1,68 @@
+// What went wrong in a call through client-node, in one shape. client-node
+// raises ApiException (HTTP `code`, the Status as JSON text in `body`) from
+// its typed APIs, a plain Error with `statusCode` from Watch, and node-fetch
+// FetchError (errno string in `code`) when the connection fails.
+
+export interface ApiFailure {
+  /** HTTP status, absent when no response arrived. */
+  status?: number;
+  /** The Status reason ("Conflict", "NotFound", ...) when the server sent one. */
+  reason?: string;
+  message: string;
+  /** From Retry-After or the Status details, when the server asked for a pause. */
+  retryAfterSeconds?: number;
+  /** Connection-level failure (refused, reset, timed out): worth retrying. */
+  network: boolean;
+}
+
+const networkCodes = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND',
+  'UND_ERR_SOCKET', 'ERR_STREAM_PREMATURE_CLOSE',
+]);
+
+function parseBody(body: unknown): Record<string, unknown> | undefined {
+  if (typeof body === 'string') {
+    try {
+      const v = JSON.parse(body) as unknown;
+      return v && typeof v === 'object' ? (v as Record<string, unknown>) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return body && typeof body === 'object' ? (body as Record<string, unknown>) : undefined;
+}
+
+export function describeApiError(err: unknown): ApiFailure {
+  const e = (err ?? {}) as { code?: unknown; statusCode?: unknown; body?: unknown; headers?: unknown; message?: unknown; type?: unknown; errno?: unknown };
+  const status = typeof e.code === 'number' ? e.code : typeof e.statusCode === 'number' ? e.statusCode : undefined;
+  const out: ApiFailure = { message: typeof e.message === 'string' ? e.message : String(err), network: false };
+  if (status !== undefined) {
+    out.status = status;
+    const s = parseBody(e.body);
+    if (s && s['kind'] === 'Status') {
+      if (typeof s['reason'] === 'string' && s['reason'] !== '') out.reason = s['reason'];
+      if (typeof s['message'] === 'string') out.message = s['message'];
+      const ra = (s['details'] as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+      if (typeof ra === 'number') out.retryAfterSeconds = ra;
+    }
+    const headers = e.headers as Record<string, unknown> | undefined;
+    const h = headers?.['retry-after'];
+    if (out.retryAfterSeconds === undefined && typeof h === 'string' && /^\d+$/.test(h)) out.retryAfterSeconds = Number(h);
+    return out;
+  }
+  const code = typeof e.code === 'string' ? e.code : typeof e.errno === 'string' ? e.errno : undefined;
+  out.network = (code !== undefined && networkCodes.has(code)) || e.type === 'system' || /premature close|socket hang up/i.test(out.message);
+  return out;
+}
+
+export const isConflict = (err: unknown): boolean => describeApiError(err).status === 409 && describeApiError(err).reason !== 'AlreadyExists';
+export const isAlreadyExists = (err: unknown): boolean => describeApiError(err).reason === 'AlreadyExists';
+export const isNotFound = (err: unknown): boolean => describeApiError(err).status === 404;
+export const isGone = (err: unknown): boolean => describeApiError(err).status === 410;
+
+/** Failures a retry can fix: throttling, server-side trouble, lost connections. Not 4xx verdicts on the request. */
+export function isRetryable(err: unknown): boolean {
+  const f = describeApiError(err);
+  if (f.status === undefined) return f.network;
+  return f.status === 429 || f.status === 500 || f.status === 502 || f.status === 503 || f.status === 504;
+}

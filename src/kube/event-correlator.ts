@@ -1,0 +1,172 @@
+// Decides what an emitted event becomes on the API, the way client-go's
+// EventCorrelator does, so that a flapping service cannot flood etcd:
+//
+// 1. spam filter: a token bucket per (source, involved object); events with
+//    no token left are dropped;
+// 2. aggregation: once one object has had `aggregateThreshold` events with
+//    the same reason but different messages inside `aggregateWindowMs`,
+//    further ones fold into a single "(combined from similar events)" event;
+// 3. de-duplication: an event identical to one already written bumps that
+//    Event's count and lastTimestamp (a PATCH) instead of creating another.
+//
+// Pure bookkeeping over a Clock; the recorder does the I/O.
+
+import type { Clock } from '../util/clock.js';
+
+export interface InvolvedObject {
+  kind: string;
+  name: string;
+  namespace?: string;
+  uid?: string;
+  apiVersion?: string;
+  resourceVersion?: string;
+  fieldPath?: string;
+}
+
+export interface EventInput {
+  involvedObject: InvolvedObject;
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+  source: { component: string; host?: string };
+}
+
+export type Correlation =
+  | { action: 'drop'; why: 'rate-limited' }
+  | { action: 'create' | 'update'; key: string; message: string; count: number; name: string; namespace: string; firstTimestamp: Date };
+
+export interface CorrelatorOptions {
+  clock: Clock;
+  /** Events allowed in a burst per (source, object); client-go: 25. */
+  burst?: number;
+  /** One more token every this many ms; client-go: 5 minutes. */
+  refillMs?: number;
+  /** Distinct messages of one reason before aggregating; client-go: 10. */
+  aggregateThreshold?: number;
+  /** Window of the aggregation count; client-go: 10 minutes. */
+  aggregateWindowMs?: number;
+  /** Entries kept in each cache (LRU); client-go: 4096. */
+  cacheSize?: number;
+}
+
+export const combinedPrefix = '(combined from similar events): ';
+
+class Lru<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly max: number) {}
+  get(k: string): V | undefined {
+    const v = this.map.get(k);
+    if (v !== undefined) {
+      this.map.delete(k);
+      this.map.set(k, v);
+    }
+    return v;
+  }
+  set(k: string, v: V): void {
+    this.map.delete(k);
+    this.map.set(k, v);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value!);
+  }
+  delete(k: string): void {
+    this.map.delete(k);
+  }
+}
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+interface Similar {
+  messages: Set<string>;
+  last: number;
+}
+
+interface Written {
+  name: string;
+  namespace: string;
+  count: number;
+  firstTimestamp: Date;
+}
+
+function objectId(o: InvolvedObject): string {
+  return [o.apiVersion ?? '', o.kind, o.namespace ?? '', o.name, o.uid ?? '', o.fieldPath ?? ''].join('\u0000');
+}
+
+export class EventCorrelator {
+  private readonly clock: Clock;
+  private readonly burst: number;
+  private readonly refillMs: number;
+  private readonly threshold: number;
+  private readonly windowMs: number;
+  private readonly buckets: Lru<Bucket>;
+  private readonly similar: Lru<Similar>;
+  private readonly written: Lru<Written>;
+
+  constructor(opts: CorrelatorOptions) {
+    this.clock = opts.clock;
+    this.burst = opts.burst ?? 25;
+    this.refillMs = opts.refillMs ?? 300_000;
+    this.threshold = opts.aggregateThreshold ?? 10;
+    this.windowMs = opts.aggregateWindowMs ?? 600_000;
+    const size = opts.cacheSize ?? 4096;
+    if (!(this.burst >= 1) || !(this.refillMs > 0) || !(this.threshold >= 1) || !(this.windowMs > 0) || !(size >= 1)) {
+      throw new Error('event correlator: burst, refillMs, aggregateThreshold, aggregateWindowMs and cacheSize must be positive');
+    }
+    this.buckets = new Lru(size);
+    this.similar = new Lru(size);
+    this.written = new Lru(size);
+  }
+
+  /**
+   * What to write for `e`. The answer is recorded at once (a new Event under
+   * `newName()`, or one more count), so an identical event emitted before the
+   * write lands still counts up the same Event; forget() undoes it if the
+   * write fails for good.
+   */
+  correlate(e: EventInput, newName: () => string, wallNow: Date): Correlation {
+    const now = this.clock.now();
+    const source = `${e.source.component}\u0000${e.source.host ?? ''}`;
+    const obj = objectId(e.involvedObject);
+    if (!this.takeToken(`${source}\u0000${obj}`, now)) return { action: 'drop', why: 'rate-limited' };
+
+    const aggregateKey = [source, obj, e.type, e.reason].join('\u0000');
+    let sim = this.similar.get(aggregateKey);
+    if (!sim || now - sim.last > this.windowMs) sim = { messages: new Set(), last: now };
+    sim.messages.add(e.message);
+    sim.last = now;
+    this.similar.set(aggregateKey, sim);
+    const aggregated = sim.messages.size >= this.threshold;
+    const message = aggregated ? combinedPrefix + e.message : e.message;
+    // Aggregated events share one key, so they all count up one Event.
+    const key = aggregated ? `${aggregateKey}\u0000*` : `${aggregateKey}\u0000${e.message}`;
+
+    const prior = this.written.get(key);
+    if (prior) {
+      const next = { ...prior, count: prior.count + 1 };
+      this.written.set(key, next);
+      return { action: 'update', key, message, ...next };
+    }
+    const namespace = e.involvedObject.namespace || 'default';
+    const name = newName();
+    this.written.set(key, { name, namespace, count: 1, firstTimestamp: wallNow });
+    return { action: 'create', key, message, count: 1, name, namespace, firstTimestamp: wallNow };
+  }
+
+  /** Forgets `key` (its Event disappeared), so the next occurrence creates a new one. */
+  forget(key: string): void {
+    this.written.delete(key);
+  }
+
+  private takeToken(key: string, now: number): boolean {
+    const b = this.buckets.get(key) ?? { tokens: this.burst, at: now };
+    const refilled = Math.min(this.burst, b.tokens + Math.floor((now - b.at) / this.refillMs));
+    const at = refilled === this.burst ? now : b.at + Math.floor((now - b.at) / this.refillMs) * this.refillMs;
+    if (refilled < 1) {
+      this.buckets.set(key, { tokens: refilled, at });
+      return false;
+    }
+    this.buckets.set(key, { tokens: refilled - 1, at });
+    return true;
+  }
+}
