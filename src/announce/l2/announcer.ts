@@ -1,0 +1,459 @@
+// The layer-2 announcer: takes "this node announces these addresses on these
+// interfaces" and makes the wire match. It owns the per-interface sockets,
+// the solicited-node group joins and the gratuitous schedules, and answers
+// ARP/NS through the pure decide functions.
+//
+// set() is synchronous and cheap: it diffs the desired state against what is
+// announced and acts on the difference at once (a released address is no
+// longer answered by the time set() returns; a taken one has had its first
+// gratuitous round sent). Interface changes arrive through rtnetlink (plus a
+// slow periodic rescan as a safety net) and go through the same diff.
+
+import type { Registry } from 'prom-client';
+
+import type { Clock, TimerHandle } from '../../util/clock.js';
+import type { Logger } from '../../util/log.js';
+import { canonicalIp, ipFamily, type IpFamily } from './addr.js';
+import { decideArp, gratuitousArpFrames } from './arp-responder.js';
+import { DEFAULT_ARP_SCHEDULE_MS, DEFAULT_NDP_SCHEDULE_MS, GratuitousScheduler, validateSchedule } from './gratuitous.js';
+import { canCarry, DEFAULT_EXCLUDED_INTERFACES, selectInterfaces, type SystemInterface } from './interfaces.js';
+import { errorCode, errorMessage, type ErrnoLike, type L2Io, type L2Port, type MulticastMembership } from './io.js';
+import { solicitedNodeMulticast } from './ipv6.js';
+import { L2Metrics } from './metrics.js';
+import { decideNdp, unsolicitedNaFrame } from './ndp-responder.js';
+import type { L2Decision, L2Protocol, L2Verdict, Ownership } from './verdict.js';
+
+/** Where to announce one address. No interfaces (or an empty list) means the default selection. */
+export interface L2Target {
+  interfaces?: readonly string[];
+}
+
+/** Address (any textual form) -> where to announce it. */
+export type L2DesiredState = ReadonlyMap<string, L2Target>;
+
+export type AnnouncerEvent =
+  | { type: 'verdict'; protocol: L2Protocol; interface: string; verdict: L2Verdict; ip?: string; detail?: string }
+  | { type: 'announce' | 'withdraw'; protocol: L2Protocol; interface: string; ip: string }
+  | { type: 'gratuitous'; protocol: L2Protocol; interface: string; ip: string }
+  | { type: 'error'; protocol: L2Protocol | 'scan' | 'watch'; interface: string; code: string; message: string };
+
+export interface AnnouncerOptions {
+  io: L2Io;
+  clock: Clock;
+  logger: Logger;
+  registry: Registry;
+  /** Interface names the default selection skips. Default: MetalLB's exclusion list. */
+  excludeInterfaces?: readonly RegExp[];
+  /** Delays (ms after takeover) of the gratuitous ARP rounds. */
+  arpScheduleMs?: readonly number[];
+  /** Delays (ms after takeover) of the unsolicited NAs. */
+  ndpScheduleMs?: readonly number[];
+  /** Full rescan period behind the rtnetlink watch. Default 10 s, MetalLB's scan period. */
+  rescanIntervalMs?: number;
+  /** Observer for tests, the harness and the status endpoint. Must not throw. */
+  onEvent?: (e: AnnouncerEvent) => void;
+}
+
+export interface AnnouncerStatus {
+  ips: { ip: string; protocol: L2Protocol; requested: string[] | 'default'; announcedOn: string[] }[];
+  interfaces: { name: string; index: number; mac: string | undefined; open: L2Protocol[]; groups: string[] }[];
+  errors: { protocol: string; interface: string; code: string; message: string }[];
+}
+
+interface DesiredIp {
+  family: IpFamily;
+  protocol: L2Protocol;
+  named: ReadonlySet<string> | undefined;
+}
+
+interface LinkState {
+  iface: SystemInterface;
+  ports: Partial<Record<L2Protocol, L2Port>>;
+  membership: MulticastMembership | undefined;
+  /** Solicited-node group -> announced addresses needing it; `joined` when the join succeeded. */
+  groups: Map<string, { users: number; joined: boolean }>;
+}
+
+const LINK_EVENT_DEBOUNCE_MS = 10;
+const CONFLICT_LOG_INTERVAL_MS = 10_000;
+
+const protocolOf = (family: IpFamily): L2Protocol => (family === 4 ? 'arp' : 'ndp');
+
+export class Announcer {
+  private readonly io: L2Io;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly metrics: L2Metrics;
+  private readonly exclude: readonly RegExp[];
+  private readonly schedules: Record<L2Protocol, readonly number[]>;
+  private readonly rescanIntervalMs: number;
+  private readonly onEvent: (e: AnnouncerEvent) => void;
+  private readonly scheduler: GratuitousScheduler;
+
+  private desired = new Map<string, DesiredIp>();
+  private snapshot: SystemInterface[] = [];
+  private readonly links = new Map<string, LinkState>();
+  /** Address -> interfaces it is answered on right now. */
+  private readonly announced = new Map<string, Set<string>>();
+  /** "protocol/interface" -> the error last reported there, so each is logged once. */
+  private readonly errors = new Map<string, { code: string; message: string }>();
+  private readonly lastConflictLog = new Map<string, number>();
+  private watcher: { close(): void } | undefined;
+  private rescanTimer: TimerHandle | undefined;
+  private debounceTimer: TimerHandle | undefined;
+  private started = false;
+  private closed = false;
+
+  constructor(opts: AnnouncerOptions) {
+    this.io = opts.io;
+    this.clock = opts.clock;
+    this.log = opts.logger.child({ module: 'announce/l2' });
+    this.metrics = new L2Metrics(opts.registry);
+    this.exclude = opts.excludeInterfaces ?? DEFAULT_EXCLUDED_INTERFACES;
+    this.schedules = {
+      arp: validateSchedule('arpScheduleMs', opts.arpScheduleMs ?? DEFAULT_ARP_SCHEDULE_MS),
+      ndp: validateSchedule('ndpScheduleMs', opts.ndpScheduleMs ?? DEFAULT_NDP_SCHEDULE_MS),
+    };
+    this.rescanIntervalMs = opts.rescanIntervalMs ?? 10_000;
+    if (!(this.rescanIntervalMs > 0)) throw new RangeError(`rescanIntervalMs must be positive, got ${this.rescanIntervalMs}`);
+    this.onEvent = opts.onEvent ?? (() => {});
+    this.scheduler = new GratuitousScheduler(this.clock);
+  }
+
+  /** Scans the interfaces, starts watching them, and announces what set() asked for so far. */
+  start(): void {
+    if (this.closed) throw new Error('announcer is closed');
+    if (this.started) return;
+    this.started = true;
+    try {
+      this.watcher = this.io.watchLinks(
+        () => this.scheduleRescan(LINK_EVENT_DEBOUNCE_MS),
+        (err) => this.reportError('watch', '*', err),
+      );
+    } catch (err) {
+      // Without events the periodic rescan still finds every change, later.
+      this.reportError('watch', '*', err as ErrnoLike);
+    }
+    this.rescan();
+  }
+
+  /** Replaces the desired state; throws (changing nothing) on an invalid address. */
+  set(desired: L2DesiredState): void {
+    if (this.closed) throw new Error('announcer is closed');
+    const next = new Map<string, DesiredIp>();
+    for (const [text, target] of desired) {
+      const family = ipFamily(text);
+      if (family === undefined) throw new TypeError(`L2 desired state: "${text}" is not an IP address`);
+      const names = target.interfaces?.filter((n) => n !== '');
+      next.set(canonicalIp(text), { family, protocol: protocolOf(family), named: names && names.length > 0 ? new Set(names) : undefined });
+    }
+    this.desired = next;
+    for (const protocol of ['arp', 'ndp'] as const) {
+      this.metrics.ownedIps.set({ protocol }, [...next.values()].filter((d) => d.protocol === protocol).length);
+    }
+    if (this.started) this.reconcile();
+  }
+
+  status(): AnnouncerStatus {
+    return {
+      ips: [...this.desired].map(([ip, d]) => ({
+        ip,
+        protocol: d.protocol,
+        requested: d.named ? [...d.named] : 'default',
+        announcedOn: [...(this.announced.get(ip) ?? [])],
+      })),
+      interfaces: [...this.links.values()].map((l) => ({
+        name: l.iface.name,
+        index: l.iface.index,
+        mac: l.iface.mac,
+        open: (Object.keys(l.ports) as L2Protocol[]).filter((p) => l.ports[p]),
+        groups: [...l.groups].filter(([, g]) => g.joined).map(([group]) => group),
+      })),
+      errors: [...this.errors].map(([key, e]) => {
+        const [protocol = '', iface = ''] = key.split('/');
+        return { protocol, interface: iface, ...e };
+      }),
+    };
+  }
+
+  /** Stops answering, cancels pending announcements and closes every socket. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.clock.clearTimeout(this.rescanTimer);
+    this.clock.clearTimeout(this.debounceTimer);
+    this.scheduler.cancelAll();
+    this.watcher?.close();
+    for (const name of [...this.links.keys()]) this.dropLink(name);
+    this.announced.clear();
+    for (const protocol of ['arp', 'ndp'] as const) this.metrics.ownedIps.set({ protocol }, 0);
+  }
+
+  private readonly lookup = (ip: string, iface: string): Ownership => {
+    if (this.announced.get(ip)?.has(iface)) return 'announce';
+    return this.desired.has(ip) ? 'other-interface' : 'not-owned';
+  };
+
+  private scheduleRescan(delayMs: number): void {
+    if (this.closed || this.debounceTimer) return;
+    this.debounceTimer = this.clock.setTimeout(() => {
+      this.debounceTimer = undefined;
+      this.rescan();
+    }, delayMs);
+  }
+
+  private rescan(): void {
+    if (this.closed) return;
+    this.clock.clearTimeout(this.rescanTimer);
+    this.rescanTimer = this.clock.setTimeout(() => {
+      this.rescanTimer = undefined;
+      this.rescan();
+    }, this.rescanIntervalMs);
+    try {
+      this.snapshot = this.io.scan();
+      this.clearError('scan', '*');
+    } catch (err) {
+      this.reportError('scan', '*', err as ErrnoLike);
+    }
+    this.reconcile();
+  }
+
+  private reconcile(): void {
+    const byName = new Map(this.snapshot.map((i) => [i.name, i]));
+    for (const [name, link] of this.links) {
+      const now = byName.get(name);
+      if (!now || now.index !== link.iface.index || now.mac !== link.iface.mac || !canCarry(now)) this.dropLink(name);
+      else link.iface = now;
+    }
+
+    const wanted = new Map<string, Set<string>>();
+    for (const [ip, d] of this.desired) {
+      wanted.set(ip, new Set(selectInterfaces(d.family, d.named, this.snapshot, this.exclude)));
+      for (const name of d.named ?? []) {
+        if (byName.has(name)) this.clearError(d.protocol, name, 'ENODEV');
+        else this.reportError(d.protocol, name, Object.assign(new Error(`interface ${name} does not exist`), { code: 'ENODEV' }));
+      }
+    }
+    for (const [ip, names] of [...this.announced]) {
+      for (const name of [...names]) if (!wanted.get(ip)?.has(name)) this.withdraw(ip, name);
+    }
+    for (const [ip, names] of wanted) {
+      for (const name of names) if (!this.announced.get(ip)?.has(name)) this.announce(ip, name);
+    }
+    this.closeIdlePorts();
+    this.updateGauges();
+  }
+
+  private announce(ip: string, name: string): void {
+    const d = this.desired.get(ip);
+    const iface = this.snapshot.find((i) => i.name === name);
+    if (!d || !iface) return;
+    const link = this.links.get(name) ?? this.addLink(iface);
+    if (!this.ensurePort(link, d.protocol)) return;
+    if (d.protocol === 'ndp') this.joinGroup(link, solicitedNodeMulticast(ip));
+    let names = this.announced.get(ip);
+    if (!names) this.announced.set(ip, (names = new Set()));
+    names.add(name);
+    this.log.info('announcing', { ip, interface: name, protocol: d.protocol });
+    this.onEvent({ type: 'announce', protocol: d.protocol, interface: name, ip });
+    this.scheduler.start(`${ip}|${name}`, this.schedules[d.protocol], () => this.sendGratuitous(ip, name, d.protocol));
+  }
+
+  private withdraw(ip: string, name: string): void {
+    const names = this.announced.get(ip);
+    if (!names?.delete(name)) return;
+    if (names.size === 0) this.announced.delete(ip);
+    this.scheduler.cancel(`${ip}|${name}`);
+    const protocol = protocolOf(ipFamily(ip)!);
+    const link = this.links.get(name);
+    if (link && protocol === 'ndp') this.leaveGroup(link, solicitedNodeMulticast(ip));
+    this.log.info('withdrawn', { ip, interface: name, protocol });
+    this.onEvent({ type: 'withdraw', protocol, interface: name, ip });
+  }
+
+  private addLink(iface: SystemInterface): LinkState {
+    const link: LinkState = { iface, ports: {}, membership: undefined, groups: new Map() };
+    this.links.set(iface.name, link);
+    return link;
+  }
+
+  /** Withdraws everything on an interface that vanished, went down or was recreated, and closes its sockets. */
+  private dropLink(name: string): void {
+    for (const [ip, names] of [...this.announced]) if (names.has(name)) this.withdraw(ip, name);
+    const link = this.links.get(name);
+    if (!link) return;
+    for (const protocol of ['arp', 'ndp'] as const) this.closePort(link, protocol);
+    link.membership?.close();
+    this.links.delete(name);
+  }
+
+  private ensurePort(link: LinkState, protocol: L2Protocol): L2Port | undefined {
+    const existing = link.ports[protocol];
+    if (existing) return existing;
+    const name = link.iface.name;
+    try {
+      const port: L2Port = this.io.openPort(
+        protocol,
+        link.iface,
+        (frame) => this.onFrame(protocol, name, port, frame),
+        (err) => this.onPortError(protocol, name, port, err),
+      );
+      link.ports[protocol] = port;
+      this.clearError(protocol, name);
+      return port;
+    } catch (err) {
+      this.reportError(protocol, name, err as ErrnoLike);
+      return undefined;
+    }
+  }
+
+  private closePort(link: LinkState, protocol: L2Protocol): void {
+    const port = link.ports[protocol];
+    if (!port) return;
+    delete link.ports[protocol];
+    port.close();
+    this.metrics.setAnnounced(protocol, link.iface.name, 0);
+  }
+
+  private closeIdlePorts(): void {
+    const inUse = new Set<string>();
+    for (const [ip, names] of this.announced) for (const name of names) inUse.add(`${protocolOf(ipFamily(ip)!)}/${name}`);
+    for (const [name, link] of this.links) {
+      for (const protocol of ['arp', 'ndp'] as const) if (!inUse.has(`${protocol}/${name}`)) this.closePort(link, protocol);
+      if (!link.ports.arp && !link.ports.ndp) {
+        link.membership?.close();
+        this.links.delete(name);
+      }
+    }
+  }
+
+  private joinGroup(link: LinkState, group: string): void {
+    const entry = link.groups.get(group) ?? { users: 0, joined: false };
+    link.groups.set(group, entry);
+    entry.users++;
+    if (entry.joined) return;
+    // A failed join is reported but does not stop the announcement: unicast
+    // NS still reach us, and so do multicast ones on links that do not filter.
+    try {
+      link.membership ??= this.io.openMembership(link.iface);
+      link.membership.join(group);
+      entry.joined = true;
+    } catch (err) {
+      this.reportError('ndp', link.iface.name, err as ErrnoLike);
+    }
+  }
+
+  private leaveGroup(link: LinkState, group: string): void {
+    const entry = link.groups.get(group);
+    if (!entry || --entry.users > 0) return;
+    link.groups.delete(group);
+    if (!entry.joined || !link.membership) return;
+    try {
+      link.membership.leave(group);
+    } catch (err) {
+      this.reportError('ndp', link.iface.name, err as ErrnoLike);
+    }
+  }
+
+  private onFrame(protocol: L2Protocol, name: string, port: L2Port, frame: Buffer): void {
+    const link = this.links.get(name);
+    if (!link || link.ports[protocol] !== port || !link.iface.mac) return;
+    const iface = { name, mac: link.iface.mac };
+    let d: L2Decision;
+    try {
+      d = protocol === 'arp' ? decideArp(frame, iface, this.lookup) : decideNdp(frame, iface, this.lookup);
+    } catch (err) {
+      // The decoders only throw L2DecodeError, which decide* turns into
+      // verdicts; anything else is a bug, counted rather than let loose in
+      // the receive path.
+      d = { verdict: 'malformed', detail: `unexpected: ${errorMessage(err)}` };
+    }
+    this.metrics.requestsReceived.inc({ protocol, interface: name, verdict: d.verdict });
+    if (d.verdict === 'answered' && d.reply && this.send(link, protocol, d.reply)) {
+      this.metrics.responsesSent.inc({ protocol, interface: name });
+    }
+    if (d.verdict === 'conflict' && d.ip) this.logConflict(protocol, name, d.ip, frame);
+    this.onEvent({ type: 'verdict', protocol, interface: name, verdict: d.verdict, ip: d.ip, detail: d.detail });
+  }
+
+  private onPortError(protocol: L2Protocol, name: string, port: L2Port, err: ErrnoLike): void {
+    const link = this.links.get(name);
+    if (!link || link.ports[protocol] !== port) return;
+    this.reportError(protocol, name, err);
+    // The socket is unusable (typically ENETDOWN/ENODEV as the link goes):
+    // withdraw on it now and let the rescan rebuild whatever still applies.
+    for (const [ip, names] of [...this.announced]) {
+      if (names.has(name) && protocolOf(ipFamily(ip)!) === protocol) this.withdraw(ip, name);
+    }
+    this.closePort(link, protocol);
+    this.scheduleRescan(LINK_EVENT_DEBOUNCE_MS);
+  }
+
+  private sendGratuitous(ip: string, name: string, protocol: L2Protocol): void {
+    const link = this.links.get(name);
+    const mac = link?.iface.mac;
+    if (!link || !mac) return;
+    const frames = protocol === 'arp' ? gratuitousArpFrames(mac, ip) : [unsolicitedNaFrame(mac, ip)];
+    for (const frame of frames) {
+      if (this.send(link, protocol, frame)) this.metrics.gratuitousSent.inc({ protocol, interface: name });
+    }
+    this.onEvent({ type: 'gratuitous', protocol, interface: name, ip });
+  }
+
+  private send(link: LinkState, protocol: L2Protocol, frame: Buffer): boolean {
+    const port = link.ports[protocol];
+    if (!port) return false;
+    try {
+      port.send(frame);
+      return true;
+    } catch (err) {
+      const code = errorCode(err);
+      this.metrics.sendErrors.inc({ protocol, interface: link.iface.name, code });
+      this.log.warn('send failed', { protocol, interface: link.iface.name, code, error: errorMessage(err) });
+      return false;
+    }
+  }
+
+  private logConflict(protocol: L2Protocol, name: string, ip: string, frame: Buffer): void {
+    const key = `${ip}|${name}`;
+    const last = this.lastConflictLog.get(key);
+    if (last !== undefined && this.clock.now() - last < CONFLICT_LOG_INTERVAL_MS) return;
+    this.lastConflictLog.set(key, this.clock.now());
+    this.log.warn('another host claims an address we announce', { ip, interface: name, protocol, frame: frame.toString('hex') });
+  }
+
+  private reportError(protocol: L2Protocol | 'scan' | 'watch', name: string, err: ErrnoLike): void {
+    const code = errorCode(err);
+    const message = errorMessage(err);
+    const key = `${protocol}/${name}`;
+    const prev = this.errors.get(key);
+    // A condition that persists (a missing interface, a missing capability)
+    // is retried on every reconcile: report and count it once, not each time.
+    if (prev?.code === code && prev.message === message) return;
+    this.errors.set(key, { code, message });
+    this.metrics.socketErrors.inc({ protocol, interface: name, code });
+    this.log.error(message, { protocol, interface: name, code });
+    this.onEvent({ type: 'error', protocol, interface: name, code, message });
+  }
+
+  /** Forgets the error reported for protocol/name (only if it has this code, when one is given). */
+  private clearError(protocol: L2Protocol | 'scan' | 'watch', name: string, code?: string): void {
+    const key = `${protocol}/${name}`;
+    if (code === undefined || this.errors.get(key)?.code === code) this.errors.delete(key);
+  }
+
+  private updateGauges(): void {
+    const counts = new Map<string, number>();
+    for (const [ip, names] of this.announced) {
+      for (const name of names) {
+        const key = `${protocolOf(ipFamily(ip)!)}/${name}`;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+    }
+    for (const [name, link] of this.links) {
+      for (const protocol of ['arp', 'ndp'] as const) {
+        if (link.ports[protocol]) this.metrics.setAnnounced(protocol, name, counts.get(`${protocol}/${name}`) ?? 0);
+      }
+    }
+  }
+}

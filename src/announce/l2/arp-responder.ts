@@ -1,0 +1,70 @@
+// The ARP half of the responder as pure functions: frame in, verdict (and the
+// reply frame) out; the gratuitous frames for a takeover. No sockets here.
+
+import { BROADCAST_MAC, type MacAddress } from './addr.js';
+import { decodeArp, encodeArp, gratuitousArp, type ArpPacket } from './arp.js';
+import { L2DecodeError } from './decode-error.js';
+import { decodeEthernet, encodeEthernet, ETHERTYPE_ARP, type EthernetFrame } from './ethernet.js';
+import type { L2Decision, OwnershipLookup, ResponderInterface } from './verdict.js';
+
+const UNSPECIFIED_IPV4 = '0.0.0.0';
+
+export function decideArp(frame: Buffer, iface: ResponderInterface, owned: OwnershipLookup): L2Decision {
+  let eth: EthernetFrame;
+  let arp: ArpPacket;
+  try {
+    eth = decodeEthernet(frame);
+    if (eth.ethertype !== ETHERTYPE_ARP) return { verdict: 'malformed', detail: `EtherType 0x${eth.ethertype.toString(16)} is not ARP` };
+    arp = decodeArp(eth.payload);
+  } catch (err) {
+    if (err instanceof L2DecodeError) {
+      return { verdict: err.code === 'unsupported-operation' ? 'not-request' : 'malformed', detail: err.message };
+    }
+    throw err;
+  }
+
+  if (eth.src === iface.mac || arp.senderMac === iface.mac) return { verdict: 'from-self', ip: arp.targetIp };
+
+  // Anyone else speaking for an address we announce here, in any operation,
+  // means two owners. We do not fight back (two responders re-announcing at
+  // each other would make every client's cache flap); we count and log it.
+  if (arp.senderIp !== UNSPECIFIED_IPV4 && owned(arp.senderIp, iface.name) === 'announce') {
+    return { verdict: 'conflict', ip: arp.senderIp };
+  }
+  if (arp.op !== 'request') return { verdict: 'not-request', ip: arp.targetIp };
+  if (arp.senderIp === arp.targetIp) return { verdict: 'gratuitous', ip: arp.targetIp };
+  // Broadcast, or unicast to us (a client re-validating a cache entry). Anything
+  // else is another host's conversation, visible only in promiscuous mode.
+  if (eth.dst !== BROADCAST_MAC && eth.dst !== iface.mac) return { verdict: 'wrong-destination', ip: arp.targetIp };
+
+  const where = owned(arp.targetIp, iface.name);
+  if (where === 'not-owned') return { verdict: 'not-owned', ip: arp.targetIp };
+  if (where === 'other-interface') return { verdict: 'wrong-interface', ip: arp.targetIp };
+
+  // An RFC 5227 probe (sender IP 0.0.0.0) is answered the same way: the
+  // prober learns the address is taken, which is how Linux defends its own.
+  const reply = encodeArp({
+    op: 'reply',
+    senderMac: iface.mac,
+    senderIp: arp.targetIp,
+    targetMac: arp.senderMac,
+    targetIp: arp.senderIp,
+  });
+  return {
+    verdict: 'answered',
+    ip: arp.targetIp,
+    reply: encodeEthernet({ dst: arp.senderMac, src: iface.mac, ethertype: ETHERTYPE_ARP, payload: reply }),
+  };
+}
+
+/**
+ * The frames of one gratuitous round for ip on an interface: the request
+ * form, then the reply form, both broadcast. Linux accepts either; other
+ * stacks and some switches only act on one of them, so a round has both (as
+ * MetalLB does; keepalived sends the request form only).
+ */
+export function gratuitousArpFrames(mac: MacAddress, ip: string): Buffer[] {
+  return (['request', 'reply'] as const).map((op) =>
+    encodeEthernet({ dst: BROADCAST_MAC, src: mac, ethertype: ETHERTYPE_ARP, payload: encodeArp(gratuitousArp(op, mac, ip)) }),
+  );
+}

@@ -1,0 +1,10 @@
+// Public surface of layer-2 announcing, for the speaker.
+
+export { Announcer } from './announcer.js';
+export type { AnnouncerEvent, AnnouncerOptions, AnnouncerStatus, L2DesiredState, L2Target } from './announcer.js';
+export { DEFAULT_ARP_SCHEDULE_MS, DEFAULT_NDP_SCHEDULE_MS } from './gratuitous.js';
+export { DEFAULT_EXCLUDED_INTERFACES } from './interfaces.js';
+export type { L2Io } from './io.js';
+export { createSystemIo } from './system-io.js';
+export type { L2Protocol, L2Verdict } from './verdict.js';
+export { L2_VERDICTS } from './verdict.js';

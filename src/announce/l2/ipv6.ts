@@ -1,0 +1,113 @@
+// The IPv6 fixed header (RFC 8200 section 3), the Internet checksum
+// (RFC 1071) and the two multicast mappings Neighbor Discovery relies on.
+//
+//  0   4       12              32              48      56      64
+//  +---+-------+---------------+---------------+-------+-------+
+//  |ver| class |  flow label   | payload length| next  | hops  |
+//  +---+-------+---------------+---------------+-------+-------+
+//  | source address (16)  | destination address (16)  | payload ...
+//
+// Extension headers are not walked: Neighbor Discovery messages are never
+// fragmented (RFC 6980) and carry none in practice, so a packet whose next
+// header is not the one a caller wants is simply not that caller's.
+
+import { formatIPv6, formatMac, parseIPv6, type MacAddress } from './addr.js';
+import { L2DecodeError, requireBytes } from './decode-error.js';
+
+export const IPV6_HEADER_BYTES = 40;
+export const NEXT_HEADER_ICMPV6 = 58;
+
+export interface Ipv6Packet {
+  trafficClass: number;
+  flowLabel: number;
+  nextHeader: number;
+  hopLimit: number;
+  src: string;
+  dst: string;
+  /** Exactly payload-length bytes; link-layer padding after them is dropped. */
+  payload: Buffer;
+}
+
+export function decodeIpv6(buf: Buffer): Ipv6Packet {
+  requireBytes(buf, 0, IPV6_HEADER_BYTES, 'IPv6 header');
+  const word = buf.readUInt32BE(0);
+  const version = word >>> 28;
+  if (version !== 6) throw new L2DecodeError('bad-version', 0, `IP version ${version} is not 6`);
+  const payloadLength = buf.readUInt16BE(4);
+  if (buf.length < IPV6_HEADER_BYTES + payloadLength) {
+    throw new L2DecodeError('bad-payload-length', 4, `payload length ${payloadLength} exceeds the ${buf.length - IPV6_HEADER_BYTES} bytes present`);
+  }
+  return {
+    trafficClass: (word >>> 20) & 0xff,
+    flowLabel: word & 0xfffff,
+    nextHeader: buf[6]!,
+    hopLimit: buf[7]!,
+    src: formatIPv6(buf, 8),
+    dst: formatIPv6(buf, 24),
+    payload: buf.subarray(IPV6_HEADER_BYTES, IPV6_HEADER_BYTES + payloadLength),
+  };
+}
+
+export function encodeIpv6(p: Ipv6Packet): Buffer {
+  if (p.payload.length > 0xffff) throw new RangeError(`IPv6 payload of ${p.payload.length} bytes needs a jumbogram, which is not supported`);
+  const out = Buffer.alloc(IPV6_HEADER_BYTES + p.payload.length);
+  out.writeUInt32BE(((6 << 28) | ((p.trafficClass & 0xff) << 20) | (p.flowLabel & 0xfffff)) >>> 0, 0);
+  out.writeUInt16BE(p.payload.length, 4);
+  out[6] = p.nextHeader;
+  out[7] = p.hopLimit;
+  parseIPv6(p.src).copy(out, 8);
+  parseIPv6(p.dst).copy(out, 24);
+  p.payload.copy(out, IPV6_HEADER_BYTES);
+  return out;
+}
+
+/**
+ * One's complement of the one's complement sum of the parts taken as one
+ * byte string (RFC 1071), so a part may end on an odd byte.
+ */
+export function internetChecksum(parts: readonly Buffer[]): number {
+  let sum = 0;
+  let pending = -1; // high byte waiting for its partner across a part boundary
+  for (const part of parts) {
+    let i = 0;
+    if (pending >= 0 && part.length > 0) {
+      sum += (pending << 8) | part[0]!;
+      pending = -1;
+      i = 1;
+    }
+    for (; i + 1 < part.length; i += 2) sum += (part[i]! << 8) | part[i + 1]!;
+    if (i < part.length) pending = part[i]!;
+    sum = (sum & 0xffff) + (sum >>> 16);
+  }
+  if (pending >= 0) sum += pending << 8;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
+}
+
+/** The RFC 8200 section 8.1 pseudo-header for an upper-layer packet of `length` bytes. */
+export function pseudoHeader(src: string, dst: string, length: number, nextHeader: number): Buffer {
+  const out = Buffer.alloc(40);
+  parseIPv6(src).copy(out, 0);
+  parseIPv6(dst).copy(out, 16);
+  out.writeUInt32BE(length, 32);
+  out[39] = nextHeader;
+  return out;
+}
+
+/** ff02::1:ffXX:XXXX from the low 24 bits of the address (RFC 4291 section 2.7.1). */
+export function solicitedNodeMulticast(ip: string): string {
+  const b = parseIPv6(ip);
+  const out = parseIPv6('ff02::1:ff00:0');
+  b.copy(out, 13, 13, 16);
+  return formatIPv6(out);
+}
+
+/** 33:33 followed by the low 32 bits of a multicast address (RFC 2464 section 7). */
+export function ipv6MulticastMac(group: string): MacAddress {
+  const b = parseIPv6(group);
+  const mac = Buffer.from([0x33, 0x33, b[12]!, b[13]!, b[14]!, b[15]!]);
+  return formatMac(mac);
+}
+
+export const ALL_NODES = 'ff02::1';
+export const UNSPECIFIED = '::';

@@ -1,0 +1,69 @@
+// Layer-2 announcing metrics, registered on the Registry the caller passes.
+// Labels are bounded: protocol (arp|ndp), interface, verdict and errno code;
+// never the address, which would grow with every service.
+
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+import type { L2Protocol } from './verdict.js';
+
+export class L2Metrics {
+  readonly requestsReceived: Counter<'protocol' | 'interface' | 'verdict'>;
+  readonly responsesSent: Counter<'protocol' | 'interface'>;
+  readonly gratuitousSent: Counter<'protocol' | 'interface'>;
+  readonly sendErrors: Counter<'protocol' | 'interface' | 'code'>;
+  readonly socketErrors: Counter<'protocol' | 'interface' | 'code'>;
+  readonly ownedIps: Gauge<'protocol'>;
+  readonly announcedIps: Gauge<'protocol' | 'interface'>;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.requestsReceived = new Counter({
+      name: 'shoal_l2_requests_received_total',
+      help: 'ARP and Neighbor Solicitation frames received, by the verdict the responder gave them',
+      labelNames: ['protocol', 'interface', 'verdict'],
+      registers,
+    });
+    this.responsesSent = new Counter({
+      name: 'shoal_l2_responses_sent_total',
+      help: 'ARP replies and Neighbor Advertisements sent in answer to a request',
+      labelNames: ['protocol', 'interface'],
+      registers,
+    });
+    this.gratuitousSent = new Counter({
+      name: 'shoal_l2_gratuitous_sent_total',
+      help: 'Gratuitous ARP frames and unsolicited Neighbor Advertisements sent',
+      labelNames: ['protocol', 'interface'],
+      registers,
+    });
+    this.sendErrors = new Counter({
+      name: 'shoal_l2_send_errors_total',
+      help: 'Frames that could not be sent, by errno code',
+      labelNames: ['protocol', 'interface', 'code'],
+      registers,
+    });
+    this.socketErrors = new Counter({
+      name: 'shoal_l2_socket_errors_total',
+      help: 'Error conditions met opening, reading or joining on an interface (each counted when it starts), by errno code',
+      labelNames: ['protocol', 'interface', 'code'],
+      registers,
+    });
+    this.ownedIps = new Gauge({
+      name: 'shoal_l2_owned_ips',
+      help: 'Addresses this node is told to announce',
+      labelNames: ['protocol'],
+      registers,
+    });
+    this.announcedIps = new Gauge({
+      name: 'shoal_l2_announced_ips',
+      help: 'Addresses being answered for, per interface',
+      labelNames: ['protocol', 'interface'],
+      registers,
+    });
+    for (const protocol of ['arp', 'ndp'] as const) this.ownedIps.set({ protocol }, 0);
+  }
+
+  setAnnounced(protocol: L2Protocol, iface: string, count: number): void {
+    if (count > 0) this.announcedIps.set({ protocol, interface: iface }, count);
+    else this.announcedIps.remove({ protocol, interface: iface });
+  }
+}

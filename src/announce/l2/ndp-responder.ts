@@ -1,0 +1,92 @@
+// The Neighbor Discovery half of the responder as pure functions: an
+// Ethernet frame carrying a Neighbor Solicitation in, verdict and the
+// Neighbor Advertisement frame out; the unsolicited NA for a takeover.
+//
+// Whole frames, not ICMPv6 payloads: the responder reads NS through AF_PACKET
+// because an ICMPv6 raw socket never sees a unicast NS for an address the
+// kernel does not own (it is dropped before raw delivery), and because the
+// hop limit and destination that RFC 4861 7.1.1 asks us to check are in the
+// IPv6 header raw sockets strip. See docs/l2.md.
+
+import { formatIPv6, isMulticastIPv6, parseIPv6, type MacAddress } from './addr.js';
+import { L2DecodeError } from './decode-error.js';
+import { decodeEthernet, encodeEthernet, ETHERTYPE_IPV6, type EthernetFrame } from './ethernet.js';
+import { ALL_NODES, decodeIpv6, encodeIpv6, ipv6MulticastMac, NEXT_HEADER_ICMPV6, solicitedNodeMulticast, UNSPECIFIED, type Ipv6Packet } from './ipv6.js';
+import { decodeNdp, encodeNdp, findLinkLayerOption, verifyIcmpv6Checksum, type NdpMessage } from './ndp.js';
+import type { L2Decision, OwnershipLookup, ResponderInterface } from './verdict.js';
+
+/** RFC 4861: every ND message is sent, and must arrive, with hop limit 255. */
+export const ND_HOP_LIMIT = 255;
+
+export function decideNdp(frame: Buffer, iface: ResponderInterface, owned: OwnershipLookup): L2Decision {
+  let eth: EthernetFrame;
+  let ip: Ipv6Packet;
+  try {
+    eth = decodeEthernet(frame);
+    if (eth.ethertype !== ETHERTYPE_IPV6) return { verdict: 'malformed', detail: `EtherType 0x${eth.ethertype.toString(16)} is not IPv6` };
+    ip = decodeIpv6(eth.payload);
+  } catch (err) {
+    if (err instanceof L2DecodeError) return { verdict: 'malformed', detail: err.message };
+    throw err;
+  }
+  if (ip.nextHeader !== NEXT_HEADER_ICMPV6 || ip.payload.length < 1 || ip.payload[0] !== 135) return { verdict: 'not-request' };
+  if (eth.src === iface.mac) return { verdict: 'from-self' };
+  // RFC 4861 7.1.1, in its order: hop limit, checksum, then the message itself.
+  if (ip.hopLimit !== ND_HOP_LIMIT) return { verdict: 'bad-hop-limit', detail: `hop limit ${ip.hopLimit}` };
+  if (ip.payload.length < 4 || !verifyIcmpv6Checksum(ip.src, ip.dst, ip.payload)) return { verdict: 'bad-checksum' };
+
+  let ns: NdpMessage;
+  try {
+    ns = decodeNdp(ip.payload);
+  } catch (err) {
+    if (err instanceof L2DecodeError) return { verdict: 'malformed', detail: err.message };
+    throw err;
+  }
+  if (ns.type !== 'neighbor-solicitation') return { verdict: 'not-request' };
+  const target = ns.target;
+  if (isMulticastIPv6(parseIPv6(target))) return { verdict: 'malformed', ip: target, detail: 'NS target is a multicast address' };
+  const sourceLla = findLinkLayerOption(ns.options, 'source-lla');
+  const dad = ip.src === UNSPECIFIED;
+  if (dad) {
+    if (ip.dst !== solicitedNodeMulticast(target)) return { verdict: 'malformed', ip: target, detail: 'NS from :: not sent to the solicited-node group' };
+    if (sourceLla !== undefined) return { verdict: 'malformed', ip: target, detail: 'NS from :: carries a source link-layer address' };
+  }
+
+  // Multicast to the target's solicited-node group, or unicast to the target
+  // itself at our MAC (a client re-validating its cache entry, RFC 4861 7.3.3).
+  const toGroup = ip.dst === solicitedNodeMulticast(target) && eth.dst === ipv6MulticastMac(ip.dst);
+  const toUs = ip.dst === target && eth.dst === iface.mac;
+  if (!toGroup && !toUs) return { verdict: 'wrong-destination', ip: target };
+
+  const where = owned(target, iface.name);
+  if (where === 'not-owned') return { verdict: 'not-owned', ip: target };
+  if (where === 'other-interface') return { verdict: 'wrong-interface', ip: target };
+
+  // RFC 4861 7.2.4: a DAD probe is answered to all-nodes with S clear;
+  // anything else unicast to the asker with S set. We always set O: we are the
+  // only owner, and a cache still pointing at the previous owner must move.
+  const reply = dad
+    ? neighborAdvertisementFrame(iface.mac, target, ALL_NODES, ipv6MulticastMac(ALL_NODES), false)
+    : neighborAdvertisementFrame(iface.mac, target, ip.src, sourceLla ?? eth.src, true);
+  return { verdict: 'answered', ip: target, reply };
+}
+
+/** The unsolicited NA of RFC 4861 7.2.6 announcing that target is now at mac. */
+export function unsolicitedNaFrame(mac: MacAddress, target: string): Buffer {
+  return neighborAdvertisementFrame(mac, target, ALL_NODES, ipv6MulticastMac(ALL_NODES), false);
+}
+
+/**
+ * The IPv6 source is the target address itself, as Linux sends its own NAs
+ * for an address it owns (ndisc_send_na): receivers already accept exactly
+ * this form, and it needs no link-local address or route on the node.
+ */
+function neighborAdvertisementFrame(mac: MacAddress, target: string, dstIp: string, dstMac: MacAddress, solicited: boolean): Buffer {
+  const src = formatIPv6(parseIPv6(target));
+  const icmp = encodeNdp(
+    { type: 'neighbor-advertisement', router: false, solicited, override: true, target: src, options: [{ kind: 'target-lla', mac }] },
+    { src, dst: dstIp },
+  );
+  const ip = encodeIpv6({ trafficClass: 0, flowLabel: 0, nextHeader: NEXT_HEADER_ICMPV6, hopLimit: ND_HOP_LIMIT, src, dst: dstIp, payload: icmp });
+  return encodeEthernet({ dst: dstMac, src: mac, ethertype: ETHERTYPE_IPV6, payload: ip });
+}

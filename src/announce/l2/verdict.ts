@@ -1,0 +1,66 @@
+// What a responder decided about one received frame. Tests assert these and
+// the metrics count them by label, so the list is append-only.
+
+import type { MacAddress } from './addr.js';
+
+export type L2Protocol = 'arp' | 'ndp';
+
+export type L2Verdict =
+  /** A reply was built for an address announced on this interface. */
+  | 'answered'
+  /** The asked-for address is not one we announce. */
+  | 'not-owned'
+  /** We announce the address, but not on the interface the question came in on. */
+  | 'wrong-interface'
+  /** An ARP reply or other ARP operation, or an ICMPv6 message other than NS. */
+  | 'not-request'
+  /** A gratuitous ARP from another host for an address we do not announce: news, not a question. */
+  | 'gratuitous'
+  /** Link-layer or IPv6 destination is neither ours nor the right broadcast/multicast (seen in promiscuous mode). */
+  | 'wrong-destination'
+  /** Sent by this interface itself. */
+  | 'from-self'
+  /** Another host claims an address we announce on this interface (split brain or misconfiguration). */
+  | 'conflict'
+  /** NS whose IPv6 hop limit is not 255: it may have crossed a router (RFC 4861 7.1.1). */
+  | 'bad-hop-limit'
+  /** NS whose ICMPv6 checksum does not verify. */
+  | 'bad-checksum'
+  /** Could not be decoded, or breaks a validity rule of RFC 826 / RFC 4861 7.1.1. */
+  | 'malformed';
+
+export const L2_VERDICTS: readonly L2Verdict[] = [
+  'answered',
+  'not-owned',
+  'wrong-interface',
+  'not-request',
+  'gratuitous',
+  'wrong-destination',
+  'from-self',
+  'conflict',
+  'bad-hop-limit',
+  'bad-checksum',
+  'malformed',
+];
+
+/** Where an address stands for a given interface. */
+export type Ownership = 'announce' | 'other-interface' | 'not-owned';
+
+/** Answers "do we announce ip on iface?" from the announcer's current state. */
+export type OwnershipLookup = (ip: string, iface: string) => Ownership;
+
+/** The interface a responder speaks for. */
+export interface ResponderInterface {
+  name: string;
+  mac: MacAddress;
+}
+
+export interface L2Decision {
+  verdict: L2Verdict;
+  /** The address the frame was about (target, or the claimed address for a conflict), when decoded. */
+  ip?: string;
+  /** The frame to send back, for `answered`. */
+  reply?: Buffer;
+  /** Why the frame was malformed, for logs. */
+  detail?: string;
+}

@@ -1,0 +1,124 @@
+// An in-memory L2Io: interfaces the test edits, ports that record what was
+// sent and let the test deliver frames, memberships that behave like the
+// kernel's (double join and stray leave fail).
+
+import type { SystemInterface } from '../../../src/announce/l2/interfaces.js';
+import type { ErrnoLike, L2Io, L2Port, MulticastMembership } from '../../../src/announce/l2/io.js';
+import type { L2Protocol } from '../../../src/announce/l2/verdict.js';
+
+export function errno(code: string, message = code): ErrnoLike {
+  return Object.assign(new Error(message), { code });
+}
+
+export class FakePort implements L2Port {
+  readonly sent: Buffer[] = [];
+  closed = false;
+  failSends: ErrnoLike | undefined;
+
+  constructor(
+    readonly onFrame: (frame: Buffer) => void,
+    readonly onError: (err: ErrnoLike) => void,
+  ) {}
+
+  send(frame: Buffer): void {
+    if (this.closed) throw errno('EBADF', 'closed');
+    if (this.failSends) throw this.failSends;
+    this.sent.push(frame);
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+}
+
+export class FakeMembership implements MulticastMembership {
+  readonly groups = new Set<string>();
+  closed = false;
+
+  join(group: string): void {
+    if (this.groups.has(group)) throw errno('EADDRINUSE');
+    this.groups.add(group);
+  }
+
+  leave(group: string): void {
+    if (!this.groups.delete(group)) throw errno('EADDRNOTAVAIL');
+  }
+
+  close(): void {
+    this.closed = true;
+    this.groups.clear();
+  }
+}
+
+let nextIndex = 10;
+
+export function fakeInterface(name: string, over: Partial<SystemInterface> = {}): SystemInterface {
+  const index = nextIndex++;
+  return {
+    name,
+    index,
+    mac: `02:00:00:00:01:${index.toString(16).padStart(2, '0')}`,
+    mtu: 1500,
+    up: true,
+    running: true,
+    loopback: false,
+    broadcast: true,
+    noarp: false,
+    hasMaster: false,
+    ipv6LinkLocal: true,
+    ...over,
+  };
+}
+
+export class FakeIo implements L2Io {
+  interfaces: SystemInterface[] = [];
+  /** Every port ever opened, by "protocol/interface", newest last. */
+  readonly opened = new Map<string, FakePort[]>();
+  readonly memberships = new Map<string, FakeMembership>();
+  /** "protocol/interface" -> the error openPort throws there. */
+  readonly openFailures = new Map<string, ErrnoLike>();
+  scans = 0;
+  private onLinkChange: (() => void) | undefined;
+
+  scan(): SystemInterface[] {
+    this.scans++;
+    return this.interfaces.map((i) => ({ ...i }));
+  }
+
+  openPort(protocol: L2Protocol, iface: SystemInterface, onFrame: (frame: Buffer) => void, onError: (err: ErrnoLike) => void): L2Port {
+    const key = `${protocol}/${iface.name}`;
+    const failure = this.openFailures.get(key);
+    if (failure) throw failure;
+    const port = new FakePort(onFrame, onError);
+    this.opened.set(key, [...(this.opened.get(key) ?? []), port]);
+    return port;
+  }
+
+  openMembership(iface: SystemInterface): MulticastMembership {
+    const m = new FakeMembership();
+    this.memberships.set(iface.name, m);
+    return m;
+  }
+
+  watchLinks(onChange: () => void): { close(): void } {
+    this.onLinkChange = onChange;
+    return { close: () => (this.onLinkChange = undefined) };
+  }
+
+  /** Simulates an rtnetlink event. */
+  linkChanged(): void {
+    this.onLinkChange?.();
+  }
+
+  /** The open port for protocol on iface; throws when there is none. */
+  port(protocol: L2Protocol, iface: string): FakePort {
+    const p = this.opened.get(`${protocol}/${iface}`)?.at(-1);
+    if (!p || p.closed) throw new Error(`no open ${protocol} port on ${iface}`);
+    return p;
+  }
+
+  isOpen(protocol: L2Protocol, iface: string): boolean {
+    const p = this.opened.get(`${protocol}/${iface}`)?.at(-1);
+    return p !== undefined && !p.closed;
+  }
+}
