@@ -50,7 +50,7 @@ export interface AnnouncerOptions {
   ndpScheduleMs?: readonly number[];
   /** Full rescan period behind the rtnetlink watch. Default 10 s, MetalLB's scan period. */
   rescanIntervalMs?: number;
-  /** Observer for tests, the harness and the status endpoint. Must not throw. */
+  /** Observer for tests, the harness and the status endpoint. What it throws is logged and dropped. */
   onEvent?: (e: AnnouncerEvent) => void;
 }
 
@@ -108,7 +108,6 @@ export class Announcer {
     this.io = opts.io;
     this.clock = opts.clock;
     this.log = opts.logger.child({ module: 'announce/l2' });
-    this.metrics = new L2Metrics(opts.registry);
     this.exclude = opts.excludeInterfaces ?? DEFAULT_EXCLUDED_INTERFACES;
     this.schedules = {
       arp: validateSchedule('arpScheduleMs', opts.arpScheduleMs ?? DEFAULT_ARP_SCHEDULE_MS),
@@ -116,7 +115,21 @@ export class Announcer {
     };
     this.rescanIntervalMs = opts.rescanIntervalMs ?? 10_000;
     if (!(this.rescanIntervalMs > 0)) throw new RangeError(`rescanIntervalMs must be positive, got ${this.rescanIntervalMs}`);
-    this.onEvent = opts.onEvent ?? (() => {});
+    // Registered only once the options are known good, so a refused
+    // construction leaves the registry as it was.
+    this.metrics = new L2Metrics(opts.registry);
+    const observer = opts.onEvent;
+    // Events are emitted from socket callbacks: an observer's exception must
+    // not escape into the receive path.
+    this.onEvent = observer
+      ? (e) => {
+          try {
+            observer(e);
+          } catch (err) {
+            this.log.warn('event observer threw', { error: errorMessage(err), event: e.type });
+          }
+        }
+      : () => {};
     this.scheduler = new GratuitousScheduler(this.clock);
   }
 
@@ -264,6 +277,7 @@ export class Announcer {
     if (!names?.delete(name)) return;
     if (names.size === 0) this.announced.delete(ip);
     this.scheduler.cancel(`${ip}|${name}`);
+    this.lastConflictLog.delete(`${ip}|${name}`);
     const protocol = protocolOf(ipFamily(ip)!);
     const link = this.links.get(name);
     if (link && protocol === 'ndp') this.leaveGroup(link, solicitedNodeMulticast(ip));

@@ -44,6 +44,8 @@ export function decideNdp(frame: Buffer, iface: ResponderInterface, owned: Owner
   }
   if (ns.type !== 'neighbor-solicitation') return { verdict: 'not-request' };
   const target = ns.target;
+  // Another host using an address we announce here as its own source: two owners.
+  if (ip.src !== UNSPECIFIED && owned(ip.src, iface.name) === 'announce') return { verdict: 'conflict', ip: ip.src };
   if (isMulticastIPv6(parseIPv6(target))) return { verdict: 'malformed', ip: target, detail: 'NS target is a multicast address' };
   const sourceLla = findLinkLayerOption(ns.options, 'source-lla');
   const dad = ip.src === UNSPECIFIED;

@@ -20,7 +20,7 @@ export type L2Verdict =
   | 'wrong-destination'
   /** Sent by this interface itself. */
   | 'from-self'
-  /** Another host claims an address we announce on this interface (split brain or misconfiguration). */
+  /** Another host claims (ARP) or uses as its source (NDP) an address we announce on this interface: split brain or misconfiguration. */
   | 'conflict'
   /** NS whose IPv6 hop limit is not 255: it may have crossed a router (RFC 4861 7.1.1). */
   | 'bad-hop-limit'

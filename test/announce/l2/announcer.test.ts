@@ -224,3 +224,22 @@ t.test('close() closes everything and leaves no timer', async (t) => {
   t.throws(() => desired({}), /closed/);
   announcer.close();
 });
+
+t.test('an observer that throws does not break the receive path', async (t) => {
+  const io = new FakeIo();
+  io.interfaces = [fakeInterface('eth0')];
+  const announcer = new Announcer({
+    io,
+    clock: new VirtualClock(),
+    logger: silentLogger,
+    registry: new Registry(),
+    onEvent: () => {
+      throw new Error('observer bug');
+    },
+  });
+  announcer.start();
+  announcer.set(new Map([[VIP4, {}]]));
+  const port = io.port('arp', 'eth0');
+  t.doesNotThrow(() => port.onFrame(arpRequestFrame({ srcMac: CLIENT_MAC, senderIp: '192.0.2.99', targetIp: VIP4 })));
+  t.equal(port.sent.length, 3, 'gratuitous round, then the answer');
+});

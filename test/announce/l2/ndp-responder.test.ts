@@ -88,6 +88,7 @@ t.test('verdicts for what is not ours to answer', async (t) => {
   t.same(ask(nsFrame({ ...CLIENT, target: VIP, dst: VIP, dstMac: '02:00:00:00:00:22' })), { verdict: 'wrong-destination', ip: VIP }, 'unicast to another MAC');
   t.same(ask(nsFrame({ ...CLIENT, target: VIP, dst: 'ff02::1:ff00:55' })), { verdict: 'wrong-destination', ip: VIP }, 'another solicited-node group');
   t.equal(ask(nsFrame({ ...CLIENT, srcMac: NODE.mac, target: VIP })).verdict, 'from-self');
+  t.same(ask(nsFrame({ srcMac: '02:00:00:00:00:42', src: VIP, target: '2001:db8::1' })), { verdict: 'conflict', ip: VIP }, 'another host sourcing from our VIP');
   t.equal(decideNdp(kernelFrame('kernel-na'), { name: 'eth0', mac: '02:00:00:00:00:33' }, owning(VIP)).verdict, 'not-request');
   t.equal(ask(kernelFrame('arping-request')).verdict, 'malformed', 'not IPv6 at all');
 });
