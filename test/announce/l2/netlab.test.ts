@@ -23,6 +23,12 @@ async function neighbour(lab: NetLab, host: string, ip: string): Promise<{ mac?:
   return e ? { mac: e.lladdr, state: e.state ?? [] } : undefined;
 }
 
+/** Whether host's kernel lists the IPv6 multicast group on eth0 (ip maddr). */
+async function joined(lab: NetLab, host: string, group: string): Promise<boolean> {
+  const out = await lab.ip(lab.ns(host), 'maddr', 'show', 'dev', 'eth0');
+  return out.split('\n').some((line) => line.trim().split(/\s+/)[1] === group);
+}
+
 async function arping(lab: NetLab, ip: string): Promise<{ replied: boolean; stdout: string }> {
   const r = await lab.exec('c1', 'arping', ['-c', '1', '-w', '1', '-I', 'eth0', ip], { allowFail: true });
   return { replied: r.code === 0 && /reply from/i.test(r.stdout), stdout: r.stdout };
@@ -59,6 +65,7 @@ t.test('ARP and NDP answers, takeover by gratuitous announcements alone, release
   await h1.waitFor((e) => e.event === 'verdict' && e.verdict === 'answered' && e.ip === VIP4, 2000, 'n1 to count the ARP answer');
   await h1.waitFor((e) => e.event === 'verdict' && e.verdict === 'answered' && e.ip === VIP6, 2000, 'n1 to count the NDP answer');
   t.same(h2.verdicts(), [], 'n2, announcing nothing, has no socket open and heard nothing');
+  t.ok(await joined(lab, 'n1', 'ff02::1:ff00:100'), 'n1\'s kernel has joined the VIP\'s solicited-node group (so NICs and MLD snooping pass it)');
 
   // The client's own kernel resolves the VIPs (a ping that gets no echo still leaves a neighbour entry).
   await lab.exec('c1', 'ping', ['-c', '1', '-W', '0.3', VIP4], { allowFail: true });
@@ -73,6 +80,8 @@ t.test('ARP and NDP answers, takeover by gratuitous announcements alone, release
     const h2Since = h2.events.length;
     await h1.set({});
     await h2.set({ [VIP4]: { interfaces: ['eth0'] }, [VIP6]: {} });
+    t.notOk(await joined(lab, 'n1', 'ff02::1:ff00:100'), 'n1 left the group on release');
+    t.ok(await joined(lab, 'n2', 'ff02::1:ff00:100'), 'n2 joined it on takeover');
     await waitFor(async () => (await neighbour(lab, 'c1', VIP4))?.mac === N2_MAC, 3000, 'client IPv4 neighbour entry to move to n2');
     await waitFor(async () => (await neighbour(lab, 'c1', VIP6))?.mac === N2_MAC, 3000, 'client IPv6 neighbour entry to move to n2');
     t.pass('both client neighbour entries now point at n2');
