@@ -437,8 +437,7 @@ export class ObjectStore {
     if (rv !== undefined && rv !== '' && rv !== old.metadata.resourceVersion) {
       throw conflict(this.subject(t, name), staleObject);
     }
-    if ((rv === undefined || rv === '') && t.type.group === 'coordination.k8s.io') {
-      // Leases refuse unconditional updates so that two holders cannot both win.
+    if ((rv === undefined || rv === '') && !t.strategy.allowUnconditionalUpdate) {
       throw invalid(t.type.kind, t.type.group, name, [{ field: 'metadata.resourceVersion', type: 'FieldValueInvalid', detail: '0: must be specified for an update' }]);
     }
     const uid = obj.metadata['uid'];
@@ -487,9 +486,10 @@ export class ObjectStore {
     }
     meta['resourceVersion'] = old.metadata.resourceVersion;
     if (jsonEqual(next, old)) return structuredClone(old);
+    // A dry run must not take cluster IPs or node ports, so it shows none newly allocated.
+    if (opts.dryRun) return next as StoredObject;
     const allocErrs = opts.subresource === 'status' ? [] : t.strategy.allocate?.(next, old) ?? [];
     if (allocErrs.length > 0) throw invalid(t.type.kind, t.type.group, name, allocErrs);
-    if (opts.dryRun) return next as StoredObject;
     const finalizers = meta['finalizers'];
     if (meta['deletionTimestamp'] && (!Array.isArray(finalizers) || finalizers.length === 0)) {
       // The last finalizer is gone from an object marked for deletion: it goes now.

@@ -18,6 +18,8 @@ export interface KindStrategy {
   nameRule: NameRule;
   /** PUT of a missing object creates it (leases, events). */
   allowCreateOnUpdate: boolean;
+  /** A PUT without metadata.resourceVersion overwrites; false: it is refused (leases). */
+  allowUnconditionalUpdate: boolean;
   /**
    * For built-in kinds a status write keeps the request's metadata and the
    * stored spec; for custom resources it changes nothing but status.
@@ -46,6 +48,7 @@ export interface KindStrategy {
 const base: KindStrategy = {
   nameRule: 'dns1123-subdomain',
   allowCreateOnUpdate: false,
+  allowUnconditionalUpdate: true,
   statusWriteKeepsMetadata: true,
   tracksGeneration: false,
   patchSchema: metadataPatchSchema,
@@ -175,7 +178,8 @@ function endpointSliceStrategy(): KindStrategy {
 }
 
 function leaseStrategy(): KindStrategy {
-  return { ...base, allowCreateOnUpdate: true };
+  // Two candidates must not both win a lease: every update names the version it read.
+  return { ...base, allowCreateOnUpdate: true, allowUnconditionalUpdate: false };
 }
 
 function customResourceStrategy(): KindStrategy {
@@ -206,6 +210,7 @@ export function createStrategies(types: readonly ResourceType[], allocator: Serv
       case '/events': s = coreEventStrategy(); break;
       case 'discovery.k8s.io/endpointslices': s = endpointSliceStrategy(); break;
       case 'coordination.k8s.io/leases': s = leaseStrategy(); break;
+      case 'events.k8s.io/events': s = { ...base, allowCreateOnUpdate: true }; break;
       default: s = t.model === undefined ? customResourceStrategy() : { ...base };
     }
     out.set(t, s);

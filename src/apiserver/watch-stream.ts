@@ -60,6 +60,7 @@ export class WatchHub {
     const write = (line: string): void => {
       if (finished) return;
       if (!streaming) { pending.push(line); return; }
+      if (res.destroyed) { finish(); return; }
       res.write(line);
       if (res.writableLength > this.opts.maxBufferBytes) {
         // The real server drops watchers that cannot keep up; they re-list.
@@ -102,10 +103,15 @@ export class WatchHub {
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
     res.flushHeaders();
     streaming = true;
+    res.on('close', finish);
     for (const line of pending.splice(0)) write(line);
     if (w.initialEventsEndBookmark) write(eventLine('BOOKMARK', bookmarkObject({ 'k8s.io/initial-events-end': 'true' })));
+    // Cut off while sending the initial state, or the client already left.
+    if (finished || res.destroyed) {
+      finish();
+      return;
+    }
     this.active.add(active);
-    res.on('close', finish);
     const scheduleBookmark = (): void => {
       timers.bookmark = clock.setTimeout(() => {
         active.bookmark();

@@ -55,7 +55,10 @@ export function describeApiError(err: unknown): ApiFailure {
   return out;
 }
 
-export const isConflict = (err: unknown): boolean => describeApiError(err).status === 409 && describeApiError(err).reason !== 'AlreadyExists';
+export function isConflict(err: unknown): boolean {
+  const f = describeApiError(err);
+  return f.status === 409 && f.reason !== 'AlreadyExists';
+}
 export const isAlreadyExists = (err: unknown): boolean => describeApiError(err).reason === 'AlreadyExists';
 export const isNotFound = (err: unknown): boolean => describeApiError(err).status === 404;
 export const isGone = (err: unknown): boolean => describeApiError(err).status === 410;

@@ -285,7 +285,3 @@ export class Informer<T extends KubernetesObject> {
     }
   }
 }
-
-export function createInformer<T extends KubernetesObject>(kc: KubeConfig, type: ResourceType<T>, opts?: InformerOptions): Informer<T> {
-  return new Informer(kc, type, opts);
-}

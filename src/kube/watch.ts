@@ -45,10 +45,6 @@ export class InformerWatch extends Watch {
     this.stopped = true;
   }
 
-  resume(): void {
-    this.stopped = false;
-  }
-
   override async watch(
     path: string,
     queryParams: Record<string, string | number | boolean | undefined>,

@@ -102,3 +102,17 @@ t.test('dual-stack families and the load-balancer status', async (t) => {
   t.throws(() => s.update(services, 'default', 'd', status([{ ip: '192.0.2.1', ipMode: 'Tunnel' }]), { subresource: 'status' }), { code: 422, message: /ipMode: Unsupported value/ });
   t.throws(() => s.update(services, 'default', 'd', status([{ hostname: '192.0.2.1' }]), { subresource: 'status' }), { code: 422, message: /must be a DNS name, not an IP/ });
 });
+
+t.test('dry runs neither take nor give back addresses and ports', async (t) => {
+  const s = new ObjectStore({ serviceCidrs: ['10.96.0.0/24'] });
+  const dry = s.create(services, 'default', { metadata: { name: 'dry' }, spec: { type: 'NodePort', ports: [{ port: 1 }] } }, { dryRun: true });
+  t.equal(spec(dry)['clusterIP'], '10.96.0.2', 'the dry run shows what would be allocated');
+  t.throws(() => s.get(services, 'default', 'dry'), { code: 404 });
+  const real = s.create(services, 'default', { metadata: { name: 'real' }, spec: { type: 'NodePort', ports: [{ port: 1 }] } });
+  t.equal(spec(real)['clusterIP'], '10.96.0.2', 'the dry run took nothing');
+  t.equal(spec(real).ports[0]!['nodePort'], 30000);
+  s.update(services, 'default', 'real', { ...real, spec: { ...spec(real), type: 'ClusterIP' } }, { dryRun: true });
+  const other = s.create(services, 'default', { metadata: { name: 'other' }, spec: { type: 'NodePort', ports: [{ port: 1 }] } });
+  t.equal(spec(other).ports[0]!['nodePort'], 30001, 'the dry-run type change released nothing');
+  t.equal(spec(s.get(services, 'default', 'real')).ports[0]!['nodePort'], 30000);
+});
