@@ -210,9 +210,10 @@ t.test('a watcher that stops reading is cut off instead of buffered without boun
   req.on('error', () => {});
   req.end();
   await eventually(() => d.watchCount() === 1, 'watch open');
-  const big = 'x'.repeat(32 * 1024);
+  // Large objects, so that the kernel's socket buffers (a few MiB) fill quickly.
+  const big = 'x'.repeat(512 * 1024);
   const core = d.kubeConfig().makeApiClient(CoreV1Api);
-  for (let i = 0; i < 200 && d.watchCount() === 1; i++) {
+  for (let i = 0; i < 100 && d.watchCount() === 1; i++) {
     await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: `big-${i}` }, data: { big } } });
   }
   t.equal(d.watchCount(), 0, 'the server dropped the slow watcher');
