@@ -7,4 +7,3 @@ export { DEFAULT_EXCLUDED_INTERFACES } from './interfaces.js';
 export type { L2Io } from './io.js';
 export { createSystemIo } from './system-io.js';
 export type { L2Protocol, L2Verdict } from './verdict.js';
-export { L2_VERDICTS } from './verdict.js';

@@ -12,7 +12,7 @@ import { formatIPv6, isMulticastIPv6, parseIPv6, type MacAddress } from './addr.
 import { L2DecodeError } from './decode-error.js';
 import { decodeEthernet, encodeEthernet, ETHERTYPE_IPV6, type EthernetFrame } from './ethernet.js';
 import { ALL_NODES, decodeIpv6, encodeIpv6, ipv6MulticastMac, NEXT_HEADER_ICMPV6, solicitedNodeMulticast, UNSPECIFIED, type Ipv6Packet } from './ipv6.js';
-import { decodeNdp, encodeNdp, findLinkLayerOption, verifyIcmpv6Checksum, type NdpMessage } from './ndp.js';
+import { decodeNdp, encodeNdp, findLinkLayerOption, ICMPV6_NEIGHBOR_SOLICITATION, verifyIcmpv6Checksum, type NdpMessage } from './ndp.js';
 import type { L2Decision, OwnershipLookup, ResponderInterface } from './verdict.js';
 
 /** RFC 4861: every ND message is sent, and must arrive, with hop limit 255. */
@@ -29,7 +29,7 @@ export function decideNdp(frame: Buffer, iface: ResponderInterface, owned: Owner
     if (err instanceof L2DecodeError) return { verdict: 'malformed', detail: err.message };
     throw err;
   }
-  if (ip.nextHeader !== NEXT_HEADER_ICMPV6 || ip.payload.length < 1 || ip.payload[0] !== 135) return { verdict: 'not-request' };
+  if (ip.nextHeader !== NEXT_HEADER_ICMPV6 || ip.payload[0] !== ICMPV6_NEIGHBOR_SOLICITATION) return { verdict: 'not-request' };
   if (eth.src === iface.mac) return { verdict: 'from-self' };
   // RFC 4861 7.1.1, in its order: hop limit, checksum, then the message itself.
   if (ip.hopLimit !== ND_HOP_LIMIT) return { verdict: 'bad-hop-limit', detail: `hop limit ${ip.hopLimit}` };

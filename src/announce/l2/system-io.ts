@@ -132,7 +132,7 @@ function linkLocalInterfaces(): Set<string> {
   return out;
 }
 
-export function scanSystemInterfaces(addon: ShoalPacketAddon = loadPacketAddon()): SystemInterface[] {
+function scanSystemInterfaces(addon: ShoalPacketAddon): SystemInterface[] {
   const withLinkLocal = linkLocalInterfaces();
   return addon.listInterfaces().map((n) => ({
     name: n.name,

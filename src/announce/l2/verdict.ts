@@ -29,20 +29,6 @@ export type L2Verdict =
   /** Could not be decoded, or breaks a validity rule of RFC 826 / RFC 4861 7.1.1. */
   | 'malformed';
 
-export const L2_VERDICTS: readonly L2Verdict[] = [
-  'answered',
-  'not-owned',
-  'wrong-interface',
-  'not-request',
-  'gratuitous',
-  'wrong-destination',
-  'from-self',
-  'conflict',
-  'bad-hop-limit',
-  'bad-checksum',
-  'malformed',
-];
-
 /** Where an address stands for a given interface. */
 export type Ownership = 'announce' | 'other-interface' | 'not-owned';
 
