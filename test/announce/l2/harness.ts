@@ -61,6 +61,7 @@ function main(): void {
     process.exitCode = 2;
     return;
   }
+  const lines = createInterface({ input: process.stdin });
   let closing = false;
   const shutdown = (): void => {
     if (closing) return;
@@ -71,7 +72,6 @@ function main(): void {
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
 
-  const lines = createInterface({ input: process.stdin });
   lines.on('line', (line) => {
     if (line.trim() === '') return;
     let cmd: { op?: string; id?: unknown; desired?: Record<string, L2Target> };
