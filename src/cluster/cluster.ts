@@ -65,6 +65,8 @@ interface PendingProbe {
   onNack(): void;
 }
 
+const isProbeTraffic = (m: Message): boolean => m.type === 'ping' || m.type === 'indirect-ping' || m.type === 'ack' || m.type === 'nack';
+
 export interface ClusterDeps {
   transport: Transport;
   clock: Clock;
@@ -94,6 +96,8 @@ export class Cluster {
     seedRetry: undefined,
   };
   private seedAttempts = 0;
+  /** When we last told an accuser our current incarnation (see staleNews). */
+  private readonly reminded = new Map<string, number>();
   private running = false;
   private leaving = false;
   private stopped = false;
@@ -260,6 +264,19 @@ export class Cluster {
       members: this.members().sort((a, b) => a.name.localeCompare(b.name)),
       counters: structuredClone(this.counters),
     };
+  }
+
+  /**
+   * Adds members the whole cluster already knows, without re-broadcasting
+   * them: the simulator starts large clusters converged this way instead of
+   * through n joins. Unknown names only; anything else goes through gossip.
+   */
+  importConverged(records: readonly MemberRecord[]): void {
+    const now = this.clock.now();
+    for (const r of records) {
+      if (this.table.get(r.name) || r.state !== 'alive' || this.table.size >= this.opts.maxMembers) continue;
+      this.table.add({ name: r.name, host: r.host, port: r.port, incarnation: r.incarnation, state: 'alive', meta: r.meta, stateChangedAt: now, suspicion: undefined });
+    }
   }
 
   // ------------------------------------------------------------ probing
@@ -454,16 +471,16 @@ export class Cluster {
         return;
       case 'suspect': {
         const m = cur!;
-        const now = this.clock.now();
+        const previous = m.state;
         m.incarnation = msg.incarnation;
-        this.table.setState(m, 'suspect', now);
+        this.table.setState(m, 'suspect', this.clock.now());
         this.startSuspicion(m, msg.from);
         this.broadcast(msg.node, msg);
-        this.emit('suspect', m, 'alive');
+        if (previous !== 'suspect') this.emit('suspect', m, previous);
         return;
       }
       case 'ignore':
-        if (d.why === 'stale') this.counters.staleUpdates++;
+        if (d.why === 'stale') this.staleNews(msg);
         return;
     }
   }
@@ -476,12 +493,28 @@ export class Cluster {
     // Fewer members than confirmations expected: wait the minimum only.
     const k = this.opts.lifeguard && n - 2 >= p.suspicionConfirmations ? p.suspicionConfirmations : 0;
     const incarnation = m.incarnation;
+    const current = (): boolean => m.state === 'suspect' && m.incarnation === incarnation && this.table.get(m.name) === m;
     m.suspicion?.cancel();
     m.suspicion = new Suspicion(this.clock, from, min, max, k, () => {
-      if (m.state !== 'suspect' || m.incarnation !== incarnation || this.table.get(m.name) !== m) return;
+      if (!current()) return;
       this.counters.deathsDeclared++;
       this.applyDead({ type: 'dead', incarnation, node: m.name, from: this.name });
     });
+    // While the suspicion lasts, probe the suspect ourselves now and then
+    // with the suspicion attached (the buddy system from our side): a live
+    // suspect refutes, or reminds us of the refutation we missed, before our
+    // timer runs out. A dead one costs a few unanswered pings.
+    if (this.opts.lifeguard) {
+      const recheck = (): void => {
+        if (!current() || !this.running) return;
+        this.send(m, [
+          encodeMessage({ type: 'ping', seq: this.nextSeq(), target: m.name, sourceHost: this.self.host, sourcePort: this.self.port, sourceName: this.name }),
+          encodeMessage({ type: 'suspect', incarnation, node: m.name, from: this.name }),
+        ]);
+        this.clock.setTimeout(recheck, min / 2);
+      };
+      this.clock.setTimeout(recheck, min / 2);
+    }
   }
 
   private applyDead(msg: Dead, onSent?: () => void): void {
@@ -503,9 +536,28 @@ export class Cluster {
         return;
       }
       case 'ignore':
-        if (d.why === 'stale') this.counters.staleUpdates++;
+        if (d.why === 'stale') this.staleNews(msg);
         return;
     }
+  }
+
+  /**
+   * Stale news changes nothing. When it accuses us, its sender missed our
+   * refutation (gossip reaches most members, not provably all): tell the
+   * sender directly, at most once per probe interval, or its suspicion
+   * timer will declare us dead.
+   */
+  private staleNews(msg: Suspect | Dead): void {
+    this.counters.staleUpdates++;
+    if (msg.node !== this.name || msg.from === this.name) return;
+    const accuser = this.table.get(msg.from);
+    if (!accuser || accuser.state === 'dead' || accuser.state === 'left') return;
+    const now = this.clock.now();
+    const last = this.reminded.get(msg.from);
+    if (last !== undefined && now - last < this.opts.profile.probeIntervalMs) return;
+    this.reminded.set(msg.from, now);
+    if (this.reminded.size > this.opts.maxMembers) this.reminded.clear();
+    this.send(accuser, [encodeMessage(this.aliveSelf())]);
   }
 
   /** Someone thinks we are suspect, dead or elsewhere: assert ourselves with a newer incarnation. */
@@ -686,7 +738,10 @@ export class Cluster {
       const d = decodePacket(plain);
       if (!d.ok) return this.drop(d.error.code);
       for (let i = 0; i < d.value.unknown; i++) this.drop('unknown-type');
-      for (const msg of d.value.messages) this.handle(msg, from);
+      // Membership news first, probes after: a refutation triggered by a
+      // suspicion that came with a ping then rides on the ack.
+      for (const msg of d.value.messages) if (!isProbeTraffic(msg)) this.handle(msg, from);
+      for (const msg of d.value.messages) if (isProbeTraffic(msg)) this.handle(msg, from);
     } catch (err) {
       this.drop('internal-error');
       this.log.error('packet handler failed', { from: formatAddress(from), error: err });

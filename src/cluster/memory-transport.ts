@@ -17,7 +17,10 @@ export interface MemoryNetworkOptions {
 
 export interface EndpointStats {
   packetsSent: number;
+  /** Datagram payload bytes. */
   bytesSent: number;
+  /** Stream (push-pull) bytes, requests and replies this endpoint sent. */
+  streamBytesSent: number;
   packetsReceived: number;
   packetsLost: number;
 }
@@ -62,7 +65,7 @@ export class MemoryNetwork {
       closed: false,
       queued: [],
       group: 0,
-      stats: { packetsSent: 0, bytesSent: 0, packetsReceived: 0, packetsLost: 0 },
+      stats: { packetsSent: 0, bytesSent: 0, streamBytesSent: 0, packetsReceived: 0, packetsLost: 0 },
     };
     this.endpoints.set(key, ep);
     return new MemoryTransport(this, ep);
@@ -191,7 +194,7 @@ export class MemoryTransport implements Transport {
       if (this.ep.closed) return settle(() => reject(new TransportError('closed', 'transport is closed')));
       // An unreachable peer looks like a connect that never completes.
       if (!dst || !this.net.reachable(this.ep, dst)) return;
-      this.ep.stats.bytesSent += request.length;
+      this.ep.stats.streamBytesSent += request.length;
       const copy = Buffer.from(request);
       const from = this.ep.address;
       this.net.deliver(dst, () => {
@@ -200,7 +203,7 @@ export class MemoryTransport implements Transport {
         h.exchange(from, copy).then(
           (reply) => {
             if (!reply) return settle(() => reject(new TransportError('closed', 'peer closed the exchange without a reply')));
-            dst.stats.bytesSent += reply.length;
+            dst.stats.streamBytesSent += reply.length;
             const back = Buffer.from(reply);
             if (!this.net.reachable(this.ep, dst)) return;
             this.net.deliver(this.ep, () => settle(() => resolve(back)));

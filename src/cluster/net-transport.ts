@@ -109,8 +109,8 @@ export class NetTransport implements Transport {
     const opts = {
       bindHost: options.bindHost,
       bindPort: options.bindPort,
-      maxStreamBytes: options.maxStreamBytes ?? 16 << 20,
-      maxConcurrentStreams: options.maxConcurrentStreams ?? 32,
+      maxStreamBytes: options.maxStreamBytes ?? 4 << 20,
+      maxConcurrentStreams: options.maxConcurrentStreams ?? 16,
       streamTimeoutMs: options.streamTimeoutMs ?? 10_000,
     };
     const log = (options.logger ?? silentLogger).child({ component: 'gossip-transport' });

@@ -75,7 +75,9 @@ export function decideSuspect(current: KnownMember | undefined, msg: Suspect, is
   if (!current) return { action: 'ignore', why: 'unknown' };
   if (msg.incarnation < current.incarnation) return { action: 'ignore', why: 'stale' };
   if (isSelf) return { action: 'refute' };
-  if (current.state === 'suspect') return { action: 'confirm' };
+  // A suspicion of a newer incarnation means the member refuted the one we
+  // hold: it was alive since, so the new suspicion starts its own timer.
+  if (current.state === 'suspect') return msg.incarnation === current.incarnation ? { action: 'confirm' } : { action: 'suspect' };
   if (isDown(current.state)) return { action: 'ignore', why: 'already-dead' };
   return { action: 'suspect' };
 }

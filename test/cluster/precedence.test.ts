@@ -55,6 +55,7 @@ t.test('suspect: applies at equal or newer incarnation, confirms an existing sus
     ['same incarnation suspects', known('alive', 3), 3, false, 'suspect'],
     ['newer incarnation suspects', known('alive', 3), 5, false, 'suspect'],
     ['already suspect: confirmation', known('suspect', 3), 3, false, 'confirm'],
+    ['suspect of a newer incarnation: a new suspicion', known('suspect', 3), 4, false, 'suspect'],
     ['already dead', known('dead', 3), 3, false, 'ignore:already-dead'],
     ['already left', known('left', 3), 4, false, 'ignore:already-dead'],
     ['about ourselves: refute', known('alive', 3), 3, true, 'refute'],
