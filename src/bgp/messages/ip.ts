@@ -106,6 +106,14 @@ export function parsePrefix(s: string): Prefix | { error: string } {
   return { family: addr.family, address: formatAddress(addr.family, masked), length };
 }
 
+/** The prefix of the given length that contains address (MetalLB's aggregationLength), or undefined for a bad input. */
+export function prefixContaining(address: string, length: number): Prefix | undefined {
+  const a = parseAddress(address);
+  if (!a || !Number.isInteger(length) || length < 0 || length > a.bytes.length * 8) return undefined;
+  maskInPlace(a.bytes, length);
+  return { family: a.family, address: formatAddress(a.family, a.bytes), length };
+}
+
 export function prefixKey(p: Prefix): string {
   return `${p.address}/${p.length}`;
 }
