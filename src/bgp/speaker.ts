@@ -7,6 +7,7 @@
 import type { Registry } from 'prom-client';
 import { RealClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
+import { canonicalAddress } from './messages/ip.js';
 import { CeaseSubcode } from './messages/notification-codes.js';
 import type { Route } from './advertise/route.js';
 import { BfdManager } from './bfd/manager.js';
@@ -222,13 +223,12 @@ export class BgpSpeaker {
   }
 
   private incoming(socket: BgpSocket, setTtl: (ttl: number) => void): void {
-    const from = socket.remote.address;
-    const candidates = [...this.peers.values()].filter(
-      (p) => p.options.peerAddress === from && (!p.options.sourceAddress || p.options.sourceAddress === socket.local.address),
-    );
+    const from = canonicalAddress(socket.remote.address) ?? socket.remote.address;
+    const local = canonicalAddress(socket.local.address) ?? socket.local.address;
+    const candidates = [...this.peers.values()].filter((p) => p.options.peerAddress === from && (!p.options.sourceAddress || p.options.sourceAddress === local));
     const peer = candidates[0];
     if (!peer) {
-      this.log.info('connection from an unknown address refused', { from, local: socket.local.address });
+      this.log.info('connection from an unknown address refused', { from, local });
       socket.destroy();
       return;
     }

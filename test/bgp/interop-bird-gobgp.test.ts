@@ -41,7 +41,9 @@ template bgp node {
   connect delay time 1; error wait time 1, 5;
 }
 protocol bgp n1 from node {
+  local 192.0.2.1 port 1179 as 65000;
   neighbor 192.0.2.11 as 65001;
+  passive on;
   ipv4 { import all; export none; };
   ipv6 { import all; export none; };
 }
@@ -52,7 +54,8 @@ protocol bgp n2 from node {
 }
 `,
     );
-    const n1 = await ShoalNode.start(lab, 'n1', { peers: [{ name: 'r1', peerAddress: '192.0.2.1', peerAsn: 65000, localAsn: 65001, routerId: '192.0.2.11' }], routes }, dir);
+    // BIRD listens for n1 on port 1179: the peer port option.
+    const n1 = await ShoalNode.start(lab, 'n1', { peers: [{ name: 'r1', peerAddress: '192.0.2.1', peerPort: 1179, peerAsn: 65000, localAsn: 65001, routerId: '192.0.2.11' }], routes }, dir);
     await ShoalNode.start(
       lab,
       'n2',

@@ -24,6 +24,10 @@ router bgp 65000
  neighbor NODES remote-as external
  neighbor NODES timers 1 3
  bgp listen range 192.0.2.0/24 peer-group NODES
+ neighbor NODES6 peer-group
+ neighbor NODES6 remote-as external
+ neighbor NODES6 timers 1 3
+ bgp listen range 2001:db8::/64 peer-group NODES6
 ${extra}
  address-family ipv4 unicast
   neighbor NODES activate
@@ -32,6 +36,7 @@ ${extra}
  exit-address-family
  address-family ipv6 unicast
   neighbor NODES activate
+  neighbor NODES6 activate
   maximum-paths 8
  exit-address-family
 !
@@ -43,7 +48,7 @@ t.test('FRR: eBGP and iBGP sessions, next hops, local preference, communities, w
   let frr: Frr | undefined;
   try {
     await lab.host({ name: 'r1', addrs: ['192.0.2.1/24', '2001:db8::1/64'] });
-    await lab.host({ name: 'n1', addrs: ['192.0.2.11/24', '2001:db8::11/64'] });
+    await lab.host({ name: 'n1', addrs: ['192.0.2.11/24', '192.0.2.111/24', '2001:db8::11/64'] });
     await lab.host({ name: 'n2', addrs: ['192.0.2.12/24', '2001:db8::12/64'] });
     await lab.host({ name: 'n3', addrs: ['192.0.2.13/24'] });
     await lab.host({ name: 'n4', addrs: ['192.0.2.14/24'] });
@@ -69,12 +74,16 @@ t.test('FRR: eBGP and iBGP sessions, next hops, local preference, communities, w
       lab,
       'n1',
       {
-        peers: [{ name: 'r1', peerAddress: '192.0.2.1', peerAsn: 65000, localAsn: 65001, routerId: '192.0.2.11', holdTimeSeconds: 9 }],
+        peers: [
+          { name: 'r1', peerAddress: '192.0.2.1', sourceAddress: '192.0.2.111', peerAsn: 65000, localAsn: 65001, routerId: '192.0.2.11', holdTimeSeconds: 9 },
+          { name: 'r1-v6', peerAddress: '2001:db8::1', peerAsn: 65000, localAsn: 65001, routerId: '192.0.2.11', families: ['ipv6'] },
+        ],
         routes: {
           r1: [
             { prefix: '198.51.100.10/32', communities: ['65001:100', 'no-export'], largeCommunities: ['65001:1:2'] },
             { prefix: '2001:db8:ffff::10/128', nextHop: '2001:db8::11', largeCommunities: ['65001:3:4'] },
           ],
+          'r1-v6': [{ prefix: '2001:db8:ffff::20/128' }],
         },
       },
       dir,
@@ -83,7 +92,7 @@ t.test('FRR: eBGP and iBGP sessions, next hops, local preference, communities, w
       lab,
       'n2',
       {
-        peers: [{ name: 'r1', peerAddress: '192.0.2.1', peerAsn: 65000, localAsn: 65000, routerId: '192.0.2.12', holdTimeSeconds: 9 }],
+        peers: [{ name: 'r1', peerAddress: '192.0.2.1', peerAsn: 65000, localAsn: 65000, routerId: '192.0.2.12', holdTimeSeconds: 9, passive: true }],
         routes: { r1: [{ prefix: '198.51.100.20/32', localPref: 250, communities: ['65000:7'] }] },
       },
       dir,
@@ -94,11 +103,12 @@ t.test('FRR: eBGP and iBGP sessions, next hops, local preference, communities, w
     });
     const n3 = await ShoalNode.start(lab, 'n3', md5Peer('192.0.2.13', 's3cret-key'), dir);
     const n4 = await ShoalNode.start(lab, 'n4', md5Peer('192.0.2.14', 'wrong-key'), dir);
-    await frr.waitEstablished('192.0.2.11');
+    await frr.waitEstablished('192.0.2.111');
+    await frr.waitEstablished('2001:db8::11');
     await frr.waitEstablished('192.0.2.12');
 
     const v4 = await waitFor(() => frr!.route('198.51.100.10/32'), 10_000, 'eBGP IPv4 route in FRR');
-    t.same(v4.nexthops, ['192.0.2.11'], 'eBGP next hop is the node');
+    t.same(v4.nexthops, ['192.0.2.111'], 'eBGP next hop is the source address the session uses');
     t.equal(v4.communities, '65001:100 no-export');
     t.equal(v4.largeCommunities, '65001:1:2');
     const v6 = await waitFor(() => frr!.route('2001:db8:ffff::10/128'), 10_000, 'IPv6 route in FRR');
@@ -108,14 +118,17 @@ t.test('FRR: eBGP and iBGP sessions, next hops, local preference, communities, w
     t.same(ibgp.nexthops, ['192.0.2.12']);
     t.equal(ibgp.localPref, 250, 'LOCAL_PREF over iBGP');
     t.equal(ibgp.communities, '65000:7');
-    t.same(await frr.kernelNexthops('198.51.100.10'), ['192.0.2.11'], 'installed in the router kernel');
+    t.same(await frr.kernelNexthops('198.51.100.10'), ['192.0.2.111'], 'installed in the router kernel');
+    const overV6 = await waitFor(() => frr!.route('2001:db8:ffff::20/128'), 10_000, 'route over the IPv6 session');
+    t.same(overV6.nexthops, ['2001:db8::11'], 'IPv6 session: the session address is the next hop');
 
-    const [s1] = await n1.status();
-    t.match(s1, { state: 'Established', peerAsn: 65000, ibgp: false, holdTimeSeconds: 3, families: ['ipv4', 'ipv6'], prefixesSent: 2 });
+    const [s1, s1v6] = await n1.status();
+    t.match(s1, { state: 'Established', peerAsn: 65000, ibgp: false, holdTimeSeconds: 3, families: ['ipv4', 'ipv6'], prefixesSent: 2, localAddress: '192.0.2.111' });
+    t.match(s1v6, { state: 'Established', families: ['ipv6'], prefixesSent: 1, localAddress: '2001:db8::11' });
     const [s2] = await n2.status();
-    t.match(s2, { state: 'Established', ibgp: true, prefixesSent: 1 });
+    t.match(s2, { state: 'Established', ibgp: true, prefixesSent: 1 }, 'the passive node was dialled by FRR');
 
-    await n1.setRoutes({ r1: [{ prefix: '2001:db8:ffff::10/128', nextHop: '2001:db8::11' }] });
+    await n1.setRoutes({ r1: [{ prefix: '2001:db8:ffff::10/128', nextHop: '2001:db8::11' }], 'r1-v6': [{ prefix: '2001:db8:ffff::20/128' }] });
     await waitFor(async () => (await frr!.route('198.51.100.10/32')) === undefined, 10_000, 'IPv4 withdraw reaches FRR');
     t.ok(await frr.route('2001:db8:ffff::10/128'), 'the other route stays');
     await n1.setRoutes({});
