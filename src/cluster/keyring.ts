@@ -10,7 +10,7 @@
 // The version byte is authenticated as additional data. Nonces are random:
 // with 96-bit random nonces NIST SP 800-38D caps a key at 2^32 seals, so
 // busy clusters should rotate keys (docs/gossip.md says how often).
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { SEALED_PACKET } from './codec.js';
 
 export const KEY_BYTES = 32;
@@ -37,6 +37,23 @@ export class Keyring {
         const b = Buffer.from(k.trim(), 'base64');
         if (b.length !== KEY_BYTES) throw new Error(`key ${i}: expected ${KEY_BYTES} bytes of base64, got ${b.length}`);
         return b;
+      }),
+    );
+  }
+
+  /**
+   * Keys from secret text, primary first: a line that is base64 of exactly
+   * 32 bytes is used as it is; any other non-empty text is hashed with
+   * SHA-256 into a key. So MetalLB's memberlist Secret (128 random bytes in
+   * base64) seals shoal's gossip unchanged, and so does a passphrase.
+   */
+  static fromSecretText(keys: readonly string[]): Keyring {
+    return new Keyring(
+      keys.map((text, i) => {
+        const t = text.trim();
+        if (t === '') throw new Error(`key ${i}: empty`);
+        const b = /^[A-Za-z0-9+/]+={0,2}$/.test(t) ? Buffer.from(t, 'base64') : undefined;
+        return b && b.length === KEY_BYTES ? b : createHash('sha256').update(t).digest();
       }),
     );
   }

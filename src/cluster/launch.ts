@@ -44,19 +44,18 @@ export async function resolveSeeds(seeds: readonly string[], log: Logger): Promi
   return out;
 }
 
-/** Reads base64 AES-256 keys, one per line, the first being primary; "#" starts a comment. */
+/**
+ * Reads gossip keys, one per line, the first being primary; "#" starts a
+ * comment. See Keyring.fromSecretText for how a line becomes a key.
+ */
 export async function loadKeyring(path: string): Promise<Keyring> {
   const text = await readFile(path, 'utf8');
   const keys = text
     .split('\n')
     .map((l) => l.replace(/#.*/, '').trim())
     .filter(Boolean);
-  if (keys.length === 0) throw new Error(`${path}: no keys (expected base64 AES-256 keys, one per line)`);
-  try {
-    return Keyring.fromBase64(keys);
-  } catch (err) {
-    throw new Error(`${path}: ${(err as Error).message}`, { cause: err });
-  }
+  if (keys.length === 0) throw new Error(`${path}: no keys (expected one key per line, e.g. from \`openssl rand -base64 32\`)`);
+  return Keyring.fromSecretText(keys);
 }
 
 export interface LaunchOptions extends Omit<ClusterOptions, 'advertiseHost' | 'advertisePort'> {

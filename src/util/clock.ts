@@ -56,6 +56,8 @@ interface VirtualTimer {
 export class VirtualClock implements Clock {
   private current: number;
   private heap: VirtualTimer[] = [];
+  /** Ids of timers scheduled and neither fired nor cancelled. */
+  private readonly live = new Set<number>();
   private readonly cancelled = new Set<number>();
   private nextId = 1;
   private seq = 0;
@@ -71,16 +73,18 @@ export class VirtualClock implements Clock {
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const id = this.nextId++;
     this.push({ id, at: this.current + Math.max(0, ms), seq: this.seq++, fn });
+    this.live.add(id);
     return { id };
   }
 
   clearTimeout(handle: TimerHandle | undefined): void {
-    if (handle) this.cancelled.add(handle.id);
+    // Clearing a timer that already fired (or was cleared) is a no-op.
+    if (handle && this.live.delete(handle.id)) this.cancelled.add(handle.id);
   }
 
-  /** Number of timers still scheduled (cancelled ones excluded once popped). */
+  /** Number of timers still scheduled. */
   get pending(): number {
-    return this.heap.length - this.cancelled.size;
+    return this.live.size;
   }
 
   /** Time of the next scheduled timer, or undefined when none is left. */
@@ -100,6 +104,7 @@ export class VirtualClock implements Clock {
       const top = this.heap[0];
       if (!top || top.at > t) break;
       this.pop();
+      this.live.delete(top.id);
       this.current = Math.max(this.current, top.at);
       top.fn();
     }

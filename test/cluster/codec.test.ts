@@ -166,4 +166,10 @@ t.test('key ring: sealed packets open with any key, fail with none', async (t) =
   t.equal(ring.open(sealedWithK1), undefined, 'a removed key no longer opens');
   t.throws(() => new Keyring([Buffer.alloc(16)]), /32 bytes/);
   t.throws(() => Keyring.fromBase64(['c2hvcnQ=']), /key 0/);
+  const b64 = Buffer.alloc(32, 5).toString('base64');
+  t.same(new Keyring([Buffer.alloc(32, 5)]).open(Keyring.fromSecretText([b64]).seal(plain)), plain, 'a base64 32-byte key is used as it is');
+  const metallbStyle = Buffer.alloc(128, 3).toString('base64');
+  t.same(Keyring.fromSecretText([metallbStyle]).open(Keyring.fromSecretText([` ${metallbStyle}\n`]).seal(plain)), plain, 'longer secrets are hashed, the same way on every member');
+  t.equal(new Keyring([Buffer.from(metallbStyle.slice(0, 32))]).open(Keyring.fromSecretText([metallbStyle]).seal(plain)), undefined, 'not truncated');
+  t.throws(() => Keyring.fromSecretText(['  ']), /empty/);
 });

@@ -37,3 +37,15 @@ t.test('many timers keep heap order', async (t) => {
   c.advance(1000);
   t.same(fired, [...delays].sort((a, b) => a - b));
 });
+
+t.test('clearing a fired timer is a no-op and leaks nothing', async (t) => {
+  const c = new VirtualClock();
+  const h = c.setTimeout(() => {}, 5);
+  c.setTimeout(() => {}, 50);
+  c.advance(10);
+  c.clearTimeout(h);
+  c.clearTimeout(h);
+  t.equal(c.pending, 1, 'only the 50 ms timer is pending');
+  c.advance(100);
+  t.equal(c.pending, 0);
+});
