@@ -138,7 +138,10 @@ export class BgpSpeaker {
     });
   }
 
-  /** Graceful shutdown: every peer gets its routes withdrawn and a Cease; BFD goes AdminDown; the listener closes. */
+  /**
+   * Graceful shutdown: every peer gets its routes withdrawn and a Cease; BFD
+   * goes AdminDown; the listener closes. Final: a speaker is not restarted.
+   */
   async shutdown(opts: StopOptions = {}): Promise<void> {
     await Promise.all([...this.peers.values()].map((p) => p.session.stop(opts)));
     await this.bfd?.close();
@@ -225,8 +228,7 @@ export class BgpSpeaker {
   private incoming(socket: BgpSocket, setTtl: (ttl: number) => void): void {
     const from = canonicalAddress(socket.remote.address) ?? socket.remote.address;
     const local = canonicalAddress(socket.local.address) ?? socket.local.address;
-    const candidates = [...this.peers.values()].filter((p) => p.options.peerAddress === from && (!p.options.sourceAddress || p.options.sourceAddress === local));
-    const peer = candidates[0];
+    const peer = [...this.peers.values()].find((p) => p.options.peerAddress === from && (!p.options.sourceAddress || p.options.sourceAddress === local));
     if (!peer) {
       this.log.info('connection from an unknown address refused', { from, local });
       socket.destroy();

@@ -12,7 +12,7 @@ import { describeNotification, encodeNotification, type NotificationMessage } fr
 import { encodeOpen, type OpenMessage } from '../messages/open.js';
 import { BgpStreamReader } from '../messages/reader.js';
 import { ErrorCode, FsmSubcode } from '../messages/notification-codes.js';
-import { formatWireError, type WireError } from '../messages/wire-error.js';
+import { formatWireError, wireError, type WireError } from '../messages/wire-error.js';
 import type { UpdateMessage } from '../messages/update.js';
 import type { BgpSocket } from '../transport/socket.js';
 import { negotiate, type Negotiated } from './negotiate.js';
@@ -137,7 +137,7 @@ export class Connection {
     if (this.holdMs === 0) return;
     this.holdTimer = this.deps.clock.setTimeout(() => {
       if (this.state === 'Closed') return;
-      this.fail({ code: ErrorCode.HOLD_TIMER_EXPIRED, subcode: 0, data: Buffer.alloc(0), handling: 'session-reset', reason: `no message from the peer for ${this.holdMs / 1000} s` }, true);
+      this.fail(wireError(ErrorCode.HOLD_TIMER_EXPIRED, 0, `no message from the peer for ${this.holdMs / 1000} s`), true);
     }, this.holdMs);
   }
 
@@ -173,8 +173,7 @@ export class Connection {
       return;
     }
     const state = this.state as Exclude<ConnectionState, 'Closed'>;
-    const unexpected = (): void =>
-      this.fail({ code: ErrorCode.FSM, subcode: fsmSubcode[state], data: Buffer.alloc(0), handling: 'session-reset', reason: `unexpected ${m.type.toUpperCase()} in ${state}` }, true);
+    const unexpected = (): void => this.fail(wireError(ErrorCode.FSM, fsmSubcode[state], `unexpected ${m.type.toUpperCase()} in ${state}`), true);
     if (state === 'OpenSent') {
       if (m.type !== 'open') return unexpected();
       const n = negotiate(this.options, m);

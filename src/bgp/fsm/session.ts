@@ -84,6 +84,7 @@ export class BgpSession {
   private updateErrors = 0;
 
   constructor(options: PeerOptions | ResolvedPeerOptions, private readonly deps: SessionDeps) {
+    // Options already resolved (they carry the derived family) are taken as they are.
     this.options = 'family' in options ? options : resolvePeerOptions(options);
     this.random = deps.random ?? Math.random;
     this.log = (deps.logger ?? silentLogger).child({ peer: this.options.name, peerAddress: this.options.peerAddress });
@@ -93,10 +94,6 @@ export class BgpSession {
 
   get state(): SessionState {
     return this.primary && !this.primary.closed ? this.primary.state as SessionState : this.base;
-  }
-
-  get isEstablished(): boolean {
-    return this.state === 'Established';
   }
 
   /** ManualStart: dial now (or, when passive, wait for the peer). */
@@ -119,7 +116,9 @@ export class BgpSession {
     const data = opts.message ? shutdownCommunication(opts.message) : Buffer.alloc(0);
     for (const c of conns) {
       if (c.state === 'Established' && opts.withdraw !== false && this.ribOut.size > 0) {
-        for (const m of buildWithdraws(this.ribOut.routes().map((r) => r.prefix), this.context(c))) c.send(m);
+        const msgs = buildWithdraws(this.ribOut.routes().map((r) => r.prefix), this.context(c));
+        for (const m of msgs) c.send(m);
+        this.countSent(msgs.length);
       }
       c.close({ code: ErrorCode.CEASE, subcode: opts.subcode ?? CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, data });
     }

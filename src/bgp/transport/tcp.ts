@@ -107,7 +107,8 @@ export class BgpListener {
   private fd?: number;
   private readonly keys = new Map<string, string>();
   readonly address: string;
-  private requestedPort: number;
+  private readonly requestedPort: number;
+  private readonly ttl: number;
 
   constructor(
     opts: ListenerOptions,
@@ -118,8 +119,6 @@ export class BgpListener {
     this.requestedPort = opts.port ?? 179;
     this.ttl = opts.ttl ?? 255;
   }
-
-  private readonly ttl: number;
 
   /** The bound port (useful with port 0). */
   get port(): number {
