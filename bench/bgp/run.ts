@@ -26,7 +26,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NetLab, netlabUnavailable, waitFor } from '../../test/support/netlab.js';
 import { Frr } from '../../test/bgp/lab/frr.js';
-import { GoBgp } from '../../test/bgp/lab/gobgp.js';
+import { GoBgp, gobgpToml } from '../../test/bgp/lab/gobgp.js';
 import { repoRoot, ShoalNode } from '../../test/bgp/lab/shoal-node.js';
 import { formatIPv6, type Prefix } from '../../src/bgp/messages/ip.js';
 import { mrtIpv6Table } from './mrt.js';
@@ -154,21 +154,7 @@ async function main(): Promise<void> {
     gobgp = await GoBgp.start(
       lab,
       'g1',
-      `[global.config]
-  as = 65002
-  router-id = "192.0.2.21"
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "2001:db8::1"
-    peer-as = 65000
-  [neighbors.timers.config]
-    idle-hold-time-after-reset = 1
-  [neighbors.transport.config]
-    passive-mode = true
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv6-unicast"
-`,
+      gobgpToml(65002, '192.0.2.21', [{ address: '2001:db8::1', as: 65000, families: ['ipv6'], timers: ['idle-hold-time-after-reset = 1'] }]),
     );
     // gobgp's CLI can exit before its last batch of an injection is sent: the table ends with
     // repeats of its first 2000 routes, so what may be lost is only repeats, and the inject is

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NetLab, netlabUnavailable, waitFor } from '../support/netlab.js';
 import { Bird } from './lab/bird.js';
-import { GoBgp } from './lab/gobgp.js';
+import { GoBgp, gobgpToml } from './lab/gobgp.js';
 import { ShoalNode } from './lab/shoal-node.js';
 
 const why = netlabUnavailable();
@@ -88,24 +88,14 @@ t.test('GoBGP: eBGP and iBGP', { skip: why ?? false }, async (t) => {
     await lab.host({ name: 'r1', addrs: ['192.0.2.1/24', '2001:db8::1/64'] });
     await lab.host({ name: 'n1', addrs: ['192.0.2.11/24', '2001:db8::11/64'] });
     await lab.host({ name: 'n2', addrs: ['192.0.2.12/24', '2001:db8::12/64'] });
-    const neighbor = (addr: string, as: number): string => `
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "${addr}"
-    peer-as = ${as}
-  [neighbors.timers.config]
-    hold-time = 9
-    keepalive-interval = 3
-  [neighbors.transport.config]
-    passive-mode = true
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv4-unicast"
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv6-unicast"
-`;
-    gobgp = await GoBgp.start(lab, 'r1', `[global.config]\n  as = 65000\n  router-id = "192.0.2.1"\n${neighbor('192.0.2.11', 65001)}${neighbor('192.0.2.12', 65000)}`);
+    gobgp = await GoBgp.start(
+      lab,
+      'r1',
+      gobgpToml(65000, '192.0.2.1', [
+        { address: '192.0.2.11', as: 65001, timers: ['hold-time = 9', 'keepalive-interval = 3'] },
+        { address: '192.0.2.12', as: 65000, timers: ['hold-time = 9', 'keepalive-interval = 3'] },
+      ]),
+    );
     const n1 = await ShoalNode.start(lab, 'n1', { peers: [{ name: 'r1', peerAddress: '192.0.2.1', peerAsn: 65000, localAsn: 65001, routerId: '192.0.2.11' }], routes }, dir);
     await ShoalNode.start(
       lab,

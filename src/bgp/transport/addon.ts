@@ -37,8 +37,8 @@ export class AddonMissingError extends Error {
 
 let loaded: ShoalTcpAddon | AddonMissingError | undefined;
 
-/** The package root: the nearest directory above this file holding binding.gyp. */
-function packageRoot(): string | undefined {
+/** The package root: the nearest directory above this file holding binding.gyp (from src/ and from dist/src/). */
+export function packageRoot(): string | undefined {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     if (existsSync(join(dir, 'binding.gyp'))) return dir;

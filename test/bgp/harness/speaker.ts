@@ -79,8 +79,6 @@ async function main(): Promise<void> {
       }
     })().catch((err: unknown) => emit({ event: 'error', message: (err as Error).message }));
   });
-  // Without stdin (e.g. a benchmark that only signals), keep running until a signal.
-  rl.on('close', () => {});
 }
 
 main().catch((err: unknown) => {

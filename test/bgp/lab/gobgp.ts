@@ -5,6 +5,26 @@ import { rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor, type NetLab } from '../../support/netlab.js';
 
+export interface GoBgpNeighbor {
+  readonly address: string;
+  readonly as: number;
+  readonly families?: ReadonlyArray<'ipv4' | 'ipv6'>;
+  /** Extra lines for [neighbors.timers.config], e.g. "hold-time = 9". */
+  readonly timers?: readonly string[];
+}
+
+/** gobgpd's TOML for a speaker whose neighbors only listen: shoal dials (gobgpd waits 7-9 s before its own first connect). */
+export function gobgpToml(as: number, routerId: string, neighbors: readonly GoBgpNeighbor[]): string {
+  const block = (n: GoBgpNeighbor): string => {
+    const timers = n.timers?.length ? `  [neighbors.timers.config]\n${n.timers.map((l) => `    ${l}\n`).join('')}` : '';
+    const families = (n.families ?? ['ipv4', 'ipv6'])
+      .map((f) => `  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = "${f}-unicast"\n`)
+      .join('');
+    return `[[neighbors]]\n  [neighbors.config]\n    neighbor-address = "${n.address}"\n    peer-as = ${n.as}\n${timers}  [neighbors.transport.config]\n    passive-mode = true\n${families}`;
+  };
+  return `[global.config]\n  as = ${as}\n  router-id = "${routerId}"\n${neighbors.map(block).join('')}`;
+}
+
 export class GoBgp {
   private constructor(
     readonly lab: NetLab,

@@ -2,21 +2,17 @@
 // dist/) in a lab namespace and talks to it over its stdin and stdout.
 
 import { existsSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../../../src/bgp/transport/addon.js';
 import type { LabProcess, NetLab } from '../../support/netlab.js';
 import type { PeerOptions } from '../../../src/bgp/options.js';
 import type { Route } from '../../../src/bgp/advertise/route.js';
 import type { PeerStatus } from '../../../src/bgp/status.js';
 
 export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'binding.gyp'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('repository root not found');
-    dir = up;
-  }
-  return dir;
+  const root = packageRoot();
+  if (!root) throw new Error('repository root not found');
+  return root;
 }
 
 export function harnessPath(): string {
