@@ -1,0 +1,355 @@
+// Who may announce a service IP: the filters of the layer-2 election.
+//
+// Per IP (all the services holding it elect once):
+// - the pool is the one whose ranges contain the IP (as MetalLB's speaker
+//   resolves it; the ip-allocated-from-pool annotation is the controller's
+//   note and can be stale after a pool is renamed);
+// - a service takes part when some L2Advertisement of the pool selects it
+//   (serviceSelectors) and it has a serving endpoint somewhere (MetalLB
+//   announces nothing for a service without one, whatever its policy);
+// - a node is eligible when it is known, not excluded, its network is
+//   available, and for every taking part service: some L2Advertisement
+//   selecting that service selects the node, and with externalTrafficPolicy
+//   Local the node has a serving endpoint of it. One owner must be able to
+//   carry every sharer's traffic, hence "every" (see docs/election.md).
+// - it announces on the union of the interfaces those advertisements name;
+//   any of them naming none means every interface.
+
+import { compareIP, formatIP, parseIPDetailed } from '../alloc/ip.js';
+import type { IP } from '../alloc/ip.js';
+import type { Config, L2Advertisement, Pool } from '../config/model.js';
+import { anySelectorMatches } from '../config/selector.js';
+import { EXCLUDE_LB_LABEL, serviceKeyOf } from './election-inputs.js';
+import type { ElectionInputs, ElectionNode, ElectionService, ServiceEndpoints } from './election-inputs.js';
+
+/** Why a ring member cannot own the IP. */
+export type CandidateSkipCode = 'unknown-node' | 'excluded-label' | 'network-unavailable' | 'no-l2advertisement-selects-node' | 'no-ready-endpoint';
+
+export interface SkipReason {
+  readonly code: CandidateSkipCode;
+  readonly detail: string;
+}
+
+/** Why a service holding the IP takes no part in its election. */
+export type ServiceSkipCode = 'no-l2advertisement-selects-service' | 'no-serving-endpoint';
+
+export interface SkippedService {
+  readonly service: string;
+  readonly code: ServiceSkipCode;
+  readonly detail: string;
+}
+
+/** Why the election did not get to walk the ring for an IP. */
+export type BlockCode = 'ip-not-in-any-pool' | 'no-l2advertisement-for-pool' | ServiceSkipCode | 'no-announceable-service';
+
+export interface InputProblem {
+  /** "namespace/name" of the service, "" when not about one. */
+  readonly service: string;
+  /** Where in that service: "ips[2]". */
+  readonly field: string;
+  readonly message: string;
+}
+
+/** Interfaces to announce on: a sorted list, or every interface. */
+export type Interfaces = 'all' | readonly string[];
+
+interface Participant {
+  readonly key: string;
+  readonly ads: readonly L2Advertisement[];
+  /** Nodes with a serving endpoint, for Local policy; undefined for Cluster. */
+  readonly localNodes: ReadonlySet<string> | undefined;
+}
+
+export interface IpPlan {
+  readonly ip: string;
+  readonly pool: string | undefined;
+  /** Every service holding the IP, sorted. */
+  readonly services: readonly string[];
+  readonly skippedServices: readonly SkippedService[];
+  readonly participants: readonly Participant[];
+  readonly blocked: { readonly code: BlockCode; readonly message: string } | undefined;
+}
+
+export interface NodeVerdict {
+  readonly reasons: readonly SkipReason[];
+  /** Meaningful when there are no reasons. */
+  readonly interfaces: Interfaces;
+}
+
+interface IpGroup {
+  readonly ip: IP;
+  readonly text: string;
+  readonly services: ElectionService[];
+}
+
+interface PoolAds {
+  readonly ads: readonly L2Advertisement[];
+  readonly anyServiceSelectors: boolean;
+}
+
+/** Pools and advertisements of one Config, indexed for lookups by address and name. */
+class ConfigIndex {
+  private readonly ranges: { readonly family: 4 | 6; readonly first: bigint; readonly last: bigint; readonly pool: Pool }[];
+  readonly adsByName: ReadonlyMap<string, L2Advertisement>;
+  private readonly poolAds = new Map<Pool, PoolAds>();
+
+  constructor(config: Config) {
+    this.ranges = config.pools
+      .flatMap((pool) => pool.ranges.map((r) => ({ family: r.family, first: r.first, last: r.last, pool })))
+      .sort((a, b) => a.family - b.family || (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
+    this.adsByName = new Map(config.l2Advertisements.map((a) => [a.name, a]));
+  }
+
+  /** The L2Advertisements covering `pool`, and whether any of them selects services. */
+  adsOf(pool: Pool): PoolAds {
+    let ads = this.poolAds.get(pool);
+    if (!ads) {
+      const list = pool.l2Advertisements.map((n) => this.adsByName.get(n)).filter((a): a is L2Advertisement => a !== undefined);
+      ads = { ads: list, anyServiceSelectors: list.some((a) => a.serviceSelectors.length > 0) };
+      this.poolAds.set(pool, ads);
+    }
+    return ads;
+  }
+
+  /** The pool containing `ip` (pools never overlap: the config refuses overlapping ranges). */
+  poolOf(ip: IP): Pool | undefined {
+    let lo = 0;
+    let hi = this.ranges.length;
+    // Last range starting at or before ip.
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const r = this.ranges[mid]!;
+      const before = r.family < ip.family || (r.family === ip.family && r.first <= ip.value);
+      if (before) lo = mid + 1;
+      else hi = mid;
+    }
+    const r = this.ranges[lo - 1];
+    return r && r.family === ip.family && ip.value <= r.last ? r.pool : undefined;
+  }
+}
+
+const configIndexes = new WeakMap<Config, ConfigIndex>();
+
+function indexOf(config: Config): ConfigIndex {
+  let idx = configIndexes.get(config);
+  if (!idx) {
+    idx = new ConfigIndex(config);
+    configIndexes.set(config, idx);
+  }
+  return idx;
+}
+
+const list = (names: readonly string[]): string => names.join(', ');
+
+// Endpoint node lists as sets, kept as long as the caller keeps the same
+// endpoints object (the speaker replaces it only when the slices change).
+const endpointSets = new WeakMap<ServiceEndpoints, ReadonlySet<string>>();
+
+function endpointNodeSet(e: ServiceEndpoints): ReadonlySet<string> {
+  let s = endpointSets.get(e);
+  if (!s) {
+    s = new Set(e.nodes);
+    endpointSets.set(e, s);
+  }
+  return s;
+}
+
+const byServiceKey = (a: ElectionService, b: ElectionService): number => (serviceKeyOf(a) < serviceKeyOf(b) ? -1 : 1);
+
+/**
+ * One election run's view of the inputs: the services grouped by IP, and
+ * caches for facts that do not depend on the IP (node checks, which
+ * advertisement selects which node).
+ */
+export class EligibilityContext {
+  readonly problems: InputProblem[] = [];
+  private readonly index: ConfigIndex;
+  private readonly groups: Map<string, IpGroup>;
+  private readonly nodeChecks = new Map<string, readonly SkipReason[]>();
+  private readonly adSelects = new Map<L2Advertisement, Map<string, boolean>>();
+
+  constructor(
+    private readonly inputs: ElectionInputs,
+    private readonly ignoreExcludeLB: boolean,
+  ) {
+    this.index = indexOf(inputs.config);
+    this.groups = this.groupByIp();
+  }
+
+  /** IPs held by some service, in address order (IPv4 first). */
+  ips(): string[] {
+    return [...this.groups.values()].sort((a, b) => compareIP(a.ip, b.ip)).map((g) => g.text);
+  }
+
+  /** The canonical text of `ip`, or undefined when no service holds it (or it is not an address). */
+  held(ip: string): string | undefined {
+    const parsed = parseIPDetailed(ip);
+    if (!parsed.ok) return undefined;
+    const text = formatIP(parsed.ip);
+    return this.groups.has(text) ? text : undefined;
+  }
+
+  private groupByIp(): Map<string, IpGroup> {
+    const byKey = new Map<string, ElectionService[]>();
+    for (const svc of this.inputs.services) {
+      const key = serviceKeyOf(svc);
+      const same = byKey.get(key);
+      if (same) same.push(svc);
+      else byKey.set(key, [svc]);
+    }
+    const groups = new Map<string, IpGroup>();
+    for (const [key, entries] of byKey) {
+      if (entries.length > 1) {
+        // Which entry is right depends on input order; taking none keeps every speaker in agreement.
+        this.problems.push({ service: key, field: '', message: `service ${key} appears ${entries.length} times in the inputs; ignored` });
+        continue;
+      }
+      const svc = entries[0]!;
+      const mine = new Set<string>();
+      svc.ips.forEach((text, i) => {
+        const parsed = parseIPDetailed(text);
+        if (!parsed.ok) {
+          this.problems.push({ service: key, field: `ips[${i}]`, message: `${JSON.stringify(text)} is not an IP address: ${parsed.reason}` });
+          return;
+        }
+        const canonical = formatIP(parsed.ip);
+        if (mine.has(canonical)) return;
+        mine.add(canonical);
+        const g = groups.get(canonical);
+        if (g) g.services.push(svc);
+        else groups.set(canonical, { ip: parsed.ip, text: canonical, services: [svc] });
+      });
+    }
+    this.problems.sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : a.field < b.field ? -1 : a.field > b.field ? 1 : 0));
+    return groups;
+  }
+
+  /** Which services of `ip` take part, from which pool; undefined when no service holds `ip` (canonical text). */
+  plan(ip: string): IpPlan | undefined {
+    const group = this.groups.get(ip);
+    if (!group) return undefined;
+    const sorted = group.services.length === 1 ? group.services : [...group.services].sort(byServiceKey);
+    const services = sorted.map(serviceKeyOf);
+    const pool = this.index.poolOf(group.ip);
+    if (!pool) {
+      const blocked = { code: 'ip-not-in-any-pool' as const, message: `${ip} is in no address pool of the configuration` };
+      return { ip, pool: undefined, services, skippedServices: [], participants: [], blocked };
+    }
+    const poolAds = this.index.adsOf(pool);
+    if (poolAds.ads.length === 0) {
+      const blocked = { code: 'no-l2advertisement-for-pool' as const, message: `no L2Advertisement covers pool ${pool.name}` };
+      return { ip, pool: pool.name, services, skippedServices: [], participants: [], blocked };
+    }
+    const skippedServices: SkippedService[] = [];
+    const participants: Participant[] = [];
+    sorted.forEach((svc, i) => {
+      const key = services[i]!;
+      const ads = poolAds.anyServiceSelectors ? poolAds.ads.filter((a) => anySelectorMatches(a.serviceSelectors, svc.labels)) : poolAds.ads;
+      if (ads.length === 0) {
+        skippedServices.push({
+          service: key,
+          code: 'no-l2advertisement-selects-service',
+          detail: `the serviceSelectors of ${list(poolAds.ads.map((a) => a.name))} (covering pool ${pool.name}) do not match ${key}`,
+        });
+      } else if (!svc.endpoints.serving) {
+        skippedServices.push({ service: key, code: 'no-serving-endpoint', detail: `${key} has no ready or serving endpoint` });
+      } else {
+        participants.push({ key, ads, localNodes: svc.externalTrafficPolicy === 'Local' ? endpointNodeSet(svc.endpoints) : undefined });
+      }
+    });
+    let blocked: IpPlan['blocked'];
+    if (participants.length === 0) {
+      const codes = new Set(skippedServices.map((s) => s.code));
+      blocked = {
+        code: codes.size === 1 ? [...codes][0]! : 'no-announceable-service',
+        message: skippedServices.map((s) => s.detail).join('; '),
+      };
+    }
+    return { ip, pool: pool.name, services, skippedServices, participants, blocked };
+  }
+
+  /** The IP-independent checks of a node: known, not excluded, network available. */
+  private nodeReasons(name: string): readonly SkipReason[] {
+    let reasons = this.nodeChecks.get(name);
+    if (reasons) return reasons;
+    const node = this.inputs.nodes.get(name);
+    const out: SkipReason[] = [];
+    if (!node) {
+      out.push({ code: 'unknown-node', detail: `no Node named ${name}` });
+    } else {
+      if (!this.ignoreExcludeLB && Object.hasOwn(node.labels, EXCLUDE_LB_LABEL)) {
+        out.push({ code: 'excluded-label', detail: `node has the ${EXCLUDE_LB_LABEL} label` });
+      }
+      if (node.networkUnavailable) out.push({ code: 'network-unavailable', detail: 'node condition NetworkUnavailable is True' });
+    }
+    reasons = out;
+    this.nodeChecks.set(name, reasons);
+    return reasons;
+  }
+
+  private selects(ad: L2Advertisement, name: string, node: ElectionNode): boolean {
+    let byNode = this.adSelects.get(ad);
+    if (!byNode) {
+      byNode = new Map();
+      this.adSelects.set(ad, byNode);
+    }
+    let yes = byNode.get(name);
+    if (yes === undefined) {
+      yes = anySelectorMatches(ad.nodeSelectors, node.labels);
+      byNode.set(name, yes);
+    }
+    return yes;
+  }
+
+  /**
+   * Whether ring member `name` may own the IP of `plan`: the election's fast
+   * path, run for every member walked past. verdict() makes the same checks
+   * and says why.
+   */
+  eligible(plan: IpPlan, name: string): boolean {
+    // Endpoints first: a Local service's walk passes over most members for
+    // want of an endpoint, and that is the cheapest check.
+    for (const p of plan.participants) if (p.localNodes && !p.localNodes.has(name)) return false;
+    if (this.nodeReasons(name).length > 0) return false;
+    const node = this.inputs.nodes.get(name)!;
+    for (const p of plan.participants) {
+      let selected = false;
+      for (const a of p.ads) {
+        if (this.selects(a, name, node)) {
+          selected = true;
+          break;
+        }
+      }
+      if (!selected) return false;
+    }
+    return true;
+  }
+
+  /** Every reason `name` may not own the IP of `plan` (none when it may), and where it would announce. */
+  verdict(plan: IpPlan, name: string): NodeVerdict {
+    const reasons = [...this.nodeReasons(name)];
+    const node = this.inputs.nodes.get(name);
+    if (!node) return { reasons, interfaces: [] };
+    const ifaces = new Set<string>();
+    let every = false;
+    const named = plan.participants.length > 1;
+    for (const p of plan.participants) {
+      const selecting = p.ads.filter((a) => this.selects(a, name, node));
+      if (selecting.length === 0) {
+        reasons.push({
+          code: 'no-l2advertisement-selects-node',
+          detail: `the nodeSelectors of ${list(p.ads.map((a) => a.name))}${named ? ` (for ${p.key})` : ''} do not match this node`,
+        });
+      }
+      if (p.localNodes && !p.localNodes.has(name)) {
+        reasons.push({ code: 'no-ready-endpoint', detail: `${p.key} has externalTrafficPolicy Local and no ready or serving endpoint on this node` });
+      }
+      for (const a of selecting) {
+        if (a.interfaces.length === 0) every = true;
+        else for (const i of a.interfaces) ifaces.add(i);
+      }
+    }
+    if (reasons.length > 0) return { reasons, interfaces: [] };
+    return { reasons, interfaces: every ? 'all' : [...ifaces].sort() };
+  }
+}
