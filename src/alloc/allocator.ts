@@ -10,50 +10,29 @@
 
 import type { Pool } from '../config/model.js';
 import { anySelectorMatches, selectorMatches } from '../config/selector.js';
+import type { Ordinal } from './address-space.js';
 import type { AllocCode, Allocation, Conflict, Decision, Failure, Granted, PoolChange, PoolUsage, ReleaseResult } from './decisions.js';
-import { compareIP, familyName, formatIP, isBuggyIPv4, parseIPDetailed } from './ip.js';
+import { Holding, Ledger } from './holdings.js';
+import type { Claim, Target } from './holdings.js';
+import { familyName, formatIP, isBuggyIPv4, parseIPDetailed } from './ip.js';
 import type { Family, IP } from './ip.js';
 import { PoolState } from './pool-state.js';
 import {
   annotation,
   Annotation,
   backendKey,
-  portKeys,
   requestedIPs,
   serviceFamily,
   serviceKey,
+  servicePortKeys,
   sharingKey,
 } from './service.js';
 import type { FamilyInfo, ServiceFamily, ServiceInput } from './service.js';
 
-interface Holding {
-  readonly service: string;
-  readonly pool: string;
-  readonly ips: readonly IP[];
-  /** Canonical text of `ips`, formatted once. */
-  readonly keys: readonly string[];
-  readonly ports: readonly string[];
-  readonly sharingKey: string;
-  readonly backendKey: string;
-}
+/** Addresses located in one pool, and their text in the order they were given (the order conflicts are reported in). */
+type Located = { ok: true; target: Target; keys: readonly string[] } | Failure;
 
-interface IPUse {
-  readonly sharingKey: string;
-  readonly backendKey: string;
-  /** Usually one entry: an array beats a Set on memory and speed at this size. Ports are read from the holdings. */
-  readonly services: string[];
-}
-
-type Placement = Omit<Holding, 'keys'>;
-
-interface Claim {
-  readonly service: string;
-  readonly ports: readonly string[];
-  readonly sharingKey: string;
-  readonly backendKey: string;
-}
-
-type Located = { ok: true; pool: PoolState } | Failure;
+type Families = FamilyInfo & { ok: true };
 
 export interface AllocatorOptions {
   /**
@@ -70,8 +49,6 @@ export function classPredicate(ourClass: string | undefined): (c: string | undef
 
 const fail = (code: AllocCode, message: string, extra: Partial<Failure> = {}): Failure => ({ ok: false, code, message, released: [], ...extra });
 
-const keyOf = (ip: IP): string => formatIP(ip);
-
 export class Allocator {
   private readonly isOurClass: (c: string | undefined) => boolean;
   private states = new Map<string, PoolState>();
@@ -83,8 +60,7 @@ export class Allocator {
   private open: PoolState[] = [];
   /** Every pool range, sorted, for address -> pool lookups in O(log n). */
   private index: { family: Family; first: bigint; last: bigint; pool: PoolState }[] = [];
-  private readonly holdings = new Map<string, Holding>();
-  private readonly uses = new Map<string, IPUse>();
+  private readonly ledger = new Ledger();
 
   constructor(pools: readonly Pool[] = [], opts: AllocatorOptions = {}) {
     this.isOurClass = opts.isOurClass ?? classPredicate(undefined);
@@ -99,6 +75,7 @@ export class Allocator {
    * and reported in `stranded` so the controller allocates them again.
    */
   setPools(pools: readonly Pool[]): PoolChange {
+    const old = this.ledger.sorted().map((h) => ({ h, ips: addressesOf(h) }));
     this.states = new Map(pools.map((p) => [p.name, new PoolState(p)]));
     this.order = [...this.states.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     this.restricted = this.order.filter((st) => st.pool.serviceAllocation !== undefined && st.pool.autoAssign).sort((a, b) => rank(a) - rank(b));
@@ -114,19 +91,17 @@ export class Allocator {
         throw new Error(`pools ${a.pool.name} and ${b.pool.name} overlap: pass pools from a validated Config`);
       }
     }
-    const old = [...this.holdings.values()].sort((a, b) => (a.service < b.service ? -1 : 1));
-    this.holdings.clear();
-    this.uses.clear();
+    this.ledger.clear();
     const stranded: PoolChange['stranded'][number][] = [];
     const moved: PoolChange['moved'][number][] = [];
-    for (const h of old) {
-      const where = this.locate(h.ips, undefined);
+    for (const { h, ips } of old) {
+      const where = this.locate(ips, undefined);
       if (!where.ok) {
-        stranded.push({ service: h.service, ips: h.keys, pool: h.pool });
+        stranded.push({ service: h.service, ips: h.keys, pool: h.pool.name });
         continue;
       }
-      if (where.pool.name !== h.pool) moved.push({ service: h.service, from: h.pool, to: where.pool.name });
-      this.place({ ...h, pool: where.pool.name });
+      if (where.target.pool.name !== h.pool.name) moved.push({ service: h.service, from: h.pool.name, to: where.target.pool.name });
+      this.ledger.place(Holding.of(h, where.target));
     }
     return { stranded, moved };
   }
@@ -134,20 +109,19 @@ export class Allocator {
   // ---- queries -------------------------------------------------------------
 
   get(service: string): Allocation | undefined {
-    const h = this.holdings.get(service);
+    const h = this.ledger.get(service);
     return h && toAllocation(h);
   }
 
   /** Every allocation, sorted by service. */
   list(): Allocation[] {
-    return [...this.holdings.values()].sort((a, b) => (a.service < b.service ? -1 : 1)).map(toAllocation);
+    return this.ledger.sorted().map(toAllocation);
   }
 
   /** Services holding an address (several when shared), sorted. */
   holders(ip: string): string[] {
     const r = parseIPDetailed(ip);
-    const use = r.ok ? this.uses.get(keyOf(r.ip)) : undefined;
-    return use ? [...use.services].sort() : [];
+    return r.ok ? this.ledger.holders(formatIP(r.ip)) : [];
   }
 
   usage(): PoolUsage[] {
@@ -161,7 +135,7 @@ export class Allocator {
 
   /** Forgets a service (deleted). Shared addresses return to the pool only with their last user. */
   release(service: string): ReleaseResult {
-    return this.unplace(service);
+    return this.ledger.unplace(service);
   }
 
   /**
@@ -185,10 +159,10 @@ export class Allocator {
     }
     const fam = serviceFamily(svc);
     if (!fam.ok) return fail('unknown-ip-family', fam.message);
-    if (!familyFits(parsed, fam)) {
-      return fail('requested-ip-family-mismatch', `${parsed.map(keyOf).join(', ')} does not match the service's IP families`);
+    if (!familyFits(parsed.length === 2 ? 'dual' : (parsed[0] as IP).family, fam)) {
+      return fail('requested-ip-family-mismatch', `${parsed.map(formatIP).join(', ')} does not match the service's IP families`);
     }
-    return this.claim(svc, parsed);
+    return this.claimIPs(svc, serviceKey(svc), parsed);
   }
 
   /**
@@ -205,16 +179,16 @@ export class Allocator {
     const fam = serviceFamily(svc);
     if (!fam.ok) return fail('unknown-ip-family', fam.message);
     if (fam.policy === 'RequireDualStack' && fam.family !== 'dual') {
-      const { released } = this.unplace(key);
+      const { released } = this.ledger.unplace(key);
       return fail('dual-stack-unavailable', 'RequireDualStack but the service has a single IP family', { released });
     }
     // As in MetalLB, a family change drops the old addresses before anything else is looked at.
-    let held = this.holdings.get(key);
+    let held = this.ledger.get(key);
     let replaced: Granted['replaced'];
     let released: readonly string[] = [];
-    if (held && !familyFits(held.ips, fam)) {
+    if (held && !familyFits(held.family, fam)) {
       replaced = { code: 'requested-ip-family-mismatch', message: `the service's IP families changed, dropping ${held.keys.join(', ')}` };
-      released = this.unplace(key).released;
+      released = this.ledger.unplace(key).released;
       held = undefined;
     }
     const req = requestedIPs(svc);
@@ -222,12 +196,14 @@ export class Allocator {
     const wantPool = annotation(svc, Annotation.addressPool) ?? '';
 
     if (held) {
-      const why = this.stillValid(svc, held, req.ips, wantPool);
-      if (why === undefined) return this.keepOrExtend(svc, held, fam);
+      const why = this.stillValid(svc, key, held, req.ips, wantPool);
+      if (why === undefined) return this.keepOrExtend(svc, key, fam);
       replaced = why;
-      released = this.unplace(key).released;
+      released = this.ledger.unplace(key).released;
     }
-    const d = this.allocateFresh(svc, fam, req.ips, req.family, wantPool);
+    const d = this.allocateFresh(svc, key, fam, req.ips, req.family, wantPool);
+    // Nothing released and nothing replaced (the usual case): d already says so.
+    if (released.length === 0 && replaced === undefined) return d;
     if (!d.ok) return { ...d, released };
     return { ...d, released, ...(replaced ? { replaced } : {}) };
   }
@@ -237,77 +213,74 @@ export class Allocator {
   private notOurs(svc: ServiceInput): Granted | undefined {
     const reason = svc.type !== 'LoadBalancer' ? 'not-load-balancer' : !this.isOurClass(svc.loadBalancerClass) ? 'foreign-class' : undefined;
     if (!reason) return undefined;
-    const { released } = this.unplace(serviceKey(svc));
+    const { released } = this.ledger.unplace(serviceKey(svc));
     return { ok: true, action: 'not-ours', ips: [], pool: undefined, shared: false, released, reason };
   }
 
-  private stillValid(svc: ServiceInput, h: Holding, wanted: readonly IP[], wantPool: string): Granted['replaced'] {
-    const d = this.claim(svc, h.ips);
+  private stillValid(svc: ServiceInput, key: string, h: Holding, wanted: readonly IP[], wantPool: string): Granted['replaced'] {
+    // A holding's addresses always lie, usable, in its pool (setPools re-locates them), so they need no locating again.
+    const d = this.claim(svc, key, h, h.keys);
     if (!d.ok) return { code: d.code, message: `current addresses no longer valid: ${d.message}` };
-    if (wantPool !== '' && h.pool !== wantPool) {
-      return { code: 'requested-ip-pool-mismatch', message: `pool ${JSON.stringify(wantPool)} requested, addresses are from ${JSON.stringify(h.pool)}` };
+    if (wantPool !== '' && h.pool.name !== wantPool) {
+      return { code: 'requested-ip-pool-mismatch', message: `pool ${JSON.stringify(wantPool)} requested, addresses are from ${JSON.stringify(h.pool.name)}` };
     }
-    const sameIPs = wanted.length === h.ips.length && wanted.every((w) => h.ips.some((x) => compareIP(w, x) === 0));
+    const wantedKeys = wanted.map(formatIP);
+    const heldKeys = h.keys;
+    const sameIPs = wanted.length === heldKeys.length && wantedKeys.every((w) => heldKeys.includes(w));
     if (wanted.length > 0 && !sameIPs) {
-      return { code: 'requested-ip-pool-mismatch', message: `addresses ${wanted.map(keyOf).join(', ')} requested, holding ${h.keys.join(', ')}` };
+      return { code: 'requested-ip-pool-mismatch', message: `addresses ${wantedKeys.join(', ')} requested, holding ${heldKeys.join(', ')}` };
     }
     return undefined;
   }
 
   /** A PreferDualStack dual-family service holding one address tries to add the other family from the same pool. */
-  private keepOrExtend(svc: ServiceInput, h: Holding, fam: FamilyInfo & { ok: true }): Granted {
-    const current = this.holdings.get(h.service) as Holding;
-    const base: Granted = { ok: true, action: 'kept', ips: current.keys, pool: current.pool, shared: this.isShared(current), released: [] };
-    if (!(fam.family === 'dual' && fam.policy === 'PreferDualStack' && current.ips.length === 1)) return base;
-    const have = (current.ips[0] as IP).family;
+  private keepOrExtend(svc: ServiceInput, key: string, fam: Families): Granted {
+    const current = this.ledger.get(key) as Holding;
+    const base: Granted = { ok: true, action: 'kept', ips: current.keys, pool: current.pool.name, shared: this.ledger.isShared(current), released: [] };
+    if (!(fam.family === 'dual' && fam.policy === 'PreferDualStack' && current.family !== 'dual')) return base;
+    const have = current.family;
     const other: Family = have === 4 ? 6 : 4;
-    const st = this.states.get(current.pool) as PoolState;
-    const claim = this.claimOf(svc);
-    const v = st.hasFamily(other) ? st.lowestCandidate(other, claim.sharingKey, claim.backendKey, (x) => !this.conflictAt(claim, keyOf({ family: other, value: x }))) : undefined;
-    if (v === undefined) {
+    const st = current.pool;
+    const claim = this.claimOf(svc, key);
+    const o = this.candidate(st, claim, other);
+    if (o === undefined) {
       return { ...base, note: { code: st.hasFamily(other) ? 'pool-exhausted' : 'pool-lacks-family', message: `pool ${JSON.stringify(st.name)} has no free ${familyName(other)} address to add` } };
     }
-    const ips = [...current.ips, { family: other, value: v }].sort(compareIP);
-    this.place({ ...claim, pool: st.name, ips });
-    const now = this.holdings.get(h.service) as Holding;
-    return { ok: true, action: 'extended', ips: now.keys, pool: now.pool, shared: this.isShared(now), released: [] };
+    const now = this.place(claim, have === 4 ? { pool: st, v4: current.v4, v6: o } : { pool: st, v4: o, v6: current.v6 });
+    return { ok: true, action: 'extended', ips: now.keys, pool: now.pool.name, shared: this.ledger.isShared(now), released: [] };
   }
 
-  private allocateFresh(svc: ServiceInput, fam: FamilyInfo & { ok: true }, wanted: IP[], wantedFamily: ServiceFamily | undefined, wantPool: string): Decision {
+  private allocateFresh(svc: ServiceInput, key: string, fam: Families, wanted: readonly IP[], wantedFamily: ServiceFamily | undefined, wantPool: string): Decision {
     if (wanted.length > 0) {
       if (wantedFamily !== fam.family) {
-        return fail('requested-ip-family-mismatch', `requested ${wanted.map(keyOf).join(', ')} does not match the service's IP families`);
+        return fail('requested-ip-family-mismatch', `requested ${wanted.map(formatIP).join(', ')} does not match the service's IP families`);
       }
-      const d = this.claim(svc, wanted);
+      const d = this.claimIPs(svc, key, wanted);
       if (!d.ok) return d;
       if (wantPool !== '' && d.pool !== wantPool) {
-        this.unplace(serviceKey(svc));
-        return fail('requested-ip-pool-mismatch', `requested ${wanted.map(keyOf).join(', ')} is in pool ${JSON.stringify(d.pool)}, not in the requested pool ${JSON.stringify(wantPool)}`);
+        this.ledger.unplace(key);
+        return fail('requested-ip-pool-mismatch', `requested ${wanted.map(formatIP).join(', ')} is in pool ${JSON.stringify(d.pool)}, not in the requested pool ${JSON.stringify(wantPool)}`);
       }
       return { ...d, action: 'allocated' };
     }
-    const claim = this.claimOf(svc);
+    const claim = this.claimOf(svc, key);
     if (wantPool !== '') {
       const st = this.states.get(wantPool);
       if (!st) return fail('pool-not-found', `requested pool ${JSON.stringify(wantPool)} does not exist`);
       if (!this.compatible(st.pool, svc)) return fail('pool-not-allowed', `pool ${JSON.stringify(wantPool)} is reserved for other namespaces or services`);
-      const ips = this.pick(this.candidates(st, claim), fam);
-      if (!ips) {
+      const choice = this.best([st], undefined, claim, fam);
+      if (!choice) {
         const missing = wantedFamilies(fam).filter((f) => !st.hasFamily(f));
         if (missing.length > 0 && (fam.family !== 'dual' || fam.policy === 'RequireDualStack')) {
           return fail('pool-lacks-family', `pool ${JSON.stringify(wantPool)} has no ${missing.map(familyName).join(' or ')} addresses`);
         }
         return fail('pool-exhausted', `pool ${JSON.stringify(wantPool)} has no free address for this service`);
       }
-      return this.grant(claim, st, ips);
+      return this.grant(claim, choice);
     }
-    const pinned = this.restricted.length > 0 ? this.restricted.filter((st) => this.compatible(st.pool, svc)) : this.restricted;
-    const open = this.open;
-    for (const group of [pinned, open]) {
-      const found = this.best(group, claim, fam);
-      if (found) return this.grant(claim, found.st, found.ips);
-    }
-    const all = [...pinned, ...open];
+    const found = this.best(this.restricted, svc, claim, fam) ?? this.best(this.open, undefined, claim, fam);
+    if (found) return this.grant(claim, found);
+    const all = [...this.restricted.filter((st) => this.compatible(st.pool, svc)), ...this.open];
     if (all.length === 0) return fail('no-auto-assign-pool', 'no pool allows automatic assignment to this service');
     const need = wantedFamilies(fam);
     const fits = all.some((st) => (fam.family === 'dual' && fam.policy !== 'RequireDualStack' ? need.some((f) => st.hasFamily(f)) : need.every((f) => st.hasFamily(f))));
@@ -315,86 +288,90 @@ export class Allocator {
     return fail('no-pool-has-free-ip', 'every pool this service may use is full');
   }
 
-  /** MetalLB's findBestPoolForService over pools already in preference order. */
-  private best(pools: readonly PoolState[], claim: Claim, fam: FamilyInfo & { ok: true }): { st: PoolState; ips: IP[] } | undefined {
-    let primaryOnly: { st: PoolState; ips: IP[] } | undefined;
-    let secondaryOnly: { st: PoolState; ips: IP[] } | undefined;
-    const secondary: Family = fam.primary === 4 ? 6 : 4;
-    for (const st of pools) {
-      const c = this.candidates(st, claim);
-      if (fam.family !== 'dual') {
-        if (c[fam.family] !== undefined) return { st, ips: this.pick(c, fam) as IP[] };
+  /**
+   * MetalLB's findBestPoolForService and selectIPsForFamilyAndPolicy over
+   * pools already in preference order (skipping those `svc`, when given,
+   * may not use): the first pool with an address of every family wanted;
+   * for PreferDualStack, failing that, the first with the primary family,
+   * then the first with the other one.
+   */
+  private best(pools: readonly PoolState[], svc: ServiceInput | undefined, claim: Claim, fam: Families): Target | undefined {
+    let primaryOnly: Target | undefined;
+    let secondaryOnly: Target | undefined;
+    for (const pool of pools) {
+      if (svc && !this.compatible(pool.pool, svc)) continue;
+      if (fam.family === 4 || fam.family === 6) {
+        const o = this.candidate(pool, claim, fam.family);
+        if (o !== undefined) return fam.family === 4 ? { pool, v4: o, v6: undefined } : { pool, v4: undefined, v6: o };
         continue;
       }
-      if (c[4] !== undefined && c[6] !== undefined) return { st, ips: this.pick(c, fam) as IP[] };
+      const v4 = this.candidate(pool, claim, 4);
+      const v6 = this.candidate(pool, claim, 6);
+      if (v4 !== undefined && v6 !== undefined) return { pool, v4, v6 };
       if (fam.policy !== 'PreferDualStack') continue;
-      if (c[fam.primary] !== undefined) primaryOnly ??= { st, ips: this.pick(c, fam) as IP[] };
-      if (c[secondary] !== undefined) secondaryOnly ??= { st, ips: this.pick(c, fam) as IP[] };
+      const four = v4 === undefined ? undefined : { pool, v4, v6: undefined };
+      const six = v6 === undefined ? undefined : { pool, v4: undefined, v6 };
+      primaryOnly ??= fam.primary === 4 ? four : six;
+      secondaryOnly ??= fam.primary === 4 ? six : four;
     }
     return primaryOnly ?? secondaryOnly;
   }
 
-  /** The lowest address of each family this claim could hold in the pool. */
-  private candidates(st: PoolState, claim: Claim): Partial<Record<Family, bigint>> {
-    const out: Partial<Record<Family, bigint>> = {};
-    for (const f of [4, 6] as const) {
-      if (!st.hasFamily(f)) continue;
-      const v = st.lowestCandidate(f, claim.sharingKey, claim.backendKey, (x) => !this.conflictAt(claim, keyOf({ family: f, value: x })));
-      if (v !== undefined) out[f] = v;
+  /** The lowest address of family `f` in the pool that the claim could hold: free, or shareable with its holders. */
+  private candidate(st: PoolState, claim: Claim, f: Family): Ordinal | undefined {
+    const space = st.spaces[f];
+    if (space.empty) return undefined;
+    const free = space.lowestFreeOrdinal();
+    if (claim.sharingKey === '') return free;
+    for (const o of st.sharedUnder(f, claim.sharingKey, claim.backendKey)) {
+      if (free !== undefined && o > free) break;
+      if (!this.ledger.conflictAt(claim, space.textOf(o))) return o;
     }
-    return out;
+    return free;
   }
 
-  /** MetalLB's selectIPsForFamilyAndPolicy. */
-  private pick(c: Partial<Record<Family, bigint>>, fam: FamilyInfo & { ok: true }): IP[] | undefined {
-    const ip = (f: Family): IP | undefined => (c[f] === undefined ? undefined : { family: f, value: c[f] });
-    if (fam.family !== 'dual') {
-      const one = ip(fam.family);
-      return one && [one];
-    }
-    const v4 = ip(4);
-    const v6 = ip(6);
-    if (v4 && v6) return [v4, v6];
-    if (fam.policy === 'PreferDualStack') {
-      const one = v4 ?? v6;
-      return one && [one];
-    }
-    return undefined;
+  private grant(claim: Claim, target: Target): Granted {
+    const h = this.place(claim, target);
+    return { ok: true, action: 'allocated', ips: h.keys, pool: h.pool.name, shared: this.ledger.isShared(h), released: [] };
   }
 
-  private grant(claim: Claim, st: PoolState, ips: IP[]): Granted {
-    this.place({ ...claim, pool: st.name, ips });
-    const h = this.holdings.get(claim.service) as Holding;
-    return { ok: true, action: 'allocated', ips: h.keys, pool: st.name, shared: this.isShared(h), released: [] };
+  private place(claim: Claim, target: Target): Holding {
+    const h = Holding.of(claim, target);
+    this.ledger.place(h);
+    return h;
   }
 
   /** MetalLB's Assign: the addresses must lie in one pool the service may use, and be free or shareable. */
-  private claim(svc: ServiceInput, ips: readonly IP[]): Granted | Failure {
+  private claimIPs(svc: ServiceInput, key: string, ips: readonly IP[]): Granted | Failure {
     const where = this.locate(ips, annotation(svc, Annotation.ipAllocatedFromPool));
-    if (!where.ok) return where;
-    if (!this.compatible(where.pool.pool, svc)) {
-      return fail('pool-not-allowed', `pool ${JSON.stringify(where.pool.name)} is reserved for other namespaces or services`);
-    }
-    const claim = this.claimOf(svc);
-    for (const ip of ips) {
-      const conflict = this.conflictAt(claim, keyOf(ip));
-      if (conflict) return fail('ip-in-use', describeConflict(conflict), { conflict });
-    }
-    this.place({ ...claim, pool: where.pool.name, ips: [...ips].sort(compareIP) });
-    const h = this.holdings.get(claim.service) as Holding;
-    return { ok: true, action: 'kept', ips: h.keys, pool: h.pool, shared: this.isShared(h), released: [] };
+    return where.ok ? this.claim(svc, key, where.target, where.keys) : where;
   }
 
-  private claimOf(svc: ServiceInput): Claim {
-    return { service: serviceKey(svc), ports: portKeys(svc), sharingKey: sharingKey(svc), backendKey: backendKey(svc) };
+  /** Checks, in the order of `keys`, that the claim may hold the target's addresses, then holds them. */
+  private claim(svc: ServiceInput, key: string, target: Target, keys: readonly string[]): Granted | Failure {
+    if (!this.compatible(target.pool.pool, svc)) {
+      return fail('pool-not-allowed', `pool ${JSON.stringify(target.pool.name)} is reserved for other namespaces or services`);
+    }
+    const claim = this.claimOf(svc, key);
+    for (const k of keys) {
+      const conflict = this.ledger.conflictAt(claim, k);
+      if (conflict) return fail('ip-in-use', describeConflict(conflict), { conflict });
+    }
+    const h = this.place(claim, target);
+    return { ok: true, action: 'kept', ips: h.keys, pool: h.pool.name, shared: this.ledger.isShared(h), released: [] };
+  }
+
+  private claimOf(svc: ServiceInput, key: string): Claim {
+    return { service: key, ports: servicePortKeys(svc), sharingKey: sharingKey(svc), backendKey: backendKey(svc) };
   }
 
   /** The pool holding all the addresses as usable ones. */
   private locate(ips: readonly IP[], formerPool: string | undefined): Located {
     let pool: PoolState | undefined;
+    const keys: string[] = [];
     for (const ip of ips) {
       const st = this.poolOf(ip);
-      const text = keyOf(ip);
+      const text = formatIP(ip);
       if (!st) {
         if (formerPool && !this.states.has(formerPool)) {
           return fail('pool-removed', `${text} came from pool ${JSON.stringify(formerPool)}, which no longer exists`);
@@ -404,10 +381,16 @@ export class Allocator {
       if (st.pool.avoidBuggyIPs && isBuggyIPv4(ip)) {
         return fail('ip-avoided-as-buggy', `${text} ends in .0 or .255 and pool ${JSON.stringify(st.name)} avoids those`);
       }
-      if (pool && pool !== st) return fail('requested-ips-span-pools', `${ips.map(keyOf).join(' and ')} are in different pools (${pool.name}, ${st.name})`);
+      if (pool && pool !== st) return fail('requested-ips-span-pools', `${ips.map(formatIP).join(' and ')} are in different pools (${pool.name}, ${st.name})`);
       pool = st;
+      keys.push(text);
     }
-    return { ok: true, pool: pool as PoolState };
+    const st = pool as PoolState;
+    const at = (f: Family): Ordinal | undefined => {
+      const ip = ips.find((x) => x.family === f);
+      return ip && st.spaces[f].ordinalOf(ip.value);
+    };
+    return { ok: true, target: { pool: st, v4: at(4), v6: at(6) }, keys };
   }
 
   private poolOf(ip: IP): PoolState | undefined {
@@ -433,74 +416,18 @@ export class Allocator {
     }
     return anySelectorMatches(sa.serviceSelectors, svc.labels ?? {});
   }
+}
 
-  /** Why `claim` may not hold the address, given the other services on it. */
-  private conflictAt(claim: Claim, ipKey: string): Conflict | undefined {
-    const use = this.uses.get(ipKey);
-    if (!use) return undefined;
-    const others = use.services.filter((s) => s !== claim.service).sort();
-    const c = (reason: Conflict['reason'], ports: string[] = []): Conflict => ({ reason, ip: ipKey, with: others, ports });
-    if (others.length > 0) {
-      if (use.sharingKey === '') return c('not-shared');
-      if (claim.sharingKey === '') return c('no-sharing-key');
-      if (claim.sharingKey !== use.sharingKey) return c('sharing-key-mismatch');
-      if (claim.backendKey !== use.backendKey) return c('backend-mismatch');
-    }
-    const taken = new Set(others.flatMap((o) => this.holdings.get(o)?.ports ?? []));
-    const colliding = claim.ports.filter((p) => taken.has(p));
-    return colliding.length > 0 ? c('port-collision', colliding) : undefined;
-  }
-
-  private isShared(h: Holding): boolean {
-    return h.keys.some((k) => (this.uses.get(k)?.services.length ?? 0) > 1);
-  }
-
-  // ---- state changes -------------------------------------------------------
-
-  private place(p: Placement): void {
-    this.unplace(p.service);
-    const h: Holding = { ...p, keys: p.ips.map(keyOf) };
-    const st = this.states.get(h.pool) as PoolState;
-    h.ips.forEach((ip, i) => {
-      const k = h.keys[i] as string;
-      let use = this.uses.get(k);
-      if (!use) {
-        use = { sharingKey: h.sharingKey, backendKey: h.backendKey, services: [] };
-        this.uses.set(k, use);
-        st.spaces[ip.family].take(ip.value);
-        if (h.sharingKey !== '') st.indexShared(h.sharingKey, h.backendKey, ip.family, ip.value);
-      }
-      // An existing use has other services on it whose keys equal ours (conflictAt was checked by the caller).
-      use.services.push(h.service);
-    });
-    this.holdings.set(h.service, h);
-  }
-
-  private unplace(service: string): ReleaseResult {
-    const h = this.holdings.get(service);
-    if (!h) return { released: [], freed: [] };
-    this.holdings.delete(service);
-    const st = this.states.get(h.pool);
-    const freed: string[] = [];
-    h.ips.forEach((ip, i) => {
-      const k = h.keys[i] as string;
-      const use = this.uses.get(k);
-      if (!use) return;
-      use.services.splice(use.services.indexOf(service), 1);
-      if (use.services.length > 0) return;
-      this.uses.delete(k);
-      freed.push(k);
-      if (st) {
-        if (use.sharingKey !== '') st.unindexShared(use.sharingKey, use.backendKey, ip.family, ip.value);
-        st.spaces[ip.family].give(ip.value);
-      }
-    });
-    return { released: h.keys, freed };
-  }
+/** A holding's addresses as values, IPv4 first. */
+function addressesOf(h: Holding): IP[] {
+  const out: IP[] = [];
+  if (h.v4 !== undefined) out.push({ family: 4, value: h.pool.spaces[4].addressOf(h.v4) });
+  if (h.v6 !== undefined) out.push({ family: 6, value: h.pool.spaces[6].addressOf(h.v6) });
+  return out;
 }
 
 function toAllocation(h: Holding): Allocation {
-  return { service: h.service, pool: h.pool, ips: h.keys, sharingKey: h.sharingKey, backendKey: h.backendKey, ports: h.ports };
+  return { service: h.service, pool: h.pool.name, ips: h.keys, sharingKey: h.sharingKey, backendKey: h.backendKey, ports: h.ports };
 }
 
 /** Pools with a positive priority first (lower first), then priority 0; name order within a rank (stable sort). */
@@ -510,12 +437,11 @@ function rank(st: PoolState): number {
 }
 
 /** MetalLB's serviceFamilyChanged, inverted: a PreferDualStack dual-family service may hold one family. */
-function familyFits(ips: readonly IP[], fam: FamilyInfo & { ok: true }): boolean {
-  const held: ServiceFamily = ips.length === 2 ? 'dual' : (ips[0] as IP).family;
+function familyFits(held: ServiceFamily, fam: Families): boolean {
   return held === fam.family || (fam.family === 'dual' && fam.policy === 'PreferDualStack');
 }
 
-function wantedFamilies(fam: FamilyInfo & { ok: true }): Family[] {
+function wantedFamilies(fam: Families): Family[] {
   return fam.family === 'dual' ? [fam.primary, fam.primary === 4 ? 6 : 4] : [fam.family];
 }
 

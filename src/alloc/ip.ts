@@ -102,14 +102,49 @@ export function formatIP(ip: IP): string {
 }
 
 function formatV4(v: bigint): string {
-  const n = Number(v);
-  return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+  return formatV4Number(Number(v));
+}
+
+/** Dotted quad of an IPv4 address held as a number (0 to 2^32 - 1). */
+export function formatV4Number(n: number): string {
+  // join makes a flat string; concatenation makes a cons string, which V8
+  // copies flat the first time it is hashed (the allocator keys maps by it)
+  // and then keeps both.
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+/** The eight 16-bit groups of an IPv6 address, most significant first. */
+export function v6Groups(v: bigint): number[] {
+  const groups: number[] = [];
+  for (let i = 7; i >= 0; i--) groups.push(Number((v >> BigInt(i * 16)) & 0xffffn));
+  return groups;
 }
 
 function formatV6(v: bigint): string {
-  const groups: number[] = [];
-  for (let i = 7; i >= 0; i--) groups.push(Number((v >> BigInt(i * 16)) & 0xffffn));
-  // RFC 5952 4.2: compress the longest run of two or more zero groups, the first on a tie.
+  return formatV6Groups(v6Groups(v));
+}
+
+// Reused by formatV6Plus: formatting is synchronous, so one buffer serves every call.
+const sumGroups = [0, 0, 0, 0, 0, 0, 0, 0];
+
+/**
+ * RFC 5952 text of the IPv6 address `groups` + `offset`, without BigInt
+ * arithmetic: the allocator formats addresses as a range's first address
+ * plus a safe-integer offset. The sum must stay within the address space.
+ */
+export function formatV6Plus(groups: readonly number[], offset: number): string {
+  let carry = offset;
+  for (let i = 7; i >= 0; i--) {
+    const low = carry % 65536;
+    const sum = (groups[i] as number) + low;
+    carry = (carry - low) / 65536 + (sum > 65535 ? 1 : 0);
+    sumGroups[i] = sum & 65535;
+  }
+  return formatV6Groups(sumGroups);
+}
+
+/** RFC 5952 4.2: lower case, the longest run of two or more zero groups as "::", the first on a tie. */
+function formatV6Groups(groups: readonly number[]): string {
   let bestStart = -1;
   let bestLen = 1;
   for (let i = 0; i < 8; ) {
@@ -125,9 +160,20 @@ function formatV6(v: bigint): string {
     }
     i = j;
   }
-  const hex = (gs: number[]): string => gs.map((g) => g.toString(16)).join(':');
-  if (bestStart < 0) return hex(groups);
-  return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLen))}`;
+  // Joined, not concatenated: join makes one flat string (see formatV4Number).
+  const parts: string[] = [];
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      // An empty part on each side of the run joins into "::".
+      if (i === 0) parts.push('');
+      parts.push('');
+      i += bestLen - 1;
+      if (i === 7) parts.push('');
+      continue;
+    }
+    parts.push((groups[i] as number).toString(16));
+  }
+  return parts.join(':');
 }
 
 /** Orders IPv4 before IPv6, then by value. */

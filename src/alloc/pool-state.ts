@@ -5,20 +5,23 @@
 // and takes the first address that is free or shareable with it) is the
 // smaller of two answers: the lowest free address (AddressSpace, O(log n)),
 // and the lowest address already held under the service's own sharing key
-// whose ports do not collide. The second list only holds addresses of that
-// one key, so it is short in practice; it is kept sorted and walked only up
-// to the lowest free address.
+// whose ports do not collide. The second list (`sharedUnder`) only holds
+// addresses of that one key, so it is short in practice; it is kept sorted
+// and the allocator walks it only up to the lowest free address.
 
 import type { Pool } from '../config/model.js';
 import { AddressSpace } from './address-space.js';
+import type { Ordinal } from './address-space.js';
 import type { Family } from './ip.js';
 
-function lowerBound(xs: readonly bigint[], v: bigint): number {
+const NONE: readonly Ordinal[] = [];
+
+function lowerBound(xs: readonly Ordinal[], v: Ordinal): number {
   let lo = 0;
   let hi = xs.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if ((xs[mid] as bigint) < v) lo = mid + 1;
+    if ((xs[mid] as Ordinal) < v) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -27,8 +30,8 @@ function lowerBound(xs: readonly bigint[], v: bigint): number {
 export class PoolState {
   readonly pool: Pool;
   readonly spaces: Readonly<Record<Family, AddressSpace>>;
-  /** `${sharingKey}\0${backendKey}\0${family}` -> sorted held addresses. */
-  private readonly shared = new Map<string, bigint[]>();
+  /** `${sharingKey}\0${backendKey}\0${family}` -> sorted ordinals of the held addresses. */
+  private readonly shared = new Map<string, Ordinal[]>();
 
   constructor(pool: Pool) {
     this.pool = pool;
@@ -50,35 +53,26 @@ export class PoolState {
     return `${sharing}\0${backend}\0${f}`;
   }
 
-  /** Records that `value` is now held under a non-empty sharing key. */
-  indexShared(sharing: string, backend: string, f: Family, value: bigint): void {
+  /** Records that the address at ordinal `o` is now held under a non-empty sharing key. */
+  indexShared(sharing: string, backend: string, f: Family, o: Ordinal): void {
     const k = PoolState.slot(sharing, backend, f);
     const xs = this.shared.get(k) ?? [];
-    const i = lowerBound(xs, value);
-    if (xs[i] !== value) xs.splice(i, 0, value);
+    const i = lowerBound(xs, o);
+    if (xs[i] !== o) xs.splice(i, 0, o);
     this.shared.set(k, xs);
   }
 
-  unindexShared(sharing: string, backend: string, f: Family, value: bigint): void {
+  unindexShared(sharing: string, backend: string, f: Family, o: Ordinal): void {
     const k = PoolState.slot(sharing, backend, f);
     const xs = this.shared.get(k);
     if (!xs) return;
-    const i = lowerBound(xs, value);
-    if (xs[i] === value) xs.splice(i, 1);
+    const i = lowerBound(xs, o);
+    if (xs[i] === o) xs.splice(i, 1);
     if (xs.length === 0) this.shared.delete(k);
   }
 
-  /**
-   * Lowest address of family `f` this service could hold: free, or held
-   * under its sharing key with `shareable(value)` true (ports do not collide).
-   */
-  lowestCandidate(f: Family, sharing: string, backend: string, shareable: (value: bigint) => boolean): bigint | undefined {
-    const free = this.spaces[f].lowestFree();
-    if (sharing === '') return free;
-    for (const v of this.shared.get(PoolState.slot(sharing, backend, f)) ?? []) {
-      if (free !== undefined && v > free) break;
-      if (shareable(v)) return v;
-    }
-    return free;
+  /** Ordinals of the family-`f` addresses held under the sharing key and backend, ascending. */
+  sharedUnder(f: Family, sharing: string, backend: string): readonly Ordinal[] {
+    return this.shared.get(PoolState.slot(sharing, backend, f)) ?? NONE;
   }
 }

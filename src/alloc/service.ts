@@ -47,11 +47,20 @@ export const Annotation = {
   ipAllocatedFromPool: 'ip-allocated-from-pool',
 } as const;
 
+// The prefixed keys of the annotations the allocator reads, built once: it reads them for every service.
+const PREFIXED = new Map<string, readonly [string, string]>(
+  Object.values(Annotation).map((name) => [name, [ANNOTATION_PREFIX + name, DEPRECATED_ANNOTATION_PREFIX + name]]),
+);
+
 /** Value of `metallb.io/<name>`, else of `metallb.universe.tf/<name>`, else undefined. */
 export function annotation(svc: ServiceInput, name: string): string | undefined {
-  const a = svc.annotations ?? {};
-  if (Object.hasOwn(a, ANNOTATION_PREFIX + name)) return a[ANNOTATION_PREFIX + name];
-  if (Object.hasOwn(a, DEPRECATED_ANNOTATION_PREFIX + name)) return a[DEPRECATED_ANNOTATION_PREFIX + name];
+  const a = svc.annotations;
+  if (a === undefined) return undefined;
+  const keys = PREFIXED.get(name);
+  const current = keys ? keys[0] : ANNOTATION_PREFIX + name;
+  if (Object.hasOwn(a, current)) return a[current];
+  const deprecated = keys ? keys[1] : DEPRECATED_ANNOTATION_PREFIX + name;
+  if (Object.hasOwn(a, deprecated)) return a[deprecated];
   return undefined;
 }
 
@@ -59,12 +68,35 @@ export function serviceKey(svc: Pick<ServiceInput, 'namespace' | 'name'>): strin
   return `${svc.namespace}/${svc.name}`;
 }
 
+const portKey = (p: ServicePort): string => `${(p.protocol ?? 'TCP').toUpperCase()}/${p.port}`;
+
+// Most services have one port with a protocol Kubernetes allows. Their key
+// lists are made once per protocol and port and shared (frozen: the lists are
+// readonly to callers, and a holding keeps its list for as long as it lives).
+const SINGLE_PORT_KEYS = new Map<string, Map<number, readonly string[]>>(['TCP', 'UDP', 'SCTP'].map((p) => [p, new Map()]));
+
+function singlePortKeys(p: ServicePort): readonly string[] {
+  const byPort = SINGLE_PORT_KEYS.get(p.protocol ?? 'TCP');
+  if (!byPort || !Number.isInteger(p.port) || p.port < 0 || p.port > 65535) return [portKey(p)];
+  let keys = byPort.get(p.port);
+  if (keys === undefined) {
+    keys = Object.freeze([portKey(p)]);
+    byPort.set(p.port, keys);
+  }
+  return keys;
+}
+
 /** "TCP/80": MetalLB's unit of port collision between services sharing an IP. */
 export function portKeys(svc: ServiceInput): string[] {
+  return [...servicePortKeys(svc)];
+}
+
+/** portKeys without a copy: a shared, frozen list for the usual single port. */
+export function servicePortKeys(svc: ServiceInput): readonly string[] {
   const ports = svc.ports ?? [];
-  const key = (p: ServicePort): string => `${(p.protocol ?? 'TCP').toUpperCase()}/${p.port}`;
-  if (ports.length <= 1) return ports.map(key);
-  return [...new Set(ports.map(key))].sort();
+  if (ports.length === 0) return [];
+  if (ports.length === 1) return singlePortKeys(ports[0] as ServicePort);
+  return [...new Set(ports.map(portKey))].sort();
 }
 
 /**
@@ -90,26 +122,45 @@ export type ServiceFamily = Family | 'dual';
 
 export type FamilyInfo = { ok: true; family: ServiceFamily; primary: Family; policy: IPFamilyPolicy } | { ok: false; message: string };
 
+const toFamily = (f: string | undefined): Family | undefined => (f === 'IPv4' ? 4 : f === 'IPv6' ? 6 : undefined);
+
+// Every valid answer for the three policies, made once: serviceFamily runs for every allocation.
+const FAMILY_INFO = new Map<string, readonly FamilyInfo[]>(
+  (['SingleStack', 'PreferDualStack', 'RequireDualStack'] as const).map((policy) => [
+    policy,
+    [
+      { ok: true, family: 4, primary: 4, policy },
+      { ok: true, family: 6, primary: 6, policy },
+      { ok: true, family: 'dual', primary: 4, policy },
+      { ok: true, family: 'dual', primary: 6, policy },
+    ],
+  ]),
+);
+
 /** The service's family from spec.ipFamilies (what MetalLB derives from its cluster IPs). */
 export function serviceFamily(svc: ServiceInput): FamilyInfo {
   const fams = svc.ipFamilies ?? [];
   const policy = svc.ipFamilyPolicy ?? 'SingleStack';
-  const toFamily = (f: string): Family | undefined => (f === 'IPv4' ? 4 : f === 'IPv6' ? 6 : undefined);
-  const parsed = fams.map(toFamily);
-  if (parsed.length === 0 || parsed.length > 2 || parsed.includes(undefined) || (parsed.length === 2 && parsed[0] === parsed[1])) {
+  const primary = fams.length === 1 || fams.length === 2 ? toFamily(fams[0]) : undefined;
+  const dual = fams.length === 2;
+  const second = dual ? toFamily(fams[1]) : undefined;
+  if (primary === undefined || (dual && (second === undefined || second === primary))) {
     return { ok: false, message: `spec.ipFamilies ${JSON.stringify(fams)} is not one family or two different families` };
   }
-  const primary = parsed[0] as Family;
-  return { ok: true, family: parsed.length === 2 ? 'dual' : primary, primary, policy };
+  const known = FAMILY_INFO.get(policy);
+  if (!known) return { ok: true, family: dual ? 'dual' : primary, primary, policy };
+  return known[(dual ? 2 : 0) + (primary === 4 ? 0 : 1)] as FamilyInfo;
 }
 
-export type RequestedIPs = { ok: true; ips: IP[]; family: ServiceFamily | undefined } | { ok: false; code: 'invalid-requested-ip' | 'conflicting-ip-requests'; message: string };
+export type RequestedIPs = { ok: true; ips: readonly IP[]; family: ServiceFamily | undefined } | { ok: false; code: 'invalid-requested-ip' | 'conflicting-ip-requests'; message: string };
+
+const NOTHING_REQUESTED: RequestedIPs = Object.freeze({ ok: true, ips: Object.freeze([]), family: undefined });
 
 /** The metallb.io/loadBalancerIPs annotation or spec.loadBalancerIP, parsed; both at once is refused, as in MetalLB. */
 export function requestedIPs(svc: ServiceInput): RequestedIPs {
   const ann = annotation(svc, Annotation.loadBalancerIPs) ?? '';
   const spec = svc.loadBalancerIP ?? '';
-  if (ann === '' && spec === '') return { ok: true, ips: [], family: undefined };
+  if (ann === '' && spec === '') return NOTHING_REQUESTED;
   if (ann !== '' && spec !== '') {
     return { ok: false, code: 'conflicting-ip-requests', message: `both the ${ANNOTATION_PREFIX}${Annotation.loadBalancerIPs} annotation and spec.loadBalancerIP are set` };
   }

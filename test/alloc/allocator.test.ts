@@ -1,8 +1,10 @@
 import t from 'tap';
 import { Allocator, classPredicate } from '../../src/alloc/allocator.js';
+import { portKeys } from '../../src/alloc/service.js';
 import type { ServiceInput } from '../../src/alloc/service.js';
 import type { Pool } from '../../src/config/index.js';
 import { pools, svc, violations } from './support.js';
+import type { SvcOpts } from './support.js';
 
 type Step =
   | { op: 'allocate'; s: ServiceInput; want: Record<string, unknown> }
@@ -211,4 +213,34 @@ t.test('pool changes: kept, moved, stranded; usage figures for a /64', async (t)
   } }, alloc(svc('a'), { ok: true, ips: ['198.51.100.2'], pool: 'renamed' })], a);
   t.equal(a.get('default/b')?.pool, 'renamed');
   t.throws(() => a.setPools([...after, ...pools({ clash: { addresses: ['198.51.100.0/24'] } })]), /overlap/);
+});
+
+t.test('a requested address at the far end of a /64 is held, shared, released and counted like any other', async (t) => {
+  const ps = pools({ six: { addresses: ['2001:db8::/64'] } });
+  const far = '2001:db8::ffff:ffff:ffff:ffff';
+  const v6 = (name: string, o: SvcOpts = {}): ServiceInput => svc(name, { ipFamilies: ['IPv6'], ...o });
+  const a = run(t, ps, [
+    alloc(v6('s1', { ips: far }), { ok: true, action: 'allocated', ips: [far], pool: 'six' }),
+    alloc(v6('s2', { ips: far }), { ok: false, code: 'ip-in-use', conflict: { reason: 'not-shared', ip: far, with: ['default/s1'] } }),
+    alloc(v6('s3'), { ok: true, ips: ['2001:db8::'] }),
+    release('default/s1', { released: [far], freed: [far] }),
+    alloc(v6('s4', { ips: far, share: 'k' }), { ok: true, ips: [far], shared: false }),
+    alloc(v6('s5', { ips: far, share: 'k', ports: [{ port: 443 }] }), { ok: true, ips: [far], shared: true }),
+    alloc(v6('s6', { share: 'k', ports: [{ port: 53, protocol: 'UDP' }] }), { ok: true, ips: ['2001:db8::1'] }),
+    release('default/s4', { released: [far], freed: [] }),
+  ]);
+  t.same(a.holders(far), ['default/s5']);
+  t.equal(a.usage()[0]?.ipv6.assigned, 3n);
+});
+
+t.test('portKeys returns a list of its own; holdings report their ports', async (t) => {
+  const s = svc('p', { ports: [{ port: 80 }] });
+  const mine = portKeys(s);
+  mine.push('UDP/53');
+  t.same(portKeys(s), ['TCP/80']);
+  t.same(portKeys(svc('q', { ports: [{ port: 53, protocol: 'udp' }, { port: 80 }, { port: 53, protocol: 'UDP' }] })), ['TCP/80', 'UDP/53']);
+  const a = new Allocator(pools({ p: { addresses: ['198.51.100.0/30'] } }));
+  a.allocate(s);
+  a.allocate(svc('r', { ports: [{ port: 80 }] }));
+  t.same([a.get('default/p')?.ports, a.get('default/r')?.ports], [['TCP/80'], ['TCP/80']]);
 });

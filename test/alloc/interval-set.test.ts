@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import t from 'tap';
-import { IntervalSet } from '../../src/alloc/interval-set.js';
+import { IntervalSet, NumberIntervalSet } from '../../src/alloc/interval-set.js';
 
 t.test('matches a plain set under random adds and deletes, intervals stay maximal, tree stays balanced', async (t) => {
   fc.assert(
@@ -52,4 +52,33 @@ t.test('height stays logarithmic for 100k sorted inserts of isolated points', as
   for (let i = 0; i < 100_000; i++) s.add(BigInt(i * 2));
   t.equal(s.intervalCount, 100_000);
   t.ok(s.height <= 25, `height ${s.height}`);
+});
+
+t.test('the number-point set obeys the same model', async (t) => {
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 200 })), { maxLength: 400 }), (ops) => {
+      const s = new NumberIntervalSet();
+      const model = new Set<number>();
+      for (const [add, x] of ops) {
+        if (add && !model.has(x)) {
+          s.add(x);
+          model.add(x);
+        } else if (!add && model.has(x)) {
+          s.delete(x);
+          model.delete(x);
+        }
+      }
+      const ivs = s.toArray();
+      const points = ivs.flatMap((iv) => Array.from({ length: iv.end - iv.start + 1 }, (_, k) => iv.start + k));
+      if (points.join() !== [...model].sort((a, b) => a - b).join() || s.size !== model.size) return false;
+      for (let x = 0; x <= 202; x++) {
+        let y = x;
+        while (model.has(y)) y++;
+        if (s.has(x) !== model.has(x) || s.lowestAbsentFrom(x) !== y) return false;
+      }
+      return ivs.every((iv, i) => i === 0 || (ivs[i - 1] as { end: number }).end + 1 < iv.start);
+    }),
+    { numRuns: 300 },
+  );
+  t.pass('property held');
 });
