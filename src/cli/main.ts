@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // The `shoal` command line.
 import { Command } from 'commander';
+import { registerControllerCommand } from './controller.js';
 import { registerDemoCommand } from './demo.js';
 import { registerGossipCommand } from './gossip.js';
+import { registerValidateCommand } from './validate.js';
 import { VERSION } from './version.js';
 
 export function buildProgram(): Command {
@@ -10,6 +12,8 @@ export function buildProgram(): Command {
   program.name('shoal').description('bare-metal LoadBalancer for Kubernetes: gossip, ARP/NDP and BGP announcing').version(VERSION);
   registerGossipCommand(program);
   registerDemoCommand(program);
+  registerControllerCommand(program);
+  registerValidateCommand(program);
   return program;
 }
 

@@ -1,0 +1,100 @@
+// `shoal controller`: the cluster-wide allocator, MetalLB's controller
+// replacement. One replica (no leader election, as MetalLB's); serves
+// /status, /metrics and /healthz.
+import type { Command } from 'commander';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { parseAddress } from '../cluster/address.js';
+import { Controller, CONFIG_SOURCE_MODES, controllerStatusSection, DEFAULT_NAMESPACE, type ConfigSourceMode } from '../controller/index.js';
+import { loadKubeConfig } from '../kube/config.js';
+import { StatusServer } from '../status/server.js';
+import { createLogger, parseLogLevel, type LogLevel } from '../util/log.js';
+import { VERSION } from './version.js';
+
+/** MetalLB's long-standing metrics port (plain HTTP, before it moved to TLS on 9120). */
+export const DEFAULT_CONTROLLER_STATUS_PORT = 7472;
+
+export interface ControllerFlags {
+  kubeconfig?: string;
+  context?: string;
+  namespace: string;
+  lbClass?: string;
+  configSource: string;
+  configmap: string;
+  status: string;
+  logLevel: string;
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+export function registerControllerCommand(program: Command): void {
+  const env = process.env;
+  program
+    .command('controller')
+    .description('allocate LoadBalancer addresses from MetalLB pools: watch Services and the metallb.io configuration, write status.loadBalancer')
+    .option('--kubeconfig <path>', 'kubeconfig file (default: in-cluster service account, then $KUBECONFIG, then ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context to use')
+    .option('--namespace <ns>', 'namespace of the metallb.io objects and the legacy ConfigMap (env SHOAL_NAMESPACE or METALLB_NAMESPACE)', env['SHOAL_NAMESPACE'] || env['METALLB_NAMESPACE'] || DEFAULT_NAMESPACE)
+    .option('--lb-class <class>', 'serve only services with this spec.loadBalancerClass (default: only services without a class, as MetalLB)')
+    .option('--config-source <auto|crd|configmap>', 'where the configuration comes from; auto: whichever exists, refusing both at once', 'auto')
+    .option('--configmap <name>', 'name of the legacy MetalLB ConfigMap', 'config')
+    .option('--status <host:port>', 'bind address of /status, /metrics and /healthz', `0.0.0.0:${DEFAULT_CONTROLLER_STATUS_PORT}`)
+    .option('--log-level <level>', 'debug, info, warn or error (env SHOAL_LOG_LEVEL)', env['SHOAL_LOG_LEVEL'] || 'info')
+    .action(async (flags: ControllerFlags) => {
+      await runController(flags);
+    });
+}
+
+/** Checks the flags that have a fixed set of values; throws saying which is wrong. */
+export function controllerSettings(flags: ControllerFlags): { mode: ConfigSourceMode; level: LogLevel } {
+  if (!CONFIG_SOURCE_MODES.includes(flags.configSource as ConfigSourceMode)) {
+    throw new Error(`--config-source ${JSON.stringify(flags.configSource)}: pick one of ${CONFIG_SOURCE_MODES.join(', ')}`);
+  }
+  if (!LOG_LEVELS.includes(flags.logLevel as LogLevel)) throw new Error(`--log-level ${JSON.stringify(flags.logLevel)}: pick one of ${LOG_LEVELS.join(', ')}`);
+  if (flags.namespace === '') throw new Error('--namespace: empty');
+  if (flags.lbClass === '') throw new Error('--lb-class: empty (omit the flag to serve services without a class)');
+  return { mode: flags.configSource as ConfigSourceMode, level: parseLogLevel(flags.logLevel) };
+}
+
+async function runController(flags: ControllerFlags): Promise<void> {
+  const { mode, level } = controllerSettings(flags);
+  const statusAddr = parseAddress(flags.status, DEFAULT_CONTROLLER_STATUS_PORT);
+  const log = createLogger({ level, fields: { process: 'controller' } });
+  const { kubeConfig, source } = loadKubeConfig({
+    ...(flags.kubeconfig !== undefined && { kubeconfigPath: flags.kubeconfig }),
+    ...(flags.context !== undefined && { context: flags.context }),
+  });
+  log.info('shoal controller starting', { version: VERSION, kubeconfig: source, server: kubeConfig.getCurrentCluster()?.server });
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const controller = new Controller(kubeConfig, {
+    namespace: flags.namespace,
+    ...(flags.lbClass !== undefined && { loadBalancerClass: flags.lbClass }),
+    configSource: mode,
+    configMapName: flags.configmap,
+    registry,
+    logger: log,
+  });
+  const status = new StatusServer({
+    host: statusAddr.host,
+    port: statusAddr.port,
+    registry,
+    sections: [controllerStatusSection(() => controller.status())],
+    unhealthy: () => controller.unhealthy(),
+    logger: log,
+  });
+  await status.start();
+  log.info('status endpoint listening', { address: `${statusAddr.host}:${status.port}` });
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info('stopping', { signal });
+    await controller.stop();
+    await status.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  await controller.start();
+}
