@@ -56,7 +56,7 @@ export type ConfigCandidate =
     };
 
 /** The metallb.io kinds that make up a configuration, with the MetalLBResources list each fills. */
-export const CRD_LISTS: readonly [keyof MetalLBResources, ResourceType<CustomObject>][] = [
+const CRD_LISTS: readonly [keyof MetalLBResources, ResourceType<CustomObject>][] = [
   ['ipAddressPools', ipAddressPools],
   ['l2Advertisements', l2Advertisements],
   ['bgpAdvertisements', bgpAdvertisements],
@@ -174,10 +174,6 @@ export class ConfigSource {
     return this.opts.mode;
   }
 
-  get namespace(): string {
-    return this.opts.namespace;
-  }
-
   /** Called after any change of a watched object, the first list's additions included. */
   onChange(fn: () => void): void {
     this.listeners.push(fn);
@@ -189,10 +185,6 @@ export class ConfigSource {
 
   async synced(): Promise<void> {
     await Promise.all(this.informers().map((inf) => inf.synced()));
-  }
-
-  get hasSynced(): boolean {
-    return this.informers().every((inf) => inf.hasSynced);
   }
 
   /** metallb.io kinds whose CRD the API server does not serve. */
