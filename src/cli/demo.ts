@@ -1,8 +1,13 @@
-// `shoal demo` (what `npm start` runs): a local cluster on loopback, one
-// process per member running the same code as on a real node, with status
-// endpoints to curl. Kill a member and watch the others declare it dead;
-// the demo restarts it after a while so you can watch it rejoin.
+// `shoal demo` (what `npm start` runs): a local cluster of speakers on
+// loopback in file mode, one process per node running the same code as on a
+// real host, with status endpoints to curl. Each speaker elects an owner for
+// every VIP; kill one and watch the others declare it dead and take its
+// VIPs over; the demo restarts it after a while so you can watch it rejoin.
+// (On loopback nothing answers ARP: layer 2 is off, the election is real.)
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_GOSSIP_PORT } from '../cluster/launch.js';
 import { DEFAULT_STATUS_PORT } from './gossip.js';
@@ -26,7 +31,7 @@ interface DemoMember {
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('run a local gossip cluster on loopback (the embedded default of `npm start`)')
+    .description('run a local cluster of speakers on loopback (the embedded default of `npm start`)')
     .option('--members <n>', 'number of member processes (3 to 9)', '5')
     .option('--host <ip>', 'loopback address to use', '127.0.0.1')
     .option('--gossip-port <port>', 'gossip port of the first member; the others count up', String(DEFAULT_GOSSIP_PORT))
@@ -55,18 +60,11 @@ async function runDemo(flags: DemoFlags): Promise<void> {
     child: undefined,
   }));
   let stopping = false;
+  const dir = mkdtempSync(join(tmpdir(), 'shoal-demo-'));
+  for (const m of members) writeFileSync(join(dir, `${m.name}.yaml`), speakerConfig(m, flags.host, flags.profile, seed));
 
   const start = (m: DemoMember): void => {
-    const args = [
-      process.argv[1]!,
-      'gossip',
-      '--name', m.name,
-      '--bind', `${flags.host}:${m.gossipPort}`,
-      '--status', `${flags.host}:${m.statusPort}`,
-      '--profile', flags.profile,
-      '--join', seed,
-      '--meta', `demo=yes`,
-    ];
+    const args = [process.argv[1]!, 'speaker', '--config', join(dir, `${m.name}.yaml`), '--layer2', 'off'];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     m.child = child;
     let buf = '';
@@ -102,7 +100,12 @@ async function runDemo(flags: DemoFlags): Promise<void> {
       say(`${m.name}: ${line}`);
       return;
     }
-    if (rec['level'] === 'error' || rec['level'] === 'warn') say(`${m.name}: ${String(rec['level'])}: ${String(rec['msg'])}`);
+    if (rec['level'] === 'error') say(`${m.name}: error: ${String(rec['msg'])}`);
+    if (rec['msg'] === 'announcing' || rec['msg'] === 'stopped announcing') {
+      const services = (rec['services'] as string[] | undefined)?.join(', ') ?? '';
+      const from = rec['from'] ? `, taking over from ${String(rec['from'])}` : '';
+      say(rec['msg'] === 'announcing' ? `${m.name} announces ${String(rec['ip'])} (${services})${from}` : `${m.name} stops announcing ${String(rec['ip'])}`);
+    }
     if (rec['msg'] === 'member event' && narrator() === m && rec['node'] !== m.name) {
       say(`${m.name} sees ${String(rec['node'])}: ${String(rec['previous'] ?? 'new')} -> ${String(rec['state'])} (incarnation ${String(rec['incarnation'])})`);
     }
@@ -110,9 +113,10 @@ async function runDemo(flags: DemoFlags): Promise<void> {
 
   for (const m of members) start(m);
   const first = members[0]!;
-  say(`started ${count} gossip members on ${flags.host}, profile ${flags.profile}`);
+  say(`started ${count} speakers on ${flags.host}, profile ${flags.profile}; VIPs ${DEMO_VIPS.map((v) => v.address).join(', ')}`);
   for (const m of members) say(`  ${m.name}: pid ${m.child?.pid}, gossip ${flags.host}:${m.gossipPort}, status http://${flags.host}:${m.statusPort}/status`);
-  say(`look inside:  curl http://${flags.host}:${first.statusPort}/status   |   curl -H 'Accept: text/plain' http://${flags.host}:${first.statusPort}/status`);
+  say(`look inside:  curl -H 'Accept: text/plain' http://${flags.host}:${first.statusPort}/status   (JSON without the header)`);
+  say(`              curl 'http://${flags.host}:${first.statusPort}/status/ip/${DEMO_VIPS[0]!.address}?format=text'   (why that owner)`);
   say(`              curl http://${flags.host}:${first.statusPort}/metrics`);
   say(`try a failure: kill -9 ${members[count - 1]!.child?.pid}   (${members[count - 1]!.name}); Ctrl-C stops the demo`);
 
@@ -131,7 +135,32 @@ async function runDemo(flags: DemoFlags): Promise<void> {
         m.child!.kill('SIGTERM');
       }
     };
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+}
+
+/** Documentation-range VIPs: two services, one of them dual-stack, one pinned to odd nodes. */
+const DEMO_VIPS = [
+  { address: '192.0.2.100', name: 'web' },
+  { address: '2001:db8::100', name: 'web' },
+  { address: '192.0.2.101', name: 'api' },
+  { address: '192.0.2.102', name: 'dns' },
+  { address: '192.0.2.103', name: 'db', nodeSelectors: [{ matchLabels: { parity: 'odd' } }] },
+];
+
+function speakerConfig(m: DemoMember, host: string, profile: string, seed: string): string {
+  const n = Number(m.name.split('-')[1]);
+  return JSON.stringify(
+    {
+      node: m.name,
+      labels: { parity: n % 2 ? 'odd' : 'even' },
+      gossip: { bind: `${host}:${m.gossipPort}`, join: [seed], profile },
+      status: `${host}:${m.statusPort}`,
+      vips: DEMO_VIPS,
+    },
+    null,
+    2,
+  );
 }

@@ -4,12 +4,14 @@ import { Command } from 'commander';
 import { registerControllerCommand } from './controller.js';
 import { registerDemoCommand } from './demo.js';
 import { registerGossipCommand } from './gossip.js';
+import { registerSpeakerCommand } from './speaker.js';
 import { registerValidateCommand } from './validate.js';
 import { VERSION } from './version.js';
 
 export function buildProgram(): Command {
   const program = new Command();
   program.name('shoal').description('bare-metal LoadBalancer for Kubernetes: gossip, ARP/NDP and BGP announcing').version(VERSION);
+  registerSpeakerCommand(program);
   registerGossipCommand(program);
   registerDemoCommand(program);
   registerControllerCommand(program);

@@ -1,0 +1,143 @@
+// File mode's world: the VIPs of the config file become services in a
+// configuration made of one IPAddressPool and one L2Advertisement per
+// address (so each VIP keeps its own interfaces and node selectors), and
+// each gossip member's labels travel in its metadata. Every host with the
+// same file builds the same inputs, so every host elects the same owners.
+import { isIP } from 'node:net';
+import type { ElectionMember, ElectionNode, ElectionService } from '../announce/election-inputs.js';
+import type { Meta } from '../cluster/messages.js';
+import type { Config } from '../config/model.js';
+import { parseObjects } from '../config/parse.js';
+import { formatConfigError } from '../config/model.js';
+import type { FileSpeakerConfig, FileVip } from './file-config.js';
+import type { SelfNode, World } from './world.js';
+
+export const FILE_NAMESPACE = 'file';
+const LABEL_PREFIX = 'label:';
+
+/** Gossip metadata of a file-mode member: its labels, prefixed. */
+export function labelsToMeta(labels: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(labels)) out[LABEL_PREFIX + k] = v;
+  return out;
+}
+
+export function labelsFromMeta(meta: Meta): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(meta)) if (k.startsWith(LABEL_PREFIX)) out[k.slice(LABEL_PREFIX.length)] = v;
+  return out;
+}
+
+/** A valid object name per canonical address ("2001:db8::" ends in "-0", names cannot end in "-"). */
+function poolName(address: string): string {
+  const name = `vip-${address.replace(/[.:]/g, '-')}`;
+  return name.endsWith('-') ? `${name}0` : name;
+}
+
+/** The metallb.io objects equivalent to the VIP list. */
+export function vipObjects(vips: readonly FileVip[], defaultInterfaces: readonly string[]): unknown[] {
+  const objects: unknown[] = [];
+  const done = new Set<string>();
+  for (const v of vips) {
+    if (done.has(v.address)) continue;
+    done.add(v.address);
+    const name = poolName(v.address);
+    const meta = { name, namespace: FILE_NAMESPACE };
+    objects.push({
+      apiVersion: 'metallb.io/v1beta1',
+      kind: 'IPAddressPool',
+      metadata: meta,
+      spec: { addresses: [`${v.address}/${isIP(v.address) === 6 ? 128 : 32}`], autoAssign: false },
+    });
+    const interfaces = v.interfaces.length ? v.interfaces : defaultInterfaces;
+    objects.push({
+      apiVersion: 'metallb.io/v1beta1',
+      kind: 'L2Advertisement',
+      metadata: meta,
+      spec: {
+        ipAddressPools: [name],
+        ...(interfaces.length ? { interfaces } : {}),
+        ...(v.nodeSelectors.length ? { nodeSelectors: v.nodeSelectors } : {}),
+      },
+    });
+  }
+  return objects;
+}
+
+export function vipServices(vips: readonly FileVip[]): ElectionService[] {
+  const byName = new Map<string, string[]>();
+  for (const v of vips) byName.set(v.name, [...(byName.get(v.name) ?? []), v.address]);
+  return [...byName].map(([name, ips]) => ({
+    namespace: FILE_NAMESPACE,
+    name,
+    labels: {},
+    ips,
+    externalTrafficPolicy: 'Cluster' as const,
+    // No endpoints to watch: the host itself serves the VIP.
+    endpoints: { serving: true, nodes: [] },
+  }));
+}
+
+/** The election's view of a file: its configuration and services. */
+function fromFile(file: FileSpeakerConfig): { config: Config; services: ElectionService[] } {
+  const parsed = parseObjects(vipObjects(file.vips, file.layer2.interfaces));
+  if (!parsed.ok) throw new Error(`the VIP list does not make a valid configuration: ${parsed.errors.map(formatConfigError).join('; ')}`);
+  return { config: parsed.config, services: vipServices(file.vips) };
+}
+
+export class FileWorld implements World {
+  private file: FileSpeakerConfig;
+  private config: Config;
+  private services: ElectionService[];
+  private readonly listeners: (() => void)[] = [];
+
+  constructor(
+    file: FileSpeakerConfig,
+    private readonly advertiseHost: string,
+    private readonly memberMeta: (name: string) => Meta | undefined,
+  ) {
+    this.file = file;
+    ({ config: this.config, services: this.services } = fromFile(file));
+  }
+
+  /**
+   * Takes a reloaded file (SIGHUP). VIPs, labels and layer-2 settings apply
+   * at once; the node name and gossip settings need a restart, which the
+   * returned list says.
+   */
+  update(file: FileSpeakerConfig): string[] {
+    const needRestart: string[] = [];
+    if (file.node !== this.file.node) needRestart.push('node');
+    if (JSON.stringify(file.gossip) !== JSON.stringify(this.file.gossip)) needRestart.push('gossip');
+    if (JSON.stringify(file.status) !== JSON.stringify(this.file.status)) needRestart.push('status');
+    const next = fromFile(file);
+    this.file = { ...file, node: this.file.node, gossip: this.file.gossip, status: this.file.status };
+    this.config = next.config;
+    this.services = next.services;
+    for (const fn of this.listeners) fn();
+    return needRestart;
+  }
+
+  get labels(): Readonly<Record<string, string>> {
+    return this.file.labels;
+  }
+
+  inputs(members: readonly ElectionMember[]) {
+    const nodes = new Map<string, ElectionNode>();
+    for (const m of members) {
+      const labels = m.name === this.file.node ? this.file.labels : labelsFromMeta(this.memberMeta(m.name) ?? {});
+      nodes.set(m.name, { labels, networkUnavailable: false });
+    }
+    return { members, nodes, config: this.config, services: this.services };
+  }
+
+  self(): SelfNode {
+    const family = isIP(this.advertiseHost);
+    return { name: this.file.node, labels: this.file.labels, ipv4: family === 4 ? this.advertiseHost : undefined, ipv6: family === 6 ? this.advertiseHost : undefined };
+  }
+
+  /** Fires on reloads; other members' labels arrive through gossip events, which the speaker watches itself. */
+  onChange(fn: () => void): void {
+    this.listeners.push(fn);
+  }
+}

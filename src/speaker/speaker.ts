@@ -1,0 +1,222 @@
+// The speaker core, the same in Kubernetes and file mode: whenever gossip
+// membership or the world changes, run the election, announce this node's
+// addresses in layer 2, and give its BGP peers the routes it is eligible
+// for. Membership changes reconcile on the next tick (failover latency);
+// world changes are coalesced over a few milliseconds (bursts of Service or
+// EndpointSlice updates cost one election).
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { formatIP, parseIP } from '../alloc/ip.js';
+import { Election, ownedBy, type ElectionResult } from '../announce/election.js';
+import { EXCLUDE_LB_LABEL, type ElectionInputs } from '../announce/election-inputs.js';
+import { OwnershipTracker, type OwnershipChange } from '../announce/election-status.js';
+import type { Announcer } from '../announce/l2/index.js';
+import { peersForNode, routesForNode, type AnnouncedAddress } from '../bgp/config-adapter.js';
+import type { BgpSpeaker } from '../bgp/speaker.js';
+import type { Cluster } from '../cluster/cluster.js';
+import type { Config } from '../config/model.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import type { Logger } from '../util/log.js';
+import type { World } from './world.js';
+
+/** An ownership change involving this node, with the services it affects. */
+export interface LocalOwnershipChange extends OwnershipChange {
+  readonly services: readonly string[];
+  /** true: this node starts announcing the IP; false: it stops. */
+  readonly taken: boolean;
+}
+
+export interface SpeakerOptions {
+  node: string;
+  cluster: Cluster;
+  world: World;
+  clock: Clock;
+  logger: Logger;
+  registry: Registry;
+  /** Layer-2 responder; undefined runs the election without answering ARP/NDP (status shows what would be announced). */
+  l2?: Announcer;
+  bgp?: BgpSpeaker;
+  /** Secrets for BGP passwords, "namespace/name" -> password. */
+  secrets?: () => ReadonlyMap<string, string>;
+  /** Told of every change of what this node announces in layer 2. */
+  onLocalChange?: (change: LocalOwnershipChange) => void;
+  /** Coalescing delay for world changes. Default 20 ms. */
+  settleMs?: number;
+  wallNow?: () => number;
+}
+
+export class Speaker {
+  readonly election = new Election();
+  readonly tracker: OwnershipTracker;
+  private latest: ElectionResult | undefined;
+  private latestInputs: ElectionInputs | undefined;
+  private timer: TimerHandle | undefined;
+  private timerUrgent = false;
+  private lastPeersKey = '';
+  private bgpProblems: readonly string[] = [];
+  private running = false;
+  /** While held, layer-2 ownership is computed but not acted on (see holdLayer2). */
+  private held = false;
+  private readonly log: Logger;
+  private readonly metrics: {
+    reconciles: Counter;
+    duration: Histogram;
+    owned: Gauge;
+    changes: Counter<'direction'>;
+  };
+
+  constructor(private readonly opts: SpeakerOptions) {
+    this.log = opts.logger.child({ component: 'speaker' });
+    this.tracker = new OwnershipTracker(opts.wallNow ?? Date.now);
+    const registers = [opts.registry];
+    this.metrics = {
+      reconciles: new Counter({ name: 'shoal_speaker_reconciles_total', help: 'Elections run by this speaker.', registers }),
+      duration: new Histogram({
+        name: 'shoal_speaker_reconcile_seconds',
+        help: 'Time of one election and the announcing that follows.',
+        buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+        registers,
+      }),
+      owned: new Gauge({ name: 'shoal_speaker_owned_ips', help: 'Service IPs this node announces in layer 2.', registers }),
+      changes: new Counter({
+        name: 'shoal_speaker_ownership_changes_total',
+        help: 'Service IPs this node started (taken) or stopped (released) announcing in layer 2.',
+        labelNames: ['direction'],
+        registers,
+      }),
+    };
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.opts.cluster.onEvent(() => this.request(true));
+    this.opts.world.onChange(() => this.request(false));
+    this.request(true);
+  }
+
+  /** The most recent election, for status. */
+  get result(): ElectionResult | undefined {
+    return this.latest;
+  }
+
+  get inputs(): ElectionInputs | undefined {
+    return this.latestInputs;
+  }
+
+  get problems(): readonly string[] {
+    return this.bgpProblems;
+  }
+
+  /**
+   * A speaker that has not yet joined the cluster sees only itself and would
+   * elect itself for every address, stealing them from their owners with
+   * gratuitous ARP. The process holds layer 2 until its join succeeded (or
+   * it knows it is alone), then releases it.
+   */
+  holdLayer2(hold: boolean): void {
+    if (this.held === hold) return;
+    this.held = hold;
+    this.log.info(hold ? 'layer 2 held until the cluster is joined' : 'layer 2 released: announcing what the election gives this node');
+    this.request(true);
+  }
+
+  get layer2Held(): boolean {
+    return this.held;
+  }
+
+  /** Schedules a reconcile: on the next tick when urgent, else after the settle delay. */
+  request(urgent: boolean): void {
+    if (!this.running) return;
+    if (this.timer && (this.timerUrgent || !urgent)) return;
+    this.opts.clock.clearTimeout(this.timer);
+    this.timerUrgent = urgent;
+    this.timer = this.opts.clock.setTimeout(
+      () => {
+        this.timer = undefined;
+        this.reconcile();
+      },
+      urgent ? 0 : (this.opts.settleMs ?? 20),
+    );
+  }
+
+  /** Runs the election and makes announcements match it. */
+  reconcile(): void {
+    if (!this.running) return;
+    const started = performance.now();
+    const inputs = this.opts.world.inputs(this.opts.cluster.members());
+    this.metrics.reconciles.inc();
+    if (!inputs) {
+      // No usable configuration yet: announce nothing rather than guess.
+      this.opts.l2?.set(new Map());
+      return;
+    }
+    const result = this.election.compute(inputs);
+    this.latest = result;
+    this.latestInputs = inputs;
+    const me = this.opts.node;
+    if (this.held) {
+      this.opts.l2?.set(new Map());
+      if (this.opts.bgp) this.reconcileBgp(inputs.config, inputs, result);
+      return;
+    }
+    for (const change of this.tracker.update(result)) {
+      if (change.from !== me && change.to !== me) continue;
+      const taken = change.to === me;
+      const services = result.decisions.get(change.ip)?.services ?? [];
+      this.metrics.changes.inc({ direction: taken ? 'taken' : 'released' });
+      this.log.info(taken ? 'announcing' : 'stopped announcing', { ip: change.ip, services, from: change.from, to: change.to });
+      this.opts.onLocalChange?.({ ...change, services, taken });
+    }
+    const desired = ownedBy(result, me);
+    this.metrics.owned.set(desired.size);
+    this.opts.l2?.set(desired);
+    if (this.opts.bgp) this.reconcileBgp(inputs.config, inputs, result);
+    this.metrics.duration.observe((performance.now() - started) / 1000);
+  }
+
+  /**
+   * BGP: every eligible node advertises (no election). Eligible: not
+   * excluded, network available, and with Local policy a ready endpoint
+   * here; the BGPAdvertisements then pick pools, node and service selectors.
+   */
+  private reconcileBgp(config: Config, inputs: ElectionInputs, result: ElectionResult): void {
+    const bgp = this.opts.bgp!;
+    const self = this.opts.world.self();
+    const node = inputs.nodes.get(self.name);
+    const ctx = { name: self.name, labels: node?.labels ?? self.labels, ipv4: self.ipv4, ipv6: self.ipv6, secrets: this.opts.secrets?.() ?? new Map<string, string>() };
+    const peers = peersForNode(config, ctx);
+    const key = JSON.stringify(peers.value);
+    const problems = [...peers.problems];
+    if (key !== this.lastPeersKey) {
+      this.lastPeersKey = key;
+      bgp.setPeers(peers.value).then(
+        (p) => p.length && this.log.warn('BGP peer problems', { problems: p }),
+        (err: unknown) => this.log.error('setting BGP peers failed', { error: err }),
+      );
+    }
+    const eligibleHere = node !== undefined && !(EXCLUDE_LB_LABEL in node.labels) && !node.networkUnavailable;
+    const announced: AnnouncedAddress[] = [];
+    if (eligibleHere) {
+      for (const svc of inputs.services) {
+        if (!svc.endpoints.serving) continue;
+        if (svc.externalTrafficPolicy === 'Local' && !svc.endpoints.nodes.includes(self.name)) continue;
+        for (const text of svc.ips) {
+          const parsed = parseIP(text);
+          const ip = parsed && formatIP(parsed);
+          const pool = ip && result.decisions.get(ip)?.pool;
+          if (ip && pool) announced.push({ ip, pool, serviceLabels: svc.labels });
+        }
+      }
+    }
+    const routes = routesForNode(config, ctx, peers.value, announced);
+    problems.push(...routes.problems);
+    bgp.setRoutes(routes.value);
+    this.bgpProblems = problems;
+  }
+
+  stop(): void {
+    this.running = false;
+    this.opts.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}

@@ -1,0 +1,55 @@
+// The speaker's own sections of GET /status: what the layer-2 responder is
+// doing (addresses, interfaces, socket errors) and the BGP sessions.
+import type { AnnouncerStatus } from '../announce/l2/index.js';
+import type { PeerStatus } from '../bgp/status.js';
+import type { StatusSection } from '../status/server.js';
+import { renderTable } from '../status/table.js';
+
+export function layer2Text(s: AnnouncerStatus | undefined): string {
+  if (!s) return 'layer2: off (no responder: run as root or with CAP_NET_RAW, or see --layer2)';
+  const lines = [`layer2: ${s.ips.length} address(es) announced`];
+  if (s.ips.length) {
+    lines.push(
+      renderTable(
+        ['ADDRESS', 'PROTOCOL', 'INTERFACES', 'ANSWERING ON'],
+        s.ips.map((i) => [i.ip, i.protocol, i.requested === 'default' ? '(all eligible)' : i.requested.join(','), i.announcedOn.join(',') || '-']),
+      ),
+    );
+  }
+  if (s.interfaces.length) {
+    lines.push('', renderTable(['INTERFACE', 'MAC', 'SOCKETS', 'NDP GROUPS'], s.interfaces.map((i) => [i.name, i.mac ?? '-', i.open.join(',') || '-', String(i.groups.length)])));
+  }
+  for (const e of s.errors) lines.push(`error: ${e.protocol} on ${e.interface || '-'}: ${e.code}: ${e.message}`);
+  return lines.join('\n');
+}
+
+export function layer2Section(status: () => AnnouncerStatus | undefined): StatusSection {
+  return { name: 'layer2', json: () => status() ?? { enabled: false }, text: () => layer2Text(status()) };
+}
+
+export function bgpText(peers: readonly PeerStatus[], problems: readonly string[]): string {
+  const lines = [`bgp: ${peers.length} peer(s)`];
+  if (peers.length) {
+    lines.push(
+      renderTable(
+        ['PEER', 'ADDRESS', 'AS', 'STATE', 'UP', 'PREFIXES', 'BFD', 'LAST ERROR'],
+        peers.map((p) => [
+          p.name,
+          `${p.peerAddress}:${p.peerPort}`,
+          String(p.peerAsn ?? '?'),
+          p.state,
+          p.uptimeSeconds !== undefined ? `${p.uptimeSeconds}s` : '-',
+          `${p.prefixesSent}/${p.prefixesWanted}`,
+          p.bfd ? p.bfd.state : '-',
+          p.lastError ? `${p.lastError.at} ${p.lastError.reason}` : '-',
+        ]),
+      ),
+    );
+  }
+  for (const p of problems) lines.push(`problem: ${p}`);
+  return lines.join('\n');
+}
+
+export function bgpSection(peers: () => readonly PeerStatus[], problems: () => readonly string[]): StatusSection {
+  return { name: 'bgp', json: () => ({ peers: peers(), problems: problems() }), text: () => bgpText(peers(), problems()) };
+}
