@@ -6,12 +6,11 @@ import type { Cluster } from '../cluster/cluster.js';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { announcementsSection, ipStatusResource } from '../announce/election-status.js';
 import { Announcer, createSystemIo } from '../announce/l2/index.js';
-import { profileByName } from '../cluster/config.js';
 import { launchMember, loadKeyring, resolveSeeds } from '../cluster/launch.js';
 import { registerClusterMetrics } from '../cluster/metrics.js';
 import { clusterStatusSection } from '../cluster/status.js';
 import { formatConfigError } from '../config/model.js';
-import { loadFileConfig } from '../speaker/file-config.js';
+import { loadFileConfig, timingProfile } from '../speaker/file-config.js';
 import { FileWorld, labelsToMeta } from '../speaker/file-world.js';
 import { Speaker } from '../speaker/speaker.js';
 import { layer2Section } from '../speaker/status.js';
@@ -43,16 +42,38 @@ export function registerSpeakerCommand(program: Command): void {
 }
 
 /** Starts the layer-2 responder per --layer2, or explains why not. */
-export function startLayer2(mode: string, clock: RealClock, log: Logger, registry: Registry): Announcer | undefined {
+export interface Layer2Schedules {
+  arpScheduleMs?: readonly number[] | undefined;
+  ndpScheduleMs?: readonly number[] | undefined;
+}
+
+export function startLayer2(mode: string, clock: RealClock, log: Logger, registry: Registry, schedules: Layer2Schedules = {}): Announcer | undefined {
   if (mode !== 'auto' && mode !== 'on' && mode !== 'off') throw new Error(`--layer2 ${mode}: expected auto, on or off`);
   if (mode === 'off') return undefined;
   if (mode === 'auto' && !hasCapability(CAP_NET_RAW)) {
     log.warn('layer 2 is off: the process lacks CAP_NET_RAW, so the election runs but nothing answers ARP/NDP (run as root, add the capability, or pass --layer2 on to fail loudly)');
     return undefined;
   }
-  const l2 = new Announcer({ io: createSystemIo(), clock, logger: log, registry });
+  const l2 = new Announcer({
+    io: createSystemIo(),
+    clock,
+    logger: log,
+    registry,
+    ...(schedules.arpScheduleMs ? { arpScheduleMs: schedules.arpScheduleMs } : {}),
+    ...(schedules.ndpScheduleMs ? { ndpScheduleMs: schedules.ndpScheduleMs } : {}),
+    onEvent: (e) => {
+      if (e.type === 'gratuitous' || e.type === 'announce' || e.type === 'withdraw') log.debug(`layer2 ${e.type}`, { protocol: e.protocol, interface: e.interface, ip: e.ip });
+    },
+  });
   l2.start();
   return l2;
+}
+
+/** Membership changes in the log, for operators and for the failover benchmark's timeline. */
+export function logMemberEvents(cluster: Cluster, log: Logger): void {
+  cluster.onEvent((e) =>
+    log.info('member event', { event: e.kind, member: e.member.name, state: e.member.state, previous: e.previous, incarnation: e.member.incarnation }),
+  );
 }
 
 /** How long a speaker whose seeds do not answer waits before it concludes it is alone and announces. */
@@ -100,15 +121,16 @@ async function runFileSpeaker(flags: SpeakerFlags): Promise<void> {
     name: file.node,
     bind: file.gossip.bind,
     ...(file.gossip.advertise ? { advertise: file.gossip.advertise } : {}),
-    profile: profileByName(file.gossip.profile),
+    profile: timingProfile(file.gossip),
     ...(keyring ? { keyring } : {}),
     meta: { version: VERSION, ...labelsToMeta(file.labels) },
     logger: log,
   });
+  logMemberEvents(cluster, log);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   registerClusterMetrics(cluster, registry);
-  const l2 = startLayer2(flags.layer2, clock, log, registry);
+  const l2 = startLayer2(flags.layer2, clock, log, registry, { arpScheduleMs: file.layer2.gratuitousArpMs, ndpScheduleMs: file.layer2.unsolicitedNaMs });
   const world = new FileWorld(file, advertise.host, (name) => cluster.member(name)?.meta);
   const speaker = new Speaker({ node: file.node, cluster, world, clock, logger: log, registry, ...(l2 ? { l2 } : {}) });
   const status = new StatusServer({

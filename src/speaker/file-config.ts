@@ -26,7 +26,7 @@ import { hostname } from 'node:os';
 import { parseAllDocuments } from 'yaml';
 import { formatIP, parseIP } from '../alloc/ip.js';
 import { parseAddress, type Address } from '../cluster/address.js';
-import { profiles } from '../cluster/config.js';
+import { profileByName, profiles, type TimingProfile } from '../cluster/config.js';
 import { DEFAULT_GOSSIP_PORT } from '../cluster/launch.js';
 import type { ConfigError, LabelSelector } from '../config/model.js';
 import { asObj, at, checkKeys, idx, Issues, readList, readString, readStringList, readStringMap, type Obj } from '../config/reader.js';
@@ -51,6 +51,8 @@ export interface FileSpeakerConfig {
     readonly advertise: Address | undefined;
     readonly join: readonly string[];
     readonly profile: string;
+    /** Overrides of the profile's numeric settings (advanced; see docs/gossip.md). */
+    readonly timing: Readonly<Partial<Record<TimingKey, number>>>;
     readonly keyFile: string | undefined;
   };
   readonly status: Address;
@@ -60,6 +62,29 @@ export interface FileSpeakerConfig {
     readonly unsolicitedNaMs: readonly number[] | undefined;
   };
   readonly vips: readonly FileVip[];
+}
+
+const TIMING_KEYS = [
+  'probeIntervalMs',
+  'probeTimeoutMs',
+  'indirectChecks',
+  'suspicionMult',
+  'suspicionMaxTimeoutMult',
+  'suspicionConfirmations',
+  'retransmitMult',
+  'gossipIntervalMs',
+  'gossipNodes',
+  'gossipToTheDeadMs',
+  'pushPullIntervalMs',
+  'awarenessMaxMultiplier',
+  'reconnectIntervalMs',
+] as const satisfies readonly (keyof TimingProfile)[];
+type TimingKey = (typeof TIMING_KEYS)[number];
+
+/** The named profile with the file's overrides applied (validated by the gossip layer when it starts). */
+export function timingProfile(g: FileSpeakerConfig['gossip']): TimingProfile {
+  const base = profileByName(g.profile);
+  return Object.keys(g.timing).length ? { ...base, ...g.timing, name: `${base.name}+custom` } : base;
 }
 
 export type FileConfigResult = { ok: true; config: FileSpeakerConfig } | { ok: false; errors: ConfigError[] };
@@ -100,7 +125,7 @@ export function parseFileConfig(doc: unknown, defaults: { hostname: string } = {
   }
 
   const g = asObj(issues, root['gossip'], 'gossip') ?? {};
-  checkKeys(issues, g, ['bind', 'advertise', 'join', 'profile', 'keyFile'], 'gossip');
+  checkKeys(issues, g, ['bind', 'advertise', 'join', 'profile', 'timing', 'keyFile'], 'gossip');
   const bind = readAddress(issues, g, 'bind', 'gossip', DEFAULT_GOSSIP_PORT) ?? { host: '0.0.0.0', port: DEFAULT_GOSSIP_PORT };
   const advertise = readAddress(issues, g, 'advertise', 'gossip', bind.port);
   if (advertise && (advertise.host === '0.0.0.0' || advertise.host === '::')) issues.add('gossip.advertise', 'invalid-value', 'must be an address other members can reach, not a wildcard');
@@ -115,6 +140,15 @@ export function parseFileConfig(doc: unknown, defaults: { hostname: string } = {
   const profile = readString(issues, g, 'profile', 'gossip') ?? 'fast';
   if (!profiles[profile]) issues.add('gossip.profile', 'invalid-value', `"${profile}" is not a timing profile (${Object.keys(profiles).join(', ')})`);
   const keyFile = readString(issues, g, 'keyFile', 'gossip');
+  const timingObj = asObj(issues, g['timing'], 'gossip.timing') ?? {};
+  checkKeys(issues, timingObj, TIMING_KEYS, 'gossip.timing');
+  const timing: Partial<Record<TimingKey, number>> = {};
+  for (const k of TIMING_KEYS) {
+    const v = timingObj[k];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) issues.add(at('gossip.timing', k), 'invalid-value', `expected a non-negative number, got ${JSON.stringify(v)}`);
+    else timing[k] = v;
+  }
 
   const status = readAddress(issues, root, 'status', '', DEFAULT_STATUS_PORT) ?? { host: '0.0.0.0', port: DEFAULT_STATUS_PORT };
 
@@ -168,7 +202,7 @@ export function parseFileConfig(doc: unknown, defaults: { hostname: string } = {
   if (issues.count > 0) return { ok: false, errors: issues.errors };
   return {
     ok: true,
-    config: { node, labels, gossip: { bind, advertise, join, profile, keyFile }, status, layer2, vips },
+    config: { node, labels, gossip: { bind, advertise, join, profile, timing, keyFile }, status, layer2, vips },
   };
 }
 

@@ -1,11 +1,11 @@
 import t from 'tap';
-import { parseFileConfig } from '../../src/speaker/file-config.js';
+import { parseFileConfig, timingProfile } from '../../src/speaker/file-config.js';
 import { FileWorld, labelsFromMeta, labelsToMeta, vipServices } from '../../src/speaker/file-world.js';
 
 const good = {
   node: 'lb-1',
   labels: { rack: 'r1' },
-  gossip: { bind: '192.0.2.11:7946', join: ['192.0.2.11', '192.0.2.12:7000'], profile: 'lan', keyFile: '/etc/shoal/key' },
+  gossip: { bind: '192.0.2.11:7946', join: ['192.0.2.11', '192.0.2.12:7000'], profile: 'lan', timing: { probeIntervalMs: 500 }, keyFile: '/etc/shoal/key' },
   status: '192.0.2.11:9000',
   layer2: { interfaces: ['eth0'], gratuitousArpMs: [0, 500] },
   vips: [
@@ -23,6 +23,10 @@ t.test('a complete file parses, with defaults and canonical addresses', async (t
   t.equal(r.config.node, 'lb-1');
   t.same(r.config.gossip.bind, { host: '192.0.2.11', port: 7946 });
   t.equal(r.config.gossip.profile, 'lan');
+  const timing = timingProfile(r.config.gossip);
+  t.equal(timing.probeIntervalMs, 500, 'a timing override applies');
+  t.equal(timing.probeTimeoutMs, 500, 'the rest is the named profile');
+  t.equal(timing.name, 'lan+custom');
   t.same(r.config.status, { host: '192.0.2.11', port: 9000 });
   t.same(r.config.vips.map((v) => v.address), ['192.0.2.100', '2001:db8::100', '192.0.2.101', '192.0.2.101']);
   const minimal = parseFileConfig({ vips: [{ address: '192.0.2.5' }] }, { hostname: 'host-x' });
@@ -34,7 +38,7 @@ t.test('every error is reported with its path', async (t) => {
   const r = parseFileConfig(
     {
       nodee: 'typo',
-      gossip: { bind: '192.0.2.1:99999', join: ['[2001:db8::1'], profile: 'turbo' },
+      gossip: { bind: '192.0.2.1:99999', join: ['[2001:db8::1'], profile: 'turbo', timing: { probeIntervalMs: -1, warp: 9 } },
       vips: [
         { address: '192.0.2.300' },
         { name: 'no-address' },
@@ -55,6 +59,8 @@ t.test('every error is reported with its path', async (t) => {
     'gossip.bind: invalid-value',
     'gossip.join[0]: invalid-value',
     'gossip.profile: invalid-value',
+    'gossip.timing.warp: unknown-field',
+    'gossip.timing.probeIntervalMs: invalid-value',
     'vips[0].address: invalid-value',
     'vips[1].address: missing-field',
     'vips[3].address: duplicate-entry',
