@@ -31,7 +31,7 @@ import { ipAddressPools, namespaces, services } from '../kube/resources.js';
 import { ServiceStatusWriter } from '../kube/status-writer.js';
 import { RealClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
-import { attributeErrors, ConfigSource, type ConfigCandidate, type ConfigSourceMode } from './config-source.js';
+import { attributeErrors, ConfigSource, type ConfigCandidate, type ConfigSourceMode } from '../kube/config-source.js';
 import { ControllerMetrics } from './metrics.js';
 import { Reason, ServicePlanner, type PlannedEvent, type ServiceState } from './plan.js';
 import { ServicePublisher } from './publisher.js';

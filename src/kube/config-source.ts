@@ -1,6 +1,7 @@
-// Where the controller's configuration comes from: the metallb.io objects in
-// its namespace, or MetalLB's legacy ConfigMap (name `config` by default),
-// watched through informers and turned into one candidate for ConfigStore.
+// Where the configuration comes from, for the controller and the speaker:
+// the metallb.io objects in shoal's namespace, or MetalLB's legacy ConfigMap
+// (name `config` by default), watched through informers and turned into one
+// candidate for ConfigStore.
 //
 // Which source counts (`--config-source`):
 // - crd: the metallb.io objects only; the ConfigMap is not even watched.
@@ -20,8 +21,8 @@
 import type { KubeConfig, KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
 import { parseConfigMap, parseResources, type ConfigError, type MetalLBResources, type ParseResult } from '../config/index.js';
 import { objectPath } from '../config/crd.js';
-import type { BackoffPolicy } from '../kube/backoff.js';
-import { Informer } from '../kube/informer.js';
+import type { BackoffPolicy } from './backoff.js';
+import { Informer } from './informer.js';
 import {
   bfdProfiles,
   bgpAdvertisements,
@@ -32,7 +33,7 @@ import {
   l2Advertisements,
   type CustomObject,
   type ResourceType,
-} from '../kube/resources.js';
+} from './resources.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 

@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { V1ConfigMap } from '@kubernetes/client-node';
-import { attributeErrors, selectConfig, type CrdObjects } from '../../src/controller/config-source.js';
+import { attributeErrors, selectConfig, type CrdObjects } from '../../src/kube/config-source.js';
 import { configMaps, ipAddressPools, l2Advertisements, type CustomObject } from '../../src/kube/resources.js';
 
 const NS = 'metallb-system';
