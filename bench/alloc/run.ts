@@ -130,10 +130,18 @@ function allocateInDeciles(n: number, allocate: (i: number) => void): { deciles:
   return { deciles, total: total.done() };
 }
 
-function runShoal(n: number, half: number[]): Phases {
+// The warm-up allocator stays alive for the whole benchmark. V8 drops
+// optimized code once every object of the shapes it was specialised on has
+// died, so with nothing left from the previous run each run would spend its
+// first decile compiling again (--trace-deopt: "weak objects"). A
+// controller's allocator lives as long as the process.
+const keepAlive: Allocator[] = [];
+
+function runShoal(n: number, half: number[], keep = false): Phases {
   const svcs = Array.from({ length: n }, (_, i) => service(i));
   const base = heap();
   const a = new Allocator(pools);
+  if (keep) keepAlive.push(a);
   const { deciles, total: allocate } = allocateInDeciles(n, (i) => {
     if (!a.allocate(svcs[i] as ServiceInput).ok) throw new Error(`shoal failed at ${i}`);
   });
@@ -244,7 +252,7 @@ const mib = (b: number | undefined): string => (b === undefined ? '-' : (b / 104
 const load = (l: number[]): string => l.map((x) => x.toFixed(1)).join(' / ');
 
 // Warm the JIT on every phase once, so the first measured decile is not compilation time.
-runShoal(20_000, releasedHalf(20_000));
+runShoal(20_000, releasedHalf(20_000), true);
 
 console.log("bench/alloc: shoal Allocator vs. naive linear scan (MetalLB's search), pool 198.18.0.0/16 + 2001:db8:1::/64, services alternate IPv4/IPv6");
 console.log(`load average at start ${load(loadAtStart)} (1/5/15 min) on ${cpus().length} CPUs; shoal figures are medians of ${repeat} runs; times are wall / CPU\n`);
