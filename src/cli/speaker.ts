@@ -1,43 +1,66 @@
 // `shoal speaker`: the per-node process. With --config FILE it runs in file
 // mode (static VIPs, no Kubernetes); without, in Kubernetes mode.
 import type { Command } from 'commander';
+import type { Registry } from 'prom-client';
+import { DEFAULT_GOSSIP_PORT } from '../cluster/launch.js';
+import { DEFAULT_STATUS_PORT } from '../speaker/file-config.js';
 import type { Address } from '../cluster/address.js';
 import type { Cluster } from '../cluster/cluster.js';
-import { Registry, collectDefaultMetrics } from 'prom-client';
-import { announcementsSection, ipStatusResource } from '../announce/election-status.js';
 import { Announcer, createSystemIo } from '../announce/l2/index.js';
-import { launchMember, loadKeyring, resolveSeeds } from '../cluster/launch.js';
-import { registerClusterMetrics } from '../cluster/metrics.js';
-import { clusterStatusSection } from '../cluster/status.js';
-import { formatConfigError } from '../config/model.js';
-import { loadFileConfig, timingProfile } from '../speaker/file-config.js';
-import { FileWorld, labelsToMeta } from '../speaker/file-world.js';
-import { Speaker } from '../speaker/speaker.js';
-import { layer2Section } from '../speaker/status.js';
-import { StatusServer } from '../status/server.js';
+import type { Speaker } from '../speaker/speaker.js';
 import { CAP_NET_RAW, hasCapability } from '../util/caps.js';
-import { RealClock } from '../util/clock.js';
-import { createLogger, type Logger } from '../util/log.js';
-import { VERSION } from './version.js';
+import type { RealClock } from '../util/clock.js';
+import type { Logger } from '../util/log.js';
 
 export type Layer2Mode = 'auto' | 'on' | 'off';
 
-interface SpeakerFlags {
+export interface SpeakerFlags {
   config?: string;
   layer2: string;
   leaveTimeout: string;
+  kubeconfig?: string;
+  namespace: string;
+  nodeName?: string;
+  advertise?: string;
+  gossipBind: string;
+  gossipProfile: string;
+  gossipKeyFile?: string;
+  peerSelector: string;
+  lbClass?: string;
+  configSource: string;
+  status: string;
+  bgpListen: string;
+  logLevel: string;
 }
 
 export function registerSpeakerCommand(program: Command): void {
   program
     .command('speaker')
     .description('run the per-node speaker: gossip, election, ARP/NDP (and BGP in Kubernetes mode)')
-    .option('--config <file>', 'file mode: a YAML file with this host, its gossip seeds and the VIPs (see docs/speaker.md)')
+    .option('--config <file>', 'file mode: a YAML file with this host, its gossip seeds and the VIPs (see docs/speaker.md); without it, Kubernetes mode')
     .option('--layer2 <auto|on|off>', 'answer ARP/NDP: auto does when the process has CAP_NET_RAW', 'auto')
     .option('--leave-timeout <ms>', 'how long a graceful leave may take on SIGTERM', '2000')
+    .option('--kubeconfig <path>', 'Kubernetes mode: kubeconfig file (default: in-cluster, then $KUBECONFIG, then ~/.kube/config)')
+    .option('--namespace <ns>', "Kubernetes mode: shoal's namespace (configuration, Secrets, speaker pods)", process.env['POD_NAMESPACE'] ?? process.env['METALLB_NAMESPACE'] ?? 'metallb-system')
+    .option('--node-name <name>', 'Kubernetes mode: this node (default: $NODE_NAME from the downward API)')
+    .option('--advertise <host:port>', 'Kubernetes mode: gossip address other speakers reach (default: $POD_IP and the bind port)')
+    .option('--gossip-bind <host:port>', 'Kubernetes mode: gossip UDP+TCP bind address', `0.0.0.0:${DEFAULT_GOSSIP_PORT}`)
+    .option('--gossip-profile <lan|fast>', 'Kubernetes mode: gossip timing profile', 'fast')
+    .option('--gossip-key-file <path>', 'Kubernetes mode: gossip key file or directory holding "secretkey" (default: $SHOAL_ML_SECRET_KEY_PATH or $METALLB_ML_SECRET_KEY_PATH)')
+    .option('--peer-selector <selector>', 'Kubernetes mode: label selector of the speaker pods (gossip seeds)', 'app.kubernetes.io/name=shoal,app.kubernetes.io/component=speaker')
+    .option('--lb-class <class>', 'Kubernetes mode: handle only services of this loadBalancerClass (default: only services without one)')
+    .option('--config-source <auto|crd|configmap>', 'Kubernetes mode: metallb.io objects, the legacy ConfigMap, or whichever exists', 'auto')
+    .option('--status <host:port>', 'Kubernetes mode: status/metrics HTTP bind address', `0.0.0.0:${DEFAULT_STATUS_PORT}`)
+    .option('--bgp-listen <host:port>', 'Kubernetes mode: where BGP peers may connect (opened with the first peer)', '[::]:179')
+    .option('--log-level <level>', 'debug, info, warn or error', process.env['SHOAL_LOG_LEVEL'] ?? 'info')
     .action(async (flags: SpeakerFlags) => {
-      if (!flags.config) throw new Error('Kubernetes mode is not available in this build; pass --config FILE for file mode');
-      await runFileSpeaker(flags);
+      if (flags.config) {
+        const { runFileSpeaker } = await import('./speaker-file.js');
+        await runFileSpeaker(flags);
+      } else {
+        const { runKubeSpeaker } = await import('./speaker-kube.js');
+        await runKubeSpeaker(flags);
+      }
     });
 }
 
@@ -110,79 +133,3 @@ export async function joinThenAnnounce(cluster: Cluster, speaker: Speaker, seeds
   }
 }
 
-async function runFileSpeaker(flags: SpeakerFlags): Promise<void> {
-  const loaded = await loadFileConfig(flags.config!);
-  if (!loaded.ok) throw new Error(`${flags.config} is not a valid speaker config:\n  ${loaded.errors.map(formatConfigError).join('\n  ')}`);
-  const file = loaded.config;
-  const log = createLogger({ fields: { node: file.node } });
-  const clock = new RealClock();
-  const keyring = file.gossip.keyFile ? await loadKeyring(file.gossip.keyFile) : undefined;
-  const { cluster, advertise } = await launchMember({
-    name: file.node,
-    bind: file.gossip.bind,
-    ...(file.gossip.advertise ? { advertise: file.gossip.advertise } : {}),
-    profile: timingProfile(file.gossip),
-    ...(keyring ? { keyring } : {}),
-    meta: { version: VERSION, ...labelsToMeta(file.labels) },
-    logger: log,
-  });
-  logMemberEvents(cluster, log);
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  registerClusterMetrics(cluster, registry);
-  const l2 = startLayer2(flags.layer2, clock, log, registry, { arpScheduleMs: file.layer2.gratuitousArpMs, ndpScheduleMs: file.layer2.unsolicitedNaMs });
-  const world = new FileWorld(file, advertise.host, (name) => cluster.member(name)?.meta);
-  const speaker = new Speaker({ node: file.node, cluster, world, clock, logger: log, registry, ...(l2 ? { l2 } : {}) });
-  const status = new StatusServer({
-    host: file.status.host,
-    port: file.status.port,
-    registry,
-    logger: log,
-    sections: [clusterStatusSection(cluster), announcementsSection(() => speaker.result, file.node, speaker.tracker), layer2Section(() => l2?.status())],
-    subResources: [ipStatusResource((ip) => (speaker.inputs ? speaker.election.explain(ip, speaker.inputs) : undefined))],
-  });
-  await status.start();
-  log.info('status endpoint listening', { url: `http://${file.status.host}:${status.port}/status` });
-  cluster.start();
-  speaker.holdLayer2(true);
-  speaker.start();
-  await joinThenAnnounce(cluster, speaker, await resolveSeeds(file.gossip.join, log), advertise, log);
-
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    log.info('leaving the cluster', { signal });
-    // Keep answering until the others have heard we leave: they take over
-    // with gratuitous ARP while we still answer, so clients see no gap.
-    speaker.stop();
-    await cluster.leave(Number(flags.leaveTimeout));
-    l2?.close();
-    await cluster.shutdown();
-    await status.close();
-    log.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
-  // SIGHUP reloads the file, as keepalived does; a bad file changes nothing.
-  process.on('SIGHUP', () => {
-    loadFileConfig(flags.config!).then(
-      (next) => {
-        if (!next.ok) {
-          log.error('reload refused: the file is not valid; keeping the running configuration', { errors: next.errors.map(formatConfigError) });
-          return;
-        }
-        try {
-          const labelsChanged = JSON.stringify(next.config.labels) !== JSON.stringify(world.labels);
-          const needRestart = world.update(next.config);
-          if (labelsChanged) cluster.setMeta({ version: VERSION, ...labelsToMeta(next.config.labels) });
-          log.info('configuration reloaded', { vips: next.config.vips.length, ...(needRestart.length ? { ignoredUntilRestart: needRestart } : {}) });
-        } catch (err) {
-          log.error('reload refused; keeping the running configuration', { error: err });
-        }
-      },
-      (err: unknown) => log.error('reload failed', { error: err }),
-    );
-  });
-}

@@ -188,6 +188,10 @@ export class ConfigSource {
     await Promise.all(this.informers().map((inf) => inf.synced()));
   }
 
+  get hasSynced(): boolean {
+    return this.informers().every((inf) => inf.hasSynced);
+  }
+
   /** metallb.io kinds whose CRD the API server does not serve. */
   missingCrds(): string[] {
     return this.crdInformers.filter((inf) => !inf.installed).map((inf) => inf.type.kind);

@@ -53,6 +53,7 @@ export class Speaker {
   private timerUrgent = false;
   private lastPeersKey = '';
   private bgpProblems: readonly string[] = [];
+  private bgpStarted = false;
   private running = false;
   /** While held, layer-2 ownership is computed but not acted on (see holdLayer2). */
   private held = false;
@@ -189,6 +190,12 @@ export class Speaker {
     const problems = [...peers.problems];
     if (key !== this.lastPeersKey) {
       this.lastPeersKey = key;
+      // The listener on port 179 opens with the first peer, so a layer-2-only
+      // install never binds it.
+      if (peers.value.length > 0 && !this.bgpStarted) {
+        this.bgpStarted = true;
+        bgp.start().catch((err: unknown) => this.log.error('BGP could not start (port 179 taken, or no privilege to bind it?)', { error: err }));
+      }
       bgp.setPeers(peers.value).then(
         (p) => p.length && this.log.warn('BGP peer problems', { problems: p }),
         (err: unknown) => this.log.error('setting BGP peers failed', { error: err }),

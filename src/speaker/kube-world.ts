@@ -1,0 +1,248 @@
+// Kubernetes mode's world: informers on Services, EndpointSlices, Nodes, the
+// metallb.io configuration (or the legacy ConfigMap), the Secrets that hold
+// BGP passwords and the other speaker pods (gossip seeds). Indexes are
+// updated per event so that one election's inputs cost no re-scan of the
+// cluster; an invalid configuration never replaces the last good one.
+import type { KubeConfig, KubernetesObject, V1EndpointSlice, V1Node, V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { electionNode, endpointsFromSlices, type ElectionMember, type ElectionNode, type ElectionService } from '../announce/election-inputs.js';
+import { ConfigStore, configToJSON, formatConfigError, type Config } from '../config/index.js';
+import { ConfigSource, type ConfigSourceMode } from '../kube/config-source.js';
+import { Informer } from '../kube/informer.js';
+import { endpointSlices, nodes, pods, secrets, services } from '../kube/resources.js';
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/log.js';
+import type { SelfNode, World } from './world.js';
+
+export interface KubeWorldOptions {
+  kubeConfig: KubeConfig;
+  /** shoal's namespace: configuration, Secrets and speaker pods live here. */
+  namespace: string;
+  node: string;
+  configSource: ConfigSourceMode;
+  /** Only services of this loadBalancerClass; undefined: only services without one (MetalLB's default). */
+  lbClass: string | undefined;
+  /** Label selector of the speaker pods, for gossip seeds. */
+  peerSelector: string;
+  /** Fallback address of this node when its Node object lists none. */
+  podIP: string | undefined;
+  clock: Clock;
+  logger: Logger;
+  registry: Registry;
+}
+
+const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+/** The election's view of a Service, or undefined when the speaker has nothing to do with it. */
+export function serviceInput(svc: V1Service, slices: Iterable<V1EndpointSlice>, lbClass: string | undefined): ElectionService | undefined {
+  const spec = svc.spec;
+  if (spec?.type !== 'LoadBalancer') return undefined;
+  if ((spec.loadBalancerClass ?? undefined) !== lbClass) return undefined;
+  const ips = (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip).filter((ip): ip is string => !!ip);
+  if (ips.length === 0) return undefined;
+  return {
+    namespace: svc.metadata?.namespace ?? '',
+    name: svc.metadata?.name ?? '',
+    labels: svc.metadata?.labels ?? {},
+    ips,
+    externalTrafficPolicy: spec.externalTrafficPolicy === 'Local' ? 'Local' : 'Cluster',
+    endpoints: endpointsFromSlices(slices),
+  };
+}
+
+/** A node's InternalIP addresses by family (the first of each). */
+export function nodeAddresses(node: V1Node | undefined): { ipv4: string | undefined; ipv6: string | undefined } {
+  const internal = (node?.status?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address);
+  return { ipv4: internal.find((a) => !a.includes(':')), ipv6: internal.find((a) => a.includes(':')) };
+}
+
+const keyOf = (o: KubernetesObject): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+
+export class KubeWorld implements World {
+  private readonly store = new ConfigStore();
+  private readonly serviceInformer: Informer<V1Service>;
+  private readonly sliceInformer: Informer<V1EndpointSlice>;
+  private readonly nodeInformer: Informer<V1Node>;
+  private readonly secretInformer: Informer<V1Secret>;
+  private readonly podInformer: Informer<V1Pod>;
+  private readonly configSource: ConfigSource;
+  /** service key -> slice key -> slice */
+  private readonly slicesByService = new Map<string, Map<string, V1EndpointSlice>>();
+  private readonly serviceInputs = new Map<string, ElectionService>();
+  private readonly electionNodes = new Map<string, ElectionNode>();
+  private readonly listeners: (() => void)[] = [];
+  private readonly seedListeners: (() => void)[] = [];
+  private readonly log: Logger;
+  private readonly metrics: { stale: Gauge; errors: Counter; reloads: Counter };
+  private lastCandidateKey = '';
+
+  constructor(private readonly opts: KubeWorldOptions) {
+    this.log = opts.logger.child({ component: 'kube-world' });
+    const common = { clock: opts.clock, logger: opts.logger };
+    this.serviceInformer = new Informer(opts.kubeConfig, services, common);
+    this.sliceInformer = new Informer(opts.kubeConfig, endpointSlices, common);
+    this.nodeInformer = new Informer(opts.kubeConfig, nodes, common);
+    this.secretInformer = new Informer(opts.kubeConfig, secrets, { ...common, namespace: opts.namespace });
+    this.podInformer = new Informer(opts.kubeConfig, pods, { ...common, namespace: opts.namespace, labelSelector: opts.peerSelector });
+    this.configSource = new ConfigSource(opts.kubeConfig, { namespace: opts.namespace, mode: opts.configSource, ...common });
+    const registers = [opts.registry];
+    this.metrics = {
+      stale: new Gauge({ name: 'shoal_speaker_config_stale', help: '1 when the latest configuration was refused and the speaker runs on the last good one.', registers }),
+      errors: new Counter({ name: 'shoal_speaker_config_errors_total', help: 'Configuration candidates refused as invalid.', registers }),
+      reloads: new Counter({ name: 'shoal_speaker_config_loaded_total', help: 'Configuration candidates accepted.', registers }),
+    };
+
+    this.serviceInformer
+      .onAdd((s) => this.refreshService(keyOf(s)))
+      .onUpdate((s) => this.refreshService(keyOf(s)))
+      .onDelete((s) => this.refreshService(keyOf(s)));
+    const onSlice = (slice: V1EndpointSlice, deleted: boolean): void => {
+      const svc = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
+      if (!svc) return;
+      const key = `${slice.metadata?.namespace ?? ''}/${svc}`;
+      let slices = this.slicesByService.get(key);
+      if (!slices) this.slicesByService.set(key, (slices = new Map()));
+      if (deleted) slices.delete(keyOf(slice));
+      else slices.set(keyOf(slice), slice);
+      if (slices.size === 0) this.slicesByService.delete(key);
+      this.refreshService(key);
+    };
+    this.sliceInformer
+      .onAdd((s) => onSlice(s, false))
+      .onUpdate((s) => onSlice(s, false))
+      .onDelete((s) => onSlice(s, true));
+    const onNode = (n: V1Node, deleted: boolean): void => {
+      const name = n.metadata?.name ?? '';
+      if (deleted) this.electionNodes.delete(name);
+      else this.electionNodes.set(name, electionNode(n));
+      this.changed();
+    };
+    this.nodeInformer
+      .onAdd((n) => onNode(n, false))
+      .onUpdate((n) => onNode(n, false))
+      .onDelete((n) => onNode(n, true));
+    this.secretInformer.onAdd(() => this.changed()).onUpdate(() => this.changed()).onDelete(() => this.changed());
+    const seeds = (): void => {
+      for (const fn of this.seedListeners) fn();
+    };
+    this.podInformer.onAdd(seeds).onUpdate(seeds).onDelete(seeds);
+    this.configSource.onChange(() => this.reloadConfig());
+  }
+
+  start(): void {
+    for (const inf of this.informers()) inf.start();
+    this.configSource.start();
+  }
+
+  async synced(): Promise<void> {
+    await Promise.all([...this.informers().map((inf) => inf.synced()), this.configSource.synced()]);
+    this.reloadConfig();
+  }
+
+  get hasSynced(): boolean {
+    return this.informers().every((inf) => inf.hasSynced);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.informers().map((inf) => inf.stop()), this.configSource.stop()]);
+  }
+
+  get config(): Config | undefined {
+    return this.store.current;
+  }
+
+  get configErrors(): readonly string[] {
+    return this.store.errors.map(formatConfigError);
+  }
+
+  inputs(members: readonly ElectionMember[]) {
+    const config = this.store.current;
+    if (!config) return undefined;
+    return { members, nodes: this.electionNodes, config, services: [...this.serviceInputs.values()] };
+  }
+
+  self(): SelfNode {
+    const node = this.nodeInformer.getByName(this.opts.node);
+    const addrs = nodeAddresses(node);
+    const pod = this.opts.podIP;
+    return {
+      name: this.opts.node,
+      labels: node?.metadata?.labels ?? {},
+      ipv4: addrs.ipv4 ?? (pod && !pod.includes(':') ? pod : undefined),
+      ipv6: addrs.ipv6 ?? (pod?.includes(':') ? pod : undefined),
+    };
+  }
+
+  onChange(fn: () => void): void {
+    this.listeners.push(fn);
+  }
+
+  /** Gossip seeds: the addresses of the other speaker pods (host network: their nodes' addresses). */
+  seedHosts(): string[] {
+    return this.podInformer
+      .list()
+      .filter((p) => p.spec?.nodeName !== this.opts.node && p.status?.podIP && !p.metadata?.deletionTimestamp)
+      .map((p) => p.status!.podIP!)
+      .sort();
+  }
+
+  onSeedsChange(fn: () => void): void {
+    this.seedListeners.push(fn);
+  }
+
+  /** BGP passwords from Secrets in shoal's namespace, "namespace/name" -> password. */
+  passwords(): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const s of this.secretInformer.list()) {
+      const pw = s.data?.['password'];
+      if (pw !== undefined) out.set(keyOf(s), Buffer.from(pw, 'base64').toString('utf8'));
+    }
+    return out;
+  }
+
+  /** The Service object, for Events about it. */
+  service(key: string): V1Service | undefined {
+    return this.serviceInformer.get(key);
+  }
+
+  private refreshService(key: string): void {
+    const svc = this.serviceInformer.get(key);
+    const input = svc && serviceInput(svc, this.slicesByService.get(key)?.values() ?? [], this.opts.lbClass);
+    const before = this.serviceInputs.get(key);
+    if (input) this.serviceInputs.set(key, input);
+    else this.serviceInputs.delete(key);
+    if (before || input) this.changed();
+  }
+
+  private reloadConfig(): void {
+    if (!this.configSource.hasSynced) return;
+    const candidate = this.configSource.candidate();
+    if (candidate.kind === 'none') {
+      if (this.lastCandidateKey !== 'none') this.log.warn('no configuration found; keeping the last good one', { why: candidate.why, running: this.store.current !== undefined });
+      this.lastCandidateKey = 'none';
+      return;
+    }
+    const offer = this.store.offer(candidate.result);
+    const key = JSON.stringify(offer.accepted ? configToJSON(offer.config) : offer.errors);
+    if (key === this.lastCandidateKey) return;
+    this.lastCandidateKey = key;
+    if (offer.accepted) {
+      this.metrics.reloads.inc();
+      this.metrics.stale.set(0);
+      this.log.info('configuration loaded', { source: candidate.source, pools: offer.config.pools.length, peers: offer.config.peers.length });
+      this.changed();
+    } else {
+      this.metrics.errors.inc();
+      this.metrics.stale.set(1);
+      this.log.error('configuration refused; keeping the last good one', { errors: offer.errors.map(formatConfigError), running: offer.current !== undefined });
+    }
+  }
+
+  private changed(): void {
+    for (const fn of this.listeners) fn();
+  }
+
+  private informers(): Informer<KubernetesObject>[] {
+    return [this.serviceInformer, this.sliceInformer, this.nodeInformer, this.secretInformer, this.podInformer] as Informer<KubernetesObject>[];
+  }
+}
