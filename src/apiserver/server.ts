@@ -2,7 +2,7 @@
 // tests drive the real client-node against, and the stand-in API of
 // `shoal demo`.
 
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { FaultInjector } from './faults.js';
@@ -18,6 +18,12 @@ export interface ApiServerDoubleOptions extends StoreOptions {
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
+  /**
+   * Also serve on this unix socket. A socket is a file, not bound to a
+   * network namespace: tests reach a double that runs inside a namespace
+   * through it without any traffic outside the namespace.
+   */
+  socketPath?: string;
   /** Times watch bookmarks, watch timeouts and injected delays. */
   clock?: Clock;
   /** Default 60000, as the real watch cache. */
@@ -63,7 +69,7 @@ export async function startApiServerDouble(opts: ApiServerDoubleOptions = {}): P
   const requests: AuditRecord[] = [];
   const host = opts.host ?? '127.0.0.1';
   let address = '';
-  const server: Server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     void handleRequest(
       {
         store,
@@ -82,14 +88,19 @@ export async function startApiServerDouble(opts: ApiServerDoubleOptions = {}): P
       req,
       res,
     );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
+  };
+  const listen = (srv: Server, where: { port: number; host: string } | { path: string }): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(where, () => {
+        srv.off('error', reject);
+        resolve();
+      });
     });
-  });
+  const server: Server = createServer(handler);
+  await listen(server, { port: opts.port ?? 0, host });
+  const unixServer = opts.socketPath !== undefined ? createServer(handler) : undefined;
+  if (unixServer) await listen(unixServer, { path: opts.socketPath! });
   const a = server.address() as AddressInfo;
   address = a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
   const url = `http://${address}`;
@@ -105,10 +116,16 @@ export async function startApiServerDouble(opts: ApiServerDoubleOptions = {}): P
     sendBookmarks: () => watches.bookmarkAll(),
     close: async () => {
       watches.closeAll();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await Promise.all(
+        [server, unixServer].map(
+          (srv) =>
+            srv &&
+            new Promise<void>((resolve) => {
+              srv.close(() => resolve());
+              srv.closeAllConnections();
+            }),
+        ),
+      );
     },
   };
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `shoal` command line.
 import { Command } from 'commander';
+import { registerApiserverCommand } from './apiserver.js';
 import { registerControllerCommand } from './controller.js';
 import { registerDemoCommand } from './demo.js';
 import { registerGossipCommand } from './gossip.js';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerControllerCommand(program);
   registerValidateCommand(program);
+  registerApiserverCommand(program);
   return program;
 }
 

@@ -1,0 +1,217 @@
+// shoal end to end in Kubernetes mode, in namespaces the test builds: the API
+// server double and the controller in an "api" namespace, three speakers
+// (each in its node's namespace, host network as a DaemonSet pod has), and
+// clients. The test drives the double through its unix socket.
+//   layer 2: the controller allocates, the elected speaker answers ARP, a
+//            nodeAssigned Event appears, the VIP fails over, deletion releases.
+//   BGP:     every node advertises to FRR, which installs one ECMP route; a
+//            client behind the router reaches the VIP; Local policy limits
+//            the routes to nodes with endpoints; a stopping speaker withdraws.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { coreEvents, endpointSlices, services } from '../../src/kube/resources.js';
+import { Frr } from '../bgp/lab/frr.js';
+import { clientBehind, serveVip } from '../bgp/lab/topology.js';
+import { cliPath, distMissing } from '../support/dist.js';
+import { SocketKube } from '../support/kube-socket.js';
+import { NetLab, netlabUnavailable, waitFor, type LabProcess } from '../support/netlab.js';
+
+const skip = netlabUnavailable() ?? distMissing();
+const NS = 'metallb-system';
+const API = '192.0.2.250';
+const ROUTER = '192.0.2.254';
+const NODES = [
+  { name: 'n1', v4: '192.0.2.11', mac: '02:00:00:00:01:11' },
+  { name: 'n2', v4: '192.0.2.12', mac: '02:00:00:00:01:12' },
+  { name: 'n3', v4: '192.0.2.13', mac: '02:00:00:00:01:13' },
+];
+
+interface Cluster {
+  lab: NetLab;
+  kube: SocketKube;
+  dir: string;
+  speakers: Map<string, LabProcess>;
+  startSpeaker(name: string): void;
+}
+
+/** Lab, API double, controller, speakers; objects are applied by the caller before speakers start. */
+async function cluster(t: { teardown(fn: () => unknown): void }, tag: string, objects: object[], extraHosts: (lab: NetLab) => Promise<void> = async () => {}): Promise<Cluster> {
+  const lab = await NetLab.create(tag);
+  const dir = mkdtempSync(join(tmpdir(), `shoal-${tag}-`));
+  t.teardown(async () => {
+    await lab.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await lab.host({ name: 'api', addrs: [`${API}/24`] });
+  for (const n of NODES) await lab.host({ name: n.name, addrs: [`${n.v4}/24`], mac: n.mac });
+  await extraHosts(lab);
+  const socket = join(dir, 'api.sock');
+  const kubeconfig = join(dir, 'kubeconfig');
+  lab.spawn('api', process.execPath, [cliPath, 'apiserver', '--listen', `${API}:6443`, '--socket', socket, '--kubeconfig-out', kubeconfig]);
+  await waitFor(() => existsSync(socket) && existsSync(kubeconfig), 20_000, 'the API double to listen');
+  const kube = new SocketKube(socket);
+  const base: object[] = [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } },
+    ...NODES.map((n) => ({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name } },
+      status: { addresses: [{ type: 'InternalIP', address: n.v4 }] },
+    })),
+    ...NODES.map((n) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `speaker-${n.name}`, namespace: NS, labels: { 'app.kubernetes.io/name': 'shoal', 'app.kubernetes.io/component': 'speaker' } },
+      spec: { nodeName: n.name, hostNetwork: true, containers: [{ name: 'speaker', image: 'shoal' }] },
+      status: { podIP: n.v4 },
+    })),
+  ];
+  for (const o of [...base, ...objects]) await kube.apply(o as never);
+  lab.spawn('api', process.execPath, [cliPath, 'controller', '--kubeconfig', kubeconfig, '--namespace', NS, '--status', `${API}:7472`, '--config-source', 'crd']);
+  const speakers = new Map<string, LabProcess>();
+  const startSpeaker = (name: string): void => {
+    const n = NODES.find((x) => x.name === name)!;
+    const args = [cliPath, 'speaker', '--kubeconfig', kubeconfig, '--namespace', NS, '--node-name', n.name, '--gossip-bind', `${n.v4}:7946`, '--status', `${n.v4}:7473`, '--layer2', 'on', '--config-source', 'crd'];
+    speakers.set(name, lab.spawn(name, process.execPath, args));
+  };
+  for (const n of NODES) startSpeaker(n.name);
+  return { lab, kube, dir, speakers, startSpeaker };
+}
+
+const lbService = (name: string, spec: object = {}): object => ({
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name, namespace: 'default' },
+  spec: { type: 'LoadBalancer', ports: [{ port: 80, protocol: 'TCP' }], selector: { app: name }, ...spec },
+});
+const slice = (service: string, nodes: string[]): object => ({
+  apiVersion: 'discovery.k8s.io/v1',
+  kind: 'EndpointSlice',
+  metadata: { name: `${service}-x`, namespace: 'default', labels: { 'kubernetes.io/service-name': service } },
+  addressType: 'IPv4',
+  endpoints: nodes.map((node, i) => ({ addresses: [`198.51.100.${10 + i}`], nodeName: node, conditions: { ready: true } })),
+  ports: [{ port: 80, protocol: 'TCP' }],
+});
+
+async function ingressIP(kube: SocketKube, name: string): Promise<string | undefined> {
+  const svc = (await kube.get(services, 'default', name)) as { status?: { loadBalancer?: { ingress?: { ip?: string }[] } } } | undefined;
+  return svc?.status?.loadBalancer?.ingress?.[0]?.ip;
+}
+
+t.test('layer 2 in Kubernetes mode: allocate, elect, answer ARP, fail over, release', { skip: skip ?? false, timeout: 240_000 }, async (t) => {
+  const c = await cluster(t, 'k2', [
+    { apiVersion: 'metallb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'pool', namespace: NS }, spec: { addresses: ['192.0.2.100-192.0.2.110'] } },
+    { apiVersion: 'metallb.io/v1beta1', kind: 'L2Advertisement', metadata: { name: 'l2', namespace: NS }, spec: {} },
+    lbService('web'),
+    slice('web', ['n1', 'n2', 'n3']),
+  ], async (lab) => void (await lab.host({ name: 'c', addrs: ['192.0.2.2/24'] })));
+  const vip = await waitFor(() => ingressIP(c.kube, 'web'), 30_000, 'the controller to allocate an address');
+  t.equal(vip, '192.0.2.100', 'the controller allocated the lowest address of the pool');
+
+  const ownerSeen = async (running: string[]): Promise<string | undefined> => {
+    const owners = new Set<string>();
+    for (const name of running) {
+      const n = NODES.find((x) => x.name === name)!;
+      const r = await c.lab.exec('c', 'curl', ['-s', '--max-time', '1', `http://${n.v4}:7473/status`], { allowFail: true });
+      try {
+        const doc = JSON.parse(r.stdout) as { announcements: { ips: { ip: string; owner: string | null }[] } };
+        owners.add(doc.announcements.ips.find((a) => a.ip === vip)?.owner ?? 'none');
+      } catch {
+        owners.add('unreachable');
+      }
+    }
+    const [only] = owners;
+    return owners.size === 1 && only && only !== 'none' && only !== 'unreachable' ? only : undefined;
+  };
+  const arping = async (ip: string): Promise<string[]> => {
+    const r = await c.lab.exec('c', 'arping', ['-c', '2', '-w', '2', '-I', 'eth0', ip], { allowFail: true });
+    return [...new Set([...r.stdout.matchAll(/\[([0-9a-f:]{17})\]/gi)].map((m) => m[1]!.toLowerCase()))];
+  };
+  const all = NODES.map((n) => n.name);
+  const owner = await waitFor(() => ownerSeen(all), 30_000, 'the speakers to agree on an owner');
+  t.same(await arping(vip), [NODES.find((n) => n.name === owner)!.mac], `arping resolves ${vip} to ${owner}`);
+  const events = await waitFor(async () => {
+    const list = (await c.kube.list(coreEvents, 'default')) as { reason?: string; message?: string; involvedObject?: { name?: string } }[];
+    return list.find((e) => e.reason === 'nodeAssigned' && e.involvedObject?.name === 'web' && e.message?.includes(owner)) && list;
+  }, 10_000, 'a nodeAssigned Event');
+  t.ok(events.some((e) => e.reason === 'IPAllocated'), 'the controller recorded IPAllocated too');
+
+  await c.lab.kill(c.speakers.get(owner)!, 'SIGKILL');
+  const rest = all.filter((n) => n !== owner);
+  const next = await waitFor(async () => {
+    const o = await ownerSeen(rest);
+    return o !== owner && o;
+  }, 15_000, 'a new owner');
+  t.same(await arping(vip), [NODES.find((n) => n.name === next)!.mac], `after the kill ${next} answers`);
+
+  await c.kube.delete(services, 'default', 'web');
+  await waitFor(async () => (await arping(vip)).length === 0, 10_000, 'nobody to answer for the released address');
+  t.pass('a deleted service\'s address gets no answer');
+});
+
+t.test('BGP in Kubernetes mode: ECMP through FRR, Local policy, graceful withdraw', { skip: skip ?? false, timeout: 240_000 }, async (t) => {
+  let frr: Frr | undefined;
+  const bgpConf = [
+    'frr defaults traditional',
+    'router bgp 64512',
+    ' bgp router-id 192.0.2.254',
+    ' no bgp ebgp-requires-policy',
+    ' bgp bestpath as-path multipath-relax',
+    ' neighbor NODES peer-group',
+    ' neighbor NODES remote-as 64513',
+    ' bgp listen range 192.0.2.0/24 peer-group NODES',
+    ' address-family ipv4 unicast',
+    '  maximum-paths 8',
+    ' exit-address-family',
+    '',
+  ].join('\n');
+  const c = await cluster(
+    t,
+    'kb',
+    [
+      { apiVersion: 'metallb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'bgp-pool', namespace: NS }, spec: { addresses: ['203.0.113.16/28'] } },
+      { apiVersion: 'metallb.io/v1beta2', kind: 'BGPPeer', metadata: { name: 'router', namespace: NS }, spec: { myASN: 64513, peerASN: 64512, peerAddress: ROUTER, holdTime: '9s' } },
+      { apiVersion: 'metallb.io/v1beta1', kind: 'BGPAdvertisement', metadata: { name: 'adv', namespace: NS }, spec: { ipAddressPools: ['bgp-pool'] } },
+      lbService('web'),
+      slice('web', ['n1', 'n2', 'n3']),
+      lbService('local', { externalTrafficPolicy: 'Local' }),
+      slice('local', ['n2']),
+    ],
+    async (lab) => {
+      await lab.host({ name: 'r', addrs: [`${ROUTER}/24`] });
+      await clientBehind(lab, 'r', 'c', '198.51.100.1/24', '198.51.100.2/24');
+      frr = await Frr.start(lab, 'r', bgpConf);
+    },
+  );
+  t.teardown(() => frr?.cleanup());
+  const vip = await waitFor(() => ingressIP(c.kube, 'web'), 30_000, 'an address for web');
+  const localVip = await waitFor(() => ingressIP(c.kube, 'local'), 30_000, 'an address for local');
+  for (const n of NODES) await serveVip(c.lab, n.name, vip, '198.51.100.0/24', ROUTER);
+
+  const all = NODES.map((n) => n.v4).sort();
+  await waitFor(async () => JSON.stringify(await frr!.kernelNexthops(`${vip}/32`)) === JSON.stringify(all), 40_000, 'one ECMP route to the VIP over the three nodes', 200);
+  t.pass(`the router's kernel holds ${vip} via ${all.join(', ')}`);
+  const local = await waitFor(async () => {
+    const hops = await frr!.kernelNexthops(`${localVip}/32`);
+    return hops.length > 0 && hops;
+  }, 20_000, 'a route to the Local service');
+  t.same(local, ['192.0.2.12'], 'Local policy: only the node with an endpoint advertises');
+
+  const answer = await c.lab.exec('c', 'curl', ['-s', '--max-time', '3', `http://${vip}/`], { allowFail: true });
+  t.match(answer.stdout, /^n[123]$/, `a client behind the router reaches the VIP (answered by ${answer.stdout})`);
+
+  // A graceful stop withdraws before it closes: the path goes long before the 9 s hold time.
+  const stopped = c.speakers.get('n3')!;
+  const t0 = Date.now();
+  process.kill(stopped.pid, 'SIGTERM');
+  await waitFor(async () => JSON.stringify(await frr!.kernelNexthops(`${vip}/32`)) === JSON.stringify(['192.0.2.11', '192.0.2.12']), 8_000, 'n3\'s path to go', 50);
+  t.ok(Date.now() - t0 < 8_000, 'SIGTERM withdrew n3\'s path before the hold time ran out');
+  await stopped.exited;
+
+  await c.kube.delete(services, 'default', 'web');
+  await c.kube.delete(endpointSlices, 'default', 'web-x');
+  await waitFor(async () => (await frr!.kernelNexthops(`${vip}/32`)).length === 0, 10_000, 'the route to go with the service');
+  t.pass('deleting the service withdrew its route');
+});
