@@ -2,13 +2,8 @@
 // replacement. One replica (no leader election, as MetalLB's); serves
 // /status, /metrics and /healthz.
 import type { Command } from 'commander';
-import { collectDefaultMetrics, Registry } from 'prom-client';
-import { parseAddress } from '../cluster/address.js';
-import { Controller, CONFIG_SOURCE_MODES, controllerStatusSection, DEFAULT_NAMESPACE, type ConfigSourceMode } from '../controller/index.js';
-import { loadKubeConfig } from '../kube/config.js';
-import { StatusServer } from '../status/server.js';
-import { createLogger, parseLogLevel, type LogLevel } from '../util/log.js';
-import { VERSION } from './version.js';
+import { CONFIG_SOURCE_MODES, DEFAULT_NAMESPACE, type ConfigSourceMode } from '../kube/defaults.js';
+import { parseLogLevel, type LogLevel } from '../util/log.js';
 
 /** MetalLB's long-standing metrics port (plain HTTP, before it moved to TLS on 9120). */
 export const DEFAULT_CONTROLLER_STATUS_PORT = 7472;
@@ -40,6 +35,7 @@ export function registerControllerCommand(program: Command): void {
     .option('--status <host:port>', 'bind address of /status, /metrics and /healthz', `0.0.0.0:${DEFAULT_CONTROLLER_STATUS_PORT}`)
     .option('--log-level <level>', 'debug, info, warn or error (env SHOAL_LOG_LEVEL)', env['SHOAL_LOG_LEVEL'] || 'info')
     .action(async (flags: ControllerFlags) => {
+      const { runController } = await import('./controller-run.js');
       await runController(flags);
     });
 }
@@ -55,46 +51,3 @@ export function controllerSettings(flags: ControllerFlags): { mode: ConfigSource
   return { mode: flags.configSource as ConfigSourceMode, level: parseLogLevel(flags.logLevel) };
 }
 
-async function runController(flags: ControllerFlags): Promise<void> {
-  const { mode, level } = controllerSettings(flags);
-  const statusAddr = parseAddress(flags.status, DEFAULT_CONTROLLER_STATUS_PORT);
-  const log = createLogger({ level, fields: { process: 'controller' } });
-  const { kubeConfig, source } = loadKubeConfig({
-    ...(flags.kubeconfig !== undefined && { kubeconfigPath: flags.kubeconfig }),
-    ...(flags.context !== undefined && { context: flags.context }),
-  });
-  log.info('shoal controller starting', { version: VERSION, kubeconfig: source, server: kubeConfig.getCurrentCluster()?.server });
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  const controller = new Controller(kubeConfig, {
-    namespace: flags.namespace,
-    ...(flags.lbClass !== undefined && { loadBalancerClass: flags.lbClass }),
-    configSource: mode,
-    configMapName: flags.configmap,
-    registry,
-    logger: log,
-  });
-  const status = new StatusServer({
-    host: statusAddr.host,
-    port: statusAddr.port,
-    registry,
-    sections: [controllerStatusSection(() => controller.status())],
-    unhealthy: () => controller.unhealthy(),
-    logger: log,
-  });
-  await status.start();
-  log.info('status endpoint listening', { address: `${statusAddr.host}:${status.port}` });
-
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    log.info('stopping', { signal });
-    await controller.stop();
-    await status.close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
-  await controller.start();
-}

@@ -13,7 +13,7 @@ import { profileByName } from '../cluster/config.js';
 import { DEFAULT_GOSSIP_PORT, launchMember, loadKeyring } from '../cluster/launch.js';
 import { registerClusterMetrics } from '../cluster/metrics.js';
 import { clusterStatusSection } from '../cluster/status.js';
-import { CONFIG_SOURCE_MODES, type ConfigSourceMode } from '../kube/config-source.js';
+import { CONFIG_SOURCE_MODES, type ConfigSourceMode } from '../kube/defaults.js';
 import { loadKubeConfig } from '../kube/config.js';
 import { EventRecorder, referenceTo } from '../kube/events.js';
 import { services } from '../kube/resources.js';

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import type { Registry } from 'prom-client';
 import { DEFAULT_GOSSIP_PORT } from '../cluster/launch.js';
 import { DEFAULT_STATUS_PORT } from '../speaker/file-config.js';
+import { DEFAULT_NAMESPACE } from '../kube/defaults.js';
 import type { Address } from '../cluster/address.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { Announcer, createSystemIo } from '../announce/l2/index.js';
@@ -41,7 +42,7 @@ export function registerSpeakerCommand(program: Command): void {
     .option('--layer2 <auto|on|off>', 'answer ARP/NDP: auto does when the process has CAP_NET_RAW', 'auto')
     .option('--leave-timeout <ms>', 'how long a graceful leave may take on SIGTERM', '2000')
     .option('--kubeconfig <path>', 'Kubernetes mode: kubeconfig file (default: in-cluster, then $KUBECONFIG, then ~/.kube/config)')
-    .option('--namespace <ns>', "Kubernetes mode: shoal's namespace (configuration, Secrets, speaker pods)", process.env['POD_NAMESPACE'] ?? process.env['METALLB_NAMESPACE'] ?? 'metallb-system')
+    .option('--namespace <ns>', "Kubernetes mode: shoal's namespace (configuration, Secrets, speaker pods)", process.env['POD_NAMESPACE'] ?? process.env['METALLB_NAMESPACE'] ?? DEFAULT_NAMESPACE)
     .option('--node-name <name>', 'Kubernetes mode: this node (default: $NODE_NAME from the downward API)')
     .option('--advertise <host:port>', 'Kubernetes mode: gossip address other speakers reach (default: $POD_IP and the bind port)')
     .option('--gossip-bind <host:port>', 'Kubernetes mode: gossip UDP+TCP bind address', `0.0.0.0:${DEFAULT_GOSSIP_PORT}`)

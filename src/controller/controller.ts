@@ -39,8 +39,9 @@ import { serviceKeyOf } from './service-view.js';
 import type { ControllerStatus, RecentError } from './status.js';
 import { WorkQueue } from './workqueue.js';
 import { WrittenCache } from './written-cache.js';
+import { DEFAULT_NAMESPACE } from '../kube/defaults.js';
 
-export const DEFAULT_NAMESPACE = 'metallb-system';
+export { DEFAULT_NAMESPACE };
 /** The queue key of the configuration; Service keys always contain a slash. */
 const CONFIG_KEY = 'config';
 const RECENT_ERRORS = 20;

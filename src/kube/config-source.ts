@@ -37,8 +37,8 @@ import {
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 
-export type ConfigSourceMode = 'auto' | 'crd' | 'configmap';
-export const CONFIG_SOURCE_MODES: readonly ConfigSourceMode[] = ['auto', 'crd', 'configmap'];
+import type { ConfigSourceMode } from './defaults.js';
+export { CONFIG_SOURCE_MODES, type ConfigSourceMode } from './defaults.js';
 
 /** A Kubernetes object the configuration was read from, for Events about it. */
 export interface ConfigObject {

@@ -1,0 +1,54 @@
+// The controller process behind `shoal controller` (loaded only when that
+// command runs: it pulls in the Kubernetes client).
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { parseAddress } from '../cluster/address.js';
+import { Controller, controllerStatusSection } from '../controller/index.js';
+import { loadKubeConfig } from '../kube/config.js';
+import { StatusServer } from '../status/server.js';
+import { createLogger } from '../util/log.js';
+import { controllerSettings, DEFAULT_CONTROLLER_STATUS_PORT, type ControllerFlags } from './controller.js';
+import { VERSION } from './version.js';
+
+export async function runController(flags: ControllerFlags): Promise<void> {
+  const { mode, level } = controllerSettings(flags);
+  const statusAddr = parseAddress(flags.status, DEFAULT_CONTROLLER_STATUS_PORT);
+  const log = createLogger({ level, fields: { process: 'controller' } });
+  const { kubeConfig, source } = loadKubeConfig({
+    ...(flags.kubeconfig !== undefined && { kubeconfigPath: flags.kubeconfig }),
+    ...(flags.context !== undefined && { context: flags.context }),
+  });
+  log.info('shoal controller starting', { version: VERSION, kubeconfig: source, server: kubeConfig.getCurrentCluster()?.server });
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const controller = new Controller(kubeConfig, {
+    namespace: flags.namespace,
+    ...(flags.lbClass !== undefined && { loadBalancerClass: flags.lbClass }),
+    configSource: mode,
+    configMapName: flags.configmap,
+    registry,
+    logger: log,
+  });
+  const status = new StatusServer({
+    host: statusAddr.host,
+    port: statusAddr.port,
+    registry,
+    sections: [controllerStatusSection(() => controller.status())],
+    unhealthy: () => controller.unhealthy(),
+    logger: log,
+  });
+  await status.start();
+  log.info('status endpoint listening', { address: `${statusAddr.host}:${status.port}` });
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info('stopping', { signal });
+    await controller.stop();
+    await status.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  await controller.start();
+}
