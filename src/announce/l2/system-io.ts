@@ -17,6 +17,7 @@ import { formatMac, isLinkLocalIPv6, parseIPv6 } from './addr.js';
 import { assembleBpf, ARP_REQUEST_FILTER, NEIGHBOR_SOLICITATION_FILTER } from './bpf.js';
 import { ETHERTYPE_ARP, ETHERTYPE_IPV6 } from './ethernet.js';
 import type { SystemInterface } from './interfaces.js';
+import { MembershipPool } from './membership-pool.js';
 import type { ErrnoLike, L2Io, L2Port, MulticastMembership } from './io.js';
 import { ARPHRD_ETHER, IFF_BROADCAST, IFF_LOOPBACK, IFF_NOARP, IFF_RUNNING, IFF_UP, loadPacketAddon, type ShoalPacketAddon } from './native.js';
 import type { L2Protocol } from './verdict.js';
@@ -48,11 +49,19 @@ function rawSocket(): RawSocketModule {
 }
 
 /**
+ * strerror() texts worded differently from libuv's in getSystemErrorMap()
+ * (libuv says "not enough memory").
+ */
+const GLIBC_ONLY_TEXTS: Readonly<Record<string, string>> = { 'cannot allocate memory': 'ENOMEM' };
+
+/**
  * raw-socket throws plain Errors carrying only strerror() text; recover the
  * errno name from it so callers can match on `code` as for every other error.
  */
-function codeFromStrerror(message: string): string {
+export function codeFromStrerror(message: string): string {
   const wanted = message.toLowerCase();
+  const glibc = GLIBC_ONLY_TEXTS[wanted];
+  if (glibc) return glibc;
   for (const [, [name, text]] of getSystemErrorMap()) {
     if (text.toLowerCase() === wanted) return name;
   }
@@ -71,6 +80,7 @@ function rawSocketError(err: unknown, what: string, ifname: string): ErrnoLike {
   return Object.assign(new Error(message, { cause: err }), { code });
 }
 
+/** One ICMPv6 raw socket that only holds multicast memberships. */
 class RawSocketMembership implements MulticastMembership {
   private readonly socket: RawSocket;
 
@@ -164,7 +174,7 @@ export function createSystemIo(): L2Io {
         close: () => socket.close(),
       };
     },
-    openMembership: (iface) => new RawSocketMembership(iface),
+    openMembership: (iface) => new MembershipPool(() => new RawSocketMembership(iface)),
     watchLinks: (onChange, onError) => new addon.LinkWatcher(onChange, onError),
   };
 }
