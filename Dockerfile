@@ -1,0 +1,80 @@
+# syntax=docker/dockerfile:1
+#
+# shoal's two images, from one build (docs/install.md, "Images"):
+#
+#   docker build --target controller -t REGISTRY/shoal-controller:0.1.0 .
+#   docker build --target speaker    -t REGISTRY/shoal-speaker:0.1.0 .
+#
+# Both run as the non-root user 65532. They differ in one thing only: the
+# speaker's node binary carries the file capabilities NET_RAW, NET_ADMIN and
+# NET_BIND_SERVICE, because a non-root process gets capabilities into its
+# effective set only from the binary it executes (Kubernetes grants no
+# ambient capabilities). The kernel caps them at what the pod spec adds, and
+# refuses to start a binary with file capabilities when the bounding set lacks
+# one of them: the controller, which adds none, must not run that binary.
+
+ARG NODE_VERSION=20
+ARG DEBIAN_RELEASE=bookworm
+
+# ---- build: native addons (node-gyp) and the TypeScript ---------------------
+FROM node:${NODE_VERSION}-${DEBIAN_RELEASE}-slim AS build
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+# node-gyp takes the headers of the node it builds for from the image instead
+# of downloading them.
+ENV npm_config_nodedir=/usr/local
+WORKDIR /src
+# Dependencies before sources, so this layer is reused while only sources
+# change. `npm ci` also builds binding.gyp (shoal_packet, shoal_tcp: npm runs
+# node-gyp for a package with a binding.gyp and no install script) and the
+# dependencies' addons (raw-socket).
+COPY package.json package-lock.json binding.gyp ./
+COPY native/ native/
+RUN npm ci
+COPY tsconfig.json ./
+COPY src/ src/
+# The context holds src/ only (.dockerignore), so tsc compiles just that;
+# then the development dependencies go.
+RUN npx tsc -p tsconfig.json \
+ && npm prune --omit=dev
+
+# ---- runtime: node and the built application, nothing else -----------------
+# The same Debian release as the build stage: the addons link against its
+# glibc and libstdc++.
+FROM debian:${DEBIAN_RELEASE}-slim AS runtime
+LABEL org.opencontainers.image.title="shoal" \
+      org.opencontainers.image.description="Bare-metal LoadBalancer for Kubernetes, MetalLB-compatible" \
+      org.opencontainers.image.licenses="Apache-2.0"
+# No set-user-ID or set-group-ID programs: nothing in the image can raise
+# privileges (allowPrivilegeEscalation: false forbids it as well).
+RUN find / -xdev -perm /6000 -type f -exec chmod a-s {} +
+COPY --from=build /usr/local/bin/node /usr/local/bin/node
+WORKDIR /app
+# package.json gives the version; binding.gyp marks the package root where
+# the addon loaders look for build/Release.
+COPY --from=build /src/package.json /src/binding.gyp ./
+COPY --from=build /src/node_modules/ node_modules/
+COPY --from=build /src/dist/src/ dist/src/
+COPY --from=build /src/build/Release/*.node build/Release/
+ENV NODE_ENV=production
+USER 65532:65532
+ENTRYPOINT ["/usr/local/bin/node", "/app/dist/src/cli/main.js"]
+
+# ---- controller: no capabilities at all -------------------------------------
+FROM runtime AS controller
+CMD ["controller"]
+
+# ---- speaker: file capabilities on its node binary --------------------------
+# Set in this stage (a RUN, not a COPY: COPY does not reliably keep the
+# security.capability attribute). The list must match the DaemonSet's
+# capabilities.add (test/k8s/dockerfile.test.ts checks that it does).
+FROM runtime AS speaker
+USER root
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libcap2-bin \
+ && setcap cap_net_raw,cap_net_admin,cap_net_bind_service+ep /usr/local/bin/node \
+ && apt-get purge -y --auto-remove libcap2-bin \
+ && rm -rf /var/lib/apt/lists/*
+USER 65532:65532
+CMD ["speaker"]
