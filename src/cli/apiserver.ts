@@ -10,6 +10,7 @@ interface ApiserverFlags {
   socket?: string;
   kubeconfigOut?: string;
   objects: string[];
+  serviceCidrs: string;
 }
 
 export function registerApiserverCommand(program: Command): void {
@@ -20,6 +21,7 @@ export function registerApiserverCommand(program: Command): void {
     .option('--socket <path>', 'also serve on this unix socket')
     .option('--kubeconfig-out <path>', 'write a kubeconfig pointing at --listen here')
     .option('--objects <file>', 'YAML manifests to load at start (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
+    .option('--service-cidrs <cidr,cidr>', 'ClusterIP ranges (two families make the cluster dual-stack)', '10.96.0.0/16,2001:db8:ffff::/112')
     .action(async (flags: ApiserverFlags) => {
       const { parseAddress } = await import('../cluster/address.js');
       const { startApiServerDouble } = await import('../apiserver/server.js');
@@ -28,7 +30,13 @@ export function registerApiserverCommand(program: Command): void {
       const { createLogger } = await import('../util/log.js');
       const log = createLogger({ fields: { component: 'apiserver' } });
       const at = parseAddress(flags.listen, 6443);
-      const api = await startApiServerDouble({ host: at.host, port: at.port, logger: log, ...(flags.socket ? { socketPath: flags.socket } : {}) });
+      const api = await startApiServerDouble({
+        host: at.host,
+        port: at.port,
+        logger: log,
+        serviceCidrs: flags.serviceCidrs.split(',').map((c) => c.trim()),
+        ...(flags.socket ? { socketPath: flags.socket } : {}),
+      });
       for (const file of flags.objects) log.info('objects loaded', { file, count: applyYaml(api.store, await readFile(file, 'utf8'), file) });
       if (flags.kubeconfigOut) await writeFile(flags.kubeconfigOut, kubeConfigYaml(api.url));
       log.info('serving', { url: api.url, ...(flags.socket ? { socket: flags.socket } : {}) });

@@ -1,166 +1,250 @@
-// `shoal demo` (what `npm start` runs): a local cluster of speakers on
-// loopback in file mode, one process per node running the same code as on a
-// real host, with status endpoints to curl. Each speaker elects an owner for
-// every VIP; kill one and watch the others declare it dead and take its
-// VIPs over; the demo restarts it after a while so you can watch it rejoin.
-// (On loopback nothing answers ARP: layer 2 is off, the election is real.)
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// `shoal demo` (what `npm start` runs): the whole system on one machine, each
+// part a process running the production code path. An embedded stand-in for
+// the Kubernetes API (`shoal apiserver`, in memory), the controller, and
+// several speakers in Kubernetes mode, one per "node". The services come
+// from a file you can edit while the demo runs; the demo prints what happens
+// (allocation, election, failover when you kill a speaker) and the commands
+// to look inside.
+//
+// By default everything runs on loopback (node-N on 127.0.0.N, status on
+// 127.0.0.N:7473), where nothing can answer ARP: layer 2 is off and the
+// election is real. As root, --lab builds network namespaces (a bridge, one
+// namespace per node, a client) so the VIPs really answer ARP and NDP.
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_GOSSIP_PORT } from '../cluster/launch.js';
-import { DEFAULT_STATUS_PORT } from './gossip.js';
+import type { NetLab } from '../lab/netlab.js';
+import { baseObjects, DEFAULT_SERVICES_YAML, parseServices, SERVICE_NAMESPACE, serviceObjects, type DemoNode, type DemoService } from '../demo/objects.js';
 
 interface DemoFlags {
-  members: string;
-  host: string;
-  gossipPort: string;
-  statusPort: string;
+  nodes: string;
+  services?: string;
   profile: string;
   restartAfter: string;
-}
-
-interface DemoMember {
-  name: string;
-  gossipPort: number;
-  statusPort: number;
-  child: ChildProcess | undefined;
+  lab?: boolean;
 }
 
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('run a local cluster of speakers on loopback (the embedded default of `npm start`)')
-    .option('--members <n>', 'number of member processes (3 to 9)', '5')
-    .option('--host <ip>', 'loopback address to use', '127.0.0.1')
-    .option('--gossip-port <port>', 'gossip port of the first member; the others count up', String(DEFAULT_GOSSIP_PORT))
-    .option('--status-port <port>', 'status port of the first member; the others count up', String(DEFAULT_STATUS_PORT))
-    .option('--profile <lan|fast>', 'timing profile', 'fast')
-    .option('--restart-after <ms>', 'restart a member this long after it dies (0: never)', '15000')
+    .description('run controller, speakers and an in-memory Kubernetes API on this machine (the embedded default of `npm start`)')
+    .option('--nodes <n>', 'number of speaker nodes (2 to 9)', '3')
+    .option('--services <file>', 'services file to use and watch (created with examples when missing; default: a temporary file)')
+    .option('--profile <lan|fast>', 'gossip timing profile of the speakers', 'fast')
+    .option('--restart-after <ms>', 'restart a speaker this long after it dies (0: never)', '15000')
+    .option('--lab', 'as root: build network namespaces so the VIPs really answer ARP/NDP')
     .action(async (flags: DemoFlags) => runDemo(flags));
 }
 
 function say(line: string): void {
-  const t = new Date().toISOString().slice(11, 23);
-  process.stdout.write(`${t}  ${line}\n`);
+  process.stdout.write(`${new Date().toISOString().slice(11, 23)}  ${line}\n`);
+}
+
+interface Part {
+  readonly name: string;
+  readonly args: string[];
+  /** Lab host (namespace) it runs in; undefined on loopback. */
+  readonly host: string | undefined;
+  child: ChildProcess | undefined;
+  restartable: boolean;
 }
 
 async function runDemo(flags: DemoFlags): Promise<void> {
-  const count = Number(flags.members);
-  if (!Number.isInteger(count) || count < 3 || count > 9) throw new Error(`--members ${flags.members}: pick 3 to 9`);
-  const gossipBase = Number(flags.gossipPort);
-  const statusBase = Number(flags.statusPort);
+  const count = Number(flags.nodes);
+  if (!Number.isInteger(count) || count < 2 || count > 9) throw new Error(`--nodes ${flags.nodes}: pick 2 to 9`);
   const restartAfter = Number(flags.restartAfter);
-  const seed = `${flags.host}:${gossipBase}`;
-  const members: DemoMember[] = Array.from({ length: count }, (_, i) => ({
-    name: `node-${i + 1}`,
-    gossipPort: gossipBase + i,
-    statusPort: statusBase + i,
-    child: undefined,
-  }));
-  let stopping = false;
+  const lab = flags.lab ? await buildLab(count) : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'shoal-demo-'));
-  for (const m of members) writeFileSync(join(dir, `${m.name}.yaml`), speakerConfig(m, flags.host, flags.profile, seed));
+  const servicesFile = flags.services ?? join(dir, 'services.yaml');
+  if (!existsSync(servicesFile)) writeFileSync(servicesFile, DEFAULT_SERVICES_YAML);
+  const apiHost = lab ? LAB_API : '127.0.0.1';
+  const nodes: DemoNode[] = Array.from({ length: count }, (_, i) => ({ name: `node-${i + 1}`, address: lab ? `192.0.2.${11 + i}` : `127.0.0.${i + 1}` }));
+  const socket = join(dir, 'api.sock');
+  const kubeconfig = join(dir, 'kubeconfig');
+  const cli = process.argv[1]!;
+  let stopping = false;
 
-  const start = (m: DemoMember): void => {
-    const args = [process.argv[1]!, 'speaker', '--config', join(dir, `${m.name}.yaml`), '--layer2', 'off'];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    m.child = child;
+  const parts: Part[] = [];
+  const start = (p: Part): void => {
+    const child = lab && p.host ? lab.lab.spawn(p.host, process.execPath, [cli, ...p.args]).child : spawn(process.execPath, [cli, ...p.args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    p.child = child;
     let buf = '';
     child.stderr?.on('data', (chunk: Buffer) => {
       buf += chunk.toString();
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        report(m, buf.slice(0, nl));
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+        narrate(p, buf.slice(0, nl));
         buf = buf.slice(nl + 1);
       }
     });
     child.on('exit', (code, signal) => {
-      m.child = undefined;
+      p.child = undefined;
       if (stopping) return;
-      say(`${m.name} (pid ${child.pid}) exited (${signal ?? `code ${code}`}); the others will detect it`);
-      if (restartAfter > 0) {
+      say(`${p.name} (pid ${child.pid}) exited (${signal ?? `code ${code}`})${p.restartable ? '; the other speakers will detect it' : ''}`);
+      if (p.restartable && restartAfter > 0) {
         setTimeout(() => {
           if (stopping) return;
-          say(`restarting ${m.name}`);
-          start(m);
+          say(`restarting ${p.name}`);
+          start(p);
         }, restartAfter).unref();
       }
     });
   };
 
-  // Membership changes as the first running member sees them, so the story is told once.
-  const narrator = (): DemoMember | undefined => members.find((x) => x.child);
-  const report = (m: DemoMember, line: string): void => {
+  // The story, told once: membership as the first running speaker sees it,
+  // announcements by whoever makes them, errors by anyone.
+  const speakers = (): Part[] => parts.filter((p) => p.restartable);
+  const narrate = (p: Part, line: string): void => {
     let rec: Record<string, unknown>;
     try {
       rec = JSON.parse(line) as Record<string, unknown>;
     } catch {
-      say(`${m.name}: ${line}`);
       return;
     }
-    if (rec['level'] === 'error') say(`${m.name}: error: ${String(rec['msg'])}`);
-    if (rec['msg'] === 'announcing' || rec['msg'] === 'stopped announcing') {
-      const services = (rec['services'] as string[] | undefined)?.join(', ') ?? '';
-      const from = rec['from'] ? `, taking over from ${String(rec['from'])}` : '';
-      say(rec['msg'] === 'announcing' ? `${m.name} announces ${String(rec['ip'])} (${services})${from}` : `${m.name} stops announcing ${String(rec['ip'])}`);
+    const msg = rec['msg'];
+    if (rec['level'] === 'error') say(`${p.name}: error: ${String(msg)}${rec['error'] ? ` (${JSON.stringify(rec['error'])})` : ''}`);
+    // The election's decisions (the layer-2 responder logs its own "announcing" per interface).
+    if (rec['component'] === 'speaker' && msg === 'announcing') {
+      const services = Array.isArray(rec['services']) ? rec['services'].join(', ') : '';
+      say(`${p.name} announces ${String(rec['ip'])} (${services})${rec['from'] ? `, taking over from ${String(rec['from'])}` : ''}`);
     }
-    if (rec['msg'] === 'member event' && narrator() === m && rec['node'] !== m.name) {
-      say(`${m.name} sees ${String(rec['node'])}: ${String(rec['previous'] ?? 'new')} -> ${String(rec['state'])} (incarnation ${String(rec['incarnation'])})`);
+    if (rec['component'] === 'speaker' && msg === 'stopped announcing') say(`${p.name} stops announcing ${String(rec['ip'])}`);
+    if (msg === 'member event' && speakers().find((s) => s.child) === p && rec['member'] !== p.name) {
+      say(`${p.name} sees ${String(rec['member'])}: ${String(rec['previous'] ?? 'new')} -> ${String(rec['state'])}`);
     }
   };
 
-  for (const m of members) start(m);
-  const first = members[0]!;
-  say(`started ${count} speakers on ${flags.host}, profile ${flags.profile}; VIPs ${DEMO_VIPS.map((v) => v.address).join(', ')}`);
-  for (const m of members) say(`  ${m.name}: pid ${m.child?.pid}, gossip ${flags.host}:${m.gossipPort}, status http://${flags.host}:${m.statusPort}/status`);
-  say(`look inside:  curl -H 'Accept: text/plain' http://${flags.host}:${first.statusPort}/status   (JSON without the header)`);
-  say(`              curl 'http://${flags.host}:${first.statusPort}/status/ip/${DEMO_VIPS[0]!.address}?format=text'   (why that owner)`);
-  say(`              curl http://${flags.host}:${first.statusPort}/metrics`);
-  say(`try a failure: kill -9 ${members[count - 1]!.child?.pid}   (${members[count - 1]!.name}); Ctrl-C stops the demo`);
+  parts.push({ name: 'apiserver', host: lab ? 'api' : undefined, restartable: false, child: undefined, args: ['apiserver', '--listen', `${apiHost}:6443`, '--socket', socket, '--kubeconfig-out', kubeconfig] });
+  start(parts[0]!);
+  await until(() => existsSync(socket) && existsSync(kubeconfig), 20_000, 'the API stand-in to start');
+  const { SocketKube } = await import('../lab/kube-socket.js');
+  const kube = new SocketKube(socket);
+  for (const o of baseObjects(nodes)) await kube.apply(o as never);
+  let applied = new Map<string, DemoService>();
+  const applyServices = async (): Promise<void> => {
+    const parsed = parseServices(readFileSync(servicesFile, 'utf8'));
+    if (!parsed.ok) {
+      say(`services file not applied: ${parsed.errors.join('; ')}`);
+      return;
+    }
+    const next = new Map(parsed.services.map((s) => [s.name, s]));
+    const { services, endpointSlices } = await import('../kube/resources.js');
+    for (const name of applied.keys()) {
+      if (next.has(name)) continue;
+      await kube.delete(services, SERVICE_NAMESPACE, name);
+      await kube.delete(endpointSlices, SERVICE_NAMESPACE, `${name}-demo`);
+      say(`service ${name} deleted`);
+    }
+    for (const s of parsed.services) {
+      if (JSON.stringify(applied.get(s.name)) === JSON.stringify(s)) continue;
+      try {
+        for (const o of serviceObjects(s, nodes)) await kube.apply(o as never);
+        say(`service ${s.name} ${applied.has(s.name) ? 'changed' : 'created'}`);
+      } catch (err) {
+        say(`service ${s.name} not applied: ${(err as Error).message}`);
+      }
+    }
+    applied = next;
+  };
+  await applyServices();
+  watchFile(servicesFile, { interval: 500 }, () => void applyServices());
+
+  parts.push({ name: 'controller', host: lab ? 'api' : undefined, restartable: false, child: undefined, args: ['controller', '--kubeconfig', kubeconfig, '--status', `${apiHost}:7472`, '--config-source', 'crd'] });
+  start(parts[1]!);
+  for (const n of nodes) {
+    const p: Part = {
+      name: n.name,
+      host: lab ? n.name : undefined,
+      restartable: true,
+      child: undefined,
+      args: ['speaker', '--kubeconfig', kubeconfig, '--node-name', n.name, '--gossip-bind', `${n.address}:7946`, '--status', `${n.address}:7473`, '--gossip-profile', flags.profile, '--layer2', lab ? 'on' : 'off', '--config-source', 'crd'],
+    };
+    parts.push(p);
+    start(p);
+  }
+
+  // Allocations, as the controller writes them into the services' status.
+  const { services } = await import('../kube/resources.js');
+  const seen = new Map<string, string>();
+  const poll = setInterval(() => {
+    void kube.list(services, SERVICE_NAMESPACE).then((list) => {
+      for (const svc of list as { metadata: { name: string }; status?: { loadBalancer?: { ingress?: { ip: string }[] } } }[]) {
+        const ips = (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip).join(', ');
+        const before = seen.get(svc.metadata.name);
+        if (before === ips || (before === undefined && ips === '')) continue;
+        seen.set(svc.metadata.name, ips);
+        say(ips ? `controller: ${svc.metadata.name} gets ${ips}` : `controller: ${svc.metadata.name} has no address (see its Events: curl http://${apiHost}:7472/status)`);
+      }
+    }, () => {});
+  }, 500);
+
+  const curl = lab ? `ip netns exec ${lab.lab.ns('client')} curl` : 'curl';
+  const first = nodes[0]!;
+  say(`started the API stand-in, the controller and ${count} speakers${lab ? ' in network namespaces' : ' on loopback (layer 2 off: nothing answers ARP on loopback)'}`);
+  for (const p of speakers()) say(`  ${p.name}: pid ${p.child?.pid}, status http://${nodes.find((n) => n.name === p.name)!.address}:7473/status`);
+  say(`services: edit ${servicesFile} while this runs`);
+  say(`look inside:  ${curl} -H 'Accept: text/plain' http://${first.address}:7473/status`);
+  say(`              ${lab ? `ip netns exec ${lab.lab.ns(first.name)} ` : ''}node ${cli} status --url http://${first.address}:7473 --watch`);
+  say(`              ${lab ? `ip netns exec ${lab.lab.ns(first.name)} ` : ''}node ${cli} explain 192.0.2.100 --url http://${first.address}:7473`);
+  say(`              ${curl} http://${apiHost}:7472/status   (the controller)`);
+  if (lab) say(`ARP from the client: ip netns exec ${lab.lab.ns('client')} arping -c 3 -I eth0 192.0.2.100`);
+  say(`try a failure: kill -9 ${speakers().at(-1)?.child?.pid}   (${speakers().at(-1)?.name}); Ctrl-C stops the demo`);
 
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       if (stopping) return;
       stopping = true;
-      say('stopping: every member leaves gracefully');
-      const live = members.filter((m) => m.child);
-      let left = live.length;
-      if (left === 0) resolve();
-      for (const m of live) {
-        m.child!.once('exit', () => {
-          if (--left === 0) resolve();
-        });
-        m.child!.kill('SIGTERM');
-      }
+      say('stopping: speakers leave gracefully, then the controller and the API stand-in stop');
+      clearInterval(poll);
+      unwatchFile(servicesFile);
+      const order = [...speakers(), ...parts.filter((p) => !p.restartable).reverse()];
+      void (async () => {
+        for (const p of order) {
+          const child = p.child;
+          if (!child) continue;
+          const gone = new Promise((r) => child.once('exit', r));
+          child.kill('SIGTERM');
+          await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
+          if (p.child) child.kill('SIGKILL');
+        }
+        await lab?.lab.destroy();
+        rmSync(dir, { recursive: true, force: true });
+        resolve();
+      })();
     };
-    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    // Whatever goes wrong, leave no process or namespace behind.
+    process.on('uncaughtException', (err) => {
+      say(`demo failed: ${err.message}`);
+      stop();
+    });
   });
 }
 
-/** Documentation-range VIPs: two services, one of them dual-stack, one pinned to odd nodes. */
-const DEMO_VIPS = [
-  { address: '192.0.2.100', name: 'web' },
-  { address: '2001:db8::100', name: 'web' },
-  { address: '192.0.2.101', name: 'api' },
-  { address: '192.0.2.102', name: 'dns' },
-  { address: '192.0.2.103', name: 'db', nodeSelectors: [{ matchLabels: { parity: 'odd' } }] },
-];
+const LAB_API = '192.0.2.250';
 
-function speakerConfig(m: DemoMember, host: string, profile: string, seed: string): string {
-  const n = Number(m.name.split('-')[1]);
-  return JSON.stringify(
-    {
-      node: m.name,
-      labels: { parity: n % 2 ? 'odd' : 'even' },
-      gossip: { bind: `${host}:${m.gossipPort}`, join: [seed], profile },
-      status: `${host}:${m.statusPort}`,
-      vips: DEMO_VIPS,
-    },
-    null,
-    2,
-  );
+async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The namespaces of --lab: an API host, one per node, and a client, on one bridge. */
+async function buildLab(count: number): Promise<{ lab: NetLab }> {
+  const { NetLab, netlabUnavailable, run } = await import('../lab/netlab.js');
+  const why = netlabUnavailable();
+  if (why) throw new Error(`--lab ${why}; run the demo without --lab`);
+  const prefix = 'shoal-demo-';
+  const existing = (await run('ip', ['netns', 'list'])).stdout.split('\n').filter((l) => l.startsWith(prefix));
+  if (existing.length) throw new Error(`namespaces of an earlier demo are still there (${existing.map((l) => l.split(' ')[0]).join(', ')}): remove them with \`ip netns del NAME\``);
+  const lab = await NetLab.create('demo', prefix);
+  await lab.host({ name: 'api', addrs: [`${LAB_API}/24`] });
+  for (let i = 0; i < count; i++) await lab.host({ name: `node-${i + 1}`, addrs: [`192.0.2.${11 + i}/24`, `2001:db8::${11 + i}/64`], mac: `02:00:00:00:00:${(0x11 + i).toString(16)}` });
+  await lab.host({ name: 'client', addrs: ['192.0.2.2/24', '2001:db8::2/64'] });
+  return { lab };
 }

@@ -6,6 +6,7 @@ import { registerControllerCommand } from './controller.js';
 import { registerDemoCommand } from './demo.js';
 import { registerGossipCommand } from './gossip.js';
 import { registerSpeakerCommand } from './speaker.js';
+import { registerStatusCommands } from './status.js';
 import { registerValidateCommand } from './validate.js';
 import { VERSION } from './version.js';
 
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
   const program = new Command();
   program.name('shoal').description('bare-metal LoadBalancer for Kubernetes: gossip, ARP/NDP and BGP announcing').version(VERSION);
   registerSpeakerCommand(program);
+  registerStatusCommands(program);
   registerGossipCommand(program);
   registerDemoCommand(program);
   registerControllerCommand(program);

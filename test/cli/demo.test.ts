@@ -1,0 +1,59 @@
+// `npm start` runs `shoal demo`: the API stand-in, the controller and three
+// speakers on loopback. This runs it for real, looks inside with the status
+// commands, kills a speaker and stops the demo.
+import { spawn } from 'node:child_process';
+import t from 'tap';
+import { cliPath, distMissing } from '../support/dist.js';
+import { waitFor } from '../support/netlab.js';
+
+const run = (args: string[]): Promise<{ code: number | null; out: string }> =>
+  new Promise((resolve) => {
+    const c = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    c.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    c.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    c.on('exit', (code) => resolve({ code, out }));
+  });
+
+t.test('the demo allocates, elects, fails over and stops cleanly', { skip: distMissing() ?? false, timeout: 120_000 }, async (t) => {
+  const demo = spawn(process.execPath, [cliPath, 'demo', '--restart-after', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  demo.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  demo.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<number | null>((r) => demo.on('exit', (code) => r(code)));
+  t.teardown(() => {
+    if (demo.exitCode === null) demo.kill('SIGKILL');
+  });
+  await waitFor(() => /controller: web gets 192\.0\.2\.\d+, 2001:db8::\w+/.test(out), 60_000, 'the controller to allocate a dual-stack address to web');
+  await waitFor(() => /node-\d announces 192\.0\.2\.100 \(default\/api\)/.test(out), 30_000, 'a speaker to announce api');
+  t.pass('allocation and announcement are narrated');
+
+  const status = await run(['status', '--url', 'http://127.0.0.1:7473']);
+  t.equal(status.code, 0, 'shoal status reads node-1');
+  t.match(status.out, /members: 3 alive/, 'three members alive');
+  t.match(status.out, /192\.0\.2\.100\s+demo\s+node-\d/, 'who announces what');
+  const explain = await run(['explain', '192.0.2.100', '--url', 'http://127.0.0.2:7473']);
+  t.match(explain.out, /ring walk from 192\.0\.2\.100/, 'shoal explain shows the ring walk');
+  const unknown = await run(['explain', '203.0.113.9', '--url', 'http://127.0.0.1:7473']);
+  t.equal(unknown.code, 1, 'an address no service holds is an error');
+
+  const killed = /kill -9 (\d+)\s+\((node-\d)\)/.exec(out);
+  t.ok(killed, 'the demo says which speaker to kill');
+  process.kill(Number(killed![1]), 'SIGKILL');
+  await waitFor(() => new RegExp(`sees ${killed![2]}: suspect -> dead`).test(out), 20_000, 'the others to declare it dead');
+  t.pass(`${killed![2]} was declared dead`);
+
+  demo.kill('SIGINT');
+  t.equal(await exited, 0, 'Ctrl-C stops the demo cleanly');
+  const after = await run(['status', '--url', 'http://127.0.0.1:7473']);
+  t.equal(after.code, 1, 'nothing is left listening');
+  t.match(after.out, /cannot reach .*Is the speaker running there/, 'the error says what to check');
+});
+
+t.test('every command has --help', { skip: distMissing() ?? false }, async (t) => {
+  for (const cmd of ['controller', 'speaker', 'status', 'explain', 'validate', 'demo', 'gossip', 'apiserver']) {
+    const r = await run([cmd, '--help']);
+    t.equal(r.code, 0, `${cmd} --help`);
+    t.match(r.out, /Usage: shoal/, `${cmd} --help prints usage`);
+  }
+});
