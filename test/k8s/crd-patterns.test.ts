@@ -100,6 +100,9 @@ t.test('durations: the pattern accepts every non-negative Go duration shoal pars
     fc.assert(
       fc.property(fc.oneof(duration, junk), (s) => {
         const r = parseGoDuration(s);
+        // Beyond 2^63 ns (about 2.5 million hours) Go and shoal refuse a
+        // duration the pattern cannot tell from a shorter one.
+        if (!r.ok && /out of range/.test(r.reason)) return true;
         return re.test(s) === (r.ok && !s.startsWith('-'));
       }),
       { numRuns: 2000 },

@@ -174,6 +174,8 @@ const MALFORMED: Case[] = [
   { why: 'minimumTtl 255', kind: 'BFDProfile', edit: (s) => (s['minimumTtl'] = 255), error: /minimumTtl: must be <= 254/ },
   { why: 'echoMode as a number', kind: 'BFDProfile', edit: (s) => (s['echoMode'] = 1), error: /echoMode: must be boolean/ },
   { why: 'interval as a fraction', kind: 'BFDProfile', edit: (s) => (s['transmitInterval'] = 100.5), error: /transmitInterval: must be integer/ },
+  // An object without listed fields has none (ServiceL2Status' spec is empty)
+  { why: 'a field in the empty spec', kind: 'ServiceL2Status', edit: (_s, o) => (o['spec'] = { node: 'node-1' }), error: /\/spec: must NOT have additional properties \(node\)/ },
 ];
 
 t.test('malformed objects are refused, each for its own fault', async (t) => {

@@ -136,18 +136,21 @@ function atPointer(root: unknown, pointer: string): unknown {
 }
 
 /** The schema as plain JSON Schema for ajv, with Kubernetes' strictness spelled out. */
-function toJsonSchema(node: Schema): Schema {
+function toJsonSchema(node: Schema, root = false): Schema {
   const out: Schema = {};
   for (const [k, v] of Object.entries(node)) {
-    if (k === 'properties') out[k] = Object.fromEntries(Object.entries(v as Record<string, Schema>).map(([n, s]) => [n, toJsonSchema(s)]));
+    // The root's metadata is ObjectMeta, which the API server checks itself.
+    if (k === 'properties') out[k] = Object.fromEntries(Object.entries(v as Record<string, Schema>).map(([n, s]) => [n, root && n === 'metadata' ? s : toJsonSchema(s)]));
     else if (k === 'items' || k === 'additionalProperties' || k === 'not') out[k] = typeof v === 'object' ? toJsonSchema(v as Schema) : v;
-    else if (k === 'allOf' || k === 'anyOf' || k === 'oneOf') out[k] = (v as Schema[]).map(toJsonSchema);
+    else if (k === 'allOf' || k === 'anyOf' || k === 'oneOf') out[k] = (v as Schema[]).map((x) => toJsonSchema(x));
     else if (k === 'nullable') continue;
     else out[k] = v;
   }
   if (node['nullable'] === true && typeof node['type'] === 'string') out['type'] = [node['type'], 'null'];
   if (node['x-kubernetes-list-type'] === 'set') out['uniqueItems'] = true;
-  if (node['type'] === 'object' && 'properties' in node && !('additionalProperties' in node) && node['x-kubernetes-preserve-unknown-fields'] !== true) {
+  // An object field the schema does not name is unknown (pruned, or with
+  // strict field validation refused), properties listed or not.
+  if (node['type'] === 'object' && !('additionalProperties' in node) && node['x-kubernetes-preserve-unknown-fields'] !== true) {
     out['additionalProperties'] = false;
   }
   return out;
@@ -196,7 +199,7 @@ export function crdValidator(crd: Crd, versionName: string): ResourceValidator {
     return errors.length === 0;
   } as SchemaValidateFunction;
   ajv.addKeyword({ keyword: 'x-kubernetes-validations', schemaType: 'array', validate: cel, errors: true });
-  const validate = ajv.compile(toJsonSchema(version.schema.openAPIV3Schema));
+  const validate = ajv.compile(toJsonSchema(version.schema.openAPIV3Schema, true));
   const apiVersion = `${crd.spec.group}/${version.name}`;
   return (obj: unknown, old?: unknown): string[] => {
     const copy = structuredClone(obj) as Record<string, unknown>;
