@@ -63,6 +63,8 @@ export class BgpSpeaker {
   private readonly peers = new Map<string, Peer>();
   private routes = new Map<string, readonly Route[]>();
   private listener?: PeerListener;
+  /** Why the listener is not open, when it failed to. */
+  listenError: string | undefined;
   private bfd?: BfdManager;
   private started = false;
 
@@ -79,9 +81,18 @@ export class BgpSpeaker {
     this.started = true;
     if (this.opts.listen !== false) {
       const factory = this.opts.listenerFactory ?? realListener;
-      this.listener = factory(this.opts.listen ?? {}, (socket, setTtl) => this.incoming(socket, setTtl));
-      for (const p of this.peers.values()) this.listener.setPassword(p.options.peerAddress, p.options.password);
-      await this.listener.start();
+      const listener = factory(this.opts.listen ?? {}, (socket, setTtl) => this.incoming(socket, setTtl));
+      for (const p of this.peers.values()) listener.setPassword(p.options.peerAddress, p.options.password);
+      try {
+        await listener.start();
+        this.listener = listener;
+      } catch (err) {
+        // Port 179 taken (another BGP daemon on the node) or not allowed:
+        // dial out anyway. Only passive peers, which wait for us to connect
+        // to nothing, stay down; status says why.
+        this.listenError = err instanceof Error ? err.message : String(err);
+        this.log.error('BGP listener could not start; dialing out only', { error: this.listenError });
+      }
     }
     for (const p of this.peers.values()) p.session.start();
   }

@@ -120,7 +120,10 @@ export async function runKubeSpeaker(flags: SpeakerFlags): Promise<void> {
       clusterStatusSection(cluster),
       announcementsSection(() => speaker.result, node, speaker.tracker),
       layer2Section(() => l2?.status()),
-      bgpSection(() => bgp.status(), () => speaker.problems),
+      bgpSection(
+        () => bgp.status(),
+        () => [...speaker.problems, ...(bgp.listenError ? [`not listening for peers (${bgp.listenError}): passive peers cannot connect`] : [])],
+      ),
       { name: 'config', json: () => ({ loaded: world.config !== undefined, errors: world.configErrors }), text: () => configText(world) },
     ],
     subResources: [ipStatusResource((ip) => (speaker.inputs ? speaker.election.explain(ip, speaker.inputs) : undefined))],

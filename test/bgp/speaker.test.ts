@@ -132,3 +132,25 @@ t.test('BFD down takes the BGP session down at once; it comes back through the F
   await Promise.all([speaker.shutdown(), advance(clock, 100)]);
   await routerBfd.close();
 });
+
+t.test('a listener that cannot open (port 179 taken) still lets the speaker dial out', async (t) => {
+  const clock = new VirtualClock(0);
+  const net = new MemoryNetwork(clock, 1);
+  const failing: ListenerFactory = () => ({
+    start: async () => {
+      throw Object.assign(new Error('listen EADDRINUSE: address already in use :::179'), { code: 'EADDRINUSE' });
+    },
+    setPassword: () => {},
+    close: async () => {},
+  });
+  const speaker = new BgpSpeaker({ clock, connector: net.connector(NODE), listenerFactory: failing, random: () => 1 });
+  const router = new FakePeer(net, clock, { address: '192.0.2.1', asn: 65000, routerId: '192.0.2.1' }).listen();
+  await speaker.setPeers([peerOpts('r1', '192.0.2.1')]);
+  speaker.setRoutes({ r1: [{ prefix: '198.51.100.10/32' }] });
+  await speaker.start();
+  await advance(clock, 10);
+  t.match(speaker.listenError, /EADDRINUSE/, 'why the listener is closed');
+  t.match(speaker.status(), [{ name: 'r1', state: 'Established', prefixesSent: 1 }], 'the active session came up anyway');
+  t.ok(router.messages('update').length > 0, 'the router got the route');
+  await Promise.all([speaker.shutdown(), advance(clock, 100)]);
+});
