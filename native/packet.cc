@@ -17,6 +17,8 @@
 #include <napi.h>
 #include <uv.h>
 
+#include "common.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/filter.h>
@@ -42,17 +44,11 @@ constexpr size_t kRecvBufferSize = 2048;
 // one interface cannot starve timers and other sockets.
 constexpr int kMaxFramesPerWakeup = 64;
 
-std::string ErrnoName(int err) {
-  const char* name = uv_err_name(-err);
-  return name ? name : "E" + std::to_string(err);
-}
+using shoal::CallBack;
+using shoal::Poller;
 
 Napi::Error MakeErrnoError(Napi::Env env, int err, const char* syscall, const std::string& message) {
-  Napi::Error e = Napi::Error::New(env, message);
-  e.Set("code", Napi::String::New(env, ErrnoName(err)));
-  e.Set("errno", Napi::Number::New(env, -err));
-  e.Set("syscall", Napi::String::New(env, syscall));
-  return e;
+  return shoal::ErrnoError(env, err, syscall, message);
 }
 
 // Messages an operator can act on for the errors they will actually meet.
@@ -80,23 +76,10 @@ bool ValidInterfaceName(const std::string& name) {
          name.find('\0') == std::string::npos;
 }
 
-// Calls a JS callback from a libuv callback. A throwing callback must not be
-// lost nor leave an exception pending in native code: it is handed to Node's
-// uncaught-exception machinery, as an exception in any other I/O callback is.
-void CallBack(Napi::Env env, Napi::FunctionReference& fn, Napi::AsyncContext& ctx, const std::initializer_list<napi_value>& args) {
-  if (fn.IsEmpty()) return;
-  fn.MakeCallback(env.Global(), args, ctx);
-  if (env.IsExceptionPending()) {
-    Napi::Error err = env.GetAndClearPendingException();
-    napi_fatal_exception(env, err.Value());
-  }
-}
-
 // What every object here holds: a non-blocking fd watched for readability on
 // the Node loop, the two JS callbacks it feeds (data, error), and the
 // environment cleanup hook that closes it all when the process or worker
-// exits. The uv_poll_t is freed in its close callback because libuv may still
-// touch it after uv_close returns.
+// exits.
 class PolledFd {
  public:
   using ReadyFn = void (*)(void* owner, int status);
@@ -110,23 +93,9 @@ class PolledFd {
   int Start(Napi::Env env, int fd, const char* resource, void* owner, ReadyFn ready, Napi::Function on_data, Napi::Function on_error) {
     fd_ = fd;
     env_ = env;
-    uv_loop_t* loop = nullptr;
-    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
-      Close();
-      return UV_EINVAL;
-    }
-    handle_ = new uv_poll_t;
-    int rc = uv_poll_init(loop, handle_, fd_);
-    if (rc != 0) {
-      delete handle_;
-      handle_ = nullptr;
-      Close();
-      return rc;
-    }
-    handle_->data = this;
     owner_ = owner;
     ready_ = ready;
-    rc = uv_poll_start(handle_, UV_READABLE, OnPoll);
+    int rc = poll_.Start(env, fd_, UV_READABLE, this, OnReady);
     if (rc != 0) {
       Close();
       return rc;
@@ -151,12 +120,7 @@ class PolledFd {
   }
 
   void Close() {
-    if (handle_ != nullptr) {
-      uv_poll_stop(handle_);
-      handle_->data = nullptr;
-      uv_close(reinterpret_cast<uv_handle_t*>(handle_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-      handle_ = nullptr;
-    }
+    poll_.Stop();
     if (fd_ >= 0) {
       ::close(fd_);
       fd_ = -1;
@@ -170,9 +134,9 @@ class PolledFd {
   }
 
  private:
-  static void OnPoll(uv_poll_t* handle, int status, int /*events*/) {
-    auto* self = static_cast<PolledFd*>(handle->data);
-    if (self == nullptr || self->ready_ == nullptr) return;
+  static void OnReady(void* arg, int status) {
+    auto* self = static_cast<PolledFd*>(arg);
+    if (self->ready_ == nullptr) return;
     Napi::HandleScope scope(self->env());
     self->ready_(self->owner_, status);
   }
@@ -184,7 +148,7 @@ class PolledFd {
   }
 
   int fd_ = -1;
-  uv_poll_t* handle_ = nullptr;
+  Poller poll_;
   napi_env env_ = nullptr;
   void* owner_ = nullptr;
   ReadyFn ready_ = nullptr;

@@ -20,6 +20,8 @@
 #include <napi.h>
 #include <uv.h>
 
+#include "common.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
@@ -37,17 +39,13 @@ namespace {
 constexpr size_t kDatagramBufferSize = 2048;
 constexpr int kMaxDatagramsPerWakeup = 64;
 
-std::string ErrnoName(int err) {
-  const char* name = uv_err_name(-err);
-  return name ? name : "E" + std::to_string(err);
-}
+using shoal::CallBack;
+using shoal::ErrnoName;
+using shoal::Poller;
 
+// "connect EHOSTUNREACH (No route to host): peer 192.0.2.1": syscall, error and what it was about.
 Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall, const std::string& what) {
-  Napi::Error e = Napi::Error::New(env, std::string(syscall) + " " + ErrnoName(err) + " (" + strerror(err) + "): " + what);
-  e.Set("code", Napi::String::New(env, ErrnoName(err)));
-  e.Set("errno", Napi::Number::New(env, -err));
-  e.Set("syscall", Napi::String::New(env, syscall));
-  return e;
+  return shoal::ErrnoError(env, err, syscall, std::string(syscall) + " " + ErrnoName(err) + " (" + strerror(err) + "): " + what);
 }
 
 struct SockAddr {
@@ -170,50 +168,6 @@ int GetInt(Napi::Object o, const char* key, int fallback) {
   return v.As<Napi::Number>().Int32Value();
 }
 
-// A uv_poll handle on the Node loop for one fd (the fd itself is owned by
-// the caller). The handle is freed in its close callback: libuv may still
-// touch it after uv_close returns.
-class Poller {
- public:
-  using ReadyFn = void (*)(void* owner, int status);
-
-  ~Poller() { Stop(); }
-
-  int Start(napi_env env, int fd, int events, void* owner, ReadyFn ready) {
-    owner_ = owner;
-    ready_ = ready;
-    uv_loop_t* loop = nullptr;
-    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) return UV_EINVAL;
-    handle_ = new uv_poll_t;
-    int rc = uv_poll_init(loop, handle_, fd);
-    if (rc != 0) {
-      delete handle_;
-      handle_ = nullptr;
-      return rc;
-    }
-    handle_->data = this;
-    return uv_poll_start(handle_, events, OnPoll);
-  }
-
-  void Stop() {
-    if (handle_ == nullptr) return;
-    uv_poll_stop(handle_);
-    handle_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(handle_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-    handle_ = nullptr;
-  }
-
- private:
-  static void OnPoll(uv_poll_t* handle, int status, int /*events*/) {
-    auto* self = static_cast<Poller*>(handle->data);
-    if (self != nullptr && self->ready_ != nullptr) self->ready_(self->owner_, status);
-  }
-
-  uv_poll_t* handle_ = nullptr;
-  void* owner_ = nullptr;
-  ReadyFn ready_ = nullptr;
-};
-
 // An fd and the poller watching it: closing stops the watch, then the fd.
 struct WatchedFd {
   int fd = -1;
@@ -228,16 +182,6 @@ struct WatchedFd {
   }
 };
 
-// Hands a throwing JS callback to Node's uncaught-exception handling, as any
-// other I/O callback's exception would be, instead of leaving it pending.
-void CallBack(Napi::Env env, Napi::FunctionReference& fn, Napi::AsyncContext& ctx, const std::initializer_list<napi_value>& args) {
-  if (fn.IsEmpty()) return;
-  fn.MakeCallback(env.Global(), args, ctx);
-  if (env.IsExceptionPending()) {
-    Napi::Error err = env.GetAndClearPendingException();
-    napi_fatal_exception(env, err.Value());
-  }
-}
 
 // Resources that must go when the environment does, even if JS never
 // closes them; registered while open.

@@ -27,7 +27,8 @@ import { join } from 'node:path';
 import { NetLab, netlabUnavailable, waitFor } from '../../test/support/netlab.js';
 import { Frr } from '../../test/bgp/lab/frr.js';
 import { GoBgp, gobgpToml } from '../../test/bgp/lab/gobgp.js';
-import { repoRoot, ShoalNode } from '../../test/bgp/lab/shoal-node.js';
+import { ShoalNode } from '../../test/bgp/lab/shoal-node.js';
+import { repoRoot } from '../../test/support/dist.js';
 import { formatIPv6, type Prefix } from '../../src/bgp/messages/ip.js';
 import { mrtIpv6Table } from './mrt.js';
 
@@ -269,7 +270,7 @@ async function main(): Promise<void> {
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
     for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c]!)).join('  '));
     console.log(`machine: ${result.machine.cpus} cpus, load ${result.machine.loadavg.join(' ')}`);
-    const out = join(repoRoot(), 'bench', 'results');
+    const out = join(repoRoot, 'bench', 'results');
     mkdirSync(out, { recursive: true });
     writeFileSync(join(out, 'bgp.json'), JSON.stringify(result, null, 2) + '\n');
     console.log(`wrote ${join(out, 'bgp.json')}`);

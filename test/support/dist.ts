@@ -1,10 +1,18 @@
 // Tests that start real shoal processes run the compiled CLI in dist/
 // (`npm test` builds it first; when running one file by hand, `npm run build`).
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../../src/util/package-root.js';
 
-export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-export const cliPath = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
+function findRoot(): string {
+  const root = packageRoot();
+  if (!root) throw new Error('repository root (the directory with binding.gyp) not found');
+  return root;
+}
+
+/** The repository root, from test/ as from dist/test/. */
+export const repoRoot = findRoot();
+export const cliPath = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 
 /** Why the compiled CLI cannot be used, or undefined when it can. */
 export function distMissing(): string | undefined {

@@ -4,8 +4,8 @@
 
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../../util/package-root.js';
 
 export interface NativeInterfaceInfo {
   name: string;
@@ -52,17 +52,6 @@ export const IFF_NOARP = 0x80;
 export const ARPHRD_ETHER = 1;
 
 const ADDON_RELATIVE_PATH = join('build', 'Release', 'shoal_packet.node');
-
-/** The repository root: the nearest ancestor holding binding.gyp (works from src/ and from dist/src/). */
-function packageRoot(): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'binding.gyp'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
-}
 
 /**
  * Loads the addon built under root (default: this repository). Node's module

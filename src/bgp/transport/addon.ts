@@ -4,8 +4,9 @@
 
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../../util/package-root.js';
 
 export interface TcpConnectOptions {
   readonly address: string;
@@ -36,17 +37,6 @@ export class AddonMissingError extends Error {
 }
 
 let loaded: ShoalTcpAddon | AddonMissingError | undefined;
-
-/** The package root: the nearest directory above this file holding binding.gyp (from src/ and from dist/src/). */
-export function packageRoot(): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'binding.gyp'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) return undefined;
-    dir = up;
-  }
-}
 
 function load(): ShoalTcpAddon | AddonMissingError {
   const root = packageRoot();

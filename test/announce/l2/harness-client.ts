@@ -2,8 +2,9 @@
 // Shared by the namespace tests and bench/l2.
 
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+import { repoRoot } from '../../support/dist.js';
 
 import type { LabProcess, NetLab } from '../../support/netlab.js';
 
@@ -12,18 +13,7 @@ export interface HarnessEvent {
   [key: string]: unknown;
 }
 
-/** The repository root: the nearest ancestor with a package.json (works from test/ and dist/test/). */
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('repository root not found');
-    dir = parent;
-  }
-  return dir;
-}
-
-export const REPO_ROOT = repoRoot();
+export const REPO_ROOT = repoRoot;
 
 /** A compiled script under dist/test/announce/l2/; throws with the fix when it is not built. */
 export function compiledScript(name: string): string {

@@ -3,20 +3,15 @@
 
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../../../src/bgp/transport/addon.js';
+import { repoRoot } from '../../support/dist.js';
 import type { LabProcess, NetLab } from '../../support/netlab.js';
 import type { PeerOptions } from '../../../src/bgp/options.js';
 import type { Route } from '../../../src/bgp/advertise/route.js';
 import type { PeerStatus } from '../../../src/bgp/status.js';
 
-export function repoRoot(): string {
-  const root = packageRoot();
-  if (!root) throw new Error('repository root not found');
-  return root;
-}
 
 export function harnessPath(): string {
-  const p = join(repoRoot(), 'dist', 'test', 'bgp', 'harness', 'speaker.js');
+  const p = join(repoRoot, 'dist', 'test', 'bgp', 'harness', 'speaker.js');
   if (!existsSync(p)) throw new Error(`${p} is missing: run "npm run build" first`);
   return p;
 }
