@@ -199,8 +199,12 @@ t.test('BGP in Kubernetes mode: ECMP through FRR, Local policy, graceful withdra
   }, 20_000, 'a route to the Local service');
   t.same(local, ['192.0.2.12'], 'Local policy: only the node with an endpoint advertises');
 
-  const answer = await c.lab.exec('c', 'curl', ['-s', '--max-time', '3', `http://${vip}/`], { allowFail: true });
-  t.match(answer.stdout, /^n[123]$/, `a client behind the router reaches the VIP (answered by ${answer.stdout})`);
+  // The HTTP servers may still be starting (a node process each): retry.
+  const answer = await waitFor(async () => {
+    const r = await c.lab.exec('c', 'curl', ['-s', '--max-time', '2', `http://${vip}/`], { allowFail: true });
+    return /^n[123]$/.test(r.stdout) && r.stdout;
+  }, 15_000, 'an HTTP answer through the router');
+  t.pass(`a client behind the router reaches the VIP (answered by ${answer})`);
 
   // A graceful stop withdraws before it closes: the path goes long before the 9 s hold time.
   const stopped = c.speakers.get('n3')!;
