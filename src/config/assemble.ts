@@ -66,8 +66,10 @@ function resolvePools(
   });
   if (names.length === 0 && adv.ipAddressPoolSelectors.length === 0) return [...pools.keys()].sort();
   const out = new Set(names.filter((n) => pools.has(n)));
-  for (const p of pools.values()) {
-    if (adv.ipAddressPoolSelectors.some((s) => selectorMatches(s, p.labels))) out.add(p.name);
+  if (adv.ipAddressPoolSelectors.length > 0) {
+    for (const p of pools.values()) {
+      if (adv.ipAddressPoolSelectors.some((s) => selectorMatches(s, p.labels))) out.add(p.name);
+    }
   }
   return [...out].sort();
 }
@@ -201,6 +203,22 @@ export function assemble(issues: Issues, drafts: Drafts, source: Config['source'
   if (issues.count > 0) return undefined;
 
   const sortByName = <T extends { name: string }>(xs: T[]): T[] => xs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  // Pool -> the advertisements covering it, in one pass over each list (a
+  // filter per pool is quadratic: a file-mode speaker has one pool and one
+  // advertisement per VIP).
+  const coveredBy = (ads: readonly { name: string; pools: readonly string[] }[]): Map<string, string[]> => {
+    const out = new Map<string, string[]>();
+    for (const a of ads) {
+      for (const p of a.pools) {
+        const list = out.get(p);
+        if (list) list.push(a.name);
+        else out.set(p, [a.name]);
+      }
+    }
+    return out;
+  };
+  const l2ByPool = coveredBy(l2Out);
+  const bgpByPool = coveredBy(bgpOut);
   const poolOut: Pool[] = [...pools.values()].map((d) => ({
     name: d.name,
     ref: d.ref,
@@ -210,8 +228,8 @@ export function assemble(issues: Issues, drafts: Drafts, source: Config['source'
     autoAssign: d.autoAssign,
     avoidBuggyIPs: d.avoidBuggyIPs,
     serviceAllocation: d.serviceAllocation,
-    l2Advertisements: l2Out.filter((a) => a.pools.includes(d.name)).map((a) => a.name).sort(),
-    bgpAdvertisements: bgpOut.filter((a) => a.pools.includes(d.name)).map((a) => a.name).sort(),
+    l2Advertisements: (l2ByPool.get(d.name) ?? []).sort(),
+    bgpAdvertisements: (bgpByPool.get(d.name) ?? []).sort(),
   }));
   return {
     source,
