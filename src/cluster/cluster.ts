@@ -519,10 +519,14 @@ export class Cluster {
 
   private applyDead(msg: Dead, onSent?: () => void): void {
     const cur = this.table.get(msg.node);
-    const d = decideDead(cur, msg, msg.node === this.name, this.leaving);
+    const accuser = this.table.get(msg.from)?.state;
+    const d = decideDead(cur, msg, msg.node === this.name, this.leaving, accuser === 'alive' || accuser === 'suspect');
     switch (d.action) {
       case 'refute':
         this.refute(msg.incarnation, true);
+        return;
+      case 'suspect':
+        this.applySuspect({ type: 'suspect', incarnation: msg.incarnation, node: msg.node, from: msg.from });
         return;
       case 'dead': {
         const m = cur!;

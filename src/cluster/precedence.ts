@@ -2,7 +2,9 @@
 // memberlist (and SWIM section 4.2): a higher incarnation always wins; at
 // equal incarnation suspect beats alive and dead beats both; news about
 // ourselves that would mark us suspect or dead is refuted by raising our
-// incarnation. Stale news (older incarnation) changes nothing.
+// incarnation. Stale news (older incarnation) changes nothing. One departure:
+// a death verdict reached by a member we do not count as live ourselves only
+// makes us suspect the accused (see decideDead).
 import type { Alive, Dead, MemberState, Meta, Suspect } from './messages.js';
 
 export interface KnownMember {
@@ -29,6 +31,7 @@ export type SuspectDecision =
 
 export type DeadDecision =
   | { action: 'dead'; state: 'dead' | 'left' }
+  | { action: 'suspect' }
   | { action: 'refute' }
   | { action: 'ignore'; why: 'unknown' | 'stale' | 'already-dead' };
 
@@ -82,10 +85,21 @@ export function decideSuspect(current: KnownMember | undefined, msg: Suspect, is
   return { action: 'suspect' };
 }
 
-export function decideDead(current: KnownMember | undefined, msg: Dead, isSelf: boolean, leaving: boolean): DeadDecision {
+/**
+ * `accuserLive`: whether we count the member that reached the verdict
+ * (msg.from) as alive or suspect. One we hold dead, or do not know, is
+ * outside the cluster as we see it: typically a member that was cut off,
+ * declared everyone on the other side dead, and is now back and gossiping
+ * those verdicts. Its verdict only makes us suspect the accused, who then
+ * refutes if it is alive, rather than being declared dead by members that
+ * never lost it; if it is dead, our own suspicion timer says so.
+ */
+export function decideDead(current: KnownMember | undefined, msg: Dead, isSelf: boolean, leaving: boolean, accuserLive = true): DeadDecision {
   if (!current) return { action: 'ignore', why: 'unknown' };
   if (msg.incarnation < current.incarnation) return { action: 'ignore', why: 'stale' };
   if (isDown(current.state)) return { action: 'ignore', why: 'already-dead' };
   if (isSelf && !leaving) return { action: 'refute' };
-  return { action: 'dead', state: msg.from === msg.node ? 'left' : 'dead' };
+  const left = msg.from === msg.node;
+  if (!left && !accuserLive) return { action: 'suspect' };
+  return { action: 'dead', state: left ? 'left' : 'dead' };
 }

@@ -83,3 +83,18 @@ t.test('dead: beats alive and suspect at equal incarnation; from itself means le
     t.equal(d.action === 'ignore' ? `ignore:${d.why}` : d.action === 'dead' ? `dead:${d.state}` : d.action, want, what);
   }
 });
+
+t.test('dead: a verdict from a member we do not count as live only makes us suspect', async (t) => {
+  const rows: Array<[string, KnownMember | undefined, ReturnType<typeof dead>, boolean, string]> = [
+    ['alive, accused by a dead or unknown member', known('alive', 3), dead(3), false, 'suspect'],
+    ['already suspect, same', known('suspect', 3), dead(3), false, 'suspect'],
+    ['accused by a live member', known('alive', 3), dead(3), true, 'dead:dead'],
+    ['leaving needs no witness', known('alive', 3), dead(3, 'b'), false, 'dead:left'],
+    ['stale stays stale', known('alive', 4), dead(3), false, 'ignore:stale'],
+    ['already dead stays dead', known('dead', 3), dead(3), false, 'ignore:already-dead'],
+  ];
+  for (const [what, cur, msg, accuserLive, want] of rows) {
+    const d = decideDead(cur, msg, false, false, accuserLive);
+    t.equal(d.action === 'ignore' ? `ignore:${d.why}` : d.action === 'dead' ? `dead:${d.state}` : d.action, want, what);
+  }
+});

@@ -101,6 +101,35 @@ t.test('a partition heals and the two halves merge again', async (t) => {
   await sim.shutdown();
 });
 
+t.test('after a partition heals, the cut-off side\'s stale verdicts kill no one the others can reach', async (t) => {
+  for (const size of [3, 10]) {
+    const deathsAfterHeal: string[] = [];
+    let healed = false;
+    const sim = new Simulation({
+      size,
+      seed: 23,
+      network: { minDelayMs: 0.1, maxDelayMs: 0.5 },
+      onEvent: (observer, e) => {
+        // m0 is the one cut off; among the rest, nobody ever lost contact.
+        if (healed && e.kind === 'dead' && observer !== 'm0' && e.member.name !== 'm0') deathsAfterHeal.push(`${observer} declared ${e.member.name} dead`);
+      },
+    });
+    await sim.start();
+    await sim.runUntil(() => sim.members.every((m) => m.cluster.liveMembers().length === size), 30_000);
+    sim.net.partition([[sim.members[0]!.address], sim.members.slice(1).map((m) => m.address)]);
+    // m0 declares every other member dead and queues those verdicts for gossip.
+    const split = await sim.runUntil(() => sim.members[0]!.cluster.liveMembers().length === 1 && sim.allSee(0, 'dead'), 30_000);
+    t.ok(split !== undefined, `n=${size}: m0 and the others declared each other dead`);
+    sim.net.heal();
+    healed = true;
+    const merged = await sim.runUntil(() => sim.members.every((m) => m.cluster.liveMembers().length === size), 60_000);
+    t.ok(merged !== undefined, `n=${size}: merged back after ${merged} ms`);
+    await sim.run(10_000);
+    t.same(deathsAfterHeal, [], `n=${size}: m0's verdicts from its side of the partition declared none of the others dead`);
+    await sim.shutdown();
+  }
+});
+
 t.test('a graceful leave is seen as left, not dead', async (t) => {
   const kinds: string[] = [];
   const sim = new Simulation({ size: 6, seed: 3, onEvent: (_o, e) => e.member.name === 'm4' && kinds.push(e.kind) });
