@@ -7,6 +7,7 @@ import { loadKubeConfig } from '../kube/config.js';
 import { StatusServer } from '../status/server.js';
 import { createLogger } from '../util/log.js';
 import { controllerSettings, DEFAULT_CONTROLLER_STATUS_PORT, type ControllerFlags } from './controller.js';
+import { stopOnSignals } from './signals.js';
 import { VERSION } from './version.js';
 
 export async function runController(flags: ControllerFlags): Promise<void> {
@@ -39,16 +40,9 @@ export async function runController(flags: ControllerFlags): Promise<void> {
   await status.start();
   log.info('status endpoint listening', { address: `${statusAddr.host}:${status.port}` });
 
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    log.info('stopping', { signal });
+  stopOnSignals(log, async () => {
     await controller.stop();
     await status.close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  });
   await controller.start();
 }

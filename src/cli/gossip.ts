@@ -11,6 +11,7 @@ import { registerClusterMetrics } from '../cluster/metrics.js';
 import { clusterStatusSection } from '../cluster/status.js';
 import { StatusServer } from '../status/server.js';
 import { createLogger } from '../util/log.js';
+import { stopOnSignals } from './signals.js';
 import { VERSION } from './version.js';
 
 export const DEFAULT_STATUS_PORT = 7473;
@@ -85,17 +86,9 @@ async function runGossipMember(flags: GossipFlags): Promise<void> {
   else if (cluster.liveMembers().length <= 1 && seeds.some((s) => s.host !== advertise.host || s.port !== advertise.port)) {
     log.warn('no seed answered yet; retrying with backoff', { seeds: flags.join });
   }
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    log.info('leaving the cluster', { signal });
+  stopOnSignals(log, async () => {
     await cluster.leave(Number(flags.leaveTimeout));
     await cluster.shutdown();
     await status.close();
-    log.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  });
 }

@@ -14,6 +14,7 @@ import { StatusServer } from '../status/server.js';
 import { RealClock } from '../util/clock.js';
 import { createLogger } from '../util/log.js';
 import { joinThenAnnounce, logMemberEvents, startLayer2, type SpeakerFlags } from './speaker.js';
+import { stopOnSignals } from './signals.js';
 import { VERSION } from './version.js';
 
 export async function runFileSpeaker(flags: SpeakerFlags): Promise<void> {
@@ -54,11 +55,7 @@ export async function runFileSpeaker(flags: SpeakerFlags): Promise<void> {
   speaker.start();
   await joinThenAnnounce(cluster, speaker, await resolveSeeds(file.gossip.join, log), advertise, log);
 
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    log.info('leaving the cluster', { signal });
+  stopOnSignals(log, async () => {
     // Keep answering until the others have heard we leave: they take over
     // with gratuitous ARP while we still answer, so clients see no gap.
     speaker.stop();
@@ -66,11 +63,7 @@ export async function runFileSpeaker(flags: SpeakerFlags): Promise<void> {
     l2?.close();
     await cluster.shutdown();
     await status.close();
-    log.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  });
   // SIGHUP reloads the file, as keepalived does; a bad file changes nothing.
   process.on('SIGHUP', () => {
     loadFileConfig(flags.config!).then(

@@ -24,6 +24,7 @@ import { StatusServer } from '../status/server.js';
 import { RealClock } from '../util/clock.js';
 import { createLogger, parseLogLevel, type Logger } from '../util/log.js';
 import { joinThenAnnounce, logMemberEvents, startLayer2, type SpeakerFlags } from './speaker.js';
+import { stopOnSignals } from './signals.js';
 import { VERSION } from './version.js';
 
 /** The gossip key: a file, or a mounted Secret directory holding "secretkey" (MetalLB's layout). */
@@ -146,22 +147,14 @@ export async function runKubeSpeaker(flags: SpeakerFlags): Promise<void> {
   const self = advertise ?? { host: '', port: bind.port };
   await joinThenAnnounce(cluster, speaker, seeds(), self, log);
 
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    log.info('stopping', { signal });
+  stopOnSignals(log, async () => {
     speaker.stop();
     // BGP first: routers move traffic to the other nodes (withdraw, then Cease).
     await bgp.shutdown({ message: 'shoal speaker stopping' });
     await cluster.leave(Number(flags.leaveTimeout));
     l2?.close();
     await Promise.all([world.stop(), events.close(), cluster.shutdown(), status.close()]);
-    log.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  });
 }
 
 function configText(world: KubeWorld): string {
