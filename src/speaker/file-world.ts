@@ -1,6 +1,6 @@
 // File mode's world: the VIPs of the config file become services in a
-// configuration made of one IPAddressPool and one L2Advertisement per
-// address (so each VIP keeps its own interfaces and node selectors), and
+// configuration of IPAddressPools and L2Advertisements (one pair per set of
+// interfaces and node selectors), and
 // each gossip member's labels travel in its metadata. Every host with the
 // same file builds the same inputs, so every host elects the same owners.
 import { isIP } from 'node:net';
@@ -28,39 +28,40 @@ export function labelsFromMeta(meta: Meta): Record<string, string> {
   return out;
 }
 
-/** A valid object name per canonical address ("2001:db8::" ends in "-0", names cannot end in "-"). */
-function poolName(address: string): string {
-  const name = `vip-${address.replace(/[.:]/g, '-')}`;
-  return name.endsWith('-') ? `${name}0` : name;
-}
-
-/** The metallb.io objects equivalent to the VIP list. */
+/**
+ * The metallb.io objects equivalent to the VIP list: one IPAddressPool and
+ * one L2Advertisement per distinct (interfaces, nodeSelectors), in order of
+ * first appearance, so 10,000 VIPs with the same settings make one pool of
+ * 10,000 single-address ranges rather than 20,000 objects. Pools are named
+ * "vips", "vips-2", ...: the same VIP list gives the same names everywhere.
+ */
 export function vipObjects(vips: readonly FileVip[], defaultInterfaces: readonly string[]): unknown[] {
-  const objects: unknown[] = [];
-  const done = new Set<string>();
+  const groups = new Map<string, { interfaces: readonly string[]; nodeSelectors: FileVip['nodeSelectors']; addresses: string[] }>();
+  const seen = new Set<string>();
   for (const v of vips) {
-    if (done.has(v.address)) continue;
-    done.add(v.address);
-    const name = poolName(v.address);
-    const meta = { name, namespace: FILE_NAMESPACE };
-    objects.push({
-      apiVersion: 'metallb.io/v1beta1',
-      kind: 'IPAddressPool',
-      metadata: meta,
-      spec: { addresses: [`${v.address}/${isIP(v.address) === 6 ? 128 : 32}`], autoAssign: false },
-    });
+    if (seen.has(v.address)) continue;
+    seen.add(v.address);
     const interfaces = v.interfaces.length ? v.interfaces : defaultInterfaces;
+    const key = JSON.stringify([interfaces, v.nodeSelectors]);
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { interfaces, nodeSelectors: v.nodeSelectors, addresses: [] }));
+    g.addresses.push(`${v.address}/${isIP(v.address) === 6 ? 128 : 32}`);
+  }
+  const objects: unknown[] = [];
+  [...groups.values()].forEach((g, i) => {
+    const metadata = { name: i === 0 ? 'vips' : `vips-${i + 1}`, namespace: FILE_NAMESPACE };
+    objects.push({ apiVersion: 'metallb.io/v1beta1', kind: 'IPAddressPool', metadata, spec: { addresses: g.addresses, autoAssign: false } });
     objects.push({
       apiVersion: 'metallb.io/v1beta1',
       kind: 'L2Advertisement',
-      metadata: meta,
+      metadata,
       spec: {
-        ipAddressPools: [name],
-        ...(interfaces.length ? { interfaces } : {}),
-        ...(v.nodeSelectors.length ? { nodeSelectors: v.nodeSelectors } : {}),
+        ipAddressPools: [metadata.name],
+        ...(g.interfaces.length ? { interfaces: g.interfaces } : {}),
+        ...(g.nodeSelectors.length ? { nodeSelectors: g.nodeSelectors } : {}),
       },
     });
-  }
+  });
   return objects;
 }
 

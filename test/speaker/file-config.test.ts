@@ -79,9 +79,12 @@ t.test('file world: VIPs become pools, advertisements and services', async (t) =
     { name: 'lb-1', state: 'alive' },
     { name: 'lb-2', state: 'alive' },
   ])!;
-  t.same(inputs.config.pools.map((p) => p.name), ['vip-192-0-2-100', 'vip-192-0-2-101', 'vip-2001-db8--100']);
-  t.same(inputs.config.l2Advertisements.find((a) => a.name === 'vip-192-0-2-101')?.nodeSelectors[0]?.matchLabels, { rack: 'r1' });
-  t.same(inputs.config.l2Advertisements.find((a) => a.name === 'vip-192-0-2-100')?.interfaces, ['eth0'], 'layer2.interfaces is the default');
+  t.same(inputs.config.pools.map((p) => [p.name, p.addresses]), [
+    ['vips', ['192.0.2.100/32', '2001:db8::100/128']],
+    ['vips-2', ['192.0.2.101/32']],
+  ], 'one pool per set of interfaces and node selectors');
+  t.same(inputs.config.l2Advertisements.find((a) => a.name === 'vips-2')?.nodeSelectors[0]?.matchLabels, { rack: 'r1' });
+  t.same(inputs.config.l2Advertisements.find((a) => a.name === 'vips')?.interfaces, ['eth0'], 'layer2.interfaces is the default');
   t.same(inputs.nodes.get('lb-1')?.labels, { rack: 'r1' }, 'own labels from the file');
   t.same(inputs.nodes.get('lb-2')?.labels, { rack: 'r2' }, 'others\' labels from their gossip metadata');
   t.same(
@@ -98,6 +101,6 @@ t.test('file world: VIPs become pools, advertisements and services', async (t) =
   const restart = world.update({ ...r.config, node: 'renamed', vips: r.config.vips.slice(0, 1) });
   t.same(restart, ['node'], 'renaming needs a restart');
   t.equal(changes, 1);
-  t.same(world.inputs([{ name: 'lb-1', state: 'alive' }])!.config.pools.map((p) => p.name), ['vip-192-0-2-100'], 'the reload applied');
+  t.same(world.inputs([{ name: 'lb-1', state: 'alive' }])!.config.pools.map((p) => p.addresses), [['192.0.2.100/32']], 'the reload applied');
   t.equal(world.self().name, 'lb-1', 'the node name stays until restart');
 });
