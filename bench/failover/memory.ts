@@ -1,0 +1,118 @@
+// Resident memory of one speaker that owns many service IPs: a single node
+// namespace, a file of N VIPs, layer 2 on, alone in its cluster so it owns
+// them all. RSS is read from /proc while it answers for them.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { NetLab, waitFor } from '../../test/support/netlab.js';
+import { SHOAL_CLI } from './topology.js';
+
+export interface MemoryResult {
+  vips: number;
+  ipv4: number;
+  ipv6: number;
+  /** Time from start until the speaker logged announcing every VIP. */
+  announcedAllMs: number;
+  /** RSS samples over the window after everything was announced, MiB. */
+  rssPeakMiB: number;
+  rssEndMiB: number;
+  /** The speaker's own /metrics at the end of the window: V8 heap committed and in use (garbage included), MiB. */
+  heapTotalMiB: number;
+  heapUsedMiB: number;
+  /** The same speaker binary with one VIP, for scale. */
+  rssOneVipMiB: number;
+}
+
+/**
+ * N addresses from documentation ranges: all of 198.51.100.0/24 and
+ * 203.0.113.0/24 as IPv4 (ARP), the rest from 2001:db8:1::/64 (NDP).
+ */
+export function memoryVips(n: number): { v4: string[]; v6: string[] } {
+  const v4: string[] = [];
+  for (const net of ['198.51.100', '203.0.113']) for (let i = 1; i <= 254 && v4.length < n; i++) v4.push(`${net}.${i}`);
+  const v6: string[] = [];
+  for (let i = 1; v4.length + v6.length < n; i++) v6.push(`2001:db8:1::${i.toString(16)}`);
+  return { v4, v6 };
+}
+
+export function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(m[1]) / 1024;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Reads gauges (no labels) from the speaker's Prometheus text. */
+export function gauge(metrics: string, name: string): number {
+  const m = new RegExp(`^${name} ([0-9.e+]+)$`, 'm').exec(metrics);
+  if (!m) throw new Error(`metric ${name} not found`);
+  return Number(m[1]);
+}
+
+interface SpeakerMemory {
+  announcedAllMs: number;
+  peak: number;
+  end: number;
+  heapTotal: number;
+  heapUsed: number;
+}
+
+async function runSpeaker(lab: NetLab, dir: string, tag: string, vips: string[], windowMs: number): Promise<SpeakerMemory> {
+  const file = {
+    node: 'm1',
+    gossip: { bind: '192.0.2.11:7946', join: ['192.0.2.11:7946'] },
+    status: '192.0.2.11:7473',
+    layer2: { interfaces: ['eth0'] },
+    vips: vips.map((address) => ({ address })),
+  };
+  const path = join(dir, `memory-${tag}.yaml`);
+  writeFileSync(path, JSON.stringify(file));
+  const started = Date.now();
+  const proc = lab.spawn('m1', process.execPath, [SHOAL_CLI, 'speaker', '--config', path, '--layer2', 'on']);
+  let announced = 0;
+  let partial = '';
+  proc.child.stderr?.setEncoding('utf8');
+  proc.child.stderr?.on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    for (const l of lines) if (l.includes('"msg":"announcing"') && l.includes('"component":"speaker"')) announced++;
+  });
+  await waitFor(() => announced >= vips.length || proc.child.exitCode !== null, 120_000, `the speaker to announce ${vips.length} VIPs`, 100);
+  if (proc.child.exitCode !== null) throw new Error(`the speaker exited: ${proc.output().slice(-2000)}`);
+  const announcedAllMs = Date.now() - started;
+  let peak = 0;
+  let end = 0;
+  const until = Date.now() + windowMs;
+  while (Date.now() < until) {
+    end = rssMiB(proc.pid);
+    peak = Math.max(peak, end);
+    await sleep(250);
+  }
+  const metrics = (await lab.exec('m1', 'curl', ['-s', '--max-time', '5', 'http://192.0.2.11:7473/metrics'])).stdout;
+  await lab.kill(proc, 'SIGKILL');
+  const mib = (bytes: number): number => bytes / 1048576;
+  return { announcedAllMs, peak, end, heapTotal: mib(gauge(metrics, 'nodejs_heap_size_total_bytes')), heapUsed: mib(gauge(metrics, 'nodejs_heap_size_used_bytes')) };
+}
+
+export async function measureMemory(dir: string, n: number, windowMs: number): Promise<MemoryResult> {
+  const lab = await NetLab.create('fm');
+  try {
+    await lab.host({ name: 'm1', addrs: ['192.0.2.11/24', '2001:db8::11/64'] });
+    const { v4, v6 } = memoryVips(n);
+    const one = await runSpeaker(lab, dir, 'one', ['198.51.100.1'], windowMs);
+    const all = await runSpeaker(lab, dir, 'all', [...v4, ...v6], windowMs);
+    return {
+      vips: n,
+      ipv4: v4.length,
+      ipv6: v6.length,
+      announcedAllMs: all.announcedAllMs,
+      rssPeakMiB: all.peak,
+      rssEndMiB: all.end,
+      heapTotalMiB: all.heapTotal,
+      heapUsedMiB: all.heapUsed,
+      rssOneVipMiB: one.end,
+    };
+  } finally {
+    await lab.destroy();
+  }
+}
