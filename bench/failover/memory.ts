@@ -6,10 +6,23 @@ import { join } from 'node:path';
 import { NetLab, waitFor } from '../../test/support/netlab.js';
 import { SHOAL_CLI } from './topology.js';
 
-export interface MemoryResult {
-  vips: number;
-  ipv4: number;
-  ipv6: number;
+/** One way of starting the speaker: node flags before the CLI. */
+export interface NodeVariant {
+  label: string;
+  nodeFlags: readonly string[];
+}
+
+/**
+ * The speaker as `node dist/src/cli/main.js speaker` starts it, and as the
+ * container image's entrypoint does (Dockerfile: a 1 MiB young generation).
+ */
+export const NODE_VARIANTS: readonly NodeVariant[] = [
+  { label: 'node defaults', nodeFlags: [] },
+  { label: 'image entrypoint (--max-semi-space-size=1)', nodeFlags: ['--max-semi-space-size=1'] },
+];
+
+export interface MemoryRow {
+  variant: string;
   /** Time from start until the speaker logged announcing every VIP. */
   announcedAllMs: number;
   /** RSS samples over the window after everything was announced, MiB. */
@@ -18,8 +31,15 @@ export interface MemoryResult {
   /** The speaker's own /metrics at the end of the window: V8 heap committed and in use (garbage included), MiB. */
   heapTotalMiB: number;
   heapUsedMiB: number;
-  /** The same speaker binary with one VIP, for scale. */
+  /** The same speaker with one VIP, for scale. */
   rssOneVipMiB: number;
+}
+
+export interface MemoryResult {
+  vips: number;
+  ipv4: number;
+  ipv6: number;
+  rows: MemoryRow[];
 }
 
 /**
@@ -57,7 +77,7 @@ interface SpeakerMemory {
   heapUsed: number;
 }
 
-async function runSpeaker(lab: NetLab, dir: string, tag: string, vips: string[], windowMs: number): Promise<SpeakerMemory> {
+async function runSpeaker(lab: NetLab, dir: string, tag: string, vips: string[], windowMs: number, nodeFlags: readonly string[]): Promise<SpeakerMemory> {
   const file = {
     node: 'm1',
     gossip: { bind: '192.0.2.11:7946', join: ['192.0.2.11:7946'] },
@@ -68,7 +88,7 @@ async function runSpeaker(lab: NetLab, dir: string, tag: string, vips: string[],
   const path = join(dir, `memory-${tag}.yaml`);
   writeFileSync(path, JSON.stringify(file));
   const started = Date.now();
-  const proc = lab.spawn('m1', process.execPath, [SHOAL_CLI, 'speaker', '--config', path, '--layer2', 'on']);
+  const proc = lab.spawn('m1', process.execPath, [...nodeFlags, SHOAL_CLI, 'speaker', '--config', path, '--layer2', 'on']);
   let announced = 0;
   let partial = '';
   proc.child.stderr?.setEncoding('utf8');
@@ -99,19 +119,21 @@ export async function measureMemory(dir: string, n: number, windowMs: number): P
   try {
     await lab.host({ name: 'm1', addrs: ['192.0.2.11/24', '2001:db8::11/64'] });
     const { v4, v6 } = memoryVips(n);
-    const one = await runSpeaker(lab, dir, 'one', ['198.51.100.1'], windowMs);
-    const all = await runSpeaker(lab, dir, 'all', [...v4, ...v6], windowMs);
-    return {
-      vips: n,
-      ipv4: v4.length,
-      ipv6: v6.length,
-      announcedAllMs: all.announcedAllMs,
-      rssPeakMiB: all.peak,
-      rssEndMiB: all.end,
-      heapTotalMiB: all.heapTotal,
-      heapUsedMiB: all.heapUsed,
-      rssOneVipMiB: one.end,
-    };
+    const rows: MemoryRow[] = [];
+    for (const v of NODE_VARIANTS) {
+      const one = await runSpeaker(lab, dir, 'one', ['198.51.100.1'], windowMs, v.nodeFlags);
+      const all = await runSpeaker(lab, dir, 'all', [...v4, ...v6], windowMs, v.nodeFlags);
+      rows.push({
+        variant: v.label,
+        announcedAllMs: all.announcedAllMs,
+        rssPeakMiB: all.peak,
+        rssEndMiB: all.end,
+        heapTotalMiB: all.heapTotal,
+        heapUsedMiB: all.heapUsed,
+        rssOneVipMiB: one.end,
+      });
+    }
+    return { vips: n, ipv4: v4.length, ipv6: v6.length, rows };
   } finally {
     await lab.destroy();
   }

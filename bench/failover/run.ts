@@ -333,9 +333,13 @@ async function main(): Promise<void> {
     console.log(`ratio shoal/kernel: p50 ${arp.ratioP50.toFixed(2)}x, p95 ${arp.ratioP95.toFixed(2)}x`);
   }
   if (memory) {
+    console.log(`\nSpeaker memory owning ${memory.vips} VIPs (${memory.ipv4} IPv4, ${memory.ipv6} IPv6), layer 2 on, MiB (RSS from /proc over 5 s once all are announced; V8 heap from its /metrics, garbage included)`);
+    const f = (v: number): string => v.toFixed(1);
     console.log(
-      `\nSpeaker RSS owning ${memory.vips} VIPs (${memory.ipv4} IPv4, ${memory.ipv6} IPv6), layer 2 on: peak ${memory.rssPeakMiB.toFixed(1)} MiB, end ${memory.rssEndMiB.toFixed(1)} MiB over 5 s ` +
-        `(V8 heap ${memory.heapTotalMiB.toFixed(1)} MiB committed, ${memory.heapUsedMiB.toFixed(1)} MiB in use, garbage included); with one VIP ${memory.rssOneVipMiB.toFixed(1)} MiB; all announced ${memory.announcedAllMs} ms after start`,
+      formatTable(
+        ['started with', 'RSS peak', 'RSS end', 'heap committed', 'heap in use', 'RSS with one VIP', 'all announced after ms'],
+        memory.rows.map((r) => [r.variant, f(r.rssPeakMiB), f(r.rssEndMiB), f(r.heapTotalMiB), f(r.heapUsedMiB), f(r.rssOneVipMiB), String(r.announcedAllMs)]),
+      ),
     );
   }
 
@@ -388,7 +392,10 @@ function evaluateTargets(byName: Map<string, SystemRun>, arp: ArpLatency | undef
     }
   }
   if (arp) out.push({ what: 'ARP answer for a VIP within 2x of the kernel', measured: `p50 ${arp.ratioP50.toFixed(2)}x, p95 ${arp.ratioP95.toFixed(2)}x`, met: arp.ratioP50 <= 2 && arp.ratioP95 <= 2 });
-  if (memory) out.push({ what: `speaker RSS under 120 MB owning ${memory.vips} VIPs`, measured: `peak ${memory.rssPeakMiB.toFixed(1)} MiB`, met: memory.rssPeakMiB * 1.048576 < 120 });
+  for (const r of memory?.rows ?? []) {
+    const mb = r.rssPeakMiB * 1.048576;
+    out.push({ what: `speaker RSS under 120 MB owning ${memory!.vips} VIPs, ${r.variant}`, measured: `peak ${r.rssPeakMiB.toFixed(1)} MiB (${mb.toFixed(1)} MB)`, met: mb < 120 });
+  }
   return out;
 }
 
