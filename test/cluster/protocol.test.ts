@@ -229,3 +229,18 @@ t.test('5% packet loss for a simulated minute: no false deaths', async (t) => {
   t.equal(deaths, 0, 'no member was declared dead');
   await sim.shutdown();
 });
+
+t.test('a healed partition merges within about a second with the fast profile', async (t) => {
+  const sim = await formed(3);
+  const lone = [sim.members[0]!.address];
+  const rest = sim.members.slice(1).map((m) => m.address);
+  sim.net.partition([lone, rest]);
+  const split = await sim.runUntil(() => sim.stateOf(0, 1) === 'dead' && sim.stateOf(0, 2) === 'dead' && sim.stateOf(1, 0) === 'dead', 30_000);
+  t.ok(split !== undefined, 'each side holds the other dead');
+  // Past gossip-to-the-dead, and quiet: only the reconnect tick can heal it.
+  await sim.run(35_000);
+  sim.net.heal();
+  const merged = await sim.runUntil(() => sim.members.every((m) => m.cluster.liveMembers().length === 3), 10_000);
+  t.ok(merged !== undefined && merged <= 1_500, `all three see each other alive ${merged} ms after the heal`);
+  await sim.shutdown();
+});
