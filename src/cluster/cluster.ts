@@ -5,7 +5,9 @@
 // a small string map of metadata.
 //
 // All I/O goes through a Transport and all waiting through a Clock, so the
-// same code runs over UDP/TCP and in the deterministic simulator.
+// same code runs over UDP/TCP and in the deterministic simulator. This file
+// is the protocol driver (probes, gossip, push-pull, the receive path);
+// membership.ts holds what the news does to the member table.
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { formatAddress, type Address } from './address.js';
@@ -25,10 +27,9 @@ import { resolveOptions, type ClusterOptions, type ResolvedOptions } from './con
 import { newCounters, type ClusterCounters, type DropReason } from './counters.js';
 import { SEAL_OVERHEAD } from './keyring.js';
 import { MemberTable, type Member } from './members.js';
-import type { Alive, Dead, IndirectPing, MemberRecord, MemberState, Message, Meta, Ping, Suspect } from './messages.js';
-import { decideAlive, decideDead, decideSuspect } from './precedence.js';
-import { Suspicion } from './suspicion.js';
-import { pushPullInterval, retransmitLimit, scaleByHealth, suspicionMinTimeout } from './timing.js';
+import { Membership } from './membership.js';
+import type { Dead, IndirectPing, MemberRecord, MemberState, Message, Meta, Ping } from './messages.js';
+import { pushPullInterval, retransmitLimit, scaleByHealth } from './timing.js';
 import type { Transport } from './transport.js';
 
 export interface MemberView {
@@ -84,6 +85,7 @@ export class Cluster {
   private readonly self: Member;
   private readonly awareness: Awareness;
   private readonly queue: BroadcastQueue;
+  private readonly membership: Membership;
   private readonly pending = new Map<number, PendingProbe>();
   private readonly listeners = new Set<(e: MemberEvent) => void>();
   private seq = 0;
@@ -96,8 +98,6 @@ export class Cluster {
     seedRetry: undefined,
   };
   private seedAttempts = 0;
-  /** When we last told an accuser our current incarnation (see staleNews). */
-  private readonly reminded = new Map<string, number>();
   private running = false;
   private leaving = false;
   private stopped = false;
@@ -126,6 +126,22 @@ export class Cluster {
       suspicion: undefined,
     };
     this.table.add(this.self);
+    this.membership = new Membership({
+      opts: this.opts,
+      clock: this.clock,
+      log: this.log,
+      counters: this.counters,
+      table: this.table,
+      queue: this.queue,
+      awareness: this.awareness,
+      self: this.self,
+      isLeaving: () => this.leaving,
+      isRunning: () => this.running,
+      send: (to, primary) => this.send(to, primary),
+      nextSeq: () => this.nextSeq(),
+      emit: (kind, m, previous) => this.emit(kind, m, previous),
+      drop: (reason) => this.drop(reason),
+    });
     this.transport.setHandlers({
       packet: (from, data) => this.receivePacket(from, data),
       exchange: (from, req) => this.receiveExchange(from, req),
@@ -138,7 +154,7 @@ export class Cluster {
   start(): void {
     if (this.running || this.stopped) return;
     this.running = true;
-    this.broadcast(this.name, this.aliveSelf());
+    this.membership.broadcast(this.name, this.membership.aliveSelf());
     this.scheduleProbe(this.random() * this.opts.profile.probeIntervalMs);
     this.timers.gossip = this.clock.setTimeout(() => this.gossipTick(), this.random() * this.opts.profile.gossipIntervalMs);
     this.schedulePushPull();
@@ -188,7 +204,7 @@ export class Cluster {
     const peers = this.table.live - (this.self.state === 'alive' ? 1 : 0);
     await new Promise<void>((resolve) => {
       const timer = this.clock.setTimeout(resolve, peers > 0 ? timeoutMs : 0);
-      this.applyDead(msg, () => {
+      this.membership.applyDead(msg, () => {
         this.clock.clearTimeout(timer);
         resolve();
       });
@@ -210,7 +226,7 @@ export class Cluster {
     this.checkMetaSize(meta);
     this.self.meta = { ...meta };
     this.self.incarnation++;
-    this.broadcast(this.name, this.aliveSelf());
+    this.membership.broadcast(this.name, this.membership.aliveSelf());
     this.emit('update', this.self, 'alive');
   }
 
@@ -363,7 +379,7 @@ export class Cluster {
       // confirmation that shortens everyone's suspicion timer.
       if ((target.state === 'alive' || target.state === 'suspect') && target.incarnation === incarnation) {
         this.counters.suspicionsRaised++;
-        this.applySuspect({ type: 'suspect', incarnation, node: target.name, from: this.name });
+        this.membership.applySuspect({ type: 'suspect', incarnation, node: target.name, from: this.name });
       }
     }, interval);
   }
@@ -413,193 +429,7 @@ export class Cluster {
     return this.seq;
   }
 
-  // ------------------------------------------------------------ membership updates
-
-  private applyAlive(msg: Alive): void {
-    const isSelf = msg.node === this.name;
-    const cur = this.table.get(msg.node);
-    const now = this.clock.now();
-    const d = decideAlive(cur, msg, isSelf, now, 0);
-    switch (d.action) {
-      case 'add': {
-        if (this.table.size >= this.opts.maxMembers) {
-          this.drop('member-limit');
-          return;
-        }
-        const m: Member = { name: msg.node, host: msg.host, port: msg.port, incarnation: msg.incarnation, state: 'alive', meta: msg.meta, stateChangedAt: now, suspicion: undefined };
-        this.table.add(m);
-        this.broadcast(msg.node, msg);
-        this.emit('join', m, undefined);
-        return;
-      }
-      case 'update': {
-        const m = cur!;
-        const previous = m.state;
-        m.suspicion?.cancel();
-        m.suspicion = undefined;
-        m.host = msg.host;
-        m.port = msg.port;
-        m.incarnation = msg.incarnation;
-        m.meta = msg.meta;
-        this.table.setState(m, 'alive', now);
-        this.broadcast(msg.node, msg);
-        if (previous === 'dead' || previous === 'left') this.emit('join', m, previous);
-        else if (previous === 'suspect') this.emit('alive', m, previous);
-        else if (d.metaChanged || d.addressChanged) this.emit('update', m, previous);
-        return;
-      }
-      case 'refute':
-        if (!this.leaving) this.refute(msg.incarnation, false);
-        return;
-      case 'ignore':
-        if (d.why === 'stale') this.counters.staleUpdates++;
-        else if (d.why === 'address-conflict') this.log.warn('member name claimed from another address; ignored', { node: msg.node, claimed: formatAddress(msg), known: cur && formatAddress(cur) });
-        return;
-    }
-  }
-
-  private applySuspect(msg: Suspect): void {
-    const cur = this.table.get(msg.node);
-    const d = decideSuspect(cur, msg, msg.node === this.name);
-    switch (d.action) {
-      case 'refute':
-        if (!this.leaving) this.refute(msg.incarnation, true);
-        return;
-      case 'confirm':
-        // Pass on independent confirmations: they shorten others' timers too.
-        if (cur!.suspicion?.confirm(msg.from)) this.broadcast(msg.node, msg);
-        return;
-      case 'suspect': {
-        const m = cur!;
-        const previous = m.state;
-        m.incarnation = msg.incarnation;
-        this.table.setState(m, 'suspect', this.clock.now());
-        this.startSuspicion(m, msg.from);
-        this.broadcast(msg.node, msg);
-        if (previous !== 'suspect') this.emit('suspect', m, previous);
-        return;
-      }
-      case 'ignore':
-        if (d.why === 'stale') this.staleNews(msg);
-        return;
-    }
-  }
-
-  private startSuspicion(m: Member, from: string): void {
-    const p = this.opts.profile;
-    const n = this.table.live;
-    const min = suspicionMinTimeout(p.suspicionMult, n, p.probeIntervalMs);
-    const max = this.opts.lifeguard ? p.suspicionMaxTimeoutMult * min : min;
-    // Fewer members than confirmations expected: wait the minimum only.
-    const k = this.opts.lifeguard && n - 2 >= p.suspicionConfirmations ? p.suspicionConfirmations : 0;
-    const incarnation = m.incarnation;
-    const current = (): boolean => m.state === 'suspect' && m.incarnation === incarnation && this.table.get(m.name) === m;
-    m.suspicion?.cancel();
-    m.suspicion = new Suspicion(this.clock, from, min, max, k, () => {
-      if (!current()) return;
-      this.counters.deathsDeclared++;
-      this.applyDead({ type: 'dead', incarnation, node: m.name, from: this.name });
-    });
-    // While the suspicion lasts, probe the suspect ourselves now and then
-    // with the suspicion attached (the buddy system from our side): a live
-    // suspect refutes, or reminds us of the refutation we missed, before our
-    // timer runs out. A dead one costs a few unanswered pings.
-    if (this.opts.lifeguard) {
-      const recheck = (): void => {
-        if (!current() || !this.running) return;
-        this.send(m, [
-          encodeMessage({ type: 'ping', seq: this.nextSeq(), target: m.name, sourceHost: this.self.host, sourcePort: this.self.port, sourceName: this.name }),
-          encodeMessage({ type: 'suspect', incarnation, node: m.name, from: this.name }),
-        ]);
-        this.clock.setTimeout(recheck, min / 2);
-      };
-      this.clock.setTimeout(recheck, min / 2);
-    }
-  }
-
-  private applyDead(msg: Dead, onSent?: () => void): void {
-    const cur = this.table.get(msg.node);
-    const accuser = this.table.get(msg.from)?.state;
-    const d = decideDead(cur, msg, msg.node === this.name, this.leaving, accuser === 'alive' || accuser === 'suspect');
-    switch (d.action) {
-      case 'refute':
-        this.refute(msg.incarnation, true);
-        return;
-      case 'suspect':
-        this.applySuspect({ type: 'suspect', incarnation: msg.incarnation, node: msg.node, from: msg.from });
-        return;
-      case 'dead': {
-        const m = cur!;
-        const previous = m.state;
-        m.suspicion?.cancel();
-        m.suspicion = undefined;
-        m.incarnation = msg.incarnation;
-        this.table.setState(m, d.state, this.clock.now());
-        this.broadcast(msg.node, msg, onSent);
-        this.emit(d.state, m, previous);
-        return;
-      }
-      case 'ignore':
-        if (d.why === 'stale') this.staleNews(msg);
-        return;
-    }
-  }
-
-  /**
-   * Stale news changes nothing. When it accuses us, its sender missed our
-   * refutation (gossip reaches most members, not provably all): tell the
-   * sender directly, at most once per probe interval, or its suspicion
-   * timer will declare us dead.
-   */
-  private staleNews(msg: Suspect | Dead): void {
-    this.counters.staleUpdates++;
-    if (msg.node !== this.name || msg.from === this.name) return;
-    const accuser = this.table.get(msg.from);
-    if (!accuser || accuser.state === 'dead' || accuser.state === 'left') return;
-    const now = this.clock.now();
-    const last = this.reminded.get(msg.from);
-    if (last !== undefined && now - last < this.opts.profile.probeIntervalMs) return;
-    this.reminded.set(msg.from, now);
-    if (this.reminded.size > this.opts.maxMembers) this.reminded.clear();
-    this.send(accuser, [encodeMessage(this.aliveSelf())]);
-  }
-
-  /** Someone thinks we are suspect, dead or elsewhere: assert ourselves with a newer incarnation. */
-  private refute(accused: number, accusedOfFailure: boolean): void {
-    this.self.incarnation = Math.max(this.self.incarnation, accused) + 1;
-    this.counters.refutes++;
-    if (accusedOfFailure) this.awareness.applyDelta(1);
-    this.broadcast(this.name, this.aliveSelf());
-  }
-
-  private aliveSelf(): Alive {
-    return { type: 'alive', incarnation: this.self.incarnation, node: this.name, host: this.self.host, port: this.self.port, meta: this.self.meta };
-  }
-
-  private mergeRemoteState(records: readonly MemberRecord[]): void {
-    for (const r of records) {
-      switch (r.state) {
-        case 'alive':
-          this.applyAlive({ type: 'alive', incarnation: r.incarnation, node: r.name, host: r.host, port: r.port, meta: r.meta });
-          break;
-        case 'left':
-          this.applyDead({ type: 'dead', incarnation: r.incarnation, node: r.name, from: r.name });
-          break;
-        // Another member's verdict of death is only a reason to suspect:
-        // we may well reach the member ourselves.
-        case 'dead':
-        case 'suspect':
-          this.applySuspect({ type: 'suspect', incarnation: r.incarnation, node: r.name, from: this.name });
-          break;
-      }
-    }
-  }
-
   // ------------------------------------------------------------ dissemination
-
-  private broadcast(key: string, msg: Message, onSent?: () => void): void {
-    this.queue.push(key, encodeMessage(msg), onSent);
-  }
 
   private gossipTick(): void {
     if (!this.running) return;
@@ -659,7 +489,7 @@ export class Cluster {
     if (this.stopped) return;
     const records = this.openStream(reply);
     if (!records) throw new Error(`push-pull reply from ${formatAddress(to)} was rejected`);
-    this.mergeRemoteState(records);
+    this.membership.mergeRemoteState(records);
   }
 
   private async receiveExchange(_from: Address, request: Buffer): Promise<Uint8Array | undefined> {
@@ -669,7 +499,7 @@ export class Cluster {
       const records = this.openStream(request);
       if (!records) return undefined;
       const reply = this.sealStream(false);
-      this.mergeRemoteState(records);
+      this.membership.mergeRemoteState(records);
       return reply;
     } catch (err) {
       this.drop('internal-error');
@@ -776,11 +606,11 @@ export class Cluster {
       case 'nack':
         return this.pending.get(msg.seq)?.onNack();
       case 'alive':
-        return this.applyAlive(msg);
+        return this.membership.applyAlive(msg);
       case 'suspect':
-        return this.applySuspect(msg);
+        return this.membership.applySuspect(msg);
       case 'dead':
-        return this.applyDead(msg);
+        return this.membership.applyDead(msg);
       case 'push-pull':
         // Full state only travels over streams.
         return this.drop('malformed');
