@@ -27,7 +27,7 @@
 // TIGHT_LADDER (gossip-settings.ts) that pass the simulator and a lab idle.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ringSpread } from '../../src/announce/election-ring.js';
 import { seededRandom } from '../../src/cluster/simulation.js';
 import { netlabUnavailable } from '../../test/support/netlab.js';
@@ -59,6 +59,12 @@ const INTERVAL_MS = Number(arg('interval', '10'));
 const TIMEOUT_MS = Number(arg('timeout', '200'));
 const SYSTEMS = arg('systems', 'fast,tight,keepalived-1,keepalived-0.1').split(',');
 const IDLE_S = Number(arg('idle', '30'));
+/** Keep every speaker's log here (one file per system and node), to look into a trial afterwards. */
+const LOG_DIR = arg('logs', '');
+/** A ladder step to use as the tight settings without walking the ladder ("x0.2 m1"). */
+const TIGHT = arg('tight', '');
+/** Where the results go; a partial run (`--systems`, `--tight`) should not overwrite the full one. */
+const OUT = arg('out', 'bench/results/failover.json');
 const MODES: FailureMode[] = ['kill', 'cut'];
 /** The lab's cluster size, also used for the simulator's small-cluster runs. */
 const LAB_SIZE = 3;
@@ -201,7 +207,7 @@ async function chooseTight(lab: FailoverLab, dir: string, o: Omit<RunOptions, 't
         continue;
       }
     }
-    const run = await runSystem(lab, new ShoalSystem(`shoal ${c.label} (idle check)`, lab, dir, c.overrides), { ...o, trials: 0 });
+    const run = await runSystem(lab, new ShoalSystem(`shoal ${c.label} (idle check)`, lab, dir, c.overrides, LOG_DIR || undefined), { ...o, trials: 0 });
     step.idle = run.idle;
     if (run.idle && run.idle.suspicions + run.idle.deaths > 0) {
       step.verdict = 'suspicions while the lab idled';
@@ -233,6 +239,7 @@ async function main(): Promise<void> {
   let tight: Candidate | undefined;
 
   const dir = mkdtempSync(join(tmpdir(), 'shoal-failover-'));
+  if (LOG_DIR) mkdirSync(LOG_DIR, { recursive: true });
   const runs: SystemRun[] = [];
   let arp: ArpLatency | undefined;
   const lab = await FailoverLab.create();
@@ -243,11 +250,14 @@ async function main(): Promise<void> {
     if (SYSTEMS.includes('fast')) {
       // The ARP latency is measured against its owner, before the client starts.
       const before = ARP_SAMPLES > 0 ? async (owner: NodeName): Promise<void> => void (arp = await measureArpLatency(lab, owner, ARP_SAMPLES)) : undefined;
-      runs.push(await runSystem(lab, new ShoalSystem('shoal fast', lab, dir, FAST.overrides), { ...common, trials: TRIALS, ...(before ? { before } : {}) }));
+      runs.push(await runSystem(lab, new ShoalSystem('shoal fast', lab, dir, FAST.overrides, LOG_DIR || undefined), { ...common, trials: TRIALS, ...(before ? { before } : {}) }));
     }
     if (SYSTEMS.includes('tight')) {
-      ({ chosen: tight, steps: ladder } = await chooseTight(lab, dir, common, useSimulator));
-      if (tight) runs.push(await runSystem(lab, new ShoalSystem(`shoal tight (${tight.label})`, lab, dir, tight.overrides), { ...common, trials: TRIALS, idleS: 0 }));
+      if (TIGHT) {
+        tight = TIGHT_LADDER.find((c) => c.label === TIGHT);
+        if (!tight) throw new Error(`--tight ${TIGHT}: no such ladder step; the steps are ${TIGHT_LADDER.map((c) => `"${c.label}"`).join(', ')}`);
+      } else ({ chosen: tight, steps: ladder } = await chooseTight(lab, dir, common, useSimulator));
+      if (tight) runs.push(await runSystem(lab, new ShoalSystem(`shoal tight (${tight.label})`, lab, dir, tight.overrides, LOG_DIR || undefined), { ...common, trials: TRIALS, idleS: 0 }));
       else log('  no step of the ladder qualified as tight settings');
     }
     for (const advertInt of [1, 0.1]) {
@@ -348,9 +358,9 @@ async function main(): Promise<void> {
   for (const t of targets) console.log(`  ${t.met ? 'met    ' : 'NOT MET'}  ${t.what}: ${t.measured}`);
 
   Object.assign(results, { loadavgAfter: loadavg(), seconds: Math.round((Date.now() - started) / 1000), tight: tight ?? null, ladder: ladder.map(({ simulator: _s, ...rest }) => rest), systems: runs, ratios, arp, memory, targets });
-  mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/failover.json', JSON.stringify(results, null, 2) + '\n');
-  console.log(`\nwrote bench/results/failover.json (${sec(started)})`);
+  mkdirSync(dirname(OUT), { recursive: true });
+  writeFileSync(OUT, JSON.stringify(results, null, 2) + '\n');
+  console.log(`\nwrote ${OUT} (${sec(started)})`);
 }
 
 function summaryCells(s: Summary): string[] {

@@ -1,7 +1,7 @@
 // shoal as the system under test: a speaker in file mode on each node
 // (layer 2 on, debug log for the gratuitous rounds), their JSON logs parsed
 // into a time line of membership and ownership events.
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LabProcess } from '../../test/support/netlab.js';
 import type { TimingOverrides } from './gossip-settings.js';
@@ -17,6 +17,8 @@ interface LogEvent {
 /** One speaker process and what it logged. */
 class SpeakerRun {
   readonly events: LogEvent[] = [];
+  /** Every line of its log, kept for `--logs`. */
+  readonly lines: string[] = [];
   /** Member -> state, as this speaker sees it. */
   readonly view = new Map<string, string>();
   /** Whether this speaker currently announces the VIP (from its own log). */
@@ -33,6 +35,7 @@ class SpeakerRun {
   }
 
   private take(line: string): void {
+    this.lines.push(line);
     if (!line.startsWith('{')) return;
     let rec: Record<string, unknown>;
     try {
@@ -77,6 +80,8 @@ export class ShoalSystem implements SystemUnderTest {
     private readonly lab: FailoverLab,
     private readonly dir: string,
     private readonly timing: TimingOverrides,
+    /** Where to append every speaker's log when the system stops (`--logs`), one file per node. */
+    private readonly logDir?: string,
   ) {}
 
   private configPath(n: NodeName): string {
@@ -183,5 +188,9 @@ export class ShoalSystem implements SystemUnderTest {
       await this.lab.lab.kill(run.proc, 'SIGTERM');
     }
     this.runs.clear();
+    if (this.logDir) {
+      const file = (n: NodeName): string => join(this.logDir!, `${this.name.replace(/[^\w.-]+/g, '_')}-${n}.log`);
+      for (const [n, run] of this.allRuns) appendFileSync(file(n), run.lines.map((l) => `${l}\n`).join(''));
+    }
   }
 }
