@@ -84,24 +84,42 @@ export class Membership {
     }
   }
 
-  applySuspect(msg: Suspect): void {
+  /**
+   * @param secondHand the suspicion comes from someone else's old verdict (a
+   *   full-state merge, or a death declared by a member we hold dead), not
+   *   from a probe: see startSuspicion.
+   */
+  applySuspect(msg: Suspect, secondHand = false): void {
     const cur = this.ctx.table.get(msg.node);
     const d = decideSuspect(cur, msg, msg.node === this.ctx.self.name);
     switch (d.action) {
       case 'refute':
         if (!this.ctx.isLeaving()) this.refute(msg.incarnation, true);
         return;
-      case 'confirm':
+      case 'confirm': {
+        const m = cur!;
+        // First-hand evidence (our failed probe, or a live member's) turns
+        // a second-hand suspicion into an ordinary one.
+        if (!secondHand && m.suspicion?.secondHand) {
+          this.startSuspicion(m, msg.from, false);
+          this.broadcast(msg.node, msg);
+          return;
+        }
         // Pass on independent confirmations: they shorten others' timers too.
-        if (cur!.suspicion?.confirm(msg.from)) this.broadcast(msg.node, msg);
+        if (m.suspicion?.confirm(msg.from)) this.broadcast(msg.node, msg);
         return;
+      }
       case 'suspect': {
         const m = cur!;
         const previous = m.state;
         m.incarnation = msg.incarnation;
         this.ctx.table.setState(m, 'suspect', this.ctx.clock.now());
-        this.startSuspicion(m, msg.from);
-        this.broadcast(msg.node, msg);
+        this.startSuspicion(m, msg.from, secondHand);
+        // Old news is not spread: others would take it for a probe's
+        // verdict and time it out at their minimum. Only the accused hears
+        // it, so that it refutes.
+        if (secondHand) this.ctx.send(m, [encodeMessage({ type: 'suspect', incarnation: msg.incarnation, node: m.name, from: this.ctx.self.name })]);
+        else this.broadcast(msg.node, msg);
         if (previous !== 'suspect') this.ctx.emit('suspect', m, previous);
         return;
       }
@@ -111,7 +129,17 @@ export class Membership {
     }
   }
 
-  private startSuspicion(m: Member, from: string): void {
+  /**
+   * A second-hand suspicion waits the longest timeout Lifeguard allows. Its
+   * verdict may be old: a member back from a partition still holds dead
+   * everyone it could not reach, and its full state says so. The accused
+   * needs a round trip to hear of it and refute; with the minimum timeout
+   * (20 ms with three members and tight settings) a busy host loses that
+   * race, and a healthy member is declared dead. A real death is not held
+   * up: its prober's own verdict comes as a death, not a suspicion, and our
+   * own failed probe turns this into an ordinary suspicion.
+   */
+  private startSuspicion(m: Member, from: string, secondHand: boolean): void {
     const p = this.ctx.opts.profile;
     const n = this.ctx.table.live;
     const min = suspicionMinTimeout(p.suspicionMult, n, p.probeIntervalMs);
@@ -121,7 +149,7 @@ export class Membership {
     const incarnation = m.incarnation;
     const current = (): boolean => m.state === 'suspect' && m.incarnation === incarnation && this.ctx.table.get(m.name) === m;
     m.suspicion?.cancel();
-    m.suspicion = new Suspicion(this.ctx.clock, from, min, max, k, () => {
+    m.suspicion = new Suspicion(this.ctx.clock, from, secondHand ? max : min, max, k, secondHand, () => {
       if (!current()) return;
       this.ctx.counters.deathsDeclared++;
       this.applyDead({ type: 'dead', incarnation, node: m.name, from: this.ctx.self.name });
@@ -152,7 +180,7 @@ export class Membership {
         this.refute(msg.incarnation, true);
         return;
       case 'suspect':
-        this.applySuspect({ type: 'suspect', incarnation: msg.incarnation, node: msg.node, from: msg.from });
+        this.applySuspect({ type: 'suspect', incarnation: msg.incarnation, node: msg.node, from: msg.from }, true);
         return;
       case 'dead': {
         const m = cur!;
@@ -215,7 +243,7 @@ export class Membership {
         // we may well reach the member ourselves.
         case 'dead':
         case 'suspect':
-          this.applySuspect({ type: 'suspect', incarnation: r.incarnation, node: r.name, from: this.ctx.self.name });
+          this.applySuspect({ type: 'suspect', incarnation: r.incarnation, node: r.name, from: this.ctx.self.name }, true);
           break;
       }
     }

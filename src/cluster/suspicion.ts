@@ -12,6 +12,7 @@ export class Suspicion {
   /**
    * @param from the member whose suspicion started this; it does not count as a confirmation.
    * @param expected confirmations after which the timeout reaches min (k).
+   * @param secondHand started from someone else's old verdict rather than a probe (Membership.startSuspicion).
    */
   constructor(
     private readonly clock: Clock,
@@ -19,6 +20,7 @@ export class Suspicion {
     private readonly minMs: number,
     private readonly maxMs: number,
     private readonly expected: number,
+    readonly secondHand: boolean,
     private readonly onTimeout: (confirmations: number) => void,
   ) {
     this.confirmedBy.add(from);

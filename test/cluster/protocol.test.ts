@@ -2,8 +2,8 @@
 // scenario is deterministic (seeded) and takes milliseconds of real time.
 import t from 'tap';
 import { Cluster } from '../../src/cluster/cluster.js';
-import { encodeMessage, encodePacket } from '../../src/cluster/codec.js';
-import { lanProfile } from '../../src/cluster/config.js';
+import { encodeMessage, encodePacket, encodeStreamMessage } from '../../src/cluster/codec.js';
+import { fastProfile, lanProfile } from '../../src/cluster/config.js';
 import { Keyring } from '../../src/cluster/keyring.js';
 import type { Message } from '../../src/cluster/messages.js';
 import { Simulation } from '../../src/cluster/simulation.js';
@@ -242,5 +242,72 @@ t.test('a healed partition merges within about a second with the fast profile', 
   sim.net.heal();
   const merged = await sim.runUntil(() => sim.members.every((m) => m.cluster.liveMembers().length === 3), 10_000);
   t.ok(merged !== undefined && merged <= 1_500, `all three see each other alive ${merged} ms after the heal`);
+  await sim.shutdown();
+});
+
+t.test('a member back from a partition does not get healthy members declared dead with its old verdicts', async (t) => {
+  // The returning member still holds the others dead, and its full state says
+  // so. With a round trip longer than the shortest suspicion (here 30 ms
+  // against 2 x 20 ms of delay), a suspicion started from that state at the
+  // minimum timeout expires before the accused's refutation comes back.
+  const deaths: string[] = [];
+  let watching = false;
+  const sim = new Simulation({
+    size: 3,
+    seed: 3,
+    network: { minDelayMs: 20, maxDelayMs: 20 },
+    member: { profile: { ...fastProfile, name: 'slow-refute', probeTimeoutMs: 80, suspicionMult: 0.3 } },
+    onEvent: (observer, e) => {
+      if (watching && e.kind === 'dead') deaths.push(`${observer} declared ${e.member.name} dead`);
+    },
+  });
+  await sim.start();
+  t.ok((await sim.runUntil(() => sim.members.every((m) => m.cluster.liveMembers().length === 3), 30_000)) !== undefined, 'formed');
+  sim.net.partition([[sim.members[0]!.address], sim.members.slice(1).map((m) => m.address)]);
+  const split = await sim.runUntil(() => sim.stateOf(0, 1) === 'dead' && sim.stateOf(0, 2) === 'dead' && sim.stateOf(1, 0) === 'dead' && sim.stateOf(2, 0) === 'dead', 30_000);
+  t.ok(split !== undefined, 'each side holds the other dead');
+  // Past gossip-to-the-dead: the returning member's full state is what merges the sides.
+  await sim.run(35_000);
+  watching = true;
+  sim.net.heal();
+  const merged = await sim.runUntil(() => sim.members.every((m) => m.cluster.liveMembers().length === 3), 10_000);
+  t.ok(merged !== undefined, `all three see each other alive ${merged} ms after the heal`);
+  await sim.run(3_000);
+  t.same(deaths, [], 'nobody was declared dead after the heal');
+  await sim.shutdown();
+});
+
+t.test('a death verdict in a merged state is not gossiped on: only its receiver suspects, and the accused refutes', async (t) => {
+  const suspectedBy = new Set<string>();
+  let deaths = 0;
+  const sim = new Simulation({
+    size: 5,
+    seed: 7,
+    network: { minDelayMs: 0.1, maxDelayMs: 0.5 },
+    onEvent: (observer, e) => {
+      if (e.kind === 'dead') deaths++;
+      if (e.kind === 'suspect' && e.member.name === 'm2') suspectedBy.add(observer);
+    },
+  });
+  await sim.start();
+  t.ok((await sim.runUntil(() => sim.members.every((m) => m.cluster.liveMembers().length === 5), 30_000)) !== undefined, 'formed');
+  const victim = sim.members[2]!;
+  const before = victim.cluster.incarnation;
+  const v = sim.members[0]!.cluster.member(victim.name)!;
+  const rogue = sim.net.attach(rogueAddress);
+  const state = encodeStreamMessage({
+    type: 'push-pull',
+    join: false,
+    members: [{ name: victim.name, host: v.address.host, port: v.address.port, incarnation: before, state: 'dead', meta: v.meta }],
+  });
+  // The exchange runs on the virtual clock: it completes as the simulation runs.
+  const reply = rogue.exchange(sim.members[0]!.address, state, 1000);
+  await sim.run(5, 1);
+  await reply;
+  t.same([...suspectedBy], ['m0'], 'the receiver suspected it');
+  const took = await sim.runUntil(() => sim.members.every((_, i) => i === 2 || sim.stateOf(i, 2) === 'alive') && victim.cluster.incarnation > before, 5000);
+  t.ok(took !== undefined, `refuted and alive everywhere after ${took} ms`);
+  t.same([...suspectedBy], ['m0'], 'no other member suspected it');
+  t.equal(deaths, 0, 'nobody declared anyone dead');
   await sim.shutdown();
 });

@@ -49,7 +49,7 @@ t.test('awareness stays within 0..max-1', async (t) => {
 t.test('a suspicion fires at max alone, sooner with confirmations', async (t) => {
   const clock = new VirtualClock();
   let firedAt = -1;
-  const s = new Suspicion(clock, 'a', 1000, 6000, 3, () => (firedAt = clock.now()));
+  const s = new Suspicion(clock, 'a', 1000, 6000, 3, false, () => (firedAt = clock.now()));
   clock.advance(1000);
   t.ok(s.confirm('b'), 'new confirmer counts');
   t.notOk(s.confirm('b'), 'the same confirmer counts once');
@@ -61,7 +61,7 @@ t.test('a suspicion fires at max alone, sooner with confirmations', async (t) =>
 
   const c2 = new VirtualClock();
   let fired2 = -1;
-  const late = new Suspicion(c2, 'a', 1000, 6000, 3, () => (fired2 = c2.now()));
+  const late = new Suspicion(c2, 'a', 1000, 6000, 3, false, () => (fired2 = c2.now()));
   c2.advance(5000);
   late.confirm('b');
   late.confirm('c');
@@ -69,7 +69,7 @@ t.test('a suspicion fires at max alone, sooner with confirmations', async (t) =>
   t.equal(fired2, 5000, 'a deadline already passed fires at once');
   const c3 = new VirtualClock();
   let fired3 = false;
-  const cancelled = new Suspicion(c3, 'a', 10, 10, 0, () => (fired3 = true));
+  const cancelled = new Suspicion(c3, 'a', 10, 10, 0, false, () => (fired3 = true));
   cancelled.cancel();
   c3.advance(100);
   t.notOk(fired3, 'a cancelled suspicion never fires');
