@@ -330,6 +330,7 @@ export class Cluster {
       onAck: () => {
         if (acked) return;
         acked = true;
+        target.lastAckAt = this.clock.now();
         finish();
         this.awareness.applyDelta(-1);
       },

@@ -13,6 +13,8 @@ export interface Member extends KnownMember {
   meta: Meta;
   stateChangedAt: number;
   suspicion: Suspicion | undefined;
+  /** When one of our probes of it was last acked, directly or through a helper (clock time). */
+  lastAckAt?: number;
 }
 
 export class MemberTable {

@@ -174,7 +174,7 @@ export class Membership {
   applyDead(msg: Dead, onSent?: () => void): void {
     const cur = this.ctx.table.get(msg.node);
     const accuser = this.ctx.table.get(msg.from)?.state;
-    const d = decideDead(cur, msg, msg.node === this.ctx.self.name, this.ctx.isLeaving(), accuser === 'alive' || accuser === 'suspect');
+    const d = decideDead(cur, msg, msg.node === this.ctx.self.name, this.ctx.isLeaving(), (accuser === 'alive' || accuser === 'suspect') && !this.answeredSince(cur, msg.from));
     switch (d.action) {
       case 'refute':
         this.refute(msg.incarnation, true);
@@ -197,6 +197,22 @@ export class Membership {
         if (d.why === 'stale') this.staleNews(msg);
         return;
     }
+  }
+
+  /**
+   * Whether the accused answered one of our probes more recently than any
+   * verdict about it can have been reached. A death verdict needs a probe
+   * that went unanswered (the probe timeout) and then a whole suspicion (at
+   * least the minimum timeout); an ack we got within that long postdates
+   * the moment the accuser lost it. Such a verdict is old: typically a
+   * member that was cut off declared everyone dead and, back on the
+   * network, still gossips it. Our own suspicion timer's verdict stands.
+   */
+  private answeredSince(accused: Member | undefined, accuser: string): boolean {
+    if (!accused?.lastAckAt || accuser === this.ctx.self.name) return false;
+    const p = this.ctx.opts.profile;
+    const shortestVerdict = p.probeTimeoutMs + suspicionMinTimeout(p.suspicionMult, this.ctx.table.live, p.probeIntervalMs);
+    return this.ctx.clock.now() - accused.lastAckAt < shortestVerdict;
   }
 
   /**

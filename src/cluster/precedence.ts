@@ -86,20 +86,22 @@ export function decideSuspect(current: KnownMember | undefined, msg: Suspect, is
 }
 
 /**
- * `accuserLive`: whether we count the member that reached the verdict
- * (msg.from) as alive or suspect. One we hold dead, or do not know, is
- * outside the cluster as we see it: typically a member that was cut off,
+ * `credible`: whether the verdict can be taken as it stands. It cannot when
+ * the member that reached it (msg.from) is one we hold dead or do not know
+ * (outside the cluster as we see it: typically a member that was cut off,
  * declared everyone on the other side dead, and is now back and gossiping
- * those verdicts. Its verdict only makes us suspect the accused, who then
- * refutes if it is alive, rather than being declared dead by members that
- * never lost it; if it is dead, our own suspicion timer says so.
+ * those verdicts), nor when the accused answered us more recently than the
+ * verdict can have been reached (Membership.answeredSince). Then it only
+ * makes us suspect the accused, who refutes if it is alive, rather than
+ * being declared dead by members that never lost it; if it is dead, our
+ * own suspicion timer says so.
  */
-export function decideDead(current: KnownMember | undefined, msg: Dead, isSelf: boolean, leaving: boolean, accuserLive = true): DeadDecision {
+export function decideDead(current: KnownMember | undefined, msg: Dead, isSelf: boolean, leaving: boolean, credible = true): DeadDecision {
   if (!current) return { action: 'ignore', why: 'unknown' };
   if (msg.incarnation < current.incarnation) return { action: 'ignore', why: 'stale' };
   if (isDown(current.state)) return { action: 'ignore', why: 'already-dead' };
   if (isSelf && !leaving) return { action: 'refute' };
   const left = msg.from === msg.node;
-  if (!left && !accuserLive) return { action: 'suspect' };
+  if (!left && !credible) return { action: 'suspect' };
   return { action: 'dead', state: left ? 'left' : 'dead' };
 }

@@ -93,8 +93,8 @@ t.test('dead: a verdict from a member we do not count as live only makes us susp
     ['stale stays stale', known('alive', 4), dead(3), false, 'ignore:stale'],
     ['already dead stays dead', known('dead', 3), dead(3), false, 'ignore:already-dead'],
   ];
-  for (const [what, cur, msg, accuserLive, want] of rows) {
-    const d = decideDead(cur, msg, false, false, accuserLive);
+  for (const [what, cur, msg, credible, want] of rows) {
+    const d = decideDead(cur, msg, false, false, credible);
     t.equal(d.action === 'ignore' ? `ignore:${d.why}` : d.action === 'dead' ? `dead:${d.state}` : d.action, want, what);
   }
 });

@@ -311,3 +311,32 @@ t.test('a death verdict in a merged state is not gossiped on: only its receiver 
   t.equal(deaths, 0, 'nobody declared anyone dead');
   await sim.shutdown();
 });
+
+t.test('a death verdict about a member that answered our last probe is old news: only a suspicion, which the member refutes', async (t) => {
+  // A live member's queued verdict, reached while it was cut off, can arrive
+  // after it is back. suspicionMult 4 makes the minimum timeout (400 ms)
+  // longer than the time between two probes of the same member (200 ms at n=3).
+  const events: string[] = [];
+  const sim = new Simulation({
+    size: 3,
+    seed: 9,
+    network: { minDelayMs: 0.1, maxDelayMs: 0.5 },
+    member: { profile: { ...fastProfile, name: 'long-suspicion', suspicionMult: 4 } },
+    onEvent: (observer, e) => {
+      if (e.kind === 'dead' || e.kind === 'suspect') events.push(`${observer}: ${e.member.name} ${e.kind}`);
+    },
+  });
+  await sim.start();
+  t.ok((await sim.runUntil(() => sim.members.every((m) => m.cluster.liveMembers().length === 3), 30_000)) !== undefined, 'formed');
+  await sim.run(1000);
+  const [receiver, accused] = [sim.members[1]!, sim.members[2]!];
+  const before = accused.cluster.incarnation;
+  const rogue = sim.net.attach(rogueAddress);
+  rogue.sendPacket(receiver.address, packet({ type: 'dead', incarnation: before, node: accused.name, from: 'm0' }));
+  await sim.run(5, 1);
+  t.same(events, ['m1: m2 suspect'], 'the receiver suspects it rather than declaring it dead');
+  const took = await sim.runUntil(() => sim.members.every((_, i) => i === 2 || sim.stateOf(i, 2) === 'alive') && accused.cluster.incarnation > before, 5000);
+  t.ok(took !== undefined, `refuted and alive everywhere after ${took} ms`);
+  t.same(events, ['m1: m2 suspect'], 'nobody else suspected it, nobody declared it dead');
+  await sim.shutdown();
+});
