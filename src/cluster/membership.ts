@@ -85,9 +85,9 @@ export class Membership {
   }
 
   /**
-   * @param secondHand the suspicion comes from someone else's old verdict (a
-   *   full-state merge, or a death declared by a member we hold dead), not
-   *   from a probe: see startSuspicion.
+   * @param secondHand the suspicion comes from someone else's finished
+   *   verdict (a death in a full-state merge, a death we do not take as it
+   *   stands), not from a probe: see startSuspicion.
    */
   applySuspect(msg: Suspect, secondHand = false): void {
     const cur = this.ctx.table.get(msg.node);
@@ -256,10 +256,19 @@ export class Membership {
           this.applyDead({ type: 'dead', incarnation: r.incarnation, node: r.name, from: r.name });
           break;
         // Another member's verdict of death is only a reason to suspect:
-        // we may well reach the member ourselves.
+        // we may well reach the member ourselves. It is a finished verdict
+        // of unknown age (a member back from a partition holds dead
+        // everyone it lost), so a second-hand one.
         case 'dead':
-        case 'suspect':
           this.applySuspect({ type: 'suspect', incarnation: r.incarnation, node: r.name, from: this.ctx.self.name }, true);
+          break;
+        // A suspicion in progress is fresh news: passed on as memberlist
+        // does, and counted by others as a confirmation. Without that echo
+        // the simulator's detection at n=100 slows from 0.89 s to 1.26 s
+        // at p99 (bench/gossip), the originator waiting longer for
+        // confirmations.
+        case 'suspect':
+          this.applySuspect({ type: 'suspect', incarnation: r.incarnation, node: r.name, from: this.ctx.self.name });
           break;
       }
     }
