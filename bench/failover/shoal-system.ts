@@ -23,6 +23,12 @@ class SpeakerRun {
   readonly view = new Map<string, string>();
   /** Whether this speaker currently announces the VIP (from its own log). */
   announcing = false;
+  /**
+   * Whether it holds layer 2 back until it has joined (from its log). A
+   * restarted speaker in that state is about to take its VIPs back, so the
+   * system is not steady yet.
+   */
+  held = false;
   private partial = '';
 
   constructor(readonly proc: LabProcess) {
@@ -47,6 +53,8 @@ class SpeakerRun {
     const msg = String(rec['msg']);
     this.events.push({ at, msg, fields: rec });
     if (msg === 'member event') this.view.set(String(rec['member']), String(rec['state']));
+    if (msg.startsWith('layer 2 held')) this.held = true;
+    if (msg.startsWith('layer 2 released')) this.held = false;
     // The speaker's own decision (component "speaker"), not the announcer's echo of it.
     if (rec['component'] === 'speaker' && rec['ip'] === VIP) {
       if (msg === 'announcing') this.announcing = true;
@@ -109,10 +117,11 @@ export class ShoalSystem implements SystemUnderTest {
     for (const n of NODES) this.startSpeaker(n);
   }
 
-  /** Every running speaker sees every other one alive, and exactly one announces the VIP. */
+  /** Every running speaker sees every other one alive and acts on layer 2, and exactly one announces the VIP. */
   settled(): NodeName | undefined {
     const live = NODES.filter((n) => this.runs.get(n)?.running && !this.cut.has(n));
     if (live.length !== NODES.length) return undefined;
+    if (live.some((n) => this.runs.get(n)!.held)) return undefined;
     for (const n of live) {
       const view = this.runs.get(n)!.view;
       if (!live.every((m) => m === n || view.get(m) === 'alive')) return undefined;

@@ -99,9 +99,16 @@ async function steady(lab: FailoverLab, sys: SystemUnderTest, o: TrialOptions): 
 }
 
 export async function runTrial(lab: FailoverLab, sys: SystemUnderTest, mode: FailureMode, trial: number, o: TrialOptions): Promise<TrialResult> {
-  const { owner: victim } = await steady(lab, sys, o);
-  // A random phase against the protocols' periods.
-  await sleep(o.random() * 200);
+  let victim: NodeName;
+  for (;;) {
+    ({ owner: victim } = await steady(lab, sys, o));
+    // A random phase against the protocols' periods.
+    await sleep(o.random() * 200);
+    // Ownership that moved meanwhile (a restarted member taking its VIPs
+    // back) would make the failure hit a node the client has left.
+    if (sys.settled() === victim && lab.probes.steadyOn(victim, 5)) break;
+    o.log(`  ${sys.name} ${mode} #${trial}: ownership moved while waiting to fail ${victim}; waiting for steady state again`);
+  }
   const failedAt = Date.now();
   await sys.fail(victim, mode);
   try {
