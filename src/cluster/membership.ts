@@ -61,13 +61,10 @@ export class Membership {
       case 'update': {
         const m = cur!;
         const previous = m.state;
-        m.suspicion?.cancel();
-        m.suspicion = undefined;
         m.host = msg.host;
         m.port = msg.port;
-        m.incarnation = msg.incarnation;
         m.meta = msg.meta;
-        this.ctx.table.setState(m, 'alive', now);
+        this.settle(m, 'alive', msg.incarnation, now);
         this.broadcast(msg.node, msg);
         if (previous === 'dead' || previous === 'left') this.ctx.emit('join', m, previous);
         else if (previous === 'suspect') this.ctx.emit('alive', m, previous);
@@ -116,10 +113,9 @@ export class Membership {
         this.ctx.table.setState(m, 'suspect', this.ctx.clock.now());
         this.startSuspicion(m, msg.from, secondHand);
         // Old news is not spread: others would take it for a probe's
-        // verdict and time it out at their minimum. Only the accused hears
-        // it, so that it refutes.
-        if (secondHand) this.ctx.send(m, [encodeMessage({ type: 'suspect', incarnation: msg.incarnation, node: m.name, from: this.ctx.self.name })]);
-        else this.broadcast(msg.node, msg);
+        // verdict and time it out at their minimum (startSuspicion tells
+        // the accused).
+        if (!secondHand) this.broadcast(msg.node, msg);
         if (previous !== 'suspect') this.ctx.emit('suspect', m, previous);
         return;
       }
@@ -148,6 +144,10 @@ export class Membership {
     const k = this.ctx.opts.lifeguard && n - 2 >= p.suspicionConfirmations ? p.suspicionConfirmations : 0;
     const incarnation = m.incarnation;
     const current = (): boolean => m.state === 'suspect' && m.incarnation === incarnation && this.ctx.table.get(m.name) === m;
+    const ours = encodeMessage({ type: 'suspect', incarnation, node: m.name, from: this.ctx.self.name });
+    // A second-hand suspicion is gossiped to no one, so the accused hears it
+    // from us, now, to refute it.
+    if (secondHand) this.ctx.send(m, [ours]);
     m.suspicion?.cancel();
     m.suspicion = new Suspicion(this.ctx.clock, from, secondHand ? max : min, max, k, secondHand, () => {
       if (!current()) return;
@@ -163,7 +163,7 @@ export class Membership {
         if (!current() || !this.ctx.isRunning()) return;
         this.ctx.send(m, [
           encodeMessage({ type: 'ping', seq: this.ctx.nextSeq(), target: m.name, sourceHost: this.ctx.self.host, sourcePort: this.ctx.self.port, sourceName: this.ctx.self.name }),
-          encodeMessage({ type: 'suspect', incarnation, node: m.name, from: this.ctx.self.name }),
+          ours,
         ]);
         this.ctx.clock.setTimeout(recheck, min / 2);
       };
@@ -185,10 +185,7 @@ export class Membership {
       case 'dead': {
         const m = cur!;
         const previous = m.state;
-        m.suspicion?.cancel();
-        m.suspicion = undefined;
-        m.incarnation = msg.incarnation;
-        this.ctx.table.setState(m, d.state, this.ctx.clock.now());
+        this.settle(m, d.state, msg.incarnation, this.ctx.clock.now());
         this.broadcast(msg.node, msg, onSent);
         this.ctx.emit(d.state, m, previous);
         return;
@@ -197,6 +194,14 @@ export class Membership {
         if (d.why === 'stale') this.staleNews(msg);
         return;
     }
+  }
+
+  /** A verdict that ends any suspicion of `m`: alive again, dead or left. */
+  private settle(m: Member, state: MemberState, incarnation: number, now: number): void {
+    m.suspicion?.cancel();
+    m.suspicion = undefined;
+    m.incarnation = incarnation;
+    this.ctx.table.setState(m, state, now);
   }
 
   /**
