@@ -22,9 +22,21 @@ export function netlabUnavailable(): string | undefined {
   return undefined;
 }
 
-export async function run(cmd: string, args: string[], opts: { allowFail?: boolean; timeoutMs?: number } = {}): Promise<{ stdout: string; stderr: string; code: number }> {
+export interface RunOptions {
+  allowFail?: boolean;
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+export async function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
-    const { stdout, stderr } = await execFileP(cmd, args, { timeout: opts.timeoutMs ?? 30_000, maxBuffer: 64 << 20 });
+    const { stdout, stderr } = await execFileP(cmd, args, {
+      timeout: opts.timeoutMs ?? 30_000,
+      maxBuffer: 64 << 20,
+      ...(opts.env ? { env: opts.env } : {}),
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    });
     return { stdout, stderr, code: 0 };
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; code?: number | string };
@@ -89,7 +101,7 @@ export class NetLab {
     return (await run('ip', ['-n', ns, ...args])).stdout;
   }
 
-  async exec(host: string, cmd: string, args: string[], opts: { allowFail?: boolean; timeoutMs?: number } = {}): Promise<{ stdout: string; stderr: string; code: number }> {
+  async exec(host: string, cmd: string, args: string[], opts: RunOptions = {}): Promise<{ stdout: string; stderr: string; code: number }> {
     return run('ip', ['netns', 'exec', this.ns(host), cmd, ...args], opts);
   }
 

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { repoRoot } from '../../support/dist.js';
+import { asUser, runnableNode, stageForUser, unreachableBy, type StagedTree } from '../../support/unprivileged.js';
 
 import type { LabProcess, NetLab } from '../../support/netlab.js';
 
@@ -36,7 +37,10 @@ export class Harness {
   private buffered = '';
   private gone = false;
 
-  private constructor(readonly proc: LabProcess) {
+  private constructor(
+    readonly proc: LabProcess,
+    private readonly stage?: StagedTree,
+  ) {
     proc.child.stdout?.on('data', (chunk: Buffer) => {
       this.buffered += chunk.toString();
       let nl: number;
@@ -52,6 +56,7 @@ export class Harness {
     });
     // A dead harness answers nothing more: fail its waiters instead of letting them time out.
     void proc.exited.then(() => {
+      void this.stage?.remove();
       this.gone = true;
       for (const w of this.waiters) w.reject(new Error(`harness exited while waiting for ${w.what}; output:\n${proc.output().slice(-4000)}`));
       this.waiters = [];
@@ -65,15 +70,33 @@ export class Harness {
     for (const w of matched) w.resolve(e);
   }
 
-  /** Starts the harness in host; `asUser` runs it through setpriv with that uid/gid and no capabilities. */
+  /**
+   * Starts the harness in host; `asUser` runs it through setpriv with that
+   * uid/gid and no capabilities, from a copy of the compiled code and its
+   * runtime modules that the user can read (the checkout may sit below a
+   * directory that user cannot enter).
+   */
   static async start(lab: NetLab, host: string, opts: { args?: string[]; asUser?: number } = {}): Promise<Harness> {
     const script = compiledScript('harness');
-    const node = process.execPath;
-    const [cmd, args] =
-      opts.asUser === undefined
-        ? [node, [script, ...(opts.args ?? [])]]
-        : ['setpriv', [`--reuid=${opts.asUser}`, `--regid=${opts.asUser}`, '--clear-groups', '--inh-caps=-all', node, script, ...(opts.args ?? [])]];
-    const h = new Harness(lab.spawn(host, cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] }));
+    let h: Harness;
+    if (opts.asUser === undefined) {
+      h = new Harness(lab.spawn(host, process.execPath, [script, ...(opts.args ?? [])], { stdio: ['pipe', 'pipe', 'pipe'] }));
+    } else {
+      const uid = opts.asUser;
+      const stage = await stageForUser(uid, {
+        paths: ['package.json', 'binding.gyp', 'build/Release', 'dist/src', 'dist/test/announce/l2'],
+        modules: ['prom-client', 'raw-socket'],
+      });
+      const staged = stage.path('dist/test/announce/l2/harness.js');
+      const node = await runnableNode(uid, stage);
+      const unreachable = unreachableBy(uid, staged);
+      if (unreachable) {
+        await stage.remove();
+        throw new Error(unreachable);
+      }
+      const [cmd, args] = asUser(uid, [node, staged, ...(opts.args ?? [])]);
+      h = new Harness(lab.spawn(host, cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: stage.root }), stage);
+    }
     await h.waitFor((e) => e.event === 'ready' || e.event === 'fatal', 10_000, `harness ready in ${host}`);
     return h;
   }
@@ -124,7 +147,9 @@ export class Harness {
       this.proc.child.stdin?.write(JSON.stringify({ op: 'exit' }) + '\n');
       this.proc.child.stdin?.end();
     }
-    return this.proc.exited;
+    const code = await this.proc.exited;
+    await this.stage?.remove();
+    return code;
   }
 
   verdicts(since = 0): string[] {

@@ -11,10 +11,12 @@ import t from 'tap';
 
 import { IFF_LOOPBACK, IFF_UP, loadPacketAddon } from '../../../src/announce/l2/native.js';
 import { NetLab, netlabUnavailable } from '../../support/netlab.js';
+import { NOBODY_UID, asUser, childJson, runnableNode, stageForUser, unreachableBy, type StagedTree } from '../../support/unprivileged.js';
 import { REPO_ROOT } from './harness-client.js';
 
 const why = netlabUnavailable();
-const ADDON = join(REPO_ROOT, 'build', 'Release', 'shoal_packet.node');
+const ADDON_REL = join('build', 'Release', 'shoal_packet.node');
+const ADDON = join(REPO_ROOT, ADDON_REL);
 
 t.test('a missing build gives an error that says how to build it', async (t) => {
   const empty = mkdtempSync(join(tmpdir(), 'shoal-no-addon-'));
@@ -51,12 +53,18 @@ t.test('interface queries', async (t) => {
   );
 });
 
-/** Runs a CommonJS snippet with the addon as `addon` inside a namespace of the lab; returns its stdout. */
-async function inNamespace(lab: NetLab, host: string, code: string, user?: number): Promise<{ stdout: string; code: number; stderr: string }> {
-  const script = `const addon = require(${JSON.stringify(ADDON)});\n${code}`;
-  const node = [process.execPath, '--expose-gc', '-e', script];
-  const cmd = user === undefined ? node : ['setpriv', `--reuid=${user}`, `--regid=${user}`, '--clear-groups', '--inh-caps=-all', ...node];
-  return lab.exec(host, cmd[0]!, cmd.slice(1), { allowFail: true });
+/**
+ * Runs a CommonJS snippet with the addon as `addon` inside a namespace of the
+ * lab; returns its stdout. As another user it loads the addon from `addon`
+ * (a copy that user can read) and runs from that copy's directory.
+ */
+async function inNamespace(lab: NetLab, host: string, code: string, as?: { uid: number; stage: StagedTree }): Promise<{ stdout: string; code: number; stderr: string }> {
+  if (as === undefined) return lab.exec(host, process.execPath, ['--expose-gc', '-e', `const addon = require(${JSON.stringify(ADDON)});\n${code}`], { allowFail: true });
+  const addon = as.stage.path(ADDON_REL);
+  const unreachable = unreachableBy(as.uid, addon);
+  if (unreachable) throw new Error(unreachable);
+  const [cmd, args] = asUser(as.uid, [await runnableNode(as.uid, as.stage), '--expose-gc', '-e', `const addon = require(${JSON.stringify(addon)});\n${code}`]);
+  return lab.exec(host, cmd, args, { allowFail: true, cwd: as.stage.root });
 }
 
 t.test('sockets: EPERM without CAP_NET_RAW, no fd leaked by close, GC or exit, link events', { skip: why ?? false }, async (t) => {
@@ -64,10 +72,13 @@ t.test('sockets: EPERM without CAP_NET_RAW, no fd leaked by close, GC or exit, l
   t.teardown(() => lab.destroy());
   await lab.host({ name: 'a', addrs: ['192.0.2.1/24'] });
 
+  // The checkout may sit below a directory nobody cannot enter: a readable copy of the addon.
+  const stage = await stageForUser(NOBODY_UID, { paths: [ADDON_REL] });
+  t.teardown(() => stage.remove());
   const perm = await inNamespace(lab, 'a', `
     try { new addon.PacketSocket('eth0', 0x0806, null, () => {}, () => {}); console.log('opened?!'); }
-    catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message, syscall: e.syscall })); }`, 65534);
-  t.same(JSON.parse(perm.stdout), { code: 'EPERM', message: 'AF_PACKET socket on eth0 needs CAP_NET_RAW (run as root or grant the capability)', syscall: 'socket' });
+    catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message, syscall: e.syscall })); }`, { uid: NOBODY_UID, stage });
+  t.same(childJson(`the addon as user ${NOBODY_UID}`, perm), { code: 'EPERM', message: 'AF_PACKET socket on eth0 needs CAP_NET_RAW (run as root or grant the capability)', syscall: 'socket' });
 
   const fds = await inNamespace(lab, 'a', `
     const fs = require('fs');

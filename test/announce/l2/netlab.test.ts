@@ -7,6 +7,7 @@ import t from 'tap';
 
 import { NetLab, netlabUnavailable, run, waitFor } from '../../support/netlab.js';
 import { compiledScript, Harness } from './harness-client.js';
+import { NOBODY_UID } from '../../support/unprivileged.js';
 
 const why = netlabUnavailable();
 
@@ -134,7 +135,7 @@ t.test('ARP and NDP answers, takeover by gratuitous announcements alone, release
   });
 
   await t.test('without CAP_NET_RAW, or on a missing interface: a clear error and no crash', async (t) => {
-    const nobody = await Harness.start(lab, 'n1', { asUser: 65534 });
+    const nobody = await Harness.start(lab, 'n1', { asUser: NOBODY_UID });
     await nobody.set({ [VIP4]: { interfaces: ['eth0'] }, [VIP6]: { interfaces: ['eth0'] } });
     const perm = await nobody.waitFor((e) => e.event === 'error' && e.protocol === 'arp', 2000, 'EPERM error');
     t.match(perm, { code: 'EPERM', message: 'AF_PACKET socket on eth0 needs CAP_NET_RAW (run as root or grant the capability)' });
