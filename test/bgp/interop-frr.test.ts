@@ -55,8 +55,12 @@ t.test('FRR: eBGP and iBGP sessions, next hops, local preference, communities, w
     frr = await Frr.start(
       lab,
       'r1',
+      // FRR dials the passive n2. Its first attempt can come before n2
+      // listens (a loaded machine starts processes slowly), and FRR's default
+      // connect-retry would then wait 120 s: retry every second instead.
       routerConf(` neighbor 192.0.2.12 remote-as 65000
  neighbor 192.0.2.12 timers 1 3
+ neighbor 192.0.2.12 timers connect 1
  neighbor 192.0.2.13 remote-as 65001
  neighbor 192.0.2.13 password s3cret-key
  neighbor 192.0.2.14 remote-as 65001

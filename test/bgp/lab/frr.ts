@@ -1,6 +1,6 @@
 // FRR (zebra, bgpd, bfdd) in a lab namespace, each daemon in the
 // foreground with its own directory for config, pid files and sockets (see
-// /work/shared/lab-notes.md), and helpers to read what it learned.
+// docs/development.md), and helpers to read what it learned.
 
 import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
