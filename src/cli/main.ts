@@ -1,9 +1,7 @@
 #!/usr/bin/env node
 // The `shoal` command line.
 import { Command } from 'commander';
-import { registerApiserverCommand } from './apiserver.js';
 import { registerControllerCommand } from './controller.js';
-import { registerDemoCommand } from './demo.js';
 import { registerGossipCommand } from './gossip.js';
 import { registerSpeakerCommand } from './speaker.js';
 import { registerStatusCommands } from './status.js';
@@ -16,10 +14,8 @@ export function buildProgram(): Command {
   registerSpeakerCommand(program);
   registerStatusCommands(program);
   registerGossipCommand(program);
-  registerDemoCommand(program);
   registerControllerCommand(program);
   registerValidateCommand(program);
-  registerApiserverCommand(program);
   return program;
 }
 

@@ -13,7 +13,7 @@ import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/c
 export type KubeConfigSource = 'options' | 'file' | 'in-cluster' | 'env' | 'home';
 
 export interface LoadKubeConfigOptions {
-  /** A complete configuration (tests, `shoal demo`): used as is. */
+  /** A complete configuration (tests, `shoal-dev demo`): used as is. */
   options?: { clusters: Cluster[]; users: User[]; contexts: Context[]; currentContext: string };
   /** An explicit kubeconfig file (--kubeconfig). */
   kubeconfigPath?: string;

@@ -2,7 +2,7 @@
 // the ip-allocated-from-pool annotation and Events, driven through the real
 // client-node informers against the API server double.
 import t from 'tap';
-import { eventually } from '../apiserver/support.js';
+import { eventually } from '../dev/apiserver/support.js';
 import { harness, quiesce, reconciledPast, reconciles } from './support.js';
 
 t.test('sharing: one address for compatible services with one key, a refusal for a colliding one', async (t) => {

@@ -6,13 +6,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { kubeConfigYaml } from '../../src/apiserver/kubeconfig.js';
+import { kubeConfigYaml } from '../../dev/apiserver/kubeconfig.js';
 import { controllerSettings } from '../../src/cli/controller.js';
 import { runValidate } from '../../src/cli/validate.js';
 import type { ControllerStatus } from '../../src/controller/index.js';
 import { cliPath, distMissing, repoRoot } from '../support/dist.js';
 import { freePorts } from '../support/ports.js';
-import { eventually } from '../apiserver/support.js';
+import { eventually } from '../dev/apiserver/support.js';
 import { harness } from './support.js';
 
 const fixture = (name: string): string => join(repoRoot, 'test/config/fixtures', name);

@@ -4,7 +4,7 @@
 import t from 'tap';
 import { bgpPeers, configMaps } from '../../src/kube/resources.js';
 import { createLogger } from '../../src/util/log.js';
-import { eventually } from '../apiserver/support.js';
+import { eventually } from '../dev/apiserver/support.js';
 import { CONFIG_NS, harness, quiesce } from './support.js';
 
 const legacy = (range: string): string => `address-pools:\n  - name: my-ip-space\n    protocol: layer2\n    addresses:\n      - ${range}\n`;

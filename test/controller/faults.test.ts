@@ -1,7 +1,7 @@
 // API failures, injected with the double's fault hooks, are retried with
 // backoff on the controller's (virtual) clock; the controller carries on.
 import t from 'tap';
-import { eventually } from '../apiserver/support.js';
+import { eventually } from '../dev/apiserver/support.js';
 import { harness, quiesce, type Harness } from './support.js';
 
 /** Advances the virtual clock in steps while I/O runs, until `check` holds. */

@@ -2,7 +2,7 @@
 // anything is allocated, so a new controller changes nothing that was
 // consistent, and reports (never resolves) what was not.
 import t from 'tap';
-import { eventually } from '../apiserver/support.js';
+import { eventually } from '../dev/apiserver/support.js';
 import { harness, quiesce, reconciledPast, reconciles } from './support.js';
 
 t.test('a restarted controller keeps every address and writes nothing', async (t) => {

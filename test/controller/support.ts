@@ -4,12 +4,12 @@
 // audit log of requests).
 
 import type { V1Service } from '@kubernetes/client-node';
-import { startApiServerDouble, type ApiServerDouble } from '../../src/apiserver/server.js';
+import { startApiServerDouble, type ApiServerDouble } from '../../dev/apiserver/server.js';
 import { Controller, type ControllerOptions } from '../../src/controller/index.js';
 import { POOL_ANNOTATION } from '../../src/controller/service-view.js';
 import { configMaps, coreEvents, ipAddressPools, namespaces, services, type ResourceType } from '../../src/kube/resources.js';
 import { VirtualClock } from '../../src/util/clock.js';
-import { eventually } from '../apiserver/support.js';
+import { eventually } from '../dev/apiserver/support.js';
 
 export const CONFIG_NS = 'metallb-system';
 export const fast = { initialMs: 100, maxMs: 1000, jitter: 0 };

@@ -4,8 +4,8 @@ import { combinedPrefix } from '../../src/kube/event-correlator.js';
 import { EventRecorder, referenceTo, type EventRecorderOptions } from '../../src/kube/events.js';
 import { nodes, services } from '../../src/kube/resources.js';
 import { VirtualClock } from '../../src/util/clock.js';
-import type { ApiServerDouble } from '../../src/apiserver/server.js';
-import { double, eventually } from '../apiserver/support.js';
+import type { ApiServerDouble } from '../../dev/apiserver/server.js';
+import { double, eventually } from '../dev/apiserver/support.js';
 
 const svcRef = { kind: 'Service', apiVersion: 'v1', namespace: 'default', name: 'web', uid: 'u-web' };
 

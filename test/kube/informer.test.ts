@@ -3,8 +3,8 @@ import { CoreV1Api, V1Service, type KubernetesObject, type V1ConfigMap } from '@
 import { Informer, type InformerOptions } from '../../src/kube/informer.js';
 import { configMaps, ipAddressPools, services, type CustomObject, type ResourceType } from '../../src/kube/resources.js';
 import { VirtualClock } from '../../src/util/clock.js';
-import type { ApiServerDouble } from '../../src/apiserver/server.js';
-import { double, eventually, settle } from '../apiserver/support.js';
+import type { ApiServerDouble } from '../../dev/apiserver/server.js';
+import { double, eventually, settle } from '../dev/apiserver/support.js';
 
 const ns = 'default';
 const fast = { initialMs: 100, maxMs: 1000, jitter: 0 };

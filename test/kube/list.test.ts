@@ -2,7 +2,7 @@ import t from 'tap';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { listAll, makeLister } from '../../src/kube/list.js';
 import { configMaps, ipAddressPools, namespaces, nodes } from '../../src/kube/resources.js';
-import { double } from '../apiserver/support.js';
+import { double } from '../dev/apiserver/support.js';
 
 t.test('listAll pages through one snapshot; falls back to a full list on 410', async (t) => {
   const d = await double(t);

@@ -2,8 +2,8 @@ import t from 'tap';
 import { CoreV1Api, type V1Service } from '@kubernetes/client-node';
 import { ServiceStatusWriter, ingressEqual, type ServiceStatusWriterOptions } from '../../src/kube/status-writer.js';
 import { VirtualClock } from '../../src/util/clock.js';
-import type { ApiServerDouble } from '../../src/apiserver/server.js';
-import { double, eventually, settle } from '../apiserver/support.js';
+import type { ApiServerDouble } from '../../dev/apiserver/server.js';
+import { double, eventually, settle } from '../dev/apiserver/support.js';
 
 const ns = 'default';
 

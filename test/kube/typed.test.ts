@@ -4,7 +4,7 @@ import t from 'tap';
 import { CoreV1Api, V1Service } from '@kubernetes/client-node';
 import { ipAddressPools, services } from '../../src/kube/resources.js';
 import { toModel } from '../../src/kube/typed.js';
-import { double } from '../apiserver/support.js';
+import { double } from '../dev/apiserver/support.js';
 
 t.test('watch JSON becomes the model class a list returns', async (t) => {
   const d = await double(t);

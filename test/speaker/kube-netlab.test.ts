@@ -14,7 +14,7 @@ import t from 'tap';
 import { coreEvents, endpointSlices, services } from '../../src/kube/resources.js';
 import { Frr } from '../bgp/lab/frr.js';
 import { clientBehind, serveVip } from '../bgp/lab/topology.js';
-import { cliPath, distMissing } from '../support/dist.js';
+import { cliPath, devCliPath, distMissing } from '../support/dist.js';
 import { SocketKube } from '../support/kube-socket.js';
 import { NetLab, netlabUnavailable, waitFor, type LabProcess } from '../support/netlab.js';
 
@@ -49,7 +49,7 @@ async function cluster(t: { teardown(fn: () => unknown): void }, tag: string, ob
   await extraHosts(lab);
   const socket = join(dir, 'api.sock');
   const kubeconfig = join(dir, 'kubeconfig');
-  lab.spawn('api', process.execPath, [cliPath, 'apiserver', '--listen', `${API}:6443`, '--socket', socket, '--kubeconfig-out', kubeconfig]);
+  lab.spawn('api', process.execPath, [devCliPath, 'apiserver', '--listen', `${API}:6443`, '--socket', socket, '--kubeconfig-out', kubeconfig]);
   await waitFor(() => existsSync(socket) && existsSync(kubeconfig), 20_000, 'the API double to listen');
   const kube = new SocketKube(socket);
   const base: object[] = [

@@ -8,7 +8,7 @@ import { endpointSlices, ipAddressPools, l2Advertisements, namespaces, nodes, po
 import { KubeWorld } from '../../src/speaker/kube-world.js';
 import { RealClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/log.js';
-import { double, eventually } from '../apiserver/support.js';
+import { double, eventually } from '../dev/apiserver/support.js';
 
 const NS = 'metallb-system';
 

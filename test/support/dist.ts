@@ -13,8 +13,11 @@ function findRoot(): string {
 /** The repository root, from test/ as from dist/test/. */
 export const repoRoot = findRoot();
 export const cliPath = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+/** The development command line: the demo and the Kubernetes API server double. */
+export const devCliPath = join(repoRoot, 'dist', 'dev', 'cli.js');
 
 /** Why the compiled CLI cannot be used, or undefined when it can. */
 export function distMissing(): string | undefined {
-  return existsSync(cliPath) ? undefined : `compiled CLI missing at ${cliPath}: run "npm run build" first`;
+  for (const path of [cliPath, devCliPath]) if (!existsSync(path)) return `compiled CLI missing at ${path}: run "npm run build" first`;
+  return undefined;
 }

@@ -1,2 +1,2 @@
-// The unix-socket Kubernetes client lives in src/lab (the demo drives its API double with it too).
-export * from '../../src/lab/kube-socket.js';
+// The unix-socket Kubernetes client lives in dev/lab (the demo drives its API double with it too).
+export * from '../../dev/lab/kube-socket.js';

@@ -1,2 +1,2 @@
-// The namespace lab lives in src/lab (the demo builds one too); tests import it from here.
-export * from '../../src/lab/netlab.js';
+// The namespace lab lives in dev/lab (the demo builds one too); tests import it from here.
+export * from '../../dev/lab/netlab.js';

@@ -13,7 +13,7 @@ import {
   setHeaderOptions,
   type V1Service,
 } from '@kubernetes/client-node';
-import { bgpPeers, ipAddressPools } from '../../src/kube/resources.js';
+import { bgpPeers, ipAddressPools } from '../../../src/kube/resources.js';
 import { double, rejection, statusOf } from './support.js';
 
 const ns = 'default';

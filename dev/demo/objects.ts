@@ -3,8 +3,8 @@
 // the services of an editable file, each with an EndpointSlice that puts a
 // ready endpoint on every node.
 import { parseDocument } from 'yaml';
-import { asObj, checkKeys, idx, Issues, readList, readString, readStringMap } from '../config/reader.js';
-import { formatConfigError } from '../config/model.js';
+import { asObj, checkKeys, idx, Issues, readList, readString, readStringMap } from '../../src/config/reader.js';
+import { formatConfigError } from '../../src/config/model.js';
 
 export const DEMO_NAMESPACE = 'metallb-system';
 export const SERVICE_NAMESPACE = 'default';
@@ -23,7 +23,7 @@ export interface DemoService {
   readonly loadBalancerIP: string | undefined;
 }
 
-export const DEFAULT_SERVICES_YAML = `# shoal demo: the services. Edit and save while the demo runs: it applies
+export const DEFAULT_SERVICES_YAML = `# shoal-dev demo: the services. Edit and save while the demo runs: it applies
 # the change (add, change or remove entries). Fields: name, and optionally
 # ipFamilyPolicy (SingleStack | PreferDualStack | RequireDualStack),
 # externalTrafficPolicy (Cluster | Local), loadBalancerIP, annotations

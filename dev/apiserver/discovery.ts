@@ -1,8 +1,8 @@
 // Discovery documents (/api, /apis, /api/v1, /apis/<group>/<version>) so
 // that generic clients (client-node's KubernetesObjectApi, kubectl against
-// `shoal demo`) can map kinds to resources. Only installed types appear.
+// `shoal-dev demo`) can map kinds to resources. Only installed types appear.
 
-import type { ResourceType } from '../kube/resources.js';
+import type { ResourceType } from '../../src/kube/resources.js';
 
 const verbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 

@@ -18,9 +18,9 @@ import { parseRoute } from './routes.js';
 import { compileFieldSelector, fieldGetters, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import type { ListOptions, ObjectStore } from './store.js';
 import type { WatchHub } from './watch-stream.js';
-import { apiVersionOf, type ResourceType } from '../kube/resources.js';
-import type { Clock } from '../util/clock.js';
-import type { Logger } from '../util/log.js';
+import { apiVersionOf, type ResourceType } from '../../src/kube/resources.js';
+import type { Clock } from '../../src/util/clock.js';
+import type { Logger } from '../../src/util/log.js';
 
 /** The largest request body the real API server accepts (3 MiB). */
 export const maxBodyBytes = 3 * 1024 * 1024;

@@ -1,6 +1,6 @@
-// `shoal demo` (what `npm start` runs): the whole system on one machine, each
-// part a process running the production code path. An embedded stand-in for
-// the Kubernetes API (`shoal apiserver`, in memory), the controller, and
+// `shoal-dev demo` (what `npm start` runs): the whole system on one machine,
+// each part a process running the production code path. An embedded stand-in
+// for the Kubernetes API (`shoal-dev apiserver`, in memory), the controller, and
 // several speakers in Kubernetes mode, one per "node". The services come
 // from a file you can edit while the demo runs; the demo prints what happens
 // (allocation, election, failover when you kill a speaker) and the commands
@@ -17,7 +17,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { NetLab } from '../lab/netlab.js';
-import { baseObjects, DEFAULT_SERVICES_YAML, parseServices, SERVICE_NAMESPACE, serviceObjects, type DemoNode, type DemoService } from '../demo/objects.js';
+import { packageRoot } from '../../src/util/package-root.js';
+import { baseObjects, DEFAULT_SERVICES_YAML, parseServices, SERVICE_NAMESPACE, serviceObjects, type DemoNode, type DemoService } from './objects.js';
+
+/** The compiled product command line (`shoal`) of this checkout. */
+function productCli(): string {
+  const root = packageRoot();
+  const cli = root && join(root, 'dist', 'src', 'cli', 'main.js');
+  if (!cli || !existsSync(cli)) throw new Error(`the compiled shoal command line is missing${cli ? ` at ${cli}` : ''}: run \`npm run build\` first`);
+  return cli;
+}
 
 interface DemoFlags {
   nodes: string;
@@ -50,6 +59,8 @@ interface Part {
   readonly host: string | undefined;
   child: ChildProcess | undefined;
   restartable: boolean;
+  /** Runs from the development command line (the API stand-in) rather than the product's. */
+  dev?: boolean;
 }
 
 async function runDemo(flags: DemoFlags): Promise<void> {
@@ -64,12 +75,16 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   const nodes: DemoNode[] = Array.from({ length: count }, (_, i) => ({ name: `node-${i + 1}`, address: lab ? `192.0.2.${11 + i}` : `127.0.0.${i + 1}` }));
   const socket = join(dir, 'api.sock');
   const kubeconfig = join(dir, 'kubeconfig');
-  const cli = process.argv[1]!;
+  // The controller and speakers run the product's command line; the API
+  // stand-in runs from this development one.
+  const devCli = process.argv[1]!;
+  const cli = productCli();
   let stopping = false;
 
   const parts: Part[] = [];
   const start = (p: Part): void => {
-    const child = lab && p.host ? lab.lab.spawn(p.host, process.execPath, [cli, ...p.args]).child : spawn(process.execPath, [cli, ...p.args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const args = [p.dev ? devCli : cli, ...p.args];
+    const child = lab && p.host ? lab.lab.spawn(p.host, process.execPath, args).child : spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     p.child = child;
     let buf = '';
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -116,7 +131,7 @@ async function runDemo(flags: DemoFlags): Promise<void> {
     }
   };
 
-  parts.push({ name: 'apiserver', host: lab ? 'api' : undefined, restartable: false, child: undefined, args: ['apiserver', '--listen', `${apiHost}:6443`, '--socket', socket, '--kubeconfig-out', kubeconfig] });
+  parts.push({ name: 'apiserver', host: lab ? 'api' : undefined, restartable: false, dev: true, child: undefined, args: ['apiserver', '--listen', `${apiHost}:6443`, '--socket', socket, '--kubeconfig-out', kubeconfig] });
   start(parts[0]!);
   await until(() => existsSync(socket) && existsSync(kubeconfig), 20_000, 'the API stand-in to start');
   const { SocketKube } = await import('../lab/kube-socket.js');
@@ -130,7 +145,7 @@ async function runDemo(flags: DemoFlags): Promise<void> {
       return;
     }
     const next = new Map(parsed.services.map((s) => [s.name, s]));
-    const { services, endpointSlices } = await import('../kube/resources.js');
+    const { services, endpointSlices } = await import('../../src/kube/resources.js');
     for (const name of applied.keys()) {
       if (next.has(name)) continue;
       await kube.delete(services, SERVICE_NAMESPACE, name);
@@ -166,7 +181,7 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   }
 
   // Allocations, as the controller writes them into the services' status.
-  const { services } = await import('../kube/resources.js');
+  const { services } = await import('../../src/kube/resources.js');
   const seen = new Map<string, string>();
   const poll = setInterval(() => {
     void kube.list(services, SERVICE_NAMESPACE).then((list) => {

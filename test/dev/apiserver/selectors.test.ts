@@ -5,7 +5,7 @@ import {
   matchesLabels,
   parseFieldSelector,
   parseLabelSelector,
-} from '../../src/apiserver/selectors.js';
+} from '../../../dev/apiserver/selectors.js';
 
 t.test('label selector grammar: equality, sets, existence, numeric', async (t) => {
   t.strictSame(parseLabelSelector(''), []);

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { ApiException, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { FaultInjector } from '../../src/apiserver/faults.js';
-import { VirtualClock } from '../../src/util/clock.js';
+import { FaultInjector } from '../../../dev/apiserver/faults.js';
+import { VirtualClock } from '../../../src/util/clock.js';
 import { double, eventually, rejection, settle, statusOf } from './support.js';
 
 t.test('rules match verb and resource the way RBAC names them, and are consumed', async (t) => {

@@ -1,7 +1,7 @@
 import t from 'tap';
-import { parseLabelSelector } from '../../src/apiserver/selectors.js';
-import { ObjectStore, type StoredObject } from '../../src/apiserver/store.js';
-import { configMaps, ipAddressPools, leases, namespaces, services } from '../../src/kube/resources.js';
+import { parseLabelSelector } from '../../../dev/apiserver/selectors.js';
+import { ObjectStore, type StoredObject } from '../../../dev/apiserver/store.js';
+import { configMaps, ipAddressPools, leases, namespaces, services } from '../../../src/kube/resources.js';
 
 function newStore(opts: ConstructorParameters<typeof ObjectStore>[0] = {}): ObjectStore {
   let n = 0;

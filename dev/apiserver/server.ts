@@ -1,6 +1,6 @@
 // Starts the in-memory Kubernetes API server double on loopback: the server
 // tests drive the real client-node against, and the stand-in API of
-// `shoal demo`.
+// `shoal-dev demo`.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,8 +10,8 @@ import { handleRequest, type AuditRecord } from './handler.js';
 import { kubeConfigFor } from './kubeconfig.js';
 import { ObjectStore, type StoreOptions } from './store.js';
 import { WatchHub } from './watch-stream.js';
-import { RealClock, type Clock } from '../util/clock.js';
-import { silentLogger, type Logger } from '../util/log.js';
+import { RealClock, type Clock } from '../../src/util/clock.js';
+import { silentLogger, type Logger } from '../../src/util/log.js';
 
 export interface ApiServerDoubleOptions extends StoreOptions {
   /** Default 0: any free port. */

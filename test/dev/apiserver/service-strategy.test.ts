@@ -1,7 +1,7 @@
 import t from 'tap';
-import { ServiceAllocator } from '../../src/apiserver/service-ips.js';
-import { ObjectStore } from '../../src/apiserver/store.js';
-import { services } from '../../src/kube/resources.js';
+import { ServiceAllocator } from '../../../dev/apiserver/service-ips.js';
+import { ObjectStore } from '../../../dev/apiserver/store.js';
+import { services } from '../../../src/kube/resources.js';
 
 type Svc = { spec: Record<string, unknown> & { ports: Record<string, unknown>[] }; status: Record<string, unknown> };
 const spec = (o: unknown): Svc['spec'] => (o as Svc).spec;

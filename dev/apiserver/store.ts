@@ -29,7 +29,7 @@ import {
   metallbResources,
   namespaces as namespaceType,
   type ResourceType,
-} from '../kube/resources.js';
+} from '../../src/kube/resources.js';
 
 export type { StoredObject } from './history.js';
 

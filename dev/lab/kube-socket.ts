@@ -1,11 +1,11 @@
 // A minimal Kubernetes client over the API double's unix socket, for tests
-// whose double runs inside a network namespace (`shoal apiserver --socket`):
+// whose double runs inside a network namespace (`shoal-dev apiserver --socket`):
 // the socket is a file, so the test reaches the double without any traffic
 // outside the namespaces it created.
 import { request } from 'node:http';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { typeOf } from '../apiserver/apply.js';
-import { resourcePath, type ResourceType } from '../kube/resources.js';
+import { resourcePath, type ResourceType } from '../../src/kube/resources.js';
 
 export interface Reply {
   status: number;

@@ -2,7 +2,7 @@
 // keeps it: each ClusterIP Service gets an address from a service CIDR per IP
 // family, each NodePort / LoadBalancer port a node port from 30000-32767.
 
-import { familyName, formatIP, parseIP } from '../alloc/ip.js';
+import { familyName, formatIP, parseIP } from '../../src/alloc/ip.js';
 
 export type IpFamily = 'IPv4' | 'IPv6';
 

@@ -1,14 +1,14 @@
-// `npm start` runs `shoal demo`: the API stand-in, the controller and three
+// `npm start` runs `shoal-dev demo`: the API stand-in, the controller and three
 // speakers on loopback. This runs it for real, looks inside with the status
 // commands, kills a speaker and stops the demo.
 import { spawn } from 'node:child_process';
 import t from 'tap';
-import { cliPath, distMissing } from '../support/dist.js';
+import { cliPath, devCliPath, distMissing } from '../support/dist.js';
 import { waitFor } from '../support/netlab.js';
 
-const run = (args: string[]): Promise<{ code: number | null; out: string }> =>
+const run = (args: string[], cli = cliPath): Promise<{ code: number | null; out: string }> =>
   new Promise((resolve) => {
-    const c = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     c.stdout.on('data', (b: Buffer) => (out += b.toString()));
     c.stderr.on('data', (b: Buffer) => (out += b.toString()));
@@ -16,7 +16,7 @@ const run = (args: string[]): Promise<{ code: number | null; out: string }> =>
   });
 
 t.test('the demo allocates, elects, fails over and stops cleanly', { skip: distMissing() ?? false, timeout: 120_000 }, async (t) => {
-  const demo = spawn(process.execPath, [cliPath, 'demo', '--restart-after', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const demo = spawn(process.execPath, [devCliPath, 'demo', '--restart-after', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   demo.stdout.on('data', (b: Buffer) => (out += b.toString()));
   demo.stderr.on('data', (b: Buffer) => (out += b.toString()));
@@ -51,9 +51,15 @@ t.test('the demo allocates, elects, fails over and stops cleanly', { skip: distM
 });
 
 t.test('every command has --help', { skip: distMissing() ?? false }, async (t) => {
-  for (const cmd of ['controller', 'speaker', 'status', 'explain', 'validate', 'demo', 'gossip', 'apiserver']) {
+  for (const cmd of ['controller', 'speaker', 'status', 'explain', 'validate', 'gossip']) {
     const r = await run([cmd, '--help']);
     t.equal(r.code, 0, `${cmd} --help`);
-    t.match(r.out, /Usage: shoal/, `${cmd} --help prints usage`);
+    t.match(r.out, /Usage: shoal /, `${cmd} --help prints usage`);
+  }
+  for (const cmd of ['demo', 'apiserver']) {
+    const r = await run([cmd, '--help'], devCliPath);
+    t.equal(r.code, 0, `shoal-dev ${cmd} --help`);
+    t.match(r.out, /Usage: shoal-dev /, `shoal-dev ${cmd} --help prints usage`);
+    t.match(await run([cmd]), { code: 1, out: new RegExp(`unknown command '${cmd}'`) }, `${cmd} is not a command of the product`);
   }
 });

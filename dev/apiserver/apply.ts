@@ -1,9 +1,9 @@
 // Loading manifests into the double's store, as `kubectl apply` would for the
 // kinds shoal knows: create or replace the object, then its status through
-// the status subresource. Used by `shoal apiserver --objects` and tests.
+// the status subresource. Used by `shoal-dev apiserver --objects` and tests.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { apiVersionOf, builtinResources, metallbResources, type ResourceType } from '../kube/resources.js';
+import { apiVersionOf, builtinResources, metallbResources, type ResourceType } from '../../src/kube/resources.js';
 import type { ObjectStore } from './store.js';
 
 const ALL: readonly ResourceType[] = [...builtinResources, ...metallbResources];

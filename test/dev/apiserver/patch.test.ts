@@ -1,5 +1,5 @@
 import t from 'tap';
-import { jsonPatch, mergePatch, metadataPatchSchema, strategicMergePatch, type Json } from '../../src/apiserver/patch.js';
+import { jsonPatch, mergePatch, metadataPatchSchema, strategicMergePatch, type Json } from '../../../dev/apiserver/patch.js';
 
 t.test('merge patch: RFC 7386 appendix A cases', async (t) => {
   const cases: [Json, Json, Json][] = [

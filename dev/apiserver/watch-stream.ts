@@ -9,8 +9,8 @@ import type { ServerResponse } from 'node:http';
 import { ApiError } from './api-errors.js';
 import type { StoredObject } from './history.js';
 import type { ObjectStore, Subscription, WatchOptions } from './store.js';
-import type { Clock, TimerHandle } from '../util/clock.js';
-import type { ResourceType } from '../kube/resources.js';
+import type { Clock, TimerHandle } from '../../src/util/clock.js';
+import type { ResourceType } from '../../src/kube/resources.js';
 
 export interface WatchHubOptions {
   clock: Clock;

@@ -5,8 +5,8 @@
 import t from 'tap';
 import { request } from 'node:http';
 import { CoreV1Api, makeInformer, Watch, type V1ConfigMap } from '@kubernetes/client-node';
-import { configMaps } from '../../src/kube/resources.js';
-import { VirtualClock } from '../../src/util/clock.js';
+import { configMaps } from '../../../src/kube/resources.js';
+import { VirtualClock } from '../../../src/util/clock.js';
 import { double, eventually, settle } from './support.js';
 
 const ns = 'default';

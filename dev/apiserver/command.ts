@@ -1,5 +1,5 @@
-// `shoal apiserver`: the in-repo Kubernetes API server double as a process,
-// for `shoal demo` and namespace tests (in-memory, plain HTTP, no auth: never
+// `shoal-dev apiserver`: the in-repo Kubernetes API server double as a process,
+// for the demo and namespace tests (in-memory, plain HTTP, no auth: never
 // for production). It writes a kubeconfig for its clients and can preload
 // manifests.
 import { readFile, writeFile } from 'node:fs/promises';
@@ -23,11 +23,11 @@ export function registerApiserverCommand(program: Command): void {
     .option('--objects <file>', 'YAML manifests to load at start (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
     .option('--service-cidrs <cidr,cidr>', 'ClusterIP ranges (two families make the cluster dual-stack)', '10.96.0.0/16,2001:db8:ffff::/112')
     .action(async (flags: ApiserverFlags) => {
-      const { parseAddress } = await import('../cluster/address.js');
-      const { startApiServerDouble } = await import('../apiserver/server.js');
-      const { kubeConfigYaml } = await import('../apiserver/kubeconfig.js');
-      const { applyYaml } = await import('../apiserver/apply.js');
-      const { createLogger } = await import('../util/log.js');
+      const { parseAddress } = await import('../../src/cluster/address.js');
+      const { startApiServerDouble } = await import('./server.js');
+      const { kubeConfigYaml } = await import('./kubeconfig.js');
+      const { applyYaml } = await import('./apply.js');
+      const { createLogger } = await import('../../src/util/log.js');
       const log = createLogger({ fields: { component: 'apiserver' } });
       const at = parseAddress(flags.listen, 6443);
       const api = await startApiServerDouble({

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { ChangeLog, type StoredObject } from '../../src/apiserver/history.js';
+import { ChangeLog, type StoredObject } from '../../../dev/apiserver/history.js';
 
 const obj = (name: string, rv: number, v = 0): StoredObject => ({ metadata: { name, resourceVersion: String(rv) }, v });
 const key = (o: StoredObject): string => o.metadata.name;

@@ -1,6 +1,6 @@
 // Shared helpers for tests that drive client-node against the API server double.
 
-import { startApiServerDouble, type ApiServerDouble, type ApiServerDoubleOptions } from '../../src/apiserver/server.js';
+import { startApiServerDouble, type ApiServerDouble, type ApiServerDoubleOptions } from '../../../dev/apiserver/server.js';
 
 /**
  * Waits until `check` returns a value other than undefined/false, polling

@@ -10,7 +10,7 @@ import { createServiceStrategy } from './service-strategy.js';
 import type { ServiceAllocator } from './service-ips.js';
 import type { NameRule } from './validation.js';
 import { isValidIp, nameProblem } from './validation.js';
-import type { ResourceType } from '../kube/resources.js';
+import type { ResourceType } from '../../src/kube/resources.js';
 
 export type Obj = Record<string, unknown> & { metadata: Record<string, unknown> };
 
