@@ -134,15 +134,6 @@ export class Speaker {
     this.request(true);
   }
 
-  /** Holds layer 2 entirely (announce nothing), or lifts any restriction. */
-  holdLayer2(hold: boolean): void {
-    this.restrictLayer2(hold ? new Set() : undefined);
-  }
-
-  get layer2Held(): boolean {
-    return this.kept !== undefined;
-  }
-
   /** The addresses the last reconcile gave layer 2 to announce (canonical text). */
   announced(): ReadonlySet<string> {
     return this.lastAnnounced;

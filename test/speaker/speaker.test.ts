@@ -80,13 +80,13 @@ t.test('every VIP is announced by exactly one member, and moves only when its ow
 
 t.test('a held speaker computes but announces nothing', async (t) => {
   const { sim, l2s, speakers } = await cluster(3);
-  speakers[0]!.holdLayer2(true);
+  speakers[0]!.restrictLayer2(new Set());
   for (const sp of speakers) sp.start();
   await sim.start();
   await sim.run(1000);
   t.equal(l2s[0]!.current.size, 0, 'nothing announced while held');
   t.ok(speakers[0]!.result && speakers[0]!.result.decisions.size === vips.length, 'the election still ran (status shows it)');
-  speakers[0]!.holdLayer2(false);
+  speakers[0]!.restrictLayer2(undefined);
   await sim.run(10);
   t.same(
     [...l2s[0]!.current.keys()].sort(),
