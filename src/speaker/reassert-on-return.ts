@@ -26,8 +26,8 @@ export function returningMember(e: MemberEvent): string | undefined {
  * by `eligibleFor(member, ips)` (Election.eligibleFor on the same inputs).
  */
 export function addressesToReassert(announced: ReadonlySet<string>, returning: Iterable<string>, eligibleFor: (member: string, ips: Iterable<string>) => string[]): string[] {
-  const out = new Set<string>();
   if (announced.size === 0) return [];
+  const out = new Set<string>();
   for (const member of returning) for (const ip of eligibleFor(member, announced)) out.add(ip);
   return [...out];
 }
