@@ -1,4 +1,6 @@
-// Who may announce a service IP: the filters of the layer-2 election.
+// Who may announce a service IP: the filters of the layer-2 election, and
+// the same node and service rules for BGP (servicesEligibleOn), so both
+// protocols apply one set of rules.
 //
 // Per IP (all the services holding it elect once):
 // - the pool is the one whose ranges contain the IP (as MetalLB's speaker
@@ -154,6 +156,36 @@ function endpointNodeSet(e: ServiceEndpoints): ReadonlySet<string> {
   return s;
 }
 
+// The rules both protocols apply.
+
+/** Nodes that may carry the service's traffic: those with a serving endpoint under Local policy; undefined (any node) under Cluster. */
+function localNodes(svc: ElectionService): ReadonlySet<string> | undefined {
+  return svc.externalTrafficPolicy === 'Local' ? endpointNodeSet(svc.endpoints) : undefined;
+}
+
+/** The checks of a node that depend on no address: known, not excluded, network available. */
+function nodeSkipReasons(node: ElectionNode | undefined, name: string, ignoreExcludeLB: boolean): SkipReason[] {
+  if (!node) return [{ code: 'unknown-node', detail: `no Node named ${name}` }];
+  const out: SkipReason[] = [];
+  if (!ignoreExcludeLB && Object.hasOwn(node.labels, EXCLUDE_LB_LABEL)) {
+    out.push({ code: 'excluded-label', detail: `node has the ${EXCLUDE_LB_LABEL} label` });
+  }
+  if (node.networkUnavailable) out.push({ code: 'network-unavailable', detail: 'node condition NetworkUnavailable is True' });
+  return out;
+}
+
+/**
+ * The services node `name` may advertise by BGP, where every eligible node
+ * advertises (no election): the layer-2 election's node rules, and of the
+ * services those with a serving endpoint and, under Local policy, one on
+ * this node. BGPAdvertisements select among them afterwards (pools, node
+ * and service selectors: bgp/config-adapter.ts).
+ */
+export function servicesEligibleOn(inputs: ElectionInputs, name: string, ignoreExcludeLB = false): ElectionService[] {
+  if (nodeSkipReasons(inputs.nodes.get(name), name, ignoreExcludeLB).length > 0) return [];
+  return inputs.services.filter((svc) => svc.endpoints.serving && (localNodes(svc)?.has(name) ?? true));
+}
+
 const byServiceKey = (a: ElectionService, b: ElectionService): number => (serviceKeyOf(a) < serviceKeyOf(b) ? -1 : 1);
 
 /**
@@ -254,7 +286,7 @@ export class EligibilityContext {
       } else if (!svc.endpoints.serving) {
         skippedServices.push({ service: key, code: 'no-serving-endpoint', detail: `${key} has no ready or serving endpoint` });
       } else {
-        participants.push({ key, ads, localNodes: svc.externalTrafficPolicy === 'Local' ? endpointNodeSet(svc.endpoints) : undefined });
+        participants.push({ key, ads, localNodes: localNodes(svc) });
       }
     });
     let blocked: IpPlan['blocked'];
@@ -271,19 +303,10 @@ export class EligibilityContext {
   /** The IP-independent checks of a node: known, not excluded, network available. */
   private nodeReasons(name: string): readonly SkipReason[] {
     let reasons = this.nodeChecks.get(name);
-    if (reasons) return reasons;
-    const node = this.inputs.nodes.get(name);
-    const out: SkipReason[] = [];
-    if (!node) {
-      out.push({ code: 'unknown-node', detail: `no Node named ${name}` });
-    } else {
-      if (!this.ignoreExcludeLB && Object.hasOwn(node.labels, EXCLUDE_LB_LABEL)) {
-        out.push({ code: 'excluded-label', detail: `node has the ${EXCLUDE_LB_LABEL} label` });
-      }
-      if (node.networkUnavailable) out.push({ code: 'network-unavailable', detail: 'node condition NetworkUnavailable is True' });
+    if (!reasons) {
+      reasons = nodeSkipReasons(this.inputs.nodes.get(name), name, this.ignoreExcludeLB);
+      this.nodeChecks.set(name, reasons);
     }
-    reasons = out;
-    this.nodeChecks.set(name, reasons);
     return reasons;
   }
 

@@ -139,6 +139,22 @@ export class Election {
   }
 
   /**
+   * Which of `ips` `member` may own by the eligibility rules alone, wherever
+   * it stands on the ring: what a member that sees no other elects itself
+   * for. Canonical texts; addresses no service holds are left out.
+   */
+  eligibleFor(member: string, ips: Iterable<string>, inputs: ElectionInputs): string[] {
+    const ctx = new EligibilityContext(inputs, this.ignoreExcludeLB);
+    const out: string[] = [];
+    for (const ip of ips) {
+      const canonical = ctx.held(ip);
+      const plan = canonical === undefined ? undefined : ctx.plan(canonical);
+      if (plan && !plan.blocked && ctx.eligible(plan, member)) out.push(plan.ip);
+    }
+    return out;
+  }
+
+  /**
    * The decision for one IP with the whole ring walk: every live member in
    * ring order and every reason it was passed over. Undefined when no
    * service holds the address (or it is not an address). The decision is

@@ -1,19 +1,12 @@
 // `shoal speaker`: the per-node process. With --config FILE it runs in file
-// mode (static VIPs, no Kubernetes); without, in Kubernetes mode.
+// mode (static VIPs, no Kubernetes); without, in Kubernetes mode. This file
+// and speaker-file.ts / speaker-kube.ts only turn flags into options; the
+// process is assembled in src/speaker/.
 import type { Command } from 'commander';
-import type { Registry } from 'prom-client';
 import { DEFAULT_GOSSIP_PORT } from '../cluster/launch.js';
 import { DEFAULT_STATUS_PORT } from '../speaker/file-config.js';
 import { DEFAULT_NAMESPACE } from '../kube/defaults.js';
-import type { Address } from '../cluster/address.js';
-import type { Cluster } from '../cluster/cluster.js';
-import { Announcer, createSystemIo } from '../announce/l2/index.js';
-import type { Speaker } from '../speaker/speaker.js';
-import { CAP_NET_RAW, hasCapability } from '../util/caps.js';
-import type { RealClock } from '../util/clock.js';
-import type { Logger } from '../util/log.js';
-
-export type Layer2Mode = 'auto' | 'on' | 'off';
+import { LAYER2_MODES, type Layer2Mode } from '../speaker/layer2.js';
 
 export interface SpeakerFlags {
   config?: string;
@@ -65,72 +58,13 @@ export function registerSpeakerCommand(program: Command): void {
     });
 }
 
-/** Starts the layer-2 responder per --layer2, or explains why not. */
-export interface Layer2Schedules {
-  arpScheduleMs?: readonly number[] | undefined;
-  ndpScheduleMs?: readonly number[] | undefined;
+export function layer2Mode(flag: string): Layer2Mode {
+  if (!(LAYER2_MODES as readonly string[]).includes(flag)) throw new Error(`--layer2 ${flag}: expected ${LAYER2_MODES.join(', ')}`);
+  return flag as Layer2Mode;
 }
 
-export function startLayer2(mode: string, clock: RealClock, log: Logger, registry: Registry, schedules: Layer2Schedules = {}): Announcer | undefined {
-  if (mode !== 'auto' && mode !== 'on' && mode !== 'off') throw new Error(`--layer2 ${mode}: expected auto, on or off`);
-  if (mode === 'off') return undefined;
-  if (mode === 'auto' && !hasCapability(CAP_NET_RAW)) {
-    log.warn('layer 2 is off: the process lacks CAP_NET_RAW, so the election runs but nothing answers ARP/NDP (run as root, add the capability, or pass --layer2 on to fail loudly)');
-    return undefined;
-  }
-  const l2 = new Announcer({
-    io: createSystemIo(),
-    clock,
-    logger: log,
-    registry,
-    ...(schedules.arpScheduleMs ? { arpScheduleMs: schedules.arpScheduleMs } : {}),
-    ...(schedules.ndpScheduleMs ? { ndpScheduleMs: schedules.ndpScheduleMs } : {}),
-    onEvent: (e) => {
-      if (e.type === 'gratuitous' || e.type === 'announce' || e.type === 'withdraw') log.debug(`layer2 ${e.type}`, { protocol: e.protocol, interface: e.interface, ip: e.ip });
-    },
-  });
-  l2.start();
-  return l2;
+export function leaveTimeoutMs(flag: string): number {
+  const ms = Number(flag);
+  if (!Number.isFinite(ms) || ms < 0) throw new Error(`--leave-timeout ${flag}: expected a number of milliseconds`);
+  return ms;
 }
-
-/** Membership changes in the log, for operators and for the failover benchmark's timeline. */
-export function logMemberEvents(cluster: Cluster, log: Logger): void {
-  cluster.onEvent((e) =>
-    log.info('member event', { event: e.kind, member: e.member.name, state: e.member.state, previous: e.previous, incarnation: e.member.incarnation }),
-  );
-}
-
-/** How long a speaker whose seeds do not answer waits before it concludes it is alone and announces. */
-export const JOIN_GRACE_MS = 10_000;
-
-/**
- * Joins through the seeds and releases layer 2 once another member answered
- * or, failing that, after JOIN_GRACE_MS (the first speaker of a cluster, or
- * one cut off from the rest, still has to announce). A speaker whose only
- * seed is itself is alone by definition and announces at once.
- */
-export async function joinThenAnnounce(cluster: Cluster, speaker: Speaker, seeds: readonly Address[], self: Address, log: Logger): Promise<void> {
-  const others = seeds.filter((s) => s.host !== self.host || s.port !== self.port);
-  if (others.length === 0) {
-    speaker.holdLayer2(false);
-    return;
-  }
-  const grace = setTimeout(() => {
-    if (cluster.liveMembers().length <= 1) log.warn('no seed answered within the grace period; announcing alone', { graceMs: JOIN_GRACE_MS });
-    speaker.holdLayer2(false);
-  }, JOIN_GRACE_MS);
-  const stop = cluster.onEvent(() => {
-    if (cluster.liveMembers().length > 1) {
-      clearTimeout(grace);
-      stop();
-      speaker.holdLayer2(false);
-    }
-  });
-  const answered = await cluster.join(others);
-  if (answered > 0) {
-    clearTimeout(grace);
-    stop();
-    speaker.holdLayer2(false);
-  }
-}
-

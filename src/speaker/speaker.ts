@@ -7,9 +7,10 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { formatIP, parseIP } from '../alloc/ip.js';
 import { Election, ownedBy, type ElectionResult } from '../announce/election.js';
-import { EXCLUDE_LB_LABEL, type ElectionInputs } from '../announce/election-inputs.js';
+import { servicesEligibleOn } from '../announce/election-eligibility.js';
+import type { ElectionInputs } from '../announce/election-inputs.js';
 import { OwnershipTracker, type OwnershipChange } from '../announce/election-status.js';
-import type { Announcer } from '../announce/l2/index.js';
+import type { Announcer, L2DesiredState } from '../announce/l2/index.js';
 import { peersForNode, routesForNode, type AnnouncedAddress } from '../bgp/config-adapter.js';
 import type { BgpSpeaker } from '../bgp/speaker.js';
 import type { Cluster } from '../cluster/cluster.js';
@@ -23,6 +24,14 @@ export interface LocalOwnershipChange extends OwnershipChange {
   readonly services: readonly string[];
   /** true: this node starts announcing the IP; false: it stops. */
   readonly taken: boolean;
+}
+
+/** What a reconcile decided, for observers (Speaker.onReconcile). */
+export interface Reconciled {
+  readonly inputs: ElectionInputs;
+  readonly result: ElectionResult;
+  /** What layer 2 was given to announce. */
+  readonly announced: ReadonlySet<string>;
 }
 
 export interface SpeakerOptions {
@@ -55,8 +64,11 @@ export class Speaker {
   private bgpProblems: readonly string[] = [];
   private bgpStarted = false;
   private running = false;
-  /** While held, layer-2 ownership is computed but not acted on (see holdLayer2). */
-  private held = false;
+  /** While set, layer 2 announces only these of the addresses it owns (see restrictLayer2). */
+  private kept: ReadonlySet<string> | undefined;
+  /** What the last reconcile gave layer 2 to announce. */
+  private lastAnnounced: ReadonlySet<string> = new Set();
+  private readonly reconciled: ((r: Reconciled) => void)[] = [];
   private readonly log: Logger;
   private readonly metrics: {
     reconciles: Counter;
@@ -109,20 +121,27 @@ export class Speaker {
   }
 
   /**
-   * A speaker that has not yet joined the cluster sees only itself and would
-   * elect itself for every address, stealing them from their owners with
-   * gratuitous ARP. The process holds layer 2 until its join succeeded (or
-   * it knows it is alone), then releases it.
+   * While this member's view of the cluster cannot be trusted (it has not
+   * joined yet, or it was cut off), it could elect itself for addresses
+   * their owners still announce. Restricted, layer 2 announces only the
+   * owned addresses in `kept` (what was announced before the view went
+   * stale); undefined lifts the restriction. The election still runs, for
+   * status and BGP. Layer2Guard decides when.
    */
-  holdLayer2(hold: boolean): void {
-    if (this.held === hold) return;
-    this.held = hold;
-    this.log.info(hold ? 'layer 2 held until the cluster is joined' : 'layer 2 released: announcing what the election gives this node');
+  restrictLayer2(kept: ReadonlySet<string> | undefined): void {
+    if (this.kept === kept) return;
+    this.kept = kept;
     this.request(true);
   }
 
-  get layer2Held(): boolean {
-    return this.held;
+  /** The addresses the last reconcile gave layer 2 to announce (canonical text). */
+  announced(): ReadonlySet<string> {
+    return this.lastAnnounced;
+  }
+
+  /** Called after every reconcile that ran an election. */
+  onReconcile(fn: (r: Reconciled) => void): void {
+    this.reconciled.push(fn);
   }
 
   /** Schedules a reconcile: on the next tick when urgent, else after the settle delay. */
@@ -148,16 +167,21 @@ export class Speaker {
     this.metrics.reconciles.inc();
     if (!inputs) {
       // No usable configuration yet: announce nothing rather than guess.
-      this.opts.l2?.set(new Map());
+      this.announce(new Map());
       return;
     }
     const result = this.election.compute(inputs);
     this.latest = result;
     this.latestInputs = inputs;
     const me = this.opts.node;
-    if (this.held) {
-      this.opts.l2?.set(new Map());
+    const kept = this.kept;
+    if (kept) {
+      // Ownership changes are reported once the view is fresh again: what
+      // the election says meanwhile may be an artefact of the stale view.
+      const owned = ownedBy(result, me);
+      this.announce(new Map([...owned].filter(([ip]) => kept.has(ip))));
       if (this.opts.bgp) this.reconcileBgp(inputs.config, inputs, result);
+      this.notify(inputs, result);
       return;
     }
     for (const change of this.tracker.update(result)) {
@@ -168,17 +192,32 @@ export class Speaker {
       this.log.info(taken ? 'announcing' : 'stopped announcing', { ip: change.ip, services, from: change.from, to: change.to });
       this.opts.onLocalChange?.({ ...change, services, taken });
     }
-    const desired = ownedBy(result, me);
-    this.metrics.owned.set(desired.size);
-    this.opts.l2?.set(desired);
+    this.announce(ownedBy(result, me));
     if (this.opts.bgp) this.reconcileBgp(inputs.config, inputs, result);
     this.metrics.duration.observe((performance.now() - started) / 1000);
+    this.notify(inputs, result);
+  }
+
+  private announce(desired: L2DesiredState): void {
+    this.lastAnnounced = new Set(desired.keys());
+    this.metrics.owned.set(desired.size);
+    this.opts.l2?.set(desired);
+  }
+
+  private notify(inputs: ElectionInputs, result: ElectionResult): void {
+    for (const fn of this.reconciled) {
+      try {
+        fn({ inputs, result, announced: this.lastAnnounced });
+      } catch (err) {
+        this.log.error('reconcile observer failed', { error: err });
+      }
+    }
   }
 
   /**
-   * BGP: every eligible node advertises (no election). Eligible: not
-   * excluded, network available, and with Local policy a ready endpoint
-   * here; the BGPAdvertisements then pick pools, node and service selectors.
+   * BGP: every eligible node advertises (no election), by the election's
+   * own rules (servicesEligibleOn); the BGPAdvertisements then pick pools,
+   * node and service selectors.
    */
   private reconcileBgp(config: Config, inputs: ElectionInputs, result: ElectionResult): void {
     const bgp = this.opts.bgp!;
@@ -201,18 +240,13 @@ export class Speaker {
         (err: unknown) => this.log.error('setting BGP peers failed', { error: err }),
       );
     }
-    const eligibleHere = node !== undefined && !(EXCLUDE_LB_LABEL in node.labels) && !node.networkUnavailable;
     const announced: AnnouncedAddress[] = [];
-    if (eligibleHere) {
-      for (const svc of inputs.services) {
-        if (!svc.endpoints.serving) continue;
-        if (svc.externalTrafficPolicy === 'Local' && !svc.endpoints.nodes.includes(self.name)) continue;
-        for (const text of svc.ips) {
-          const parsed = parseIP(text);
-          const ip = parsed && formatIP(parsed);
-          const pool = ip && result.decisions.get(ip)?.pool;
-          if (ip && pool) announced.push({ ip, pool, serviceLabels: svc.labels });
-        }
+    for (const svc of servicesEligibleOn(inputs, self.name)) {
+      for (const text of svc.ips) {
+        const parsed = parseIP(text);
+        const ip = parsed && formatIP(parsed);
+        const pool = ip && result.decisions.get(ip)?.pool;
+        if (ip && pool) announced.push({ ip, pool, serviceLabels: svc.labels });
       }
     }
     const routes = routesForNode(config, ctx, peers.value, announced);

@@ -1,13 +1,19 @@
 // The speaker's own sections of GET /status: what the layer-2 responder is
-// doing (addresses, interfaces, socket errors) and the BGP sessions.
+// doing (addresses, interfaces, socket errors, whether it is held) and the
+// BGP sessions.
 import type { AnnouncerStatus } from '../announce/l2/index.js';
 import type { PeerStatus } from '../bgp/status.js';
 import type { StatusSection } from '../status/server.js';
 import { renderTable } from '../status/table.js';
+import type { Layer2GuardStatus } from './layer2-guard.js';
 
-export function layer2Text(s: AnnouncerStatus | undefined): string {
-  if (!s) return 'layer2: off (no responder: run as root or with CAP_NET_RAW, or see --layer2)';
-  const lines = [`layer2: ${s.ips.length} address(es) announced`];
+export function layer2Text(s: AnnouncerStatus | undefined, hold: Layer2GuardStatus = { held: false }): string {
+  const lines = [s ? `layer2: ${s.ips.length} address(es) announced` : 'layer2: off (no responder: run as root or with CAP_NET_RAW, or see --layer2)'];
+  if (hold.held) {
+    const waiting = hold.awaiting?.length ? `, waiting for ${hold.awaiting.join(', ')}` : '';
+    lines.push(`held (${hold.cause}): announcing only ${hold.kept ?? 0} address(es) owned before${waiting}; at most ${Math.ceil((hold.remainingMs ?? 0) / 1000)} s more`);
+  }
+  if (!s) return lines.join('\n');
   if (s.ips.length) {
     lines.push(
       renderTable(
@@ -19,12 +25,18 @@ export function layer2Text(s: AnnouncerStatus | undefined): string {
   if (s.interfaces.length) {
     lines.push('', renderTable(['INTERFACE', 'MAC', 'SOCKETS', 'NDP GROUPS'], s.interfaces.map((i) => [i.name, i.mac ?? '-', i.open.join(',') || '-', String(i.groups.length)])));
   }
+  if (s.heldInterfaces.length) lines.push(`links held until the view is fresh: ${s.heldInterfaces.join(', ')}`);
   for (const e of s.errors) lines.push(`error: ${e.protocol} on ${e.interface || '-'}: ${e.code}: ${e.message}`);
   return lines.join('\n');
 }
 
-export function layer2Section(status: () => AnnouncerStatus | undefined): StatusSection {
-  return { name: 'layer2', json: () => status() ?? { enabled: false }, text: () => layer2Text(status()) };
+/** The layer2 section of /status: the announcer's state and the layer-2 hold (Layer2Guard). */
+export function layer2Section(status: () => AnnouncerStatus | undefined, hold: () => Layer2GuardStatus = () => ({ held: false })): StatusSection {
+  return {
+    name: 'layer2',
+    json: () => ({ ...(status() ?? { enabled: false }), hold: hold() }),
+    text: () => layer2Text(status(), hold()),
+  };
 }
 
 export function bgpText(peers: readonly PeerStatus[], problems: readonly string[]): string {

@@ -80,19 +80,47 @@ t.test('every VIP is announced by exactly one member, and moves only when its ow
 
 t.test('a held speaker computes but announces nothing', async (t) => {
   const { sim, l2s, speakers } = await cluster(3);
-  speakers[0]!.holdLayer2(true);
+  speakers[0]!.restrictLayer2(new Set());
   for (const sp of speakers) sp.start();
   await sim.start();
   await sim.run(1000);
   t.equal(l2s[0]!.current.size, 0, 'nothing announced while held');
   t.ok(speakers[0]!.result && speakers[0]!.result.decisions.size === vips.length, 'the election still ran (status shows it)');
-  speakers[0]!.holdLayer2(false);
+  speakers[0]!.restrictLayer2(undefined);
   await sim.run(10);
   t.same(
     [...l2s[0]!.current.keys()].sort(),
     [...speakers[0]!.result!.decisions.values()].filter((d) => d.owner === 'm0').map((d) => d.ip).sort(),
     'released: it announces what the election gave it',
   );
+  for (const sp of speakers) sp.stop();
+  await sim.shutdown();
+});
+
+t.test('restricted, a speaker announces only the kept addresses it owns, and reports changes once lifted', async (t) => {
+  const { sim, l2s, speakers, changes } = await cluster(3);
+  for (const sp of speakers) sp.start();
+  await sim.start();
+  await sim.run(1000);
+  const mine = [...l2s[0]!.current.keys()];
+  t.ok(mine.length > 0, 'm0 owns some VIPs');
+  t.same([...speakers[0]!.announced()].sort(), [...mine].sort(), 'announced() is what layer 2 was given');
+  const kept = new Set([mine[0]!, '192.0.2.250']);
+  const seen: number[] = [];
+  speakers[0]!.onReconcile((r) => seen.push(r.announced.size));
+  changes.length = 0;
+  speakers[0]!.restrictLayer2(kept);
+  await sim.kill(1);
+  await sim.runUntil(() => sim.allSee(1, 'dead'), 5000);
+  await sim.run(100);
+  t.ok([...speakers[0]!.result!.decisions.values()].filter((d) => d.owner === 'm0').length > mine.length, 'the election gave m0 more');
+  t.same([...l2s[0]!.current.keys()], [mine[0]], 'it announces the one kept address it owns, nothing new');
+  t.same(changes.filter((c) => c.to === 'm0' || c.from === 'm0'), [], 'no ownership change reported while restricted');
+  t.ok(seen.length > 0 && seen.every((n) => n === 1), 'observers see each reconcile and what was announced');
+  speakers[0]!.restrictLayer2(undefined);
+  await sim.run(10);
+  t.ok(l2s[0]!.current.size > mine.length, 'lifted: everything the election gives it');
+  t.ok(changes.some((c) => c.to === 'm0' && c.taken), 'and the takeovers are reported');
   for (const sp of speakers) sp.stop();
   await sim.shutdown();
 });

@@ -8,6 +8,11 @@
 // longer answered by the time set() returns; a taken one has had its first
 // gratuitous round sent). Interface changes arrive through rtnetlink (plus a
 // slow periodic rescan as a safety net) and go through the same diff.
+//
+// Links that go and come back are reported ('link' events) and can be held
+// (holdLink: nothing announced on them until releaseLinks), so the owner of
+// the announcer decides what a returning link announces. reassert() sends
+// one paced gratuitous round for addresses already announced.
 
 import type { Registry } from 'prom-client';
 
@@ -16,11 +21,12 @@ import type { Logger } from '../../util/log.js';
 import { canonicalIp, ipFamily, type IpFamily } from './addr.js';
 import { decideArp, gratuitousArpFrames } from './arp-responder.js';
 import { DEFAULT_ARP_SCHEDULE_MS, DEFAULT_NDP_SCHEDULE_MS, GratuitousScheduler, validateSchedule } from './gratuitous.js';
-import { canCarry, DEFAULT_EXCLUDED_INTERFACES, selectInterfaces, type SystemInterface } from './interfaces.js';
+import { announceable, canCarry, DEFAULT_EXCLUDED_INTERFACES, selectInterfaces, type SystemInterface } from './interfaces.js';
 import { errorCode, errorMessage, type ErrnoLike, type L2Io, type L2Port, type MulticastMembership } from './io.js';
 import { solicitedNodeMulticast } from './ipv6.js';
 import { L2Metrics } from './metrics.js';
 import { decideNdp, unsolicitedNaFrame } from './ndp-responder.js';
+import { PacedQueue } from './paced-queue.js';
 import type { L2Decision, L2Protocol, L2Verdict, Ownership } from './verdict.js';
 
 /** Where to announce one address. No interfaces (or an empty list) means the default selection. */
@@ -35,6 +41,8 @@ export type AnnouncerEvent =
   | { type: 'verdict'; protocol: L2Protocol; interface: string; verdict: L2Verdict; ip?: string; detail?: string }
   | { type: 'announce' | 'withdraw'; protocol: L2Protocol; interface: string; ip: string }
   | { type: 'gratuitous'; protocol: L2Protocol; interface: string; ip: string }
+  /** An interface layer 2 could announce on started (true) or stopped (false) carrying; not reported for the first scan. */
+  | { type: 'link'; interface: string; carrying: boolean }
   | { type: 'error'; protocol: L2Protocol | 'scan' | 'watch'; interface: string; code: string; message: string };
 
 export interface AnnouncerOptions {
@@ -50,6 +58,10 @@ export interface AnnouncerOptions {
   ndpScheduleMs?: readonly number[];
   /** Full rescan period behind the rtnetlink watch. Default 10 s, MetalLB's scan period. */
   rescanIntervalMs?: number;
+  /** reassert(): addresses sent per interval. Default 500. */
+  reassertBatch?: number;
+  /** reassert(): the interval. Default 100 ms: at most 5,000 addresses a second. */
+  reassertIntervalMs?: number;
   /** Observer for tests, the harness and the status endpoint. What it throws is logged and dropped. */
   onEvent?: (e: AnnouncerEvent) => void;
 }
@@ -58,6 +70,8 @@ export interface AnnouncerStatus {
   ips: { ip: string; protocol: L2Protocol; requested: string[] | 'default'; announcedOn: string[] }[];
   interfaces: { name: string; index: number; mac: string | undefined; open: L2Protocol[]; groups: string[] }[];
   errors: { protocol: string; interface: string; code: string; message: string }[];
+  /** Interfaces held by holdLink(): nothing is announced on them. */
+  heldInterfaces: string[];
 }
 
 interface DesiredIp {
@@ -75,6 +89,8 @@ interface LinkState {
 }
 
 const LINK_EVENT_DEBOUNCE_MS = 10;
+export const DEFAULT_REASSERT_BATCH = 500;
+export const DEFAULT_REASSERT_INTERVAL_MS = 100;
 const CONFLICT_LOG_INTERVAL_MS = 10_000;
 
 const protocolOf = (family: IpFamily): L2Protocol => (family === 4 ? 'arp' : 'ndp');
@@ -89,6 +105,7 @@ export class Announcer {
   private readonly rescanIntervalMs: number;
   private readonly onEvent: (e: AnnouncerEvent) => void;
   private readonly scheduler: GratuitousScheduler;
+  private readonly reasserts: PacedQueue;
 
   private desired = new Map<string, DesiredIp>();
   private snapshot: SystemInterface[] = [];
@@ -98,6 +115,9 @@ export class Announcer {
   /** "protocol/interface" -> the error last reported there, so each is logged once. */
   private readonly errors = new Map<string, { code: string; message: string }>();
   private readonly lastConflictLog = new Map<string, number>();
+  /** Announceable interfaces carrying at the last scan; undefined before the first. */
+  private carrying: ReadonlySet<string> | undefined;
+  private readonly heldLinks = new Set<string>();
   private watcher: { close(): void } | undefined;
   private rescanTimer: TimerHandle | undefined;
   private debounceTimer: TimerHandle | undefined;
@@ -115,6 +135,8 @@ export class Announcer {
     };
     this.rescanIntervalMs = opts.rescanIntervalMs ?? 10_000;
     if (!(this.rescanIntervalMs > 0)) throw new RangeError(`rescanIntervalMs must be positive, got ${this.rescanIntervalMs}`);
+    const batch = opts.reassertBatch ?? DEFAULT_REASSERT_BATCH;
+    this.reasserts = new PacedQueue(this.clock, batch, opts.reassertIntervalMs ?? DEFAULT_REASSERT_INTERVAL_MS, (ip) => this.reassertNow(ip), 'reassert');
     // Registered only once the options are known good, so a refused
     // construction leaves the registry as it was.
     this.metrics = new L2Metrics(opts.registry);
@@ -186,7 +208,45 @@ export class Announcer {
         const [protocol = '', iface = ''] = key.split('/');
         return { protocol, interface: iface, ...e };
       }),
+      heldInterfaces: [...this.heldLinks].sort(),
     };
+  }
+
+  /**
+   * Announces nothing on `name` until releaseLinks(): for a link back from
+   * an outage, while its owner's view of who announces what may be stale.
+   * Called from a 'link' event, it takes effect before anything is
+   * announced on the returning link.
+   */
+  holdLink(name: string): void {
+    if (this.closed || this.heldLinks.has(name)) return;
+    this.heldLinks.add(name);
+    if (this.started) this.reconcile();
+  }
+
+  /** Ends every holdLink(): the desired addresses are announced there, with their gratuitous schedule. */
+  releaseLinks(): void {
+    if (this.closed || this.heldLinks.size === 0) return;
+    this.heldLinks.clear();
+    if (this.started) this.reconcile();
+  }
+
+  /**
+   * One gratuitous round (ARP: both forms; NDP: one unsolicited NA) for
+   * each of these addresses on every interface it is announced on, paced
+   * (reassertBatch per reassertIntervalMs). For clients another host pulled
+   * away: a member back from an outage may have claimed them. Addresses not
+   * announced when their turn comes are skipped.
+   */
+  reassert(ips: Iterable<string>): void {
+    if (this.closed) return;
+    const due: string[] = [];
+    for (const text of ips) {
+      if (ipFamily(text) === undefined) continue;
+      const ip = canonicalIp(text);
+      if (this.announced.has(ip)) due.push(ip);
+    }
+    this.reasserts.add(due);
   }
 
   /** Stops answering, cancels pending announcements and closes every socket. */
@@ -196,6 +256,7 @@ export class Announcer {
     this.clock.clearTimeout(this.rescanTimer);
     this.clock.clearTimeout(this.debounceTimer);
     this.scheduler.cancelAll();
+    this.reasserts.clear();
     this.watcher?.close();
     for (const name of [...this.links.keys()]) this.dropLink(name);
     this.announced.clear();
@@ -225,10 +286,27 @@ export class Announcer {
     try {
       this.snapshot = this.io.scan();
       this.clearError('scan', '*');
+      this.noteLinkChanges();
     } catch (err) {
       this.reportError('scan', '*', err as ErrnoLike);
     }
     this.reconcile();
+  }
+
+  /**
+   * Reports announceable links that started or stopped carrying since the
+   * last scan, before acting on the change, so an observer can hold a
+   * returning link first.
+   */
+  private noteLinkChanges(): void {
+    const named = new Set<string>();
+    for (const d of this.desired.values()) for (const n of d.named ?? []) named.add(n);
+    const now = new Set(this.snapshot.filter((i) => canCarry(i) && announceable(i, named, this.exclude)).map((i) => i.name));
+    const before = this.carrying;
+    this.carrying = now;
+    if (!before) return;
+    for (const name of before) if (!now.has(name)) this.onEvent({ type: 'link', interface: name, carrying: false });
+    for (const name of now) if (!before.has(name)) this.onEvent({ type: 'link', interface: name, carrying: true });
   }
 
   private reconcile(): void {
@@ -241,7 +319,7 @@ export class Announcer {
 
     const wanted = new Map<string, Set<string>>();
     for (const [ip, d] of this.desired) {
-      wanted.set(ip, new Set(selectInterfaces(d.family, d.named, this.snapshot, this.exclude)));
+      wanted.set(ip, new Set(selectInterfaces(d.family, d.named, this.snapshot, this.exclude).filter((n) => !this.heldLinks.has(n))));
       for (const name of d.named ?? []) {
         if (byName.has(name)) this.clearError(d.protocol, name, 'ENODEV');
         else this.reportError(d.protocol, name, Object.assign(new Error(`interface ${name} does not exist`), { code: 'ENODEV' }));
@@ -401,6 +479,11 @@ export class Announcer {
     }
     this.closePort(link, protocol);
     this.scheduleRescan(LINK_EVENT_DEBOUNCE_MS);
+  }
+
+  private reassertNow(ip: string): void {
+    const protocol = protocolOf(ipFamily(ip)!);
+    for (const name of this.announced.get(ip) ?? []) this.sendGratuitous(ip, name, protocol);
   }
 
   private sendGratuitous(ip: string, name: string, protocol: L2Protocol): void {

@@ -61,6 +61,17 @@ export function eligibleByDefault(i: SystemInterface, family: IpFamily, exclude:
   return family === 4 ? i.broadcast : i.ipv6LinkLocal;
 }
 
+/**
+ * Could layer 2 announce on this interface, carrier aside? Named interfaces
+ * (`named`: every name the desired state gives), and whatever the default
+ * selection would take once up. The announcer watches these for links that
+ * go and come back.
+ */
+export function announceable(i: SystemInterface, named: ReadonlySet<string>, exclude: readonly RegExp[]): boolean {
+  if (i.mac === undefined || i.loopback || i.noarp) return false;
+  return named.has(i.name) || (!i.hasMaster && !exclude.some((re) => re.test(i.name)));
+}
+
 /** Names of the interfaces to announce on, in snapshot order. */
 export function selectInterfaces(
   family: IpFamily,

@@ -1,0 +1,149 @@
+// Kubernetes mode: a DaemonSet pod on the host network. It watches
+// Services, EndpointSlices, Nodes and the metallb.io configuration, gossips
+// with the other speaker pods, announces the service IPs the election gives
+// its node (layer 2) and advertises the ones it is eligible for to its BGP
+// peers.
+import { existsSync } from 'node:fs';
+import { Registry } from 'prom-client';
+import { BgpSpeaker } from '../bgp/speaker.js';
+import { VERSION } from '../cli/version.js';
+import type { Address } from '../cluster/address.js';
+import type { TimingProfile } from '../cluster/config.js';
+import { launchMember, loadKeyring } from '../cluster/launch.js';
+import type { ConfigSourceMode } from '../kube/defaults.js';
+import { loadKubeConfig } from '../kube/config.js';
+import { EventRecorder, referenceTo } from '../kube/events.js';
+import { services } from '../kube/resources.js';
+import { RealClock } from '../util/clock.js';
+import { createLogger, type Logger, type LogLevel } from '../util/log.js';
+import { SpeakerAssembly } from './assembly.js';
+import { KubeWorld } from './kube-world.js';
+import type { Layer2Mode } from './layer2.js';
+import type { LocalOwnershipChange } from './speaker.js';
+import { bgpSection } from './status.js';
+
+export interface KubeSpeakerOptions {
+  node: string;
+  /** shoal's namespace: configuration, Secrets, speaker pods. */
+  namespace: string;
+  /** undefined: in-cluster, then $KUBECONFIG, then ~/.kube/config. */
+  kubeconfigPath: string | undefined;
+  gossipBind: Address;
+  /** The gossip address others reach; undefined: the bind address (or the first non-loopback one). */
+  advertise: Address | undefined;
+  /** This pod's IP (host network: the node's), for a Node object that lists no address. */
+  podIP: string | undefined;
+  gossipProfile: TimingProfile;
+  /** The key file, when one is expected; gossip runs unencrypted (logged) without it. */
+  gossipKeyPath: string | undefined;
+  peerSelector: string;
+  lbClass: string | undefined;
+  configSource: ConfigSourceMode;
+  status: Address;
+  bgpListen: Address;
+  layer2: Layer2Mode;
+  leaveTimeoutMs: number;
+  logLevel: LogLevel;
+}
+
+export interface RunningSpeaker {
+  readonly log: Logger;
+  stop(): Promise<void>;
+}
+
+function describeChange(c: LocalOwnershipChange, node: string): { reason: string; message: string } {
+  return c.taken
+    ? { reason: 'nodeAssigned', message: `announcing from node "${node}" with protocol "layer2"` }
+    : { reason: 'nodeUnassigned', message: `node "${node}" stopped announcing ${c.ip}${c.to ? `; "${c.to}" announces it now` : ''}` };
+}
+
+export async function startKubeSpeaker(o: KubeSpeakerOptions): Promise<RunningSpeaker> {
+  const node = o.node;
+  const log = createLogger({ level: o.logLevel, fields: { node } });
+  const clock = new RealClock();
+  const { kubeConfig, source } = loadKubeConfig(o.kubeconfigPath ? { kubeconfigPath: o.kubeconfigPath } : {});
+  log.info('speaker starting', { version: VERSION, kubeconfig: source, namespace: o.namespace });
+
+  let keyring;
+  if (o.gossipKeyPath && existsSync(o.gossipKeyPath)) keyring = await loadKeyring(o.gossipKeyPath);
+  else log.warn('gossip is not encrypted: no key file', { path: o.gossipKeyPath ?? '(none given)' });
+  const { cluster, advertise } = await launchMember({
+    name: node,
+    bind: o.gossipBind,
+    ...(o.advertise ? { advertise: o.advertise } : {}),
+    profile: o.gossipProfile,
+    ...(keyring ? { keyring } : {}),
+    meta: { version: VERSION },
+    logger: log,
+  });
+
+  const registry = new Registry();
+  const world = new KubeWorld({
+    kubeConfig,
+    namespace: o.namespace,
+    node,
+    configSource: o.configSource,
+    lbClass: o.lbClass,
+    peerSelector: o.peerSelector,
+    podIP: o.podIP,
+    clock,
+    logger: log,
+    registry,
+  });
+  const bgp = new BgpSpeaker({ clock, logger: log, registry, listen: { address: o.bgpListen.host, port: o.bgpListen.port } });
+  const events = new EventRecorder(kubeConfig, { component: 'shoal-speaker', host: node, clock, logger: log });
+  const seeds = (): Address[] => world.seedHosts().map((host) => ({ host, port: o.gossipBind.port }));
+  const assembly: SpeakerAssembly = new SpeakerAssembly({
+    node,
+    clock,
+    logger: log,
+    registry,
+    cluster,
+    self: advertise,
+    seeds,
+    world,
+    layer2: { mode: o.layer2 },
+    bgp,
+    secrets: () => world.passwords(),
+    onLocalChange: (c) => {
+      const { reason, message } = describeChange(c, node);
+      for (const key of c.services) {
+        const svc = world.service(key);
+        if (svc) events.event(referenceTo(services, svc), 'Normal', reason, message);
+      }
+    },
+    status: {
+      host: o.status.host,
+      port: o.status.port,
+      sections: [
+        bgpSection(
+          () => bgp.status(),
+          () => [...assembly.speaker.problems, ...(bgp.listenError ? [`not listening for peers (${bgp.listenError}): passive peers cannot connect`] : [])],
+        ),
+        { name: 'config', json: () => ({ loaded: world.config !== undefined, errors: world.configErrors }), text: () => configText(world) },
+      ],
+      unhealthy: () => (world.hasSynced ? undefined : 'informers have not listed yet'),
+    },
+    leaveTimeoutMs: o.leaveTimeoutMs,
+    close: async () => {
+      await Promise.all([world.stop(), events.close()]);
+    },
+  });
+  await assembly.serveStatus();
+
+  world.start();
+  await world.synced();
+  log.info('informers synced', { config: world.config !== undefined });
+  assembly.run();
+  world.onSeedsChange(() => {
+    // A speaker that is still alone tries the new pods at once.
+    if (cluster.liveMembers().length <= 1) void cluster.join(seeds());
+  });
+  return { log, stop: () => assembly.stop() };
+}
+
+function configText(world: KubeWorld): string {
+  const lines = [`config: ${world.config ? `loaded (${world.config.source}, ${world.config.pools.length} pool(s), ${world.config.peers.length} peer(s))` : 'none yet'}`];
+  for (const e of world.configErrors) lines.push(`refused: ${e}`);
+  return lines.join('\n');
+}
