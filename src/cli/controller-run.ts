@@ -30,8 +30,7 @@ export async function runController(flags: ControllerFlags): Promise<void> {
     logger: log,
   });
   const status = new StatusServer({
-    host: statusAddr.host,
-    port: statusAddr.port,
+    listen: [statusAddr],
     registry,
     sections: [controllerStatusSection(() => controller.status())],
     unhealthy: () => controller.unhealthy(),

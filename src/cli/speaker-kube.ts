@@ -3,14 +3,14 @@
 // configuration, gossips with the other speaker pods, announces the service
 // IPs the election gives its node (layer 2) and advertises the ones it is
 // eligible for to its BGP peers.
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { announcementsSection, ipStatusResource } from '../announce/election-status.js';
 import { BgpSpeaker } from '../bgp/speaker.js';
 import { parseAddress, type Address } from '../cluster/address.js';
 import { profileByName } from '../cluster/config.js';
-import { DEFAULT_GOSSIP_PORT, launchMember, loadKeyring } from '../cluster/launch.js';
+import { DEFAULT_GOSSIP_PORT, launchMember } from '../cluster/launch.js';
 import { registerClusterMetrics } from '../cluster/metrics.js';
 import { clusterStatusSection } from '../cluster/status.js';
 import { CONFIG_SOURCE_MODES, type ConfigSourceMode } from '../kube/defaults.js';
@@ -18,8 +18,11 @@ import { loadKubeConfig } from '../kube/config.js';
 import { EventRecorder, referenceTo } from '../kube/events.js';
 import { services } from '../kube/resources.js';
 import { KubeWorld } from '../speaker/kube-world.js';
+import { encryptionSection, kubeGossipKey, warnWhileUnencrypted } from '../speaker/gossip-key.js';
 import { Speaker, type LocalOwnershipChange } from '../speaker/speaker.js';
 import { bgpSection, layer2Section } from '../speaker/status.js';
+import { parseAllowList } from '../status/access.js';
+import { parseListen, splitList, statusListen } from '../status/listen.js';
 import { StatusServer } from '../status/server.js';
 import { RealClock } from '../util/clock.js';
 import { createLogger, parseLogLevel, type Logger } from '../util/log.js';
@@ -54,15 +57,14 @@ export async function runKubeSpeaker(flags: SpeakerFlags): Promise<void> {
   const { kubeConfig, source } = loadKubeConfig(flags.kubeconfig ? { kubeconfigPath: flags.kubeconfig } : {});
   log.info('speaker starting', { version: VERSION, kubeconfig: source, namespace: flags.namespace });
 
-  const keyPath = gossipKeyPath(flags.gossipKeyFile, process.env);
-  let keyring;
-  if (keyPath && existsSync(keyPath)) keyring = await loadKeyring(keyPath);
-  else log.warn('gossip is not encrypted: no key file', { path: keyPath ?? '(none given)' });
+  const { keyring, status: encryption } = await kubeGossipKey(gossipKeyPath(flags.gossipKeyFile, process.env), flags.insecureGossip === true, flags.namespace);
+  const statusGiven = flags.status === undefined ? undefined : parseListen(splitList(flags.status), '--status');
+  const statusAllow = parseAllowList(splitList(flags.statusAllow));
 
   const bind = parseAddress(flags.gossipBind, DEFAULT_GOSSIP_PORT);
   const podIP = process.env['POD_IP'];
   const advertise: Address | undefined = flags.advertise ? parseAddress(flags.advertise, bind.port) : podIP ? { host: podIP, port: bind.port } : undefined;
-  const { cluster } = await launchMember({
+  const { cluster, advertise: advertised } = await launchMember({
     name: node,
     bind,
     ...(advertise ? { advertise } : {}),
@@ -111,14 +113,14 @@ export async function runKubeSpeaker(flags: SpeakerFlags): Promise<void> {
     },
   });
 
-  const statusAddr = parseAddress(flags.status, 7473);
   const status = new StatusServer({
-    host: statusAddr.host,
-    port: statusAddr.port,
+    listen: statusListen(statusGiven, advertised.host),
+    allow: statusAllow,
     registry,
     logger: log,
     sections: [
       clusterStatusSection(cluster),
+      encryptionSection(encryption),
       announcementsSection(() => speaker.result, node, speaker.tracker),
       layer2Section(() => l2?.status()),
       bgpSection(
@@ -131,7 +133,9 @@ export async function runKubeSpeaker(flags: SpeakerFlags): Promise<void> {
     unhealthy: () => (world.hasSynced ? undefined : 'informers have not listed yet'),
   });
   await status.start();
-  log.info('status endpoint listening', { url: `http://${flags.status}/status` });
+  log.info('status endpoint listening', { urls: status.urls(), ...(statusAllow.cidrs.length ? { allow: statusAllow.cidrs } : {}) });
+  // Once: --insecure-gossip says it is meant; /status keeps saying it.
+  warnWhileUnencrypted(encryption, clock, log, undefined);
 
   world.start();
   await world.synced();

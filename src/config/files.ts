@@ -27,6 +27,8 @@ export interface ValidationReport {
   readonly files: number;
   readonly metallbObjects: number;
   readonly legacyConfigs: number;
+  /** Speaker files (file mode), checked by the caller that found them (src/cli/validate.ts). */
+  readonly speakerConfigs: number;
   /** Documents holding other kinds of objects, not checked. */
   readonly skipped: number;
 }
@@ -102,7 +104,7 @@ export function validateDocuments(files: readonly SourceFile[]): ValidationRepor
       }
     }
   }
-  return { ok: errors.length === 0, errors, files: files.length, metallbObjects: crds.length, legacyConfigs, skipped };
+  return { ok: errors.length === 0, errors, files: files.length, metallbObjects: crds.length, legacyConfigs, speakerConfigs: 0, skipped };
 }
 
 /** Reads and validates files; unreadable files are reported as errors. */
@@ -126,7 +128,8 @@ export function formatValidationReport(r: ValidationReport): string {
     const where = e.file === '' ? '' : e.document > 0 ? `${e.file} (document ${e.document}): ` : `${e.file}: `;
     return `${where}${formatConfigError(e)}`;
   });
-  const counted = `${r.files} file(s), ${r.metallbObjects} metallb.io object(s), ${r.legacyConfigs} legacy config(s), ${r.skipped} other document(s) skipped`;
+  const speakers = r.speakerConfigs > 0 ? `${r.speakerConfigs} speaker config(s), ` : '';
+  const counted = `${r.files} file(s), ${speakers}${r.metallbObjects} metallb.io object(s), ${r.legacyConfigs} legacy config(s), ${r.skipped} other document(s) skipped`;
   lines.push(r.ok ? `ok: ${counted}` : `${r.errors.length} error(s): ${counted}`);
   return lines.join('\n');
 }

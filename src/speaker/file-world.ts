@@ -110,9 +110,9 @@ export class FileWorld implements World {
     const needRestart: string[] = [];
     if (file.node !== this.file.node) needRestart.push('node');
     if (JSON.stringify(file.gossip) !== JSON.stringify(this.file.gossip)) needRestart.push('gossip');
-    if (JSON.stringify(file.status) !== JSON.stringify(this.file.status)) needRestart.push('status');
+    if (JSON.stringify([file.status, file.statusAllow]) !== JSON.stringify([this.file.status, this.file.statusAllow])) needRestart.push('status');
     const next = fromFile(file);
-    this.file = { ...file, node: this.file.node, gossip: this.file.gossip, status: this.file.status };
+    this.file = { ...file, node: this.file.node, gossip: this.file.gossip, status: this.file.status, statusAllow: this.file.statusAllow };
     this.config = next.config;
     this.services = next.services;
     for (const fn of this.listeners) fn();
