@@ -26,6 +26,7 @@ export async function runController(flags: ControllerFlags): Promise<void> {
     ...(flags.lbClass !== undefined && { loadBalancerClass: flags.lbClass }),
     configSource: mode,
     configMapName: flags.configmap,
+    ...(typeof flags.gossipSecret === 'string' && { gossipSecret: flags.gossipSecret }),
     registry,
     logger: log,
   });

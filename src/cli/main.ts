@@ -5,6 +5,7 @@ import { registerApiserverCommand } from './apiserver.js';
 import { registerControllerCommand } from './controller.js';
 import { registerDemoCommand } from './demo.js';
 import { registerGossipCommand } from './gossip.js';
+import { registerKeygenCommand } from './keygen.js';
 import { registerSpeakerCommand } from './speaker.js';
 import { registerStatusCommands } from './status.js';
 import { registerValidateCommand } from './validate.js';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerControllerCommand(program);
   registerValidateCommand(program);
+  registerKeygenCommand(program);
   registerApiserverCommand(program);
   return program;
 }

@@ -13,7 +13,7 @@ import { profileByName } from '../cluster/config.js';
 import { DEFAULT_GOSSIP_PORT, launchMember } from '../cluster/launch.js';
 import { registerClusterMetrics } from '../cluster/metrics.js';
 import { clusterStatusSection } from '../cluster/status.js';
-import { CONFIG_SOURCE_MODES, type ConfigSourceMode } from '../kube/defaults.js';
+import { CONFIG_SOURCE_MODES, GOSSIP_SECRET_KEY, type ConfigSourceMode } from '../kube/defaults.js';
 import { loadKubeConfig } from '../kube/config.js';
 import { EventRecorder, referenceTo } from '../kube/events.js';
 import { services } from '../kube/resources.js';
@@ -35,7 +35,7 @@ export function gossipKeyPath(flag: string | undefined, env: Record<string, stri
   const path = flag ?? env['SHOAL_ML_SECRET_KEY_PATH'] ?? env['METALLB_ML_SECRET_KEY_PATH'];
   if (!path) return undefined;
   try {
-    if (statSync(path).isDirectory()) return join(path, 'secretkey');
+    if (statSync(path).isDirectory()) return join(path, GOSSIP_SECRET_KEY);
   } catch {
     // not there (an optional Secret that does not exist): the caller says so
   }
@@ -53,11 +53,12 @@ export async function runKubeSpeaker(flags: SpeakerFlags): Promise<void> {
   if (!node) throw new Error('no node name: pass --node-name or set NODE_NAME (the downward API field spec.nodeName)');
   if (!CONFIG_SOURCE_MODES.includes(flags.configSource as ConfigSourceMode)) throw new Error(`--config-source ${flags.configSource}: pick one of ${CONFIG_SOURCE_MODES.join(', ')}`);
   const log: Logger = createLogger({ level: parseLogLevel(flags.logLevel), fields: { node } });
+  // Before anything connects: without a key (or --insecure-gossip) the speaker does not start.
+  const { keyring, status: encryption } = await kubeGossipKey(gossipKeyPath(flags.gossipKeyFile, process.env), flags.insecureGossip === true, flags.namespace);
   const clock = new RealClock();
   const { kubeConfig, source } = loadKubeConfig(flags.kubeconfig ? { kubeconfigPath: flags.kubeconfig } : {});
   log.info('speaker starting', { version: VERSION, kubeconfig: source, namespace: flags.namespace });
 
-  const { keyring, status: encryption } = await kubeGossipKey(gossipKeyPath(flags.gossipKeyFile, process.env), flags.insecureGossip === true, flags.namespace);
   const statusGiven = flags.status === undefined ? undefined : parseListen(splitList(flags.status), '--status');
   const statusAllow = parseAllowList(splitList(flags.statusAllow));
 
