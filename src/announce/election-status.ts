@@ -9,6 +9,7 @@
 import { parseIPDetailed } from '../alloc/ip.js';
 import type { StatusSection, SubResource } from '../status/server.js';
 import { formatAge, renderTable } from '../status/table.js';
+import { quote } from '../util/text.js';
 import type { Decision, ElectionResult, Explanation } from './election.js';
 import type { Interfaces } from './election-eligibility.js';
 
@@ -209,7 +210,7 @@ export function ipStatusResource(explain: (ip: string) => Explanation | undefine
       if (rest === '') return { badRequest: 'name an address: /status/ip/ADDRESS' };
       // Refused before the election is prepared for it: garbage costs nothing.
       const parsed = parseIPDetailed(rest);
-      if (!parsed.ok) return { badRequest: `${JSON.stringify(rest.slice(0, 80))}: ${parsed.reason}` };
+      if (!parsed.ok) return { badRequest: `${quote(rest)}: ${parsed.reason}` };
       const e = explain(rest);
       return e ? { json: explanationJson(e), text: explanationText(e) } : undefined;
     },

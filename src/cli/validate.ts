@@ -6,8 +6,8 @@
 // line itself is wrong or a name does not lead to a readable file (missing,
 // unreadable, a directory).
 import type { Command } from 'commander';
-import { parseAllDocuments } from 'yaml';
 import { formatValidationReport, validateDocuments, type FileError, type SourceFile } from '../config/index.js';
+import { parseYamlDocuments } from '../config/yaml.js';
 import { DEFAULT_FILE_LIMITS, looksLikeSpeakerConfig, parseFileConfigText, type FileLimits } from '../speaker/file-config.js';
 import { readBounded } from '../util/read-bounded.js';
 import { fileLimitOptions, fileLimits, type FileLimitFlags } from './file-limits.js';
@@ -19,7 +19,7 @@ export const EXIT_USAGE = 2;
 /** Whether the file's first YAML document is a speaker file. */
 function isSpeakerFile(text: string): boolean {
   try {
-    const first = parseAllDocuments(text)[0];
+    const first = parseYamlDocuments(text)[0];
     return first !== undefined && first.errors.length === 0 && looksLikeSpeakerConfig(first.toJS());
   } catch {
     return false;

@@ -7,13 +7,13 @@
 // skipped and counted.
 
 import { readFile } from 'node:fs/promises';
-import { parseAllDocuments } from 'yaml';
 import { isMetalLBObject, objectPath } from './crd.js';
 import { looksLikeLegacyConfig } from './legacy.js';
 import { formatConfigError } from './model.js';
 import type { ConfigError } from './model.js';
 import { parseConfigMap, parseLegacyConfig, parseObjects } from './parse.js';
 import { isObj } from './reader.js';
+import { parseYamlDocuments } from './yaml.js';
 
 export interface FileError extends ConfigError {
   readonly file: string;
@@ -58,9 +58,7 @@ export function validateDocuments(files: readonly SourceFile[]): ValidationRepor
   let legacyConfigs = 0;
   let skipped = 0;
   for (const f of files) {
-    const docs = parseAllDocuments(f.text, { prettyErrors: true });
-    const list = Array.isArray(docs) ? docs : [docs];
-    list.forEach((doc, di) => {
+    parseYamlDocuments(f.text).forEach((doc, di) => {
       const document = di + 1;
       const at = (e: ConfigError): FileError => ({ ...e, file: f.name, document });
       if (doc.errors.length > 0) {

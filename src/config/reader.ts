@@ -119,16 +119,18 @@ export function readList(issues: Issues, o: Obj, key: string, path: string): unk
 /** A list of strings; non-strings are reported and dropped. Duplicates are reported when `unique`. */
 export function readStringList(issues: Issues, o: Obj, key: string, path: string, unique = false): string[] {
   const out: string[] = [];
+  const seen = new Set<string>();
   const p = at(path, key);
   readList(issues, o, key, path).forEach((v, i) => {
     if (typeof v !== 'string') {
       issues.add(idx(p, i), 'wrong-type', `expected a string, got ${typeName(v)}`);
       return;
     }
-    if (unique && out.includes(v)) {
+    if (unique && seen.has(v)) {
       issues.add(idx(p, i), 'duplicate-entry', `${quote(v)} is listed twice`);
       return;
     }
+    seen.add(v);
     out.push(v);
   });
   return out;

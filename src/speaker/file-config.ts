@@ -23,18 +23,20 @@
 //       interfaces: [eth0]
 //       nodeSelectors: [{matchLabels: {rack: r1}}]
 import { hostname } from 'node:os';
-import { parseAllDocuments } from 'yaml';
 import { formatIP, parseIP } from '../alloc/ip.js';
 import { parseRange } from '../alloc/range.js';
 import { parseAddress, type Address } from '../cluster/address.js';
+import { encodedMetaSize, MAX_META_ENTRIES } from '../cluster/codec.js';
 import { profileByName, profiles, type TimingProfile } from '../cluster/config.js';
 import { DEFAULT_GOSSIP_PORT } from '../cluster/launch.js';
 import type { ConfigError, LabelSelector } from '../config/model.js';
 import { asObj, at, checkKeys, idx, isObj, Issues, readList, readString, readStringList, readStringMap, type Obj } from '../config/reader.js';
 import { labelKeyProblem, labelValueProblem, parseSelectorList } from '../config/selector.js';
+import { parseYamlDocuments } from '../config/yaml.js';
 import { DEFAULT_STATUS_PORT } from '../status/listen.js';
 import { readBounded } from '../util/read-bounded.js';
 import { quote } from '../util/text.js';
+import { labelsToMeta } from './file-world.js';
 
 /**
  * Bounds on what one file may ask for. A file is trusted input, but a
@@ -51,6 +53,16 @@ export interface FileLimits {
 }
 
 export const DEFAULT_FILE_LIMITS: FileLimits = { maxVips: 10_000, maxNameBytes: 128, maxFileBytes: 4 * 1024 * 1024 };
+
+/**
+ * Labels travel as gossip metadata, which the gossip layer caps at 512
+ * encoded bytes (ClusterOptions.maxMetaBytes); the rest is left for the
+ * version entry.
+ */
+const LABEL_META_BYTES = 448;
+
+/** Errors reported at most; a file of 100,000 mistakes makes a readable report and log line, not a 10 MB one. */
+export const MAX_REPORTED_ERRORS = 100;
 
 /** Linux interface names are at most 15 bytes (IFNAMSIZ less the terminating NUL). */
 const MAX_INTERFACE_BYTES = 15;
@@ -184,6 +196,13 @@ export function parseFileConfig(doc: unknown, defaults: { hostname: string } = {
     const problem = labelKeyProblem(k) ?? labelValueProblem(v);
     if (problem) issues.add(at('labels', k), 'invalid-value', problem);
   }
+  const labelCount = Object.keys(labels).length;
+  // One metadata entry is the version.
+  if (labelCount > MAX_META_ENTRIES - 1) issues.add('labels', 'over-limit', `${labelCount} labels, more than the ${MAX_META_ENTRIES - 1} gossip metadata can carry`);
+  else {
+    const labelBytes = encodedMetaSize(labelsToMeta(labels));
+    if (labelBytes > LABEL_META_BYTES) issues.add('labels', 'over-limit', `the labels take ${labelBytes} bytes of gossip metadata, more than the ${LABEL_META_BYTES} available: fewer or shorter labels`);
+  }
 
   const g = asObj(issues, root['gossip'], 'gossip') ?? {};
   checkKeys(issues, g, ['bind', 'advertise', 'join', 'profile', 'timing', 'keyFile'], 'gossip');
@@ -272,6 +291,10 @@ export function parseFileConfig(doc: unknown, defaults: { hostname: string } = {
   });
   if (vips.length === 0 && issues.count === 0) issues.add('vips', 'missing-field', 'list at least one VIP');
 
+  if (issues.count > MAX_REPORTED_ERRORS) {
+    const shown = issues.errors.slice(0, MAX_REPORTED_ERRORS);
+    return { ok: false, errors: [...shown, { path: '', code: 'over-limit', message: `and ${issues.count - MAX_REPORTED_ERRORS} more errors` }] };
+  }
   if (issues.count > 0) return { ok: false, errors: issues.errors };
   return {
     ok: true,
@@ -286,8 +309,8 @@ export function looksLikeSpeakerConfig(value: unknown): boolean {
 
 /** Parses the text of a speaker file. */
 export function parseFileConfigText(text: string, limits: FileLimits = DEFAULT_FILE_LIMITS, defaults?: { hostname: string }): FileConfigResult {
-  const docs = parseAllDocuments(text);
-  if (!Array.isArray(docs) || docs.length !== 1) {
+  const docs = parseYamlDocuments(text);
+  if (docs.length !== 1) {
     return { ok: false, errors: [{ path: '', code: 'parse-error', message: 'expected exactly one YAML document' }] };
   }
   const doc = docs[0]!;

@@ -67,7 +67,11 @@ export function vipObjects(vips: readonly FileVip[], defaultInterfaces: readonly
 
 export function vipServices(vips: readonly FileVip[]): ElectionService[] {
   const byName = new Map<string, string[]>();
-  for (const v of vips) byName.set(v.name, [...(byName.get(v.name) ?? []), v.address]);
+  for (const v of vips) {
+    const ips = byName.get(v.name);
+    if (ips) ips.push(v.address);
+    else byName.set(v.name, [v.address]);
+  }
   return [...byName].map(([name, ips]) => ({
     namespace: FILE_NAMESPACE,
     name,

@@ -145,11 +145,14 @@ export class StatusServer {
       socket.destroy();
     });
     server.on('drop', () => this.refused.inc({ reason: 'too-many' }));
-    // A socket error is the client's business (reset, garbage): Node answers 400 where it can.
+    // What the HTTP parser refuses (garbage, oversized headers) is a 400 without a log line; a reset needs no answer.
     server.on('clientError', (_err, socket: Socket) => {
+      if (!socket.writable) {
+        socket.destroy();
+        return;
+      }
       this.requests.inc({ code: '400' });
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-      else socket.destroy();
+      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) => reject(new Error(`status endpoint: cannot listen on ${formatAddress(a)}: ${err.message}`, { cause: err })));

@@ -107,6 +107,13 @@ t.test('limits: VIP count, name length and file size, each refused with its path
   const wrongType = parseFileConfig({ vips: [{ address: '192.0.2.5', interfaces: huge }] }, { hostname: 'h' });
   t.ok(!wrongType.ok && wrongType.errors[0]!.message.length < 300, 'a type error does not echo the whole value either');
 
+  const labels = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`rack-${i}`, `value-${i}`]));
+  const labelled = parseFileConfig({ labels, vips: [{ address: '192.0.2.5' }] }, { hostname: 'h' });
+  t.match(labelled.ok ? [] : labelled.errors, [{ path: 'labels', code: 'over-limit', message: /the labels take \d+ bytes of gossip metadata, more than the 448 available/ }], 'labels must fit in the gossip metadata');
+  const mistakes = parseFileConfig({ vips: Array.from({ length: 150 }, (_, i) => ({ address: `not-an-address-${i}` })) }, { hostname: 'h' });
+  t.equal(mistakes.ok ? 0 : mistakes.errors.length, 101, 'at most 100 errors reported');
+  t.same(mistakes.ok ? undefined : mistakes.errors[100], { path: '', code: 'over-limit', message: 'and 50 more errors' });
+
   const dir = mkdtempSync(join(tmpdir(), 'shoal-file-limits-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const big = join(dir, 'big.yaml');
