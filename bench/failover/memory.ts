@@ -92,7 +92,8 @@ async function runSpeaker(lab: NetLab, dir: string, tag: string, vips: string[],
   const path = join(dir, `memory-${tag}.yaml`);
   writeFileSync(path, JSON.stringify(file));
   const started = Date.now();
-  const proc = lab.spawn('m1', process.execPath, [...nodeFlags, SHOAL_CLI, 'speaker', '--config', path, '--layer2', 'on']);
+  // --memory-vips may ask for more than a speaker file allows by default.
+  const proc = lab.spawn('m1', process.execPath, [...nodeFlags, SHOAL_CLI, 'speaker', '--config', path, '--layer2', 'on', '--max-vips', String(Math.max(1, vips.length))]);
   let announced = 0;
   let partial = '';
   proc.child.stderr?.setEncoding('utf8');

@@ -10,6 +10,10 @@
 // 127.0.0.N:7473), where nothing can answer ARP: layer 2 is off and the
 // election is real. As root, --lab builds network namespaces (a bridge, one
 // namespace per node, a client) so the VIPs really answer ARP and NDP.
+//
+// The gossip is encrypted as in a cluster: the controller creates the
+// memberlist Secret, and the demo, in the kubelet's place, hands it to the
+// speakers as a file.
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
@@ -17,8 +21,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { NetLab } from '../lab/netlab.js';
+import { GOSSIP_SECRET_NAME } from '../../src/kube/defaults.js';
 import { packageRoot } from '../../src/util/package-root.js';
-import { baseObjects, DEFAULT_SERVICES_YAML, parseServices, SERVICE_NAMESPACE, serviceObjects, type DemoNode, type DemoService } from './objects.js';
+import { baseObjects, DEFAULT_SERVICES_YAML, DEMO_NAMESPACE, parseServices, SERVICE_NAMESPACE, serviceObjects, type DemoNode, type DemoService } from './objects.js';
 
 /** The compiled product command line (`shoal`) of this checkout. */
 function productCli(): string {
@@ -168,13 +173,16 @@ async function runDemo(flags: DemoFlags): Promise<void> {
 
   parts.push({ name: 'controller', host: lab ? 'api' : undefined, restartable: false, child: undefined, args: ['controller', '--kubeconfig', kubeconfig, '--status', `${apiHost}:7472`, '--config-source', 'crd'] });
   start(parts[1]!);
+  const { mountSecret } = await import('../lab/mount-secret.js');
+  const keyDir = await mountSecret(kube, DEMO_NAMESPACE, GOSSIP_SECRET_NAME, join(dir, 'ml_secret_key'));
+  say(`the controller created the gossip key Secret ${DEMO_NAMESPACE}/${GOSSIP_SECRET_NAME}; the speakers read it from ${keyDir}, as the kubelet mounts it`);
   for (const n of nodes) {
     const p: Part = {
       name: n.name,
       host: lab ? n.name : undefined,
       restartable: true,
       child: undefined,
-      args: ['speaker', '--kubeconfig', kubeconfig, '--node-name', n.name, '--gossip-bind', `${n.address}:7946`, '--status', `${n.address}:7473`, '--gossip-profile', flags.profile, '--layer2', lab ? 'on' : 'off', '--config-source', 'crd'],
+      args: ['speaker', '--kubeconfig', kubeconfig, '--node-name', n.name, '--gossip-bind', `${n.address}:7946`, '--status', `${n.address}:7473`, '--gossip-profile', flags.profile, '--gossip-key-file', keyDir, '--layer2', lab ? 'on' : 'off', '--config-source', 'crd'],
     };
     parts.push(p);
     start(p);

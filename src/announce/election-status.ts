@@ -6,8 +6,10 @@
 // "Since when" needs memory across election runs: OwnershipTracker keeps,
 // per IP, the wall-clock time its owner last changed.
 
+import { parseIPDetailed } from '../alloc/ip.js';
 import type { StatusSection, SubResource } from '../status/server.js';
 import { formatAge, renderTable } from '../status/table.js';
+import { quote } from '../util/text.js';
 import type { Decision, ElectionResult, Explanation } from './election.js';
 import type { Interfaces } from './election-eligibility.js';
 
@@ -205,7 +207,11 @@ export function ipStatusResource(explain: (ip: string) => Explanation | undefine
   return {
     prefix: 'ip',
     handle: (rest) => {
-      const e = rest === '' ? undefined : explain(rest);
+      if (rest === '') return { badRequest: 'name an address: /status/ip/ADDRESS' };
+      // Refused before the election is prepared for it: garbage costs nothing.
+      const parsed = parseIPDetailed(rest);
+      if (!parsed.ok) return { badRequest: `${quote(rest)}: ${parsed.reason}` };
+      const e = explain(rest);
       return e ? { json: explanationJson(e), text: explanationText(e) } : undefined;
     },
   };

@@ -26,12 +26,12 @@ export async function runController(flags: ControllerFlags): Promise<void> {
     ...(flags.lbClass !== undefined && { loadBalancerClass: flags.lbClass }),
     configSource: mode,
     configMapName: flags.configmap,
+    ...(typeof flags.gossipSecret === 'string' && { gossipSecret: flags.gossipSecret }),
     registry,
     logger: log,
   });
   const status = new StatusServer({
-    host: statusAddr.host,
-    port: statusAddr.port,
+    listen: [statusAddr],
     registry,
     sections: [controllerStatusSection(() => controller.status())],
     unhealthy: () => controller.unhealthy(),

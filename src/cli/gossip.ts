@@ -9,12 +9,11 @@ import { profileByName } from '../cluster/config.js';
 import { DEFAULT_GOSSIP_PORT, launchMember, loadKeyring, resolveSeeds } from '../cluster/launch.js';
 import { registerClusterMetrics } from '../cluster/metrics.js';
 import { clusterStatusSection } from '../cluster/status.js';
+import { parseListen, splitList, statusListen } from '../status/listen.js';
 import { StatusServer } from '../status/server.js';
 import { createLogger } from '../util/log.js';
 import { stopOnSignals } from './signals.js';
 import { VERSION } from './version.js';
-
-export const DEFAULT_STATUS_PORT = 7473;
 
 interface GossipFlags {
   name: string;
@@ -24,7 +23,7 @@ interface GossipFlags {
   profile: string;
   keyFile?: string;
   meta: string[];
-  status: string;
+  status?: string;
   leaveTimeout: string;
   lifeguard: boolean;
 }
@@ -42,7 +41,7 @@ export function registerGossipCommand(program: Command): void {
     .option('--profile <lan|fast>', 'timing profile', 'fast')
     .option('--key-file <path>', 'AES-256 gossip keys, base64, one per line, primary first')
     .option('--meta <key=value>', 'metadata to gossip (repeatable)', collect, [])
-    .option('--status <host:port>', 'status/metrics HTTP bind address', `0.0.0.0:${DEFAULT_STATUS_PORT}`)
+    .option('--status <host:port,...>', 'status/metrics HTTP listen addresses (default: the advertise address and 127.0.0.1, port 7473)')
     .option('--leave-timeout <ms>', 'how long a graceful leave may take on SIGTERM', '2000')
     .option('--no-lifeguard', 'turn the Lifeguard extensions off (for comparison only)')
     .action(async (flags: GossipFlags) => {
@@ -52,6 +51,7 @@ export function registerGossipCommand(program: Command): void {
 
 async function runGossipMember(flags: GossipFlags): Promise<void> {
   const log = createLogger({ fields: { member: flags.name } });
+  const statusGiven = flags.status === undefined ? undefined : parseListen(splitList(flags.status), '--status');
   const meta: Record<string, string> = { version: VERSION };
   for (const kv of flags.meta) {
     const eq = kv.indexOf('=');
@@ -75,10 +75,10 @@ async function runGossipMember(flags: GossipFlags): Promise<void> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   registerClusterMetrics(cluster, registry);
-  const statusAddr = parseAddress(flags.status, DEFAULT_STATUS_PORT);
-  const status = new StatusServer({ host: statusAddr.host, port: statusAddr.port, registry, sections: [clusterStatusSection(cluster)], logger: log });
+  const listen = statusListen(statusGiven, advertise.host);
+  const status = new StatusServer({ listen, registry, sections: [clusterStatusSection(cluster)], logger: log });
   await status.start();
-  log.info('status endpoint listening', { url: `http://${flags.status}/status` });
+  log.info('status endpoint listening', { urls: status.urls() });
   cluster.start();
   const seeds = await resolveSeeds(flags.join, log);
   const n = await cluster.join(seeds);

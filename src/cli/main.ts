@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { registerControllerCommand } from './controller.js';
 import { registerGossipCommand } from './gossip.js';
+import { registerKeygenCommand } from './keygen.js';
 import { registerSpeakerCommand } from './speaker.js';
 import { registerStatusCommands } from './status.js';
 import { registerValidateCommand } from './validate.js';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerGossipCommand(program);
   registerControllerCommand(program);
   registerValidateCommand(program);
+  registerKeygenCommand(program);
   return program;
 }
 

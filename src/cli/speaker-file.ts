@@ -2,6 +2,7 @@
 // alternative for any group of hosts).
 import { startFileSpeaker } from '../speaker/file-mode.js';
 import { parseLogLevel } from '../util/log.js';
+import { fileLimits } from './file-limits.js';
 import { layer2Mode, leaveTimeoutMs, type SpeakerFlags } from './speaker.js';
 import { stopOnSignals } from './signals.js';
 
@@ -11,6 +12,7 @@ export async function runFileSpeaker(flags: SpeakerFlags): Promise<void> {
     layer2: layer2Mode(flags.layer2),
     leaveTimeoutMs: leaveTimeoutMs(flags.leaveTimeout),
     logLevel: parseLogLevel(flags.logLevel),
+    limits: fileLimits(flags),
   });
   stopOnSignals(speaker.log, () => speaker.stop());
   // SIGHUP reloads the file, as keepalived does; a bad file changes nothing.

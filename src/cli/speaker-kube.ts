@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import { parseAddress, type Address } from '../cluster/address.js';
 import { profileByName } from '../cluster/config.js';
 import { DEFAULT_GOSSIP_PORT } from '../cluster/launch.js';
-import { CONFIG_SOURCE_MODES, type ConfigSourceMode } from '../kube/defaults.js';
+import { CONFIG_SOURCE_MODES, GOSSIP_SECRET_KEY, type ConfigSourceMode } from '../kube/defaults.js';
 import { startKubeSpeaker } from '../speaker/kube-mode.js';
+import { parseAllowList } from '../status/access.js';
+import { parseListen, splitList } from '../status/listen.js';
 import { parseLogLevel } from '../util/log.js';
 import { layer2Mode, leaveTimeoutMs, type SpeakerFlags } from './speaker.js';
 import { stopOnSignals } from './signals.js';
@@ -16,7 +18,7 @@ export function gossipKeyPath(flag: string | undefined, env: Record<string, stri
   const path = flag ?? env['SHOAL_ML_SECRET_KEY_PATH'] ?? env['METALLB_ML_SECRET_KEY_PATH'];
   if (!path) return undefined;
   try {
-    if (statSync(path).isDirectory()) return join(path, 'secretkey');
+    if (statSync(path).isDirectory()) return join(path, GOSSIP_SECRET_KEY);
   } catch {
     // not there (an optional Secret that does not exist): the caller says so
   }
@@ -39,10 +41,12 @@ export async function runKubeSpeaker(flags: SpeakerFlags): Promise<void> {
     podIP,
     gossipProfile: profileByName(flags.gossipProfile),
     gossipKeyPath: gossipKeyPath(flags.gossipKeyFile, process.env),
+    insecureGossip: flags.insecureGossip === true,
     peerSelector: flags.peerSelector,
     lbClass: flags.lbClass,
     configSource: flags.configSource as ConfigSourceMode,
-    status: parseAddress(flags.status, 7473),
+    status: flags.status === undefined ? undefined : parseListen(splitList(flags.status), '--status'),
+    statusAllow: parseAllowList(splitList(flags.statusAllow)),
     bgpListen: parseAddress(flags.bgpListen, 179),
     layer2: layer2Mode(flags.layer2),
     leaveTimeoutMs: leaveTimeoutMs(flags.leaveTimeout),

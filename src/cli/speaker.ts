@@ -4,11 +4,11 @@
 // process is assembled in src/speaker/.
 import type { Command } from 'commander';
 import { DEFAULT_GOSSIP_PORT } from '../cluster/launch.js';
-import { DEFAULT_STATUS_PORT } from '../speaker/file-config.js';
 import { DEFAULT_NAMESPACE } from '../kube/defaults.js';
 import { LAYER2_MODES, type Layer2Mode } from '../speaker/layer2.js';
+import { fileLimitOptions, type FileLimitFlags } from './file-limits.js';
 
-export interface SpeakerFlags {
+export interface SpeakerFlags extends FileLimitFlags {
   config?: string;
   layer2: string;
   leaveTimeout: string;
@@ -19,15 +19,18 @@ export interface SpeakerFlags {
   gossipBind: string;
   gossipProfile: string;
   gossipKeyFile?: string;
+  insecureGossip?: boolean;
   peerSelector: string;
   lbClass?: string;
   configSource: string;
-  status: string;
+  status?: string;
+  statusAllow?: string;
   bgpListen: string;
   logLevel: string;
 }
 
 export function registerSpeakerCommand(program: Command): void {
+  const [maxVips, maxNameLength, maxFileSize] = fileLimitOptions('file mode: ');
   program
     .command('speaker')
     .description('run the per-node speaker: gossip, election, ARP/NDP (and BGP in Kubernetes mode)')
@@ -41,11 +44,16 @@ export function registerSpeakerCommand(program: Command): void {
     .option('--gossip-bind <host:port>', 'Kubernetes mode: gossip UDP+TCP bind address', `0.0.0.0:${DEFAULT_GOSSIP_PORT}`)
     .option('--gossip-profile <lan|fast>', 'Kubernetes mode: gossip timing profile', 'fast')
     .option('--gossip-key-file <path>', 'Kubernetes mode: gossip key file or directory holding "secretkey" (default: $SHOAL_ML_SECRET_KEY_PATH or $METALLB_ML_SECRET_KEY_PATH)')
+    .option('--insecure-gossip', 'Kubernetes mode: gossip unencrypted when there is no key (without this flag the speaker refuses to start)')
     .option('--peer-selector <selector>', 'Kubernetes mode: label selector of the speaker pods (gossip seeds)', 'app.kubernetes.io/name=shoal,app.kubernetes.io/component=speaker')
     .option('--lb-class <class>', 'Kubernetes mode: handle only services of this loadBalancerClass (default: only services without one)')
     .option('--config-source <auto|crd|configmap>', 'Kubernetes mode: metallb.io objects, the legacy ConfigMap, or whichever exists', 'auto')
-    .option('--status <host:port>', 'Kubernetes mode: status/metrics HTTP bind address', `0.0.0.0:${DEFAULT_STATUS_PORT}`)
+    .option('--status <host:port,...>', 'Kubernetes mode: status/metrics HTTP listen addresses (default: the gossip advertise address and 127.0.0.1, port 7473)')
+    .option('--status-allow <cidr,...>', 'Kubernetes mode: serve status/metrics only to these sources and the host itself (default: every source)')
     .option('--bgp-listen <host:port>', 'Kubernetes mode: where BGP peers may connect (opened with the first peer)', '[::]:179')
+    .addOption(maxVips)
+    .addOption(maxNameLength)
+    .addOption(maxFileSize)
     .option('--log-level <level>', 'debug, info, warn or error', process.env['SHOAL_LOG_LEVEL'] ?? 'info')
     .action(async (flags: SpeakerFlags) => {
       if (flags.config) {

@@ -7,13 +7,13 @@
 // skipped and counted.
 
 import { readFile } from 'node:fs/promises';
-import { parseAllDocuments } from 'yaml';
 import { isMetalLBObject, objectPath } from './crd.js';
 import { looksLikeLegacyConfig } from './legacy.js';
 import { formatConfigError } from './model.js';
 import type { ConfigError } from './model.js';
 import { parseConfigMap, parseLegacyConfig, parseObjects } from './parse.js';
 import { isObj } from './reader.js';
+import { parseYamlDocuments } from './yaml.js';
 
 export interface FileError extends ConfigError {
   readonly file: string;
@@ -27,6 +27,8 @@ export interface ValidationReport {
   readonly files: number;
   readonly metallbObjects: number;
   readonly legacyConfigs: number;
+  /** Speaker files (file mode), checked by the caller that found them (src/cli/validate.ts). */
+  readonly speakerConfigs: number;
   /** Documents holding other kinds of objects, not checked. */
   readonly skipped: number;
 }
@@ -56,9 +58,7 @@ export function validateDocuments(files: readonly SourceFile[]): ValidationRepor
   let legacyConfigs = 0;
   let skipped = 0;
   for (const f of files) {
-    const docs = parseAllDocuments(f.text, { prettyErrors: true });
-    const list = Array.isArray(docs) ? docs : [docs];
-    list.forEach((doc, di) => {
+    parseYamlDocuments(f.text).forEach((doc, di) => {
       const document = di + 1;
       const at = (e: ConfigError): FileError => ({ ...e, file: f.name, document });
       if (doc.errors.length > 0) {
@@ -102,7 +102,7 @@ export function validateDocuments(files: readonly SourceFile[]): ValidationRepor
       }
     }
   }
-  return { ok: errors.length === 0, errors, files: files.length, metallbObjects: crds.length, legacyConfigs, skipped };
+  return { ok: errors.length === 0, errors, files: files.length, metallbObjects: crds.length, legacyConfigs, speakerConfigs: 0, skipped };
 }
 
 /** Reads and validates files; unreadable files are reported as errors. */
@@ -126,7 +126,8 @@ export function formatValidationReport(r: ValidationReport): string {
     const where = e.file === '' ? '' : e.document > 0 ? `${e.file} (document ${e.document}): ` : `${e.file}: `;
     return `${where}${formatConfigError(e)}`;
   });
-  const counted = `${r.files} file(s), ${r.metallbObjects} metallb.io object(s), ${r.legacyConfigs} legacy config(s), ${r.skipped} other document(s) skipped`;
+  const speakers = r.speakerConfigs > 0 ? `${r.speakerConfigs} speaker config(s), ` : '';
+  const counted = `${r.files} file(s), ${speakers}${r.metallbObjects} metallb.io object(s), ${r.legacyConfigs} legacy config(s), ${r.skipped} other document(s) skipped`;
   lines.push(r.ok ? `ok: ${counted}` : `${r.errors.length} error(s): ${counted}`);
   return lines.join('\n');
 }

@@ -7,7 +7,6 @@
 // named `peer<N>`; N counts from 1 in file order. Unknown keys are errors, as
 // with MetalLB's strict YAML decoding.
 
-import { parse as parseYaml } from 'yaml';
 import { parseCommunity } from './community.js';
 import { bfdFields, checkPeerFields, readAddress, refList } from './crd.js';
 import { DEFAULT_HOLD_TIME_MS, parseAddresses, readASN, readDuration, resolveTimers } from './drafts.js';
@@ -16,17 +15,20 @@ import type { ObjectRef } from './model.js';
 import { asObj, at, checkKeys, idx, readBool, readInt, readList, readString, readStringList } from './reader.js';
 import type { Obj , Issues} from './reader.js';
 import { LEGACY_SELECTOR, parseSelectorList } from './selector.js';
+import { parseYamlDocuments } from './yaml.js';
 
 const TOP_KEYS = ['peers', 'bgp-communities', 'address-pools', 'bfd-profiles'];
 
 /** Parses the YAML text of a legacy config; YAML syntax errors are reported with their line. */
 export function parseLegacyYaml(issues: Issues, text: string, path = ''): unknown {
-  try {
-    return parseYaml(text, { prettyErrors: true });
-  } catch (e) {
-    issues.add(path, 'parse-error', `not valid YAML: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+  const docs = parseYamlDocuments(text);
+  const [doc] = docs;
+  const problem = docs.length > 1 ? 'more than one YAML document' : doc?.errors[0]?.message.split('\n')[0];
+  if (problem !== undefined) {
+    issues.add(path, 'parse-error', `not valid YAML: ${problem}`);
     return undefined;
   }
+  return doc ? (doc.toJS() as unknown) : null;
 }
 
 /** True when a plain object looks like a bare legacy config: no kind, and a key of that format. */

@@ -196,7 +196,9 @@ export type ConfigErrorCode =
   | 'invalid-timers'
   | 'invalid-selector'
   | 'conflicting-fields'
-  | 'mixed-sources';
+  | 'mixed-sources'
+  /** More entries, or longer text, than the configured limit allows. */
+  | 'over-limit';
 
 export interface ConfigError {
   /** Where: `IPAddressPool default/pool-a spec.addresses[2]` or `address-pools[0].addresses[1]`. */

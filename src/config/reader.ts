@@ -3,6 +3,7 @@
 // reads as undefined; a field of the wrong type is an error and also reads
 // as undefined, so later checks do not pile spurious errors on top of it.
 
+import { quote } from '../util/text.js';
 import type { ConfigError, ConfigErrorCode } from './model.js';
 
 export class Issues {
@@ -20,10 +21,12 @@ export class Issues {
 export type Obj = Record<string, unknown>;
 
 const SIMPLE_KEY = /^[A-Za-z0-9_-]+$/;
+const KEY_CHARS = 320;
 
 /** Child path: `a.b`, or `Kind ns/name spec` + `.x`. Keys that are not plain words are quoted. */
 export function at(path: string, key: string): string {
-  const k = SIMPLE_KEY.test(key) ? key : JSON.stringify(key);
+  // Label keys run to 317 characters; anything longer is cut in the path.
+  const k = SIMPLE_KEY.test(key) ? key : quote(key, KEY_CHARS);
   if (path === '') return k;
   return SIMPLE_KEY.test(key) ? `${path}.${k}` : `${path}[${k}]`;
 }
@@ -36,7 +39,7 @@ function typeName(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'an object';
-  if (typeof v === 'string') return `a string (${JSON.stringify(v)})`;
+  if (typeof v === 'string') return `a string (${quote(v)})`;
   return `a ${typeof v} (${String(v)})`;
 }
 
@@ -56,7 +59,7 @@ export function asObj(issues: Issues, v: unknown, path: string): Obj | undefined
 /** Reports keys of `o` not in `allowed` (typos would otherwise be silently ignored). */
 export function checkKeys(issues: Issues, o: Obj, allowed: readonly string[], path: string): void {
   for (const k of Object.keys(o)) {
-    if (!allowed.includes(k)) issues.add(at(path, k), 'unknown-field', `unknown field ${JSON.stringify(k)}`);
+    if (!allowed.includes(k)) issues.add(at(path, k), 'unknown-field', `unknown field ${quote(k, KEY_CHARS)}`);
   }
 }
 
@@ -116,16 +119,18 @@ export function readList(issues: Issues, o: Obj, key: string, path: string): unk
 /** A list of strings; non-strings are reported and dropped. Duplicates are reported when `unique`. */
 export function readStringList(issues: Issues, o: Obj, key: string, path: string, unique = false): string[] {
   const out: string[] = [];
+  const seen = new Set<string>();
   const p = at(path, key);
   readList(issues, o, key, path).forEach((v, i) => {
     if (typeof v !== 'string') {
       issues.add(idx(p, i), 'wrong-type', `expected a string, got ${typeName(v)}`);
       return;
     }
-    if (unique && out.includes(v)) {
-      issues.add(idx(p, i), 'duplicate-entry', `${JSON.stringify(v)} is listed twice`);
+    if (unique && seen.has(v)) {
+      issues.add(idx(p, i), 'duplicate-entry', `${quote(v)} is listed twice`);
       return;
     }
+    seen.add(v);
     out.push(v);
   });
   return out;

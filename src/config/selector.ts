@@ -3,6 +3,7 @@
 // advertiser use for node selectors, and the allocator for service and
 // namespace selectors.
 
+import { quote } from '../util/text.js';
 import type { LabelSelector, LabelSelectorRequirement, SelectorOperator } from './model.js';
 import type { Issues} from './reader.js';
 import { asObj, at, checkKeys, idx, readList, readString, readStringList, readStringMap } from './reader.js';
@@ -74,11 +75,11 @@ export function labelKeyProblem(key: string): string | undefined {
   if (slash >= 0) {
     const prefix = key.slice(0, slash);
     if (prefix.length === 0 || prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix)) {
-      return `label key ${JSON.stringify(key)} has an invalid prefix (want a DNS subdomain)`;
+      return `label key ${quote(key)} has an invalid prefix (want a DNS subdomain)`;
     }
   }
   if (name.length === 0 || name.length > 63 || !NAME.test(name)) {
-    return `label key ${JSON.stringify(key)} is invalid (1-63 characters [A-Za-z0-9-_.], alphanumeric at both ends)`;
+    return `label key ${quote(key)} is invalid (1-63 characters [A-Za-z0-9-_.], alphanumeric at both ends)`;
   }
   return undefined;
 }
@@ -86,7 +87,7 @@ export function labelKeyProblem(key: string): string | undefined {
 export function labelValueProblem(value: string): string | undefined {
   if (value === '') return undefined;
   if (value.length > 63 || !NAME.test(value)) {
-    return `label value ${JSON.stringify(value)} is invalid (0-63 characters [A-Za-z0-9-_.], alphanumeric at both ends)`;
+    return `label value ${quote(value)} is invalid (0-63 characters [A-Za-z0-9-_.], alphanumeric at both ends)`;
   }
   return undefined;
 }
@@ -136,7 +137,7 @@ export function parseSelector(issues: Issues, v: unknown, path: string, spelling
       return;
     }
     if (!(OPERATORS as readonly string[]).includes(op)) {
-      issues.add(at(p, 'operator'), 'invalid-selector', `operator ${JSON.stringify(op)} is not one of In, NotIn, Exists, DoesNotExist`);
+      issues.add(at(p, 'operator'), 'invalid-selector', `operator ${quote(op)} is not one of In, NotIn, Exists, DoesNotExist`);
       return;
     }
     const operator = op as SelectorOperator;

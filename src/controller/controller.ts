@@ -25,6 +25,7 @@ import { Allocator, classPredicate } from '../alloc/index.js';
 import { configToJSON, ConfigStore, formatConfigError, type Config, type ConfigError } from '../config/index.js';
 import type { BackoffPolicy } from '../kube/backoff.js';
 import { describeApiError } from '../kube/errors.js';
+import { GossipSecretKeeper } from '../kube/gossip-secret.js';
 import { EventRecorder, referenceTo } from '../kube/events.js';
 import { Informer } from '../kube/informer.js';
 import { ipAddressPools, namespaces, services } from '../kube/resources.js';
@@ -71,6 +72,8 @@ export interface ControllerOptions {
   apiBackoff?: BackoffPolicy;
   /** Event source component; default "shoal-controller". */
   component?: string;
+  /** Name of the speakers' gossip key Secret to create when missing (src/kube/gossip-secret.ts); undefined: leave Secrets alone. */
+  gossipSecret?: string;
 }
 
 interface ConfigState {
@@ -99,6 +102,7 @@ export class Controller {
   private readonly publisher: ServicePublisher;
   private readonly written = new WrittenCache();
   private readonly recorder: EventRecorder;
+  private readonly gossipSecret: GossipSecretKeeper | undefined;
   private readonly queue: WorkQueue;
   private readonly log: Logger;
   private readonly now: () => Date;
@@ -140,6 +144,10 @@ export class Controller {
     this.writer = new ServiceStatusWriter(kc, { ...common, logger: this.log, read: latest });
     this.publisher = new ServicePublisher(kc, this.writer, this.written, latest);
     this.recorder = new EventRecorder(kc, { ...common, component: opts.component ?? 'shoal-controller', now: this.now, logger: this.log });
+    this.gossipSecret =
+      opts.gossipSecret === undefined
+        ? undefined
+        : new GossipSecretKeeper(kc, { ...common, namespace: this.namespace, name: opts.gossipSecret, logger: this.log });
     this.queue = new WorkQueue((key) => (key === CONFIG_KEY ? this.reconcileConfig() : this.reconcileService(key)), {
       clock,
       concurrency: opts.concurrency ?? 4,
@@ -190,6 +198,8 @@ export class Controller {
     if (this.phase !== 'new') throw new Error(`controller already ${this.phase}`);
     this.phase = 'syncing';
     this.log.info('starting', { namespace: this.namespace, loadBalancerClass: this.lbClass ?? null, configSource: this.config.mode });
+    // The speakers wait for this Secret (their DaemonSet mounts it), not for allocation.
+    this.gossipSecret?.start();
     this.services.start();
     this.namespaceInformer.start();
     this.config.start();
@@ -216,6 +226,7 @@ export class Controller {
     if (this.phase === 'stopping' || this.phase === 'stopped') return;
     this.phase = 'stopping';
     this.writer.close();
+    await this.gossipSecret?.stop();
     await this.queue.stop();
     await Promise.all([this.services.stop(), this.namespaceInformer.stop(), this.config.stop()]);
     await this.recorder.close();
@@ -280,6 +291,7 @@ export class Controller {
         };
       }),
       recentErrors: [...this.recent],
+      gossipSecret: this.gossipSecret?.status ?? null,
       queue: { queued: this.queue.length, processing: this.queue.processing, retrying: this.queue.retrying },
     };
   }

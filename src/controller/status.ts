@@ -3,6 +3,7 @@
 // every LoadBalancer Service with its addresses or its problem, and the
 // latest errors. JSON for tools, an aligned table for people.
 
+import type { GossipSecretStatus } from '../kube/gossip-secret.js';
 import type { StatusSection } from '../status/server.js';
 import { renderTable } from '../status/table.js';
 
@@ -60,6 +61,8 @@ export interface ControllerStatus {
     readonly since: string;
   }[];
   readonly recentErrors: readonly RecentError[];
+  /** The speakers' gossip key Secret, when the controller looks after it. */
+  readonly gossipSecret: GossipSecretStatus | null;
   readonly queue: { readonly queued: number; readonly processing: number; readonly retrying: number };
 }
 
@@ -70,6 +73,8 @@ export function controllerStatusText(s: ControllerStatus): string {
     `controller: ${s.phase}${s.ready ? '' : ' (not allocating yet)'}, namespace ${s.namespace}, class ${s.loadBalancerClass ?? '(none: services without a class)'}`,
     `config: ${source}; mode ${c.mode}${c.stale ? '; STALE: the latest candidate was refused or has gone' : ''}${c.absent ? `; ${c.absent}` : ''}`,
   ];
+  const g = s.gossipSecret;
+  if (g) head.push(`gossip key Secret ${s.namespace}/${g.name}: ${g.state}${g.message ? ` (${g.message})` : ''}`);
   if (c.missingCrds.length > 0) head.push(`CRDs not installed: ${c.missingCrds.join(', ')}`);
   if (c.lastRefusal) {
     head.push(`last refusal (${c.lastRefusal.at}, ${c.lastRefusal.source}):`);

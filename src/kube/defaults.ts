@@ -7,3 +7,7 @@ export const DEFAULT_NAMESPACE = 'metallb-system';
 
 export type ConfigSourceMode = 'auto' | 'crd' | 'configmap';
 export const CONFIG_SOURCE_MODES: readonly ConfigSourceMode[] = ['auto', 'crd', 'configmap'];
+
+/** MetalLB's gossip key Secret and its key: mounted into the speakers, created by the controller when missing. */
+export const GOSSIP_SECRET_NAME = 'memberlist';
+export const GOSSIP_SECRET_KEY = 'secretkey';

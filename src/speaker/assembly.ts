@@ -9,13 +9,15 @@ import { collectDefaultMetrics, type Registry } from 'prom-client';
 import { announcementsSection, ipStatusResource } from '../announce/election-status.js';
 import type { Announcer, AnnouncerEvent } from '../announce/l2/index.js';
 import type { BgpSpeaker } from '../bgp/speaker.js';
-import { formatAddress, type Address } from '../cluster/address.js';
+import type { Address } from '../cluster/address.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { registerClusterMetrics } from '../cluster/metrics.js';
 import { clusterStatusSection } from '../cluster/status.js';
+import type { AllowList } from '../status/access.js';
 import { StatusServer, type StatusSection } from '../status/server.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
+import { encryptionSection, warnWhileUnencrypted, type EncryptionStatus } from './gossip-key.js';
 import { createLayer2, type Layer2Settings } from './layer2.js';
 import { Layer2Guard } from './layer2-guard.js';
 import { ReassertOnReturn } from './reassert-on-return.js';
@@ -40,10 +42,13 @@ export interface SpeakerAssemblyOptions {
   /** BGP passwords, "namespace/name" -> password. */
   secrets?: () => ReadonlyMap<string, string>;
   onLocalChange?: (change: LocalOwnershipChange) => void;
+  /** Whether gossip is sealed; unencrypted gossip is warned about at start and every `warnEveryMs` (once when undefined). */
+  encryption: { status: EncryptionStatus; warnEveryMs: number | undefined };
   status: {
-    host: string;
-    port: number;
-    /** Sections after the gossip, announcements and layer-2 ones. */
+    listen: readonly Address[];
+    /** Sources served besides the host itself; default every source. */
+    allow?: AllowList;
+    /** Sections after the gossip, encryption, announcements and layer-2 ones. */
     sections?: StatusSection[];
     unhealthy?: () => string | undefined;
   };
@@ -60,6 +65,7 @@ export class SpeakerAssembly {
   private readonly reassert: ReassertOnReturn | undefined;
   private readonly status: StatusServer;
   private readonly log: Logger;
+  private stopWarning: () => void = () => {};
 
   constructor(private readonly opts: SpeakerAssemblyOptions) {
     const { cluster, clock, logger: log, registry } = opts;
@@ -86,12 +92,14 @@ export class SpeakerAssembly {
     this.reassert = l2 && new ReassertOnReturn({ node: opts.node, cluster, speaker: this.speaker, l2, logger: log });
     const speaker = this.speaker;
     this.status = new StatusServer({
-      host: opts.status.host,
-      port: opts.status.port,
+      listen: opts.status.listen,
+      ...(opts.status.allow ? { allow: opts.status.allow } : {}),
       registry,
+      clock,
       logger: log,
       sections: [
         clusterStatusSection(cluster),
+        encryptionSection(opts.encryption.status),
         announcementsSection(() => speaker.result, opts.node, speaker.tracker),
         layer2Section(
           () => l2?.status(),
@@ -107,11 +115,13 @@ export class SpeakerAssembly {
   /** Serves /status, /metrics and /healthz. */
   async serveStatus(): Promise<void> {
     await this.status.start();
-    this.log.info('status endpoint listening', { url: `http://${formatAddress({ host: this.opts.status.host, port: this.status.port })}/status` });
+    const allow = this.opts.status.allow?.cidrs ?? [];
+    this.log.info('status endpoint listening', { urls: this.status.urls(), ...(allow.length ? { allow } : {}) });
   }
 
   /** Starts layer 2, gossip and the election, and joins through the seeds; layer 2 is held until the join is done. */
   run(): void {
+    this.stopWarning = warnWhileUnencrypted(this.opts.encryption.status, this.opts.clock, this.log, this.opts.encryption.warnEveryMs);
     this.l2?.start();
     this.opts.cluster.start();
     this.guard.start();
@@ -126,6 +136,7 @@ export class SpeakerAssembly {
    * still answer); then the sockets close.
    */
   async stop(): Promise<void> {
+    this.stopWarning();
     this.speaker.stop();
     this.guard.stop();
     this.reassert?.stop();

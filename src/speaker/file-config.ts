@@ -11,7 +11,8 @@
 //     join: [192.0.2.11, 192.0.2.12]
 //     profile: fast                 # or lan
 //     keyFile: /etc/shoal/gossip.key
-//   status: 0.0.0.0:7473
+//   status: 192.0.2.11:7473         # default: the advertise address and 127.0.0.1
+//   statusAllow: [198.51.100.0/24]  # default: every source that reaches it
 //   layer2:
 //     interfaces: [eth0]            # default: every eligible interface
 //     gratuitousArpMs: [0, 250, 1000, 2000, 4000]
@@ -21,18 +22,52 @@
 //       name: web                   # VIPs with one name form one service
 //       interfaces: [eth0]
 //       nodeSelectors: [{matchLabels: {rack: r1}}]
-import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { parseAllDocuments } from 'yaml';
 import { formatIP, parseIP } from '../alloc/ip.js';
+import { parseRange } from '../alloc/range.js';
 import { parseAddress, type Address } from '../cluster/address.js';
+import { encodedMetaSize, MAX_META_ENTRIES } from '../cluster/codec.js';
 import { profileByName, profiles, type TimingProfile } from '../cluster/config.js';
 import { DEFAULT_GOSSIP_PORT } from '../cluster/launch.js';
 import type { ConfigError, LabelSelector } from '../config/model.js';
-import { asObj, at, checkKeys, idx, Issues, readList, readString, readStringList, readStringMap, type Obj } from '../config/reader.js';
+import { asObj, at, checkKeys, idx, isObj, Issues, readList, readString, readStringList, readStringMap, type Obj } from '../config/reader.js';
 import { labelKeyProblem, labelValueProblem, parseSelectorList } from '../config/selector.js';
+import { parseYamlDocuments } from '../config/yaml.js';
+import { DEFAULT_STATUS_PORT } from '../status/listen.js';
+import { readBounded } from '../util/read-bounded.js';
+import { quote } from '../util/text.js';
+import { labelsToMeta } from './file-world.js';
 
-export const DEFAULT_STATUS_PORT = 7473;
+/**
+ * Bounds on what one file may ask for. A file is trusted input, but a
+ * mistake (a generated list gone wrong) should be an error naming the
+ * place, not a speaker using a gigabyte; the flags raise them.
+ */
+export interface FileLimits {
+  /** VIP entries (--max-vips). */
+  readonly maxVips: number;
+  /** Bytes of a VIP name (--max-name-length): names appear in logs, /status and every election. */
+  readonly maxNameBytes: number;
+  /** Bytes of the file (--max-file-size). */
+  readonly maxFileBytes: number;
+}
+
+export const DEFAULT_FILE_LIMITS: FileLimits = { maxVips: 10_000, maxNameBytes: 128, maxFileBytes: 4 * 1024 * 1024 };
+
+/**
+ * Labels travel as gossip metadata, which the gossip layer caps at 512
+ * encoded bytes (ClusterOptions.maxMetaBytes); the rest is left for the
+ * version entry.
+ */
+const LABEL_META_BYTES = 448;
+
+/** Errors reported at most; a file of 100,000 mistakes makes a readable report and log line, not a 10 MB one. */
+export const MAX_REPORTED_ERRORS = 100;
+
+/** Linux interface names are at most 15 bytes (IFNAMSIZ less the terminating NUL). */
+const MAX_INTERFACE_BYTES = 15;
+
+const TOP_KEYS = ['node', 'labels', 'gossip', 'status', 'statusAllow', 'layer2', 'vips'];
 
 export interface FileVip {
   /** Canonical text of the address. */
@@ -55,7 +90,10 @@ export interface FileSpeakerConfig {
     readonly timing: Readonly<Partial<Record<TimingKey, number>>>;
     readonly keyFile: string | undefined;
   };
-  readonly status: Address;
+  /** undefined: the advertise address and loopback (src/status/listen.ts). */
+  readonly status: readonly Address[] | undefined;
+  /** CIDRs the status endpoint serves besides the host itself; empty: every source. */
+  readonly statusAllow: readonly string[];
   readonly layer2: {
     readonly interfaces: readonly string[];
     readonly gratuitousArpMs: readonly number[] | undefined;
@@ -100,6 +138,41 @@ function readAddress(issues: Issues, o: Obj, key: string, path: string, defaultP
   }
 }
 
+function readInterfaces(issues: Issues, o: Obj, path: string): string[] {
+  const list = readStringList(issues, o, 'interfaces', path, true);
+  list.forEach((name, i) => {
+    if (name === '' || Buffer.byteLength(name) > MAX_INTERFACE_BYTES || /[/\s]/.test(name)) {
+      issues.add(idx(at(path, 'interfaces'), i), 'invalid-value', `${quote(name)} is not an interface name (1 to ${MAX_INTERFACE_BYTES} bytes, no "/" or spaces)`);
+    }
+  });
+  return list;
+}
+
+/** `status`: one "host:port" or a list of them. */
+function readStatusListen(issues: Issues, root: Obj): Address[] | undefined {
+  const v = root['status'];
+  if (v === undefined || v === null) return undefined;
+  const texts = typeof v === 'string' ? [v] : readStringList(issues, root, 'status', '', true);
+  const out: Address[] = [];
+  texts.forEach((text, i) => {
+    try {
+      out.push(parseAddress(text, DEFAULT_STATUS_PORT));
+    } catch (err) {
+      issues.add(typeof v === 'string' ? 'status' : idx('status', i), 'invalid-value', (err as Error).message);
+    }
+  });
+  return out.length ? out : undefined;
+}
+
+function readCidrs(issues: Issues, o: Obj, key: string): string[] {
+  const list = readStringList(issues, o, key, '', true);
+  list.forEach((c, i) => {
+    const r = c.includes('/') ? parseRange(c) : undefined;
+    if (!r?.ok) issues.add(idx(key, i), 'invalid-value', r && !r.ok ? r.message : `${quote(c)} is not a CIDR (address/length)`);
+  });
+  return list;
+}
+
 function readDelays(issues: Issues, o: Obj, key: string, path: string): number[] | undefined {
   if (o[key] === undefined || o[key] === null) return undefined;
   const out: number[] = [];
@@ -112,16 +185,23 @@ function readDelays(issues: Issues, o: Obj, key: string, path: string): number[]
 }
 
 /** Validates a parsed YAML document; every problem is reported with its path. */
-export function parseFileConfig(doc: unknown, defaults: { hostname: string } = { hostname: hostname() }): FileConfigResult {
+export function parseFileConfig(doc: unknown, defaults: { hostname: string } = { hostname: hostname() }, limits: FileLimits = DEFAULT_FILE_LIMITS): FileConfigResult {
   const issues = new Issues();
   const root = asObj(issues, doc, '') ?? {};
-  checkKeys(issues, root, ['node', 'labels', 'gossip', 'status', 'layer2', 'vips'], '');
+  checkKeys(issues, root, TOP_KEYS, '');
   const node = readString(issues, root, 'node', '') ?? defaults.hostname;
   if (node === '' || Buffer.byteLength(node) > 128) issues.add('node', 'invalid-value', 'must be 1 to 128 bytes');
   const labels = readStringMap(issues, root, 'labels', '');
   for (const [k, v] of Object.entries(labels)) {
     const problem = labelKeyProblem(k) ?? labelValueProblem(v);
     if (problem) issues.add(at('labels', k), 'invalid-value', problem);
+  }
+  const labelCount = Object.keys(labels).length;
+  // One metadata entry is the version.
+  if (labelCount > MAX_META_ENTRIES - 1) issues.add('labels', 'over-limit', `${labelCount} labels, more than the ${MAX_META_ENTRIES - 1} gossip metadata can carry`);
+  else {
+    const labelBytes = encodedMetaSize(labelsToMeta(labels));
+    if (labelBytes > LABEL_META_BYTES) issues.add('labels', 'over-limit', `the labels take ${labelBytes} bytes of gossip metadata, more than the ${LABEL_META_BYTES} available: fewer or shorter labels`);
   }
 
   const g = asObj(issues, root['gossip'], 'gossip') ?? {};
@@ -150,19 +230,26 @@ export function parseFileConfig(doc: unknown, defaults: { hostname: string } = {
     else timing[k] = v;
   }
 
-  const status = readAddress(issues, root, 'status', '', DEFAULT_STATUS_PORT) ?? { host: '0.0.0.0', port: DEFAULT_STATUS_PORT };
+  const status = readStatusListen(issues, root);
+  const statusAllow = readCidrs(issues, root, 'statusAllow');
 
   const l2 = asObj(issues, root['layer2'], 'layer2') ?? {};
   checkKeys(issues, l2, ['interfaces', 'gratuitousArpMs', 'unsolicitedNaMs'], 'layer2');
   const layer2 = {
-    interfaces: readStringList(issues, l2, 'interfaces', 'layer2', true),
+    interfaces: readInterfaces(issues, l2, 'layer2'),
     gratuitousArpMs: readDelays(issues, l2, 'gratuitousArpMs', 'layer2'),
     unsolicitedNaMs: readDelays(issues, l2, 'unsolicitedNaMs', 'layer2'),
   };
 
   const vips: FileVip[] = [];
   const seen = new Map<string, number>();
-  readList(issues, root, 'vips', '').forEach((raw, i) => {
+  let vipList = readList(issues, root, 'vips', '');
+  if (vipList.length > limits.maxVips) {
+    // One error, and none of the entries parsed: 100,000 of them cost seconds.
+    issues.add('vips', 'over-limit', `${vipList.length} VIPs, more than the limit of ${limits.maxVips} (raise it with --max-vips)`);
+    vipList = [];
+  }
+  vipList.forEach((raw, i) => {
     const p = idx('vips', i);
     const v = asObj(issues, raw, p);
     if (!v) return;
@@ -174,15 +261,20 @@ export function parseFileConfig(doc: unknown, defaults: { hostname: string } = {
     }
     const ip = parseIP(text.trim());
     if (!ip) {
-      issues.add(at(p, 'address'), 'invalid-value', `${JSON.stringify(text)} is not an IP address`);
+      issues.add(at(p, 'address'), 'invalid-value', `${quote(text)} is not an IP address`);
       return;
     }
     const address = formatIP(ip);
     const name = readString(issues, v, 'name', p) ?? address;
+    const nameBytes = Buffer.byteLength(name);
+    if (name === '' || nameBytes > limits.maxNameBytes) {
+      issues.add(at(p, 'name'), name === '' ? 'invalid-value' : 'over-limit', name === '' ? 'must not be empty' : `${nameBytes} bytes, longer than the limit of ${limits.maxNameBytes} (raise it with --max-name-length)`);
+      return;
+    }
     const vip: FileVip = {
       address,
       name,
-      interfaces: readStringList(issues, v, 'interfaces', p, true),
+      interfaces: readInterfaces(issues, v, p),
       nodeSelectors: parseSelectorList(issues, v, 'nodeSelectors', p),
     };
     // One address may serve several names (a shared VIP), but it has one
@@ -199,27 +291,37 @@ export function parseFileConfig(doc: unknown, defaults: { hostname: string } = {
   });
   if (vips.length === 0 && issues.count === 0) issues.add('vips', 'missing-field', 'list at least one VIP');
 
+  if (issues.count > MAX_REPORTED_ERRORS) {
+    const shown = issues.errors.slice(0, MAX_REPORTED_ERRORS);
+    return { ok: false, errors: [...shown, { path: '', code: 'over-limit', message: `and ${issues.count - MAX_REPORTED_ERRORS} more errors` }] };
+  }
   if (issues.count > 0) return { ok: false, errors: issues.errors };
   return {
     ok: true,
-    config: { node, labels, gossip: { bind, advertise, join, profile, timing, keyFile }, status, layer2, vips },
+    config: { node, labels, gossip: { bind, advertise, join, profile, timing, keyFile }, status, statusAllow, layer2, vips },
   };
 }
 
-export async function loadFileConfig(path: string): Promise<FileConfigResult> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    return { ok: false, errors: [{ path: '', code: 'parse-error', message: `cannot read ${path}: ${(err as Error).message}` }] };
-  }
-  const docs = parseAllDocuments(text);
-  if (!Array.isArray(docs) || docs.length !== 1) {
-    return { ok: false, errors: [{ path: '', code: 'parse-error', message: `${path}: expected exactly one YAML document` }] };
+/** Whether a parsed YAML value is a speaker file rather than Kubernetes objects or a MetalLB legacy config. */
+export function looksLikeSpeakerConfig(value: unknown): boolean {
+  return isObj(value) && !('kind' in value) && !('apiVersion' in value) && ('vips' in value || 'gossip' in value);
+}
+
+/** Parses the text of a speaker file. */
+export function parseFileConfigText(text: string, limits: FileLimits = DEFAULT_FILE_LIMITS, defaults?: { hostname: string }): FileConfigResult {
+  const docs = parseYamlDocuments(text);
+  if (docs.length !== 1) {
+    return { ok: false, errors: [{ path: '', code: 'parse-error', message: 'expected exactly one YAML document' }] };
   }
   const doc = docs[0]!;
   if (doc.errors.length > 0) {
-    return { ok: false, errors: doc.errors.map((e) => ({ path: '', code: 'parse-error' as const, message: `${path}: ${e.message}` })) };
+    return { ok: false, errors: doc.errors.map((e) => ({ path: '', code: 'parse-error' as const, message: e.message })) };
   }
-  return parseFileConfig(doc.toJS());
+  return parseFileConfig(doc.toJS(), defaults, limits);
+}
+
+export async function loadFileConfig(path: string, limits: FileLimits = DEFAULT_FILE_LIMITS): Promise<FileConfigResult> {
+  const read = await readBounded(path, limits.maxFileBytes, ' (raise it with --max-file-size)');
+  if (!read.ok) return { ok: false, errors: [{ path: '', code: read.problem === 'too-large' ? 'over-limit' : 'parse-error', message: `${path}: ${read.message}` }] };
+  return parseFileConfigText(read.text, limits);
 }

@@ -2,13 +2,16 @@
 // Kubernetes (a keepalived alternative for any group of hosts).
 import { Registry } from 'prom-client';
 import { VERSION } from '../cli/version.js';
-import { launchMember, loadKeyring, resolveSeeds } from '../cluster/launch.js';
+import { launchMember, resolveSeeds } from '../cluster/launch.js';
 import { formatConfigError } from '../config/model.js';
+import { parseAllowList } from '../status/access.js';
+import { statusListen } from '../status/listen.js';
 import { RealClock } from '../util/clock.js';
 import { createLogger, type Logger, type LogLevel } from '../util/log.js';
 import { SpeakerAssembly } from './assembly.js';
-import { loadFileConfig, timingProfile } from './file-config.js';
+import { loadFileConfig, timingProfile, type FileLimits } from './file-config.js';
 import { FileWorld, labelsToMeta } from './file-world.js';
+import { fileGossipKey, UNENCRYPTED_WARNING_INTERVAL_MS } from './gossip-key.js';
 import type { Layer2Mode } from './layer2.js';
 
 export interface FileSpeakerOptions {
@@ -17,6 +20,8 @@ export interface FileSpeakerOptions {
   layer2: Layer2Mode;
   leaveTimeoutMs: number;
   logLevel: LogLevel;
+  /** Caps on what the file may hold (VIPs, name length, size), at start and on reload. */
+  limits: FileLimits;
 }
 
 export interface RunningFileSpeaker {
@@ -27,11 +32,12 @@ export interface RunningFileSpeaker {
 }
 
 export async function startFileSpeaker(o: FileSpeakerOptions): Promise<RunningFileSpeaker> {
-  const loaded = await loadFileConfig(o.configPath);
+  const loaded = await loadFileConfig(o.configPath, o.limits);
   if (!loaded.ok) throw new Error(`${o.configPath} is not a valid speaker config:\n  ${loaded.errors.map(formatConfigError).join('\n  ')}`);
   const file = loaded.config;
   const log = createLogger({ level: o.logLevel, fields: { node: file.node } });
-  const keyring = file.gossip.keyFile ? await loadKeyring(file.gossip.keyFile) : undefined;
+  const { keyring, status: encryption } = await fileGossipKey(file.gossip.keyFile, o.configPath);
+  const statusAllow = parseAllowList(file.statusAllow, 'statusAllow');
   const { cluster, advertise } = await launchMember({
     name: file.node,
     bind: file.gossip.bind,
@@ -53,14 +59,16 @@ export async function startFileSpeaker(o: FileSpeakerOptions): Promise<RunningFi
     seeds: () => seeds,
     world,
     layer2: { mode: o.layer2, arpScheduleMs: file.layer2.gratuitousArpMs, ndpScheduleMs: file.layer2.unsolicitedNaMs },
-    status: { host: file.status.host, port: file.status.port },
+    // Every minute until a key is configured: an upgrade keeps hosts running, and nobody misses it.
+    encryption: { status: encryption, warnEveryMs: UNENCRYPTED_WARNING_INTERVAL_MS },
+    status: { listen: statusListen(file.status, advertise.host), allow: statusAllow },
     leaveTimeoutMs: o.leaveTimeoutMs,
   });
   await assembly.serveStatus();
   assembly.run();
 
   const reload = async (): Promise<void> => {
-    const next = await loadFileConfig(o.configPath);
+    const next = await loadFileConfig(o.configPath, o.limits);
     if (!next.ok) {
       log.error('reload refused: the file is not valid; keeping the running configuration', { errors: next.errors.map(formatConfigError) });
       return;

@@ -67,7 +67,11 @@ export function vipObjects(vips: readonly FileVip[], defaultInterfaces: readonly
 
 export function vipServices(vips: readonly FileVip[]): ElectionService[] {
   const byName = new Map<string, string[]>();
-  for (const v of vips) byName.set(v.name, [...(byName.get(v.name) ?? []), v.address]);
+  for (const v of vips) {
+    const ips = byName.get(v.name);
+    if (ips) ips.push(v.address);
+    else byName.set(v.name, [v.address]);
+  }
   return [...byName].map(([name, ips]) => ({
     namespace: FILE_NAMESPACE,
     name,
@@ -110,9 +114,9 @@ export class FileWorld implements World {
     const needRestart: string[] = [];
     if (file.node !== this.file.node) needRestart.push('node');
     if (JSON.stringify(file.gossip) !== JSON.stringify(this.file.gossip)) needRestart.push('gossip');
-    if (JSON.stringify(file.status) !== JSON.stringify(this.file.status)) needRestart.push('status');
+    if (JSON.stringify([file.status, file.statusAllow]) !== JSON.stringify([this.file.status, this.file.statusAllow])) needRestart.push('status');
     const next = fromFile(file);
-    this.file = { ...file, node: this.file.node, gossip: this.file.gossip, status: this.file.status };
+    this.file = { ...file, node: this.file.node, gossip: this.file.gossip, status: this.file.status, statusAllow: this.file.statusAllow };
     this.config = next.config;
     this.services = next.services;
     for (const fn of this.listeners) fn();

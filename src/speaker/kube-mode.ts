@@ -3,20 +3,22 @@
 // with the other speaker pods, announces the service IPs the election gives
 // its node (layer 2) and advertises the ones it is eligible for to its BGP
 // peers.
-import { existsSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import { BgpSpeaker } from '../bgp/speaker.js';
 import { VERSION } from '../cli/version.js';
 import type { Address } from '../cluster/address.js';
 import type { TimingProfile } from '../cluster/config.js';
-import { launchMember, loadKeyring } from '../cluster/launch.js';
+import { launchMember } from '../cluster/launch.js';
 import type { ConfigSourceMode } from '../kube/defaults.js';
 import { loadKubeConfig } from '../kube/config.js';
 import { EventRecorder, referenceTo } from '../kube/events.js';
 import { services } from '../kube/resources.js';
+import type { AllowList } from '../status/access.js';
+import { statusListen } from '../status/listen.js';
 import { RealClock } from '../util/clock.js';
 import { createLogger, type Logger, type LogLevel } from '../util/log.js';
 import { SpeakerAssembly } from './assembly.js';
+import { kubeGossipKey } from './gossip-key.js';
 import { KubeWorld } from './kube-world.js';
 import type { Layer2Mode } from './layer2.js';
 import type { LocalOwnershipChange } from './speaker.js';
@@ -34,12 +36,15 @@ export interface KubeSpeakerOptions {
   /** This pod's IP (host network: the node's), for a Node object that lists no address. */
   podIP: string | undefined;
   gossipProfile: TimingProfile;
-  /** The key file, when one is expected; gossip runs unencrypted (logged) without it. */
+  /** The key file (the mounted memberlist Secret); without it the speaker refuses to start unless insecureGossip. */
   gossipKeyPath: string | undefined;
+  insecureGossip: boolean;
   peerSelector: string;
   lbClass: string | undefined;
   configSource: ConfigSourceMode;
-  status: Address;
+  /** Status listen addresses; undefined: the gossip advertise address and loopback. */
+  status: readonly Address[] | undefined;
+  statusAllow: AllowList;
   bgpListen: Address;
   layer2: Layer2Mode;
   leaveTimeoutMs: number;
@@ -59,14 +64,13 @@ function describeChange(c: LocalOwnershipChange, node: string): { reason: string
 
 export async function startKubeSpeaker(o: KubeSpeakerOptions): Promise<RunningSpeaker> {
   const node = o.node;
+  // Before anything connects: without a key (or --insecure-gossip) the speaker does not start.
+  const { keyring, status: encryption } = await kubeGossipKey(o.gossipKeyPath, o.insecureGossip, o.namespace);
   const log = createLogger({ level: o.logLevel, fields: { node } });
   const clock = new RealClock();
   const { kubeConfig, source } = loadKubeConfig(o.kubeconfigPath ? { kubeconfigPath: o.kubeconfigPath } : {});
   log.info('speaker starting', { version: VERSION, kubeconfig: source, namespace: o.namespace });
 
-  let keyring;
-  if (o.gossipKeyPath && existsSync(o.gossipKeyPath)) keyring = await loadKeyring(o.gossipKeyPath);
-  else log.warn('gossip is not encrypted: no key file', { path: o.gossipKeyPath ?? '(none given)' });
   const { cluster, advertise } = await launchMember({
     name: node,
     bind: o.gossipBind,
@@ -112,9 +116,11 @@ export async function startKubeSpeaker(o: KubeSpeakerOptions): Promise<RunningSp
         if (svc) events.event(referenceTo(services, svc), 'Normal', reason, message);
       }
     },
+    // Once: --insecure-gossip says it is meant; /status keeps saying it.
+    encryption: { status: encryption, warnEveryMs: undefined },
     status: {
-      host: o.status.host,
-      port: o.status.port,
+      listen: statusListen(o.status, advertise.host),
+      allow: o.statusAllow,
       sections: [
         bgpSection(
           () => bgp.status(),

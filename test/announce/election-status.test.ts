@@ -127,8 +127,9 @@ t.test('GET /status/ip/ADDRESS: ring order and every candidate filtered out', as
 
   const resource = ipStatusResource((ip) => e.explain(ip, i));
   t.equal(resource.prefix, 'ip');
-  t.same(resource.handle('192.0.2.10')?.json, json);
-  t.equal(resource.handle('2001:DB8::10')?.json && (resource.handle('2001:DB8::10')!.json as { ip: string }).ip, '2001:db8::10');
+  t.same(resource.handle('192.0.2.10'), { json, text: explanationText(e.explain('192.0.2.10', i)!) });
+  t.match(resource.handle('2001:DB8::10'), { json: { ip: '2001:db8::10' } }, 'any spelling of the address');
   t.equal(resource.handle('192.0.2.77'), undefined, '404 for an IP no service holds');
-  t.equal(resource.handle(''), undefined);
+  t.same(resource.handle(''), { badRequest: 'name an address: /status/ip/ADDRESS' }, '400 without an address');
+  t.same(resource.handle('192.0.2.300'), { badRequest: '"192.0.2.300": not an IP address' }, '400 for what is not an address');
 });

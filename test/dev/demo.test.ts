@@ -31,6 +31,8 @@ t.test('the demo allocates, elects, fails over and stops cleanly', { skip: distM
   const status = await run(['status', '--url', 'http://127.0.0.1:7473']);
   t.equal(status.code, 0, 'shoal status reads node-1');
   t.match(status.out, /members: 3 alive/, 'three members alive');
+  t.match(status.out, /encryption on/, 'gossip encrypted with the key of the Secret the controller created');
+  t.match(status.out, /encryption: gossip on \(1 key\(s\) from .*ml_secret_key\/secretkey\)/, 'read from the mounted Secret');
   t.match(status.out, /192\.0\.2\.100\s+demo\s+node-\d/, 'who announces what');
   const explain = await run(['explain', '192.0.2.100', '--url', 'http://127.0.0.2:7473']);
   t.match(explain.out, /ring walk from 192\.0\.2\.100/, 'shoal explain shows the ring walk');

@@ -87,7 +87,8 @@ t.test('speaker: identity from the downward API, gossip key from the memberlist 
   t.equal(env.get('POD_NAMESPACE'), 'metadata.namespace');
   const volume = speaker.volumes?.find((v) => v.secret?.secretName === 'memberlist');
   t.ok(volume, "MetalLB's Secret, by its name");
-  t.equal(volume?.secret?.optional, true, 'optional: without it gossip runs unencrypted, the speaker says so');
+  t.notOk(volume?.secret?.optional, 'not optional: the pod waits for the Secret the controller creates; the speaker never gossips unencrypted');
+  t.notOk(c.args?.includes('--insecure-gossip'), 'no unencrypted gossip');
   t.equal(volume?.secret?.defaultMode, 0o440, 'readable by the group only');
   t.equal(speaker.securityContext?.fsGroup, speaker.securityContext?.runAsGroup, "the key file's group is the speaker's");
   const mount = c.volumeMounts?.find((m) => m.name === volume?.name);
@@ -162,7 +163,7 @@ function documented(doc: string, heading: string): Set<Grant> {
   return out;
 }
 
-t.test('RBAC: no wildcards, no privilege-granting verbs, no writes beyond status and Events', async (t) => {
+t.test('RBAC: no wildcards, no privilege-granting verbs, no writes beyond status, Events and the gossip key Secret', async (t) => {
   const roles = objs.filter((o) => o.kind === 'Role' || o.kind === 'ClusterRole') as unknown as (Manifest & { rules: Rule[] })[];
   t.equal(roles.length, 4);
   for (const role of roles) {
@@ -170,7 +171,8 @@ t.test('RBAC: no wildcards, no privilege-granting verbs, no writes beyond status
       for (const field of [r.apiGroups, r.resources, r.verbs, r.resourceNames ?? []]) t.notOk(field.includes('*'), `${role.metadata.name}: no wildcard`);
       t.notOk(r.verbs.some((v) => ['escalate', 'bind', 'impersonate', 'delete', 'deletecollection'].includes(v)), `${role.metadata.name}: ${r.verbs.join(',')}`);
       const writes = r.verbs.filter((v) => ['create', 'update', 'patch'].includes(v));
-      if (writes.length > 0) t.ok(r.resources.every((res) => res === 'events' || res === 'services/status'), `${role.metadata.name} writes only Events and Service status: ${r.resources.join(',')}`);
+      const secretCreate = role.metadata.name === 'shoal-controller' && role.kind === 'Role' && r.resources.join() === 'secrets' && r.verbs.join() === 'create';
+      if (writes.length > 0 && !secretCreate) t.ok(r.resources.every((res) => res === 'events' || res === 'services/status'), `${role.metadata.name} writes only Events and Service status: ${r.resources.join(',')}`);
     }
   }
 });
@@ -179,6 +181,8 @@ t.test('RBAC: the controller may do exactly what docs/controller.md lists', asyn
   const granted = grantsOf('shoal-controller');
   t.same([...granted.keys()].sort(), [...documented('docs/controller.md', '## Permissions')].sort());
   t.same(granted.get('namespace /configmaps list'), ['config'], 'only the ConfigMap named config');
+  t.same(granted.get('namespace /secrets get'), ['memberlist'], 'reads only the gossip key Secret');
+  t.notOk([...granted.keys()].some((g) => /\/secrets (list|watch|update|patch)$/.test(g)), 'no other access to Secrets');
 });
 
 t.test('RBAC: the speaker may do exactly what docs/install.md lists', async (t) => {

@@ -1,5 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
-import { parseFileConfig, timingProfile } from '../../src/speaker/file-config.js';
+import { DEFAULT_FILE_LIMITS, loadFileConfig, parseFileConfig, timingProfile } from '../../src/speaker/file-config.js';
 import { FileWorld, labelsFromMeta, labelsToMeta, vipServices } from '../../src/speaker/file-world.js';
 
 const good = {
@@ -27,10 +31,10 @@ t.test('a complete file parses, with defaults and canonical addresses', async (t
   t.equal(timing.probeIntervalMs, 500, 'a timing override applies');
   t.equal(timing.probeTimeoutMs, 500, 'the rest is the named profile');
   t.equal(timing.name, 'lan+custom');
-  t.same(r.config.status, { host: '192.0.2.11', port: 9000 });
+  t.same(r.config.status, [{ host: '192.0.2.11', port: 9000 }]);
   t.same(r.config.vips.map((v) => v.address), ['192.0.2.100', '2001:db8::100', '192.0.2.101', '192.0.2.101']);
   const minimal = parseFileConfig({ vips: [{ address: '192.0.2.5' }] }, { hostname: 'host-x' });
-  t.ok(minimal.ok && minimal.config.node === 'host-x' && minimal.config.gossip.bind.port === 7946 && minimal.config.status.port === 7473, 'defaults: host name, ports 7946 and 7473');
+  t.ok(minimal.ok && minimal.config.node === 'host-x' && minimal.config.gossip.bind.port === 7946 && minimal.config.status === undefined, 'defaults: host name, port 7946, status on the default addresses');
   t.ok(minimal.ok && minimal.config.vips[0]!.name === '192.0.2.5', 'a VIP without a name is named after its address');
 });
 
@@ -68,6 +72,59 @@ t.test('every error is reported with its path', async (t) => {
     'vips[6].nodeSelectors[0].matchExpressions[0].operator: invalid-selector',
   ]);
   t.notOk(parseFileConfig({}, { hostname: 'h' }).ok, 'no VIPs is an error');
+  const more = parseFileConfig(
+    { status: ['192.0.2.1:7473', 'x:y'], statusAllow: ['192.0.2.0/24', '192.0.2.1'], layer2: { interfaces: ['eth0', 'a-very-long-interface-name'] }, vips: [{ address: '192.0.2.5', interfaces: ['bad/name'] }] },
+    { hostname: 'h' },
+  );
+  t.same(more.ok ? [] : more.errors.map((e) => `${e.path}: ${e.message}`), [
+    'status[1]: "x:y": "y" is not a port number',
+    'statusAllow[1]: "192.0.2.1" is not a CIDR (address/length)',
+    'layer2.interfaces[1]: "a-very-long-interface-name" is not an interface name (1 to 15 bytes, no "/" or spaces)',
+    'vips[0].interfaces[0]: "bad/name" is not an interface name (1 to 15 bytes, no "/" or spaces)',
+  ]);
+  const listed = parseFileConfig({ status: '192.0.2.1', statusAllow: ['198.51.100.0/24'], vips: [{ address: '192.0.2.5' }] }, { hostname: 'h' });
+  t.ok(listed.ok && listed.config.status?.[0]?.port === 7473 && listed.config.statusAllow[0] === '198.51.100.0/24', 'status as one address, an allow list');
+});
+
+// The issue's row: a file with 100,000 VIPs, or one VIP name of 50 MB, was
+// accepted (927 MB of memory, a 52 MB log line and /status).
+t.test('limits: VIP count, name length and file size, each refused with its path and without echoing the value', async (t) => {
+  const vips = Array.from({ length: 100_000 }, (_, i) => ({ address: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}` }));
+  const many = parseFileConfig({ vips }, { hostname: 'h' });
+  t.same(many.ok ? [] : many.errors, [{ path: 'vips', code: 'over-limit', message: '100000 VIPs, more than the limit of 10000 (raise it with --max-vips)' }], 'one error, no entry parsed');
+  t.ok(parseFileConfig({ vips: vips.slice(0, 3) }, { hostname: 'h' }, { ...DEFAULT_FILE_LIMITS, maxVips: 3 }).ok, 'at the limit is fine');
+  t.notOk(parseFileConfig({ vips: vips.slice(0, 4) }, { hostname: 'h' }, { ...DEFAULT_FILE_LIMITS, maxVips: 3 }).ok, 'one more is not');
+
+  const huge = 'n'.repeat(50 * 1024 * 1024);
+  const named = parseFileConfig({ vips: [{ address: '192.0.2.5', name: huge }, { address: '192.0.2.300', name: 'x', interfaces: huge }] }, { hostname: 'h' });
+  t.notOk(named.ok);
+  if (!named.ok) {
+    t.same(named.errors.map((e) => [e.path, e.code]), [['vips[0].name', 'over-limit'], ['vips[1].address', 'invalid-value']]);
+    t.equal(named.errors[0]!.message, '52428800 bytes, longer than the limit of 128 (raise it with --max-name-length)');
+    t.ok(named.errors.every((e) => e.message.length < 300), 'no error message carries the value');
+  }
+  t.ok(parseFileConfig({ vips: [{ address: '192.0.2.5', name: 'n'.repeat(200) }] }, { hostname: 'h' }, { ...DEFAULT_FILE_LIMITS, maxNameBytes: 200 }).ok, 'the limit is configurable');
+  const wrongType = parseFileConfig({ vips: [{ address: '192.0.2.5', interfaces: huge }] }, { hostname: 'h' });
+  t.ok(!wrongType.ok && wrongType.errors[0]!.message.length < 300, 'a type error does not echo the whole value either');
+
+  const labels = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`rack-${i}`, `value-${i}`]));
+  const labelled = parseFileConfig({ labels, vips: [{ address: '192.0.2.5' }] }, { hostname: 'h' });
+  t.match(labelled.ok ? [] : labelled.errors, [{ path: 'labels', code: 'over-limit', message: /the labels take \d+ bytes of gossip metadata, more than the 448 available/ }], 'labels must fit in the gossip metadata');
+  const mistakes = parseFileConfig({ vips: Array.from({ length: 150 }, (_, i) => ({ address: `not-an-address-${i}` })) }, { hostname: 'h' });
+  t.equal(mistakes.ok ? 0 : mistakes.errors.length, 101, 'at most 100 errors reported');
+  t.same(mistakes.ok ? undefined : mistakes.errors[100], { path: '', code: 'over-limit', message: 'and 50 more errors' });
+
+  const dir = mkdtempSync(join(tmpdir(), 'shoal-file-limits-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const big = join(dir, 'big.yaml');
+  writeFileSync(big, `vips:\n  - address: 192.0.2.5\n    name: ${huge}\n`);
+  const loaded = await loadFileConfig(big);
+  t.same(loaded.ok ? [] : loaded.errors, [{ path: '', code: 'over-limit', message: `${big}: 52428840 bytes, more than the limit of 4194304 (raise it with --max-file-size)` }]);
+  t.match(await loadFileConfig(dir), { ok: false, errors: [{ message: `${dir}: a directory, not a file` }] });
+  const fifo = join(dir, 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  t.match(await loadFileConfig(fifo), { ok: false, errors: [{ message: `${fifo}: not a regular file` }] }, 'a FIFO is refused, not waited on');
+  t.match(await loadFileConfig(join(dir, 'missing.yaml')), { ok: false, errors: [{ message: /missing\.yaml: ENOENT/ }] });
 });
 
 t.test('file world: VIPs become pools, advertisements and services', async (t) => {

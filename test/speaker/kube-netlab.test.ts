@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { coreEvents, endpointSlices, services } from '../../src/kube/resources.js';
+import { mountSecret } from '../../dev/lab/mount-secret.js';
 import { Frr } from '../bgp/lab/frr.js';
 import { clientBehind, serveVip } from '../bgp/lab/topology.js';
 import { cliPath, devCliPath, distMissing } from '../support/dist.js';
@@ -70,10 +71,12 @@ async function cluster(t: { teardown(fn: () => unknown): void }, tag: string, ob
   ];
   for (const o of [...base, ...objects]) await kube.apply(o as never);
   lab.spawn('api', process.execPath, [cliPath, 'controller', '--kubeconfig', kubeconfig, '--namespace', NS, '--status', `${API}:7472`, '--config-source', 'crd']);
+  // Encrypted gossip, as installed: the controller creates the Secret, the test mounts it as the kubelet would.
+  const keyDir = await mountSecret(kube, NS, 'memberlist', join(dir, 'ml_secret_key'));
   const speakers = new Map<string, LabProcess>();
   const startSpeaker = (name: string): void => {
     const n = NODES.find((x) => x.name === name)!;
-    const args = [cliPath, 'speaker', '--kubeconfig', kubeconfig, '--namespace', NS, '--node-name', n.name, '--gossip-bind', `${n.v4}:7946`, '--status', `${n.v4}:7473`, '--layer2', 'on', '--config-source', 'crd'];
+    const args = [cliPath, 'speaker', '--kubeconfig', kubeconfig, '--namespace', NS, '--node-name', n.name, '--gossip-bind', `${n.v4}:7946`, '--gossip-key-file', keyDir, '--status', `${n.v4}:7473`, '--layer2', 'on', '--config-source', 'crd'];
     speakers.set(name, lab.spawn(name, process.execPath, args));
   };
   for (const n of NODES) startSpeaker(n.name);
