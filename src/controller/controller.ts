@@ -23,7 +23,7 @@ import type { KubeConfig, V1Namespace, V1Service } from '@kubernetes/client-node
 import { Registry } from 'prom-client';
 import { Allocator, classPredicate } from '../alloc/index.js';
 import { configToJSON, ConfigStore, formatConfigError, type Config, type ConfigError } from '../config/index.js';
-import type { BackoffPolicy } from '../kube/backoff.js';
+import type { BackoffPolicy } from '../util/backoff.js';
 import { describeApiError } from '../kube/errors.js';
 import { EventRecorder, referenceTo } from '../kube/events.js';
 import { Informer } from '../kube/informer.js';

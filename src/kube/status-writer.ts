@@ -12,9 +12,9 @@
 //   'superseded'.
 
 import { CoreV1Api, type KubeConfig, type V1LoadBalancerIngress, type V1Service } from '@kubernetes/client-node';
-import { backoffDelay, sleep, validateBackoff, type BackoffPolicy } from './backoff.js';
-import { describeApiError, isConflict, isNotFound, isRetryable } from './errors.js';
-import { RealClock, type Clock } from '../util/clock.js';
+import { validateBackoff, type BackoffPolicy } from '../util/backoff.js';
+import { describeApiError, isConflict, isNotFound, isRetryable, retryDelayMs } from './errors.js';
+import { RealClock, sleep, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
 
 export interface LoadBalancerIngress {
@@ -184,7 +184,7 @@ export class ServiceStatusWriter {
         }
         if (!isRetryable(err)) return { outcome: 'failed', error: err, attempts };
         const f = describeApiError(err);
-        const delay = Math.max(backoffDelay(retries++, this.backoff, this.random), (f.retryAfterSeconds ?? 0) * 1000);
+        const delay = retryDelayMs(f, retries++, this.backoff, this.random);
         this.log.debug('status write failed; backing off', { service: `${st.namespace}/${st.name}`, status: f.status, error: f.message, delayMs: Math.round(delay) });
         await sleep(this.clock, delay, AbortSignal.any([st.abort.signal, st.wake.signal]));
         if (st.wake.signal.aborted) st.wake = new AbortController();
