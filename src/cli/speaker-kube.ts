@@ -14,7 +14,7 @@ import { DEFAULT_GOSSIP_PORT, launchMember, loadKeyring } from '../cluster/launc
 import { registerClusterMetrics } from '../cluster/metrics.js';
 import { clusterStatusSection } from '../cluster/status.js';
 import { CONFIG_SOURCE_MODES, type ConfigSourceMode } from '../kube/defaults.js';
-import { loadKubeConfig } from '../kube/config.js';
+import { loadKubeConfig } from '../kube/kubeconfig.js';
 import { EventRecorder, referenceTo } from '../kube/events.js';
 import { services } from '../kube/resources.js';
 import { KubeWorld } from '../speaker/kube-world.js';
