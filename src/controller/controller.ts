@@ -27,6 +27,7 @@ import type { BackoffPolicy } from '../util/backoff.js';
 import { describeApiError } from '../kube/errors.js';
 import { EventRecorder, referenceTo } from '../kube/events.js';
 import { Informer } from '../kube/informer.js';
+import { namespacedKey, objectKey, splitKey } from '../kube/object-key.js';
 import { ipAddressPools, namespaces, services } from '../kube/resources.js';
 import { ServiceStatusWriter } from '../kube/status-writer.js';
 import { RealClock, type Clock } from '../util/clock.js';
@@ -35,7 +36,6 @@ import { attributeErrors, ConfigSource, type ConfigCandidate, type ConfigSourceM
 import { ControllerMetrics } from './metrics.js';
 import { Reason, ServicePlanner, type PlannedEvent, type ServiceState } from './plan.js';
 import { ServicePublisher } from './publisher.js';
-import { serviceKeyOf } from './service-view.js';
 import type { ControllerStatus, RecentError } from './status.js';
 import { WorkQueue } from './workqueue.js';
 import { WrittenCache } from './written-cache.js';
@@ -136,7 +136,7 @@ export class Controller {
       ...(opts.configMapName !== undefined && { configMapName: opts.configMapName }),
       logger: this.log,
     });
-    const latest = (ns: string, name: string): V1Service | undefined => this.written.latest(`${ns}/${name}`, this.services.getByName(name, ns));
+    const latest = (ns: string, name: string): V1Service | undefined => this.written.latest(namespacedKey(ns, name), this.services.getByName(name, ns));
     this.writer = new ServiceStatusWriter(kc, { ...common, logger: this.log, read: latest });
     this.publisher = new ServicePublisher(kc, this.writer, this.written, latest);
     this.recorder = new EventRecorder(kc, { ...common, component: opts.component ?? 'shoal-controller', now: this.now, logger: this.log });
@@ -160,7 +160,7 @@ export class Controller {
     });
 
     const enqueue = (svc: V1Service): void => {
-      if (this.registered) this.queue.add(serviceKeyOf(svc));
+      if (this.registered) this.queue.add(objectKey(svc));
     };
     this.services
       .onAdd((svc) => {
@@ -172,7 +172,7 @@ export class Controller {
         enqueue(svc);
       })
       .onDelete((svc) => {
-        this.written.forget(serviceKeyOf(svc));
+        this.written.forget(objectKey(svc));
         enqueue(svc);
       });
     this.namespaceInformer
@@ -365,14 +365,14 @@ export class Controller {
   /** Step 3 of the start: every address already in a status, oldest Service first. */
   private registerExisting(): void {
     const created = (s: V1Service): number => s.metadata?.creationTimestamp?.getTime() ?? 0;
-    const list = this.services.list().sort((a, b) => created(a) - created(b) || (serviceKeyOf(a) < serviceKeyOf(b) ? -1 : 1));
+    const list = this.services.list().sort((a, b) => created(a) - created(b) || (objectKey(a) < objectKey(b) ? -1 : 1));
     let conflicts = 0;
     for (const svc of list) {
       const events = this.planner.register(svc, this.namespaceLabels(svc.metadata?.namespace));
       for (const e of events) this.emit(e);
       if (events.length > 0) {
         conflicts++;
-        this.log.warn('address in a status cannot be registered; left in place', { service: serviceKeyOf(svc), problem: this.planner.get(serviceKeyOf(svc))?.problem });
+        this.log.warn('address in a status cannot be registered; left in place', { service: objectKey(svc), problem: this.planner.get(objectKey(svc))?.problem });
       }
     }
     this.registered = true;
@@ -385,8 +385,7 @@ export class Controller {
     if (!this.registered) return;
     this.metrics.updates.inc();
     const svc = this.written.latest(key, this.services.get(key));
-    const slash = key.indexOf('/');
-    const [namespace, name] = [key.slice(0, slash), key.slice(slash + 1)];
+    const { namespace = '', name } = splitKey(key);
     const plan = this.planner.plan(key, svc, this.namespaceLabels(namespace));
     for (const e of plan.events) this.emit(e);
     if (plan.granted) {
@@ -423,8 +422,8 @@ export class Controller {
 
   private namespaceChanged(ns: V1Namespace): void {
     if (!this.registered) return;
-    const prefix = `${ns.metadata?.name ?? ''}/`;
-    for (const key of this.services.keys()) if (key.startsWith(prefix)) this.queue.add(key);
+    const namespace = ns.metadata?.name;
+    for (const key of this.services.keys()) if (splitKey(key).namespace === namespace) this.queue.add(key);
   }
 
   private namespaceLabels(namespace: string | undefined): Record<string, string> | undefined {

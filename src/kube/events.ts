@@ -9,6 +9,7 @@ import { validateBackoff, type BackoffPolicy } from '../util/backoff.js';
 import { EventCorrelator, type Correlation, type CorrelatorOptions, type EventInput, type InvolvedObject } from './event-correlator.js';
 import { describeApiError, isAlreadyExists, isNotFound, isRetryable, retryDelayMs } from './errors.js';
 import { apiVersionOf, type ResourceType } from './resources.js';
+import { namespacedKey } from './object-key.js';
 import { RealClock, sleep, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
 
@@ -108,7 +109,7 @@ export class EventRecorder {
     if (c.action === 'drop' || this.queue.length >= this.queueLimit) {
       if (c.action !== 'drop') this.correlator.forget(c.key);
       this.counters.dropped++;
-      this.log.debug('event dropped', { reason, object: `${object.namespace ?? ''}/${object.name}`, why: c.action === 'drop' ? c.why : 'queue full' });
+      this.log.debug('event dropped', { reason, object: namespacedKey(object.namespace, object.name), why: c.action === 'drop' ? c.why : 'queue full' });
       return;
     }
     this.queue.push({ c, input, at });

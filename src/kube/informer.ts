@@ -11,7 +11,8 @@ import { ADD, DELETE, ERROR, ListWatch, UPDATE, type KubeConfig, type Kubernetes
 import { validateBackoff, type BackoffPolicy } from '../util/backoff.js';
 import { describeApiError, isNotFound, retryDelayMs } from './errors.js';
 import { listAll, makeLister } from './list.js';
-import { objectKey, qualifiedResource, resourcePath, type ResourceType } from './resources.js';
+import { namespacedKey, objectKey } from './object-key.js';
+import { qualifiedResource, resourcePath, type ResourceType } from './resources.js';
 import { toModel } from './typed.js';
 import { InformerWatch } from './watch.js';
 import { RealClock, type Clock, type TimerHandle } from '../util/clock.js';
@@ -186,7 +187,7 @@ export class Informer<T extends KubernetesObject> {
   }
 
   getByName(name: string, namespace?: string): T | undefined {
-    return this.cache.get(namespace ? `${namespace}/${name}` : name);
+    return this.cache.get(namespacedKey(namespace, name));
   }
 
   list(): T[] {
