@@ -22,7 +22,7 @@
 import type { KubeConfig, V1Namespace, V1Service } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { Allocator, classPredicate } from '../alloc/index.js';
-import { configToJSON, ConfigStore, formatConfigError, type Config, type ConfigError } from '../config/index.js';
+import { ConfigAcceptance, formatConfigError, type Config, type ConfigError } from '../config/index.js';
 import type { BackoffPolicy } from '../util/backoff.js';
 import { describeApiError } from '../kube/errors.js';
 import { EventRecorder, referenceTo } from '../kube/events.js';
@@ -47,6 +47,8 @@ const CONFIG_KEY = 'config';
 const RECENT_ERRORS = 20;
 /** Kubernetes refuses Event messages above 1 KiB. */
 const EVENT_MESSAGE_LIMIT = 1024;
+
+type ConfigCandidateSource = (ConfigCandidate & { kind: 'config' })['source'];
 
 export interface ControllerOptions {
   /** Namespace of the metallb.io objects and the legacy ConfigMap; default metallb-system. */
@@ -73,25 +75,12 @@ export interface ControllerOptions {
   component?: string;
 }
 
-interface ConfigState {
-  /** Source of the configuration in force. */
-  active: 'crd' | 'configmap' | undefined;
-  generation: number;
-  loadedAt: Date | undefined;
-  json: string | undefined;
-  stale: boolean;
-  /** Why there is no candidate at all, when there is none. */
-  absent: string | undefined;
-  lastRefusal: { at: Date; source: string; errors: readonly ConfigError[] } | undefined;
-  refusalKey: string | undefined;
-}
-
 export class Controller {
   readonly registry: Registry;
   readonly metrics: ControllerMetrics;
   private readonly alloc: Allocator;
   private readonly planner: ServicePlanner;
-  private readonly store = new ConfigStore();
+  private readonly acceptance: ConfigAcceptance<ConfigCandidateSource>;
   private readonly services: Informer<V1Service>;
   private readonly namespaceInformer: Informer<V1Namespace>;
   private readonly config: ConfigSource;
@@ -105,9 +94,6 @@ export class Controller {
   private readonly namespace: string;
   private readonly lbClass: string | undefined;
   private readonly recent: RecentError[] = [];
-  private readonly cfg: ConfigState = {
-    active: undefined, generation: 0, loadedAt: undefined, json: undefined, stale: false, absent: undefined, lastRefusal: undefined, refusalKey: undefined,
-  };
   private phase: 'new' | 'syncing' | 'running' | 'stopping' | 'stopped' = 'new';
   /** Existing status addresses registered: Services may be reconciled. */
   private registered = false;
@@ -157,6 +143,10 @@ export class Controller {
       },
       serviceStates: () => this.serviceStates(),
       queue: () => ({ queued: this.queue.length, processing: this.queue.processing, retrying: this.queue.retrying }),
+    });
+    this.acceptance = new ConfigAcceptance({
+      now: this.now,
+      metrics: { stale: this.metrics.configStale, loaded: this.metrics.configLoaded, refused: this.metrics.configErrors },
     });
 
     const enqueue = (svc: V1Service): void => {
@@ -232,7 +222,8 @@ export class Controller {
 
   status(): ControllerStatus {
     const usage = new Map(this.alloc.usage().map((u) => [u.pool, u]));
-    const pools = this.store.current?.pools ?? [];
+    const pools = this.acceptance.current?.pools ?? [];
+    const cfg = this.acceptance.state;
     const records = this.planner.list();
     const allocations = new Map(this.alloc.list().map((a) => [a.service, a]));
     return {
@@ -243,14 +234,15 @@ export class Controller {
       config: {
         mode: this.config.mode,
         configMap: this.config.configMapName,
-        source: this.cfg.active ?? null,
-        generation: this.cfg.generation,
-        loadedAt: this.cfg.loadedAt?.toISOString() ?? null,
-        stale: this.cfg.stale,
-        absent: this.cfg.absent ?? null,
+        // A mixed candidate is always refused: only 'crd' or 'configmap' is ever in force.
+        source: (cfg.source as 'crd' | 'configmap' | undefined) ?? null,
+        generation: cfg.generation,
+        loadedAt: cfg.loadedAt?.toISOString() ?? null,
+        stale: cfg.stale,
+        absent: cfg.absent ?? null,
         missingCrds: this.phase === 'running' ? this.config.missingCrds() : [],
-        lastRefusal: this.cfg.lastRefusal
-          ? { at: this.cfg.lastRefusal.at.toISOString(), source: this.cfg.lastRefusal.source, errors: this.cfg.lastRefusal.errors.map((e) => ({ ...e })) }
+        lastRefusal: cfg.lastRefusal
+          ? { at: cfg.lastRefusal.at.toISOString(), source: cfg.lastRefusal.source, errors: cfg.lastRefusal.errors.map((e) => ({ ...e })) }
           : null,
       },
       pools: pools.map((p) => {
@@ -290,39 +282,31 @@ export class Controller {
     this.metrics.updates.inc();
     const cand = this.config.candidate();
     if (cand.kind === 'none') {
-      this.noConfig(cand.why);
+      const verdict = this.acceptance.absent(cand.why);
+      if (verdict.kind !== 'absent') return;
+      if (verdict.current) this.log.warn('configuration gone; keeping the last good one', { why: verdict.why, generation: this.acceptance.state.generation });
+      else this.log.info('waiting for a configuration; nothing is allocated meanwhile', { why: verdict.why, namespace: this.namespace });
       return;
     }
-    this.cfg.absent = undefined;
-    const offer = this.store.offer(cand.result);
-    if (!offer.accepted) {
-      this.refuse(cand, offer.errors);
-      return;
-    }
-    this.accept(cand.source as 'crd' | 'configmap', offer.config);
-  }
-
-  private noConfig(why: string): void {
-    if (this.cfg.absent === why) return;
-    this.cfg.absent = why;
-    if (this.store.current) {
-      this.cfg.stale = true;
-      this.metrics.configStale.set(1);
-      this.log.warn('configuration gone; keeping the last good one', { why, generation: this.cfg.generation });
-    } else {
-      this.log.info('waiting for a configuration; nothing is allocated meanwhile', { why, namespace: this.namespace });
+    const verdict = this.acceptance.offer(cand.source, cand.result);
+    switch (verdict.kind) {
+      case 'refused':
+        this.refused(cand, verdict.errors);
+        return;
+      case 'unchanged':
+        if (verdict.recovered) this.log.info('configuration valid again, unchanged', { generation: this.acceptance.state.generation });
+        return;
+      case 'applied':
+        this.apply(verdict.source, verdict.config, verdict.generation);
+        return;
+      default:
+        return;
     }
   }
 
-  private refuse(cand: ConfigCandidate & { kind: 'config' }, errors: readonly ConfigError[]): void {
-    const key = JSON.stringify(errors);
-    if (key === this.cfg.refusalKey) return;
-    this.cfg.refusalKey = key;
-    this.cfg.stale = true;
-    this.cfg.lastRefusal = { at: this.now(), source: cand.source, errors };
-    this.metrics.configErrors.inc();
-    this.metrics.configStale.set(1);
-    const kept = this.store.current ? `keeping the configuration in force (generation ${this.cfg.generation})` : 'no configuration is in force, nothing is allocated';
+  private refused(cand: ConfigCandidate & { kind: 'config' }, errors: readonly ConfigError[]): void {
+    const generation = this.acceptance.state.generation;
+    const kept = this.acceptance.current ? `keeping the configuration in force (generation ${generation})` : 'no configuration is in force, nothing is allocated';
     this.log.error(`configuration refused; ${kept}`, { source: cand.source, errorCount: errors.length, errors: errors.slice(0, 20).map(formatConfigError) });
     this.remember(undefined, `configuration refused (${errors.length} error(s)): ${formatConfigError(errors[0] as ConfigError)}`);
     const { byObject } = attributeErrors(errors, cand.objects);
@@ -332,24 +316,10 @@ export class Controller {
     }
   }
 
-  private accept(source: 'crd' | 'configmap', config: Config): void {
-    const wasStale = this.cfg.stale;
-    this.cfg.refusalKey = undefined;
-    this.cfg.stale = false;
-    this.metrics.configStale.set(0);
-    this.metrics.configLoaded.set(1);
-    const json = JSON.stringify(configToJSON(config));
-    if (json === this.cfg.json && source === this.cfg.active) {
-      if (wasStale) this.log.info('configuration valid again, unchanged', { generation: this.cfg.generation });
-      return;
-    }
-    this.cfg.json = json;
-    this.cfg.active = source;
-    this.cfg.generation++;
-    this.cfg.loadedAt = this.now();
+  private apply(source: ConfigCandidateSource, config: Config, generation: number): void {
     const change = this.alloc.setPools(config.pools);
     this.log.info('configuration loaded', {
-      generation: this.cfg.generation,
+      generation,
       source,
       pools: config.pools.map((p) => p.name),
       stranded: change.stranded.length,
