@@ -27,15 +27,15 @@ import type { BackoffPolicy } from '../util/backoff.js';
 import { describeApiError } from '../kube/errors.js';
 import { EventRecorder, referenceTo } from '../kube/events.js';
 import { Informer } from '../kube/informer.js';
-import { namespacedKey, objectKey, splitKey } from '../kube/object-key.js';
+import { objectKey, splitKey } from '../kube/object-key.js';
 import { ipAddressPools, namespaces, services } from '../kube/resources.js';
-import { ServiceStatusWriter } from '../kube/status-writer.js';
+import { ServiceStatusWriter, type StatusChange, type StatusWriteResult } from '../kube/status-writer.js';
 import { RealClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { attributeErrors, ConfigSource, type ConfigCandidate, type ConfigSourceMode } from '../kube/config-source.js';
 import { ControllerMetrics } from './metrics.js';
-import { Reason, ServicePlanner, type PlannedEvent, type ServiceState } from './plan.js';
-import { ServicePublisher } from './publisher.js';
+import { Reason, ServicePlanner, type Plan, type PlannedEvent, type ServiceState } from './plan.js';
+import { POOL_ANNOTATION } from './service-view.js';
 import type { ControllerStatus, RecentError } from './status.js';
 import { WorkQueue } from './workqueue.js';
 import { WrittenCache } from './written-cache.js';
@@ -85,7 +85,6 @@ export class Controller {
   private readonly namespaceInformer: Informer<V1Namespace>;
   private readonly config: ConfigSource;
   private readonly writer: ServiceStatusWriter;
-  private readonly publisher: ServicePublisher;
   private readonly written = new WrittenCache();
   private readonly recorder: EventRecorder;
   private readonly queue: WorkQueue;
@@ -122,9 +121,7 @@ export class Controller {
       ...(opts.configMapName !== undefined && { configMapName: opts.configMapName }),
       logger: this.log,
     });
-    const latest = (ns: string, name: string): V1Service | undefined => this.written.latest(namespacedKey(ns, name), this.services.getByName(name, ns));
-    this.writer = new ServiceStatusWriter(kc, { ...common, logger: this.log, read: latest });
-    this.publisher = new ServicePublisher(kc, this.writer, this.written, latest);
+    this.writer = new ServiceStatusWriter(kc, { ...common, logger: this.log });
     this.recorder = new EventRecorder(kc, { ...common, component: opts.component ?? 'shoal-controller', now: this.now, logger: this.log });
     this.queue = new WorkQueue((key) => (key === CONFIG_KEY ? this.reconcileConfig() : this.reconcileService(key)), {
       clock,
@@ -355,8 +352,7 @@ export class Controller {
     if (!this.registered) return;
     this.metrics.updates.inc();
     const svc = this.written.latest(key, this.services.get(key));
-    const { namespace = '', name } = splitKey(key);
-    const plan = this.planner.plan(key, svc, this.namespaceLabels(namespace));
+    const plan = this.planner.plan(key, svc, this.namespaceLabels(splitKey(key).namespace));
     for (const e of plan.events) this.emit(e);
     if (plan.granted) {
       this.metrics.allocations.inc({ pool: plan.granted.pool }, plan.granted.ips.length);
@@ -366,27 +362,58 @@ export class Controller {
       this.metrics.allocationFailures.inc({ code: plan.failure });
       this.log.warn('allocation failed', { service: key, code: plan.failure, problem: this.planner.get(key)?.problem?.message });
     }
-    if (plan.outcome === 'deleted') this.writer.cancel(namespace, name);
     if (plan.freed) {
       for (const k of this.planner.waiting()) if (k !== key) this.queue.add(k);
     }
-    if (plan.ingress === undefined && plan.poolAnnotation === undefined) {
-      this.planner.published(key);
-      return;
+    // A deleted service (no svc) is planned with nothing to write.
+    if (svc && (plan.ingress !== undefined || plan.poolAnnotation !== undefined)) {
+      if (!(await this.write(key, svc, plan))) return;
     }
+    this.planner.published(key);
+  }
+
+  /**
+   * Writes what `plan` decided about `svc` in one request, from the object
+   * the plan was made from. False when the controller is stopping; throws
+   * (and the work queue retries the whole reconcile with backoff) when the
+   * service changed meanwhile or the write failed.
+   */
+  private async write(key: string, svc: V1Service, plan: Plan): Promise<boolean> {
+    const change: StatusChange = {
+      ...(plan.ingress !== undefined && { ingress: plan.ingress.map((ip) => ({ ip })) }),
+      ...(plan.poolAnnotation !== undefined && { annotations: { [POOL_ANNOTATION]: plan.poolAnnotation } }),
+    };
+    const what = [plan.ingress !== undefined && 'status', plan.poolAnnotation !== undefined && 'annotation'].filter(Boolean).join(' and ');
+    this.written.begin(key);
+    let r: StatusWriteResult;
     try {
-      const outcome = await this.publisher.publish(namespace, name, plan);
-      if (outcome === 'cancelled') return;
-      this.planner.published(key);
-      if (outcome === 'written') {
+      r = await this.writer.write(svc, change);
+      if (r.outcome === 'written') this.written.wrote(r.service);
+    } finally {
+      this.written.end(key);
+    }
+    switch (r.outcome) {
+      case 'cancelled':
+        return false;
+      case 'written':
         this.log.info('service updated', { service: key, outcome: plan.outcome, ...(plan.ingress && { ingress: plan.ingress }), ...(plan.poolAnnotation !== undefined && { pool: plan.poolAnnotation }) });
+        return true;
+      case 'unchanged':
+      case 'gone':
+        return true;
+      case 'conflict':
+        // Optimistic concurrency at work, not a fault: decide again once the informer has the newer object.
+        this.written.forget(key);
+        this.log.info('service changed while being written; deciding again', { service: key });
+        throw new Error(`${what} write for ${key} conflicted`, { cause: r.error });
+      case 'failed': {
+        this.written.forget(key);
+        this.metrics.updateErrors.inc();
+        const f = describeApiError(r.error);
+        this.remember(key, `${what} write for ${key} failed: ${f.message}`);
+        this.log.warn('service update failed; will retry', { service: key, status: f.status, error: f.message, attempts: r.attempts });
+        throw new Error(`${what} write for ${key} failed after ${r.attempts} attempt(s)`, { cause: r.error });
       }
-    } catch (err) {
-      this.metrics.updateErrors.inc();
-      const f = describeApiError((err as { cause?: unknown }).cause ?? err);
-      this.remember(key, `${(err as Error).message}: ${f.message}`);
-      this.log.warn('service update failed; will retry', { service: key, status: f.status, error: f.message });
-      throw err;
     }
   }
 
