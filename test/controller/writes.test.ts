@@ -5,6 +5,7 @@
 // redone against a re-read object.
 import t from 'tap';
 import type { AuditRecord } from '../../dev/apiserver/handler.js';
+import type { Controller } from '../../src/controller/index.js';
 import { eventually } from '../dev/apiserver/support.js';
 import { harness, quiesce, type Harness } from './support.js';
 
@@ -16,11 +17,17 @@ function serviceCalls(h: Harness, from: number): string[] {
     .map((r) => `${r.verb} ${r.resource} ${r.namespace ?? ''}/${r.name ?? ''} ${r.code}`);
 }
 
-t.test('one allocation is exactly one write: status and annotation in one PUT, nothing read', async (t) => {
+/** A settled controller with one pool. */
+async function running(t: Parameters<typeof harness>[0]): Promise<{ h: Harness; ctl: Controller }> {
   const h = await harness(t);
   h.pool('default', ['192.0.2.0/28']);
   const ctl = await h.start();
   await h.settled(ctl);
+  return { h, ctl };
+}
+
+t.test('one allocation is exactly one write: status and annotation in one PUT, nothing read', async (t) => {
+  const { h, ctl } = await running(t);
   const from = h.d.requests.length;
   h.service('web');
   await h.waitIngress('web', ['192.0.2.0']);
@@ -37,10 +44,7 @@ t.test('one allocation is exactly one write: status and annotation in one PUT, n
 });
 
 t.test('a 409 fails the reconcile at once; the work queue retries it and the retry writes', async (t) => {
-  const h = await harness(t);
-  h.pool('default', ['192.0.2.0/28']);
-  const ctl = await h.start();
-  await h.settled(ctl);
+  const { h, ctl } = await running(t);
   const from = h.d.requests.length;
   h.d.faults.failNext({ verb: 'update', resource: 'services/status', code: 409, message: 'the object has been modified (injected)' });
   h.service('web');
