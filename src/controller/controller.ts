@@ -296,7 +296,8 @@ export class Controller {
       case 'applied':
         this.apply(verdict.source, verdict.config, verdict.generation);
         return;
-      default:
+      case 'absent':
+      case 'repeated':
         return;
     }
   }
@@ -383,7 +384,7 @@ export class Controller {
       ...(plan.ingress !== undefined && { ingress: plan.ingress.map((ip) => ({ ip })) }),
       ...(plan.poolAnnotation !== undefined && { annotations: { [POOL_ANNOTATION]: plan.poolAnnotation } }),
     };
-    const what = [plan.ingress !== undefined && 'status', plan.poolAnnotation !== undefined && 'annotation'].filter(Boolean).join(' and ');
+    const what = change.ingress && change.annotations ? 'status and annotation' : change.ingress ? 'status' : 'annotation';
     this.written.begin(key);
     let r: StatusWriteResult;
     try {
