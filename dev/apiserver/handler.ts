@@ -19,7 +19,7 @@ import { compileFieldSelector, fieldGetters, parseFieldSelector, parseLabelSelec
 import type { ListOptions, ObjectStore } from './store.js';
 import type { WatchHub } from './watch-stream.js';
 import { apiVersionOf, type ResourceType } from '../../src/kube/resources.js';
-import type { Clock } from '../../src/util/clock.js';
+import { sleep, type Clock } from '../../src/util/clock.js';
 import type { Logger } from '../../src/util/log.js';
 
 /** The largest request body the real API server accepts (3 MiB). */
@@ -92,10 +92,6 @@ function parseJson(buf: Buffer): unknown {
 
 function mediaType(req: IncomingMessage): string {
   return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-}
-
-function sleep(clock: Clock, ms: number): Promise<void> {
-  return new Promise((resolve) => clock.setTimeout(resolve, ms));
 }
 
 function boolParam(v: string | null): boolean {

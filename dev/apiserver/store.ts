@@ -30,6 +30,7 @@ import {
   namespaces as namespaceType,
   type ResourceType,
 } from '../../src/kube/resources.js';
+import { namespacedKey } from '../../src/kube/object-key.js';
 
 export type { StoredObject } from './history.js';
 
@@ -134,7 +135,7 @@ function withoutMeta(o: Obj, drop: string[]): Record<string, unknown> {
 
 export function keyOf(o: { metadata: { namespace?: unknown; name?: unknown } }): string {
   const ns = o.metadata.namespace;
-  return typeof ns === 'string' && ns !== '' ? `${ns}/${String(o.metadata.name)}` : String(o.metadata.name);
+  return namespacedKey(typeof ns === 'string' ? ns : undefined, String(o.metadata.name));
 }
 
 interface ContinueToken {
@@ -630,7 +631,7 @@ export class ObjectStore {
   }
 
   private key(t: Table, namespace: string | undefined, name: string): string {
-    return t.type.namespaced && namespace ? `${namespace}/${name}` : name;
+    return namespacedKey(t.type.namespaced ? namespace : undefined, name);
   }
 
   private subject(t: Table, name: string): { group: string; resource: string; name: string } {

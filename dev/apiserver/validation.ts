@@ -3,11 +3,13 @@
 // would accept too (the reverse is not promised: no OpenAPI schemas).
 
 import { isIP } from 'node:net';
+import { labelValueFault, qualifiedNameFault } from '../../src/config/selector.js';
 import type { FieldError } from './api-errors.js';
 
 const label1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const label1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
-const qualifiedNamePart = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const SUBDOMAIN_FORMAT = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
+const LABEL_FORMAT = "alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
 
 export type NameRule = 'dns1123-subdomain' | 'dns1123-label' | 'dns1035-label' | 'path-segment';
 
@@ -37,37 +39,35 @@ export function nameProblem(name: string, rule: NameRule): string | undefined {
 
 function subdomainProblem(name: string): string | undefined {
   if (name.length > 253) return 'must be no more than 253 characters';
-  if (!name.split('.').every((part) => label1123.test(part))) {
-    return "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
-  }
+  if (!name.split('.').every((part) => label1123.test(part))) return SUBDOMAIN_FORMAT;
   return undefined;
 }
 
-/** A label or annotation key: optional DNS-subdomain prefix, '/', then a name of at most 63 characters. */
+/** A label or annotation key (shoal's own check), in the API server's words. */
 export function qualifiedNameProblem(key: string): string | undefined {
-  const parts = key.split('/');
-  if (parts.length > 2) return "a qualified name must have at most one '/'";
-  const name = parts[parts.length - 1]!;
-  if (parts.length === 2) {
-    const prefix = parts[0]!;
-    if (prefix.length === 0) return 'prefix part must be non-empty';
-    const p = subdomainProblem(prefix);
-    if (p) return `prefix part ${p}`;
+  const fault = qualifiedNameFault(key);
+  if (fault === undefined) return undefined;
+  if (fault.part === 'whole') return "a qualified name must have at most one '/'";
+  const limit = fault.part === 'prefix' ? 253 : 63;
+  switch (fault.why) {
+    case 'empty':
+      return `${fault.part} part must be non-empty`;
+    case 'too-long':
+      return `${fault.part} part must be no more than ${limit} characters`;
+    case 'format':
+      return fault.part === 'prefix' ? `prefix part ${SUBDOMAIN_FORMAT}` : `name part must consist of ${LABEL_FORMAT}`;
   }
-  if (name.length === 0) return 'name part must be non-empty';
-  if (name.length > 63) return 'name part must be no more than 63 characters';
-  if (!qualifiedNamePart.test(name)) {
-    return "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
-  }
-  return undefined;
 }
 
 export function labelValueProblem(value: string): string | undefined {
-  if (value.length > 63) return 'must be no more than 63 characters';
-  if (value !== '' && !qualifiedNamePart.test(value)) {
-    return "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
+  switch (labelValueFault(value)) {
+    case undefined:
+      return undefined;
+    case 'too-long':
+      return 'must be no more than 63 characters';
+    case 'format':
+      return `a valid label must be an empty string or consist of ${LABEL_FORMAT}`;
   }
-  return undefined;
 }
 
 function checkStringMap(

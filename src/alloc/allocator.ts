@@ -10,6 +10,7 @@
 
 import type { Pool } from '../config/model.js';
 import { anySelectorMatches, selectorMatches } from '../config/selector.js';
+import { namespacedKey } from '../kube/object-key.js';
 import type { Ordinal } from './address-space.js';
 import type { AllocCode, Allocation, Conflict, Decision, Failure, Granted, PoolChange, PoolUsage, ReleaseResult } from './decisions.js';
 import { Holding, Ledger } from './holdings.js';
@@ -23,7 +24,6 @@ import {
   backendKey,
   requestedIPs,
   serviceFamily,
-  serviceKey,
   servicePortKeys,
   sharingKey,
 } from './service.js';
@@ -162,7 +162,7 @@ export class Allocator {
     if (!familyFits(parsed.length === 2 ? 'dual' : (parsed[0] as IP).family, fam)) {
       return fail('requested-ip-family-mismatch', `${parsed.map(formatIP).join(', ')} does not match the service's IP families`);
     }
-    return this.claimIPs(svc, serviceKey(svc), parsed);
+    return this.claimIPs(svc, namespacedKey(svc.namespace, svc.name), parsed);
   }
 
   /**
@@ -175,7 +175,7 @@ export class Allocator {
   allocate(svc: ServiceInput): Decision {
     const notOurs = this.notOurs(svc);
     if (notOurs) return notOurs;
-    const key = serviceKey(svc);
+    const key = namespacedKey(svc.namespace, svc.name);
     const fam = serviceFamily(svc);
     if (!fam.ok) return fail('unknown-ip-family', fam.message);
     if (fam.policy === 'RequireDualStack' && fam.family !== 'dual') {
@@ -213,7 +213,7 @@ export class Allocator {
   private notOurs(svc: ServiceInput): Granted | undefined {
     const reason = svc.type !== 'LoadBalancer' ? 'not-load-balancer' : !this.isOurClass(svc.loadBalancerClass) ? 'foreign-class' : undefined;
     if (!reason) return undefined;
-    const { released } = this.ledger.unplace(serviceKey(svc));
+    const { released } = this.ledger.unplace(namespacedKey(svc.namespace, svc.name));
     return { ok: true, action: 'not-ours', ips: [], pool: undefined, shared: false, released, reason };
   }
 

@@ -64,10 +64,6 @@ export function annotation(svc: ServiceInput, name: string): string | undefined 
   return undefined;
 }
 
-export function serviceKey(svc: Pick<ServiceInput, 'namespace' | 'name'>): string {
-  return `${svc.namespace}/${svc.name}`;
-}
-
 const portKey = (p: ServicePort): string => `${(p.protocol ?? 'TCP').toUpperCase()}/${p.port}`;
 
 // Most services have one port with a protocol Kubernetes allows. Their key

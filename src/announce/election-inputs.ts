@@ -5,6 +5,7 @@
 // derives them the same way.
 
 import type { MemberState } from '../cluster/messages.js';
+import { namespacedKey } from '../kube/object-key.js';
 import type { Config } from '../config/model.js';
 import type { Labels } from '../config/selector.js';
 
@@ -55,7 +56,7 @@ export function isLive(state: MemberState): boolean {
 }
 
 export function serviceKeyOf(svc: Pick<ElectionService, 'namespace' | 'name'>): string {
-  return `${svc.namespace}/${svc.name}`;
+  return namespacedKey(svc.namespace, svc.name);
 }
 
 /** The parts of a v1 Node the election reads. */

@@ -8,6 +8,7 @@ import { anySelectorMatches, type Labels } from '../config/index.js';
 import { formatCommunity, formatLargeCommunity, type Route } from './advertise/route.js';
 import { prefixContaining, prefixKey, type Family } from './messages/ip.js';
 import type { BfdProfileOptions, PeerOptions } from './options.js';
+import { namespacedKey } from '../kube/object-key.js';
 
 export interface NodeContext {
   readonly name: string;
@@ -59,9 +60,10 @@ function peerOptions(config: Config, peer: BGPPeer, node: NodeContext, problems:
   }
   let password = peer.password;
   if (password === undefined && peer.passwordSecret) {
-    password = node.secrets?.get(`${peer.passwordSecret.namespace}/${peer.passwordSecret.name}`);
+    const secret = namespacedKey(peer.passwordSecret.namespace, peer.passwordSecret.name);
+    password = node.secrets?.get(secret);
     if (password === undefined) {
-      problems.push(`${at}: password secret ${peer.passwordSecret.namespace}/${peer.passwordSecret.name} is not available`);
+      problems.push(`${at}: password secret ${secret} is not available`);
       return undefined;
     }
   }

@@ -3,7 +3,7 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { parseAddress } from '../cluster/address.js';
 import { Controller, controllerStatusSection } from '../controller/index.js';
-import { loadKubeConfig } from '../kube/config.js';
+import { loadKubeConfig } from '../kube/kubeconfig.js';
 import { StatusServer } from '../status/server.js';
 import { createLogger } from '../util/log.js';
 import { controllerSettings, DEFAULT_CONTROLLER_STATUS_PORT, type ControllerFlags } from './controller.js';

@@ -5,6 +5,7 @@
 
 import { parseIPDetailed, formatIP } from '../alloc/ip.js';
 import type { BGPPeer, LabelSelector, ObjectRef, ServiceAllocation } from './model.js';
+import { namespacedKey } from '../kube/object-key.js';
 import { parseCommunity } from './community.js';
 import {
   BFD_DEFAULTS,
@@ -55,7 +56,7 @@ function asPlain(o: unknown): Obj | undefined {
 
 /** `Kind namespace/name`, the prefix of every error path for a CRD object. */
 export function objectPath(kind: string, namespace: string, name: string): string {
-  return `${kind} ${namespace ? `${namespace}/` : ''}${name}`;
+  return `${kind} ${namespacedKey(namespace, name)}`;
 }
 
 export function refList(issues: Issues, o: Obj, key: string, path: string): RefList {

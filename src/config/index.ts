@@ -23,6 +23,8 @@ export { parseConfigMap, parseLegacyConfig, parseObjects, parseResources } from 
 export type { MetalLBResources } from './parse.js';
 export { ConfigStore } from './store.js';
 export type { Offer } from './store.js';
+export { ConfigAcceptance } from './acceptance.js';
+export type { Acceptance, AcceptanceMetrics, AcceptanceState } from './acceptance.js';
 export { anySelectorMatches, formatSelector, selectorMatches } from './selector.js';
 export type { Labels } from './selector.js';
 export { formatValidationReport, validateDocuments, validateFiles } from './files.js';

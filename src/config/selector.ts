@@ -68,28 +68,51 @@ export function formatSelector(sel: LabelSelector): string {
 const NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-/** Why `key` is not a valid label key (Kubernetes qualified name), or undefined. */
-export function labelKeyProblem(key: string): string | undefined {
-  const slash = key.indexOf('/');
-  const name = slash < 0 ? key : key.slice(slash + 1);
-  if (slash >= 0) {
-    const prefix = key.slice(0, slash);
-    if (prefix.length === 0 || prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix)) {
-      return `label key ${quote(key)} has an invalid prefix (want a DNS subdomain)`;
-    }
+/**
+ * What is wrong with a Kubernetes qualified name (a label key, an annotation
+ * key, a finalizer): an optional DNS-subdomain prefix of at most 253
+ * characters and a '/', then a name of 1 to 63 characters [A-Za-z0-9-_.]
+ * with an alphanumeric character at both ends. Checked in the API server's
+ * order; each caller words the fault for its own readers.
+ */
+export type QualifiedNameFault =
+  | { readonly part: 'whole'; readonly why: 'slashes' }
+  | { readonly part: 'prefix' | 'name'; readonly why: 'empty' | 'too-long' | 'format' };
+
+export function qualifiedNameFault(key: string): QualifiedNameFault | undefined {
+  const parts = key.split('/');
+  if (parts.length > 2) return { part: 'whole', why: 'slashes' };
+  if (parts.length === 2) {
+    const prefix = parts[0]!;
+    if (prefix.length === 0) return { part: 'prefix', why: 'empty' };
+    if (prefix.length > 253) return { part: 'prefix', why: 'too-long' };
+    if (!DNS_SUBDOMAIN.test(prefix)) return { part: 'prefix', why: 'format' };
   }
-  if (name.length === 0 || name.length > 63 || !NAME.test(name)) {
-    return `label key ${quote(key)} is invalid (1-63 characters [A-Za-z0-9-_.], alphanumeric at both ends)`;
-  }
+  const name = parts[parts.length - 1]!;
+  if (name.length === 0) return { part: 'name', why: 'empty' };
+  if (name.length > 63) return { part: 'name', why: 'too-long' };
+  if (!NAME.test(name)) return { part: 'name', why: 'format' };
   return undefined;
 }
 
-export function labelValueProblem(value: string): string | undefined {
-  if (value === '') return undefined;
-  if (value.length > 63 || !NAME.test(value)) {
-    return `label value ${quote(value)} is invalid (0-63 characters [A-Za-z0-9-_.], alphanumeric at both ends)`;
-  }
+/** What is wrong with a label value: empty, or 1 to 63 characters as a qualified name's name part. */
+export function labelValueFault(value: string): 'too-long' | 'format' | undefined {
+  if (value.length > 63) return 'too-long';
+  if (value !== '' && !NAME.test(value)) return 'format';
   return undefined;
+}
+
+/** Why `key` is not a valid label key (Kubernetes qualified name), or undefined. */
+export function labelKeyProblem(key: string): string | undefined {
+  const fault = qualifiedNameFault(key);
+  if (fault === undefined) return undefined;
+  if (fault.part === 'prefix') return `label key ${quote(key)} has an invalid prefix (want a DNS subdomain)`;
+  return `label key ${quote(key)} is invalid (1-63 characters [A-Za-z0-9-_.], alphanumeric at both ends)`;
+}
+
+export function labelValueProblem(value: string): string | undefined {
+  if (labelValueFault(value) === undefined) return undefined;
+  return `label value ${quote(value)} is invalid (0-63 characters [A-Za-z0-9-_.], alphanumeric at both ends)`;
 }
 
 const OPERATORS: readonly SelectorOperator[] = ['In', 'NotIn', 'Exists', 'DoesNotExist'];

@@ -22,21 +22,21 @@
 import type { KubeConfig, V1Namespace, V1Service } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { Allocator, classPredicate } from '../alloc/index.js';
-import { configToJSON, ConfigStore, formatConfigError, type Config, type ConfigError } from '../config/index.js';
-import type { BackoffPolicy } from '../kube/backoff.js';
+import { ConfigAcceptance, formatConfigError, type Config, type ConfigError } from '../config/index.js';
+import type { BackoffPolicy } from '../util/backoff.js';
 import { describeApiError } from '../kube/errors.js';
 import { GossipSecretKeeper } from '../kube/gossip-secret.js';
 import { EventRecorder, referenceTo } from '../kube/events.js';
 import { Informer } from '../kube/informer.js';
+import { objectKey, splitKey } from '../kube/object-key.js';
 import { ipAddressPools, namespaces, services } from '../kube/resources.js';
-import { ServiceStatusWriter } from '../kube/status-writer.js';
+import { ServiceStatusWriter, type StatusChange, type StatusWriteResult } from '../kube/status-writer.js';
 import { RealClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { attributeErrors, ConfigSource, type ConfigCandidate, type ConfigSourceMode } from '../kube/config-source.js';
 import { ControllerMetrics } from './metrics.js';
-import { Reason, ServicePlanner, type PlannedEvent, type ServiceState } from './plan.js';
-import { ServicePublisher } from './publisher.js';
-import { serviceKeyOf } from './service-view.js';
+import { Reason, ServicePlanner, type Plan, type PlannedEvent, type ServiceState } from './plan.js';
+import { POOL_ANNOTATION } from './service-view.js';
 import type { ControllerStatus, RecentError } from './status.js';
 import { WorkQueue } from './workqueue.js';
 import { WrittenCache } from './written-cache.js';
@@ -48,6 +48,8 @@ const CONFIG_KEY = 'config';
 const RECENT_ERRORS = 20;
 /** Kubernetes refuses Event messages above 1 KiB. */
 const EVENT_MESSAGE_LIMIT = 1024;
+
+type ConfigCandidateSource = (ConfigCandidate & { kind: 'config' })['source'];
 
 export interface ControllerOptions {
   /** Namespace of the metallb.io objects and the legacy ConfigMap; default metallb-system. */
@@ -76,30 +78,16 @@ export interface ControllerOptions {
   gossipSecret?: string;
 }
 
-interface ConfigState {
-  /** Source of the configuration in force. */
-  active: 'crd' | 'configmap' | undefined;
-  generation: number;
-  loadedAt: Date | undefined;
-  json: string | undefined;
-  stale: boolean;
-  /** Why there is no candidate at all, when there is none. */
-  absent: string | undefined;
-  lastRefusal: { at: Date; source: string; errors: readonly ConfigError[] } | undefined;
-  refusalKey: string | undefined;
-}
-
 export class Controller {
   readonly registry: Registry;
   readonly metrics: ControllerMetrics;
   private readonly alloc: Allocator;
   private readonly planner: ServicePlanner;
-  private readonly store = new ConfigStore();
+  private readonly acceptance: ConfigAcceptance<ConfigCandidateSource>;
   private readonly services: Informer<V1Service>;
   private readonly namespaceInformer: Informer<V1Namespace>;
   private readonly config: ConfigSource;
   private readonly writer: ServiceStatusWriter;
-  private readonly publisher: ServicePublisher;
   private readonly written = new WrittenCache();
   private readonly recorder: EventRecorder;
   private readonly gossipSecret: GossipSecretKeeper | undefined;
@@ -109,9 +97,6 @@ export class Controller {
   private readonly namespace: string;
   private readonly lbClass: string | undefined;
   private readonly recent: RecentError[] = [];
-  private readonly cfg: ConfigState = {
-    active: undefined, generation: 0, loadedAt: undefined, json: undefined, stale: false, absent: undefined, lastRefusal: undefined, refusalKey: undefined,
-  };
   private phase: 'new' | 'syncing' | 'running' | 'stopping' | 'stopped' = 'new';
   /** Existing status addresses registered: Services may be reconciled. */
   private registered = false;
@@ -140,9 +125,7 @@ export class Controller {
       ...(opts.configMapName !== undefined && { configMapName: opts.configMapName }),
       logger: this.log,
     });
-    const latest = (ns: string, name: string): V1Service | undefined => this.written.latest(`${ns}/${name}`, this.services.getByName(name, ns));
-    this.writer = new ServiceStatusWriter(kc, { ...common, logger: this.log, read: latest });
-    this.publisher = new ServicePublisher(kc, this.writer, this.written, latest);
+    this.writer = new ServiceStatusWriter(kc, { ...common, logger: this.log });
     this.recorder = new EventRecorder(kc, { ...common, component: opts.component ?? 'shoal-controller', now: this.now, logger: this.log });
     this.gossipSecret =
       opts.gossipSecret === undefined
@@ -166,9 +149,13 @@ export class Controller {
       serviceStates: () => this.serviceStates(),
       queue: () => ({ queued: this.queue.length, processing: this.queue.processing, retrying: this.queue.retrying }),
     });
+    this.acceptance = new ConfigAcceptance({
+      now: this.now,
+      metrics: { stale: this.metrics.configStale, loaded: this.metrics.configLoaded, refused: this.metrics.configErrors },
+    });
 
     const enqueue = (svc: V1Service): void => {
-      if (this.registered) this.queue.add(serviceKeyOf(svc));
+      if (this.registered) this.queue.add(objectKey(svc));
     };
     this.services
       .onAdd((svc) => {
@@ -180,7 +167,7 @@ export class Controller {
         enqueue(svc);
       })
       .onDelete((svc) => {
-        this.written.forget(serviceKeyOf(svc));
+        this.written.forget(objectKey(svc));
         enqueue(svc);
       });
     this.namespaceInformer
@@ -243,7 +230,8 @@ export class Controller {
 
   status(): ControllerStatus {
     const usage = new Map(this.alloc.usage().map((u) => [u.pool, u]));
-    const pools = this.store.current?.pools ?? [];
+    const pools = this.acceptance.current?.pools ?? [];
+    const cfg = this.acceptance.state;
     const records = this.planner.list();
     const allocations = new Map(this.alloc.list().map((a) => [a.service, a]));
     return {
@@ -254,14 +242,15 @@ export class Controller {
       config: {
         mode: this.config.mode,
         configMap: this.config.configMapName,
-        source: this.cfg.active ?? null,
-        generation: this.cfg.generation,
-        loadedAt: this.cfg.loadedAt?.toISOString() ?? null,
-        stale: this.cfg.stale,
-        absent: this.cfg.absent ?? null,
+        // A mixed candidate is always refused: only 'crd' or 'configmap' is ever in force.
+        source: (cfg.source as 'crd' | 'configmap' | undefined) ?? null,
+        generation: cfg.generation,
+        loadedAt: cfg.loadedAt?.toISOString() ?? null,
+        stale: cfg.stale,
+        absent: cfg.absent ?? null,
         missingCrds: this.phase === 'running' ? this.config.missingCrds() : [],
-        lastRefusal: this.cfg.lastRefusal
-          ? { at: this.cfg.lastRefusal.at.toISOString(), source: this.cfg.lastRefusal.source, errors: this.cfg.lastRefusal.errors.map((e) => ({ ...e })) }
+        lastRefusal: cfg.lastRefusal
+          ? { at: cfg.lastRefusal.at.toISOString(), source: cfg.lastRefusal.source, errors: cfg.lastRefusal.errors.map((e) => ({ ...e })) }
           : null,
       },
       pools: pools.map((p) => {
@@ -302,39 +291,32 @@ export class Controller {
     this.metrics.updates.inc();
     const cand = this.config.candidate();
     if (cand.kind === 'none') {
-      this.noConfig(cand.why);
+      const verdict = this.acceptance.absent(cand.why);
+      if (verdict.kind !== 'absent') return;
+      if (verdict.current) this.log.warn('configuration gone; keeping the last good one', { why: verdict.why, generation: this.acceptance.state.generation });
+      else this.log.info('waiting for a configuration; nothing is allocated meanwhile', { why: verdict.why, namespace: this.namespace });
       return;
     }
-    this.cfg.absent = undefined;
-    const offer = this.store.offer(cand.result);
-    if (!offer.accepted) {
-      this.refuse(cand, offer.errors);
-      return;
-    }
-    this.accept(cand.source as 'crd' | 'configmap', offer.config);
-  }
-
-  private noConfig(why: string): void {
-    if (this.cfg.absent === why) return;
-    this.cfg.absent = why;
-    if (this.store.current) {
-      this.cfg.stale = true;
-      this.metrics.configStale.set(1);
-      this.log.warn('configuration gone; keeping the last good one', { why, generation: this.cfg.generation });
-    } else {
-      this.log.info('waiting for a configuration; nothing is allocated meanwhile', { why, namespace: this.namespace });
+    const verdict = this.acceptance.offer(cand.source, cand.result);
+    switch (verdict.kind) {
+      case 'refused':
+        this.refused(cand, verdict.errors);
+        return;
+      case 'unchanged':
+        if (verdict.recovered) this.log.info('configuration valid again, unchanged', { generation: this.acceptance.state.generation });
+        return;
+      case 'applied':
+        this.apply(verdict.source, verdict.config, verdict.generation);
+        return;
+      case 'absent':
+      case 'repeated':
+        return;
     }
   }
 
-  private refuse(cand: ConfigCandidate & { kind: 'config' }, errors: readonly ConfigError[]): void {
-    const key = JSON.stringify(errors);
-    if (key === this.cfg.refusalKey) return;
-    this.cfg.refusalKey = key;
-    this.cfg.stale = true;
-    this.cfg.lastRefusal = { at: this.now(), source: cand.source, errors };
-    this.metrics.configErrors.inc();
-    this.metrics.configStale.set(1);
-    const kept = this.store.current ? `keeping the configuration in force (generation ${this.cfg.generation})` : 'no configuration is in force, nothing is allocated';
+  private refused(cand: ConfigCandidate & { kind: 'config' }, errors: readonly ConfigError[]): void {
+    const generation = this.acceptance.state.generation;
+    const kept = this.acceptance.current ? `keeping the configuration in force (generation ${generation})` : 'no configuration is in force, nothing is allocated';
     this.log.error(`configuration refused; ${kept}`, { source: cand.source, errorCount: errors.length, errors: errors.slice(0, 20).map(formatConfigError) });
     this.remember(undefined, `configuration refused (${errors.length} error(s)): ${formatConfigError(errors[0] as ConfigError)}`);
     const { byObject } = attributeErrors(errors, cand.objects);
@@ -344,24 +326,10 @@ export class Controller {
     }
   }
 
-  private accept(source: 'crd' | 'configmap', config: Config): void {
-    const wasStale = this.cfg.stale;
-    this.cfg.refusalKey = undefined;
-    this.cfg.stale = false;
-    this.metrics.configStale.set(0);
-    this.metrics.configLoaded.set(1);
-    const json = JSON.stringify(configToJSON(config));
-    if (json === this.cfg.json && source === this.cfg.active) {
-      if (wasStale) this.log.info('configuration valid again, unchanged', { generation: this.cfg.generation });
-      return;
-    }
-    this.cfg.json = json;
-    this.cfg.active = source;
-    this.cfg.generation++;
-    this.cfg.loadedAt = this.now();
+  private apply(source: ConfigCandidateSource, config: Config, generation: number): void {
     const change = this.alloc.setPools(config.pools);
     this.log.info('configuration loaded', {
-      generation: this.cfg.generation,
+      generation,
       source,
       pools: config.pools.map((p) => p.name),
       stranded: change.stranded.length,
@@ -377,14 +345,14 @@ export class Controller {
   /** Step 3 of the start: every address already in a status, oldest Service first. */
   private registerExisting(): void {
     const created = (s: V1Service): number => s.metadata?.creationTimestamp?.getTime() ?? 0;
-    const list = this.services.list().sort((a, b) => created(a) - created(b) || (serviceKeyOf(a) < serviceKeyOf(b) ? -1 : 1));
+    const list = this.services.list().sort((a, b) => created(a) - created(b) || (objectKey(a) < objectKey(b) ? -1 : 1));
     let conflicts = 0;
     for (const svc of list) {
       const events = this.planner.register(svc, this.namespaceLabels(svc.metadata?.namespace));
       for (const e of events) this.emit(e);
       if (events.length > 0) {
         conflicts++;
-        this.log.warn('address in a status cannot be registered; left in place', { service: serviceKeyOf(svc), problem: this.planner.get(serviceKeyOf(svc))?.problem });
+        this.log.warn('address in a status cannot be registered; left in place', { service: objectKey(svc), problem: this.planner.get(objectKey(svc))?.problem });
       }
     }
     this.registered = true;
@@ -397,9 +365,7 @@ export class Controller {
     if (!this.registered) return;
     this.metrics.updates.inc();
     const svc = this.written.latest(key, this.services.get(key));
-    const slash = key.indexOf('/');
-    const [namespace, name] = [key.slice(0, slash), key.slice(slash + 1)];
-    const plan = this.planner.plan(key, svc, this.namespaceLabels(namespace));
+    const plan = this.planner.plan(key, svc, this.namespaceLabels(splitKey(key).namespace));
     for (const e of plan.events) this.emit(e);
     if (plan.granted) {
       this.metrics.allocations.inc({ pool: plan.granted.pool }, plan.granted.ips.length);
@@ -409,34 +375,65 @@ export class Controller {
       this.metrics.allocationFailures.inc({ code: plan.failure });
       this.log.warn('allocation failed', { service: key, code: plan.failure, problem: this.planner.get(key)?.problem?.message });
     }
-    if (plan.outcome === 'deleted') this.writer.cancel(namespace, name);
     if (plan.freed) {
       for (const k of this.planner.waiting()) if (k !== key) this.queue.add(k);
     }
-    if (plan.ingress === undefined && plan.poolAnnotation === undefined) {
-      this.planner.published(key);
-      return;
+    // A deleted service (no svc) is planned with nothing to write.
+    if (svc && (plan.ingress !== undefined || plan.poolAnnotation !== undefined)) {
+      if (!(await this.write(key, svc, plan))) return;
     }
+    this.planner.published(key);
+  }
+
+  /**
+   * Writes what `plan` decided about `svc` in one request, from the object
+   * the plan was made from. False when the controller is stopping; throws
+   * (and the work queue retries the whole reconcile with backoff) when the
+   * service changed meanwhile or the write failed.
+   */
+  private async write(key: string, svc: V1Service, plan: Plan): Promise<boolean> {
+    const change: StatusChange = {
+      ...(plan.ingress !== undefined && { ingress: plan.ingress.map((ip) => ({ ip })) }),
+      ...(plan.poolAnnotation !== undefined && { annotations: { [POOL_ANNOTATION]: plan.poolAnnotation } }),
+    };
+    const what = change.ingress && change.annotations ? 'status and annotation' : change.ingress ? 'status' : 'annotation';
+    this.written.begin(key);
+    let r: StatusWriteResult;
     try {
-      const outcome = await this.publisher.publish(namespace, name, plan);
-      if (outcome === 'cancelled') return;
-      this.planner.published(key);
-      if (outcome === 'written') {
+      r = await this.writer.write(svc, change);
+      if (r.outcome === 'written') this.written.wrote(r.service);
+    } finally {
+      this.written.end(key);
+    }
+    switch (r.outcome) {
+      case 'cancelled':
+        return false;
+      case 'written':
         this.log.info('service updated', { service: key, outcome: plan.outcome, ...(plan.ingress && { ingress: plan.ingress }), ...(plan.poolAnnotation !== undefined && { pool: plan.poolAnnotation }) });
+        return true;
+      case 'unchanged':
+      case 'gone':
+        return true;
+      case 'conflict':
+        // Optimistic concurrency at work, not a fault: decide again once the informer has the newer object.
+        this.written.forget(key);
+        this.log.info('service changed while being written; deciding again', { service: key });
+        throw new Error(`${what} write for ${key} conflicted`, { cause: r.error });
+      case 'failed': {
+        this.written.forget(key);
+        this.metrics.updateErrors.inc();
+        const f = describeApiError(r.error);
+        this.remember(key, `${what} write for ${key} failed: ${f.message}`);
+        this.log.warn('service update failed; will retry', { service: key, status: f.status, error: f.message, attempts: r.attempts });
+        throw new Error(`${what} write for ${key} failed after ${r.attempts} attempt(s)`, { cause: r.error });
       }
-    } catch (err) {
-      this.metrics.updateErrors.inc();
-      const f = describeApiError((err as { cause?: unknown }).cause ?? err);
-      this.remember(key, `${(err as Error).message}: ${f.message}`);
-      this.log.warn('service update failed; will retry', { service: key, status: f.status, error: f.message });
-      throw err;
     }
   }
 
   private namespaceChanged(ns: V1Namespace): void {
     if (!this.registered) return;
-    const prefix = `${ns.metadata?.name ?? ''}/`;
-    for (const key of this.services.keys()) if (key.startsWith(prefix)) this.queue.add(key);
+    const namespace = ns.metadata?.name;
+    for (const key of this.services.keys()) if (splitKey(key).namespace === namespace) this.queue.add(key);
   }
 
   private namespaceLabels(namespace: string | undefined): Record<string, string> | undefined {

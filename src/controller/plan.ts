@@ -19,6 +19,7 @@
 
 import type { V1Service } from '@kubernetes/client-node';
 import { Annotation, annotation, type AllocCode, type Allocator, type Failure, type ServiceInput } from '../alloc/index.js';
+import { namespacedKey } from '../kube/object-key.js';
 import { ingressEqual } from '../kube/status-writer.js';
 import { deprecatedAnnotations, ingressOrder, POOL_ANNOTATION, sameIPSet, statusIPs, toServiceInput } from './service-view.js';
 
@@ -127,7 +128,7 @@ export class ServicePlanner {
    */
   register(svc: V1Service, namespaceLabels: Readonly<Record<string, string>> | undefined): PlannedEvent[] {
     const input = toServiceInput(svc, namespaceLabels);
-    const key = `${input.namespace}/${input.name}`;
+    const key = namespacedKey(input.namespace, input.name);
     const status = statusIPs(svc);
     if (!this.isOurs(input) || status.length === 0 || this.alloc.get(key)) return [];
     const conflict = this.registerStatus(key, input, status, this.book(key));

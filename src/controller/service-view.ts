@@ -19,10 +19,6 @@ export const POOL_ANNOTATION = `${ANNOTATION_PREFIX}${Annotation.ipAllocatedFrom
 
 const FAMILY_POLICIES: readonly string[] = ['SingleStack', 'PreferDualStack', 'RequireDualStack'];
 
-export function serviceKeyOf(svc: V1Service): string {
-  return `${svc.metadata?.namespace ?? ''}/${svc.metadata?.name ?? ''}`;
-}
-
 /** Copies what the allocator needs out of a Service; `namespaceLabels` are its namespace's labels. */
 export function toServiceInput(svc: V1Service, namespaceLabels: Readonly<Record<string, string>> | undefined): ServiceInput {
   const spec = svc.spec ?? {};

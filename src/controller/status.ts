@@ -4,6 +4,7 @@
 // latest errors. JSON for tools, an aligned table for people.
 
 import type { GossipSecretStatus } from '../kube/gossip-secret.js';
+import { namespacedKey } from '../kube/object-key.js';
 import type { StatusSection } from '../status/server.js';
 import { renderTable } from '../status/table.js';
 
@@ -68,7 +69,7 @@ export interface ControllerStatus {
 
 export function controllerStatusText(s: ControllerStatus): string {
   const c = s.config;
-  const source = c.source === null ? 'none' : `${c.source === 'crd' ? 'metallb.io objects' : `ConfigMap ${s.namespace}/${c.configMap}`}, generation ${c.generation}, loaded ${c.loadedAt}`;
+  const source = c.source === null ? 'none' : `${c.source === 'crd' ? 'metallb.io objects' : `ConfigMap ${namespacedKey(s.namespace, c.configMap)}`}, generation ${c.generation}, loaded ${c.loadedAt}`;
   const head = [
     `controller: ${s.phase}${s.ready ? '' : ' (not allocating yet)'}, namespace ${s.namespace}, class ${s.loadBalancerClass ?? '(none: services without a class)'}`,
     `config: ${source}; mode ${c.mode}${c.stale ? '; STALE: the latest candidate was refused or has gone' : ''}${c.absent ? `; ${c.absent}` : ''}`,

@@ -6,7 +6,7 @@
 // succeeds resets that key's backoff. Runs of different keys proceed with
 // bounded concurrency.
 
-import { backoffDelay, validateBackoff, type BackoffPolicy } from '../kube/backoff.js';
+import { backoffDelay, validateBackoff, type BackoffPolicy } from '../util/backoff.js';
 import { RealClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
 

@@ -13,7 +13,7 @@
 // deletion) drops the entry: the informer's cache is the truth again.
 
 import type { V1Service } from '@kubernetes/client-node';
-import { serviceKeyOf } from './service-view.js';
+import { objectKey } from '../kube/object-key.js';
 
 export class WrittenCache {
   private readonly written = new Map<string, V1Service>();
@@ -37,7 +37,7 @@ export class WrittenCache {
 
   /** Records a service as the API server returned it after a write. */
   wrote(svc: V1Service): void {
-    const key = serviceKeyOf(svc);
+    const key = objectKey(svc);
     const rv = svc.metadata?.resourceVersion ?? '';
     if (this.inFlight.get(key)?.has(rv)) {
       // The informer has it already (and maybe newer versions after it).
@@ -49,7 +49,7 @@ export class WrittenCache {
 
   /** An informer event: once it carries the version written, the informer is current. */
   observed(svc: V1Service): void {
-    const key = serviceKeyOf(svc);
+    const key = objectKey(svc);
     const rv = svc.metadata?.resourceVersion ?? '';
     this.inFlight.get(key)?.add(rv);
     if (this.written.get(key)?.metadata?.resourceVersion === rv) this.written.delete(key);

@@ -21,7 +21,7 @@
 import type { KubeConfig, KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
 import { parseConfigMap, parseResources, type ConfigError, type MetalLBResources, type ParseResult } from '../config/index.js';
 import { objectPath } from '../config/crd.js';
-import type { BackoffPolicy } from './backoff.js';
+import type { BackoffPolicy } from '../util/backoff.js';
 import { Informer } from './informer.js';
 import {
   bfdProfiles,

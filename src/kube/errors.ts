@@ -3,6 +3,8 @@
 // its typed APIs, a plain Error with `statusCode` from Watch, and node-fetch
 // FetchError (errno string in `code`) when the connection fails.
 
+import { backoffDelay, type BackoffPolicy } from '../util/backoff.js';
+
 export interface ApiFailure {
   /** HTTP status, absent when no response arrived. */
   status?: number;
@@ -68,4 +70,9 @@ export function isRetryable(err: unknown): boolean {
   const f = describeApiError(err);
   if (f.status === undefined) return f.network;
   return f.status === 429 || f.status === 500 || f.status === 502 || f.status === 503 || f.status === 504;
+}
+
+/** The pause before retry `attempt` (0 for the first) of a failed call: the backoff, or longer when the server asked for it. */
+export function retryDelayMs(f: ApiFailure, attempt: number, backoff: BackoffPolicy, random: () => number): number {
+  return Math.max(backoffDelay(attempt, backoff, random), (f.retryAfterSeconds ?? 0) * 1000);
 }

@@ -5,11 +5,12 @@
 // one worker writes in order, retrying transient API failures with backoff.
 
 import { CoreV1Api, setHeaderOptions, PatchStrategy, type CoreV1Event, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import { backoffDelay, sleep, validateBackoff, type BackoffPolicy } from './backoff.js';
+import { validateBackoff, type BackoffPolicy } from '../util/backoff.js';
 import { EventCorrelator, type Correlation, type CorrelatorOptions, type EventInput, type InvolvedObject } from './event-correlator.js';
-import { describeApiError, isAlreadyExists, isNotFound, isRetryable } from './errors.js';
+import { describeApiError, isAlreadyExists, isNotFound, isRetryable, retryDelayMs } from './errors.js';
 import { apiVersionOf, type ResourceType } from './resources.js';
-import { RealClock, type Clock } from '../util/clock.js';
+import { namespacedKey } from './object-key.js';
+import { RealClock, sleep, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
 
 export type { InvolvedObject } from './event-correlator.js';
@@ -108,7 +109,7 @@ export class EventRecorder {
     if (c.action === 'drop' || this.queue.length >= this.queueLimit) {
       if (c.action !== 'drop') this.correlator.forget(c.key);
       this.counters.dropped++;
-      this.log.debug('event dropped', { reason, object: `${object.namespace ?? ''}/${object.name}`, why: c.action === 'drop' ? c.why : 'queue full' });
+      this.log.debug('event dropped', { reason, object: namespacedKey(object.namespace, object.name), why: c.action === 'drop' ? c.why : 'queue full' });
       return;
     }
     this.queue.push({ c, input, at });
@@ -180,7 +181,7 @@ export class EventRecorder {
           this.log.warn('event not written', { reason: job.input.reason, status: f.status, error: f.message });
           return;
         }
-        const delay = Math.max(backoffDelay(attempt, this.backoff, this.random), (f.retryAfterSeconds ?? 0) * 1000);
+        const delay = retryDelayMs(f, attempt, this.backoff, this.random);
         await sleep(this.clock, delay, this.stopSignal.signal);
       }
     }

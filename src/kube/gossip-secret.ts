@@ -17,9 +17,10 @@ import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { newGossipKey } from '../speaker/gossip-key.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
-import { backoffDelay, sleep, type BackoffPolicy } from './backoff.js';
+import type { BackoffPolicy } from '../util/backoff.js';
+import { sleep } from '../util/clock.js';
 import { GOSSIP_SECRET_KEY, GOSSIP_SECRET_NAME } from './defaults.js';
-import { describeApiError, isAlreadyExists, isNotFound } from './errors.js';
+import { describeApiError, isAlreadyExists, isNotFound, retryDelayMs } from './errors.js';
 
 export type GossipSecretState =
   /** Not checked yet, or the API has not answered yet. */
@@ -102,7 +103,7 @@ export class GossipSecretKeeper {
         // One line per distinct failure, not one per retry.
         if (message !== this.current.message) this.opts.logger.warn(`${message}; retrying`, { secret: where });
         this.current = { name: this.name, state: 'failing', message };
-        await sleep(this.opts.clock, backoffDelay(attempt, this.opts.backoff ?? DEFAULT_BACKOFF, this.opts.random ?? Math.random), this.abort.signal);
+        await sleep(this.opts.clock, retryDelayMs(f, attempt, this.opts.backoff ?? DEFAULT_BACKOFF, this.opts.random ?? Math.random), this.abort.signal);
       }
     }
   }

@@ -8,10 +8,11 @@
 // empty while the server answers 404, and are retried until they appear.
 
 import { ADD, DELETE, ERROR, ListWatch, UPDATE, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import { backoffDelay, validateBackoff, type BackoffPolicy } from './backoff.js';
-import { describeApiError, isNotFound } from './errors.js';
+import { validateBackoff, type BackoffPolicy } from '../util/backoff.js';
+import { describeApiError, isNotFound, retryDelayMs } from './errors.js';
 import { listAll, makeLister } from './list.js';
-import { objectKey, qualifiedResource, resourcePath, type ResourceType } from './resources.js';
+import { namespacedKey, objectKey } from './object-key.js';
+import { qualifiedResource, resourcePath, type ResourceType } from './resources.js';
 import { toModel } from './typed.js';
 import { InformerWatch } from './watch.js';
 import { RealClock, type Clock, type TimerHandle } from '../util/clock.js';
@@ -186,7 +187,7 @@ export class Informer<T extends KubernetesObject> {
   }
 
   getByName(name: string, namespace?: string): T | undefined {
-    return this.cache.get(namespace ? `${namespace}/${name}` : name);
+    return this.cache.get(namespacedKey(namespace, name));
   }
 
   list(): T[] {
@@ -239,7 +240,7 @@ export class Informer<T extends KubernetesObject> {
     // client-node's ListWatch re-lists only after a 410; after a 404 its
     // resourceVersion is meaningless (the type was removed), so start afresh.
     const relist = f.status === 404;
-    const delay = Math.max(backoffDelay(this.attempt++, this.backoff, this.random), (f.retryAfterSeconds ?? 0) * 1000);
+    const delay = retryDelayMs(f, this.attempt++, this.backoff, this.random);
     this.restartTimer = this.clock.setTimeout(() => {
       this.restartTimer = undefined;
       if (this.stopped) return;

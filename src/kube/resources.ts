@@ -126,10 +126,3 @@ export function resourcePath(
   if (where.subresource !== undefined) path += `/${where.subresource}`;
   return path;
 }
-
-/** client-go's MetaNamespaceKey: "namespace/name", or "name" for cluster-scoped objects. */
-export function objectKey(obj: KubernetesObject): string {
-  const name = obj.metadata?.name ?? '';
-  const ns = obj.metadata?.namespace;
-  return ns ? `${ns}/${name}` : name;
-}

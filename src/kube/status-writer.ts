@@ -1,21 +1,27 @@
-// Writes Service status.loadBalancer.ingress through the status subresource.
+// Writes a Service's status.loadBalancer.ingress and annotations in one PUT
+// to its status subresource. A Service's status strategy keeps the metadata
+// a /status PUT carries, which is how MetalLB's controller writes its
+// ip-allocated-from-pool annotation with the same UpdateStatus call as the
+// status; one request then needs exactly MetalLB's RBAC (update on
+// services/status, nothing on services).
 //
-// - Idempotent: nothing is sent when the stored ingress already says the
-//   same (ipMode defaulted to VIP as the API server defaults it), so a
-//   controller may call set() on every reconcile.
-// - Optimistic concurrency: the PUT carries the resourceVersion read; on 409
-//   the service is read again and the write retried.
-// - Other failures worth retrying (429, 5xx, lost connections) back off
-//   exponentially with jitter on the injected Clock, honouring Retry-After.
-// - Per service, the newest desired value wins: a set() while an earlier one
-//   is still retrying replaces it, and the earlier promise settles as
-//   'superseded'.
+// - The write starts from the object the caller decided on and carries its
+//   resourceVersion. A 409 means that object is out of date, so the decision
+//   may be too: the writer does not re-read and retry, it answers 'conflict'
+//   and the caller decides again from fresher state (the controller's work
+//   queue retries the reconcile, as MetalLB's does).
+// - Idempotent: nothing is sent when the object already says it (ipMode
+//   defaulted to VIP as the API server defaults it).
+// - Failures that the same request may survive (429, 5xx, lost connections)
+//   are retried here with backoff on the injected Clock, honouring
+//   Retry-After, until maxAttempts; close() abandons the wait.
 
 import { CoreV1Api, type KubeConfig, type V1LoadBalancerIngress, type V1Service } from '@kubernetes/client-node';
-import { backoffDelay, sleep, validateBackoff, type BackoffPolicy } from './backoff.js';
-import { describeApiError, isConflict, isNotFound, isRetryable } from './errors.js';
-import { RealClock, type Clock } from '../util/clock.js';
+import { validateBackoff, type BackoffPolicy } from '../util/backoff.js';
+import { RealClock, sleep, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
+import { describeApiError, isConflict, isNotFound, isRetryable, retryDelayMs } from './errors.js';
+import { objectKey } from './object-key.js';
 
 export interface LoadBalancerIngress {
   ip: string;
@@ -23,14 +29,23 @@ export interface LoadBalancerIngress {
   ipMode?: 'VIP' | 'Proxy';
 }
 
+/** What to change on a Service; what is left out stays as it is. */
+export interface StatusChange {
+  /** status.loadBalancer.ingress; empty clears status.loadBalancer. */
+  readonly ingress?: readonly LoadBalancerIngress[];
+  /** Annotations to set, or to remove (null). */
+  readonly annotations?: Readonly<Record<string, string | null>>;
+}
+
 export type StatusWriteResult =
   | { outcome: 'written'; service: V1Service; attempts: number }
-  | { outcome: 'unchanged'; attempts: number }
+  /** The object already says it: nothing sent. */
+  | { outcome: 'unchanged'; attempts: 0 }
   /** The service does not exist (any more). */
   | { outcome: 'gone'; attempts: number }
-  /** A newer set() for the same service took over. */
-  | { outcome: 'superseded' }
-  /** cancel() or close() was called. */
+  /** The object changed since it was read: decide again from a fresher copy. */
+  | { outcome: 'conflict'; error: unknown; attempts: number }
+  /** close() was called. */
   | { outcome: 'cancelled' }
   | { outcome: 'failed'; error: unknown; attempts: number };
 
@@ -40,22 +55,8 @@ export interface ServiceStatusWriterOptions {
   logger?: Logger;
   /** Default 200 ms doubling to 30 s, half jittered. */
   backoff?: BackoffPolicy;
-  /** Writes (and re-reads) per set() before giving up; default 10. */
+  /** Requests per write before giving up on transient failures; default 10. */
   maxAttempts?: number;
-  /** A cache to read the service from first (an informer's getByName); GET is used after a conflict. */
-  read?: (namespace: string, name: string) => V1Service | undefined;
-}
-
-interface KeyState {
-  namespace: string;
-  name: string;
-  desired: LoadBalancerIngress[];
-  /** Bumped by every set(); the running loop notices and retargets. */
-  generation: number;
-  waiter?: (r: StatusWriteResult) => void;
-  abort: AbortController;
-  /** Ends a backoff sleep early when a new value arrives. */
-  wake: AbortController;
 }
 
 /** The fields this writer owns, in the form the API server stores them. */
@@ -72,6 +73,26 @@ export function ingressEqual(current: readonly V1LoadBalancerIngress[] | undefin
   return normalize(current) === normalize(desired);
 }
 
+/** `base` with `change` applied, or undefined when `base` already says it all. */
+export function applyStatusChange(base: V1Service, change: StatusChange): V1Service | undefined {
+  const ingress = change.ingress !== undefined && !ingressEqual(base.status?.loadBalancer?.ingress, change.ingress) ? change.ingress : undefined;
+  const annotations = { ...base.metadata?.annotations };
+  let annotated = false;
+  for (const [key, value] of Object.entries(change.annotations ?? {})) {
+    if ((annotations[key] ?? null) === value) continue;
+    annotated = true;
+    if (value === null) delete annotations[key];
+    else annotations[key] = value;
+  }
+  if (ingress === undefined && !annotated) return undefined;
+  const body: V1Service = { ...base };
+  if (annotated) body.metadata = { ...base.metadata, annotations };
+  if (ingress !== undefined) {
+    body.status = { ...base.status, loadBalancer: ingress.length === 0 ? {} : { ...base.status?.loadBalancer, ingress: ingress.map((i) => ({ ...i })) } };
+  }
+  return body;
+}
+
 export class ServiceStatusWriter {
   private readonly api: CoreV1Api;
   private readonly clock: Clock;
@@ -79,9 +100,7 @@ export class ServiceStatusWriter {
   private readonly log: Logger;
   private readonly backoff: BackoffPolicy;
   private readonly maxAttempts: number;
-  private readonly read: ServiceStatusWriterOptions['read'];
-  private readonly states = new Map<string, KeyState>();
-  private closed = false;
+  private readonly closed = new AbortController();
 
   constructor(kc: KubeConfig, opts: ServiceStatusWriterOptions = {}) {
     this.api = kc.makeApiClient(CoreV1Api);
@@ -92,103 +111,35 @@ export class ServiceStatusWriter {
     validateBackoff(this.backoff);
     this.maxAttempts = opts.maxAttempts ?? 10;
     if (!(this.maxAttempts >= 1)) throw new Error(`maxAttempts must be >= 1, got ${this.maxAttempts}`);
-    this.read = opts.read;
   }
 
-  /** Makes status.loadBalancer.ingress equal `ingress` (empty clears it). */
-  set(namespace: string, name: string, ingress: readonly LoadBalancerIngress[]): Promise<StatusWriteResult> {
-    if (this.closed) return Promise.resolve({ outcome: 'cancelled' });
-    for (const i of ingress) {
-      if (typeof i.ip !== 'string' || i.ip === '') throw new Error(`status writer: every ingress needs an ip (service ${namespace}/${name})`);
+  /** Applies `change` to the service `base` (as read: its resourceVersion guards the write). */
+  async write(base: V1Service, change: StatusChange): Promise<StatusWriteResult> {
+    const namespace = base.metadata?.namespace ?? '';
+    const name = base.metadata?.name ?? '';
+    for (const i of change.ingress ?? []) {
+      if (typeof i.ip !== 'string' || i.ip === '') throw new Error(`status writer: every ingress needs an ip (service ${objectKey(base)})`);
     }
-    const key = `${namespace}/${name}`;
-    const desired = ingress.map((i) => ({ ...i }));
-    return new Promise((resolve) => {
-      const st = this.states.get(key);
-      if (st) {
-        st.waiter?.({ outcome: 'superseded' });
-        st.waiter = resolve;
-        st.desired = desired;
-        st.generation++;
-        st.wake.abort();
-        return;
-      }
-      const fresh: KeyState = { namespace, name, desired, generation: 0, waiter: resolve, abort: new AbortController(), wake: new AbortController() };
-      this.states.set(key, fresh);
-      void this.run(key, fresh);
-    });
-  }
-
-  /** Stops retrying for one service (e.g. it was deleted); its pending set() settles as 'cancelled'. */
-  cancel(namespace: string, name: string): void {
-    this.states.get(`${namespace}/${name}`)?.abort.abort();
-  }
-
-  /** Services with a write in progress. */
-  get pending(): number {
-    return this.states.size;
-  }
-
-  close(): void {
-    this.closed = true;
-    for (const st of this.states.values()) st.abort.abort();
-  }
-
-  private async run(key: string, st: KeyState): Promise<void> {
-    let result: StatusWriteResult;
-    try {
-      result = await this.converge(st);
-    } catch (error) {
-      result = { outcome: 'failed', error, attempts: 0 };
-    }
-    this.states.delete(key);
-    st.waiter?.(result);
-  }
-
-  private async converge(st: KeyState): Promise<StatusWriteResult> {
-    let current = this.read?.(st.namespace, st.name);
-    let attempts = 0;
-    let retries = 0;
-    for (;;) {
-      if (st.abort.signal.aborted) return { outcome: 'cancelled' };
-      const generation = st.generation;
-      const desired = st.desired;
+    const body = applyStatusChange(base, change);
+    if (body === undefined) return { outcome: 'unchanged', attempts: 0 };
+    for (let attempts = 1; ; attempts++) {
+      if (this.closed.signal.aborted) return { outcome: 'cancelled' };
       try {
-        if (!current) {
-          attempts++;
-          current = await this.api.readNamespacedService({ namespace: st.namespace, name: st.name });
-          if (st.abort.signal.aborted) return { outcome: 'cancelled' };
-        }
-        if (ingressEqual(current.status?.loadBalancer?.ingress, desired)) {
-          if (generation === st.generation) return { outcome: 'unchanged', attempts };
-          continue;
-        }
-        attempts++;
-        const body: V1Service = {
-          ...current,
-          status: { ...current.status, loadBalancer: { ...current.status?.loadBalancer, ingress: desired } },
-        };
-        if (desired.length === 0) body.status = { ...current.status, loadBalancer: {} };
-        const written = await this.api.replaceNamespacedServiceStatus({ namespace: st.namespace, name: st.name, body });
-        if (generation === st.generation) return { outcome: 'written', service: written, attempts };
-        current = written;
-        continue;
-      } catch (err) {
-        if (isNotFound(err)) return { outcome: 'gone', attempts };
-        if (attempts >= this.maxAttempts) return { outcome: 'failed', error: err, attempts };
-        if (isConflict(err)) {
-          // Someone else changed the service since it was read: read it again and redo.
-          this.log.debug('status write conflict; re-reading', { service: `${st.namespace}/${st.name}` });
-          current = undefined;
-          continue;
-        }
-        if (!isRetryable(err)) return { outcome: 'failed', error: err, attempts };
-        const f = describeApiError(err);
-        const delay = Math.max(backoffDelay(retries++, this.backoff, this.random), (f.retryAfterSeconds ?? 0) * 1000);
-        this.log.debug('status write failed; backing off', { service: `${st.namespace}/${st.name}`, status: f.status, error: f.message, delayMs: Math.round(delay) });
-        await sleep(this.clock, delay, AbortSignal.any([st.abort.signal, st.wake.signal]));
-        if (st.wake.signal.aborted) st.wake = new AbortController();
+        return { outcome: 'written', service: await this.api.replaceNamespacedServiceStatus({ namespace, name, body }), attempts };
+      } catch (error) {
+        if (isNotFound(error)) return { outcome: 'gone', attempts };
+        if (isConflict(error)) return { outcome: 'conflict', error, attempts };
+        if (!isRetryable(error) || attempts >= this.maxAttempts) return { outcome: 'failed', error, attempts };
+        const f = describeApiError(error);
+        const delay = retryDelayMs(f, attempts - 1, this.backoff, this.random);
+        this.log.debug('status write failed; backing off', { service: objectKey(base), status: f.status, error: f.message, delayMs: Math.round(delay) });
+        await sleep(this.clock, delay, this.closed.signal);
       }
     }
+  }
+
+  /** Abandons every retry; writes in progress answer 'cancelled', later ones too. */
+  close(): void {
+    this.closed.abort();
   }
 }

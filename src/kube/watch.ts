@@ -7,7 +7,7 @@
 // quiet after stop() instead of reporting the abort as an error.
 
 import { Watch, type KubeConfig } from '@kubernetes/client-node';
-import { backoffDelay, type BackoffPolicy } from './backoff.js';
+import { backoffDelay, type BackoffPolicy } from '../util/backoff.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 
 export interface InformerWatchOptions {

@@ -10,7 +10,7 @@ import type { Address } from '../cluster/address.js';
 import type { TimingProfile } from '../cluster/config.js';
 import { launchMember } from '../cluster/launch.js';
 import type { ConfigSourceMode } from '../kube/defaults.js';
-import { loadKubeConfig } from '../kube/config.js';
+import { loadKubeConfig } from '../kube/kubeconfig.js';
 import { EventRecorder, referenceTo } from '../kube/events.js';
 import { services } from '../kube/resources.js';
 import type { AllowList } from '../status/access.js';

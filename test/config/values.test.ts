@@ -1,5 +1,6 @@
 import t from 'tap';
 import { anySelectorMatches, formatGoDuration, formatSelector, parseCommunity, parseGoDuration, selectorMatches } from '../../src/config/index.js';
+import { labelValueFault, qualifiedNameFault } from '../../src/config/selector.js';
 import type { LabelSelector } from '../../src/config/index.js';
 
 t.test('Go durations parse exactly as time.ParseDuration does', async (t) => {
@@ -65,4 +66,26 @@ t.test('label selector matching', async (t) => {
   t.equal(anySelectorMatches([sel({ matchLabels: { rack: 'r2' } }), sel({ matchLabels: { zone: 'a' } })], node), true, 'any one selector is enough');
   t.equal(anySelectorMatches([sel({ matchLabels: { rack: 'r2' } })], node), false);
   t.equal(formatSelector(sel({ matchLabels: { b: '2', a: '1' }, matchExpressions: [{ key: 'z', operator: 'NotIn', values: ['y', 'x'] }, { key: 'k', operator: 'DoesNotExist', values: [] }] })), 'a=1,b=2,!k,z notin (x,y)');
+});
+
+t.test('qualified names (label keys) and label values: one check, faults in the API server\'s order', async (t) => {
+  const keys: Array<[string, ReturnType<typeof qualifiedNameFault>]> = [
+    ['app', undefined],
+    ['example.com/role', undefined],
+    ['kubernetes.io/a.b_c-d', undefined],
+    [`${'x'.repeat(63)}`, undefined],
+    [`${'a'.repeat(253)}/x`, undefined],
+    ['a/b/c', { part: 'whole', why: 'slashes' }],
+    ['/x', { part: 'prefix', why: 'empty' }],
+    [`${'a'.repeat(254)}/x`, { part: 'prefix', why: 'too-long' }],
+    ['Example.com/x', { part: 'prefix', why: 'format' }],
+    ['example.com/', { part: 'name', why: 'empty' }],
+    ['', { part: 'name', why: 'empty' }],
+    [`${'x'.repeat(64)}`, { part: 'name', why: 'too-long' }],
+    ['-app', { part: 'name', why: 'format' }],
+    ['bad key', { part: 'name', why: 'format' }],
+  ];
+  for (const [key, want] of keys) t.same(qualifiedNameFault(key), want, JSON.stringify(key));
+  t.same(['', 'prod', 'a.b_c-9'].map(labelValueFault), [undefined, undefined, undefined]);
+  t.same(['x'.repeat(64), 'pro d', '_x'].map(labelValueFault), ['too-long', 'format', 'format']);
 });

@@ -1,26 +1,29 @@
 import t from 'tap';
 import { CoreV1Api, type V1Service } from '@kubernetes/client-node';
-import { ServiceStatusWriter, ingressEqual, type ServiceStatusWriterOptions } from '../../src/kube/status-writer.js';
+import { ServiceStatusWriter, applyStatusChange, ingressEqual, type ServiceStatusWriterOptions } from '../../src/kube/status-writer.js';
 import { VirtualClock } from '../../src/util/clock.js';
 import type { ApiServerDouble } from '../../dev/apiserver/server.js';
 import { double, eventually, settle } from '../dev/apiserver/support.js';
 
 const ns = 'default';
+const POOL = 'metallb.io/ip-allocated-from-pool';
 
 async function setup(t: Parameters<typeof double>[0], opts: ServiceStatusWriterOptions = {}): Promise<{
-  d: ApiServerDouble; core: CoreV1Api; clock: VirtualClock; writer: ServiceStatusWriter; statusWrites: () => number;
+  d: ApiServerDouble; core: CoreV1Api; clock: VirtualClock; writer: ServiceStatusWriter; base: V1Service; statusWrites: () => number;
 }> {
   const d = await double(t);
   const core = d.kubeConfig().makeApiClient(CoreV1Api);
-  await core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'web' }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }] } } });
+  const base = await core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'web' }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }] } } });
   const clock = new VirtualClock();
   const writer = new ServiceStatusWriter(d.kubeConfig(), { clock, random: () => 0, backoff: { initialMs: 1000, maxMs: 8000, jitter: 0 }, ...opts });
   t.teardown(() => writer.close());
   const statusWrites = (): number => d.requests.filter((r) => r.resource === 'services/status' && r.verb === 'update').length;
-  return { d, core, clock, writer, statusWrites };
+  return { d, core, clock, writer, base, statusWrites };
 }
 
-const ingressOf = async (core: CoreV1Api): Promise<unknown> => (await core.readNamespacedService({ namespace: ns, name: 'web' })).status?.loadBalancer;
+const read = (core: CoreV1Api): Promise<V1Service> => core.readNamespacedService({ namespace: ns, name: 'web' });
+const ingressOf = async (core: CoreV1Api): Promise<unknown> => (await read(core)).status?.loadBalancer;
+const written = (r: unknown): V1Service => (r as { service: V1Service }).service;
 
 t.test('ingress comparison treats a missing ipMode as the VIP the server fills in', async (t) => {
   t.ok(ingressEqual([{ ip: '192.0.2.1', ipMode: 'VIP' }], [{ ip: '192.0.2.1' }]));
@@ -30,42 +33,52 @@ t.test('ingress comparison treats a missing ipMode as the VIP the server fills i
   t.notOk(ingressEqual([{ ip: '192.0.2.1', ports: [{ port: 80, protocol: 'TCP' }] }], [{ ip: '192.0.2.1' }]), 'foreign fields are overwritten');
 });
 
-t.test('writes through the status subresource, then does nothing while nothing changes', async (t) => {
-  const { core, writer, statusWrites } = await setup(t);
-  const r = await writer.set(ns, 'web', [{ ip: '192.0.2.10' }, { ip: '2001:db8::10', ipMode: 'Proxy' }]);
-  t.match(r, { outcome: 'written', attempts: 2 }, 'one GET, one PUT');
-  t.same(await ingressOf(core), { ingress: [{ ip: '192.0.2.10', ipMode: 'VIP' }, { ip: '2001:db8::10', ipMode: 'Proxy' }] });
-  t.equal(statusWrites(), 1);
-  t.match(await writer.set(ns, 'web', [{ ip: '192.0.2.10', ipMode: 'VIP' }, { ip: '2001:db8::10', ipMode: 'Proxy' }]), { outcome: 'unchanged' });
-  t.equal(statusWrites(), 1, 'no write when unchanged');
-  t.match(await writer.set(ns, 'web', []), { outcome: 'written' });
-  t.same(await ingressOf(core), {}, 'cleared');
-  t.equal((await core.readNamespacedService({ namespace: ns, name: 'web' })).spec?.type, 'LoadBalancer', 'spec untouched');
-  t.match(await writer.set(ns, 'missing', [{ ip: '192.0.2.1' }]), { outcome: 'gone' });
-  t.throws(() => writer.set(ns, 'web', [{ ip: '' }]), /needs an ip/);
+t.test('the body of a write: only what changes, nothing when nothing does', async (t) => {
+  const base: V1Service = { metadata: { name: 'web', resourceVersion: '7', annotations: { keep: 'me', [POOL]: 'old' } }, spec: { type: 'LoadBalancer' }, status: { loadBalancer: { ingress: [{ ip: '192.0.2.1', ipMode: 'VIP' }] } } };
+  t.equal(applyStatusChange(base, { ingress: [{ ip: '192.0.2.1' }], annotations: { [POOL]: 'old' } }), undefined, 'already so');
+  t.same(applyStatusChange(base, { annotations: { [POOL]: 'new' } }), { ...base, metadata: { ...base.metadata, annotations: { keep: 'me', [POOL]: 'new' } } }, 'the annotation alone; the resourceVersion read is kept');
+  t.same(applyStatusChange(base, { annotations: { [POOL]: null } })?.metadata?.annotations, { keep: 'me' }, 'null removes');
+  t.equal(applyStatusChange(base, { annotations: { absent: null } }), undefined, 'removing what is not there is no change');
+  t.same(applyStatusChange(base, { ingress: [] })?.status, { loadBalancer: {} }, 'an empty ingress clears the load balancer status');
+  t.same(applyStatusChange(base, { ingress: [{ ip: '192.0.2.2' }] })?.metadata, base.metadata, 'metadata untouched when only the status changes');
+  t.same(base.metadata?.annotations, { keep: 'me', [POOL]: 'old' }, 'the base object is not modified');
 });
 
-t.test('a stale cached read conflicts, is re-read and retried at once', async (t) => {
-  let cached: V1Service | undefined;
-  const { core, writer, statusWrites, clock } = await setup(t, { read: () => cached });
-  cached = await core.readNamespacedService({ namespace: ns, name: 'web' });
-  const fresh = await core.replaceNamespacedService({ namespace: ns, name: 'web', body: { ...cached, metadata: { ...cached.metadata, labels: { changed: 'yes' } } } });
-  const r = await writer.set(ns, 'web', [{ ip: '192.0.2.20' }]);
-  t.match(r, { outcome: 'written', attempts: 3 }, 'PUT (409), GET, PUT');
+t.test('writes status and annotation in one request through the status subresource, then nothing while nothing changes', async (t) => {
+  const { core, writer, base, statusWrites } = await setup(t);
+  const r = await writer.write(base, { ingress: [{ ip: '192.0.2.10' }, { ip: '2001:db8::10', ipMode: 'Proxy' }], annotations: { [POOL]: 'default' } });
+  t.match(r, { outcome: 'written', attempts: 1 }, 'one PUT, no read');
+  t.same(await ingressOf(core), { ingress: [{ ip: '192.0.2.10', ipMode: 'VIP' }, { ip: '2001:db8::10', ipMode: 'Proxy' }] });
+  t.equal((await read(core)).metadata?.annotations?.[POOL], 'default', 'the annotation came with the status');
+  t.equal(statusWrites(), 1);
+  t.match(await writer.write(written(r), { ingress: [{ ip: '192.0.2.10', ipMode: 'VIP' }, { ip: '2001:db8::10', ipMode: 'Proxy' }], annotations: { [POOL]: 'default' } }), { outcome: 'unchanged' });
+  t.equal(statusWrites(), 1, 'no write when unchanged');
+  const cleared = await writer.write(written(r), { ingress: [], annotations: { [POOL]: null } });
+  t.match(cleared, { outcome: 'written' });
+  t.same(await ingressOf(core), {}, 'cleared');
+  t.equal((await read(core)).metadata?.annotations?.[POOL], undefined, 'annotation removed');
+  t.equal((await read(core)).spec?.type, 'LoadBalancer', 'spec untouched');
+  t.match(await writer.write({ ...base, metadata: { ...base.metadata, name: 'missing' } }, { ingress: [{ ip: '192.0.2.1' }] }), { outcome: 'gone' });
+  await t.rejects(writer.write(base, { ingress: [{ ip: '' }] }), /needs an ip/);
+});
+
+t.test('a write from an out-of-date object conflicts and says so at once: no re-read, no retry', async (t) => {
+  const { d, core, clock, writer, base, statusWrites } = await setup(t);
+  await core.replaceNamespacedService({ namespace: ns, name: 'web', body: { ...base, metadata: { ...base.metadata, labels: { changed: 'yes' } } } });
+  const r = await writer.write(base, { ingress: [{ ip: '192.0.2.20' }] });
+  t.match(r, { outcome: 'conflict', attempts: 1, error: { code: 409 } });
   t.equal(clock.pending, 0, 'no backoff for a conflict');
-  t.equal(statusWrites(), 2);
-  t.same((r as { service: V1Service }).service.metadata?.labels, { changed: 'yes' }, 'the re-read object was written back');
-  t.ok(Number((r as { service: V1Service }).service.metadata?.resourceVersion) > Number(fresh.metadata?.resourceVersion));
-  cached = (r as { service: V1Service }).service;
-  t.match(await writer.set(ns, 'web', [{ ip: '192.0.2.20' }]), { outcome: 'unchanged', attempts: 0 }, 'answered from the cache alone');
+  t.equal(statusWrites(), 1);
+  t.equal(d.requests.filter((q) => q.resource === 'services' && q.verb === 'get').length, 0, 'no re-read');
+  t.same(await ingressOf(core), {}, 'nothing written');
 });
 
 t.test('transient failures back off exponentially on the clock, honouring Retry-After', async (t) => {
-  const { d, core, clock, writer } = await setup(t);
+  const { d, core, clock, writer, base } = await setup(t);
   d.faults.failNext({ verb: 'update', resource: 'services/status', code: 503, count: 2 });
   d.faults.failNext({ verb: 'update', resource: 'services/status', code: 429, retryAfterSeconds: 30 });
   let result: unknown;
-  void writer.set(ns, 'web', [{ ip: '192.0.2.30' }]).then((r) => { result = r; });
+  void writer.write(base, { ingress: [{ ip: '192.0.2.30' }] }).then((r) => { result = r; });
   await eventually(() => d.faults.pendingFailures === 2 && clock.pending === 1, 'first failure, sleeping');
   clock.advance(999);
   await settle();
@@ -82,39 +95,34 @@ t.test('transient failures back off exponentially on the clock, honouring Retry-
   t.equal(result, undefined, 'Retry-After (30 s) beats the 4 s backoff');
   clock.advance(26_000);
   await eventually(() => result !== undefined, 'written');
-  t.match(result, { outcome: 'written', attempts: 5 });
+  t.match(result, { outcome: 'written', attempts: 4 });
   t.same(await ingressOf(core), { ingress: [{ ip: '192.0.2.30', ipMode: 'VIP' }] });
 });
 
 t.test('gives up after maxAttempts, and at once on errors a retry cannot fix', async (t) => {
-  const { d, clock, writer } = await setup(t, { maxAttempts: 3 });
+  const { d, clock, writer, base } = await setup(t, { maxAttempts: 3 });
   d.faults.failNext({ verb: 'update', resource: 'services/status', code: 500, count: 10 });
   let result: unknown;
-  void writer.set(ns, 'web', [{ ip: '192.0.2.40' }]).then((r) => { result = r; });
+  void writer.write(base, { ingress: [{ ip: '192.0.2.40' }] }).then((r) => { result = r; });
   await eventually(() => clock.pending === 1, 'sleeping');
   clock.advance(1000);
+  await eventually(() => clock.pending === 1 && d.faults.injectedFailures === 2, 'sleeping again');
+  clock.advance(2000);
   await eventually(() => result !== undefined, 'gave up');
   t.match(result, { outcome: 'failed', attempts: 3, error: { code: 500 } });
   d.faults.clear();
-  t.match(await writer.set(ns, 'web', [{ ip: '192.0.2.256' }]), { outcome: 'failed', error: { code: 422 } }, 'invalid IP: no retry');
+  t.match(await writer.write(base, { ingress: [{ ip: '192.0.2.256' }] }), { outcome: 'failed', error: { code: 422 } }, 'invalid IP: no retry');
   t.equal(clock.pending, 0);
 });
 
-t.test('the newest desired value wins; cancel and close stop retries', async (t) => {
-  const { d, core, clock, writer } = await setup(t);
-  d.faults.failNext({ verb: 'update', resource: 'services/status', code: 503 });
-  const first = writer.set(ns, 'web', [{ ip: '192.0.2.50' }]);
-  await eventually(() => clock.pending === 1, 'first one backing off');
-  const second = writer.set(ns, 'web', [{ ip: '192.0.2.51' }]);
-  t.same(await first, { outcome: 'superseded' });
-  t.match(await second, { outcome: 'written' }, 'the new value is written without waiting out the old backoff');
-  t.same(await ingressOf(core), { ingress: [{ ip: '192.0.2.51', ipMode: 'VIP' }] });
-  t.equal(writer.pending, 0);
+t.test('close() ends a write waiting out its backoff and refuses later ones', async (t) => {
+  const { d, core, clock, writer, base } = await setup(t);
   d.faults.failNext({ verb: 'update', resource: 'services/status', code: 503, count: 5 });
-  const third = writer.set(ns, 'web', [{ ip: '192.0.2.52' }]);
+  const pending = writer.write(base, { ingress: [{ ip: '192.0.2.52' }] });
   await eventually(() => clock.pending === 1, 'backing off');
-  writer.cancel(ns, 'web');
-  t.same(await third, { outcome: 'cancelled' });
   writer.close();
-  t.same(await writer.set(ns, 'web', [{ ip: '192.0.2.53' }]), { outcome: 'cancelled' });
+  t.same(await pending, { outcome: 'cancelled' });
+  t.equal(clock.pending, 0, 'its timer was cancelled');
+  t.same(await writer.write(base, { ingress: [{ ip: '192.0.2.53' }] }), { outcome: 'cancelled' });
+  t.same(await ingressOf(core), {});
 });

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { VirtualClock } from '../../src/util/clock.js';
+import { sleep, VirtualClock } from '../../src/util/clock.js';
 
 t.test('virtual clock fires timers in time then insertion order', async (t) => {
   const c = new VirtualClock(100);
@@ -48,4 +48,22 @@ t.test('clearing a fired timer is a no-op and leaks nothing', async (t) => {
   t.equal(c.pending, 1, 'only the 50 ms timer is pending');
   c.advance(100);
   t.equal(c.pending, 0);
+});
+
+t.test('sleep runs on the injected clock and ends early on abort', async (t) => {
+  const clock = new VirtualClock();
+  let done: boolean | undefined;
+  const p = sleep(clock, 1000).then((v) => { done = v; });
+  clock.advance(999);
+  await Promise.resolve();
+  t.equal(done, undefined);
+  clock.advance(1);
+  await p;
+  t.equal(done, true);
+  const ac = new AbortController();
+  const q = sleep(clock, 1000, ac.signal);
+  ac.abort();
+  t.equal(await q, false);
+  t.equal(clock.pending, 0, 'its timer was cancelled');
+  t.equal(await sleep(clock, 5, ac.signal), false, 'already aborted');
 });

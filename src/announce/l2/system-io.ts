@@ -17,7 +17,7 @@ import { formatMac, isLinkLocalIPv6, parseIPv6 } from './addr.js';
 import { assembleBpf, ARP_REQUEST_FILTER, NEIGHBOR_SOLICITATION_FILTER } from './bpf.js';
 import { ETHERTYPE_ARP, ETHERTYPE_IPV6 } from './ethernet.js';
 import type { SystemInterface } from './interfaces.js';
-import { MembershipPool } from './membership-pool.js';
+import { MulticastGroups } from './multicast-groups.js';
 import type { ErrnoLike, L2Io, L2Port, MulticastMembership } from './io.js';
 import { ARPHRD_ETHER, IFF_BROADCAST, IFF_LOOPBACK, IFF_NOARP, IFF_RUNNING, IFF_UP, loadPacketAddon, type ShoalPacketAddon } from './native.js';
 import type { L2Protocol } from './verdict.js';
@@ -174,7 +174,7 @@ export function createSystemIo(): L2Io {
         close: () => socket.close(),
       };
     },
-    openMembership: (iface) => new MembershipPool(() => new RawSocketMembership(iface)),
+    openMembership: (iface) => new MulticastGroups(() => new RawSocketMembership(iface)),
     watchLinks: (onChange, onError) => new addon.LinkWatcher(onChange, onError),
   };
 }

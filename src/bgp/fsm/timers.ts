@@ -1,6 +1,8 @@
 // The timing arithmetic of a BGP session as pure functions, so that each
 // rule is tested on its own with a table.
 
+import { exponentialDelay } from '../../util/backoff.js';
+
 /** RFC 4271 8.2.2: the hold timer while waiting for the peer's OPEN; 4 minutes suggested. */
 export const OPEN_HOLD_TIME_MS = 240_000;
 
@@ -30,17 +32,17 @@ export function jittered(ms: number, random: () => number): number {
   return ms * (0.75 + 0.25 * random());
 }
 
-export interface BackoffPolicy {
+export interface ConnectRetryPolicy {
   readonly minMs: number;
   readonly maxMs: number;
 }
 
 /**
  * Delay before the next connection attempt after `failures` consecutive
- * failures (1 for the first): doubling from minMs, capped at maxMs, jittered
- * so that many speakers that lost the same router do not reconnect in step.
+ * failures (1 for the first): the shared exponential backoff from minMs,
+ * capped at maxMs, with the RFC 4271 jitter so that many speakers that lost
+ * the same router do not reconnect in step.
  */
-export function backoffMs(failures: number, policy: BackoffPolicy, random: () => number): number {
-  const exp = Math.min(Math.max(failures - 1, 0), 30);
-  return jittered(Math.min(policy.minMs * 2 ** exp, policy.maxMs), random);
+export function backoffMs(failures: number, policy: ConnectRetryPolicy, random: () => number): number {
+  return jittered(exponentialDelay(failures - 1, { initialMs: policy.minMs, maxMs: policy.maxMs }), random);
 }

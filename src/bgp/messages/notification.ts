@@ -50,7 +50,3 @@ export function describeNotification(m: Pick<NotificationMessage, 'code' | 'subc
   const text = decodeShutdownCommunication(m);
   return text === undefined ? describeError(m.code, m.subcode) : `${describeError(m.code, m.subcode)}: ${text}`;
 }
-
-export function notificationFromError(e: WireError): NotificationMessage {
-  return { type: 'notification', code: e.code, subcode: e.subcode, data: e.data };
-}

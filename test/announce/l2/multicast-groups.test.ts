@@ -4,7 +4,7 @@
 import t from 'tap';
 
 import type { MulticastMembership } from '../../../src/announce/l2/io.js';
-import { MembershipPool } from '../../../src/announce/l2/membership-pool.js';
+import { MulticastGroups } from '../../../src/announce/l2/multicast-groups.js';
 import { codeFromStrerror } from '../../../src/announce/l2/system-io.js';
 
 /** A socket that takes `capacity` groups and then fails as the kernel does. */
@@ -32,7 +32,7 @@ const group = (i: number): string => `ff02::1:ff00:${i.toString(16)}`;
 
 t.test('a full socket spills over to new ones; every group is held exactly once', async (t) => {
   const sockets: FakeSocket[] = [];
-  const pool = new MembershipPool(() => {
+  const pool = new MulticastGroups(() => {
     const s = new FakeSocket(1000);
     sockets.push(s);
     return s;
@@ -69,7 +69,7 @@ t.test('a full socket spills over to new ones; every group is held exactly once'
 });
 
 t.test('other errors are not retried elsewhere', async (t) => {
-  const pool = new MembershipPool(() => new FakeSocket(1, 'EINVAL'));
+  const pool = new MulticastGroups(() => new FakeSocket(1, 'EINVAL'));
   pool.join(group(1));
   t.throws(() => pool.join(group(2)), { code: 'EINVAL' });
   t.equal(pool.socketCount, 1);
@@ -78,7 +78,7 @@ t.test('other errors are not retried elsewhere', async (t) => {
 t.test('a fresh socket that cannot take one group reports the error and is closed', async (t) => {
   const sockets: FakeSocket[] = [];
   let capacity = 2;
-  const pool = new MembershipPool(() => {
+  const pool = new MulticastGroups(() => {
     const s = new FakeSocket(capacity);
     sockets.push(s);
     capacity = 0;

@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kubeConfigYaml } from '../../dev/apiserver/kubeconfig.js';
-import { loadKubeConfig, serviceAccountDir } from '../../src/kube/config.js';
+import { loadKubeConfig, serviceAccountDir } from '../../src/kube/kubeconfig.js';
 
 t.test('explicit options and files win, then in-cluster, then $KUBECONFIG, then ~/.kube/config', async (t) => {
   const dir = t.testdir({});

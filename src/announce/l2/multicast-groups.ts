@@ -12,7 +12,7 @@ export function isOutOfSocketMemory(err: unknown): boolean {
   return code === 'ENOMEM' || code === 'ENOBUFS';
 }
 
-export class MembershipPool implements MulticastMembership {
+export class MulticastGroups implements MulticastMembership {
   private readonly sockets: MulticastMembership[] = [];
   /** Group -> the socket holding it. */
   private readonly holder = new Map<string, MulticastMembership>();

@@ -1,6 +1,5 @@
 import t from 'tap';
-import { backoffDelay, sleep, validateBackoff } from '../../src/kube/backoff.js';
-import { VirtualClock } from '../../src/util/clock.js';
+import { backoffDelay, exponentialDelay, validateBackoff } from '../../src/util/backoff.js';
 
 t.test('delays grow by the factor, stop at the cap, and jitter downward only', async (t) => {
   const p = { initialMs: 100, maxMs: 1000 };
@@ -22,20 +21,15 @@ t.test('policies are validated', async (t) => {
   t.doesNotThrow(() => validateBackoff({ initialMs: 1, maxMs: 1, factor: 1, jitter: 0 }));
 });
 
-t.test('sleep runs on the injected clock and ends early on abort', async (t) => {
-  const clock = new VirtualClock();
-  let done: boolean | undefined;
-  const p = sleep(clock, 1000).then((v) => { done = v; });
-  clock.advance(999);
-  await Promise.resolve();
-  t.equal(done, undefined);
-  clock.advance(1);
-  await p;
-  t.equal(done, true);
-  const ac = new AbortController();
-  const q = sleep(clock, 1000, ac.signal);
-  ac.abort();
-  t.equal(await q, false);
-  t.equal(clock.pending, 0, 'its timer was cancelled');
-  t.equal(await sleep(clock, 5, ac.signal), false, 'already aborted');
+t.test('the exponential part alone: a table of growth, cap and overflow', async (t) => {
+  const table: Array<[number, { initialMs: number; maxMs: number; factor?: number }, number]> = [
+    [0, { initialMs: 250, maxMs: 10_000 }, 250],
+    [3, { initialMs: 250, maxMs: 10_000 }, 2000],
+    [6, { initialMs: 250, maxMs: 10_000 }, 10_000],
+    [2, { initialMs: 100, maxMs: 10_000, factor: 1.5 }, 225],
+    [5, { initialMs: 100, maxMs: 10_000, factor: 1 }, 100],
+    [-3, { initialMs: 100, maxMs: 10_000 }, 100],
+    [5000, { initialMs: 1, maxMs: 3_600_000 }, 3_600_000],
+  ];
+  for (const [attempt, p, want] of table) t.equal(exponentialDelay(attempt, p), want, `attempt ${attempt} of ${JSON.stringify(p)}`);
 });
