@@ -6,8 +6,9 @@
 import type { KubeConfig, KubernetesObject, V1EndpointSlice, V1Node, V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { electionNode, endpointsFromSlices, type ElectionMember, type ElectionNode, type ElectionService } from '../announce/election-inputs.js';
-import { ConfigStore, configToJSON, formatConfigError, type Config } from '../config/index.js';
+import { ConfigAcceptance, formatConfigError, type Config } from '../config/index.js';
 import { ConfigSource, type ConfigSourceMode } from '../kube/config-source.js';
+import { namespacedKey, objectKey } from '../kube/object-key.js';
 import { Informer } from '../kube/informer.js';
 import { endpointSlices, nodes, pods, secrets, services } from '../kube/resources.js';
 import type { Clock } from '../util/clock.js';
@@ -56,10 +57,8 @@ export function nodeAddresses(node: V1Node | undefined): { ipv4: string | undefi
   return { ipv4: internal.find((a) => !a.includes(':')), ipv6: internal.find((a) => a.includes(':')) };
 }
 
-const keyOf = (o: KubernetesObject): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
-
 export class KubeWorld implements World {
-  private readonly store = new ConfigStore();
+  private readonly acceptance: ConfigAcceptance;
   private readonly serviceInformer: Informer<V1Service>;
   private readonly sliceInformer: Informer<V1EndpointSlice>;
   private readonly nodeInformer: Informer<V1Node>;
@@ -73,8 +72,6 @@ export class KubeWorld implements World {
   private readonly listeners: (() => void)[] = [];
   private readonly seedListeners: (() => void)[] = [];
   private readonly log: Logger;
-  private readonly metrics: { stale: Gauge; errors: Counter; reloads: Counter };
-  private lastCandidateKey = '';
 
   constructor(private readonly opts: KubeWorldOptions) {
     this.log = opts.logger.child({ component: 'kube-world' });
@@ -86,24 +83,26 @@ export class KubeWorld implements World {
     this.podInformer = new Informer(opts.kubeConfig, pods, { ...common, namespace: opts.namespace, labelSelector: opts.peerSelector });
     this.configSource = new ConfigSource(opts.kubeConfig, { namespace: opts.namespace, mode: opts.configSource, ...common });
     const registers = [opts.registry];
-    this.metrics = {
-      stale: new Gauge({ name: 'shoal_speaker_config_stale', help: '1 when the latest configuration was refused and the speaker runs on the last good one.', registers }),
-      errors: new Counter({ name: 'shoal_speaker_config_errors_total', help: 'Configuration candidates refused as invalid.', registers }),
-      reloads: new Counter({ name: 'shoal_speaker_config_loaded_total', help: 'Configuration candidates accepted.', registers }),
-    };
+    this.acceptance = new ConfigAcceptance({
+      metrics: {
+        stale: new Gauge({ name: 'shoal_speaker_config_stale', help: '1 when the latest configuration was refused or went away and the speaker runs on the last good one.', registers }),
+        refused: new Counter({ name: 'shoal_speaker_config_errors_total', help: 'Configuration candidates refused as invalid.', registers }),
+        applied: new Counter({ name: 'shoal_speaker_config_loaded_total', help: 'Configurations that came into force.', registers }),
+      },
+    });
 
     this.serviceInformer
-      .onAdd((s) => this.refreshService(keyOf(s)))
-      .onUpdate((s) => this.refreshService(keyOf(s)))
-      .onDelete((s) => this.refreshService(keyOf(s)));
+      .onAdd((s) => this.refreshService(objectKey(s)))
+      .onUpdate((s) => this.refreshService(objectKey(s)))
+      .onDelete((s) => this.refreshService(objectKey(s)));
     const onSlice = (slice: V1EndpointSlice, deleted: boolean): void => {
       const svc = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
       if (!svc) return;
-      const key = `${slice.metadata?.namespace ?? ''}/${svc}`;
+      const key = namespacedKey(slice.metadata?.namespace, svc);
       let slices = this.slicesByService.get(key);
       if (!slices) this.slicesByService.set(key, (slices = new Map()));
-      if (deleted) slices.delete(keyOf(slice));
-      else slices.set(keyOf(slice), slice);
+      if (deleted) slices.delete(objectKey(slice));
+      else slices.set(objectKey(slice), slice);
       if (slices.size === 0) this.slicesByService.delete(key);
       this.refreshService(key);
     };
@@ -148,15 +147,15 @@ export class KubeWorld implements World {
   }
 
   get config(): Config | undefined {
-    return this.store.current;
+    return this.acceptance.current;
   }
 
   get configErrors(): readonly string[] {
-    return this.store.errors.map(formatConfigError);
+    return this.acceptance.errors.map(formatConfigError);
   }
 
   inputs(members: readonly ElectionMember[]) {
-    const config = this.store.current;
+    const config = this.acceptance.current;
     if (!config) return undefined;
     return { members, nodes: this.electionNodes, config, services: [...this.serviceInputs.values()] };
   }
@@ -195,7 +194,7 @@ export class KubeWorld implements World {
     const out = new Map<string, string>();
     for (const s of this.secretInformer.list()) {
       const pw = s.data?.['password'];
-      if (pw !== undefined) out.set(keyOf(s), Buffer.from(pw, 'base64').toString('utf8'));
+      if (pw !== undefined) out.set(objectKey(s), Buffer.from(pw, 'base64').toString('utf8'));
     }
     return out;
   }
@@ -217,24 +216,23 @@ export class KubeWorld implements World {
   private reloadConfig(): void {
     if (!this.configSource.hasSynced) return;
     const candidate = this.configSource.candidate();
-    if (candidate.kind === 'none') {
-      if (this.lastCandidateKey !== 'none') this.log.warn('no configuration found; keeping the last good one', { why: candidate.why, running: this.store.current !== undefined });
-      this.lastCandidateKey = 'none';
-      return;
-    }
-    const offer = this.store.offer(candidate.result);
-    const key = JSON.stringify(offer.accepted ? configToJSON(offer.config) : offer.errors);
-    if (key === this.lastCandidateKey) return;
-    this.lastCandidateKey = key;
-    if (offer.accepted) {
-      this.metrics.reloads.inc();
-      this.metrics.stale.set(0);
-      this.log.info('configuration loaded', { source: candidate.source, pools: offer.config.pools.length, peers: offer.config.peers.length });
-      this.changed();
-    } else {
-      this.metrics.errors.inc();
-      this.metrics.stale.set(1);
-      this.log.error('configuration refused; keeping the last good one', { errors: offer.errors.map(formatConfigError), running: offer.current !== undefined });
+    const verdict = candidate.kind === 'none' ? this.acceptance.absent(candidate.why) : this.acceptance.offer(candidate.source, candidate.result);
+    switch (verdict.kind) {
+      case 'absent':
+        this.log.warn('no configuration found; keeping the last good one', { why: verdict.why, running: verdict.current !== undefined });
+        return;
+      case 'refused':
+        this.log.error('configuration refused; keeping the last good one', { errors: verdict.errors.map(formatConfigError), running: verdict.current !== undefined });
+        return;
+      case 'applied':
+        this.log.info('configuration loaded', { source: verdict.source, pools: verdict.config.pools.length, peers: verdict.config.peers.length });
+        this.changed();
+        return;
+      case 'unchanged':
+        if (verdict.recovered) this.log.info('configuration valid again, unchanged');
+        return;
+      case 'repeated':
+        return;
     }
   }
 
