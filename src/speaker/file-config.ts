@@ -24,7 +24,7 @@
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { parseAllDocuments } from 'yaml';
-import { formatIP, parseIP } from '../alloc/ip.js';
+import { formatIP, parseIP } from '../net/index.js';
 import { parseAddress, type Address } from '../cluster/address.js';
 import { profileByName, profiles, type TimingProfile } from '../cluster/config.js';
 import { DEFAULT_GOSSIP_PORT } from '../cluster/launch.js';

@@ -11,9 +11,9 @@
 
 import type { Registry } from 'prom-client';
 
+import { formatIP, ipFamily, parseIP, type Family } from '../../net/index.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
-import { canonicalIp, ipFamily, type IpFamily } from './addr.js';
 import { decideArp, gratuitousArpFrames } from './arp-responder.js';
 import { DEFAULT_ARP_SCHEDULE_MS, DEFAULT_NDP_SCHEDULE_MS, GratuitousScheduler, validateSchedule } from './gratuitous.js';
 import { canCarry, DEFAULT_EXCLUDED_INTERFACES, selectInterfaces, type SystemInterface } from './interfaces.js';
@@ -61,7 +61,7 @@ export interface AnnouncerStatus {
 }
 
 interface DesiredIp {
-  family: IpFamily;
+  family: Family;
   protocol: L2Protocol;
   named: ReadonlySet<string> | undefined;
 }
@@ -77,7 +77,7 @@ interface LinkState {
 const LINK_EVENT_DEBOUNCE_MS = 10;
 const CONFLICT_LOG_INTERVAL_MS = 10_000;
 
-const protocolOf = (family: IpFamily): L2Protocol => (family === 4 ? 'arp' : 'ndp');
+const protocolOf = (family: Family): L2Protocol => (family === 4 ? 'arp' : 'ndp');
 
 export class Announcer {
   private readonly io: L2Io;
@@ -155,10 +155,10 @@ export class Announcer {
     if (this.closed) throw new Error('announcer is closed');
     const next = new Map<string, DesiredIp>();
     for (const [text, target] of desired) {
-      const family = ipFamily(text);
-      if (family === undefined) throw new TypeError(`L2 desired state: "${text}" is not an IP address`);
+      const ip = parseIP(text, { mapped: 'keep' });
+      if (!ip) throw new TypeError(`L2 desired state: "${text}" is not an IP address`);
       const names = target.interfaces?.filter((n) => n !== '');
-      next.set(canonicalIp(text), { family, protocol: protocolOf(family), named: names && names.length > 0 ? new Set(names) : undefined });
+      next.set(formatIP(ip), { family: ip.family, protocol: protocolOf(ip.family), named: names && names.length > 0 ? new Set(names) : undefined });
     }
     this.desired = next;
     for (const protocol of ['arp', 'ndp'] as const) {

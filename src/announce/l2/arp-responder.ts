@@ -1,7 +1,7 @@
 // The ARP half of the responder as pure functions: frame in, verdict (and the
 // reply frame) out; the gratuitous frames for a takeover. No sockets here.
 
-import { BROADCAST_MAC, type MacAddress } from './addr.js';
+import { BROADCAST_MAC, type MacAddress } from './mac.js';
 import { decodeArp, encodeArp, gratuitousArp, type ArpPacket } from './arp.js';
 import { L2DecodeError } from './decode-error.js';
 import { decodeEthernet, encodeEthernet, ETHERTYPE_ARP, type EthernetFrame } from './ethernet.js';

@@ -11,7 +11,8 @@
 // ignored. Operations other than request and reply (RARP, InARP) are refused
 // with `unsupported-operation` so a responder can tell them from garbage.
 
-import { formatIPv4, formatMac, writeIPv4, writeMac, ZERO_MAC, type MacAddress } from './addr.js';
+import { formatIPv4, writeIPv4 } from '../../net/index.js';
+import { formatMac, writeMac, ZERO_MAC, type MacAddress } from './mac.js';
 import { L2DecodeError, requireBytes } from './decode-error.js';
 import { ETHERTYPE_IPV4 } from './ethernet.js';
 

@@ -8,7 +8,7 @@
 // VLAN tags never reach us: AF_PACKET delivers frames of a VLAN sub-interface
 // already untagged, so an 802.1Q type here is just "not ours".
 
-import { formatMac, writeMac, type MacAddress } from './addr.js';
+import { formatMac, writeMac, type MacAddress } from './mac.js';
 import { L2DecodeError, requireBytes } from './decode-error.js';
 
 export const ETHERTYPE_IPV4 = 0x0800;

@@ -11,7 +11,8 @@
 // fragmented (RFC 6980) and carry none in practice, so a packet whose next
 // header is not the one a caller wants is simply not that caller's.
 
-import { formatIPv6, formatMac, parseIPv6, type MacAddress } from './addr.js';
+import { formatIPv6, parseIPv6, writeIPv6 } from '../../net/index.js';
+import { formatMac, type MacAddress } from './mac.js';
 import { L2DecodeError, requireBytes } from './decode-error.js';
 
 export const IPV6_HEADER_BYTES = 40;
@@ -55,8 +56,8 @@ export function encodeIpv6(p: Ipv6Packet): Buffer {
   out.writeUInt16BE(p.payload.length, 4);
   out[6] = p.nextHeader;
   out[7] = p.hopLimit;
-  parseIPv6(p.src).copy(out, 8);
-  parseIPv6(p.dst).copy(out, 24);
+  writeIPv6(p.src, out, 8);
+  writeIPv6(p.dst, out, 24);
   p.payload.copy(out, IPV6_HEADER_BYTES);
   return out;
 }
@@ -87,8 +88,8 @@ export function internetChecksum(parts: readonly Buffer[]): number {
 /** The RFC 8200 section 8.1 pseudo-header for an upper-layer packet of `length` bytes. */
 export function pseudoHeader(src: string, dst: string, length: number, nextHeader: number): Buffer {
   const out = Buffer.alloc(40);
-  parseIPv6(src).copy(out, 0);
-  parseIPv6(dst).copy(out, 16);
+  writeIPv6(src, out, 0);
+  writeIPv6(dst, out, 16);
   out.writeUInt32BE(length, 32);
   out[39] = nextHeader;
   return out;

@@ -8,7 +8,8 @@
 // hop limit and destination that RFC 4861 7.1.1 asks us to check are in the
 // IPv6 header raw sockets strip. See docs/l2.md.
 
-import { formatIPv6, isMulticastIPv6, parseIPv6, type MacAddress } from './addr.js';
+import { formatIPv6, isMulticastIPv6, parseIPv6 } from '../../net/index.js';
+import type { MacAddress } from './mac.js';
 import { L2DecodeError } from './decode-error.js';
 import { decodeEthernet, encodeEthernet, ETHERTYPE_IPV6, type EthernetFrame } from './ethernet.js';
 import { ALL_NODES, decodeIpv6, encodeIpv6, ipv6MulticastMac, NEXT_HEADER_ICMPV6, solicitedNodeMulticast, UNSPECIFIED, type Ipv6Packet } from './ipv6.js';

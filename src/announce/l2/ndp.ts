@@ -13,7 +13,8 @@
 // The checksum covers an IPv6 pseudo-header, so the codec only computes or
 // verifies it when given the packet's source and destination.
 
-import { formatIPv6, formatMac, parseIPv6, writeMac, type MacAddress } from './addr.js';
+import { formatIPv6, writeIPv6 } from '../../net/index.js';
+import { formatMac, writeMac, type MacAddress } from './mac.js';
 import { L2DecodeError, requireBytes } from './decode-error.js';
 import { internetChecksum, NEXT_HEADER_ICMPV6, pseudoHeader } from './ipv6.js';
 
@@ -107,7 +108,7 @@ export function encodeNdp(msg: NdpMessage, addresses?: { src: string; dst: strin
     head[0] = ICMPV6_NEIGHBOR_ADVERTISEMENT;
     head[4] = (msg.router ? FLAG_ROUTER : 0) | (msg.solicited ? FLAG_SOLICITED : 0) | (msg.override ? FLAG_OVERRIDE : 0);
   }
-  parseIPv6(msg.target).copy(head, 8);
+  writeIPv6(msg.target, head, 8);
   const out = Buffer.concat([head, ...msg.options.map(encodeOption)]);
   if (addresses) out.writeUInt16BE(icmpv6Checksum(addresses.src, addresses.dst, out), 2);
   return out;

@@ -1,8 +1,8 @@
 // Routes as the speaker hands them in, checked and put in canonical form
 // (sorted, de-duplicated communities) so that equal routes compare equal.
 
+import { formatPrefix, parseIP, parsePrefix, type IP, type Prefix } from '../../net/index.js';
 import type { LargeCommunity } from '../messages/attributes.js';
-import { canonicalAddress, parsePrefix, prefixKey, type Prefix } from '../messages/ip.js';
 
 export interface Route {
   /** "198.51.100.10/32", "2001:db8::10/128", or an aggregate such as "198.51.100.0/24". */
@@ -21,7 +21,7 @@ export interface Route {
 export interface NormalizedRoute {
   readonly key: string;
   readonly prefix: Prefix;
-  readonly nextHop?: string;
+  readonly nextHop?: IP;
   readonly localPref?: number;
   readonly med?: number;
   readonly communities: readonly number[];
@@ -66,12 +66,13 @@ export function formatLargeCommunity(c: LargeCommunity): string {
 const isU32 = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 
 export function normalizeRoute(r: Route): NormalizedRoute | { error: string } {
-  const prefix = parsePrefix(r.prefix);
-  if ('error' in prefix) return prefix;
-  const key = prefixKey(prefix);
-  let nextHop: string | undefined;
+  const parsed = parsePrefix(r.prefix);
+  if (!parsed.ok) return { error: parsed.reason };
+  const prefix = parsed.prefix;
+  const key = formatPrefix(prefix);
+  let nextHop: IP | undefined;
   if (r.nextHop !== undefined) {
-    nextHop = canonicalAddress(r.nextHop);
+    nextHop = parseIP(r.nextHop);
     if (!nextHop) return { error: `${key}: next hop "${r.nextHop}" is not an IP address` };
   }
   if (r.localPref !== undefined && !isU32(r.localPref)) return { error: `${key}: localPref ${r.localPref} is not a 32-bit unsigned integer` };

@@ -5,8 +5,8 @@ import { capabilitiesOf, type OpenMessage } from '../messages/open.js';
 import type { Capability, GracefulRestartCapability } from '../messages/capabilities.js';
 import { GR_FORWARDING_PRESERVED, GR_NOTIFICATION } from '../messages/capabilities.js';
 import { AS_TRANS, BGP_VERSION } from '../messages/constants.js';
-import { parseIPv4, type Family } from '../messages/ip.js';
-import { afiOf, familyOf } from '../messages/mp-nlri.js';
+import { parseIP, type Family } from '../../net/index.js';
+import { afiOf, familyOfAfi } from '../messages/mp-nlri.js';
 import { ErrorCode, OpenSubcode } from '../messages/notification-codes.js';
 import { u16Data, wireError, type WireError } from '../messages/wire-error.js';
 import type { ResolvedPeerOptions } from '../options.js';
@@ -51,7 +51,8 @@ export function buildOpen(p: ResolvedPeerOptions): OpenMessage {
 }
 
 function idValue(id: string): number {
-  return parseIPv4(id)?.readUInt32BE(0) ?? 0;
+  const ip = parseIP(id);
+  return ip?.family === 4 ? Number(ip.value) : 0;
 }
 
 /** Checks the peer's OPEN against what this side expects; the error is the NOTIFICATION to send. */
@@ -83,7 +84,7 @@ export function negotiate(p: ResolvedPeerOptions, open: OpenMessage): Negotiated
   if (idValue(open.bgpId) === 0) return wireError(E, OpenSubcode.BAD_BGP_IDENTIFIER, 'peer BGP identifier is 0.0.0.0');
   if (ibgp && open.bgpId === p.routerId) return wireError(E, OpenSubcode.BAD_BGP_IDENTIFIER, `peer BGP identifier ${open.bgpId} equals ours`);
   const mp = caps.filter((c) => c.kind === 'multiprotocol');
-  const peerFamilies = mp.length === 0 ? new Set<Family>(['ipv4']) : new Set(mp.map((c) => familyOf(c.afi, c.safi)).filter((f): f is Family => f !== undefined));
+  const peerFamilies = mp.length === 0 ? new Set<Family>([4]) : new Set(mp.map((c) => familyOfAfi(c.afi, c.safi)).filter((f): f is Family => f !== undefined));
   const gr = caps.find((c) => c.kind === 'graceful-restart');
   return {
     peerAsn,

@@ -5,8 +5,8 @@
 
 import { AttrFlag, AttrType } from './constants.js';
 import { decodeAsPath, encodeAsPath, type AsPathSegment } from './as-path.js';
-import { formatIPv4, parseIPv4 } from './ip.js';
-import { decodeMpReachValue, decodeMpUnreachValue, encodeMpReachValue, encodeMpUnreachValue, familyOf, type MpReachValue, type MpUnreachValue } from './mp-nlri.js';
+import { formatIPv4, parseIPv4, writeIPv4 } from '../../net/index.js';
+import { decodeMpReachValue, decodeMpUnreachValue, encodeMpReachValue, encodeMpUnreachValue, familyOfAfi, type MpReachValue, type MpUnreachValue } from './mp-nlri.js';
 import { ErrorCode, UpdateSubcode } from './notification-codes.js';
 import { wireError, type ErrorHandling, type WireError } from './wire-error.js';
 
@@ -94,9 +94,7 @@ function aggregatorValue(asn: number, address: string, width: 2 | 4): Buffer {
   const b = Buffer.alloc(width + 4);
   if (width === 4) b.writeUInt32BE(asn >>> 0);
   else b.writeUInt16BE(asn > 0xffff ? 23456 : asn);
-  const a = parseIPv4(address);
-  if (!a) throw new RangeError(`aggregator address "${address}" is not IPv4`);
-  a.copy(b, width);
+  writeIPv4(address, b, width);
   return b;
 }
 
@@ -107,11 +105,8 @@ function attributeValue(a: PathAttribute, ctx: AttributeContext): Buffer {
       return Buffer.from([a.origin]);
     case 'as-path':
       return encodeAsPath(a.segments, width);
-    case 'next-hop': {
-      const b = parseIPv4(a.nextHop);
-      if (!b) throw new RangeError(`NEXT_HOP "${a.nextHop}" is not IPv4`);
-      return b;
-    }
+    case 'next-hop':
+      return parseIPv4(a.nextHop);
     case 'med':
       return u32(a.med);
     case 'local-pref':
@@ -271,7 +266,7 @@ export function decodeAttribute(flags: number, typeCode: number, value: Buffer, 
  * were not negotiated; they are kept raw for the caller to ignore.
  */
 function decodeMp(flags: number, typeCode: number, value: Buffer, whole: Buffer, flagsError: WireError | undefined): DecodedAttribute {
-  if (value.length >= 3 && !familyOf(value.readUInt16BE(0), value[2]!)) {
+  if (value.length >= 3 && !familyOfAfi(value.readUInt16BE(0), value[2]!)) {
     return { attribute: { kind: 'raw', typeCode, flags, value: Buffer.from(value) }, ...(flagsError ? { error: flagsError } : {}) };
   }
   const reach = typeCode === AttrType.MP_REACH_NLRI;

@@ -7,10 +7,10 @@
 // Semantic checks (version, AS, hold time, identifier) belong to the
 // session, which knows what it expects; this codec checks structure only.
 
+import { formatIPv4, writeIPv4 } from '../../net/index.js';
 import { MessageType, OptParamType } from './constants.js';
 import { decodeCapabilities, encodeCapability, type Capability } from './capabilities.js';
 import { frame } from './header.js';
-import { formatIPv4, parseIPv4 } from './ip.js';
 import { ErrorCode, OpenSubcode } from './notification-codes.js';
 import { wireError, type WireError } from './wire-error.js';
 
@@ -43,13 +43,11 @@ export function capabilitiesOf(open: OpenMessage): Capability[] {
 
 export function encodeOpenBody(m: OpenMessage): Buffer {
   const params = m.parameters.map((p) => Buffer.concat(p.capabilities.map(encodeCapability)));
-  const id = parseIPv4(m.bgpId);
-  if (!id) throw new RangeError(`BGP identifier "${m.bgpId}" is not a dotted quad`);
   const fixed = Buffer.alloc(10);
   fixed[0] = m.version;
   fixed.writeUInt16BE(m.myAs & 0xffff, 1);
   fixed.writeUInt16BE(m.holdTime & 0xffff, 3);
-  id.copy(fixed, 5);
+  writeIPv4(m.bgpId, fixed, 5);
   const short = params.every((p) => p.length <= 255) && params.reduce((s, p) => s + 2 + p.length, 0) <= 255;
   if (short && !m.extendedParameters) {
     const body = Buffer.concat(params.map((p) => Buffer.concat([Buffer.from([OptParamType.CAPABILITIES, p.length]), p])));

@@ -10,8 +10,9 @@
 import { AttrType, MessageType } from './constants.js';
 import { decodeAttribute, encodeAttribute, type AttributeContext, type PathAttribute } from './attributes.js';
 import { frame } from './header.js';
-import { decodeNlri, encodeNlri, type Family, type Prefix } from './ip.js';
-import { familyOf } from './mp-nlri.js';
+import type { Family, Prefix } from '../../net/index.js';
+import { familyOfAfi } from './mp-nlri.js';
+import { decodeNlri, encodeNlri } from './nlri.js';
 import { ErrorCode, UpdateSubcode } from './notification-codes.js';
 import { handlingSeverity, wireError, type ErrorHandling, type WireError } from './wire-error.js';
 
@@ -73,9 +74,9 @@ export function decodeUpdateBody(body: Buffer, ctx: AttributeContext): UpdateDec
   const attrEnd = attrStart + al;
   if (attrEnd > body.length) return reset(MAL, `total path attribute length ${al} runs past the message (${body.length - attrStart} bytes left)`);
 
-  const withdrawn = decodeNlri('ipv4', body.subarray(2, 2 + wl));
+  const withdrawn = decodeNlri(4, body.subarray(2, 2 + wl));
   if ('error' in withdrawn) return reset(UpdateSubcode.INVALID_NETWORK_FIELD, `withdrawn routes: ${withdrawn.error}`);
-  const nlri = decodeNlri('ipv4', body.subarray(attrEnd));
+  const nlri = decodeNlri(4, body.subarray(attrEnd));
   if ('error' in nlri) return reset(UpdateSubcode.INVALID_NETWORK_FIELD, `NLRI: ${nlri.error}`);
 
   const errors: WireError[] = [];
@@ -152,14 +153,14 @@ export function prefixesOf(m: UpdateMessage): Prefix[] {
  * holding only an empty MP_UNREACH_NLRI for other families.
  */
 export function endOfRib(family: Family): UpdateMessage {
-  if (family === 'ipv4') return { type: 'update', withdrawn: [], attributes: [], nlri: [] };
+  if (family === 4) return { type: 'update', withdrawn: [], attributes: [], nlri: [] };
   return { type: 'update', withdrawn: [], attributes: [{ kind: 'mp-unreach', afi: 2, safi: 1, withdrawn: [] }], nlri: [] };
 }
 
 export function endOfRibFamily(m: UpdateMessage): Family | undefined {
   if (m.withdrawn.length > 0 || m.nlri.length > 0) return undefined;
-  if (m.attributes.length === 0) return 'ipv4';
+  if (m.attributes.length === 0) return 4;
   const only = m.attributes.length === 1 ? m.attributes[0] : undefined;
-  if (only?.kind === 'mp-unreach' && only.withdrawn.length === 0) return familyOf(only.afi, only.safi);
+  if (only?.kind === 'mp-unreach' && only.withdrawn.length === 0) return familyOfAfi(only.afi, only.safi);
   return undefined;
 }

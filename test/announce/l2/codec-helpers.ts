@@ -2,7 +2,8 @@
 
 import fc from 'fast-check';
 
-import { formatIPv6, formatMac } from '../../../src/announce/l2/addr.js';
+import { formatMac } from '../../../src/announce/l2/mac.js';
+import { formatIPv6 } from '../../../src/net/index.js';
 import { L2DecodeError } from '../../../src/announce/l2/decode-error.js';
 
 /** Plain-prototype records, so decoded values compare deep-equal to generated ones. */

@@ -5,7 +5,7 @@
 //     [--dst=2001:db8::100 --dst-mac=02:..] [--hop=64] [--wait-ms=500]
 // Only solicited NAs count (from :: any NA for the target). Prints one JSON line: {"answered":false} or {"answered":true,"ethSrc":..,"ethDst":..,"ipDst":..,"na":{..}}.
 
-import { formatMac } from '../../../src/announce/l2/addr.js';
+import { formatMac } from '../../../src/announce/l2/mac.js';
 import { decodeEthernet, ETHERTYPE_IPV6 } from '../../../src/announce/l2/ethernet.js';
 import { decodeIpv6 } from '../../../src/announce/l2/ipv6.js';
 import { loadPacketAddon } from '../../../src/announce/l2/native.js';

@@ -2,7 +2,9 @@ import t from 'tap';
 import fc from 'fast-check';
 import { decodeUpdateBody, encodeUpdate, endOfRib, endOfRibFamily, prefixesOf, type UpdateMessage } from '../../../src/bgp/messages/update.js';
 import { decodeMessage, type DecodeContext } from '../../../src/bgp/messages/message.js';
+import { formatPrefix } from '../../../src/net/index.js';
 import { contextArb, updateArb } from '../support/arbitraries.js';
+import { prefix } from '../support/prefix.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const MARKER = 'ffffffffffffffffffffffffffffffff';
@@ -37,7 +39,7 @@ t.test('eBGP IPv4 announcement with communities and large communities, byte for 
       { kind: 'communities', communities: [0xffffff01] },
       { kind: 'large-communities', communities: [{ global: 65001, local1: 1, local2: 2 }] },
     ],
-    nlri: [{ family: 'ipv4', address: '198.51.100.10', length: 32 }],
+    nlri: [prefix('198.51.100.10/32')],
   };
   const wire = hex(`${MARKER} 0046 02  0000 002a  ${ORIGIN} ${AS_PATH} ${NEXT_HOP}  c0 08 04 ffffff01  c0 20 0c 0000fde9 00000001 00000002  ${HOST}`);
   t.same(encodeUpdate(m, ebgp4), wire);
@@ -56,7 +58,7 @@ t.test('iBGP IPv6 announcement in MP_REACH_NLRI with global and link-local next 
     type: 'update',
     withdrawn: [],
     attributes: [
-      { kind: 'mp-reach', afi: 2, safi: 1, nextHops: ['2001:db8::11', 'fe80::11'], nlri: [{ family: 'ipv6', address: '2001:db8:0:1::10', length: 128 }] },
+      { kind: 'mp-reach', afi: 2, safi: 1, nextHops: ['2001:db8::11', 'fe80::11'], nlri: [prefix('2001:db8:0:1::10/128')] },
       { kind: 'origin', origin: 0 },
       { kind: 'as-path', segments: [] },
       { kind: 'local-pref', localPref: 200 },
@@ -69,7 +71,7 @@ t.test('iBGP IPv6 announcement in MP_REACH_NLRI with global and link-local next 
   t.same(encodeUpdate(m, ibgp4), wire);
   const r = decodeUpdateBody(wire.subarray(19), ibgp4);
   t.equal(r.handling, 'ok');
-  t.same(prefixesOf(r.message!), [{ family: 'ipv6', address: '2001:db8:0:1::10', length: 128 }]);
+  t.same(prefixesOf(r.message!), [prefix('2001:db8:0:1::10/128')]);
 });
 
 t.test('two-octet sessions: AS_TRANS in AS_PATH, AS4_PATH decoded (RFC 6793)', async (t) => {
@@ -141,7 +143,7 @@ t.test('treat-as-withdraw names every prefix the UPDATE touched', async (t) => {
   const r = decodeUpdateBody(body(`${mp} ${ORIGIN} ${AS_PATH} ${NEXT_HOP}`, HOST, '18 cb0071'), ebgp4);
   t.equal(r.handling, 'treat-as-withdraw');
   t.match(r.error, { code: 3, subcode: 4 });
-  t.same(prefixesOf(r.message!).map((p) => `${p.address}/${p.length}`), ['203.0.113.0/24', '198.51.100.10/32', '2001:db8:0:1::/64']);
+  t.same(prefixesOf(r.message!).map(formatPrefix), ['203.0.113.0/24', '198.51.100.10/32', '2001:db8:0:1::/64']);
 });
 
 t.test('MP attributes of families shoal does not speak are kept raw', async (t) => {
@@ -161,9 +163,9 @@ t.test('unknown optional transitive attributes survive byte for byte', async (t)
 });
 
 t.test('End-of-RIB markers (RFC 4724 2)', async (t) => {
-  t.equal(encodeUpdate(endOfRib('ipv4'), ebgp4).toString('hex'), `${MARKER}001702` + '00000000');
-  t.equal(encodeUpdate(endOfRib('ipv6'), ebgp4).toString('hex'), `${MARKER}001d02` + '0000' + '0006' + '800f03000201');
-  for (const f of ['ipv4', 'ipv6'] as const) {
+  t.equal(encodeUpdate(endOfRib(4), ebgp4).toString('hex'), `${MARKER}001702` + '00000000');
+  t.equal(encodeUpdate(endOfRib(6), ebgp4).toString('hex'), `${MARKER}001d02` + '0000' + '0006' + '800f03000201');
+  for (const f of [4, 6] as const) {
     const r = decodeUpdateBody(encodeUpdate(endOfRib(f), ebgp4).subarray(19), ebgp4);
     t.equal(endOfRibFamily(r.message!), f);
   }
