@@ -377,8 +377,8 @@ export class Announcer {
     try {
       d = protocol === 'arp' ? decideArp(frame, iface, this.lookup) : decideNdp(frame, iface, this.lookup);
     } catch (err) {
-      // The decoders only throw L2DecodeError, which decide* turns into
-      // verdicts; anything else is a bug, counted rather than let loose in
+      // The decoders return bad input as errors, which decide* turns into
+      // verdicts; a throw here is a bug, counted rather than let loose in
       // the receive path.
       d = { verdict: 'malformed', detail: `unexpected: ${errorMessage(err)}` };
     }

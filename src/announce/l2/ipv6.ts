@@ -13,7 +13,8 @@
 
 import { formatIPv6, parseIPv6, writeIPv6 } from '../../net/index.js';
 import { formatMac, type MacAddress } from './mac.js';
-import { L2DecodeError, requireBytes } from './decode-error.js';
+import { decoded } from '../../util/decoded.js';
+import { l2Refusal, shortOf, type L2Decoded } from './decode-error.js';
 
 export const IPV6_HEADER_BYTES = 40;
 export const NEXT_HEADER_ICMPV6 = 58;
@@ -29,16 +30,17 @@ export interface Ipv6Packet {
   payload: Buffer;
 }
 
-export function decodeIpv6(buf: Buffer): Ipv6Packet {
-  requireBytes(buf, 0, IPV6_HEADER_BYTES, 'IPv6 header');
+export function decodeIpv6(buf: Buffer): L2Decoded<Ipv6Packet> {
+  const short = shortOf(buf, 0, IPV6_HEADER_BYTES, 'IPv6 header');
+  if (short) return short;
   const word = buf.readUInt32BE(0);
   const version = word >>> 28;
-  if (version !== 6) throw new L2DecodeError('bad-version', 0, `IP version ${version} is not 6`);
+  if (version !== 6) return l2Refusal('bad-version', 0, `IP version ${version} is not 6`);
   const payloadLength = buf.readUInt16BE(4);
   if (buf.length < IPV6_HEADER_BYTES + payloadLength) {
-    throw new L2DecodeError('bad-payload-length', 4, `payload length ${payloadLength} exceeds the ${buf.length - IPV6_HEADER_BYTES} bytes present`);
+    return l2Refusal('bad-payload-length', 4, `payload length ${payloadLength} exceeds the ${buf.length - IPV6_HEADER_BYTES} bytes present`);
   }
-  return {
+  return decoded({
     trafficClass: (word >>> 20) & 0xff,
     flowLabel: word & 0xfffff,
     nextHeader: buf[6]!,
@@ -46,7 +48,7 @@ export function decodeIpv6(buf: Buffer): Ipv6Packet {
     src: formatIPv6(buf, 8),
     dst: formatIPv6(buf, 24),
     payload: buf.subarray(IPV6_HEADER_BYTES, IPV6_HEADER_BYTES + payloadLength),
-  };
+  });
 }
 
 export function encodeIpv6(p: Ipv6Packet): Buffer {

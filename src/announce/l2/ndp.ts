@@ -15,7 +15,8 @@
 
 import { formatIPv6, writeIPv6 } from '../../net/index.js';
 import { formatMac, writeMac, type MacAddress } from './mac.js';
-import { L2DecodeError, requireBytes } from './decode-error.js';
+import { decoded } from '../../util/decoded.js';
+import { l2Refusal, shortOf, type L2Decoded } from './decode-error.js';
 import { internetChecksum, NEXT_HEADER_ICMPV6, pseudoHeader } from './ipv6.js';
 
 export const ICMPV6_NEIGHBOR_SOLICITATION = 135;
@@ -40,37 +41,42 @@ export type NdpMessage =
   | { type: 'neighbor-advertisement'; router: boolean; solicited: boolean; override: boolean; target: string; options: NdpOption[] };
 
 /** Decodes an ICMPv6 message (no IP header) that must be an NS or an NA. */
-export function decodeNdp(buf: Buffer): NdpMessage {
-  requireBytes(buf, 0, 4, 'ICMPv6 header');
+export function decodeNdp(buf: Buffer): L2Decoded<NdpMessage> {
+  const short = shortOf(buf, 0, 4, 'ICMPv6 header');
+  if (short) return short;
   const type = buf[0]!;
   if (type !== ICMPV6_NEIGHBOR_SOLICITATION && type !== ICMPV6_NEIGHBOR_ADVERTISEMENT) {
-    throw new L2DecodeError('unsupported-icmp-type', 0, `ICMPv6 type ${type} is neither NS (135) nor NA (136)`);
+    return l2Refusal('unsupported-icmp-type', 0, `ICMPv6 type ${type} is neither NS (135) nor NA (136)`);
   }
-  if (buf[1] !== 0) throw new L2DecodeError('bad-icmp-code', 1, `ICMPv6 code ${buf[1]} is not 0 (RFC 4861 7.1)`);
-  requireBytes(buf, 0, NDP_FIXED_BYTES, type === ICMPV6_NEIGHBOR_SOLICITATION ? 'Neighbor Solicitation' : 'Neighbor Advertisement');
+  if (buf[1] !== 0) return l2Refusal('bad-icmp-code', 1, `ICMPv6 code ${buf[1]} is not 0 (RFC 4861 7.1)`);
+  const fixed = shortOf(buf, 0, NDP_FIXED_BYTES, type === ICMPV6_NEIGHBOR_SOLICITATION ? 'Neighbor Solicitation' : 'Neighbor Advertisement');
+  if (fixed) return fixed;
   const target = formatIPv6(buf, 8);
   const options = decodeOptions(buf, NDP_FIXED_BYTES);
-  if (type === ICMPV6_NEIGHBOR_SOLICITATION) return { type: 'neighbor-solicitation', target, options };
+  if (!options.ok) return options;
+  if (type === ICMPV6_NEIGHBOR_SOLICITATION) return decoded({ type: 'neighbor-solicitation', target, options: options.value });
   const flags = buf[4]!;
-  return {
+  return decoded({
     type: 'neighbor-advertisement',
     router: (flags & FLAG_ROUTER) !== 0,
     solicited: (flags & FLAG_SOLICITED) !== 0,
     override: (flags & FLAG_OVERRIDE) !== 0,
     target,
-    options,
-  };
+    options: options.value,
+  });
 }
 
-function decodeOptions(buf: Buffer, start: number): NdpOption[] {
+function decodeOptions(buf: Buffer, start: number): L2Decoded<NdpOption[]> {
   const options: NdpOption[] = [];
   for (let at = start; at < buf.length; ) {
-    requireBytes(buf, at, 2, 'ND option header');
+    const header = shortOf(buf, at, 2, 'ND option header');
+    if (header) return header;
     const type = buf[at]!;
     const units = buf[at + 1]!;
-    if (units === 0) throw new L2DecodeError('bad-option-length', at + 1, `ND option type ${type} has length 0`);
+    if (units === 0) return l2Refusal('bad-option-length', at + 1, `ND option type ${type} has length 0`);
     const bytes = units * 8;
-    requireBytes(buf, at, bytes, `ND option type ${type}`);
+    const body = shortOf(buf, at, bytes, `ND option type ${type}`);
+    if (body) return body;
     if ((type === OPTION_SOURCE_LLA || type === OPTION_TARGET_LLA) && units === 1) {
       options.push({ kind: type === OPTION_SOURCE_LLA ? 'source-lla' : 'target-lla', mac: formatMac(buf, at + 2) });
     } else {
@@ -78,7 +84,7 @@ function decodeOptions(buf: Buffer, start: number): NdpOption[] {
     }
     at += bytes;
   }
-  return options;
+  return decoded(options);
 }
 
 function encodeOption(o: NdpOption): Buffer {
@@ -116,14 +122,15 @@ export function encodeNdp(msg: NdpMessage, addresses?: { src: string; dst: strin
 
 /** The checksum an ICMPv6 message must carry, computed with its checksum field taken as zero. */
 export function icmpv6Checksum(src: string, dst: string, message: Buffer): number {
-  requireBytes(message, 0, 4, 'ICMPv6 header');
+  if (message.length < 4) throw new RangeError(`an ICMPv6 message of ${message.length} bytes has no checksum field`);
   const zeroed = Buffer.from(message);
   zeroed.writeUInt16BE(0, 2);
   return internetChecksum([pseudoHeader(src, dst, message.length, NEXT_HEADER_ICMPV6), zeroed]);
 }
 
+/** False also for a message too short to carry a checksum. */
 export function verifyIcmpv6Checksum(src: string, dst: string, message: Buffer): boolean {
-  requireBytes(message, 0, 4, 'ICMPv6 header');
+  if (message.length < 4) return false;
   return internetChecksum([pseudoHeader(src, dst, message.length, NEXT_HEADER_ICMPV6), message]) === 0;
 }
 
