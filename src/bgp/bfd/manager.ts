@@ -104,8 +104,9 @@ export class BfdManager {
 
   /** One received datagram: decode, demultiplex, check, hand over. */
   handle(d: BfdDatagram): BfdVerdict {
-    const p = decodeBfd(d.data);
-    if ('error' in p) return this.drop('malformed', p.error, d);
+    const decoded = decodeBfd(d.data);
+    if (!decoded.ok) return this.drop('malformed', decoded.error.message, d);
+    const p = decoded.value;
     const problem = receptionProblem(p);
     if (problem) return this.drop('invalid', problem, d);
     const e = p.yourDiscriminator !== 0 ? this.byDiscr.get(p.yourDiscriminator) : this.byAddress.get(d.address);

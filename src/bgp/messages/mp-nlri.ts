@@ -10,6 +10,7 @@
 // IPv6 next hop for IPv4 routes, decoded the same way.
 
 import { formatIPv4, formatIPv6, ipBytes, parseIP, type Family, type Prefix } from '../../net/index.js';
+import { decoded, refused, type Decoded } from '../../util/decoded.js';
 import { Afi } from './constants.js';
 import { decodeNlri, encodeNlri } from './nlri.js';
 
@@ -79,28 +80,28 @@ function decodeNextHops(family: Family, nh: Buffer): string[] | undefined {
 }
 
 /** The caller has checked the family is a known one; errors here mean session reset (RFC 7606 7.11). */
-export function decodeMpReachValue(value: Buffer): MpReachValue | { error: string } {
-  if (value.length < 5) return { error: `MP_REACH_NLRI is ${value.length} bytes, needs at least 5` };
+export function decodeMpReachValue(value: Buffer): Decoded<MpReachValue, string> {
+  if (value.length < 5) return refused(`MP_REACH_NLRI is ${value.length} bytes, needs at least 5`);
   const afi = value.readUInt16BE(0);
   const safi = value[2]!;
   const family = familyOfAfi(afi, safi);
-  if (!family) return { error: `MP_REACH_NLRI family ${afi}/${safi} is not IPv4 or IPv6 unicast` };
+  if (!family) return refused(`MP_REACH_NLRI family ${afi}/${safi} is not IPv4 or IPv6 unicast`);
   const nhLen = value[3]!;
-  if (4 + nhLen + 1 > value.length) return { error: `MP_REACH_NLRI next hop of ${nhLen} bytes runs past the attribute (${value.length} bytes)` };
+  if (4 + nhLen + 1 > value.length) return refused(`MP_REACH_NLRI next hop of ${nhLen} bytes runs past the attribute (${value.length} bytes)`);
   const nextHops = decodeNextHops(family, value.subarray(4, 4 + nhLen));
-  if (!nextHops) return { error: `MP_REACH_NLRI next hop length ${nhLen} is wrong for ${afiName(family)}` };
+  if (!nextHops) return refused(`MP_REACH_NLRI next hop length ${nhLen} is wrong for ${afiName(family)}`);
   const nlri = decodeNlri(family, value.subarray(4 + nhLen + 1));
-  if ('error' in nlri) return { error: `MP_REACH_NLRI: ${nlri.error}` };
-  return { afi, safi, nextHops, nlri };
+  if (!nlri.ok) return refused(`MP_REACH_NLRI: ${nlri.error}`);
+  return decoded({ afi, safi, nextHops, nlri: nlri.value });
 }
 
-export function decodeMpUnreachValue(value: Buffer): MpUnreachValue | { error: string } {
-  if (value.length < 3) return { error: `MP_UNREACH_NLRI is ${value.length} bytes, needs at least 3` };
+export function decodeMpUnreachValue(value: Buffer): Decoded<MpUnreachValue, string> {
+  if (value.length < 3) return refused(`MP_UNREACH_NLRI is ${value.length} bytes, needs at least 3`);
   const afi = value.readUInt16BE(0);
   const safi = value[2]!;
   const family = familyOfAfi(afi, safi);
-  if (!family) return { error: `MP_UNREACH_NLRI family ${afi}/${safi} is not IPv4 or IPv6 unicast` };
+  if (!family) return refused(`MP_UNREACH_NLRI family ${afi}/${safi} is not IPv4 or IPv6 unicast`);
   const withdrawn = decodeNlri(family, value.subarray(3));
-  if ('error' in withdrawn) return { error: `MP_UNREACH_NLRI: ${withdrawn.error}` };
-  return { afi, safi, withdrawn };
+  if (!withdrawn.ok) return refused(`MP_UNREACH_NLRI: ${withdrawn.error}`);
+  return decoded({ afi, safi, withdrawn: withdrawn.value });
 }

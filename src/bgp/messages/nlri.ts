@@ -2,6 +2,7 @@
 // 4271 4.3 and RFC 4760 5, with the fewest octets that hold the length.
 
 import { FAMILY_BITS, FAMILY_BYTES, ipFromBytes, networkOf, writeIP, type Family, type Prefix } from '../../net/index.js';
+import { decoded, refused, type Decoded } from '../../util/decoded.js';
 
 /** Size in bytes of the NLRI encoding of a prefix of this length. */
 export function nlriSize(length: number): number {
@@ -27,24 +28,24 @@ export function encodeNlri(prefixes: readonly Prefix[]): Buffer {
 }
 
 /**
- * Decodes a run of <length, prefix> entries filling buf exactly. Returns an
- * error string (for the caller's NOTIFICATION) at the first entry that is
+ * Decodes a run of <length, prefix> entries filling buf exactly. Refuses,
+ * with the reason for the caller's NOTIFICATION, the first entry that is
  * too long for the family or runs past the end. Host bits beyond the length
  * are ignored, as RFC 4271 says they are irrelevant.
  */
-export function decodeNlri(family: Family, buf: Buffer): Prefix[] | { error: string } {
+export function decodeNlri(family: Family, buf: Buffer): Decoded<Prefix[], string> {
   const max = FAMILY_BITS[family];
   const out: Prefix[] = [];
   let off = 0;
   while (off < buf.length) {
     const length = buf[off]!;
-    if (length > max) return { error: `prefix length ${length} over ${max} at offset ${off}` };
+    if (length > max) return refused(`prefix length ${length} over ${max} at offset ${off}`);
     const n = (length + 7) >> 3;
-    if (off + 1 + n > buf.length) return { error: `prefix of length ${length} at offset ${off} runs past the end (${buf.length} bytes)` };
+    if (off + 1 + n > buf.length) return refused(`prefix of length ${length} at offset ${off} runs past the end (${buf.length} bytes)`);
     scratch.fill(0, 0, FAMILY_BYTES[family]);
     buf.copy(scratch, 0, off + 1, off + 1 + n);
     out.push({ family, address: networkOf(family, ipFromBytes(family, scratch).value, length), length });
     off += 1 + n;
   }
-  return out;
+  return decoded(out);
 }
