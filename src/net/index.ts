@@ -1,6 +1,6 @@
 // IP addresses, prefixes and ranges: the one place shoal parses, formats and
 // compares them (docs/development.md).
-export { FAMILY_BITS, FAMILY_BYTES, FAMILY_MAX, familyFromName, familyName, otherFamily } from './family.js';
+export { FAMILY_BITS, FAMILY_BYTES, familyFromName, familyName, otherFamily } from './family.js';
 export type { Family, FamilyName } from './family.js';
 export {
   canonicalIP,
@@ -27,7 +27,7 @@ export {
   writeIPv6,
 } from './ip.js';
 export type { IP, IPParse, ParseOptions } from './ip.js';
-export { formatPrefix, isPrefixLength, networkOf, parsePrefix, parsePrefixLength, prefixContaining } from './prefix.js';
+export { formatPrefix, networkOf, parsePrefix, parsePrefixLength, prefixContaining } from './prefix.js';
 export type { Prefix, PrefixParse } from './prefix.js';
-export { compareRanges, formatRange, normalizeRanges, parseRange, prefixRange, rangeContains, rangeSize, summarizeRange } from './range.js';
+export { compareRanges, formatRange, normalizeRanges, parseRange, rangeContains, rangeSize, summarizeRange } from './range.js';
 export type { IPRange, RangeParse, RangeParseCode } from './range.js';

@@ -80,7 +80,8 @@ function pushGroups(text: string, from: number, to: number, out: number[]): bool
   let start = from;
   for (let i = from; i <= to; i++) {
     if (i < to && text.charCodeAt(i) !== 58) continue;
-    if (i === to && text.indexOf('.', start) >= 0 && text.indexOf('.', start) < to) {
+    const dot = i === to ? text.indexOf('.', start) : -1;
+    if (dot >= 0 && dot < to) {
       const v4 = v4Number(text, start, to);
       if (v4 === undefined) return false;
       out.push(v4 >>> 16, v4 & 0xffff);

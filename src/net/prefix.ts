@@ -21,7 +21,7 @@ export function networkOf(family: Family, value: bigint, length: number): bigint
 }
 
 /** Whether `length` is a prefix length of the family: an integer from 0 to the address width. */
-export function isPrefixLength(family: Family, length: number): boolean {
+function isPrefixLength(family: Family, length: number): boolean {
   return Number.isInteger(length) && length >= 0 && length <= FAMILY_BITS[family];
 }
 

@@ -63,7 +63,7 @@ export function parseRange(text: string): RangeParse {
 }
 
 /** The addresses a prefix covers (host bits of `address` are ignored). */
-export function prefixRange(p: Prefix): IPRange {
+function prefixRange(p: Prefix): IPRange {
   const first = networkOf(p.family, p.address, p.length);
   return { family: p.family, first, last: first + (1n << BigInt(FAMILY_BITS[p.family] - p.length)) - 1n };
 }
