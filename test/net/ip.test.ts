@@ -1,4 +1,4 @@
-import { isIPv4, SocketAddress } from 'node:net';
+import { isIPv4, isIPv6, SocketAddress } from 'node:net';
 
 import fc from 'fast-check';
 import t from 'tap';
@@ -141,6 +141,21 @@ t.test('IPv6 text to bytes covers compression and embedded IPv4 forms', async (t
   ];
   for (const [text, hex] of cases) t.equal(parseIPv6(text).toString('hex'), hex, text);
   for (const bad of ['fe80::1%eth0', '1::2::3', '12345::', '192.0.2.1', '']) t.throws(() => parseIPv6(bad), TypeError, bad);
+  // The same text as net.isIPv6, zones aside (a zone is not part of an address).
+  const v6ish = fc.stringMatching(/^[0-9a-fA-F:.]{0,41}$/);
+  const dotted = fc.tuple(fc.ipV6(), fc.ipV4()).map(([v6, v4]) => v6.replace(/:[^:]*$/, `:${v4}`));
+  fc.assert(
+    fc.property(fc.oneof(v6ish, fc.ipV6(), dotted), (text) => {
+      let ok = true;
+      try {
+        parseIPv6(text);
+      } catch {
+        ok = false;
+      }
+      return ok === isIPv6(text) && ok === (parseIP(text, { mapped: 'keep' })?.family === 6);
+    }),
+    { numRuns: 5000 },
+  );
 });
 
 t.test('IPv6 bytes to text is RFC 5952 canonical (checked against the platform inet_ntop)', async (t) => {
