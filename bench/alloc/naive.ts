@@ -4,8 +4,7 @@
 // a Set of BigInt here is cheaper than that, so the baseline is flattered,
 // not handicapped). Cost per allocation grows with how full the pool is.
 
-import type { Family } from '../../src/alloc/ip.js';
-import type { IPRange } from '../../src/alloc/range.js';
+import type { Family, IPRange } from '../../src/net/index.js';
 
 export class NaiveAllocator {
   private readonly used: Record<Family, Set<bigint>> = { 4: new Set(), 6: new Set() };

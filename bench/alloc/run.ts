@@ -29,8 +29,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { Allocator } from '../../src/alloc/allocator.js';
-import { formatIP } from '../../src/alloc/ip.js';
-import type { Family } from '../../src/alloc/ip.js';
+import { familyName, formatIP, type Family } from '../../src/net/index.js';
 import type { ServiceInput } from '../../src/alloc/service.js';
 import { parseObjects } from '../../src/config/index.js';
 import type { Pool } from '../../src/config/index.js';
@@ -59,7 +58,7 @@ const service = (i: number): ServiceInput => ({
   namespace: 'bench',
   name: `svc-${i}`,
   type: 'LoadBalancer',
-  ipFamilies: [familyOf(i) === 4 ? 'IPv4' : 'IPv6'],
+  ipFamilies: [familyName(familyOf(i))],
   ports: [{ port: 80 }],
 });
 

@@ -3,7 +3,8 @@
 // then one RIB_IPV6_UNICAST record per prefix.
 
 import { encodeAttribute } from '../../src/bgp/messages/attributes.js';
-import { encodeNlri, parseIPv4, parseIPv6, type Prefix } from '../../src/bgp/messages/ip.js';
+import { encodeNlri } from '../../src/bgp/messages/nlri.js';
+import { parseIPv4, parseIPv6, type Prefix } from '../../src/net/index.js';
 
 const TABLE_DUMP_V2 = 13;
 const PEER_INDEX_TABLE = 1;
@@ -20,9 +21,9 @@ function record(subtype: number, body: Buffer): Buffer {
 
 export function mrtIpv6Table(opts: { collectorId: string; peerId: string; peerAddress: string; peerAsn: number; nextHop: string; prefixes: readonly Prefix[] }): Buffer {
   // One peer: type 0x03 = IPv6 address, four-octet AS.
-  const peer = Buffer.concat([Buffer.from([0x03]), parseIPv4(opts.peerId)!, parseIPv6(opts.peerAddress)!, Buffer.alloc(4)]);
+  const peer = Buffer.concat([Buffer.from([0x03]), parseIPv4(opts.peerId), parseIPv6(opts.peerAddress), Buffer.alloc(4)]);
   peer.writeUInt32BE(opts.peerAsn, peer.length - 4);
-  const index = Buffer.concat([parseIPv4(opts.collectorId)!, Buffer.from([0, 0, 0, 1]), peer]);
+  const index = Buffer.concat([parseIPv4(opts.collectorId), Buffer.from([0, 0, 0, 1]), peer]);
   const ctx = { fourOctetAs: true, ibgp: false };
   // RFC 6396 4.3.4 abbreviates MP_REACH_NLRI in RIB entries to the next hop alone; GoBGP's reader
   // decodes the attribute as in an UPDATE, so the full form with an empty NLRI is written.

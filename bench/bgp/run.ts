@@ -29,7 +29,7 @@ import { Frr } from '../../test/bgp/lab/frr.js';
 import { GoBgp, gobgpToml } from '../../test/bgp/lab/gobgp.js';
 import { ShoalNode } from '../../test/bgp/lab/shoal-node.js';
 import { repoRoot } from '../../test/support/dist.js';
-import { formatIPv6, type Prefix } from '../../src/bgp/messages/ip.js';
+import { formatPrefix, type Prefix } from '../../src/net/index.js';
 import { mrtIpv6Table } from './mrt.js';
 
 function arg(name: string, fallback: number): number {
@@ -48,11 +48,8 @@ const median = (xs: readonly number[]): number => {
 function prefixes(n: number): Prefix[] {
   const out: Prefix[] = [];
   for (let i = 1; i <= n; i++) {
-    const b = Buffer.alloc(16);
-    b.writeUInt32BE(0x20010db8, 0);
-    b.writeUInt16BE(0x0001, 4);
-    b.writeUInt32BE(i, 12);
-    out.push({ family: 'ipv6', address: formatIPv6(b), length: 128 });
+    // 2001:db8:1::i
+    out.push({ family: 6, address: (0x20010db80001n << 80n) | BigInt(i), length: 128 });
   }
   return out;
 }
@@ -147,8 +144,8 @@ async function main(): Promise<void> {
       lab,
       'n1',
       {
-        peers: [{ name: 'r1', peerAddress: '2001:db8::1', peerAsn: 65000, localAsn: 65001, routerId: '192.0.2.11', passive: true, families: ['ipv6'] }],
-        routes: { r1: ps.map((p) => ({ prefix: `${p.address}/128` })) },
+        peers: [{ name: 'r1', peerAddress: '2001:db8::1', peerAsn: 65000, localAsn: 65001, routerId: '192.0.2.11', passive: true, families: [6] }],
+        routes: { r1: ps.map((p) => ({ prefix: formatPrefix(p) })) },
       },
       dir,
     );

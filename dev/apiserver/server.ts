@@ -10,6 +10,7 @@ import { handleRequest, type AuditRecord } from './handler.js';
 import { kubeConfigFor } from './kubeconfig.js';
 import { ObjectStore, type StoreOptions } from './store.js';
 import { WatchHub } from './watch-stream.js';
+import { familyFromName } from '../../src/net/index.js';
 import { RealClock, type Clock } from '../../src/util/clock.js';
 import { silentLogger, type Logger } from '../../src/util/log.js';
 
@@ -102,7 +103,7 @@ export async function startApiServerDouble(opts: ApiServerDoubleOptions = {}): P
   const unixServer = opts.socketPath !== undefined ? createServer(handler) : undefined;
   if (unixServer) await listen(unixServer, { path: opts.socketPath! });
   const a = server.address() as AddressInfo;
-  address = a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+  address = familyFromName(a.family) === 6 ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
   const url = `http://${address}`;
   logger.info('apiserver double listening', { url });
   return {

@@ -2,73 +2,49 @@
 // keeps it: each ClusterIP Service gets an address from a service CIDR per IP
 // family, each NodePort / LoadBalancer port a node port from 30000-32767.
 
-import { familyName, formatIP, parseIP } from '../../src/alloc/ip.js';
-
-export type IpFamily = 'IPv4' | 'IPv6';
-
-export function ipToBig(s: string): { family: IpFamily; value: bigint } {
-  const ip = parseIP(s);
-  if (!ip) throw new Error(`not an IP address: "${s}"`);
-  return { family: familyName(ip.family), value: ip.value };
-}
-
-export function bigToIp(family: IpFamily, v: bigint): string {
-  return formatIP({ family: family === 'IPv4' ? 4 : 6, value: v });
-}
-
-export function familyOf(ip: string): IpFamily | undefined {
-  const p = parseIP(ip);
-  return p ? familyName(p.family) : undefined;
-}
+import { familyFromName, familyName, formatIP, parseIP, parseRange, rangeSize, type Family, type FamilyName, type IP, type IPRange } from '../../src/net/index.js';
 
 class CidrPool {
-  readonly family: IpFamily;
-  private readonly base: bigint;
-  private readonly size: bigint;
+  readonly family: Family;
+  /** The host addresses: the network address and the IPv4 broadcast address are never handed out. */
+  private readonly hosts: IPRange;
   private readonly used = new Set<bigint>();
 
   constructor(readonly cidr: string) {
-    const [addr, len] = cidr.split('/');
-    const bits = Number(len);
-    const { family, value } = ipToBig(addr ?? '');
-    const width = family === 'IPv4' ? 32 : 128;
-    if (!Number.isInteger(bits) || bits < 0 || bits > width - 2) throw new Error(`bad service CIDR "${cidr}"`);
+    const r = cidr.includes('/') ? parseRange(cidr) : undefined;
+    if (!r?.ok || rangeSize(r.range) < 4n) throw new Error(`bad service CIDR "${cidr}"`);
+    const { family, first, last } = r.range;
     this.family = family;
-    this.size = 1n << BigInt(width - bits);
-    this.base = value & ~(this.size - 1n);
+    this.hosts = { family, first: first + 1n, last: family === 4 ? last - 1n : last };
   }
 
-  contains(v: bigint): boolean {
-    return v > this.base && v < this.base + this.size - (this.family === 'IPv4' ? 1n : 0n);
+  contains(ip: IP): boolean {
+    return ip.family === this.family && ip.value >= this.hosts.first && ip.value <= this.hosts.last;
   }
 
-  take(ip: string): boolean {
-    const { value } = ipToBig(ip);
-    if (!this.contains(value) || this.used.has(value)) return false;
-    this.used.add(value);
+  take(ip: IP): boolean {
+    if (!this.isFree(ip)) return false;
+    this.used.add(ip.value);
     return true;
   }
 
-  /** The lowest free host address; the network address and IPv4 broadcast are never handed out. */
+  /** The lowest free host address. */
   next(): string | undefined {
-    const limit = this.size - (this.family === 'IPv4' ? 1n : 0n);
-    for (let off = 1n; off < limit; off++) {
-      const v = this.base + off;
+    for (let v = this.hosts.first; v <= this.hosts.last; v++) {
       if (!this.used.has(v)) {
         this.used.add(v);
-        return bigToIp(this.family, v);
+        return formatIP({ family: this.family, value: v });
       }
     }
     return undefined;
   }
 
-  release(ip: string): void {
-    this.used.delete(ipToBig(ip).value);
+  release(ip: IP): void {
+    this.used.delete(ip.value);
   }
 
-  isFree(ip: string): boolean {
-    const { value } = ipToBig(ip);
-    return this.contains(value) && !this.used.has(value);
+  isFree(ip: IP): boolean {
+    return this.contains(ip) && !this.used.has(ip.value);
   }
 }
 
@@ -76,42 +52,40 @@ export const nodePortMin = 30000;
 export const nodePortMax = 32767;
 
 export class ServiceAllocator {
-  private readonly pools = new Map<IpFamily, CidrPool>();
-  /** The families in CIDR order: the first is the cluster's default family. */
-  readonly families: IpFamily[] = [];
+  private readonly pools = new Map<Family, CidrPool>();
+  /** The families in CIDR order, as Kubernetes names them: the first is the cluster's default family. */
+  readonly families: FamilyName[] = [];
   private readonly ports = new Set<number>();
 
   constructor(serviceCidrs: readonly string[]) {
     if (serviceCidrs.length === 0 || serviceCidrs.length > 2) throw new Error('one or two service CIDRs are needed');
     for (const c of serviceCidrs) {
       const p = new CidrPool(c);
-      if (this.pools.has(p.family)) throw new Error(`two service CIDRs of family ${p.family}`);
+      if (this.pools.has(p.family)) throw new Error(`two service CIDRs of family ${familyName(p.family)}`);
       // The first address belongs to the "kubernetes" Service on a real cluster.
       p.next();
       this.pools.set(p.family, p);
-      this.families.push(p.family);
+      this.families.push(familyName(p.family));
     }
   }
 
   /** Why `ip` cannot be taken, or undefined after taking it. */
-  takeIp(ip: string): string | undefined {
-    const fam = familyOf(ip);
-    const pool = fam ? this.pools.get(fam) : undefined;
-    if (!pool) return `no service CIDR of the family of ${ip} is configured`;
-    if (!pool.isFree(ip)) {
-      return pool.contains(ipToBig(ip).value) ? 'provided IP is already allocated' : `provided IP is not in the valid range (${pool.cidr})`;
-    }
-    pool.take(ip);
+  takeIp(text: string): string | undefined {
+    const ip = parseIP(text);
+    const pool = ip && this.pools.get(ip.family);
+    if (!pool) return `no service CIDR of the family of ${text} is configured`;
+    if (!pool.take(ip)) return pool.contains(ip) ? 'provided IP is already allocated' : `provided IP is not in the valid range (${pool.cidr})`;
     return undefined;
   }
 
-  nextIp(family: IpFamily): string | undefined {
-    return this.pools.get(family)?.next();
+  nextIp(family: FamilyName): string | undefined {
+    const f = familyFromName(family);
+    return f && this.pools.get(f)?.next();
   }
 
-  releaseIp(ip: string): void {
-    const fam = familyOf(ip);
-    if (fam) this.pools.get(fam)?.release(ip);
+  releaseIp(text: string): void {
+    const ip = parseIP(text);
+    if (ip) this.pools.get(ip.family)?.release(ip);
   }
 
   takePort(port: number): string | undefined {

@@ -5,10 +5,10 @@
 // ipMode defaulted to VIP, as Kubernetes >= 1.30 does). A LoadBalancer
 // controller tested against this sees the objects a real cluster returns.
 
+import { familyFromName, familyName, parseIP, parsePrefixLength, type Family, type FamilyName } from '../../src/net/index.js';
 import type { FieldError } from './api-errors.js';
 import { metadataPatchSchema } from './patch.js';
-import type { IpFamily, ServiceAllocator } from './service-ips.js';
-import { familyOf } from './service-ips.js';
+import type { ServiceAllocator } from './service-ips.js';
 import type { KindStrategy, Obj } from './strategy.js';
 import { isValidIp, nameProblem, qualifiedNameProblem } from './validation.js';
 
@@ -77,7 +77,7 @@ function defaultIngressIpMode(o: Obj): void {
 }
 
 /** Fills in ipFamilyPolicy and ipFamilies from what the client gave and the cluster's CIDRs. */
-function defaultFamilies(s: Spec, clusterFamilies: readonly IpFamily[]): void {
+function defaultFamilies(s: Spec, clusterFamilies: readonly FamilyName[]): void {
   if (!needsClusterIP(s)) return;
   if (s.ipFamilyPolicy === undefined) {
     s.ipFamilyPolicy = isHeadless(s) && (s.selector === undefined || Object.keys(s.selector).length === 0) && (s.ipFamilies ?? []).length === 0
@@ -85,9 +85,9 @@ function defaultFamilies(s: Spec, clusterFamilies: readonly IpFamily[]): void {
       : (s.clusterIPs?.length ?? 0) === 2 || (s.ipFamilies?.length ?? 0) === 2 ? 'RequireDualStack' : 'SingleStack';
   }
   if (s.ipFamilies === undefined || s.ipFamilies.length === 0) {
-    const fromIps = (s.clusterIPs ?? (s.clusterIP ? [s.clusterIP] : [])).map(familyOf).filter((f): f is IpFamily => f !== undefined);
-    const first = fromIps[0] ?? clusterFamilies[0]!;
-    const fams: IpFamily[] = [first];
+    const fromIps = (s.clusterIPs ?? (s.clusterIP ? [s.clusterIP] : [])).map((ip) => parseIP(ip)?.family).filter((f): f is Family => f !== undefined);
+    const first = fromIps[0] !== undefined ? familyName(fromIps[0]) : clusterFamilies[0]!;
+    const fams: FamilyName[] = [first];
     if (s.ipFamilyPolicy !== 'SingleStack') {
       const other = clusterFamilies.find((f) => f !== first);
       if (other) fams.push(other);
@@ -96,7 +96,7 @@ function defaultFamilies(s: Spec, clusterFamilies: readonly IpFamily[]): void {
   }
 }
 
-function validateService(o: Obj, old: Obj | undefined, clusterFamilies: readonly IpFamily[]): FieldError[] {
+function validateService(o: Obj, old: Obj | undefined, clusterFamilies: readonly FamilyName[]): FieldError[] {
   const s = specOf(o);
   const errs: FieldError[] = [];
   const req = (field: string, detail = ''): void => { errs.push({ field, type: 'FieldValueRequired', detail }); };
@@ -150,9 +150,10 @@ function validateService(o: Obj, old: Obj | undefined, clusterFamilies: readonly
     errs.push({ field: 'spec.ipFamilyPolicy', type: 'FieldValueNotSupported', detail: `${JSON.stringify(s.ipFamilyPolicy)}: supported values: "PreferDualStack", "RequireDualStack", "SingleStack"` });
   }
   for (const [i, f] of (s.ipFamilies ?? []).entries()) {
-    if (f !== 'IPv4' && f !== 'IPv6') {
+    const family = familyFromName(f);
+    if (family === undefined) {
       errs.push({ field: `spec.ipFamilies[${i}]`, type: 'FieldValueNotSupported', detail: `${JSON.stringify(f)}: supported values: "IPv4", "IPv6"` });
-    } else if (!clusterFamilies.includes(f)) {
+    } else if (!clusterFamilies.includes(familyName(family))) {
       bad(`spec.ipFamilies[${i}]`, f, 'not configured on this cluster');
     }
   }
@@ -188,9 +189,9 @@ function validateService(o: Obj, old: Obj | undefined, clusterFamilies: readonly
     }
   }
   for (const [i, r] of (s.loadBalancerSourceRanges ?? []).entries()) {
-    const [addr, len] = r.split('/');
-    const max = familyOf(addr ?? '') === 'IPv6' ? 128 : 32;
-    if (!addr || !isValidIp(addr) || len === undefined || !/^\d+$/.test(len) || Number(len) > max) {
+    const slash = r.indexOf('/');
+    const addr = slash < 0 ? undefined : parseIP(r.slice(0, slash), { mapped: 'keep' });
+    if (!addr || parsePrefixLength(addr.family, r.slice(slash + 1)) === undefined) {
       bad(`spec.loadBalancerSourceRanges[${i}]`, r, 'must be a valid CIDR');
     }
   }
@@ -334,12 +335,12 @@ export function createServiceStrategy(base: KindStrategy, alloc: ServiceAllocato
         return errs;
       };
       if (needsClusterIP(s) && !isHeadless(s)) {
-        const want = s.ipFamilies as IpFamily[];
+        const want = s.ipFamilies as FamilyName[];
         const ips = [...(s.clusterIPs ?? [])];
         for (let i = 0; i < want.length; i++) {
           const ip = ips[i];
           if (ip) {
-            if (familyOf(ip) !== want[i]) {
+            if (parseIP(ip)?.family !== familyFromName(want[i])) {
               return undo([{ field: `spec.clusterIPs[${i}]`, type: 'FieldValueInvalid', detail: `${JSON.stringify(ip)}: expected an ${want[i]} value as indicated by \`ipFamilies[${i}]\`` }]);
             }
             if (keepIps.has(ip)) continue;

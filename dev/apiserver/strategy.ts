@@ -3,6 +3,7 @@
 // status write differs from a spec write, how strategic merge patch treats
 // lists. Only what shoal's kinds need, one entry per kind.
 
+import { familyFromName, ipFamily } from '../../src/net/index.js';
 import type { FieldError } from './api-errors.js';
 import { valueAt } from './object-path.js';
 import { metadataPatchSchema, type PatchSchema } from './patch.js';
@@ -165,7 +166,7 @@ function endpointSliceStrategy(): KindStrategy {
             errs.push({ field: `endpoints[${i}].addresses`, type: 'FieldValueRequired', detail: 'must contain at least 1 address' });
           } else if (t !== 'FQDN') {
             addrs.forEach((a: unknown, j) => {
-              if (typeof a !== 'string' || !isValidIp(a) || (t === 'IPv4') !== a.includes('.')) {
+              if (typeof a !== 'string' || ipFamily(a) !== familyFromName(t as string)) {
                 errs.push({ field: `endpoints[${i}].addresses[${j}]`, type: 'FieldValueInvalid', detail: `${JSON.stringify(a)}: must be a valid ${t} address` });
               }
             });

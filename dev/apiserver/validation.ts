@@ -2,8 +2,8 @@
 // tests honest: an object the double accepts must be one a real server
 // would accept too (the reverse is not promised: no OpenAPI schemas).
 
-import { isIP } from 'node:net';
 import { labelValueFault, qualifiedNameFault } from '../../src/config/selector.js';
+import { parseIP } from '../../src/net/index.js';
 import type { FieldError } from './api-errors.js';
 
 const label1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -109,10 +109,7 @@ export function validateObjectMeta(meta: Record<string, unknown>): FieldError[] 
   return errs;
 }
 
-/** An IP literal as the API accepts it: no zone, no leading zeros in IPv4. */
+/** An IP literal as the API accepts it: no zone, no leading zeros in IPv4, IPv4-mapped IPv6 allowed. */
 export function isValidIp(s: string): boolean {
-  if (isIP(s) === 0) return false;
-  if (s.includes('%')) return false;
-  if (isIP(s) === 4 && s.split('.').some((o) => o.length > 1 && o.startsWith('0'))) return false;
-  return true;
+  return parseIP(s, { mapped: 'keep' }) !== undefined;
 }

@@ -21,11 +21,9 @@
 // first lands on it, so the cost is amortised into the allocations that walk
 // past it (at most 2 extra steps per 254 addresses handed out).
 
-import { formatIP, formatV4Number, formatV6Plus, isBuggyIPv4, v6Groups } from './ip.js';
-import type { Family } from './ip.js';
+import { formatIP, formatIPv4Number, formatIPv6Plus, ipv6Groups, normalizeRanges, rangeSize, type Family, type IPRange } from '../net/index.js';
+import { buggyCount, isBuggyIPv4 } from './buggy.js';
 import { IntervalSet, NumberIntervalSet } from './interval-set.js';
-import { buggyCount, normalizeRanges, rangeSize } from './range.js';
-import type { IPRange } from './range.js';
 
 /** An address's position in its AddressSpace: a number below NEAR_LIMIT, a BigInt from there on (one form per value, so === compares). */
 export type Ordinal = number | bigint;
@@ -75,7 +73,7 @@ export class AddressSpace {
         start,
         startNum: Number(start),
         firstNum: family === 4 ? Number(r.first) : 0,
-        firstGroups: family === 6 ? v6Groups(r.first) : [],
+        firstGroups: family === 6 ? ipv6Groups(r.first) : [],
       });
       start += rangeSize(r);
       total += rangeSize(r) - (this.avoidBuggyIPs ? buggyCount(r) : 0n);
@@ -119,7 +117,7 @@ export class AddressSpace {
   textOf(o: Ordinal): string {
     if (typeof o === 'bigint') return formatIP({ family: this.family, value: this.addressOf(o) });
     const seg = this.segmentOf(o);
-    return this.family === 4 ? formatV4Number(seg.firstNum + (o - seg.startNum)) : formatV6Plus(seg.firstGroups, o - seg.startNum);
+    return this.family === 4 ? formatIPv4Number(seg.firstNum + (o - seg.startNum)) : formatIPv6Plus(seg.firstGroups, o - seg.startNum);
   }
 
   /** Lowest usable ordinal no service holds, if any. */

@@ -8,15 +8,16 @@
 // Pure and synchronous: no Kubernetes client, no clock, no randomness. The
 // same calls in the same order always give the same state.
 
-import type { Pool } from '../config/model.js';
+import type { Pool, PoolIndex } from '../config/model.js';
+import { buildPoolIndex } from '../config/pool-index.js';
 import { anySelectorMatches, selectorMatches } from '../config/selector.js';
 import { namespacedKey } from '../kube/object-key.js';
+import { canonicalIP, familyName, formatIP, otherFamily, parseIPDetailed, type Family, type IP } from '../net/index.js';
 import type { Ordinal } from './address-space.js';
+import { isBuggyIPv4 } from './buggy.js';
 import type { AllocCode, Allocation, Conflict, Decision, Failure, Granted, PoolChange, PoolUsage, ReleaseResult } from './decisions.js';
 import { Holding, Ledger } from './holdings.js';
 import type { Claim, Target } from './holdings.js';
-import { familyName, formatIP, isBuggyIPv4, parseIPDetailed } from './ip.js';
-import type { Family, IP } from './ip.js';
 import { PoolState } from './pool-state.js';
 import {
   annotation,
@@ -58,8 +59,7 @@ export class Allocator {
   private restricted: PoolState[] = [];
   /** Auto-assign pools without one, by name. */
   private open: PoolState[] = [];
-  /** Every pool range, sorted, for address -> pool lookups in O(log n). */
-  private index: { family: Family; first: bigint; last: bigint; pool: PoolState }[] = [];
+  private index: PoolIndex = buildPoolIndex([]);
   private readonly ledger = new Ledger();
 
   constructor(pools: readonly Pool[] = [], opts: AllocatorOptions = {}) {
@@ -73,24 +73,15 @@ export class Allocator {
    * Replaces the pools. Holdings whose addresses are still usable in one pool
    * stay (their pool name follows the addresses); the others are released
    * and reported in `stranded` so the controller allocates them again.
+   * `index` is the pools' index when the caller has it (Config.poolIndex).
    */
-  setPools(pools: readonly Pool[]): PoolChange {
+  setPools(pools: readonly Pool[], index: PoolIndex = buildPoolIndex(pools)): PoolChange {
     const old = this.ledger.sorted().map((h) => ({ h, ips: addressesOf(h) }));
     this.states = new Map(pools.map((p) => [p.name, new PoolState(p)]));
     this.order = [...this.states.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     this.restricted = this.order.filter((st) => st.pool.serviceAllocation !== undefined && st.pool.autoAssign).sort((a, b) => rank(a) - rank(b));
     this.open = this.order.filter((st) => st.pool.serviceAllocation === undefined && st.pool.autoAssign);
-    this.index = [];
-    for (const st of this.order) {
-      for (const f of [4, 6] as const) for (const r of st.spaces[f].ranges) this.index.push({ family: f, first: r.first, last: r.last, pool: st });
-    }
-    this.index.sort((a, b) => (a.family !== b.family ? a.family - b.family : a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
-    for (let i = 1; i < this.index.length; i++) {
-      const [a, b] = [this.index[i - 1], this.index[i]] as [(typeof this.index)[number], (typeof this.index)[number]];
-      if (a.family === b.family && b.first <= a.last) {
-        throw new Error(`pools ${a.pool.name} and ${b.pool.name} overlap: pass pools from a validated Config`);
-      }
-    }
+    this.index = index;
     this.ledger.clear();
     const stranded: PoolChange['stranded'][number][] = [];
     const moved: PoolChange['moved'][number][] = [];
@@ -120,8 +111,8 @@ export class Allocator {
 
   /** Services holding an address (several when shared), sorted. */
   holders(ip: string): string[] {
-    const r = parseIPDetailed(ip);
-    return r.ok ? this.ledger.holders(formatIP(r.ip)) : [];
+    const text = canonicalIP(ip);
+    return text === undefined ? [] : this.ledger.holders(text);
   }
 
   usage(): PoolUsage[] {
@@ -239,7 +230,7 @@ export class Allocator {
     const base: Granted = { ok: true, action: 'kept', ips: current.keys, pool: current.pool.name, shared: this.ledger.isShared(current), released: [] };
     if (!(fam.family === 'dual' && fam.policy === 'PreferDualStack' && current.family !== 'dual')) return base;
     const have = current.family;
-    const other: Family = have === 4 ? 6 : 4;
+    const other = otherFamily(have);
     const st = current.pool;
     const claim = this.claimOf(svc, key);
     const o = this.candidate(st, claim, other);
@@ -394,16 +385,8 @@ export class Allocator {
   }
 
   private poolOf(ip: IP): PoolState | undefined {
-    let lo = 0;
-    let hi = this.index.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const e = this.index[mid] as (typeof this.index)[number];
-      if (e.family < ip.family || (e.family === ip.family && e.last < ip.value)) lo = mid + 1;
-      else if (e.family > ip.family || e.first > ip.value) hi = mid - 1;
-      else return e.pool;
-    }
-    return undefined;
+    const pool = this.index.poolOf(ip);
+    return pool && this.states.get(pool.name);
   }
 
   /** serviceAllocation: namespace constraint (list or selectors) and service selectors must both admit the service. */
@@ -442,7 +425,7 @@ function familyFits(held: ServiceFamily, fam: Families): boolean {
 }
 
 function wantedFamilies(fam: Families): Family[] {
-  return fam.family === 'dual' ? [fam.primary, fam.primary === 4 ? 6 : 4] : [fam.family];
+  return fam.family === 'dual' ? [fam.primary, otherFamily(fam.primary)] : [fam.family];
 }
 
 function describeConflict(c: Conflict): string {

@@ -9,9 +9,9 @@
 // the allocator checks conflictAt before every placement, and a service that
 // re-places itself leaves first. So those keys are read from any holder.
 
+import type { Family } from '../net/index.js';
 import type { Ordinal } from './address-space.js';
 import type { Conflict, ReleaseResult } from './decisions.js';
-import type { Family } from './ip.js';
 import type { PoolState } from './pool-state.js';
 import type { ServiceFamily } from './service.js';
 

@@ -10,9 +10,9 @@
 // and the allocator walks it only up to the lowest free address.
 
 import type { Pool } from '../config/model.js';
+import type { Family } from '../net/index.js';
 import { AddressSpace } from './address-space.js';
 import type { Ordinal } from './address-space.js';
-import type { Family } from './ip.js';
 
 const NONE: readonly Ordinal[] = [];
 

@@ -3,10 +3,8 @@
 // its annotations: the metallb.io/ prefix wins, the older
 // metallb.universe.tf/ prefix is still honoured.
 
-import { formatIP, parseIPDetailed } from './ip.js';
-import type { Family, IP } from './ip.js';
+import { familyFromName, formatIP, parseIPDetailed, type Family, type FamilyName, type IP } from '../net/index.js';
 
-export type IPFamilyName = 'IPv4' | 'IPv6';
 export type IPFamilyPolicy = 'SingleStack' | 'PreferDualStack' | 'RequireDualStack';
 
 export interface ServicePort {
@@ -28,7 +26,7 @@ export interface ServiceInput {
   readonly labels?: Readonly<Record<string, string>>;
   readonly ipFamilyPolicy?: IPFamilyPolicy;
   /** spec.ipFamilies as set by the API server; the first is the primary family. */
-  readonly ipFamilies?: readonly IPFamilyName[];
+  readonly ipFamilies?: readonly FamilyName[];
   readonly ports?: readonly ServicePort[];
   readonly externalTrafficPolicy?: 'Cluster' | 'Local';
   readonly selector?: Readonly<Record<string, string>>;
@@ -118,8 +116,6 @@ export type ServiceFamily = Family | 'dual';
 
 export type FamilyInfo = { ok: true; family: ServiceFamily; primary: Family; policy: IPFamilyPolicy } | { ok: false; message: string };
 
-const toFamily = (f: string | undefined): Family | undefined => (f === 'IPv4' ? 4 : f === 'IPv6' ? 6 : undefined);
-
 // Every valid answer for the three policies, made once: serviceFamily runs for every allocation.
 const FAMILY_INFO = new Map<string, readonly FamilyInfo[]>(
   (['SingleStack', 'PreferDualStack', 'RequireDualStack'] as const).map((policy) => [
@@ -137,9 +133,9 @@ const FAMILY_INFO = new Map<string, readonly FamilyInfo[]>(
 export function serviceFamily(svc: ServiceInput): FamilyInfo {
   const fams = svc.ipFamilies ?? [];
   const policy = svc.ipFamilyPolicy ?? 'SingleStack';
-  const primary = fams.length === 1 || fams.length === 2 ? toFamily(fams[0]) : undefined;
+  const primary = fams.length === 1 || fams.length === 2 ? familyFromName(fams[0]) : undefined;
   const dual = fams.length === 2;
-  const second = dual ? toFamily(fams[1]) : undefined;
+  const second = dual ? familyFromName(fams[1]) : undefined;
   if (primary === undefined || (dual && (second === undefined || second === primary))) {
     return { ok: false, message: `spec.ipFamilies ${JSON.stringify(fams)} is not one family or two different families` };
   }

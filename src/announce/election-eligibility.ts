@@ -17,10 +17,9 @@
 // - it announces on the union of the interfaces those advertisements name;
 //   any of them naming none means every interface.
 
-import { compareIP, formatIP, parseIPDetailed } from '../alloc/ip.js';
-import type { IP } from '../alloc/ip.js';
 import type { Config, L2Advertisement, Pool } from '../config/model.js';
 import { anySelectorMatches } from '../config/selector.js';
+import { compareIP, formatIP, parseIPDetailed, type IP } from '../net/index.js';
 import { EXCLUDE_LB_LABEL, serviceKeyOf } from './election-inputs.js';
 import type { ElectionInputs, ElectionNode, ElectionService, ServiceEndpoints } from './election-inputs.js';
 
@@ -89,16 +88,12 @@ interface PoolAds {
   readonly anyServiceSelectors: boolean;
 }
 
-/** Pools and advertisements of one Config, indexed for lookups by address and name. */
+/** Advertisements of one Config, indexed for lookups by name and pool. */
 class ConfigIndex {
-  private readonly ranges: { readonly family: 4 | 6; readonly first: bigint; readonly last: bigint; readonly pool: Pool }[];
   readonly adsByName: ReadonlyMap<string, L2Advertisement>;
   private readonly poolAds = new Map<Pool, PoolAds>();
 
   constructor(config: Config) {
-    this.ranges = config.pools
-      .flatMap((pool) => pool.ranges.map((r) => ({ family: r.family, first: r.first, last: r.last, pool })))
-      .sort((a, b) => a.family - b.family || (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
     this.adsByName = new Map(config.l2Advertisements.map((a) => [a.name, a]));
   }
 
@@ -111,22 +106,6 @@ class ConfigIndex {
       this.poolAds.set(pool, ads);
     }
     return ads;
-  }
-
-  /** The pool containing `ip` (pools never overlap: the config refuses overlapping ranges). */
-  poolOf(ip: IP): Pool | undefined {
-    let lo = 0;
-    let hi = this.ranges.length;
-    // Last range starting at or before ip.
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const r = this.ranges[mid]!;
-      const before = r.family < ip.family || (r.family === ip.family && r.first <= ip.value);
-      if (before) lo = mid + 1;
-      else hi = mid;
-    }
-    const r = this.ranges[lo - 1];
-    return r && r.family === ip.family && ip.value <= r.last ? r.pool : undefined;
   }
 }
 
@@ -262,7 +241,7 @@ export class EligibilityContext {
     if (!group) return undefined;
     const sorted = group.services.length === 1 ? group.services : [...group.services].sort(byServiceKey);
     const services = sorted.map(serviceKeyOf);
-    const pool = this.index.poolOf(group.ip);
+    const pool = this.inputs.config.poolIndex.poolOf(group.ip);
     if (!pool) {
       const blocked = { code: 'ip-not-in-any-pool' as const, message: `${ip} is in no address pool of the configuration` };
       return { ip, pool: undefined, services, skippedServices: [], participants: [], blocked };

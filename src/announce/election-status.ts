@@ -6,7 +6,7 @@
 // "Since when" needs memory across election runs: OwnershipTracker keeps,
 // per IP, the wall-clock time its owner last changed.
 
-import { parseIPDetailed } from '../alloc/ip.js';
+import { parseIPDetailed } from '../net/index.js';
 import type { StatusSection, SubResource } from '../status/server.js';
 import { formatAge, renderTable } from '../status/table.js';
 import { quote } from '../util/text.js';

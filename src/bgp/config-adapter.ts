@@ -5,8 +5,8 @@
 
 import type { BFDProfile, BGPAdvertisement, BGPPeer, Config } from '../config/index.js';
 import { anySelectorMatches, type Labels } from '../config/index.js';
+import { familyName, formatPrefix, ipFamily, parseIP, prefixContaining, type Family } from '../net/index.js';
 import { formatCommunity, formatLargeCommunity, type Route } from './advertise/route.js';
-import { prefixContaining, prefixKey, type Family } from './messages/ip.js';
 import type { BfdProfileOptions, PeerOptions } from './options.js';
 import { namespacedKey } from '../kube/object-key.js';
 
@@ -67,7 +67,8 @@ function peerOptions(config: Config, peer: BGPPeer, node: NodeContext, problems:
       return undefined;
     }
   }
-  const family: Family = peer.peerAddress.includes(':') ? 'ipv6' : 'ipv4';
+  // The model holds canonical text: the family is always known.
+  const family: Family = ipFamily(peer.peerAddress) ?? 4;
   let bfd: BfdProfileOptions | undefined;
   if (peer.bfdProfile !== undefined) {
     const p = config.bfdProfiles.find((x) => x.name === peer.bfdProfile);
@@ -93,7 +94,7 @@ function peerOptions(config: Config, peer: BGPPeer, node: NodeContext, problems:
     ...(password !== undefined ? { password } : {}),
     ebgpMultiHop: peer.ebgpMultiHop,
     // An IPv4 session carries IPv4 routes unless dualStackAddressFamily asks for both (MetalLB's FRR mode).
-    families: peer.dualStackAddressFamily && !peer.disableMP ? ['ipv4', 'ipv6'] : [family],
+    families: peer.dualStackAddressFamily && !peer.disableMP ? [4, 6] : [family],
     ...(peer.enableGracefulRestart ? { gracefulRestart: { restartTimeSeconds: GRACEFUL_RESTART_SECONDS } } : {}),
     ...(bfd ? { bfd } : {}),
   };
@@ -128,21 +129,26 @@ export function routesForNode(config: Config, node: NodeContext, peers: readonly
   for (const a of announced) {
     for (const adv of config.bgpAdvertisements) {
       if (!advertises(adv, a, node)) continue;
-      const isV6 = a.ip.includes(':');
-      const prefix = prefixContaining(a.ip, isV6 ? adv.aggregationLengthV6 : adv.aggregationLength);
-      if (!prefix) {
+      const ip = parseIP(a.ip);
+      if (!ip) {
         problems.push(`advertisement ${adv.name}: ${a.ip} is not an IP address`);
         continue;
       }
-      const key = prefixKey(prefix);
+      const length = ip.family === 6 ? adv.aggregationLengthV6 : adv.aggregationLength;
+      const prefix = prefixContaining(ip, length);
+      if (!prefix) {
+        problems.push(`advertisement ${adv.name}: aggregation length ${length} does not fit ${a.ip}`);
+        continue;
+      }
+      const key = formatPrefix(prefix);
       for (const peer of peers) {
         if (adv.peers.length > 0 && !adv.peers.includes(peer.name)) continue;
-        if (!(peer.families ?? ['ipv4', 'ipv6']).includes(prefix.family)) continue;
-        const sessionV6 = peer.peerAddress.includes(':');
+        if (!(peer.families ?? [4, 6]).includes(prefix.family)) continue;
         // Across families the session's own address cannot be the next hop: use the node's.
-        const nextHop = sessionV6 === isV6 ? undefined : isV6 ? node.ipv6 : node.ipv4;
-        if (sessionV6 !== isV6 && !nextHop) {
-          problems.push(`peer ${peer.name}: ${key} needs the node's ${isV6 ? 'IPv6' : 'IPv4'} address as next hop`);
+        const crossFamily = ipFamily(peer.peerAddress) !== ip.family;
+        const nextHop = !crossFamily ? undefined : ip.family === 6 ? node.ipv6 : node.ipv4;
+        if (crossFamily && !nextHop) {
+          problems.push(`peer ${peer.name}: ${key} needs the node's ${familyName(ip.family)} address as next hop`);
           continue;
         }
         let routes = byPeer.get(peer.name);

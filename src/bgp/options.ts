@@ -2,7 +2,7 @@
 // in the names: BGP's own timers in seconds (as on the wire), everything
 // else in milliseconds.
 
-import { canonicalAddress, parseIPv4, type Family } from './messages/ip.js';
+import { formatIP, parseIP, type Family } from '../net/index.js';
 import { BGP_PORT } from './messages/constants.js';
 
 export interface BfdProfileOptions {
@@ -117,20 +117,20 @@ export function resolvePeerOptions(o: PeerOptions): ResolvedPeerOptions {
   const problems: string[] = [];
   const at = `peer ${JSON.stringify(o.name)}`;
   if (typeof o.name !== 'string' || o.name === '') problems.push('name must be a non-empty string');
-  const peerAddress = canonicalAddress(o.peerAddress);
-  if (!peerAddress) problems.push(`${at}: peerAddress "${o.peerAddress}" is not an IP address`);
-  const family: Family = peerAddress?.includes(':') ? 'ipv6' : 'ipv4';
-  const sourceAddress = o.sourceAddress === undefined ? undefined : canonicalAddress(o.sourceAddress);
+  const peer = parseIP(o.peerAddress);
+  if (!peer) problems.push(`${at}: peerAddress "${o.peerAddress}" is not an IP address`);
+  const family: Family = peer?.family ?? 4;
+  const source = o.sourceAddress === undefined ? undefined : parseIP(o.sourceAddress);
   if (o.sourceAddress !== undefined) {
-    if (!sourceAddress) problems.push(`${at}: sourceAddress "${o.sourceAddress}" is not an IP address`);
-    else if (sourceAddress.includes(':') !== (family === 'ipv6')) problems.push(`${at}: sourceAddress and peerAddress are of different families`);
+    if (!source) problems.push(`${at}: sourceAddress "${o.sourceAddress}" is not an IP address`);
+    else if (source.family !== family) problems.push(`${at}: sourceAddress and peerAddress are of different families`);
   }
   if ((o.peerAsn === undefined) === (o.dynamicAsn === undefined)) problems.push(`${at}: set exactly one of peerAsn and dynamicAsn`);
   if (o.peerAsn !== undefined && !isAsn(o.peerAsn)) problems.push(`${at}: peerAsn ${o.peerAsn} is not in 1..4294967295`);
   if (o.dynamicAsn !== undefined && o.dynamicAsn !== 'internal' && o.dynamicAsn !== 'external') problems.push(`${at}: dynamicAsn must be "internal" or "external"`);
   if (!isAsn(o.localAsn)) problems.push(`${at}: localAsn ${o.localAsn} is not in 1..4294967295`);
-  const id = parseIPv4(o.routerId ?? '');
-  if (!id || id.readUInt32BE(0) === 0) problems.push(`${at}: routerId "${o.routerId}" must be a non-zero dotted quad`);
+  const id = parseIP(o.routerId ?? '');
+  if (id?.family !== 4 || id.value === 0n) problems.push(`${at}: routerId "${o.routerId}" must be a non-zero dotted quad`);
   const peerPort = o.peerPort ?? BGP_PORT;
   if (!isInt(peerPort, 1, 65535)) problems.push(`${at}: peerPort ${peerPort} is not in 1..65535`);
   const hold = o.holdTimeSeconds ?? 90;
@@ -146,22 +146,22 @@ export function resolvePeerOptions(o: PeerOptions): ResolvedPeerOptions {
   if (o.password !== undefined && (Buffer.byteLength(o.password) === 0 || Buffer.byteLength(o.password) > 80)) {
     problems.push(`${at}: password must be 1..80 bytes (TCP_MD5SIG_MAXKEYLEN)`);
   }
-  const families = o.families ?? ['ipv4', 'ipv6'];
-  if (families.length === 0 || families.some((f) => f !== 'ipv4' && f !== 'ipv6') || new Set(families).size !== families.length) {
-    problems.push(`${at}: families must be a non-empty list of distinct "ipv4" and "ipv6"`);
+  const families = o.families ?? [4, 6];
+  if (families.length === 0 || families.some((f) => f !== 4 && f !== 6) || new Set(families).size !== families.length) {
+    problems.push(`${at}: families must be a non-empty list of distinct 4 and 6`);
   }
   if (o.gracefulRestart && !isInt(o.gracefulRestart.restartTimeSeconds, 1, 4095)) problems.push(`${at}: gracefulRestart.restartTimeSeconds must be in 1..4095`);
   const bfd = o.bfd ? resolveBfdProfile(o.bfd, `${at}: bfd`, problems) : undefined;
   if (problems.length > 0) throw new BgpOptionsError(problems);
   return {
     name: o.name,
-    peerAddress: peerAddress!,
+    peerAddress: formatIP(peer!),
     peerPort,
     ...(o.peerAsn !== undefined ? { peerAsn: o.peerAsn } : {}),
     ...(o.dynamicAsn !== undefined ? { dynamicAsn: o.dynamicAsn } : {}),
     localAsn: o.localAsn,
     routerId: o.routerId,
-    ...(sourceAddress ? { sourceAddress } : {}),
+    ...(source ? { sourceAddress: formatIP(source) } : {}),
     holdTimeSeconds: hold,
     ...(ka !== undefined ? { keepaliveTimeSeconds: ka } : {}),
     connectTimeoutMs,

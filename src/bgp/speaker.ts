@@ -5,9 +5,9 @@
 // from the MetalLB model.
 
 import type { Registry } from 'prom-client';
+import { ipKey } from '../net/index.js';
 import { RealClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
-import { canonicalAddress } from './messages/ip.js';
 import { CeaseSubcode } from './messages/notification-codes.js';
 import type { Route } from './advertise/route.js';
 import { BfdManager } from './bfd/manager.js';
@@ -237,8 +237,8 @@ export class BgpSpeaker {
   }
 
   private incoming(socket: BgpSocket, setTtl: (ttl: number) => void): void {
-    const from = canonicalAddress(socket.remote.address) ?? socket.remote.address;
-    const local = canonicalAddress(socket.local.address) ?? socket.local.address;
+    const from = ipKey(socket.remote.address);
+    const local = ipKey(socket.local.address);
     const peer = [...this.peers.values()].find((p) => p.options.peerAddress === from && (!p.options.sourceAddress || p.options.sourceAddress === local));
     if (!peer) {
       this.log.info('connection from an unknown address refused', { from, local });

@@ -1,6 +1,6 @@
 // What the speaker's status endpoint shows per peer.
 
-import type { Family } from './messages/ip.js';
+import type { AfiName } from './messages/mp-nlri.js';
 import type { NotificationRecord } from './fsm/connection.js';
 
 export type SessionState = 'Idle' | 'Connect' | 'Active' | 'OpenSent' | 'OpenConfirm' | 'Established';
@@ -40,7 +40,7 @@ export interface PeerStatus {
   readonly ibgp?: boolean;
   readonly holdTimeSeconds?: number;
   readonly keepaliveSeconds?: number;
-  readonly families?: readonly Family[];
+  readonly families?: readonly AfiName[];
   /** Prefixes currently advertised to the peer. */
   readonly prefixesSent: number;
   /** Prefixes the speaker asked for, valid or not sendable. */

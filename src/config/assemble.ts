@@ -6,11 +6,11 @@
 // IPv6. Either every check passes and a whole Config comes out, or nothing
 // does.
 
-import { summarizeRange } from '../alloc/range.js';
-import type { IPRange } from '../alloc/range.js';
+import { compareRanges, summarizeRange, type IPRange } from '../net/index.js';
 import { parseCommunity } from './community.js';
 import type { BGPAdvDraft, Drafts, L2Draft, Named, PoolDraft } from './drafts.js';
 import type { BGPAdvertisement, Community, Config, L2Advertisement, LabelSelector, Pool } from './model.js';
+import { buildPoolIndex } from './pool-index.js';
 import type { Issues } from './reader.js';
 import { formatSelector, selectorMatches } from './selector.js';
 
@@ -37,9 +37,7 @@ interface Entry {
 function checkOverlaps(issues: Issues, pools: readonly PoolDraft[]): void {
   const entries: Entry[] = [];
   for (const p of pools) for (const r of p.ranges) entries.push({ ...r, pool: p.name, order: entries.length });
-  entries.sort((a, b) =>
-    a.range.family !== b.range.family ? a.range.family - b.range.family : a.range.first < b.range.first ? -1 : a.range.first > b.range.first ? 1 : a.order - b.order,
-  );
+  entries.sort((a, b) => compareRanges(a.range, b.range) || a.order - b.order);
   const found: [Entry, Entry][] = [];
   let reach: Entry | undefined;
   for (const e of entries) {
@@ -231,9 +229,11 @@ export function assemble(issues: Issues, drafts: Drafts, source: Config['source'
     l2Advertisements: (l2ByPool.get(d.name) ?? []).sort(),
     bgpAdvertisements: (bgpByPool.get(d.name) ?? []).sort(),
   }));
+  const sortedPools = sortByName(poolOut);
   return {
     source,
-    pools: sortByName(poolOut),
+    pools: sortedPools,
+    poolIndex: buildPoolIndex(sortedPools),
     l2Advertisements: sortByName(l2Out),
     bgpAdvertisements: sortByName(bgpOut),
     peers: sortByName([...peers.values()].flatMap((d) => (d.peer ? [d.peer] : []))),

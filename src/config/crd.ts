@@ -3,7 +3,7 @@
 // and defaults follow MetalLB's Go types (api/v1beta1, api/v1beta2) and its
 // config.go; docs/config.md lists them.
 
-import { parseIPDetailed, formatIP } from '../alloc/ip.js';
+import { familyName, formatIP, parseIPDetailed, type Family } from '../net/index.js';
 import type { BGPPeer, LabelSelector, ObjectRef, ServiceAllocation } from './model.js';
 import { namespacedKey } from '../kube/object-key.js';
 import { parseCommunity } from './community.js';
@@ -210,7 +210,7 @@ const PEER_KEYS_V1BETA2 = [
 ];
 
 /** An IP address field, returned in canonical text. */
-export function readAddress(issues: Issues, o: Obj, key: string, path: string, family?: 4): string | undefined {
+export function readAddress(issues: Issues, o: Obj, key: string, path: string, family?: Family): string | undefined {
   const s = readString(issues, o, key, path);
   if (s === undefined || s === '') return undefined;
   const r = parseIPDetailed(s);
@@ -219,7 +219,7 @@ export function readAddress(issues: Issues, o: Obj, key: string, path: string, f
     return undefined;
   }
   if (family !== undefined && r.ip.family !== family) {
-    issues.add(at(path, key), 'invalid-value', `${JSON.stringify(s)} is not an IPv4 address`);
+    issues.add(at(path, key), 'invalid-value', `${JSON.stringify(s)} is not an ${familyName(family)} address`);
     return undefined;
   }
   return formatIP(r.ip);

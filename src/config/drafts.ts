@@ -5,8 +5,7 @@
 // fields were bad, so one bad field does not also make every reference to
 // the object look dangling.
 
-import type { IPRange } from '../alloc/range.js';
-import { parseRange } from '../alloc/range.js';
+import { parseRange, type IPRange } from '../net/index.js';
 import type { BFDProfile, BGPPeer, Community, LabelSelector, ObjectRef, ServiceAllocation } from './model.js';
 import { parseGoDuration } from './duration.js';
 import { at, idx } from './reader.js';

@@ -14,11 +14,13 @@ export type {
   ObjectRef,
   ParseResult,
   Pool,
+  PoolIndex,
   SecretRef,
   SelectorOperator,
   ServiceAllocation,
 } from './model.js';
 export { formatConfigError } from './model.js';
+export { buildPoolIndex } from './pool-index.js';
 export { parseConfigMap, parseLegacyConfig, parseObjects, parseResources } from './parse.js';
 export type { MetalLBResources } from './parse.js';
 export { ConfigStore } from './store.js';

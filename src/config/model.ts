@@ -6,7 +6,7 @@
 // carries decoded community values, a peer carries its timers in
 // milliseconds. docs/config.md documents each field and default.
 
-import type { IPRange } from '../alloc/range.js';
+import type { IP, IPRange } from '../net/index.js';
 
 /** Kubernetes label selector (metav1.LabelSelector), validated. */
 export interface LabelSelector {
@@ -60,6 +60,11 @@ export interface Pool {
   readonly l2Advertisements: readonly string[];
   /** Names of the BGPAdvertisements that cover this pool, sorted. */
   readonly bgpAdvertisements: readonly string[];
+}
+
+/** Address -> pool: pools never overlap, so an address is in one pool or none. */
+export interface PoolIndex {
+  poolOf(ip: IP): Pool | undefined;
 }
 
 export interface L2Advertisement {
@@ -171,6 +176,8 @@ export interface Config {
   readonly source: 'crd' | 'configmap';
   /** Every list is sorted by name. */
   readonly pools: readonly Pool[];
+  /** Which pool an address is in (pool-index.ts). */
+  readonly poolIndex: PoolIndex;
   readonly l2Advertisements: readonly L2Advertisement[];
   readonly bgpAdvertisements: readonly BGPAdvertisement[];
   readonly peers: readonly BGPPeer[];

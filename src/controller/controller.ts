@@ -21,7 +21,7 @@
 
 import type { KubeConfig, V1Namespace, V1Service } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
-import { Allocator, classPredicate } from '../alloc/index.js';
+import { Allocator, classPredicate, type FamilyUsage } from '../alloc/index.js';
 import { ConfigAcceptance, formatConfigError, type Config, type ConfigError } from '../config/index.js';
 import type { BackoffPolicy } from '../util/backoff.js';
 import { describeApiError } from '../kube/errors.js';
@@ -255,14 +255,14 @@ export class Controller {
       },
       pools: pools.map((p) => {
         const u = usage.get(p.name);
-        const fam = (f: 'ipv4' | 'ipv6') => ({ total: String(u?.[f].total ?? 0n), assigned: String(u?.[f].assigned ?? 0n), available: String(u?.[f].available ?? 0n) });
+        const fam = (f: FamilyUsage | undefined) => ({ total: String(f?.total ?? 0n), assigned: String(f?.assigned ?? 0n), available: String(f?.available ?? 0n) });
         return {
           name: p.name,
           addresses: [...p.addresses],
           autoAssign: p.autoAssign,
           avoidBuggyIPs: p.avoidBuggyIPs,
-          ipv4: fam('ipv4'),
-          ipv6: fam('ipv6'),
+          ipv4: fam(u?.ipv4),
+          ipv6: fam(u?.ipv6),
           services: records.filter((r) => r.state === 'allocated' && r.pool === p.name).length,
         };
       }),
@@ -327,7 +327,7 @@ export class Controller {
   }
 
   private apply(source: ConfigCandidateSource, config: Config, generation: number): void {
-    const change = this.alloc.setPools(config.pools);
+    const change = this.alloc.setPools(config.pools, config.poolIndex);
     this.log.info('configuration loaded', {
       generation,
       source,

@@ -3,16 +3,8 @@
 // controller owns or warns about.
 
 import type { V1Service } from '@kubernetes/client-node';
-import {
-  Annotation,
-  ANNOTATION_PREFIX,
-  DEPRECATED_ANNOTATION_PREFIX,
-  formatIP,
-  parseIP,
-  type IPFamilyName,
-  type IPFamilyPolicy,
-  type ServiceInput,
-} from '../alloc/index.js';
+import { Annotation, ANNOTATION_PREFIX, DEPRECATED_ANNOTATION_PREFIX, type IPFamilyPolicy, type ServiceInput } from '../alloc/index.js';
+import { ipKey, type FamilyName } from '../net/index.js';
 
 /** Written by the controller, as MetalLB's does: the pool a service's addresses came from. */
 export const POOL_ANNOTATION = `${ANNOTATION_PREFIX}${Annotation.ipAllocatedFromPool}`;
@@ -33,7 +25,7 @@ export function toServiceInput(svc: V1Service, namespaceLabels: Readonly<Record<
     annotations: svc.metadata?.annotations ?? {},
     labels: svc.metadata?.labels ?? {},
     ...(policy !== undefined && FAMILY_POLICIES.includes(policy) && { ipFamilyPolicy: policy as IPFamilyPolicy }),
-    ipFamilies: (spec.ipFamilies ?? []) as IPFamilyName[],
+    ipFamilies: (spec.ipFamilies ?? []) as FamilyName[],
     ports: (spec.ports ?? []).map((p) => ({ port: p.port, ...(p.protocol !== undefined && { protocol: p.protocol }) })),
     ...((etp === 'Cluster' || etp === 'Local') && { externalTrafficPolicy: etp }),
     selector: spec.selector ?? {},
@@ -46,16 +38,11 @@ export function statusIPs(svc: V1Service): string[] {
   return (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '').filter((ip) => ip !== '');
 }
 
-function canonical(ip: string): string {
-  const parsed = parseIP(ip);
-  return parsed ? formatIP(parsed) : ip;
-}
-
 /** Same addresses, in any order and any textual form (2001:DB8::1 = 2001:db8::1). */
 export function sameIPSet(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
-  const set = new Set(a.map(canonical));
-  return b.every((ip) => set.has(canonical(ip)));
+  const set = new Set(a.map(ipKey));
+  return b.every((ip) => set.has(ipKey(ip)));
 }
 
 /**

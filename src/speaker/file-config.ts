@@ -23,8 +23,7 @@
 //       interfaces: [eth0]
 //       nodeSelectors: [{matchLabels: {rack: r1}}]
 import { hostname } from 'node:os';
-import { formatIP, parseIP } from '../alloc/ip.js';
-import { parseRange } from '../alloc/range.js';
+import { formatIP, parseIP, parseRange } from '../net/index.js';
 import { parseAddress, type Address } from '../cluster/address.js';
 import { encodedMetaSize, MAX_META_ENTRIES } from '../cluster/codec.js';
 import { profileByName, profiles, type TimingProfile } from '../cluster/config.js';

@@ -3,12 +3,12 @@
 // interfaces and node selectors), and
 // each gossip member's labels travel in its metadata. Every host with the
 // same file builds the same inputs, so every host elects the same owners.
-import { isIP } from 'node:net';
 import type { ElectionMember, ElectionNode, ElectionService } from '../announce/election-inputs.js';
 import type { Meta } from '../cluster/messages.js';
 import type { Config } from '../config/model.js';
 import { parseObjects } from '../config/parse.js';
 import { formatConfigError } from '../config/model.js';
+import { ipFamily } from '../net/index.js';
 import type { FileSpeakerConfig, FileVip } from './file-config.js';
 import type { SelfNode, World } from './world.js';
 
@@ -45,7 +45,7 @@ export function vipObjects(vips: readonly FileVip[], defaultInterfaces: readonly
     const key = JSON.stringify([interfaces, v.nodeSelectors]);
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { interfaces, nodeSelectors: v.nodeSelectors, addresses: [] }));
-    g.addresses.push(`${v.address}/${isIP(v.address) === 6 ? 128 : 32}`);
+    g.addresses.push(`${v.address}/${ipFamily(v.address) === 6 ? 128 : 32}`);
   }
   const objects: unknown[] = [];
   [...groups.values()].forEach((g, i) => {
@@ -137,7 +137,7 @@ export class FileWorld implements World {
   }
 
   self(): SelfNode {
-    const family = isIP(this.advertiseHost);
+    const family = ipFamily(this.advertiseHost);
     return { name: this.file.node, labels: this.file.labels, ipv4: family === 4 ? this.advertiseHost : undefined, ipv6: family === 6 ? this.advertiseHost : undefined };
   }
 

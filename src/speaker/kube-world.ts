@@ -11,6 +11,7 @@ import { ConfigSource, type ConfigSourceMode } from '../kube/config-source.js';
 import { namespacedKey, objectKey } from '../kube/object-key.js';
 import { Informer } from '../kube/informer.js';
 import { endpointSlices, nodes, pods, secrets, services } from '../kube/resources.js';
+import { ipFamily } from '../net/index.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import type { SelfNode, World } from './world.js';
@@ -54,7 +55,7 @@ export function serviceInput(svc: V1Service, slices: Iterable<V1EndpointSlice>, 
 /** A node's InternalIP addresses by family (the first of each). */
 export function nodeAddresses(node: V1Node | undefined): { ipv4: string | undefined; ipv6: string | undefined } {
   const internal = (node?.status?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address);
-  return { ipv4: internal.find((a) => !a.includes(':')), ipv6: internal.find((a) => a.includes(':')) };
+  return { ipv4: internal.find((a) => ipFamily(a) === 4), ipv6: internal.find((a) => ipFamily(a) === 6) };
 }
 
 export class KubeWorld implements World {
@@ -167,8 +168,8 @@ export class KubeWorld implements World {
     return {
       name: this.opts.node,
       labels: node?.metadata?.labels ?? {},
-      ipv4: addrs.ipv4 ?? (pod && !pod.includes(':') ? pod : undefined),
-      ipv6: addrs.ipv6 ?? (pod?.includes(':') ? pod : undefined),
+      ipv4: addrs.ipv4 ?? (pod && ipFamily(pod) === 4 ? pod : undefined),
+      ipv6: addrs.ipv6 ?? (pod && ipFamily(pod) === 6 ? pod : undefined),
     };
   }
 

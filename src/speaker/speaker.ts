@@ -5,7 +5,7 @@
 // world changes are coalesced over a few milliseconds (bursts of Service or
 // EndpointSlice updates cost one election).
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { formatIP, parseIP } from '../alloc/ip.js';
+import { formatIP, parseIP } from '../net/index.js';
 import { Election, ownedBy, type ElectionResult } from '../announce/election.js';
 import { servicesEligibleOn } from '../announce/election-eligibility.js';
 import type { ElectionInputs } from '../announce/election-inputs.js';

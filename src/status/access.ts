@@ -7,8 +7,7 @@
 // probing the pod IP of a host-network pod from the node); Linux drops
 // packets that arrive from outside with one of the host's own addresses as
 // their source, so that second rule cannot be borrowed by a remote sender.
-import { parseIP, type IP } from '../alloc/ip.js';
-import { parseRange, rangeContains, type IPRange } from '../alloc/range.js';
+import { parseIP, parseRange, rangeContains, type IP, type IPRange } from '../net/index.js';
 
 export interface AllowList {
   /** The CIDRs as given, for status and logs. */

@@ -1,9 +1,7 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { AddressSpace } from '../../src/alloc/address-space.js';
-import { formatIP, formatV6Plus, v6Groups } from '../../src/alloc/ip.js';
-import { parseRange } from '../../src/alloc/range.js';
-import type { IPRange } from '../../src/alloc/range.js';
+import { formatIP, formatIPv6Plus, ipv6Groups, parseRange, type IPRange } from '../../src/net/index.js';
 
 const r = (text: string): IPRange => {
   const p = parseRange(text);
@@ -66,9 +64,47 @@ t.test('formatting a first address plus an offset matches formatIP', async (t) =
     fc.property(fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }), fc.integer({ min: 0, max: NEAR - 1 }), (first, offset) => {
       const value = first + BigInt(offset);
       if (value >= 1n << 128n) return true;
-      return formatV6Plus(v6Groups(first), offset) === formatIP({ family: 6, value });
+      return formatIPv6Plus(ipv6Groups(first), offset) === formatIP({ family: 6, value });
     }),
   );
-  t.equal(formatV6Plus(v6Groups(0xffffn), 1), '::1:0', 'carries into the next group');
-  t.equal(formatV6Plus(v6Groups(0x20010db8_0000_0000_ffff_ffff_ffff_ffffn), 1), '2001:db8:0:1::', 'carries across four groups');
+  t.equal(formatIPv6Plus(ipv6Groups(0xffffn), 1), '::1:0', 'carries into the next group');
+  t.equal(formatIPv6Plus(ipv6Groups(0x20010db8_0000_0000_ffff_ffff_ffff_ffffn), 1), '2001:db8:0:1::', 'carries across four groups');
+});
+
+t.test('an address space answers for a /64 and a /0 as fast as for a /28', async (t) => {
+  const v6 = new AddressSpace(6, [r('2001:db8::/64')], false);
+  t.equal(v6.total, 1n << 64n);
+  const first = 0x20010db8n << 96n;
+  t.equal(v6.lowestFree(), first);
+  v6.take(first);
+  v6.take(first + 1n);
+  t.equal(v6.lowestFree(), first + 2n);
+  v6.give(first);
+  t.equal(v6.lowestFree(), first);
+  t.same([v6.assigned, v6.available], [1n, (1n << 64n) - 1n]);
+
+  const all = new AddressSpace(6, [r('::/0')], false);
+  const top = (1n << 128n) - 1n;
+  all.take(0n);
+  t.equal(all.lowestFree(), 1n);
+  t.equal(all.usable(top), true);
+
+  const tiny = new AddressSpace(6, [r('2001:db8::ffff/128')], false);
+  tiny.take(first + 0xffffn);
+  t.equal(tiny.lowestFree(), undefined, 'a full space says so');
+  t.throws(() => tiny.take(first + 0xffffn));
+  t.throws(() => tiny.take(first), 'outside the pool');
+});
+
+t.test('avoid-buggy-ips skips .0 and .255 lazily, even in an IPv4 /0', async (t) => {
+  const s = new AddressSpace(4, [r('0.0.0.0/0')], true);
+  t.equal(s.total, (1n << 32n) - (1n << 25n));
+  t.equal(s.lowestFree(), 1n, '0.0.0.0 is skipped');
+  for (let v = 1n; v <= 254n; v++) s.take(v);
+  t.equal(s.lowestFree(), 257n, '.255 and .0 of the next /24 are skipped');
+  t.equal(s.usable(255n), false);
+  t.throws(() => s.take(256n));
+  const noAvoid = new AddressSpace(6, [r('2001:db8::/120')], true);
+  t.equal(noAvoid.avoidBuggyIPs, false, 'IPv6 spaces never avoid');
+  t.equal(noAvoid.lowestFree(), 0x20010db8n << 96n);
 });

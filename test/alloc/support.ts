@@ -1,7 +1,7 @@
 // Builders and the invariant check shared by the allocator tests.
 import type { Allocator } from '../../src/alloc/allocator.js';
-import { isBuggyIPv4, parseIP } from '../../src/alloc/ip.js';
-import { rangeContains } from '../../src/alloc/range.js';
+import { isBuggyIPv4 } from '../../src/alloc/buggy.js';
+import { parseIP, rangeContains } from '../../src/net/index.js';
 import type { ServiceInput } from '../../src/alloc/service.js';
 import { parseObjects } from '../../src/config/index.js';
 import type { Pool } from '../../src/config/index.js';

@@ -33,11 +33,11 @@ t.test('peers selecting the node become PeerOptions', async (t) => {
     keepaliveTimeSeconds: 3,
     connectRetry: { minMs: 5000, maxMs: 60000 },
     password: 'pw',
-    families: ['ipv4'],
+    families: [4],
     gracefulRestart: { restartTimeSeconds: 120 },
     bfd: { receiveIntervalMs: 100, transmitIntervalMs: 100, detectMultiplier: 3, passiveMode: false },
   });
-  t.match(peers[1], { dynamicAsn: 'internal', families: ['ipv4', 'ipv6'], holdTimeSeconds: 90 });
+  t.match(peers[1], { dynamicAsn: 'internal', families: [4, 6], holdTimeSeconds: 90 });
   t.same(problems, []);
   for (const p of peers) t.doesNotThrow(() => resolvePeerOptions(p), `${p.name} passes the BGP side's own validation`);
   const bare = peersForNode(config, { name: 'n2', labels: { rack: 'b' } });

@@ -80,7 +80,7 @@ t.test('FRR: eBGP and iBGP sessions, next hops, local preference, communities, w
       {
         peers: [
           { name: 'r1', peerAddress: '192.0.2.1', sourceAddress: '192.0.2.111', peerAsn: 65000, localAsn: 65001, routerId: '192.0.2.11', holdTimeSeconds: 9 },
-          { name: 'r1-v6', peerAddress: '2001:db8::1', peerAsn: 65000, localAsn: 65001, routerId: '192.0.2.11', families: ['ipv6'] },
+          { name: 'r1-v6', peerAddress: '2001:db8::1', peerAsn: 65000, localAsn: 65001, routerId: '192.0.2.11', families: [6] },
         ],
         routes: {
           r1: [

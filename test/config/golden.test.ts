@@ -4,7 +4,7 @@ import t from 'tap';
 import { parseAllDocuments } from 'yaml';
 import { configToJSON, parseConfigMap, parseLegacyConfig, parseObjects, parseResources } from '../../src/config/index.js';
 import type { Config, ParseResult } from '../../src/config/index.js';
-import { rangeSize } from '../../src/alloc/range.js';
+import { rangeSize } from '../../src/net/index.js';
 
 const fixture = (name: string): string => readFileSync(fileURLToPath(new URL(`fixtures/${name}`, import.meta.url)), 'utf8');
 const golden = (name: string): unknown => JSON.parse(fixture(name)) as unknown;

@@ -4,8 +4,7 @@
 // from the CRD files, so a copy gone wrong in one field is caught there.
 import fc from 'fast-check';
 import t from 'tap';
-import { parseIPDetailed } from '../../src/alloc/ip.js';
-import { parseRange } from '../../src/alloc/range.js';
+import { parseIPDetailed, parseRange } from '../../src/net/index.js';
 import { parseCommunity } from '../../src/config/community.js';
 import { parseGoDuration } from '../../src/config/duration.js';
 import { labelKeyProblem, labelValueProblem } from '../../src/config/selector.js';

@@ -3,7 +3,7 @@
 // peers they are meant to describe. Also `shoal validate`'s view of them.
 import { join } from 'node:path';
 import t from 'tap';
-import { rangeSize } from '../../src/alloc/range.js';
+import { rangeSize } from '../../src/net/index.js';
 import { parseConfigMap, parseObjects, validateFiles, type Config, type ParseResult } from '../../src/config/index.js';
 import { crdValidator, type Crd } from './support/crd-schema.js';
 import { REPO, readYaml, yamlFiles } from './support/manifests.js';

@@ -16,9 +16,9 @@
 
 import type { Registry } from 'prom-client';
 
+import { canonicalIP, formatIP, ipFamily, parseIP, type Family } from '../../net/index.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
-import { canonicalIp, ipFamily, type IpFamily } from './addr.js';
 import { decideArp, gratuitousArpFrames } from './arp-responder.js';
 import { DEFAULT_ARP_SCHEDULE_MS, DEFAULT_NDP_SCHEDULE_MS, GratuitousScheduler, validateSchedule } from './gratuitous.js';
 import { announceable, canCarry, DEFAULT_EXCLUDED_INTERFACES, selectInterfaces, type SystemInterface } from './interfaces.js';
@@ -75,7 +75,7 @@ export interface AnnouncerStatus {
 }
 
 interface DesiredIp {
-  family: IpFamily;
+  family: Family;
   protocol: L2Protocol;
   named: ReadonlySet<string> | undefined;
 }
@@ -93,7 +93,7 @@ export const DEFAULT_REASSERT_BATCH = 500;
 export const DEFAULT_REASSERT_INTERVAL_MS = 100;
 const CONFLICT_LOG_INTERVAL_MS = 10_000;
 
-const protocolOf = (family: IpFamily): L2Protocol => (family === 4 ? 'arp' : 'ndp');
+const protocolOf = (family: Family): L2Protocol => (family === 4 ? 'arp' : 'ndp');
 
 export class Announcer {
   private readonly io: L2Io;
@@ -177,10 +177,10 @@ export class Announcer {
     if (this.closed) throw new Error('announcer is closed');
     const next = new Map<string, DesiredIp>();
     for (const [text, target] of desired) {
-      const family = ipFamily(text);
-      if (family === undefined) throw new TypeError(`L2 desired state: "${text}" is not an IP address`);
+      const ip = parseIP(text, { mapped: 'keep' });
+      if (!ip) throw new TypeError(`L2 desired state: "${text}" is not an IP address`);
       const names = target.interfaces?.filter((n) => n !== '');
-      next.set(canonicalIp(text), { family, protocol: protocolOf(family), named: names && names.length > 0 ? new Set(names) : undefined });
+      next.set(formatIP(ip), { family: ip.family, protocol: protocolOf(ip.family), named: names && names.length > 0 ? new Set(names) : undefined });
     }
     this.desired = next;
     for (const protocol of ['arp', 'ndp'] as const) {
@@ -242,9 +242,8 @@ export class Announcer {
     if (this.closed) return;
     const due: string[] = [];
     for (const text of ips) {
-      if (ipFamily(text) === undefined) continue;
-      const ip = canonicalIp(text);
-      if (this.announced.has(ip)) due.push(ip);
+      const ip = canonicalIP(text);
+      if (ip !== undefined && this.announced.has(ip)) due.push(ip);
     }
     this.reasserts.add(due);
   }
@@ -455,8 +454,8 @@ export class Announcer {
     try {
       d = protocol === 'arp' ? decideArp(frame, iface, this.lookup) : decideNdp(frame, iface, this.lookup);
     } catch (err) {
-      // The decoders only throw L2DecodeError, which decide* turns into
-      // verdicts; anything else is a bug, counted rather than let loose in
+      // The decoders return bad input as errors, which decide* turns into
+      // verdicts; a throw here is a bug, counted rather than let loose in
       // the receive path.
       d = { verdict: 'malformed', detail: `unexpected: ${errorMessage(err)}` };
     }

@@ -1,27 +1,21 @@
 // The ARP half of the responder as pure functions: frame in, verdict (and the
 // reply frame) out; the gratuitous frames for a takeover. No sockets here.
 
-import { BROADCAST_MAC, type MacAddress } from './addr.js';
-import { decodeArp, encodeArp, gratuitousArp, type ArpPacket } from './arp.js';
-import { L2DecodeError } from './decode-error.js';
-import { decodeEthernet, encodeEthernet, ETHERTYPE_ARP, type EthernetFrame } from './ethernet.js';
+import { BROADCAST_MAC, type MacAddress } from './mac.js';
+import { decodeArp, encodeArp, gratuitousArp } from './arp.js';
+import { decodeEthernet, encodeEthernet, ETHERTYPE_ARP } from './ethernet.js';
 import type { L2Decision, OwnershipLookup, ResponderInterface } from './verdict.js';
 
 const UNSPECIFIED_IPV4 = '0.0.0.0';
 
 export function decideArp(frame: Buffer, iface: ResponderInterface, owned: OwnershipLookup): L2Decision {
-  let eth: EthernetFrame;
-  let arp: ArpPacket;
-  try {
-    eth = decodeEthernet(frame);
-    if (eth.ethertype !== ETHERTYPE_ARP) return { verdict: 'malformed', detail: `EtherType 0x${eth.ethertype.toString(16)} is not ARP` };
-    arp = decodeArp(eth.payload);
-  } catch (err) {
-    if (err instanceof L2DecodeError) {
-      return { verdict: err.code === 'unsupported-operation' ? 'not-request' : 'malformed', detail: err.message };
-    }
-    throw err;
-  }
+  const decodedEth = decodeEthernet(frame);
+  if (!decodedEth.ok) return { verdict: 'malformed', detail: decodedEth.error.message };
+  const eth = decodedEth.value;
+  if (eth.ethertype !== ETHERTYPE_ARP) return { verdict: 'malformed', detail: `EtherType 0x${eth.ethertype.toString(16)} is not ARP` };
+  const decodedArp = decodeArp(eth.payload);
+  if (!decodedArp.ok) return { verdict: decodedArp.error.code === 'unsupported-operation' ? 'not-request' : 'malformed', detail: decodedArp.error.message };
+  const arp = decodedArp.value;
 
   if (eth.src === iface.mac || arp.senderMac === iface.mac) return { verdict: 'from-self', ip: arp.targetIp };
 

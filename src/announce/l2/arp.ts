@@ -11,8 +11,10 @@
 // ignored. Operations other than request and reply (RARP, InARP) are refused
 // with `unsupported-operation` so a responder can tell them from garbage.
 
-import { formatIPv4, formatMac, writeIPv4, writeMac, ZERO_MAC, type MacAddress } from './addr.js';
-import { L2DecodeError, requireBytes } from './decode-error.js';
+import { formatIPv4, writeIPv4 } from '../../net/index.js';
+import { formatMac, writeMac, ZERO_MAC, type MacAddress } from './mac.js';
+import { decoded } from '../../util/decoded.js';
+import { l2Refusal, shortOf, type L2Decoded } from './decode-error.js';
 import { ETHERTYPE_IPV4 } from './ethernet.js';
 
 export const ARP_HTYPE_ETHERNET = 1;
@@ -29,27 +31,29 @@ interface ArpFields {
 
 export type ArpPacket = ({ op: 'request' } & ArpFields) | ({ op: 'reply' } & ArpFields);
 
-export function decodeArp(buf: Buffer): ArpPacket {
-  requireBytes(buf, 0, 8, 'ARP fixed header');
+export function decodeArp(buf: Buffer): L2Decoded<ArpPacket> {
+  const short = shortOf(buf, 0, 8, 'ARP fixed header');
+  if (short) return short;
   const htype = buf.readUInt16BE(0);
-  if (htype !== ARP_HTYPE_ETHERNET) throw new L2DecodeError('unsupported-hardware', 0, `hardware type ${htype} is not Ethernet (1)`);
+  if (htype !== ARP_HTYPE_ETHERNET) return l2Refusal('unsupported-hardware', 0, `hardware type ${htype} is not Ethernet (1)`);
   const ptype = buf.readUInt16BE(2);
-  if (ptype !== ETHERTYPE_IPV4) throw new L2DecodeError('unsupported-protocol', 2, `protocol type 0x${ptype.toString(16)} is not IPv4`);
-  if (buf[4] !== 6) throw new L2DecodeError('bad-address-length', 4, `hardware address length ${buf[4]} is not 6`);
-  if (buf[5] !== 4) throw new L2DecodeError('bad-address-length', 5, `protocol address length ${buf[5]} is not 4`);
+  if (ptype !== ETHERTYPE_IPV4) return l2Refusal('unsupported-protocol', 2, `protocol type 0x${ptype.toString(16)} is not IPv4`);
+  if (buf[4] !== 6) return l2Refusal('bad-address-length', 4, `hardware address length ${buf[4]} is not 6`);
+  if (buf[5] !== 4) return l2Refusal('bad-address-length', 5, `protocol address length ${buf[5]} is not 4`);
   const opcode = buf.readUInt16BE(6);
   let op: 'request' | 'reply';
   if (opcode === ARP_OP_REQUEST) op = 'request';
   else if (opcode === ARP_OP_REPLY) op = 'reply';
-  else throw new L2DecodeError('unsupported-operation', 6, `ARP operation ${opcode} is neither request (1) nor reply (2)`);
-  requireBytes(buf, 8, ARP_PACKET_BYTES - 8, 'ARP addresses');
-  return {
+  else return l2Refusal('unsupported-operation', 6, `ARP operation ${opcode} is neither request (1) nor reply (2)`);
+  const addresses = shortOf(buf, 8, ARP_PACKET_BYTES - 8, 'ARP addresses');
+  if (addresses) return addresses;
+  return decoded({
     op,
     senderMac: formatMac(buf, 8),
     senderIp: formatIPv4(buf, 14),
     targetMac: formatMac(buf, 18),
     targetIp: formatIPv4(buf, 24),
-  };
+  });
 }
 
 export function encodeArp(p: ArpPacket): Buffer {

@@ -1,6 +1,9 @@
-// The one error type every layer-2 decoder throws. `code` is stable (tests
-// and the responders' `malformed` accounting key on it); the message says
-// what was wrong and at which byte offset.
+// The one error type of the layer-2 decoders, which return it in a
+// Decoded (src/util/decoded.ts) and never throw on bad input. `code` is
+// stable (tests and the responders' `malformed` accounting key on it); the
+// message says what was wrong and at which byte offset.
+
+import { refused, type Decoded } from '../../util/decoded.js';
 
 /** Append-only: codes are matched by callers and tests. */
 export type L2DecodeErrorCode =
@@ -32,9 +35,16 @@ export class L2DecodeError extends Error {
   }
 }
 
-/** Throws `truncated` unless buf holds `need` bytes from `offset`. */
-export function requireBytes(buf: Buffer, offset: number, need: number, what: string): void {
-  if (buf.length < offset + need) {
-    throw new L2DecodeError('truncated', offset, `${what} needs ${need} bytes, only ${Math.max(0, buf.length - offset)} left`);
-  }
+export type L2Decoded<T> = Decoded<T, L2DecodeError>;
+
+export type L2Refusal = { readonly ok: false; readonly error: L2DecodeError };
+
+export function l2Refusal(code: L2DecodeErrorCode, offset: number, message: string): L2Refusal {
+  return refused(new L2DecodeError(code, offset, message));
+}
+
+/** A `truncated` refusal unless buf holds `need` bytes from `offset`. */
+export function shortOf(buf: Buffer, offset: number, need: number, what: string): L2Refusal | undefined {
+  if (buf.length >= offset + need) return undefined;
+  return l2Refusal('truncated', offset, `${what} needs ${need} bytes, only ${Math.max(0, buf.length - offset)} left`);
 }

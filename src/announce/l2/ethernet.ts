@@ -8,8 +8,9 @@
 // VLAN tags never reach us: AF_PACKET delivers frames of a VLAN sub-interface
 // already untagged, so an 802.1Q type here is just "not ours".
 
-import { formatMac, writeMac, type MacAddress } from './addr.js';
-import { L2DecodeError, requireBytes } from './decode-error.js';
+import { formatMac, writeMac, type MacAddress } from './mac.js';
+import { decoded } from '../../util/decoded.js';
+import { l2Refusal, shortOf, type L2Decoded } from './decode-error.js';
 
 export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_ARP = 0x0806;
@@ -25,14 +26,13 @@ export interface EthernetFrame {
   payload: Buffer;
 }
 
-export function decodeEthernet(buf: Buffer): EthernetFrame {
-  requireBytes(buf, 0, ETHERNET_HEADER_BYTES, 'Ethernet header');
+export function decodeEthernet(buf: Buffer): L2Decoded<EthernetFrame> {
+  const short = shortOf(buf, 0, ETHERNET_HEADER_BYTES, 'Ethernet header');
+  if (short) return short;
   const ethertype = buf.readUInt16BE(12);
   // Values up to 1500 are 802.3 lengths (LLC frames), not EtherTypes.
-  if (ethertype < 0x0600) {
-    throw new L2DecodeError('not-ethernet-ii', 12, `type/length field ${ethertype} is an 802.3 length, not an EtherType`);
-  }
-  return { dst: formatMac(buf, 0), src: formatMac(buf, 6), ethertype, payload: buf.subarray(ETHERNET_HEADER_BYTES) };
+  if (ethertype < 0x0600) return l2Refusal('not-ethernet-ii', 12, `type/length field ${ethertype} is an 802.3 length, not an EtherType`);
+  return decoded({ dst: formatMac(buf, 0), src: formatMac(buf, 6), ethertype, payload: buf.subarray(ETHERNET_HEADER_BYTES) });
 }
 
 /**

@@ -14,7 +14,8 @@
 // whose link comes back gets announced again, which refreshes neighbours
 // after a flap.
 
-import type { IpFamily, MacAddress } from './addr.js';
+import type { Family } from '../../net/index.js';
+import type { MacAddress } from './mac.js';
 
 export interface SystemInterface {
   name: string;
@@ -55,7 +56,7 @@ export function canCarry(i: SystemInterface): boolean {
   return i.mac !== undefined && i.up && i.running && !i.loopback && !i.noarp;
 }
 
-export function eligibleByDefault(i: SystemInterface, family: IpFamily, exclude: readonly RegExp[]): boolean {
+export function eligibleByDefault(i: SystemInterface, family: Family, exclude: readonly RegExp[]): boolean {
   if (!canCarry(i) || i.hasMaster) return false;
   if (exclude.some((re) => re.test(i.name))) return false;
   return family === 4 ? i.broadcast : i.ipv6LinkLocal;
@@ -74,7 +75,7 @@ export function announceable(i: SystemInterface, named: ReadonlySet<string>, exc
 
 /** Names of the interfaces to announce on, in snapshot order. */
 export function selectInterfaces(
-  family: IpFamily,
+  family: Family,
   named: ReadonlySet<string> | undefined,
   snapshot: readonly SystemInterface[],
   exclude: readonly RegExp[],

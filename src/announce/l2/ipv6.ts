@@ -11,8 +11,10 @@
 // fragmented (RFC 6980) and carry none in practice, so a packet whose next
 // header is not the one a caller wants is simply not that caller's.
 
-import { formatIPv6, formatMac, parseIPv6, type MacAddress } from './addr.js';
-import { L2DecodeError, requireBytes } from './decode-error.js';
+import { formatIPv6, parseIPv6, writeIPv6 } from '../../net/index.js';
+import { formatMac, type MacAddress } from './mac.js';
+import { decoded } from '../../util/decoded.js';
+import { l2Refusal, shortOf, type L2Decoded } from './decode-error.js';
 
 export const IPV6_HEADER_BYTES = 40;
 export const NEXT_HEADER_ICMPV6 = 58;
@@ -28,16 +30,17 @@ export interface Ipv6Packet {
   payload: Buffer;
 }
 
-export function decodeIpv6(buf: Buffer): Ipv6Packet {
-  requireBytes(buf, 0, IPV6_HEADER_BYTES, 'IPv6 header');
+export function decodeIpv6(buf: Buffer): L2Decoded<Ipv6Packet> {
+  const short = shortOf(buf, 0, IPV6_HEADER_BYTES, 'IPv6 header');
+  if (short) return short;
   const word = buf.readUInt32BE(0);
   const version = word >>> 28;
-  if (version !== 6) throw new L2DecodeError('bad-version', 0, `IP version ${version} is not 6`);
+  if (version !== 6) return l2Refusal('bad-version', 0, `IP version ${version} is not 6`);
   const payloadLength = buf.readUInt16BE(4);
   if (buf.length < IPV6_HEADER_BYTES + payloadLength) {
-    throw new L2DecodeError('bad-payload-length', 4, `payload length ${payloadLength} exceeds the ${buf.length - IPV6_HEADER_BYTES} bytes present`);
+    return l2Refusal('bad-payload-length', 4, `payload length ${payloadLength} exceeds the ${buf.length - IPV6_HEADER_BYTES} bytes present`);
   }
-  return {
+  return decoded({
     trafficClass: (word >>> 20) & 0xff,
     flowLabel: word & 0xfffff,
     nextHeader: buf[6]!,
@@ -45,7 +48,7 @@ export function decodeIpv6(buf: Buffer): Ipv6Packet {
     src: formatIPv6(buf, 8),
     dst: formatIPv6(buf, 24),
     payload: buf.subarray(IPV6_HEADER_BYTES, IPV6_HEADER_BYTES + payloadLength),
-  };
+  });
 }
 
 export function encodeIpv6(p: Ipv6Packet): Buffer {
@@ -55,8 +58,8 @@ export function encodeIpv6(p: Ipv6Packet): Buffer {
   out.writeUInt16BE(p.payload.length, 4);
   out[6] = p.nextHeader;
   out[7] = p.hopLimit;
-  parseIPv6(p.src).copy(out, 8);
-  parseIPv6(p.dst).copy(out, 24);
+  writeIPv6(p.src, out, 8);
+  writeIPv6(p.dst, out, 24);
   p.payload.copy(out, IPV6_HEADER_BYTES);
   return out;
 }
@@ -87,8 +90,8 @@ export function internetChecksum(parts: readonly Buffer[]): number {
 /** The RFC 8200 section 8.1 pseudo-header for an upper-layer packet of `length` bytes. */
 export function pseudoHeader(src: string, dst: string, length: number, nextHeader: number): Buffer {
   const out = Buffer.alloc(40);
-  parseIPv6(src).copy(out, 0);
-  parseIPv6(dst).copy(out, 16);
+  writeIPv6(src, out, 0);
+  writeIPv6(dst, out, 16);
   out.writeUInt32BE(length, 32);
   out[39] = nextHeader;
   return out;

@@ -8,40 +8,33 @@
 // hop limit and destination that RFC 4861 7.1.1 asks us to check are in the
 // IPv6 header raw sockets strip. See docs/l2.md.
 
-import { formatIPv6, isMulticastIPv6, parseIPv6, type MacAddress } from './addr.js';
-import { L2DecodeError } from './decode-error.js';
-import { decodeEthernet, encodeEthernet, ETHERTYPE_IPV6, type EthernetFrame } from './ethernet.js';
-import { ALL_NODES, decodeIpv6, encodeIpv6, ipv6MulticastMac, NEXT_HEADER_ICMPV6, solicitedNodeMulticast, UNSPECIFIED, type Ipv6Packet } from './ipv6.js';
-import { decodeNdp, encodeNdp, findLinkLayerOption, ICMPV6_NEIGHBOR_SOLICITATION, verifyIcmpv6Checksum, type NdpMessage } from './ndp.js';
+import { formatIPv6, isMulticastIPv6, parseIPv6 } from '../../net/index.js';
+import type { MacAddress } from './mac.js';
+import { decodeEthernet, encodeEthernet, ETHERTYPE_IPV6 } from './ethernet.js';
+import { ALL_NODES, decodeIpv6, encodeIpv6, ipv6MulticastMac, NEXT_HEADER_ICMPV6, solicitedNodeMulticast, UNSPECIFIED } from './ipv6.js';
+import { decodeNdp, encodeNdp, findLinkLayerOption, ICMPV6_NEIGHBOR_SOLICITATION, verifyIcmpv6Checksum } from './ndp.js';
 import type { L2Decision, OwnershipLookup, ResponderInterface } from './verdict.js';
 
 /** RFC 4861: every ND message is sent, and must arrive, with hop limit 255. */
 export const ND_HOP_LIMIT = 255;
 
 export function decideNdp(frame: Buffer, iface: ResponderInterface, owned: OwnershipLookup): L2Decision {
-  let eth: EthernetFrame;
-  let ip: Ipv6Packet;
-  try {
-    eth = decodeEthernet(frame);
-    if (eth.ethertype !== ETHERTYPE_IPV6) return { verdict: 'malformed', detail: `EtherType 0x${eth.ethertype.toString(16)} is not IPv6` };
-    ip = decodeIpv6(eth.payload);
-  } catch (err) {
-    if (err instanceof L2DecodeError) return { verdict: 'malformed', detail: err.message };
-    throw err;
-  }
+  const decodedEth = decodeEthernet(frame);
+  if (!decodedEth.ok) return { verdict: 'malformed', detail: decodedEth.error.message };
+  const eth = decodedEth.value;
+  if (eth.ethertype !== ETHERTYPE_IPV6) return { verdict: 'malformed', detail: `EtherType 0x${eth.ethertype.toString(16)} is not IPv6` };
+  const decodedIp = decodeIpv6(eth.payload);
+  if (!decodedIp.ok) return { verdict: 'malformed', detail: decodedIp.error.message };
+  const ip = decodedIp.value;
   if (ip.nextHeader !== NEXT_HEADER_ICMPV6 || ip.payload[0] !== ICMPV6_NEIGHBOR_SOLICITATION) return { verdict: 'not-request' };
   if (eth.src === iface.mac) return { verdict: 'from-self' };
   // RFC 4861 7.1.1, in its order: hop limit, checksum, then the message itself.
   if (ip.hopLimit !== ND_HOP_LIMIT) return { verdict: 'bad-hop-limit', detail: `hop limit ${ip.hopLimit}` };
-  if (ip.payload.length < 4 || !verifyIcmpv6Checksum(ip.src, ip.dst, ip.payload)) return { verdict: 'bad-checksum' };
+  if (!verifyIcmpv6Checksum(ip.src, ip.dst, ip.payload)) return { verdict: 'bad-checksum' };
 
-  let ns: NdpMessage;
-  try {
-    ns = decodeNdp(ip.payload);
-  } catch (err) {
-    if (err instanceof L2DecodeError) return { verdict: 'malformed', detail: err.message };
-    throw err;
-  }
+  const decodedNs = decodeNdp(ip.payload);
+  if (!decodedNs.ok) return { verdict: 'malformed', detail: decodedNs.error.message };
+  const ns = decodedNs.value;
   if (ns.type !== 'neighbor-solicitation') return { verdict: 'not-request' };
   const target = ns.target;
   // Another host using an address we announce here as its own source: two owners.

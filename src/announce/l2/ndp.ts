@@ -13,8 +13,10 @@
 // The checksum covers an IPv6 pseudo-header, so the codec only computes or
 // verifies it when given the packet's source and destination.
 
-import { formatIPv6, formatMac, parseIPv6, writeMac, type MacAddress } from './addr.js';
-import { L2DecodeError, requireBytes } from './decode-error.js';
+import { formatIPv6, writeIPv6 } from '../../net/index.js';
+import { formatMac, writeMac, type MacAddress } from './mac.js';
+import { decoded } from '../../util/decoded.js';
+import { l2Refusal, shortOf, type L2Decoded } from './decode-error.js';
 import { internetChecksum, NEXT_HEADER_ICMPV6, pseudoHeader } from './ipv6.js';
 
 export const ICMPV6_NEIGHBOR_SOLICITATION = 135;
@@ -39,37 +41,42 @@ export type NdpMessage =
   | { type: 'neighbor-advertisement'; router: boolean; solicited: boolean; override: boolean; target: string; options: NdpOption[] };
 
 /** Decodes an ICMPv6 message (no IP header) that must be an NS or an NA. */
-export function decodeNdp(buf: Buffer): NdpMessage {
-  requireBytes(buf, 0, 4, 'ICMPv6 header');
+export function decodeNdp(buf: Buffer): L2Decoded<NdpMessage> {
+  const short = shortOf(buf, 0, 4, 'ICMPv6 header');
+  if (short) return short;
   const type = buf[0]!;
   if (type !== ICMPV6_NEIGHBOR_SOLICITATION && type !== ICMPV6_NEIGHBOR_ADVERTISEMENT) {
-    throw new L2DecodeError('unsupported-icmp-type', 0, `ICMPv6 type ${type} is neither NS (135) nor NA (136)`);
+    return l2Refusal('unsupported-icmp-type', 0, `ICMPv6 type ${type} is neither NS (135) nor NA (136)`);
   }
-  if (buf[1] !== 0) throw new L2DecodeError('bad-icmp-code', 1, `ICMPv6 code ${buf[1]} is not 0 (RFC 4861 7.1)`);
-  requireBytes(buf, 0, NDP_FIXED_BYTES, type === ICMPV6_NEIGHBOR_SOLICITATION ? 'Neighbor Solicitation' : 'Neighbor Advertisement');
+  if (buf[1] !== 0) return l2Refusal('bad-icmp-code', 1, `ICMPv6 code ${buf[1]} is not 0 (RFC 4861 7.1)`);
+  const fixed = shortOf(buf, 0, NDP_FIXED_BYTES, type === ICMPV6_NEIGHBOR_SOLICITATION ? 'Neighbor Solicitation' : 'Neighbor Advertisement');
+  if (fixed) return fixed;
   const target = formatIPv6(buf, 8);
   const options = decodeOptions(buf, NDP_FIXED_BYTES);
-  if (type === ICMPV6_NEIGHBOR_SOLICITATION) return { type: 'neighbor-solicitation', target, options };
+  if (!options.ok) return options;
+  if (type === ICMPV6_NEIGHBOR_SOLICITATION) return decoded({ type: 'neighbor-solicitation', target, options: options.value });
   const flags = buf[4]!;
-  return {
+  return decoded({
     type: 'neighbor-advertisement',
     router: (flags & FLAG_ROUTER) !== 0,
     solicited: (flags & FLAG_SOLICITED) !== 0,
     override: (flags & FLAG_OVERRIDE) !== 0,
     target,
-    options,
-  };
+    options: options.value,
+  });
 }
 
-function decodeOptions(buf: Buffer, start: number): NdpOption[] {
+function decodeOptions(buf: Buffer, start: number): L2Decoded<NdpOption[]> {
   const options: NdpOption[] = [];
   for (let at = start; at < buf.length; ) {
-    requireBytes(buf, at, 2, 'ND option header');
+    const header = shortOf(buf, at, 2, 'ND option header');
+    if (header) return header;
     const type = buf[at]!;
     const units = buf[at + 1]!;
-    if (units === 0) throw new L2DecodeError('bad-option-length', at + 1, `ND option type ${type} has length 0`);
+    if (units === 0) return l2Refusal('bad-option-length', at + 1, `ND option type ${type} has length 0`);
     const bytes = units * 8;
-    requireBytes(buf, at, bytes, `ND option type ${type}`);
+    const body = shortOf(buf, at, bytes, `ND option type ${type}`);
+    if (body) return body;
     if ((type === OPTION_SOURCE_LLA || type === OPTION_TARGET_LLA) && units === 1) {
       options.push({ kind: type === OPTION_SOURCE_LLA ? 'source-lla' : 'target-lla', mac: formatMac(buf, at + 2) });
     } else {
@@ -77,7 +84,7 @@ function decodeOptions(buf: Buffer, start: number): NdpOption[] {
     }
     at += bytes;
   }
-  return options;
+  return decoded(options);
 }
 
 function encodeOption(o: NdpOption): Buffer {
@@ -107,7 +114,7 @@ export function encodeNdp(msg: NdpMessage, addresses?: { src: string; dst: strin
     head[0] = ICMPV6_NEIGHBOR_ADVERTISEMENT;
     head[4] = (msg.router ? FLAG_ROUTER : 0) | (msg.solicited ? FLAG_SOLICITED : 0) | (msg.override ? FLAG_OVERRIDE : 0);
   }
-  parseIPv6(msg.target).copy(head, 8);
+  writeIPv6(msg.target, head, 8);
   const out = Buffer.concat([head, ...msg.options.map(encodeOption)]);
   if (addresses) out.writeUInt16BE(icmpv6Checksum(addresses.src, addresses.dst, out), 2);
   return out;
@@ -115,14 +122,15 @@ export function encodeNdp(msg: NdpMessage, addresses?: { src: string; dst: strin
 
 /** The checksum an ICMPv6 message must carry, computed with its checksum field taken as zero. */
 export function icmpv6Checksum(src: string, dst: string, message: Buffer): number {
-  requireBytes(message, 0, 4, 'ICMPv6 header');
+  if (message.length < 4) throw new RangeError(`an ICMPv6 message of ${message.length} bytes has no checksum field`);
   const zeroed = Buffer.from(message);
   zeroed.writeUInt16BE(0, 2);
   return internetChecksum([pseudoHeader(src, dst, message.length, NEXT_HEADER_ICMPV6), zeroed]);
 }
 
+/** False also for a message too short to carry a checksum. */
 export function verifyIcmpv6Checksum(src: string, dst: string, message: Buffer): boolean {
-  requireBytes(message, 0, 4, 'ICMPv6 header');
+  if (message.length < 4) return false;
   return internetChecksum([pseudoHeader(src, dst, message.length, NEXT_HEADER_ICMPV6), message]) === 0;
 }
 

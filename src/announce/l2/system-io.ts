@@ -13,7 +13,8 @@ import { createRequire } from 'node:module';
 import { endianness, networkInterfaces } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 
-import { formatMac, isLinkLocalIPv6, parseIPv6 } from './addr.js';
+import { isLinkLocalIPv6, parseIP, writeIPv6 } from '../../net/index.js';
+import { formatMac } from './mac.js';
 import { assembleBpf, ARP_REQUEST_FILTER, NEIGHBOR_SOLICITATION_FILTER } from './bpf.js';
 import { ETHERTYPE_ARP, ETHERTYPE_IPV6 } from './ethernet.js';
 import type { SystemInterface } from './interfaces.js';
@@ -118,7 +119,7 @@ class RawSocketMembership implements MulticastMembership {
   private membership(option: number, group: string, what: string): void {
     // struct ipv6_mreq { struct in6_addr; int ifindex; }, the int in host order.
     const mreq = Buffer.alloc(20);
-    parseIPv6(group).copy(mreq, 0);
+    writeIPv6(group, mreq, 0);
     if (endianness() === 'LE') mreq.writeInt32LE(this.iface.index, 16);
     else mreq.writeInt32BE(this.iface.index, 16);
     try {
@@ -134,10 +135,15 @@ const PROTOCOL_SOCKETS: Record<L2Protocol, { ethertype: number; filter: Buffer }
   ndp: { ethertype: ETHERTYPE_IPV6, filter: assembleBpf(NEIGHBOR_SOLICITATION_FILTER) },
 };
 
+function isLinkLocalText(text: string): boolean {
+  const ip = parseIP(text, { mapped: 'keep' });
+  return ip !== undefined && isLinkLocalIPv6(ip);
+}
+
 function linkLocalInterfaces(): Set<string> {
   const out = new Set<string>();
   for (const [name, addrs] of Object.entries(networkInterfaces())) {
-    if (addrs?.some((a) => a.family === 'IPv6' && isLinkLocalIPv6(a.address))) out.add(name);
+    if (addrs?.some((a) => isLinkLocalText(a.address))) out.add(name);
   }
   return out;
 }

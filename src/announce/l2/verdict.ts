@@ -1,7 +1,7 @@
 // What a responder decided about one received frame. Tests assert these and
 // the metrics count them by label, so the list is append-only.
 
-import type { MacAddress } from './addr.js';
+import type { MacAddress } from './mac.js';
 
 export type L2Protocol = 'arp' | 'ndp';
 

@@ -2,9 +2,10 @@
 // whether the peer is internal, what it negotiated and which local address
 // the connection uses.
 
+import { formatIP, isLinkLocalIPv6, type Family, type IP, type Prefix } from '../../net/index.js';
 import { Origin, SegmentType } from '../messages/constants.js';
 import type { PathAttribute } from '../messages/attributes.js';
-import type { Family, Prefix } from '../messages/ip.js';
+import { afiName } from '../messages/mp-nlri.js';
 import type { NormalizedRoute } from './route.js';
 
 export interface SessionView {
@@ -12,8 +13,8 @@ export interface SessionView {
   readonly localAsn: number;
   readonly fourOctetAs: boolean;
   readonly families: readonly Family[];
-  /** This end's address of the BGP connection. */
-  readonly localAddress: string;
+  /** This end's address of the BGP connection, when the socket knows it. */
+  readonly localAddress: IP | undefined;
 }
 
 export interface OutRoute {
@@ -26,30 +27,27 @@ export interface OutRoute {
   readonly groupKey: string;
 }
 
-/** RFC 4291 2.5.6 link-local unicast, fe80::/10. */
-const isLinkLocal = (a: string): boolean => /^fe[89ab][0-9a-f]?:/i.test(a);
-
 const DEFAULT_LOCAL_PREF = 100;
 
 function nextHopsFor(r: NormalizedRoute, view: SessionView): string[] | { skip: string } {
   const family = r.prefix.family;
-  const localIsFamily = view.localAddress.includes(':') === (family === 'ipv6');
-  if (family === 'ipv4') {
-    const nh = r.nextHop ?? (localIsFamily ? view.localAddress : undefined);
+  const local = view.localAddress?.family === family ? view.localAddress : undefined;
+  if (family === 4) {
+    const nh = r.nextHop ?? local;
     if (!nh) return { skip: 'no IPv4 next hop: set nextHop on routes sent over an IPv6 session' };
-    if (nh.includes(':')) return { skip: `next hop ${nh} is not IPv4` };
-    return [nh];
+    if (nh.family !== 4) return { skip: `next hop ${formatIP(nh)} is not IPv4` };
+    return [formatIP(nh)];
   }
-  const local = localIsFamily ? view.localAddress : undefined;
-  const global = r.nextHop ?? (local && !isLinkLocal(local) ? local : undefined);
+  const localLinkLocal = local !== undefined && isLinkLocalIPv6(local);
+  const global = r.nextHop ?? (local && !localLinkLocal ? local : undefined);
   if (!global) return { skip: 'no global IPv6 next hop: set nextHop on routes sent over an IPv4 or link-local session' };
-  if (!global.includes(':')) return { skip: `next hop ${global} is not IPv6` };
+  if (global.family !== 6) return { skip: `next hop ${formatIP(global)} is not IPv6` };
   // RFC 2545 3: the link-local address goes along when the session runs over one.
-  return local && isLinkLocal(local) && local !== global ? [global, local] : [global];
+  return local && localLinkLocal && local.value !== global.value ? [formatIP(global), formatIP(local)] : [formatIP(global)];
 }
 
 export function outRoute(r: NormalizedRoute, view: SessionView): OutRoute | { skip: string } {
-  if (!view.families.includes(r.prefix.family)) return { skip: `the peer did not negotiate ${r.prefix.family} unicast` };
+  if (!view.families.includes(r.prefix.family)) return { skip: `the peer did not negotiate ${afiName(r.prefix.family)} unicast` };
   const nextHops = nextHopsFor(r, view);
   if ('skip' in nextHops) return nextHops;
   const attributes: PathAttribute[] = [{ kind: 'origin', origin: Origin.IGP }];

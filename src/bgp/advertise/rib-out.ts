@@ -2,8 +2,7 @@
 // the desired state, diff() says what to announce and what to withdraw;
 // commit() records it once the UPDATEs are written.
 
-import type { Prefix } from '../messages/ip.js';
-import { prefixKey } from '../messages/ip.js';
+import { formatPrefix, type Prefix } from '../../net/index.js';
 import type { OutRoute } from './out-route.js';
 
 export interface RibChanges {
@@ -35,8 +34,8 @@ export class AdjRibOut {
   }
 
   commit(changes: RibChanges): void {
-    for (const p of changes.withdraw) this.sent.delete(prefixKey(p));
-    for (const r of changes.announce) this.sent.set(prefixKey(r.prefix), r);
+    for (const p of changes.withdraw) this.sent.delete(formatPrefix(p));
+    for (const r of changes.announce) this.sent.set(formatPrefix(r.prefix), r);
   }
 
   clear(): void {

@@ -1,8 +1,9 @@
 // Routes as the speaker hands them in, checked and put in canonical form
 // (sorted, de-duplicated communities) so that equal routes compare equal.
 
+import { formatPrefix, parseIP, parsePrefix, type IP, type Prefix } from '../../net/index.js';
+import { decoded, refused, type Decoded } from '../../util/decoded.js';
 import type { LargeCommunity } from '../messages/attributes.js';
-import { canonicalAddress, parsePrefix, prefixKey, type Prefix } from '../messages/ip.js';
 
 export interface Route {
   /** "198.51.100.10/32", "2001:db8::10/128", or an aggregate such as "198.51.100.0/24". */
@@ -21,7 +22,7 @@ export interface Route {
 export interface NormalizedRoute {
   readonly key: string;
   readonly prefix: Prefix;
-  readonly nextHop?: string;
+  readonly nextHop?: IP;
   readonly localPref?: number;
   readonly med?: number;
   readonly communities: readonly number[];
@@ -65,33 +66,34 @@ export function formatLargeCommunity(c: LargeCommunity): string {
 
 const isU32 = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 
-export function normalizeRoute(r: Route): NormalizedRoute | { error: string } {
-  const prefix = parsePrefix(r.prefix);
-  if ('error' in prefix) return prefix;
-  const key = prefixKey(prefix);
-  let nextHop: string | undefined;
+export function normalizeRoute(r: Route): Decoded<NormalizedRoute, string> {
+  const parsed = parsePrefix(r.prefix);
+  if (!parsed.ok) return refused(parsed.reason);
+  const prefix = parsed.prefix;
+  const key = formatPrefix(prefix);
+  let nextHop: IP | undefined;
   if (r.nextHop !== undefined) {
-    nextHop = canonicalAddress(r.nextHop);
-    if (!nextHop) return { error: `${key}: next hop "${r.nextHop}" is not an IP address` };
+    nextHop = parseIP(r.nextHop);
+    if (!nextHop) return refused(`${key}: next hop "${r.nextHop}" is not an IP address`);
   }
-  if (r.localPref !== undefined && !isU32(r.localPref)) return { error: `${key}: localPref ${r.localPref} is not a 32-bit unsigned integer` };
-  if (r.med !== undefined && !isU32(r.med)) return { error: `${key}: med ${r.med} is not a 32-bit unsigned integer` };
+  if (r.localPref !== undefined && !isU32(r.localPref)) return refused(`${key}: localPref ${r.localPref} is not a 32-bit unsigned integer`);
+  if (r.med !== undefined && !isU32(r.med)) return refused(`${key}: med ${r.med} is not a 32-bit unsigned integer`);
   // Bounds that keep any route's attributes well inside one 4096-octet UPDATE.
-  if ((r.communities?.length ?? 0) > 200) return { error: `${key}: more than 200 communities` };
-  if ((r.largeCommunities?.length ?? 0) > 100) return { error: `${key}: more than 100 large communities` };
+  if ((r.communities?.length ?? 0) > 200) return refused(`${key}: more than 200 communities`);
+  if ((r.largeCommunities?.length ?? 0) > 100) return refused(`${key}: more than 100 large communities`);
   const communities = new Set<number>();
   for (const c of r.communities ?? []) {
     const v = parseCommunity(c);
-    if (v === undefined) return { error: `${key}: community "${c}" is not AS:value with 16-bit parts or a well-known name` };
+    if (v === undefined) return refused(`${key}: community "${c}" is not AS:value with 16-bit parts or a well-known name`);
     communities.add(v);
   }
   const large = new Map<string, LargeCommunity>();
   for (const c of r.largeCommunities ?? []) {
     const v = parseLargeCommunity(c);
-    if (!v) return { error: `${key}: large community "${c}" is not global:local1:local2 with 32-bit parts` };
+    if (!v) return refused(`${key}: large community "${c}" is not global:local1:local2 with 32-bit parts`);
     large.set(formatLargeCommunity(v), v);
   }
-  return {
+  return decoded({
     key,
     prefix,
     ...(nextHop !== undefined ? { nextHop } : {}),
@@ -99,7 +101,7 @@ export function normalizeRoute(r: Route): NormalizedRoute | { error: string } {
     ...(r.med !== undefined ? { med: r.med } : {}),
     communities: [...communities].sort((a, b) => a - b),
     largeCommunities: [...large.values()].sort((a, b) => a.global - b.global || a.local1 - b.local1 || a.local2 - b.local2),
-  };
+  });
 }
 
 /** Normalizes a list; a prefix listed twice keeps its first entry and is reported. */
@@ -108,9 +110,9 @@ export function normalizeRoutes(routes: readonly Route[]): { routes: Map<string,
   const errors: string[] = [];
   for (const r of routes) {
     const n = normalizeRoute(r);
-    if ('error' in n) errors.push(n.error);
-    else if (out.has(n.key)) errors.push(`${n.key}: listed more than once; the first entry is used`);
-    else out.set(n.key, n);
+    if (!n.ok) errors.push(n.error);
+    else if (out.has(n.value.key)) errors.push(`${n.value.key}: listed more than once; the first entry is used`);
+    else out.set(n.value.key, n.value);
   }
   return { routes: out, errors };
 }

@@ -3,9 +3,10 @@
 // 4096-octet limit. IPv4 goes in the classic fields, IPv6 in
 // MP_REACH_NLRI / MP_UNREACH_NLRI, which RFC 7606 5.1 wants first in the list.
 
+import type { Prefix } from '../../net/index.js';
 import { Afi, HEADER_LENGTH, MAX_MESSAGE_LENGTH, Safi } from '../messages/constants.js';
 import { encodeAttribute, type AttributeContext, type PathAttribute } from '../messages/attributes.js';
-import { nlriSize, type Prefix } from '../messages/ip.js';
+import { nlriSize } from '../messages/nlri.js';
 import { encodeUpdate } from '../messages/update.js';
 import type { OutRoute } from './out-route.js';
 import type { RibChanges } from './rib-out.js';
@@ -39,8 +40,8 @@ function attrsSize(attrs: readonly PathAttribute[], ctx: AttributeContext): numb
 export function buildWithdraws(prefixes: readonly Prefix[], ctx: AttributeContext, maxLength = MAX_MESSAGE_LENGTH): Buffer[] {
   const body = maxLength - HEADER_LENGTH - FIXED;
   const out: Buffer[] = [];
-  const v4 = prefixes.filter((p) => p.family === 'ipv4');
-  const v6 = prefixes.filter((p) => p.family === 'ipv6');
+  const v4 = prefixes.filter((p) => p.family === 4);
+  const v6 = prefixes.filter((p) => p.family === 6);
   for (const batch of pack(v4, body)) out.push(encodeUpdate({ type: 'update', withdrawn: batch, attributes: [], nlri: [] }, ctx));
   // MP_UNREACH_NLRI: 4-octet attribute header (extended length) + AFI/SAFI.
   for (const batch of pack(v6, body - 4 - 3)) {
@@ -59,7 +60,7 @@ export function buildAnnouncements(routes: readonly OutRoute[], ctx: AttributeCo
   const body = maxLength - HEADER_LENGTH - FIXED;
   const out: Buffer[] = [];
   for (const { first, prefixes } of groups.values()) {
-    if (first.prefix.family === 'ipv4') {
+    if (first.prefix.family === 4) {
       const attrs: PathAttribute[] = [...first.attributes, { kind: 'next-hop', nextHop: first.nextHops[0]! }];
       for (const batch of pack(prefixes, body - attrsSize(attrs, ctx))) out.push(encodeUpdate({ type: 'update', withdrawn: [], attributes: attrs, nlri: batch }, ctx));
     } else {

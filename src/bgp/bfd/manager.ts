@@ -4,9 +4,9 @@
 // and dropped unless their TTL is 255 (RFC 5881 5, GTSM). Every drop is
 // counted by reason; nothing here throws on bad input.
 
+import { ipFamily, ipKey } from '../../net/index.js';
 import type { Clock } from '../../util/clock.js';
 import { silentLogger, type Logger } from '../../util/log.js';
-import { canonicalAddress, type Family } from '../messages/ip.js';
 import type { ResolvedBfdProfile } from '../options.js';
 import type { BfdStatus } from '../status.js';
 import { decodeBfd, receptionProblem } from './packet.js';
@@ -51,9 +51,9 @@ export class BfdManager {
     hooks: { changed: (c: BfdStateChange) => void; counted?: (direction: 'in' | 'out') => void },
     localAddress?: string,
   ): Promise<BfdSession> {
-    const address = canonicalAddress(peerAddress) ?? peerAddress;
+    const address = ipKey(peerAddress);
     if (this.byAddress.has(address)) throw new Error(`a BFD session to ${address} already exists`);
-    const family: Family = address.includes(':') ? 'ipv6' : 'ipv4';
+    const family = ipFamily(address) ?? 4;
     await this.deps.transport.listen(family, (d) => this.handle(d));
     let discr = 0;
     while (discr === 0 || this.byDiscr.has(discr)) discr = Math.floor(this.random() * 0xffffffff) >>> 0;
@@ -84,7 +84,7 @@ export class BfdManager {
 
   /** Tells the peer AdminDown and forgets the session. */
   remove(peerAddress: string): void {
-    const address = canonicalAddress(peerAddress) ?? peerAddress;
+    const address = ipKey(peerAddress);
     const e = this.byAddress.get(address);
     if (!e) return;
     e.session.stop();
@@ -95,7 +95,7 @@ export class BfdManager {
   }
 
   session(peerAddress: string): BfdSession | undefined {
-    return this.byAddress.get(canonicalAddress(peerAddress) ?? peerAddress)?.session;
+    return this.byAddress.get(ipKey(peerAddress))?.session;
   }
 
   status(peerAddress: string): BfdStatus | undefined {
@@ -104,8 +104,9 @@ export class BfdManager {
 
   /** One received datagram: decode, demultiplex, check, hand over. */
   handle(d: BfdDatagram): BfdVerdict {
-    const p = decodeBfd(d.data);
-    if ('error' in p) return this.drop('malformed', p.error, d);
+    const decoded = decodeBfd(d.data);
+    if (!decoded.ok) return this.drop('malformed', decoded.error.message, d);
+    const p = decoded.value;
     const problem = receptionProblem(p);
     if (problem) return this.drop('invalid', problem, d);
     const e = p.yourDiscriminator !== 0 ? this.byDiscr.get(p.yourDiscriminator) : this.byAddress.get(d.address);

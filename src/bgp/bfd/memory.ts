@@ -3,7 +3,7 @@
 // single-hop check.
 
 import type { Clock } from '../../util/clock.js';
-import type { Family } from '../messages/ip.js';
+import type { Family } from '../../net/index.js';
 import { type BfdDatagram, type BfdSender, type BfdTransport } from './transport.js';
 
 export class MemoryBfdNetwork {

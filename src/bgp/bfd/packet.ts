@@ -13,6 +13,8 @@
 // parsed so its lengths are checked; shoal does not authenticate (packets
 // with the A bit are dropped by the session, see state.ts).
 
+import { decoded, refused, type Decoded } from '../../util/decoded.js';
+
 export const BFD_VERSION = 1;
 export const BFD_HEADER_LENGTH = 24;
 
@@ -110,22 +112,33 @@ export function encodeBfd(p: BfdControlPacket): Buffer {
   return b;
 }
 
-function decodeAuth(b: Buffer): BfdAuth | { error: string } {
-  if (b.length < 2) return { error: `authentication section of ${b.length} bytes, needs at least 2` };
+/** Append-only: tests and logs key on the code. */
+export type BfdDecodeCode = 'truncated' | 'bad-version' | 'bad-length' | 'bad-auth';
+
+export interface BfdDecodeError {
+  readonly code: BfdDecodeCode;
+  /** What was wrong, for logs. */
+  readonly message: string;
+}
+
+const bad = (code: BfdDecodeCode, message: string): { readonly ok: false; readonly error: BfdDecodeError } => refused({ code, message });
+
+function decodeAuth(b: Buffer): Decoded<BfdAuth, BfdDecodeError> {
+  if (b.length < 2) return bad('truncated', `authentication section of ${b.length} bytes, needs at least 2`);
   const type = b[0]!;
   const len = b[1]!;
-  if (len !== b.length) return { error: `Auth Len ${len} disagrees with the ${b.length} bytes after the header` };
+  if (len !== b.length) return bad('bad-auth', `Auth Len ${len} disagrees with the ${b.length} bytes after the header`);
   if (type === 1) {
     // Simple password: type, length, key id, 1 to 16 bytes of password (RFC 5880 4.2).
-    if (len < 4 || len > 19) return { error: `simple password Auth Len ${len}, must be 4..19` };
-    return { type: 1, keyId: b[2]!, password: Buffer.from(b.subarray(3)) };
+    if (len < 4 || len > 19) return bad('bad-auth', `simple password Auth Len ${len}, must be 4..19`);
+    return decoded({ type: 1, keyId: b[2]!, password: Buffer.from(b.subarray(3)) });
   }
   const d = digestLength[type];
   if (d !== undefined) {
-    if (len !== 8 + d) return { error: `auth type ${type} Auth Len ${len}, must be ${8 + d}` };
-    return { type: type as 2 | 3 | 4 | 5, keyId: b[2]!, sequence: b.readUInt32BE(4), digest: Buffer.from(b.subarray(8)) };
+    if (len !== 8 + d) return bad('bad-auth', `auth type ${type} Auth Len ${len}, must be ${8 + d}`);
+    return decoded({ type: type as 2 | 3 | 4 | 5, keyId: b[2]!, sequence: b.readUInt32BE(4), digest: Buffer.from(b.subarray(8)) });
   }
-  return { type, raw: Buffer.from(b.subarray(2)) };
+  return decoded({ type, raw: Buffer.from(b.subarray(2)) });
 }
 
 /**
@@ -133,24 +146,24 @@ function decodeAuth(b: Buffer): BfdAuth | { error: string } {
  * 6.8.6): at least 24 (26 with the A bit), no more than what was received;
  * bytes beyond it are ignored.
  */
-export function decodeBfd(buf: Buffer): BfdControlPacket | { error: string } {
-  if (buf.length < BFD_HEADER_LENGTH) return { error: `packet of ${buf.length} bytes, needs at least 24` };
+export function decodeBfd(buf: Buffer): Decoded<BfdControlPacket, BfdDecodeError> {
+  if (buf.length < BFD_HEADER_LENGTH) return bad('truncated', `packet of ${buf.length} bytes, needs at least 24`);
   const version = buf[0]! >> 5;
-  if (version !== BFD_VERSION) return { error: `version ${version}, expected 1` };
+  if (version !== BFD_VERSION) return bad('bad-version', `version ${version}, expected 1`);
   const flags = buf[1]!;
   const authPresent = (flags & 0x04) !== 0;
   const length = buf[3]!;
   const min = authPresent ? 26 : BFD_HEADER_LENGTH;
-  if (length < min) return { error: `Length ${length} under ${min}` };
-  if (length > buf.length) return { error: `Length ${length} over the ${buf.length} bytes received` };
-  if (!authPresent && length !== BFD_HEADER_LENGTH) return { error: `Length ${length} without authentication, must be 24` };
+  if (length < min) return bad('bad-length', `Length ${length} under ${min}`);
+  if (length > buf.length) return bad('bad-length', `Length ${length} over the ${buf.length} bytes received`);
+  if (!authPresent && length !== BFD_HEADER_LENGTH) return bad('bad-length', `Length ${length} without authentication, must be 24`);
   let auth: BfdAuth | undefined;
   if (authPresent) {
     const a = decodeAuth(buf.subarray(BFD_HEADER_LENGTH, length));
-    if ('error' in a) return a;
-    auth = a;
+    if (!a.ok) return a;
+    auth = a.value;
   }
-  return {
+  return decoded({
     version,
     diag: buf[0]! & 0x1f,
     state: bfdStates[flags >> 6]!,
@@ -166,7 +179,7 @@ export function decodeBfd(buf: Buffer): BfdControlPacket | { error: string } {
     requiredMinRxUs: buf.readUInt32BE(16),
     requiredMinEchoRxUs: buf.readUInt32BE(20),
     ...(auth ? { auth } : {}),
-  };
+  });
 }
 
 /** The remaining RFC 5880 6.8.6 discard rules that need no session state. */

@@ -4,7 +4,7 @@
 // only the native addon can report.
 
 import dgram from 'node:dgram';
-import type { Family } from '../messages/ip.js';
+import { ipFamily, type Family } from '../../net/index.js';
 import { tcpAddon } from '../transport/addon.js';
 
 export const BFD_CONTROL_PORT = 3784;
@@ -45,7 +45,7 @@ export class UdpBfdTransport implements BfdTransport {
     if (this.receivers.has(family)) return;
     const addon = tcpAddon();
     const sock = new addon.UdpTtlSocket(
-      { address: family === 'ipv4' ? '0.0.0.0' : '::', port: this.port },
+      { address: family === 4 ? '0.0.0.0' : '::', port: this.port },
       (data, address, port, ttl) => onPacket({ data, address, port, ttl }),
       (err) => this.onError(err),
     );
@@ -53,7 +53,7 @@ export class UdpBfdTransport implements BfdTransport {
   }
 
   async openSender(peerAddress: string, localAddress?: string): Promise<BfdSender> {
-    const type = peerAddress.includes(':') ? 'udp6' : 'udp4';
+    const type = ipFamily(peerAddress) === 6 ? 'udp6' : 'udp4';
     for (let attempt = 0; ; attempt++) {
       const port = SOURCE_PORT_MIN + Math.floor(this.random() * (SOURCE_PORT_MAX - SOURCE_PORT_MIN + 1));
       const sock = dgram.createSocket({ type, reuseAddr: false });

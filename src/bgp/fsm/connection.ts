@@ -176,8 +176,9 @@ export class Connection {
     const unexpected = (): void => this.fail(wireError(ErrorCode.FSM, fsmSubcode[state], `unexpected ${m.type.toUpperCase()} in ${state}`), true);
     if (state === 'OpenSent') {
       if (m.type !== 'open') return unexpected();
-      const n = negotiate(this.options, m);
-      if ('handling' in n) return this.fail(n, true);
+      const negotiated = negotiate(this.options, m);
+      if (!negotiated.ok) return this.fail(negotiated.error, true);
+      const n = negotiated.value;
       this.negotiated = n;
       if (!this.owner.opened(this, n)) return;
       this.reader.context = { fourOctetAs: n.fourOctetAs, ibgp: n.ibgp, maxLength: MAX_MESSAGE_LENGTH };

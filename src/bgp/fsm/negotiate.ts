@@ -1,14 +1,15 @@
 // The OPEN this speaker sends, and the checks and negotiation applied to
 // the peer's OPEN (RFC 4271 6.2, RFC 4760, RFC 5492, RFC 6286, RFC 6793).
 
+import { parseIP, type Family } from '../../net/index.js';
+import { decoded } from '../../util/decoded.js';
 import { capabilitiesOf, type OpenMessage } from '../messages/open.js';
 import type { Capability, GracefulRestartCapability } from '../messages/capabilities.js';
 import { GR_FORWARDING_PRESERVED, GR_NOTIFICATION } from '../messages/capabilities.js';
 import { AS_TRANS, BGP_VERSION } from '../messages/constants.js';
-import { parseIPv4, type Family } from '../messages/ip.js';
-import { afiOf, familyOf } from '../messages/mp-nlri.js';
+import { afiOf, familyOfAfi } from '../messages/mp-nlri.js';
 import { ErrorCode, OpenSubcode } from '../messages/notification-codes.js';
-import { u16Data, wireError, type WireError } from '../messages/wire-error.js';
+import { u16Data, wireRefusal, type WireDecoded } from '../messages/wire-error.js';
 import type { ResolvedPeerOptions } from '../options.js';
 import { keepaliveIntervalMs, negotiateHoldTime } from './timers.js';
 
@@ -51,41 +52,42 @@ export function buildOpen(p: ResolvedPeerOptions): OpenMessage {
 }
 
 function idValue(id: string): number {
-  return parseIPv4(id)?.readUInt32BE(0) ?? 0;
+  const ip = parseIP(id);
+  return ip?.family === 4 ? Number(ip.value) : 0;
 }
 
-/** Checks the peer's OPEN against what this side expects; the error is the NOTIFICATION to send. */
-export function negotiate(p: ResolvedPeerOptions, open: OpenMessage): Negotiated | WireError {
+/** Decodes the peer's OPEN into the session's parameters, checked against what this side expects; the error is the NOTIFICATION to send. */
+export function negotiate(p: ResolvedPeerOptions, open: OpenMessage): WireDecoded<Negotiated> {
   const E = ErrorCode.OPEN_MESSAGE;
   if (open.version !== BGP_VERSION) {
     // RFC 4271 6.2: the data is the largest version this side supports.
-    return wireError(E, OpenSubcode.UNSUPPORTED_VERSION, `peer speaks BGP version ${open.version}`, u16Data(BGP_VERSION));
+    return wireRefusal(E, OpenSubcode.UNSUPPORTED_VERSION, `peer speaks BGP version ${open.version}`, u16Data(BGP_VERSION));
   }
   const caps = capabilitiesOf(open);
   const as4 = caps.find((c) => c.kind === 'four-octet-as');
   const peerAsn = as4 ? as4.asn : open.myAs;
   if (as4 && open.myAs !== AS_TRANS && open.myAs !== as4.asn) {
-    return wireError(E, OpenSubcode.BAD_PEER_AS, `My AS ${open.myAs} contradicts the four-octet AS capability ${as4.asn}`);
+    return wireRefusal(E, OpenSubcode.BAD_PEER_AS, `My AS ${open.myAs} contradicts the four-octet AS capability ${as4.asn}`);
   }
   if (p.peerAsn !== undefined && peerAsn !== p.peerAsn) {
-    return wireError(E, OpenSubcode.BAD_PEER_AS, `peer AS ${peerAsn}, expected ${p.peerAsn}`);
+    return wireRefusal(E, OpenSubcode.BAD_PEER_AS, `peer AS ${peerAsn}, expected ${p.peerAsn}`);
   }
   if (p.dynamicAsn === 'internal' && peerAsn !== p.localAsn) {
-    return wireError(E, OpenSubcode.BAD_PEER_AS, `peer AS ${peerAsn} is not internal (${p.localAsn})`);
+    return wireRefusal(E, OpenSubcode.BAD_PEER_AS, `peer AS ${peerAsn} is not internal (${p.localAsn})`);
   }
   if (p.dynamicAsn === 'external' && peerAsn === p.localAsn) {
-    return wireError(E, OpenSubcode.BAD_PEER_AS, `peer AS ${peerAsn} is not external`);
+    return wireRefusal(E, OpenSubcode.BAD_PEER_AS, `peer AS ${peerAsn} is not external`);
   }
   const ibgp = peerAsn === p.localAsn;
   const hold = negotiateHoldTime(p.holdTimeSeconds, open.holdTime);
-  if (hold === undefined) return wireError(E, OpenSubcode.UNACCEPTABLE_HOLD_TIME, `peer hold time ${open.holdTime} s is not 0 or at least 3`);
+  if (hold === undefined) return wireRefusal(E, OpenSubcode.UNACCEPTABLE_HOLD_TIME, `peer hold time ${open.holdTime} s is not 0 or at least 3`);
   // RFC 6286 2.2: any non-zero identifier, but two speakers of one AS must differ.
-  if (idValue(open.bgpId) === 0) return wireError(E, OpenSubcode.BAD_BGP_IDENTIFIER, 'peer BGP identifier is 0.0.0.0');
-  if (ibgp && open.bgpId === p.routerId) return wireError(E, OpenSubcode.BAD_BGP_IDENTIFIER, `peer BGP identifier ${open.bgpId} equals ours`);
+  if (idValue(open.bgpId) === 0) return wireRefusal(E, OpenSubcode.BAD_BGP_IDENTIFIER, 'peer BGP identifier is 0.0.0.0');
+  if (ibgp && open.bgpId === p.routerId) return wireRefusal(E, OpenSubcode.BAD_BGP_IDENTIFIER, `peer BGP identifier ${open.bgpId} equals ours`);
   const mp = caps.filter((c) => c.kind === 'multiprotocol');
-  const peerFamilies = mp.length === 0 ? new Set<Family>(['ipv4']) : new Set(mp.map((c) => familyOf(c.afi, c.safi)).filter((f): f is Family => f !== undefined));
+  const peerFamilies = mp.length === 0 ? new Set<Family>([4]) : new Set(mp.map((c) => familyOfAfi(c.afi, c.safi)).filter((f): f is Family => f !== undefined));
   const gr = caps.find((c) => c.kind === 'graceful-restart');
-  return {
+  return decoded({
     peerAsn,
     peerRouterId: open.bgpId,
     ibgp,
@@ -96,7 +98,7 @@ export function negotiate(p: ResolvedPeerOptions, open: OpenMessage): Negotiated
     routeRefresh: caps.some((c) => c.kind === 'route-refresh' || (c.kind === 'unknown' && c.code === 128)),
     ...(gr ? { peerGracefulRestart: gr } : {}),
     peerCapabilities: caps,
-  };
+  });
 }
 
 /**

@@ -7,12 +7,13 @@
 // connection at once and dials again when the ConnectRetryTimer, grown by
 // the backoff, expires. A passive session never dials.
 
+import { parseIP } from '../../net/index.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import { silentLogger, type Logger } from '../../util/log.js';
 import { encodeNotification, shutdownCommunication } from '../messages/notification.js';
 import { CeaseSubcode, ErrorCode } from '../messages/notification-codes.js';
 import type { OpenMessage } from '../messages/open.js';
-import { familyOf } from '../messages/mp-nlri.js';
+import { afiName, familyOfAfi } from '../messages/mp-nlri.js';
 import type { UpdateMessage } from '../messages/update.js';
 import { endOfRib, encodeUpdate } from '../messages/update.js';
 import type { MessageVerdict } from '../messages/message.js';
@@ -203,7 +204,7 @@ export class BgpSession {
       ...(this.establishedAt !== undefined && this.state === 'Established' ? { uptimeSeconds: Math.round((now - this.establishedAt) / 1000) } : {}),
       ...(c ? { localAddress: c.socket.local.address } : {}),
       ...(n
-        ? { peerRouterId: n.peerRouterId, ibgp: n.ibgp, holdTimeSeconds: n.holdTimeSeconds, keepaliveSeconds: n.keepaliveMs / 1000, families: n.families }
+        ? { peerRouterId: n.peerRouterId, ibgp: n.ibgp, holdTimeSeconds: n.holdTimeSeconds, keepaliveSeconds: n.keepaliveMs / 1000, families: n.families.map(afiName) }
         : {}),
       prefixesSent: this.ribOut.size,
       prefixesWanted: this.desired.size + this.inputErrors.length,
@@ -254,7 +255,7 @@ export class BgpSession {
     this.failures = 0;
     this.establishedAt = this.deps.clock.now();
     this.noteState();
-    this.log.info('session established', { localAddress: c.socket.local.address, holdTime: c.negotiated?.holdTimeSeconds, families: c.negotiated?.families });
+    this.log.info('session established', { localAddress: c.socket.local.address, holdTime: c.negotiated?.holdTimeSeconds, families: c.negotiated?.families.map(afiName) });
     this.ribOut.clear();
     this.flush(c);
     for (const f of c.negotiated!.families) c.send(encodeUpdate(endOfRib(f), this.context(c)));
@@ -272,7 +273,7 @@ export class BgpSession {
   }
 
   private onRouteRefresh(c: Connection, afi: number, safi: number): void {
-    const family = familyOf(afi, safi);
+    const family = familyOfAfi(afi, safi);
     if (!family || !c.negotiated?.families.includes(family)) return;
     // RFC 2918 4: re-advertise the Adj-RIB-Out of that family.
     const msgs = buildAnnouncements(this.ribOut.routes().filter((r) => r.prefix.family === family), this.context(c));
@@ -402,7 +403,7 @@ export class BgpSession {
 
   private view(c: Connection): SessionView {
     const n = c.negotiated!;
-    return { ibgp: n.ibgp, localAsn: this.options.localAsn, fourOctetAs: n.fourOctetAs, families: n.families, localAddress: c.socket.local.address };
+    return { ibgp: n.ibgp, localAsn: this.options.localAsn, fourOctetAs: n.fourOctetAs, families: n.families, localAddress: parseIP(c.socket.local.address, { mapped: 'keep' }) };
   }
 
   /** Sends the difference between the desired routes and the Adj-RIB-Out. */

@@ -1,6 +1,7 @@
 // AS_PATH and AS4_PATH values (RFC 4271 4.3, RFC 6793): segments of type
 // (1 octet), count (1 octet), then count AS numbers of 2 or 4 octets.
 
+import { decoded, refused, type Decoded } from '../../util/decoded.js';
 import { AS_TRANS, SegmentType } from './constants.js';
 
 export interface AsPathSegment {
@@ -42,21 +43,21 @@ export function encodeAsPath(segments: readonly AsPathSegment[], width: AsWidth)
  * RFC 7606 7.2: malformed when a segment type is unknown, a segment has a
  * count of zero, a count overruns the value, or a lone octet is left over.
  */
-export function decodeAsPath(buf: Buffer, width: AsWidth): AsPathSegment[] | { error: string } {
+export function decodeAsPath(buf: Buffer, width: AsWidth): Decoded<AsPathSegment[], string> {
   const out: AsPathSegment[] = [];
   let off = 0;
   while (off < buf.length) {
-    if (off + 2 > buf.length) return { error: `segment header at offset ${off} needs 2 bytes, 1 left` };
+    if (off + 2 > buf.length) return refused(`segment header at offset ${off} needs 2 bytes, 1 left`);
     const type = buf[off]!;
     const count = buf[off + 1]!;
-    if (type < SegmentType.AS_SET || type > SegmentType.AS_CONFED_SET) return { error: `unknown segment type ${type} at offset ${off}` };
-    if (count === 0) return { error: `segment at offset ${off} has a count of zero` };
+    if (type < SegmentType.AS_SET || type > SegmentType.AS_CONFED_SET) return refused(`unknown segment type ${type} at offset ${off}`);
+    if (count === 0) return refused(`segment at offset ${off} has a count of zero`);
     const end = off + 2 + count * width;
-    if (end > buf.length) return { error: `segment at offset ${off} holds ${count} AS numbers of ${width} bytes, ${buf.length - off - 2} bytes left` };
+    if (end > buf.length) return refused(`segment at offset ${off} holds ${count} AS numbers of ${width} bytes, ${buf.length - off - 2} bytes left`);
     const asns: number[] = [];
     for (let p = off + 2; p < end; p += width) asns.push(width === 4 ? buf.readUInt32BE(p) : buf.readUInt16BE(p));
     out.push({ type, asns });
     off = end;
   }
-  return out;
+  return decoded(out);
 }

@@ -3,12 +3,13 @@
 // decoded with the error handling RFC 7606 section 7 assigns to it; unknown
 // optional attributes are kept raw and re-encoded unchanged.
 
+import { formatIPv4, parseIPv4, writeIPv4 } from '../../net/index.js';
+import { decoded, refused } from '../../util/decoded.js';
 import { AttrFlag, AttrType } from './constants.js';
 import { decodeAsPath, encodeAsPath, type AsPathSegment } from './as-path.js';
-import { formatIPv4, parseIPv4 } from './ip.js';
-import { decodeMpReachValue, decodeMpUnreachValue, encodeMpReachValue, encodeMpUnreachValue, familyOf, type MpReachValue, type MpUnreachValue } from './mp-nlri.js';
+import { decodeMpReachValue, decodeMpUnreachValue, encodeMpReachValue, encodeMpUnreachValue, familyOfAfi, type MpReachValue, type MpUnreachValue } from './mp-nlri.js';
 import { ErrorCode, UpdateSubcode } from './notification-codes.js';
-import { wireError, type ErrorHandling, type WireError } from './wire-error.js';
+import { wireError, wireRefusal, type ErrorHandling, type WireDecoded, type WireError } from './wire-error.js';
 
 export interface LargeCommunity {
   readonly global: number;
@@ -94,9 +95,7 @@ function aggregatorValue(asn: number, address: string, width: 2 | 4): Buffer {
   const b = Buffer.alloc(width + 4);
   if (width === 4) b.writeUInt32BE(asn >>> 0);
   else b.writeUInt16BE(asn > 0xffff ? 23456 : asn);
-  const a = parseIPv4(address);
-  if (!a) throw new RangeError(`aggregator address "${address}" is not IPv4`);
-  a.copy(b, width);
+  writeIPv4(address, b, width);
   return b;
 }
 
@@ -107,11 +106,8 @@ function attributeValue(a: PathAttribute, ctx: AttributeContext): Buffer {
       return Buffer.from([a.origin]);
     case 'as-path':
       return encodeAsPath(a.segments, width);
-    case 'next-hop': {
-      const b = parseIPv4(a.nextHop);
-      if (!b) throw new RangeError(`NEXT_HOP "${a.nextHop}" is not IPv4`);
-      return b;
-    }
+    case 'next-hop':
+      return parseIPv4(a.nextHop);
     case 'med':
       return u32(a.med);
     case 'local-pref':
@@ -151,14 +147,19 @@ export function encodeAttribute(a: PathAttribute, ctx: AttributeContext): Buffer
   return Buffer.concat([head, value]);
 }
 
-/** The outcome of decoding one attribute: the attribute, an error, or both (an MP attribute with bad flags). */
-export interface DecodedAttribute {
-  readonly attribute?: PathAttribute;
-  readonly error?: WireError;
-}
+/**
+ * One attribute: decoded, with the flaw it may still be used with (an MP
+ * attribute with bad flags: its NLRI must still be withdrawn, RFC 7606 3(c)),
+ * or the error that drops it.
+ */
+export type DecodedAttribute = WireDecoded<{ readonly attribute: PathAttribute; readonly flaw?: WireError }>;
 
 function fail(subcode: number, handling: ErrorHandling, reason: string, whole: Buffer): DecodedAttribute {
-  return { error: wireError(ErrorCode.UPDATE_MESSAGE, subcode, reason, Buffer.from(whole), handling) };
+  return wireRefusal(ErrorCode.UPDATE_MESSAGE, subcode, reason, Buffer.from(whole), handling);
+}
+
+function ok(attribute: PathAttribute, flaw?: WireError): DecodedAttribute {
+  return decoded(flaw ? { attribute, flaw } : { attribute });
 }
 
 function u32s(value: Buffer): number[] {
@@ -186,7 +187,7 @@ export function decodeAttribute(flags: number, typeCode: number, value: Buffer, 
     if ((flags & O) === 0) {
       return fail(UpdateSubcode.UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE, 'session-reset', `unrecognized well-known attribute type ${typeCode}`, whole);
     }
-    return { attribute: { kind: 'raw', typeCode, flags, value: Buffer.from(value) } };
+    return ok({ kind: 'raw', typeCode, flags, value: Buffer.from(value) });
   }
 
   // RFC 7606 7.5, 7.9, 7.10: these only mean something inside an AS; from outside they are dropped whatever they hold.
@@ -196,72 +197,72 @@ export function decodeAttribute(flags: number, typeCode: number, value: Buffer, 
 
   // RFC 7606 3(c): conflicting Optional/Transitive bits make the attribute malformed: treat-as-withdraw.
   const flagsError = (flags & (O | T)) !== expectedOT;
-  const flagsFail = (): DecodedAttribute =>
-    fail(UpdateSubcode.ATTRIBUTE_FLAGS_ERROR, 'treat-as-withdraw', `attribute type ${typeCode} has flags 0x${flags.toString(16)}, expected O/T bits 0x${expectedOT.toString(16)}`, whole);
-  if (flagsError && typeCode !== AttrType.MP_REACH_NLRI && typeCode !== AttrType.MP_UNREACH_NLRI) return flagsFail();
+  const flagsFlaw = (): WireError =>
+    wireError(ErrorCode.UPDATE_MESSAGE, UpdateSubcode.ATTRIBUTE_FLAGS_ERROR, `attribute type ${typeCode} has flags 0x${flags.toString(16)}, expected O/T bits 0x${expectedOT.toString(16)}`, Buffer.from(whole), 'treat-as-withdraw');
+  if (flagsError && typeCode !== AttrType.MP_REACH_NLRI && typeCode !== AttrType.MP_UNREACH_NLRI) return refused(flagsFlaw());
 
   switch (typeCode) {
     case AttrType.ORIGIN:
       if (len !== 1) return fail(LEN, 'treat-as-withdraw', `ORIGIN is ${len} bytes, must be 1`, whole);
       if (value[0]! > 2) return fail(UpdateSubcode.INVALID_ORIGIN, 'treat-as-withdraw', `ORIGIN value ${value[0]} is undefined`, whole);
-      return { attribute: { kind: 'origin', origin: value[0]!, ...keep } };
+      return ok({ kind: 'origin', origin: value[0]!, ...keep });
     case AttrType.AS_PATH: {
       const segments = decodeAsPath(value, ctx.fourOctetAs ? 4 : 2);
-      if ('error' in segments) return fail(UpdateSubcode.MALFORMED_AS_PATH, 'treat-as-withdraw', `AS_PATH: ${segments.error}`, whole);
-      return { attribute: { kind: 'as-path', segments, ...keep } };
+      if (!segments.ok) return fail(UpdateSubcode.MALFORMED_AS_PATH, 'treat-as-withdraw', `AS_PATH: ${segments.error}`, whole);
+      return ok({ kind: 'as-path', segments: segments.value, ...keep });
     }
     case AttrType.NEXT_HOP:
       if (len !== 4) return fail(LEN, 'treat-as-withdraw', `NEXT_HOP is ${len} bytes, must be 4`, whole);
       if (martianNextHop(value)) return fail(UpdateSubcode.INVALID_NEXT_HOP, 'treat-as-withdraw', `NEXT_HOP ${formatIPv4(value)} cannot be a host address`, whole);
-      return { attribute: { kind: 'next-hop', nextHop: formatIPv4(value), ...keep } };
+      return ok({ kind: 'next-hop', nextHop: formatIPv4(value), ...keep });
     case AttrType.MULTI_EXIT_DISC:
       if (len !== 4) return fail(LEN, 'treat-as-withdraw', `MULTI_EXIT_DISC is ${len} bytes, must be 4`, whole);
-      return { attribute: { kind: 'med', med: value.readUInt32BE(0), ...keep } };
+      return ok({ kind: 'med', med: value.readUInt32BE(0), ...keep });
     case AttrType.LOCAL_PREF:
       if (len !== 4) return fail(LEN, 'treat-as-withdraw', `LOCAL_PREF is ${len} bytes, must be 4`, whole);
-      return { attribute: { kind: 'local-pref', localPref: value.readUInt32BE(0), ...keep } };
+      return ok({ kind: 'local-pref', localPref: value.readUInt32BE(0), ...keep });
     case AttrType.ATOMIC_AGGREGATE:
       if (len !== 0) return fail(LEN, 'attribute-discard', `ATOMIC_AGGREGATE is ${len} bytes, must be empty`, whole);
-      return { attribute: { kind: 'atomic-aggregate', ...keep } };
+      return ok({ kind: 'atomic-aggregate', ...keep });
     case AttrType.AGGREGATOR: {
       const want = ctx.fourOctetAs ? 8 : 6;
       if (len !== want) return fail(LEN, 'attribute-discard', `AGGREGATOR is ${len} bytes, must be ${want}`, whole);
       const asn = ctx.fourOctetAs ? value.readUInt32BE(0) : value.readUInt16BE(0);
-      return { attribute: { kind: 'aggregator', asn, address: formatIPv4(value, want - 4), ...keep } };
+      return ok({ kind: 'aggregator', asn, address: formatIPv4(value, want - 4), ...keep });
     }
     case AttrType.COMMUNITIES:
       if (len === 0 || len % 4 !== 0) return fail(LEN, 'treat-as-withdraw', `COMMUNITIES is ${len} bytes, must be a non-zero multiple of 4`, whole);
-      return { attribute: { kind: 'communities', communities: u32s(value), ...keep } };
+      return ok({ kind: 'communities', communities: u32s(value), ...keep });
     case AttrType.LARGE_COMMUNITIES: {
       // RFC 8092 6: treat-as-withdraw.
       if (len === 0 || len % 12 !== 0) return fail(LEN, 'treat-as-withdraw', `LARGE_COMMUNITIES is ${len} bytes, must be a non-zero multiple of 12`, whole);
       const v = u32s(value);
       const communities: LargeCommunity[] = [];
       for (let i = 0; i < v.length; i += 3) communities.push({ global: v[i]!, local1: v[i + 1]!, local2: v[i + 2]! });
-      return { attribute: { kind: 'large-communities', communities, ...keep } };
+      return ok({ kind: 'large-communities', communities, ...keep });
     }
     case AttrType.ORIGINATOR_ID:
       if (len !== 4) return fail(LEN, 'treat-as-withdraw', `ORIGINATOR_ID is ${len} bytes, must be 4`, whole);
-      return { attribute: { kind: 'raw', typeCode, flags, value: Buffer.from(value) } };
+      return ok({ kind: 'raw', typeCode, flags, value: Buffer.from(value) });
     case AttrType.CLUSTER_LIST:
       if (len === 0 || len % 4 !== 0) return fail(LEN, 'treat-as-withdraw', `CLUSTER_LIST is ${len} bytes, must be a non-zero multiple of 4`, whole);
-      return { attribute: { kind: 'raw', typeCode, flags, value: Buffer.from(value) } };
+      return ok({ kind: 'raw', typeCode, flags, value: Buffer.from(value) });
     case AttrType.MP_REACH_NLRI:
     case AttrType.MP_UNREACH_NLRI:
-      return decodeMp(flags, typeCode, value, whole, flagsError ? flagsFail().error : undefined);
+      return decodeMp(flags, typeCode, value, whole, flagsError ? flagsFlaw() : undefined);
     case AttrType.AS4_PATH: {
       // RFC 6793 6: NEW speakers never exchange AS4_PATH; a malformed one is discarded.
       if (ctx.fourOctetAs) return fail(0, 'attribute-discard', 'AS4_PATH from a four-octet AS speaker is discarded', whole);
       const segments = decodeAsPath(value, 4);
-      if ('error' in segments) return fail(UpdateSubcode.MALFORMED_AS_PATH, 'attribute-discard', `AS4_PATH: ${segments.error}`, whole);
-      return { attribute: { kind: 'as4-path', segments, ...keep } };
+      if (!segments.ok) return fail(UpdateSubcode.MALFORMED_AS_PATH, 'attribute-discard', `AS4_PATH: ${segments.error}`, whole);
+      return ok({ kind: 'as4-path', segments: segments.value, ...keep });
     }
     case AttrType.AS4_AGGREGATOR:
       if (ctx.fourOctetAs) return fail(0, 'attribute-discard', 'AS4_AGGREGATOR from a four-octet AS speaker is discarded', whole);
       if (len !== 8) return fail(LEN, 'attribute-discard', `AS4_AGGREGATOR is ${len} bytes, must be 8`, whole);
-      return { attribute: { kind: 'as4-aggregator', asn: value.readUInt32BE(0), address: formatIPv4(value, 4), ...keep } };
+      return ok({ kind: 'as4-aggregator', asn: value.readUInt32BE(0), address: formatIPv4(value, 4), ...keep });
     default:
-      return { attribute: { kind: 'raw', typeCode, flags, value: Buffer.from(value) } };
+      return ok({ kind: 'raw', typeCode, flags, value: Buffer.from(value) });
   }
 }
 
@@ -271,12 +272,15 @@ export function decodeAttribute(flags: number, typeCode: number, value: Buffer, 
  * were not negotiated; they are kept raw for the caller to ignore.
  */
 function decodeMp(flags: number, typeCode: number, value: Buffer, whole: Buffer, flagsError: WireError | undefined): DecodedAttribute {
-  if (value.length >= 3 && !familyOf(value.readUInt16BE(0), value[2]!)) {
-    return { attribute: { kind: 'raw', typeCode, flags, value: Buffer.from(value) }, ...(flagsError ? { error: flagsError } : {}) };
+  if (value.length >= 3 && !familyOfAfi(value.readUInt16BE(0), value[2]!)) {
+    return ok({ kind: 'raw', typeCode, flags, value: Buffer.from(value) }, flagsError);
   }
-  const reach = typeCode === AttrType.MP_REACH_NLRI;
-  const v = reach ? decodeMpReachValue(value) : decodeMpUnreachValue(value);
-  if ('error' in v) return fail(UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, 'session-reset', v.error, whole);
-  const attribute: PathAttribute = reach ? { kind: 'mp-reach', ...(v as MpReachValue), flags } : { kind: 'mp-unreach', ...(v as MpUnreachValue), flags };
-  return flagsError ? { attribute, error: flagsError } : { attribute };
+  if (typeCode === AttrType.MP_REACH_NLRI) {
+    const v = decodeMpReachValue(value);
+    if (!v.ok) return fail(UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, 'session-reset', v.error, whole);
+    return ok({ kind: 'mp-reach', ...v.value, flags }, flagsError);
+  }
+  const v = decodeMpUnreachValue(value);
+  if (!v.ok) return fail(UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, 'session-reset', v.error, whole);
+  return ok({ kind: 'mp-unreach', ...v.value, flags }, flagsError);
 }

@@ -10,7 +10,8 @@
 
 import { CapabilityCode } from './constants.js';
 import { ErrorCode } from './notification-codes.js';
-import { wireError, type WireError } from './wire-error.js';
+import { decoded } from '../../util/decoded.js';
+import { wireRefusal, type WireDecoded } from './wire-error.js';
 
 /** RFC 4760 8: AFI (2), reserved (1), SAFI (1). */
 export interface MultiprotocolCapability {
@@ -102,23 +103,23 @@ export function encodeCapability(c: Capability): Buffer {
   return Buffer.concat([Buffer.from([code, value.length]), value]);
 }
 
-function malformed(code: number, value: Buffer, why: string): WireError {
+function malformed(code: number, value: Buffer, why: string): WireDecoded<never> {
   // RFC 5492 gives no subcode for a malformed capability; "OPEN Message
   // Error / Unspecific" carrying the TLV is what peers log most usefully.
-  return wireError(ErrorCode.OPEN_MESSAGE, 0, `capability ${code}: ${why}`, Buffer.concat([Buffer.from([code, value.length]), value]));
+  return wireRefusal(ErrorCode.OPEN_MESSAGE, 0, `capability ${code}: ${why}`, Buffer.concat([Buffer.from([code, value.length]), value]));
 }
 
-function decodeOne(code: number, value: Buffer): Capability | WireError {
+function decodeOne(code: number, value: Buffer): WireDecoded<Capability> {
   switch (code) {
     case CapabilityCode.MULTIPROTOCOL:
       if (value.length !== 4) return malformed(code, value, `multiprotocol value is ${value.length} bytes, must be 4`);
-      return { kind: 'multiprotocol', afi: value.readUInt16BE(0), safi: value[3]! };
+      return decoded({ kind: 'multiprotocol', afi: value.readUInt16BE(0), safi: value[3]! });
     case CapabilityCode.ROUTE_REFRESH:
       if (value.length !== 0) return malformed(code, value, `route refresh value is ${value.length} bytes, must be empty`);
-      return { kind: 'route-refresh' };
+      return decoded({ kind: 'route-refresh' });
     case CapabilityCode.FOUR_OCTET_AS:
       if (value.length !== 4) return malformed(code, value, `four-octet AS value is ${value.length} bytes, must be 4`);
-      return { kind: 'four-octet-as', asn: value.readUInt32BE(0) };
+      return decoded({ kind: 'four-octet-as', asn: value.readUInt32BE(0) });
     case CapabilityCode.GRACEFUL_RESTART: {
       if (value.length < 2 || (value.length - 2) % 4 !== 0) {
         return malformed(code, value, `graceful restart value is ${value.length} bytes, must be 2 + 4n`);
@@ -128,30 +129,30 @@ function decodeOne(code: number, value: Buffer): Capability | WireError {
       for (let off = 2; off < value.length; off += 4) {
         families.push({ afi: value.readUInt16BE(off), safi: value[off + 2]!, flags: value[off + 3]! });
       }
-      return { kind: 'graceful-restart', flags: head >> 12, restartTime: head & 0xfff, families };
+      return decoded({ kind: 'graceful-restart', flags: head >> 12, restartTime: head & 0xfff, families });
     }
     default:
-      return { kind: 'unknown', code, value: Buffer.from(value) };
+      return decoded({ kind: 'unknown', code, value: Buffer.from(value) });
   }
 }
 
 /** Decodes the value of one Capabilities optional parameter: a run of TLVs filling it exactly. */
-export function decodeCapabilities(buf: Buffer): Capability[] | WireError {
+export function decodeCapabilities(buf: Buffer): WireDecoded<Capability[]> {
   const out: Capability[] = [];
   let off = 0;
   while (off < buf.length) {
     if (off + 2 > buf.length) {
-      return wireError(ErrorCode.OPEN_MESSAGE, 0, `capability header at offset ${off} needs 2 bytes, ${buf.length - off} left`);
+      return wireRefusal(ErrorCode.OPEN_MESSAGE, 0, `capability header at offset ${off} needs 2 bytes, ${buf.length - off} left`);
     }
     const code = buf[off]!;
     const len = buf[off + 1]!;
     if (off + 2 + len > buf.length) {
-      return wireError(ErrorCode.OPEN_MESSAGE, 0, `capability ${code} at offset ${off} claims ${len} bytes, ${buf.length - off - 2} left`);
+      return wireRefusal(ErrorCode.OPEN_MESSAGE, 0, `capability ${code} at offset ${off} claims ${len} bytes, ${buf.length - off - 2} left`);
     }
     const c = decodeOne(code, buf.subarray(off + 2, off + 2 + len));
-    if ('handling' in c) return c;
-    out.push(c);
+    if (!c.ok) return c;
+    out.push(c.value);
     off += 2 + len;
   }
-  return out;
+  return decoded(out);
 }

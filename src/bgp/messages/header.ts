@@ -3,7 +3,8 @@
 
 import { HEADER_LENGTH, MARKER_LENGTH, MAX_MESSAGE_LENGTH, MessageType } from './constants.js';
 import { ErrorCode, HeaderSubcode } from './notification-codes.js';
-import { u16Data, wireError, type WireError } from './wire-error.js';
+import { decoded } from '../../util/decoded.js';
+import { u16Data, wireRefusal, type WireDecoded } from './wire-error.js';
 
 export interface Header {
   readonly length: number;
@@ -36,31 +37,27 @@ export function frame(type: number, body: Buffer = Buffer.alloc(0)): Buffer {
  * need not have arrived yet. maxLength is 4096 unless extended messages were
  * negotiated.
  */
-export function decodeHeader(buf: Buffer, maxLength = MAX_MESSAGE_LENGTH): Header | WireError {
+export function decodeHeader(buf: Buffer, maxLength = MAX_MESSAGE_LENGTH): WireDecoded<Header> {
   if (buf.length < HEADER_LENGTH) {
-    return wireError(ErrorCode.MESSAGE_HEADER, HeaderSubcode.BAD_MESSAGE_LENGTH, `header needs ${HEADER_LENGTH} bytes, have ${buf.length}`);
+    return wireRefusal(ErrorCode.MESSAGE_HEADER, HeaderSubcode.BAD_MESSAGE_LENGTH, `header needs ${HEADER_LENGTH} bytes, have ${buf.length}`);
   }
   for (let i = 0; i < MARKER_LENGTH; i++) {
     if (buf[i] !== 0xff) {
-      return wireError(ErrorCode.MESSAGE_HEADER, HeaderSubcode.CONNECTION_NOT_SYNCHRONIZED, `marker byte ${i} is 0x${buf[i]!.toString(16)}, not 0xff`);
+      return wireRefusal(ErrorCode.MESSAGE_HEADER, HeaderSubcode.CONNECTION_NOT_SYNCHRONIZED, `marker byte ${i} is 0x${buf[i]!.toString(16)}, not 0xff`);
     }
   }
   const length = buf.readUInt16BE(MARKER_LENGTH);
   const type = buf[MARKER_LENGTH + 2]!;
   if (length < HEADER_LENGTH || length > maxLength) {
-    return wireError(ErrorCode.MESSAGE_HEADER, HeaderSubcode.BAD_MESSAGE_LENGTH, `length ${length} outside ${HEADER_LENGTH}..${maxLength}`, u16Data(length));
+    return wireRefusal(ErrorCode.MESSAGE_HEADER, HeaderSubcode.BAD_MESSAGE_LENGTH, `length ${length} outside ${HEADER_LENGTH}..${maxLength}`, u16Data(length));
   }
   const min = minLength[type];
   if (min === undefined) {
-    return wireError(ErrorCode.MESSAGE_HEADER, HeaderSubcode.BAD_MESSAGE_TYPE, `unknown message type ${type}`, Buffer.from([type]));
+    return wireRefusal(ErrorCode.MESSAGE_HEADER, HeaderSubcode.BAD_MESSAGE_TYPE, `unknown message type ${type}`, Buffer.from([type]));
   }
   if (length < min || (type === MessageType.KEEPALIVE && length !== HEADER_LENGTH)) {
     const bound = type === MessageType.KEEPALIVE ? 'exactly 19' : `at least ${min}`;
-    return wireError(ErrorCode.MESSAGE_HEADER, HeaderSubcode.BAD_MESSAGE_LENGTH, `length ${length} for message type ${type}, must be ${bound}`, u16Data(length));
+    return wireRefusal(ErrorCode.MESSAGE_HEADER, HeaderSubcode.BAD_MESSAGE_LENGTH, `length ${length} for message type ${type}, must be ${bound}`, u16Data(length));
   }
-  return { length, type };
-}
-
-export function isWireError(x: unknown): x is WireError {
-  return typeof x === 'object' && x !== null && 'handling' in x && 'subcode' in x;
+  return decoded({ length, type });
 }

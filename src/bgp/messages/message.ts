@@ -1,16 +1,17 @@
 // The five BGP messages as one tagged union, with whole-message encode and
 // decode. decodeMessage takes one complete framed message (header included).
 
+import { decoded } from '../../util/decoded.js';
 import { HEADER_LENGTH, MAX_MESSAGE_LENGTH, MessageType } from './constants.js';
 import type { AttributeContext } from './attributes.js';
-import { decodeHeader, isWireError } from './header.js';
+import { decodeHeader } from './header.js';
 import { encodeKeepalive, type KeepaliveMessage } from './keepalive.js';
 import { decodeNotificationBody, encodeNotification, type NotificationMessage } from './notification.js';
 import { decodeOpenBody, encodeOpen, type OpenMessage } from './open.js';
 import { decodeRouteRefreshBody, encodeRouteRefresh, type RouteRefreshMessage } from './route-refresh.js';
 import { decodeUpdateBody, encodeUpdate, type UpdateMessage } from './update.js';
 import { ErrorCode, HeaderSubcode } from './notification-codes.js';
-import { u16Data, wireError, type ErrorHandling, type WireError } from './wire-error.js';
+import { u16Data, wireError, type ErrorHandling, type WireDecoded, type WireError } from './wire-error.js';
 
 export type BgpMessage = OpenMessage | UpdateMessage | NotificationMessage | KeepaliveMessage | RouteRefreshMessage;
 
@@ -37,9 +38,10 @@ export function encodeMessage(m: BgpMessage, ctx: AttributeContext = defaultDeco
 }
 
 /**
- * What one framed message turned out to be. A message that decodes carries
- * 'ok', or the RFC 7606 approach for an UPDATE whose errors do not reset
- * the session; 'error' means send error as a NOTIFICATION and close
+ * What one framed message turned out to be, the receive loop's verdict on
+ * it (built from the message decoders' results). A message that decodes
+ * carries 'ok', or the RFC 7606 approach for an UPDATE whose errors do not
+ * reset the session; 'error' means send error as a NOTIFICATION and close
  * (unless the message was itself a NOTIFICATION: RFC 4271 never answers one).
  */
 export type MessageVerdict =
@@ -47,8 +49,9 @@ export type MessageVerdict =
   | { readonly kind: 'error'; readonly error: WireError; readonly messageType?: number };
 
 export function decodeMessage(buf: Buffer, ctx: DecodeContext = defaultDecodeContext): MessageVerdict {
-  const header = decodeHeader(buf, ctx.maxLength);
-  if (isWireError(header)) return { kind: 'error', error: header };
+  const decodedHeader = decodeHeader(buf, ctx.maxLength);
+  if (!decodedHeader.ok) return { kind: 'error', error: decodedHeader.error };
+  const header = decodedHeader.value;
   if (header.length !== buf.length) {
     return {
       kind: 'error',
@@ -58,27 +61,21 @@ export function decodeMessage(buf: Buffer, ctx: DecodeContext = defaultDecodeCon
   }
   const body = buf.subarray(HEADER_LENGTH);
   const fail = (error: WireError): MessageVerdict => ({ kind: 'error', error, messageType: header.type });
-  const ok = (message: BgpMessage): MessageVerdict => ({ kind: 'message', message, handling: 'ok', errors: [] });
+  const verdict = (d: WireDecoded<BgpMessage>): MessageVerdict => (d.ok ? { kind: 'message', message: d.value, handling: 'ok', errors: [] } : fail(d.error));
   switch (header.type) {
-    case MessageType.OPEN: {
-      const m = decodeOpenBody(body);
-      return isWireError(m) ? fail(m) : ok(m);
-    }
+    case MessageType.OPEN:
+      return verdict(decodeOpenBody(body));
     case MessageType.UPDATE: {
       const r = decodeUpdateBody(body, ctx);
-      if (r.handling === 'session-reset' || !r.message) return fail(r.error!);
-      return { kind: 'message', message: r.message, handling: r.handling, errors: r.errors };
+      if (!r.ok) return fail(r.error);
+      return { kind: 'message', message: r.value.message, handling: r.value.handling, errors: r.value.errors };
     }
-    case MessageType.NOTIFICATION: {
-      const m = decodeNotificationBody(body);
-      return isWireError(m) ? fail(m) : ok(m);
-    }
+    case MessageType.NOTIFICATION:
+      return verdict(decodeNotificationBody(body));
     case MessageType.KEEPALIVE:
-      return ok({ type: 'keepalive' });
-    case MessageType.ROUTE_REFRESH: {
-      const m = decodeRouteRefreshBody(body, buf);
-      return isWireError(m) ? fail(m) : ok(m);
-    }
+      return verdict(decoded({ type: 'keepalive' }));
+    case MessageType.ROUTE_REFRESH:
+      return verdict(decodeRouteRefreshBody(body, buf));
     default:
       // decodeHeader rejects unknown types; kept so the switch stays total.
       return fail(wireError(ErrorCode.MESSAGE_HEADER, HeaderSubcode.BAD_MESSAGE_TYPE, `unknown message type ${header.type}`, Buffer.from([header.type])));

@@ -9,18 +9,28 @@
 // link-local). An IPv4 family with a 16/32-octet next hop is RFC 8950's
 // IPv6 next hop for IPv4 routes, decoded the same way.
 
+import { formatIPv4, formatIPv6, ipBytes, parseIP, type Family, type Prefix } from '../../net/index.js';
+import { decoded, refused, type Decoded } from '../../util/decoded.js';
 import { Afi } from './constants.js';
-import { decodeNlri, encodeNlri, formatIPv4, formatIPv6, parseAddress, type Family, type Prefix } from './ip.js';
+import { decodeNlri, encodeNlri } from './nlri.js';
 
-export function familyOf(afi: number, safi: number): Family | undefined {
+/** The family of an AFI/SAFI pair shoal speaks (unicast), else undefined. */
+export function familyOfAfi(afi: number, safi: number): Family | undefined {
   if (safi !== 1) return undefined;
-  if (afi === Afi.IPV4) return 'ipv4';
-  if (afi === Afi.IPV6) return 'ipv6';
+  if (afi === Afi.IPV4) return 4;
+  if (afi === Afi.IPV6) return 6;
   return undefined;
 }
 
 export function afiOf(family: Family): number {
-  return family === 'ipv4' ? Afi.IPV4 : Afi.IPV6;
+  return family === 4 ? Afi.IPV4 : Afi.IPV6;
+}
+
+/** A family as BGP implementations name it (FRR's "address-family ipv4", GoBGP's "-a ipv6"): in status and messages. */
+export type AfiName = 'ipv4' | 'ipv6';
+
+export function afiName(family: Family): AfiName {
+  return family === 4 ? 'ipv4' : 'ipv6';
 }
 
 export interface MpReachValue {
@@ -39,9 +49,9 @@ export interface MpUnreachValue {
 
 function encodeNextHops(nextHops: readonly string[]): Buffer {
   const parts = nextHops.map((a) => {
-    const b = parseAddress(a);
-    if (!b) throw new RangeError(`next hop "${a}" is not an IP address`);
-    return b.bytes;
+    const ip = parseIP(a);
+    if (!ip) throw new RangeError(`next hop "${a}" is not an IP address`);
+    return ipBytes(ip);
   });
   return Buffer.concat(parts);
 }
@@ -63,35 +73,35 @@ export function encodeMpUnreachValue(v: MpUnreachValue): Buffer {
 }
 
 function decodeNextHops(family: Family, nh: Buffer): string[] | undefined {
-  if (family === 'ipv4' && nh.length === 4) return [formatIPv4(nh)];
+  if (family === 4 && nh.length === 4) return [formatIPv4(nh)];
   if (nh.length === 16) return [formatIPv6(nh)];
   if (nh.length === 32) return [formatIPv6(nh), formatIPv6(nh, 16)];
   return undefined;
 }
 
 /** The caller has checked the family is a known one; errors here mean session reset (RFC 7606 7.11). */
-export function decodeMpReachValue(value: Buffer): MpReachValue | { error: string } {
-  if (value.length < 5) return { error: `MP_REACH_NLRI is ${value.length} bytes, needs at least 5` };
+export function decodeMpReachValue(value: Buffer): Decoded<MpReachValue, string> {
+  if (value.length < 5) return refused(`MP_REACH_NLRI is ${value.length} bytes, needs at least 5`);
   const afi = value.readUInt16BE(0);
   const safi = value[2]!;
-  const family = familyOf(afi, safi);
-  if (!family) return { error: `MP_REACH_NLRI family ${afi}/${safi} is not IPv4 or IPv6 unicast` };
+  const family = familyOfAfi(afi, safi);
+  if (!family) return refused(`MP_REACH_NLRI family ${afi}/${safi} is not IPv4 or IPv6 unicast`);
   const nhLen = value[3]!;
-  if (4 + nhLen + 1 > value.length) return { error: `MP_REACH_NLRI next hop of ${nhLen} bytes runs past the attribute (${value.length} bytes)` };
+  if (4 + nhLen + 1 > value.length) return refused(`MP_REACH_NLRI next hop of ${nhLen} bytes runs past the attribute (${value.length} bytes)`);
   const nextHops = decodeNextHops(family, value.subarray(4, 4 + nhLen));
-  if (!nextHops) return { error: `MP_REACH_NLRI next hop length ${nhLen} is wrong for ${family}` };
+  if (!nextHops) return refused(`MP_REACH_NLRI next hop length ${nhLen} is wrong for ${afiName(family)}`);
   const nlri = decodeNlri(family, value.subarray(4 + nhLen + 1));
-  if ('error' in nlri) return { error: `MP_REACH_NLRI: ${nlri.error}` };
-  return { afi, safi, nextHops, nlri };
+  if (!nlri.ok) return refused(`MP_REACH_NLRI: ${nlri.error}`);
+  return decoded({ afi, safi, nextHops, nlri: nlri.value });
 }
 
-export function decodeMpUnreachValue(value: Buffer): MpUnreachValue | { error: string } {
-  if (value.length < 3) return { error: `MP_UNREACH_NLRI is ${value.length} bytes, needs at least 3` };
+export function decodeMpUnreachValue(value: Buffer): Decoded<MpUnreachValue, string> {
+  if (value.length < 3) return refused(`MP_UNREACH_NLRI is ${value.length} bytes, needs at least 3`);
   const afi = value.readUInt16BE(0);
   const safi = value[2]!;
-  const family = familyOf(afi, safi);
-  if (!family) return { error: `MP_UNREACH_NLRI family ${afi}/${safi} is not IPv4 or IPv6 unicast` };
+  const family = familyOfAfi(afi, safi);
+  if (!family) return refused(`MP_UNREACH_NLRI family ${afi}/${safi} is not IPv4 or IPv6 unicast`);
   const withdrawn = decodeNlri(family, value.subarray(3));
-  if ('error' in withdrawn) return { error: `MP_UNREACH_NLRI: ${withdrawn.error}` };
-  return { afi, safi, withdrawn };
+  if (!withdrawn.ok) return refused(`MP_UNREACH_NLRI: ${withdrawn.error}`);
+  return decoded({ afi, safi, withdrawn: withdrawn.value });
 }

@@ -5,7 +5,8 @@
 import { MessageType } from './constants.js';
 import { frame } from './header.js';
 import { CeaseSubcode, describeError, ErrorCode } from './notification-codes.js';
-import { wireError, type WireError } from './wire-error.js';
+import { decoded } from '../../util/decoded.js';
+import { wireRefusal, type WireDecoded } from './wire-error.js';
 
 export interface NotificationMessage {
   readonly type: 'notification';
@@ -18,10 +19,10 @@ export function encodeNotification(m: Pick<NotificationMessage, 'code' | 'subcod
   return frame(MessageType.NOTIFICATION, Buffer.concat([Buffer.from([m.code, m.subcode]), m.data]));
 }
 
-export function decodeNotificationBody(body: Buffer): NotificationMessage | WireError {
+export function decodeNotificationBody(body: Buffer): WireDecoded<NotificationMessage> {
   // The header check already guarantees 2 bytes; this keeps the codec safe on its own.
-  if (body.length < 2) return wireError(ErrorCode.MESSAGE_HEADER, 2, `NOTIFICATION body is ${body.length} bytes, needs 2`);
-  return { type: 'notification', code: body[0]!, subcode: body[1]!, data: Buffer.from(body.subarray(2)) };
+  if (body.length < 2) return wireRefusal(ErrorCode.MESSAGE_HEADER, 2, `NOTIFICATION body is ${body.length} bytes, needs 2`);
+  return decoded({ type: 'notification', code: body[0]!, subcode: body[1]!, data: Buffer.from(body.subarray(2)) });
 }
 
 /** RFC 9003: at most 255 octets of UTF-8, cut on a character boundary. */

@@ -7,12 +7,13 @@
 // Semantic checks (version, AS, hold time, identifier) belong to the
 // session, which knows what it expects; this codec checks structure only.
 
+import { formatIPv4, writeIPv4 } from '../../net/index.js';
 import { MessageType, OptParamType } from './constants.js';
 import { decodeCapabilities, encodeCapability, type Capability } from './capabilities.js';
 import { frame } from './header.js';
-import { formatIPv4, parseIPv4 } from './ip.js';
 import { ErrorCode, OpenSubcode } from './notification-codes.js';
-import { wireError, type WireError } from './wire-error.js';
+import { decoded } from '../../util/decoded.js';
+import { wireRefusal, type WireDecoded } from './wire-error.js';
 
 export interface CapabilityParameter {
   readonly capabilities: readonly Capability[];
@@ -43,13 +44,11 @@ export function capabilitiesOf(open: OpenMessage): Capability[] {
 
 export function encodeOpenBody(m: OpenMessage): Buffer {
   const params = m.parameters.map((p) => Buffer.concat(p.capabilities.map(encodeCapability)));
-  const id = parseIPv4(m.bgpId);
-  if (!id) throw new RangeError(`BGP identifier "${m.bgpId}" is not a dotted quad`);
   const fixed = Buffer.alloc(10);
   fixed[0] = m.version;
   fixed.writeUInt16BE(m.myAs & 0xffff, 1);
   fixed.writeUInt16BE(m.holdTime & 0xffff, 3);
-  id.copy(fixed, 5);
+  writeIPv4(m.bgpId, fixed, 5);
   const short = params.every((p) => p.length <= 255) && params.reduce((s, p) => s + 2 + p.length, 0) <= 255;
   if (short && !m.extendedParameters) {
     const body = Buffer.concat(params.map((p) => Buffer.concat([Buffer.from([OptParamType.CAPABILITIES, p.length]), p])));
@@ -75,12 +74,12 @@ export function encodeOpen(m: OpenMessage): Buffer {
   return frame(MessageType.OPEN, encodeOpenBody(m));
 }
 
-function paramError(reason: string): WireError {
-  return wireError(ErrorCode.OPEN_MESSAGE, 0, reason);
+function paramError(reason: string): WireDecoded<never> {
+  return wireRefusal(ErrorCode.OPEN_MESSAGE, 0, reason);
 }
 
 /** Decodes an OPEN body (the bytes after the 19-octet header). */
-export function decodeOpenBody(body: Buffer): OpenMessage | WireError {
+export function decodeOpenBody(body: Buffer): WireDecoded<OpenMessage> {
   if (body.length < 10) return paramError(`OPEN body is ${body.length} bytes, needs at least 10`);
   const version = body[0]!;
   const myAs = body.readUInt16BE(1);
@@ -109,12 +108,12 @@ export function decodeOpenBody(body: Buffer): OpenMessage | WireError {
     const start = off + headerSize;
     if (start + len > end) return paramError(`optional parameter ${type} at offset ${off} claims ${len} bytes, ${end - start} left`);
     if (type !== OptParamType.CAPABILITIES) {
-      return wireError(ErrorCode.OPEN_MESSAGE, OpenSubcode.UNSUPPORTED_OPTIONAL_PARAMETER, `optional parameter type ${type} is not supported`);
+      return wireRefusal(ErrorCode.OPEN_MESSAGE, OpenSubcode.UNSUPPORTED_OPTIONAL_PARAMETER, `optional parameter type ${type} is not supported`);
     }
     const caps = decodeCapabilities(body.subarray(start, start + len));
-    if ('handling' in caps) return caps;
-    parameters.push({ capabilities: caps });
+    if (!caps.ok) return caps;
+    parameters.push({ capabilities: caps.value });
     off = start + len;
   }
-  return { type: 'open', version, myAs, holdTime, bgpId, parameters, ...(extended ? { extendedParameters: true } : {}) };
+  return decoded({ type: 'open', version, myAs, holdTime, bgpId, parameters, ...(extended ? { extendedParameters: true } : {}) });
 }

@@ -8,7 +8,7 @@
 // that arrived in the same chunk are decoded.
 
 import { HEADER_LENGTH, MessageType } from './constants.js';
-import { decodeHeader, isWireError } from './header.js';
+import { decodeHeader } from './header.js';
 import { decodeMessage, defaultDecodeContext, type DecodeContext, type MessageVerdict } from './message.js';
 import { ErrorCode } from './notification-codes.js';
 import { wireError } from './wire-error.js';
@@ -47,8 +47,9 @@ export class BgpStreamReader {
   /** The next complete message's verdict, or undefined until more bytes arrive. */
   next(): MessageVerdict | undefined {
     if (this.stopped || this.buf.length < HEADER_LENGTH) return undefined;
-    const header = decodeHeader(this.buf, this.context.maxLength);
-    if (isWireError(header)) return this.stop({ kind: 'error', error: header, messageType: this.buf[HEADER_LENGTH - 1]! });
+    const decoded = decodeHeader(this.buf, this.context.maxLength);
+    if (!decoded.ok) return this.stop({ kind: 'error', error: decoded.error, messageType: this.buf[HEADER_LENGTH - 1]! });
+    const header = decoded.value;
     if (this.buf.length < header.length) return undefined;
     const whole = this.buf.subarray(0, header.length);
     this.buf = this.buf.subarray(header.length);

@@ -4,7 +4,8 @@
 import { MessageType } from './constants.js';
 import { frame } from './header.js';
 import { ErrorCode, RouteRefreshSubcode } from './notification-codes.js';
-import { wireError, type WireError } from './wire-error.js';
+import { decoded } from '../../util/decoded.js';
+import { wireRefusal, type WireDecoded } from './wire-error.js';
 
 export interface RouteRefreshMessage {
   readonly type: 'route-refresh';
@@ -22,9 +23,9 @@ export function encodeRouteRefresh(m: Pick<RouteRefreshMessage, 'afi' | 'safi'> 
 }
 
 /** RFC 7313 5: a body other than 4 octets is "Invalid Message Length", carrying the whole message. */
-export function decodeRouteRefreshBody(body: Buffer, whole: Buffer): RouteRefreshMessage | WireError {
+export function decodeRouteRefreshBody(body: Buffer, whole: Buffer): WireDecoded<RouteRefreshMessage> {
   if (body.length !== 4) {
-    return wireError(ErrorCode.ROUTE_REFRESH, RouteRefreshSubcode.INVALID_MESSAGE_LENGTH, `ROUTE-REFRESH body is ${body.length} bytes, must be 4`, Buffer.from(whole));
+    return wireRefusal(ErrorCode.ROUTE_REFRESH, RouteRefreshSubcode.INVALID_MESSAGE_LENGTH, `ROUTE-REFRESH body is ${body.length} bytes, must be 4`, Buffer.from(whole));
   }
-  return { type: 'route-refresh', afi: body.readUInt16BE(0), subtype: body[2]!, safi: body[3]! };
+  return decoded({ type: 'route-refresh', afi: body.readUInt16BE(0), subtype: body[2]!, safi: body[3]! });
 }

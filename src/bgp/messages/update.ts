@@ -10,10 +10,12 @@
 import { AttrType, MessageType } from './constants.js';
 import { decodeAttribute, encodeAttribute, type AttributeContext, type PathAttribute } from './attributes.js';
 import { frame } from './header.js';
-import { decodeNlri, encodeNlri, type Family, type Prefix } from './ip.js';
-import { familyOf } from './mp-nlri.js';
+import type { Family, Prefix } from '../../net/index.js';
+import { familyOfAfi } from './mp-nlri.js';
+import { decodeNlri, encodeNlri } from './nlri.js';
 import { ErrorCode, UpdateSubcode } from './notification-codes.js';
-import { handlingSeverity, wireError, type ErrorHandling, type WireError } from './wire-error.js';
+import { decoded, refused } from '../../util/decoded.js';
+import { handlingSeverity, wireError, wireRefusal, type ErrorHandling, type WireDecoded, type WireError } from './wire-error.js';
 
 export interface UpdateMessage {
   readonly type: 'update';
@@ -39,31 +41,34 @@ export function encodeUpdate(m: UpdateMessage, ctx: AttributeContext): Buffer {
   return frame(MessageType.UPDATE, encodeUpdateBody(m, ctx));
 }
 
-export interface UpdateDecodeResult {
+/**
+ * An UPDATE that did not reset the session (a reset is the decoder's
+ * error), with RFC 7606's verdict on it.
+ */
+export interface DecodedUpdate {
+  /** Discarded and malformed attributes are left out. */
+  readonly message: UpdateMessage;
   /** 'ok', or the RFC 7606 approach the worst error calls for. */
-  readonly handling: 'ok' | ErrorHandling;
-  /** Absent only on session reset. Discarded and malformed attributes are left out. */
-  readonly message?: UpdateMessage;
+  readonly handling: 'ok' | Exclude<ErrorHandling, 'session-reset'>;
   /** Every problem found, in wire order. */
   readonly errors: readonly WireError[];
-  /** The first of the most severe errors: what a session reset sends. */
-  readonly error?: WireError;
+  /** The first of the most severe errors, when there are any. */
+  readonly worst?: WireError;
 }
 
-function reset(subcode: number, reason: string, data?: Buffer): UpdateDecodeResult {
-  const error = wireError(ErrorCode.UPDATE_MESSAGE, subcode, reason, data, 'session-reset');
-  return { handling: 'session-reset', errors: [error], error };
+function reset(subcode: number, reason: string, data?: Buffer): WireDecoded<never> {
+  return wireRefusal(ErrorCode.UPDATE_MESSAGE, subcode, reason, data, 'session-reset');
 }
 
-function decide(errors: readonly WireError[]): { handling: 'ok' | ErrorHandling; error?: WireError } {
+function worstOf(errors: readonly WireError[]): WireError | undefined {
   let worst: WireError | undefined;
   for (const e of errors) {
     if (!worst || handlingSeverity(e.handling) > handlingSeverity(worst.handling)) worst = e;
   }
-  return worst ? { handling: worst.handling, error: worst } : { handling: 'ok' };
+  return worst;
 }
 
-export function decodeUpdateBody(body: Buffer, ctx: AttributeContext): UpdateDecodeResult {
+export function decodeUpdateBody(body: Buffer, ctx: AttributeContext): WireDecoded<DecodedUpdate> {
   const MAL = UpdateSubcode.MALFORMED_ATTRIBUTE_LIST;
   if (body.length < 4) return reset(MAL, `UPDATE body is ${body.length} bytes, needs at least 4`);
   const wl = body.readUInt16BE(0);
@@ -73,10 +78,12 @@ export function decodeUpdateBody(body: Buffer, ctx: AttributeContext): UpdateDec
   const attrEnd = attrStart + al;
   if (attrEnd > body.length) return reset(MAL, `total path attribute length ${al} runs past the message (${body.length - attrStart} bytes left)`);
 
-  const withdrawn = decodeNlri('ipv4', body.subarray(2, 2 + wl));
-  if ('error' in withdrawn) return reset(UpdateSubcode.INVALID_NETWORK_FIELD, `withdrawn routes: ${withdrawn.error}`);
-  const nlri = decodeNlri('ipv4', body.subarray(attrEnd));
-  if ('error' in nlri) return reset(UpdateSubcode.INVALID_NETWORK_FIELD, `NLRI: ${nlri.error}`);
+  const decodedWithdrawn = decodeNlri(4, body.subarray(2, 2 + wl));
+  if (!decodedWithdrawn.ok) return reset(UpdateSubcode.INVALID_NETWORK_FIELD, `withdrawn routes: ${decodedWithdrawn.error}`);
+  const decodedNlri = decodeNlri(4, body.subarray(attrEnd));
+  if (!decodedNlri.ok) return reset(UpdateSubcode.INVALID_NETWORK_FIELD, `NLRI: ${decodedNlri.error}`);
+  const withdrawn = decodedWithdrawn.value;
+  const nlri = decodedNlri.value;
 
   const errors: WireError[] = [];
   const attributes: PathAttribute[] = [];
@@ -114,11 +121,13 @@ export function decodeUpdateBody(body: Buffer, ctx: AttributeContext): UpdateDec
     }
     seen.add(typeCode);
     const d = decodeAttribute(flags, typeCode, value, whole, ctx);
-    if (d.error) {
-      if (d.error.handling === 'session-reset') return { handling: 'session-reset', errors: [...errors, d.error], error: d.error };
+    if (!d.ok) {
+      if (d.error.handling === 'session-reset') return refused(d.error);
       errors.push(d.error);
+      continue;
     }
-    if (d.attribute && (!d.error || d.error.handling !== 'attribute-discard')) attributes.push(d.attribute);
+    if (d.value.flaw) errors.push(d.value.flaw);
+    attributes.push(d.value.attribute);
   }
 
   // RFC 7606 3(d): missing well-known mandatory attributes mean treat-as-withdraw.
@@ -134,7 +143,10 @@ export function decodeUpdateBody(body: Buffer, ctx: AttributeContext): UpdateDec
   }
 
   const message: UpdateMessage = { type: 'update', withdrawn, attributes, nlri };
-  return { ...decide(errors), message, errors };
+  const worst = worstOf(errors);
+  // Every session reset returned above: what is left is no worse than treat-as-withdraw.
+  const handling = (worst?.handling ?? 'ok') as DecodedUpdate['handling'];
+  return decoded({ message, handling, errors, ...(worst ? { worst } : {}) });
 }
 
 /** Everything an UPDATE touches: what treat-as-withdraw removes from the Adj-RIB-In. */
@@ -152,14 +164,14 @@ export function prefixesOf(m: UpdateMessage): Prefix[] {
  * holding only an empty MP_UNREACH_NLRI for other families.
  */
 export function endOfRib(family: Family): UpdateMessage {
-  if (family === 'ipv4') return { type: 'update', withdrawn: [], attributes: [], nlri: [] };
+  if (family === 4) return { type: 'update', withdrawn: [], attributes: [], nlri: [] };
   return { type: 'update', withdrawn: [], attributes: [{ kind: 'mp-unreach', afi: 2, safi: 1, withdrawn: [] }], nlri: [] };
 }
 
 export function endOfRibFamily(m: UpdateMessage): Family | undefined {
   if (m.withdrawn.length > 0 || m.nlri.length > 0) return undefined;
-  if (m.attributes.length === 0) return 'ipv4';
+  if (m.attributes.length === 0) return 4;
   const only = m.attributes.length === 1 ? m.attributes[0] : undefined;
-  if (only?.kind === 'mp-unreach' && only.withdrawn.length === 0) return familyOf(only.afi, only.safi);
+  if (only?.kind === 'mp-unreach' && only.withdrawn.length === 0) return familyOfAfi(only.afi, only.safi);
   return undefined;
 }

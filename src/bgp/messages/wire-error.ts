@@ -2,6 +2,7 @@
 // subcode and data, plus how RFC 7606 says the session should react. The
 // reason is for logs and status, never sent.
 
+import { refused, type Decoded } from '../../util/decoded.js';
 import { describeError } from './notification-codes.js';
 
 /**
@@ -38,6 +39,13 @@ export function wireError(
   handling: ErrorHandling = 'session-reset',
 ): WireError {
   return { code, subcode, data, handling, reason };
+}
+
+/** What a BGP decoder returns: the value, or the error to answer with a NOTIFICATION. */
+export type WireDecoded<T> = Decoded<T, WireError>;
+
+export function wireRefusal(...args: Parameters<typeof wireError>): { readonly ok: false; readonly error: WireError } {
+  return refused(wireError(...args));
 }
 
 export function formatWireError(e: WireError): string {

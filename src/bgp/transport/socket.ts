@@ -3,7 +3,7 @@
 // addon when MD5 or TTL options are needed, see tcp.ts).
 
 import type { Socket } from 'node:net';
-import { unmapIPv4 } from '../messages/ip.js';
+import { unmapIPv4 } from '../../net/index.js';
 
 export interface Endpoint {
   readonly address: string;

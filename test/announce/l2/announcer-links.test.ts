@@ -15,6 +15,7 @@ import { VirtualClock } from '../../../src/util/clock.js';
 import { silentLogger } from '../../../src/util/log.js';
 import { FakeIo, fakeInterface } from './fake-io.js';
 import { arpRequestFrame } from './frames.js';
+import { unwrap } from '../../support/decoded.js';
 
 const VIP4 = '192.0.2.100';
 const VIP6 = '2001:db8::100';
@@ -89,7 +90,7 @@ t.test('a held link announces nothing until released, then announces with the gr
   t.same(arp.sent, gratuitousArpFrames(io.interfaces[0]!.mac!, VIP4), 'released: what is desired now is announced there, first round at once');
   t.notOk(io.isOpen('ndp', 'eth0'), 'nothing that was dropped meanwhile');
   arp.onFrame(arpRequestFrame({ srcMac: '02:00:00:00:00:99', senderIp: '192.0.2.99', targetIp: VIP4 }));
-  t.equal(decodeArp(decodeEthernet(arp.sent.at(-1)!).payload).op, 'reply', 'and answered');
+  t.equal(unwrap(decodeArp(unwrap(decodeEthernet(arp.sent.at(-1)!)).payload)).op, 'reply', 'and answered');
   clock.advance(10_000);
   t.equal(arp.sent.length, 11, 'the whole schedule (five rounds of two) and the answer');
 });
@@ -116,7 +117,7 @@ t.test('reassert: one round per announced address on each of its links, paced, u
 
   announcer.reassert(['2001:DB8::0100', VIP4, '192.0.2.101', '192.0.2.102', '192.0.2.200', 'not an address', VIP4]);
   t.equal(gratuitous() - start.events, 3, 'the first batch at once: two addresses (IPv6 on one link, IPv4 on two)');
-  const na = decodeNdp(decodeIpv6(decodeEthernet(io.port('ndp', 'eth1').sent.at(-1)!).payload).payload);
+  const na = unwrap(decodeNdp(unwrap(decodeIpv6(unwrap(decodeEthernet(io.port('ndp', 'eth1').sent.at(-1)!)).payload)).payload));
   t.match(na, { type: 'neighbor-advertisement', solicited: false, override: true, target: VIP6 }, 'an unsolicited NA');
   t.notOk(io.isOpen('ndp', 'eth0'), 'only where the address is announced');
   desired({ [VIP4]: {}, [VIP6]: { interfaces: ['eth1'] }, '192.0.2.101': {} });

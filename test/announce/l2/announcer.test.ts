@@ -11,6 +11,7 @@ import { VirtualClock } from '../../../src/util/clock.js';
 import { silentLogger } from '../../../src/util/log.js';
 import { errno, FakeIo, fakeInterface } from './fake-io.js';
 import { arpRequestFrame, nsFrame } from './frames.js';
+import { unwrap } from '../../support/decoded.js';
 
 const VIP4 = '192.0.2.100';
 const VIP6 = '2001:db8::100';
@@ -55,12 +56,12 @@ t.test('taking an address: sockets, the gratuitous schedule, and answers', async
 
   askArp('eth0', VIP4);
   t.equal(arp.sent.length, 11, 'answered');
-  const reply = decodeArp(decodeEthernet(arp.sent.at(-1)!).payload);
+  const reply = unwrap(decodeArp(unwrap(decodeEthernet(arp.sent.at(-1)!)).payload));
   t.same([reply.op, reply.senderIp, reply.senderMac], ['reply', VIP4, mac('eth0')]);
   askArp('eth0', '192.0.2.55');
   t.equal(arp.sent.length, 11, 'not owned: silence');
   ndp.onFrame(nsFrame({ srcMac: CLIENT_MAC, src: '2001:db8::99', target: VIP6 }));
-  const na = decodeNdp(decodeIpv6(decodeEthernet(ndp.sent.at(-1)!).payload).payload);
+  const na = unwrap(decodeNdp(unwrap(decodeIpv6(unwrap(decodeEthernet(ndp.sent.at(-1)!)).payload)).payload));
   t.match(na, { type: 'neighbor-advertisement', solicited: true, override: true, target: VIP6 });
   t.equal(await metric('shoal_l2_requests_received_total', { verdict: 'answered' }), 2);
   t.equal(await metric('shoal_l2_requests_received_total', { verdict: 'not-owned' }), 1);
@@ -81,7 +82,7 @@ t.test('releasing an address: silence at once, pending rounds cancelled, group l
   askArp('eth0', VIP4);
   t.equal(verdicts().at(-1), 'eth0:not-owned', 'not answered from the moment set() returned');
   clock.advance(10_000);
-  const rounds = arp.sent.slice(before).map((f) => decodeArp(decodeEthernet(f).payload).senderIp);
+  const rounds = arp.sent.slice(before).map((f) => unwrap(decodeArp(unwrap(decodeEthernet(f)).payload)).senderIp);
   t.notOk(rounds.includes(VIP4), 'no further gratuitous round for the released address');
   t.ok(rounds.includes('192.0.2.101'), 'the other address keeps its schedule');
   desired({ [VIP6]: {} });
@@ -174,7 +175,7 @@ t.test('carrier loss withdraws, carrier back re-announces; a recreated interface
   io.linkChanged();
   clock.advance(20);
   t.ok(first.closed);
-  t.equal(decodeEthernet(io.port('arp', 'eth0').sent[0]!).src, io.interfaces[0]!.mac, 'announced with the new MAC');
+  t.equal(unwrap(decodeEthernet(io.port('arp', 'eth0').sent[0]!)).src, io.interfaces[0]!.mac, 'announced with the new MAC');
 });
 
 t.test('socket errors: open failures are retried, receive errors withdraw and rebuild, send errors are counted', async (t) => {

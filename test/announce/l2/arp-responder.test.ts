@@ -7,6 +7,7 @@ import { decodeEthernet } from '../../../src/announce/l2/ethernet.js';
 import type { Ownership, OwnershipLookup } from '../../../src/announce/l2/verdict.js';
 import { arpRequestFrame } from './frames.js';
 import { CAPTURE, kernelFrame } from './fixtures.js';
+import { unwrap } from '../../support/decoded.js';
 
 const NODE = { name: 'eth0', mac: CAPTURE.node.mac };
 const OTHER_MAC = '02:00:00:00:00:22';
@@ -50,9 +51,9 @@ t.test('unicast refreshes and RFC 5227 probes are answered', async (t) => {
   t.equal(unicast.verdict, 'answered');
   const probe = decideArp(arpRequestFrame({ srcMac: CAPTURE.client.mac, senderIp: '0.0.0.0', targetIp: VIP }), NODE, owning(VIP));
   t.equal(probe.verdict, 'answered');
-  const eth = decodeEthernet(probe.reply!);
+  const eth = unwrap(decodeEthernet(probe.reply!));
   t.equal(eth.dst, CAPTURE.client.mac, 'unicast back to the prober');
-  t.same(decodeArp(eth.payload), { op: 'reply', senderMac: NODE.mac, senderIp: VIP, targetMac: CAPTURE.client.mac, targetIp: '0.0.0.0' });
+  t.same(unwrap(decodeArp(eth.payload)), { op: 'reply', senderMac: NODE.mac, senderIp: VIP, targetMac: CAPTURE.client.mac, targetIp: '0.0.0.0' });
 });
 
 t.test('malformed frames', async (t) => {
@@ -73,9 +74,9 @@ t.test('malformed frames', async (t) => {
 t.test('the gratuitous round: the kernel\'s arp_notify frame, then the reply form', async (t) => {
   const [request, reply] = gratuitousArpFrames(CAPTURE.node.mac, CAPTURE.node.ipv4);
   t.equal(request?.toString('hex'), kernelFrame('kernel-gratuitous-arp').toString('hex'));
-  const r = decodeEthernet(reply!);
+  const r = unwrap(decodeEthernet(reply!));
   t.equal(r.dst, 'ff:ff:ff:ff:ff:ff');
-  t.same(decodeArp(r.payload), { op: 'reply', senderMac: CAPTURE.node.mac, senderIp: CAPTURE.node.ipv4, targetMac: CAPTURE.node.mac, targetIp: CAPTURE.node.ipv4 });
+  t.same(unwrap(decodeArp(r.payload)), { op: 'reply', senderMac: CAPTURE.node.mac, senderIp: CAPTURE.node.ipv4, targetMac: CAPTURE.node.mac, targetIp: CAPTURE.node.ipv4 });
 });
 
 t.test('never throws, and answers only what is announced on this interface (property)', async () => {
@@ -95,8 +96,8 @@ t.test('never throws, and answers only what is announced on this interface (prop
       b[at] = v;
       const d = decideArp(b, NODE, lookup);
       if (d.verdict !== 'answered') return true;
-      const asked = decodeArp(decodeEthernet(b).payload);
-      const reply = decodeArp(decodeEthernet(d.reply!).payload);
+      const asked = unwrap(decodeArp(unwrap(decodeEthernet(b)).payload));
+      const reply = unwrap(decodeArp(unwrap(decodeEthernet(d.reply!)).payload));
       return asked.op === 'request' && lookup(asked.targetIp, 'eth0') === 'announce' && reply.senderIp === asked.targetIp && reply.senderMac === NODE.mac;
     }),
     { numRuns: 3000 },

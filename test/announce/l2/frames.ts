@@ -2,7 +2,7 @@
 // Neighbor Solicitations with any hop limit, destination and options, and
 // ARP requests. (The answers are built by the code under test.)
 
-import type { MacAddress } from '../../../src/announce/l2/addr.js';
+import type { MacAddress } from '../../../src/announce/l2/mac.js';
 import { encodeArp } from '../../../src/announce/l2/arp.js';
 import { encodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV6 } from '../../../src/announce/l2/ethernet.js';
 import { encodeIpv6, ipv6MulticastMac, NEXT_HEADER_ICMPV6, solicitedNodeMulticast } from '../../../src/announce/l2/ipv6.js';

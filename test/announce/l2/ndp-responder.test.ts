@@ -8,6 +8,7 @@ import { decideNdp, unsolicitedNaFrame } from '../../../src/announce/l2/ndp-resp
 import type { Ownership, OwnershipLookup } from '../../../src/announce/l2/verdict.js';
 import { CAPTURE, kernelFrame } from './fixtures.js';
 import { nsFrame } from './frames.js';
+import { unwrap } from '../../support/decoded.js';
 
 const NODE = { name: 'eth0', mac: CAPTURE.node.mac };
 const CLIENT = { srcMac: CAPTURE.client.mac, src: CAPTURE.client.ipv6 };
@@ -22,9 +23,9 @@ function owning(...ips: string[]): OwnershipLookup {
 }
 
 function advertisement(frame: Buffer) {
-  const eth = decodeEthernet(frame);
-  const ip = decodeIpv6(eth.payload);
-  return { eth, ip, na: decodeNdp(ip.payload), checksumOk: verifyIcmpv6Checksum(ip.src, ip.dst, ip.payload) };
+  const eth = unwrap(decodeEthernet(frame));
+  const ip = unwrap(decodeIpv6(eth.payload));
+  return { eth, ip, na: unwrap(decodeNdp(ip.payload)), checksumOk: verifyIcmpv6Checksum(ip.src, ip.dst, ip.payload) };
 }
 
 t.test('answers ndisc6 exactly as the Linux kernel did', async (t) => {
@@ -75,7 +76,7 @@ t.test('RFC 4861 7.1.1 validity checks', async (t) => {
   // A zero-length option, with the checksum fixed up so only the option is wrong.
   const zeroOption = kernelFrame('ndisc6-ns');
   zeroOption[14 + 40 + 25] = 0;
-  const ip = decodeIpv6(decodeEthernet(zeroOption).payload);
+  const ip = unwrap(decodeIpv6(unwrap(decodeEthernet(zeroOption)).payload));
   zeroOption.writeUInt16BE(icmpv6Checksum(ip.src, ip.dst, ip.payload), 14 + 40 + 2);
   t.match(decideNdp(zeroOption, NODE, owning(CAPTURE.node.ipv6)), { verdict: 'malformed', detail: /length 0/ });
   t.equal(ask(kernelFrame('ndisc6-ns').subarray(0, 70)).verdict, 'malformed', 'truncated');

@@ -5,12 +5,13 @@
 //     [--dst=2001:db8::100 --dst-mac=02:..] [--hop=64] [--wait-ms=500]
 // Only solicited NAs count (from :: any NA for the target). Prints one JSON line: {"answered":false} or {"answered":true,"ethSrc":..,"ethDst":..,"ipDst":..,"na":{..}}.
 
-import { formatMac } from '../../../src/announce/l2/addr.js';
+import { formatMac } from '../../../src/announce/l2/mac.js';
 import { decodeEthernet, ETHERTYPE_IPV6 } from '../../../src/announce/l2/ethernet.js';
 import { decodeIpv6 } from '../../../src/announce/l2/ipv6.js';
 import { loadPacketAddon } from '../../../src/announce/l2/native.js';
 import { decodeNdp } from '../../../src/announce/l2/ndp.js';
 import { nsFrame } from './frames.js';
+import { unwrap } from '../../support/decoded.js';
 
 function flag(name: string): string | undefined {
   return process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -42,10 +43,10 @@ const socket = new addon.PacketSocket(
   null,
   (raw) => {
     try {
-      const eth = decodeEthernet(raw);
-      const ip = decodeIpv6(eth.payload);
+      const eth = unwrap(decodeEthernet(raw));
+      const ip = unwrap(decodeIpv6(eth.payload));
       if (ip.nextHeader !== 58 || ip.payload[0] !== 136) return;
-      const na = decodeNdp(ip.payload);
+      const na = unwrap(decodeNdp(ip.payload));
       // Only an answer to this NS: unsolicited NAs (a responder's takeover
       // schedule) may be on the wire too. A DAD probe's answer is unsolicited.
       if (na.type !== 'neighbor-advertisement' || na.target !== target) return;

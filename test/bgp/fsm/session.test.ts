@@ -10,6 +10,7 @@ import type { NotificationMessage } from '../../../src/bgp/messages/notification
 import type { UpdateMessage } from '../../../src/bgp/messages/update.js';
 import { encodeKeepalive } from '../../../src/bgp/messages/keepalive.js';
 import { advance, FakePeer, type FakePeerOptions } from '../support/fake-peer.js';
+import { addressText, prefix } from '../support/prefix.js';
 
 const PEER = '192.0.2.1';
 const NODE = '192.0.2.11';
@@ -49,7 +50,7 @@ t.test('dials, exchanges OPENs and reaches Established; sends routes then End-of
   );
   const ups = updates(peer);
   t.equal(ups.length, 4, 'one UPDATE per family, then an End-of-RIB per family');
-  t.same(ups[0]!.nlri, [{ family: 'ipv4', address: '198.51.100.10', length: 32 }]);
+  t.same(ups[0]!.nlri, [prefix('198.51.100.10/32')]);
   t.match(ups[0]!.attributes, [
     { kind: 'origin', origin: 0 },
     { kind: 'as-path', segments: [{ type: 2, asns: [65001] }] },
@@ -58,7 +59,7 @@ t.test('dials, exchanges OPENs and reaches Established; sends routes then End-of
     { kind: 'next-hop', nextHop: NODE },
   ]);
   t.notOk(ups[0]!.attributes.some((a) => a.kind === 'local-pref'), 'no LOCAL_PREF to an external peer');
-  t.match(ups[1]!.attributes[0], { kind: 'mp-reach', nextHops: ['2001:db8::11'], nlri: [{ address: '2001:db8::10', length: 128 }] });
+  t.match(ups[1]!.attributes[0], { kind: 'mp-reach', nextHops: ['2001:db8::11'], nlri: [prefix('2001:db8::10/128')] });
   t.same(ups[2], { type: 'update', withdrawn: [], attributes: [], nlri: [] }, 'IPv4 End-of-RIB');
   t.match(ups[3]!.attributes, [{ kind: 'mp-unreach', afi: 2, withdrawn: [] }], 'IPv6 End-of-RIB');
   t.match(session.status(), { state: 'Established', prefixesSent: 2, peerAsn: 65000, holdTimeSeconds: 90, localAddress: NODE, ibgp: false });
@@ -323,7 +324,7 @@ t.test('setRoutes sends only the difference; route refresh re-sends everything',
   session.setRoutes([{ prefix: '198.51.100.11/32' }, { prefix: '198.51.100.12/32', communities: ['no-export'] }, { prefix: '198.51.100.10/33' }]);
   await advance(clock, 10);
   const sent = updates(peer).slice(before);
-  t.same(sent.map((u) => ({ w: u.withdrawn.map((p) => p.address), n: u.nlri.map((p) => p.address) })), [{ w: ['198.51.100.10'], n: [] }, { w: [], n: ['198.51.100.12'] }]);
+  t.same(sent.map((u) => ({ w: u.withdrawn.map(addressText), n: u.nlri.map(addressText) })), [{ w: ['198.51.100.10'], n: [] }, { w: [], n: ['198.51.100.12'] }]);
   t.match(session.status(), { prefixesSent: 2, routeProblems: [/length outside/] });
   session.setRoutes([{ prefix: '198.51.100.11/32' }, { prefix: '198.51.100.12/32', communities: ['no-export'] }]);
   await advance(clock, 10);
@@ -331,7 +332,7 @@ t.test('setRoutes sends only the difference; route refresh re-sends everything',
   peer.send({ type: 'route-refresh', afi: 1, safi: 1, subtype: 0 });
   await advance(clock, 10);
   const refreshed = updates(peer).slice(before + 2);
-  t.same(refreshed.flatMap((u) => u.nlri.map((p) => p.address)).sort(), ['198.51.100.11', '198.51.100.12']);
+  t.same(refreshed.flatMap((u) => u.nlri.map(addressText)).sort(), ['198.51.100.11', '198.51.100.12']);
 });
 
 t.test('IPv6 routes skipped when the peer did not negotiate IPv6; next hop required across families', async (t) => {
@@ -360,8 +361,8 @@ t.test('graceful stop: withdraw all, then Cease / Administrative Shutdown, then 
   await stopped;
   const tail = peer.received.slice(n).map((r) => (r.verdict.kind === 'message' ? r.verdict.message : undefined));
   t.match(tail, [
-    { type: 'update', withdrawn: [{ address: '198.51.100.10' }] },
-    { type: 'update', attributes: [{ kind: 'mp-unreach', withdrawn: [{ address: '2001:db8::10' }] }] },
+    { type: 'update', withdrawn: [prefix('198.51.100.10/32')] },
+    { type: 'update', attributes: [{ kind: 'mp-unreach', withdrawn: [prefix('2001:db8::10/128')] }] },
     { type: 'notification', code: 6, subcode: 2 },
   ]);
   t.ok(peer.closedReason, 'connection closed');

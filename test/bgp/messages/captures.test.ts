@@ -9,6 +9,8 @@ import { encodeMessage, type BgpMessage } from '../../../src/bgp/messages/messag
 import { capabilitiesOf, type OpenMessage } from '../../../src/bgp/messages/open.js';
 import { decodeShutdownCommunication, type NotificationMessage } from '../../../src/bgp/messages/notification.js';
 import { prefixesOf, type UpdateMessage } from '../../../src/bgp/messages/update.js';
+import { formatPrefix } from '../../../src/net/index.js';
+import { addressText } from '../support/prefix.js';
 
 interface Fixture {
   source: string;
@@ -51,7 +53,7 @@ for (const [name, want] of Object.entries(expected)) {
     t.ok(caps.some((c) => c.kind === 'unknown'), `unknown capabilities kept raw: ${caps.filter((c) => c.kind === 'unknown').map((c) => (c as { code: number }).code).join(', ')}`);
 
     const updates = msgs.filter((m): m is UpdateMessage => m.type === 'update');
-    const announce = updates.find((u) => u.nlri.some((p) => p.address === '203.0.113.0' && p.length === 24));
+    const announce = updates.find((u) => u.nlri.some((p) => formatPrefix(p) === '203.0.113.0/24'));
     t.ok(announce, 'the IPv4 route');
     const kinds = announce?.attributes.map((a) => a.kind) ?? [];
     for (const k of ['origin', 'as-path', 'next-hop', 'communities', 'large-communities']) t.ok(kinds.includes(k as never), `carries ${k}`);
@@ -61,9 +63,9 @@ for (const [name, want] of Object.entries(expected)) {
     t.same(large && 'communities' in large ? large.communities : [], [{ global: 65000, local1: 1, local2: 2 }]);
     const hop = announce?.attributes.find((a) => a.kind === 'next-hop');
     t.match(hop, { nextHop: '192.0.2.1' });
-    t.ok(updates.some((u) => u.withdrawn.some((p) => p.address === '203.0.113.0')), 'the IPv4 withdraw');
+    t.ok(updates.some((u) => u.withdrawn.some((p) => addressText(p) === '203.0.113.0')), 'the IPv4 withdraw');
     if (want.ipv6) {
-      const v6 = updates.find((u) => prefixesOf(u).some((p) => p.address === '2001:db8:ff::' && p.length === 48));
+      const v6 = updates.find((u) => prefixesOf(u).some((p) => formatPrefix(p) === '2001:db8:ff::/48'));
       t.match(v6?.attributes.find((a) => a.kind === 'mp-reach'), { afi: 2, safi: 1 }, 'the IPv6 route in MP_REACH_NLRI');
     }
     if (want.routeRefresh) t.match(msgs.find((m) => m.type === 'route-refresh'), { afi: 1, safi: 1 }, 'ROUTE-REFRESH');

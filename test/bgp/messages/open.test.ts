@@ -2,6 +2,7 @@ import t from 'tap';
 import fc from 'fast-check';
 import { capabilitiesOf, decodeOpenBody, encodeOpen, type OpenMessage } from '../../../src/bgp/messages/open.js';
 import { decodeMessage } from '../../../src/bgp/messages/message.js';
+import { unwrap } from '../../support/decoded.js';
 import { openArb } from '../support/arbitraries.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -33,9 +34,9 @@ t.test('OPEN with the capabilities shoal sends, byte for byte', async (t) => {
 
 t.test('a four-octet AS rides in the capability with AS_TRANS in My AS (RFC 6793 4.1)', async (t) => {
   const wire = hex(`${MARKER} 0025 01  04 5ba0 00b4 c0000202 08  02 06 41 04 000186a0`);
-  const m = decodeOpenBody(wire.subarray(19));
+  const m = unwrap(decodeOpenBody(wire.subarray(19)));
   t.match(m, { myAs: 23456, holdTime: 180, bgpId: '192.0.2.2' });
-  t.same(capabilitiesOf(m as OpenMessage), [{ kind: 'four-octet-as', asn: 100000 }]);
+  t.same(capabilitiesOf(m), [{ kind: 'four-octet-as', asn: 100000 }]);
 });
 
 t.test('graceful restart (RFC 4724 3) is decoded; unknown capabilities stay raw and re-encode identically', async (t) => {
@@ -60,9 +61,9 @@ t.test('RFC 9072 extended optional parameters length', async (t) => {
   const wire = encodeOpen(open);
   t.equal(wire[19 + 9], 255, 'non-extended length is 255');
   t.equal(wire[19 + 10], 255, 'followed by parameter type 255');
-  const back = decodeOpenBody(wire.subarray(19));
+  const back = unwrap(decodeOpenBody(wire.subarray(19)));
   t.same(back, { ...open, extendedParameters: true });
-  t.same(encodeOpen(back as OpenMessage), wire);
+  t.same(encodeOpen(back), wire);
 });
 
 t.test('structural OPEN errors carry their NOTIFICATION', async (t) => {
@@ -78,7 +79,7 @@ t.test('structural OPEN errors carry their NOTIFICATION', async (t) => {
   ];
   for (const [name, body, code, subcode, reason] of cases) {
     const m = decodeOpenBody(hex(body));
-    t.match(m, { code, subcode, handling: 'session-reset', reason }, name);
+    t.match(m, { ok: false, error: { code, subcode, handling: 'session-reset', reason } }, name);
   }
 });
 
@@ -87,7 +88,7 @@ t.test('any OPEN survives encode, decode, encode unchanged', async () => {
     fc.property(openArb, (open) => {
       const wire = encodeOpen(open);
       const back = decodeOpenBody(wire.subarray(19));
-      return !('handling' in back) && encodeOpen(back).equals(wire);
+      return back.ok && encodeOpen(back.value).equals(wire);
     }),
     { numRuns: 500 },
   );

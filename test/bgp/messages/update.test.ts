@@ -1,8 +1,11 @@
 import t from 'tap';
 import fc from 'fast-check';
-import { decodeUpdateBody, encodeUpdate, endOfRib, endOfRibFamily, prefixesOf, type UpdateMessage } from '../../../src/bgp/messages/update.js';
+import { decodeUpdateBody, encodeUpdate, endOfRib, endOfRibFamily, prefixesOf, type DecodedUpdate, type UpdateMessage } from '../../../src/bgp/messages/update.js';
+import type { WireDecoded, WireError } from '../../../src/bgp/messages/wire-error.js';
 import { decodeMessage, type DecodeContext } from '../../../src/bgp/messages/message.js';
+import { formatPrefix } from '../../../src/net/index.js';
 import { contextArb, updateArb } from '../support/arbitraries.js';
+import { prefix } from '../support/prefix.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const MARKER = 'ffffffffffffffffffffffffffffffff';
@@ -21,6 +24,11 @@ function body(attrs: string, nlri = '', withdrawn = ''): Buffer {
   return Buffer.concat([head, w, al, a, hex(nlri)]);
 }
 
+/** An UPDATE's decoding as these tests read it: the RFC 7606 handling, the error that decided it (none when ok), the message when usable. */
+function outcome(d: WireDecoded<DecodedUpdate>): { handling: string; error?: WireError; message?: UpdateMessage } {
+  return d.ok ? { handling: d.value.handling, error: d.value.worst, message: d.value.message } : { handling: d.error.handling, error: d.error };
+}
+
 const ORIGIN = '40 01 01 00';
 const AS_PATH = '40 02 06 02 01 0000fde9';
 const NEXT_HOP = '40 03 04 c000020b';
@@ -37,7 +45,7 @@ t.test('eBGP IPv4 announcement with communities and large communities, byte for 
       { kind: 'communities', communities: [0xffffff01] },
       { kind: 'large-communities', communities: [{ global: 65001, local1: 1, local2: 2 }] },
     ],
-    nlri: [{ family: 'ipv4', address: '198.51.100.10', length: 32 }],
+    nlri: [prefix('198.51.100.10/32')],
   };
   const wire = hex(`${MARKER} 0046 02  0000 002a  ${ORIGIN} ${AS_PATH} ${NEXT_HOP}  c0 08 04 ffffff01  c0 20 0c 0000fde9 00000001 00000002  ${HOST}`);
   t.same(encodeUpdate(m, ebgp4), wire);
@@ -56,7 +64,7 @@ t.test('iBGP IPv6 announcement in MP_REACH_NLRI with global and link-local next 
     type: 'update',
     withdrawn: [],
     attributes: [
-      { kind: 'mp-reach', afi: 2, safi: 1, nextHops: ['2001:db8::11', 'fe80::11'], nlri: [{ family: 'ipv6', address: '2001:db8:0:1::10', length: 128 }] },
+      { kind: 'mp-reach', afi: 2, safi: 1, nextHops: ['2001:db8::11', 'fe80::11'], nlri: [prefix('2001:db8:0:1::10/128')] },
       { kind: 'origin', origin: 0 },
       { kind: 'as-path', segments: [] },
       { kind: 'local-pref', localPref: 200 },
@@ -67,14 +75,14 @@ t.test('iBGP IPv6 announcement in MP_REACH_NLRI with global and link-local next 
     80 0e 36  0002 01 20 20010db8000000000000000000000011 fe800000000000000000000000000011 00 80 20010db8000000010000000000000010
     ${ORIGIN}  40 02 00  40 05 04 000000c8`);
   t.same(encodeUpdate(m, ibgp4), wire);
-  const r = decodeUpdateBody(wire.subarray(19), ibgp4);
+  const r = outcome(decodeUpdateBody(wire.subarray(19), ibgp4));
   t.equal(r.handling, 'ok');
-  t.same(prefixesOf(r.message!), [{ family: 'ipv6', address: '2001:db8:0:1::10', length: 128 }]);
+  t.same(prefixesOf(r.message!), [prefix('2001:db8:0:1::10/128')]);
 });
 
 t.test('two-octet sessions: AS_TRANS in AS_PATH, AS4_PATH decoded (RFC 6793)', async (t) => {
   const attrs = `${ORIGIN} 40 02 04 02 01 5ba0 ${NEXT_HOP} c0 11 06 02 01 000186a0`;
-  const r = decodeUpdateBody(body(attrs, HOST), ebgp2);
+  const r = outcome(decodeUpdateBody(body(attrs, HOST), ebgp2));
   t.equal(r.handling, 'ok');
   t.match(r.message!.attributes, [{ kind: 'origin' }, { kind: 'as-path', segments: [{ type: 2, asns: [23456] }] }, { kind: 'next-hop' }, { kind: 'as4-path', segments: [{ type: 2, asns: [100000] }] }]);
 });
@@ -118,7 +126,7 @@ t.test('RFC 7606 handling, attribute by attribute', async (t) => {
     ['withdrawn prefix running past its field', body('', '', '20 c00002'), ebgp4, 'session-reset', 3, 10],
   ];
   for (const [name, b, ctx, handling, code, subcode, data] of cases) {
-    const r = decodeUpdateBody(b, ctx);
+    const r = outcome(decodeUpdateBody(b, ctx));
     t.equal(r.handling, handling, `${name}: ${handling}`);
     if (code !== undefined) t.match(r.error, { code, subcode }, `${name}: NOTIFICATION ${code}/${subcode}`);
     if (data !== undefined) t.equal(r.error?.data.toString('hex'), data, `${name}: data`);
@@ -128,25 +136,25 @@ t.test('RFC 7606 handling, attribute by attribute', async (t) => {
 });
 
 t.test('discarded attributes are left out, the rest is kept', async (t) => {
-  const r = decodeUpdateBody(body(`${ORIGIN} ${AS_PATH} ${NEXT_HOP} 40 05 04 00000064 c0 08 04 ffffff01`, HOST), ebgp4);
+  const r = outcome(decodeUpdateBody(body(`${ORIGIN} ${AS_PATH} ${NEXT_HOP} 40 05 04 00000064 c0 08 04 ffffff01`, HOST), ebgp4));
   t.equal(r.handling, 'attribute-discard');
   t.same(r.message!.attributes.map((a) => a.kind), ['origin', 'as-path', 'next-hop', 'communities']);
-  const dup = decodeUpdateBody(body(`40 01 01 02 ${ORIGIN} ${AS_PATH} ${NEXT_HOP}`, HOST), ebgp4);
+  const dup = outcome(decodeUpdateBody(body(`40 01 01 02 ${ORIGIN} ${AS_PATH} ${NEXT_HOP}`, HOST), ebgp4));
   t.match(dup.message!.attributes[0], { kind: 'origin', origin: 2 }, 'the first of repeated attributes wins');
 });
 
 t.test('treat-as-withdraw names every prefix the UPDATE touched', async (t) => {
   // MP_REACH_NLRI marked transitive is malformed (RFC 7606 3(c)) but parses, so its NLRI is withdrawn too.
   const mp = 'c0 0e 1e 0002 01 10 20010db8000000000000000000000011 00 40 20010db800000001';
-  const r = decodeUpdateBody(body(`${mp} ${ORIGIN} ${AS_PATH} ${NEXT_HOP}`, HOST, '18 cb0071'), ebgp4);
+  const r = outcome(decodeUpdateBody(body(`${mp} ${ORIGIN} ${AS_PATH} ${NEXT_HOP}`, HOST, '18 cb0071'), ebgp4));
   t.equal(r.handling, 'treat-as-withdraw');
   t.match(r.error, { code: 3, subcode: 4 });
-  t.same(prefixesOf(r.message!).map((p) => `${p.address}/${p.length}`), ['203.0.113.0/24', '198.51.100.10/32', '2001:db8:0:1::/64']);
+  t.same(prefixesOf(r.message!).map(formatPrefix), ['203.0.113.0/24', '198.51.100.10/32', '2001:db8:0:1::/64']);
 });
 
 t.test('MP attributes of families shoal does not speak are kept raw', async (t) => {
   const evpn = '80 0e 09 0019 46 04 c0000201 00';
-  const r = decodeUpdateBody(body(`${evpn} ${ORIGIN} ${AS_PATH}`), ebgp4);
+  const r = outcome(decodeUpdateBody(body(`${evpn} ${ORIGIN} ${AS_PATH}`), ebgp4));
   t.equal(r.handling, 'ok');
   t.match(r.message!.attributes[0], { kind: 'raw', typeCode: 14, flags: 0x80 });
   t.same(encodeUpdate(r.message!, ebgp4).subarray(19), body(`${evpn} ${ORIGIN} ${AS_PATH}`));
@@ -154,17 +162,17 @@ t.test('MP attributes of families shoal does not speak are kept raw', async (t) 
 
 t.test('unknown optional transitive attributes survive byte for byte', async (t) => {
   const b = body(`${ORIGIN} ${AS_PATH} ${NEXT_HOP} e0 63 03 010203 d0 64 0002 beef`, HOST);
-  const r = decodeUpdateBody(b, ebgp4);
+  const r = outcome(decodeUpdateBody(b, ebgp4));
   t.equal(r.handling, 'ok');
   t.match(r.message!.attributes.slice(3), [{ kind: 'raw', typeCode: 99, flags: 0xe0 }, { kind: 'raw', typeCode: 100, flags: 0xd0 }]);
   t.same(encodeUpdate(r.message!, ebgp4).subarray(19), b);
 });
 
 t.test('End-of-RIB markers (RFC 4724 2)', async (t) => {
-  t.equal(encodeUpdate(endOfRib('ipv4'), ebgp4).toString('hex'), `${MARKER}001702` + '00000000');
-  t.equal(encodeUpdate(endOfRib('ipv6'), ebgp4).toString('hex'), `${MARKER}001d02` + '0000' + '0006' + '800f03000201');
-  for (const f of ['ipv4', 'ipv6'] as const) {
-    const r = decodeUpdateBody(encodeUpdate(endOfRib(f), ebgp4).subarray(19), ebgp4);
+  t.equal(encodeUpdate(endOfRib(4), ebgp4).toString('hex'), `${MARKER}001702` + '00000000');
+  t.equal(encodeUpdate(endOfRib(6), ebgp4).toString('hex'), `${MARKER}001d02` + '0000' + '0006' + '800f03000201');
+  for (const f of [4, 6] as const) {
+    const r = outcome(decodeUpdateBody(encodeUpdate(endOfRib(f), ebgp4).subarray(19), ebgp4));
     t.equal(endOfRibFamily(r.message!), f);
   }
 });
@@ -173,7 +181,7 @@ t.test('any valid UPDATE decodes cleanly and re-encodes to the same bytes', asyn
   fc.assert(
     fc.property(contextArb.chain((ctx) => fc.tuple(fc.constant(ctx), updateArb(ctx))), ([ctx, m]) => {
       const wire = encodeUpdate(m, ctx);
-      const r = decodeUpdateBody(wire.subarray(19), ctx);
+      const r = outcome(decodeUpdateBody(wire.subarray(19), ctx));
       if (r.handling !== 'ok') throw new Error(`${r.handling}: ${r.error?.reason}`);
       return encodeUpdate(r.message!, ctx).equals(wire);
     }),

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import type { Capability } from '../../../src/bgp/messages/capabilities.js';
 import { AttrFlag } from '../../../src/bgp/messages/constants.js';
 import type { PathAttribute } from '../../../src/bgp/messages/attributes.js';
-import { formatAddress, type Family, type Prefix } from '../../../src/bgp/messages/ip.js';
+import { FAMILY_BITS, formatIPv6, networkOf, type Family, type Prefix } from '../../../src/net/index.js';
 import type { BgpMessage, DecodeContext } from '../../../src/bgp/messages/message.js';
 import type { OpenMessage } from '../../../src/bgp/messages/open.js';
 import type { UpdateMessage } from '../../../src/bgp/messages/update.js';
@@ -15,19 +15,14 @@ const u32 = fc.integer({ min: 0, max: 0xffffffff });
 const u16 = fc.integer({ min: 0, max: 0xffff });
 
 export function prefixArb(family: Family): fc.Arbitrary<Prefix> {
-  const bytes = family === 'ipv4' ? 4 : 16;
-  return fc.tuple(fc.uint8Array({ minLength: bytes, maxLength: bytes }), fc.integer({ min: 0, max: bytes * 8 })).map(([raw, length]) => {
-    const b = Buffer.from(raw);
-    for (let i = 0; i < bytes; i++) {
-      const keep = Math.max(0, Math.min(8, length - i * 8));
-      b[i] = b[i]! & ((0xff << (8 - keep)) & 0xff);
-    }
-    return { family, address: formatAddress(family, b), length };
-  });
+  const bits = FAMILY_BITS[family];
+  return fc
+    .tuple(fc.bigInt({ min: 0n, max: (1n << BigInt(bits)) - 1n }), fc.integer({ min: 0, max: bits }))
+    .map(([value, length]) => ({ family, address: networkOf(family, value, length), length }));
 }
 
 const hostV4 = fc.tuple(fc.integer({ min: 1, max: 223 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 })).map((o) => o.join('.'));
-const hostV6 = fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => formatAddress('ipv6', Buffer.from(b)));
+const hostV6 = fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => formatIPv6(Buffer.from(b)));
 
 export const capabilityArb: fc.Arbitrary<Capability> = fc.oneof(
   fc.record({ kind: fc.constant('multiprotocol' as const), afi: u16, safi: fc.integer({ min: 0, max: 255 }) }),
@@ -78,10 +73,10 @@ export function updateArb(ctx: DecodeContext): fc.Arbitrary<UpdateMessage> {
   const T = AttrFlag.TRANSITIVE;
   return fc
     .record({
-      withdrawn: fc.array(prefixArb('ipv4'), { maxLength: 20 }),
-      nlri: fc.array(prefixArb('ipv4'), { maxLength: 20 }),
-      mpReach: fc.option(fc.record({ nextHops: fc.array(hostV6, { minLength: 1, maxLength: 2 }), nlri: fc.array(prefixArb('ipv6'), { minLength: 1, maxLength: 12 }) }), { nil: undefined }),
-      mpUnreach: fc.option(fc.array(prefixArb('ipv6'), { maxLength: 12 }), { nil: undefined }),
+      withdrawn: fc.array(prefixArb(4), { maxLength: 20 }),
+      nlri: fc.array(prefixArb(4), { maxLength: 20 }),
+      mpReach: fc.option(fc.record({ nextHops: fc.array(hostV6, { minLength: 1, maxLength: 2 }), nlri: fc.array(prefixArb(6), { minLength: 1, maxLength: 12 }) }), { nil: undefined }),
+      mpUnreach: fc.option(fc.array(prefixArb(6), { maxLength: 12 }), { nil: undefined }),
       origin: withFlags(fc.record({ kind: fc.constant('origin' as const), origin: fc.integer({ min: 0, max: 2 }) }), T),
       asPath: withFlags(fc.record({ kind: fc.constant('as-path' as const), segments: segmentsArb }), T),
       nextHop: withFlags(fc.record({ kind: fc.constant('next-hop' as const), nextHop: hostV4 }), T),

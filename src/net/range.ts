@@ -2,8 +2,9 @@
 // pool, as inclusive [first, last] BigInt bounds. Sizes and counts are exact
 // BigInt arithmetic, so an IPv6 /0 is as cheap as an IPv4 /32.
 
-import { FAMILY_BITS, FAMILY_MAX, formatIP, parseIPDetailed } from './ip.js';
-import type { Family, IP } from './ip.js';
+import { FAMILY_BITS, FAMILY_MAX, familyName, type Family } from './family.js';
+import { formatIP, parseIPDetailed, type IP } from './ip.js';
+import { formatPrefix, networkOf, parsePrefixLength, type Prefix } from './prefix.js';
 
 export interface IPRange {
   readonly family: Family;
@@ -11,17 +12,9 @@ export interface IPRange {
   readonly last: bigint;
 }
 
-export interface Prefix {
-  readonly family: Family;
-  readonly address: bigint;
-  readonly length: number;
-}
-
 export type RangeParseCode = 'not-a-range' | 'reversed-range' | 'mixed-family-range';
 
 export type RangeParse = { ok: true; range: IPRange } | { ok: false; code: RangeParseCode; message: string };
-
-const PREFIX_LEN = /^(0|[1-9][0-9]{0,2})$/;
 
 /**
  * Parses a CIDR ("198.51.100.0/24") or an inclusive range ("a-b", spaces
@@ -42,11 +35,9 @@ export function parseRange(text: string): RangeParse {
     const addr = parseIPDetailed(text.slice(0, slash));
     if (!addr.ok) return bad(`${JSON.stringify(text.slice(0, slash))}: ${addr.reason}`);
     const lenText = text.slice(slash + 1);
-    const bits = FAMILY_BITS[addr.ip.family];
-    if (!PREFIX_LEN.test(lenText) || Number(lenText) > bits) {
-      return bad(`prefix length ${JSON.stringify(lenText)} is not 0 to ${bits}`);
-    }
-    return { ok: true, range: prefixRange({ family: addr.ip.family, address: addr.ip.value, length: Number(lenText) }) };
+    const length = parsePrefixLength(addr.ip.family, lenText);
+    if (length === undefined) return bad(`prefix length ${JSON.stringify(lenText)} is not 0 to ${FAMILY_BITS[addr.ip.family]}`);
+    return { ok: true, range: prefixRange({ family: addr.ip.family, address: addr.ip.value, length }) };
   }
   const startText = text.slice(0, dash).trim();
   const endText = text.slice(dash + 1).trim();
@@ -58,7 +49,7 @@ export function parseRange(text: string): RangeParse {
     return {
       ok: false,
       code: 'mixed-family-range',
-      message: `${JSON.stringify(text)} mixes IPv${start.ip.family} and IPv${end.ip.family}`,
+      message: `${JSON.stringify(text)} mixes ${familyName(start.ip.family)} and ${familyName(end.ip.family)}`,
     };
   }
   if (start.ip.value > end.ip.value) {
@@ -72,11 +63,9 @@ export function parseRange(text: string): RangeParse {
 }
 
 /** The addresses a prefix covers (host bits of `address` are ignored). */
-export function prefixRange(p: Prefix): IPRange {
-  const hostBits = BigInt(FAMILY_BITS[p.family] - p.length);
-  const size = 1n << hostBits;
-  const first = (p.address >> hostBits) << hostBits;
-  return { family: p.family, first, last: first + size - 1n };
+function prefixRange(p: Prefix): IPRange {
+  const first = networkOf(p.family, p.address, p.length);
+  return { family: p.family, first, last: first + (1n << BigInt(FAMILY_BITS[p.family] - p.length)) - 1n };
 }
 
 export function rangeSize(r: IPRange): bigint {
@@ -91,7 +80,7 @@ export function rangeContains(r: IPRange, ip: IP): boolean {
 export function formatRange(r: IPRange): string {
   const prefixes = summarizeRange(r);
   const only = prefixes.length === 1 ? prefixes[0] : undefined;
-  if (only) return `${formatIP({ family: r.family, value: only.address })}/${only.length}`;
+  if (only) return formatPrefix(only);
   return `${formatIP({ family: r.family, value: r.first })}-${formatIP({ family: r.family, value: r.last })}`;
 }
 
@@ -117,24 +106,14 @@ export function summarizeRange(r: IPRange): Prefix[] {
   return out;
 }
 
-/** How many v in [first, last] have v mod m == c (0 <= c < m). */
-function countCongruent(first: bigint, last: bigint, c: bigint, m: bigint): bigint {
-  // Number of such v in [0, x] is floor((x - c) / m) + 1 for x >= c, else 0.
-  const upTo = (x: bigint): bigint => (x < c ? 0n : (x - c) / m + 1n);
-  return upTo(last) - (first === 0n ? 0n : upTo(first - 1n));
-}
-
-/** Addresses ending in .0 or .255 inside an IPv4 range (0 for IPv6). */
-export function buggyCount(r: IPRange): bigint {
-  if (r.family !== 4) return 0n;
-  return countCongruent(r.first, r.last, 0n, 256n) + countCongruent(r.first, r.last, 255n, 256n);
+/** Orders by family (IPv4 first), then first address. */
+export function compareRanges(a: IPRange, b: IPRange): number {
+  return a.family - b.family || (a.first < b.first ? -1 : a.first > b.first ? 1 : 0);
 }
 
 /** Sorts by family then start and merges overlapping or adjacent ranges. */
 export function normalizeRanges(ranges: readonly IPRange[]): IPRange[] {
-  const sorted = [...ranges].sort((a, b) =>
-    a.family !== b.family ? a.family - b.family : a.first < b.first ? -1 : a.first > b.first ? 1 : 0,
-  );
+  const sorted = [...ranges].sort(compareRanges);
   const out: IPRange[] = [];
   for (const r of sorted) {
     const prev = out[out.length - 1];
