@@ -20,17 +20,21 @@ import {
   encodePacket,
   encodeStreamMessage,
   framedSize,
+  MAX_U32,
   SEALED_PACKET,
+  UNSTAMPED_SEALED_PACKET,
   encodedMetaSize,
 } from './codec.js';
 import { resolveOptions, type ClusterOptions, type ResolvedOptions } from './config.js';
 import { newCounters, type ClusterCounters, type DropReason } from './counters.js';
-import { SEAL_OVERHEAD } from './keyring.js';
+import { SEAL_OVERHEAD, sealedHeader } from './keyring.js';
 import { MemberTable, type Member } from './members.js';
-import { Membership } from './membership.js';
+import { Membership, ownConclusion, type NewsSource } from './membership.js';
 import type { Dead, IndirectPing, MemberRecord, MemberState, Message, Meta, Ping } from './messages.js';
+import type { SelfView } from './refuter.js';
+import { ReplayWindow } from './replay.js';
 import { pushPullInterval, retransmitLimit, scaleByHealth } from './timing.js';
-import type { Transport } from './transport.js';
+import type { Transport, TransportStats } from './transport.js';
 
 export interface MemberView {
   readonly name: string;
@@ -59,6 +63,10 @@ export interface ClusterStatus {
   counts: Record<MemberState, number>;
   members: MemberView[];
   counters: ClusterCounters;
+  /** What others said about this member: suspicions, deaths, leaves it refuted. */
+  accused: SelfView;
+  /** Push-pull streams and the UDP socket, when the transport reports them. */
+  transport: TransportStats | undefined;
 }
 
 interface PendingProbe {
@@ -67,6 +75,10 @@ interface PendingProbe {
 }
 
 const isProbeTraffic = (m: Message): boolean => m.type === 'ping' || m.type === 'indirect-ping' || m.type === 'ack' || m.type === 'nack';
+const isLive = (m: Member): boolean => m.state === 'alive' || m.state === 'suspect';
+
+/** Clock differences shown in the log at most this often: stamps outside the window can be forged at any rate. */
+const SKEW_LOG_EVERY_MS = 60_000;
 
 export interface ClusterDeps {
   transport: Transport;
@@ -103,6 +115,9 @@ export class Cluster {
   private stopped = false;
   private seeds: Address[] = [];
   private readonly random: () => number;
+  /** Sealed packets seen, when sealing is on. */
+  private readonly replay: ReplayWindow | undefined;
+  private skewLoggedAt = -Infinity;
 
   constructor(options: ClusterOptions, deps: ClusterDeps) {
     this.opts = resolveOptions(options);
@@ -124,8 +139,10 @@ export class Cluster {
       meta: this.opts.meta,
       stateChangedAt: this.clock.now(),
       suspicion: undefined,
+      verified: true,
     };
     this.table.add(this.self);
+    this.replay = this.opts.keyring ? new ReplayWindow(this.opts.replayWindowMs) : undefined;
     this.membership = new Membership({
       opts: this.opts,
       clock: this.clock,
@@ -154,7 +171,7 @@ export class Cluster {
   start(): void {
     if (this.running || this.stopped) return;
     this.running = true;
-    this.membership.broadcast(this.name, this.membership.aliveSelf());
+    this.membership.broadcast(this.name, this.membership.refuter.aliveSelf());
     this.scheduleProbe(this.random() * this.opts.profile.probeIntervalMs);
     this.timers.gossip = this.clock.setTimeout(() => this.gossipTick(), this.random() * this.opts.profile.gossipIntervalMs);
     this.schedulePushPull();
@@ -204,7 +221,7 @@ export class Cluster {
     const peers = this.table.live - (this.self.state === 'alive' ? 1 : 0);
     await new Promise<void>((resolve) => {
       const timer = this.clock.setTimeout(resolve, peers > 0 ? timeoutMs : 0);
-      this.membership.applyDead(msg, () => {
+      this.membership.applyDead(msg, ownConclusion(), () => {
         this.clock.clearTimeout(timer);
         resolve();
       });
@@ -224,9 +241,10 @@ export class Cluster {
   /** Replaces this member's metadata and gossips it with a new incarnation. */
   setMeta(meta: Meta): void {
     this.checkMetaSize(meta);
+    const before = this.self.incarnation;
     this.self.meta = { ...meta };
-    this.self.incarnation++;
-    this.membership.broadcast(this.name, this.membership.aliveSelf());
+    this.self.incarnation = Math.min(MAX_U32, before + 1);
+    this.membership.refuter.announce(before);
     this.emit('update', this.self, 'alive');
   }
 
@@ -236,6 +254,21 @@ export class Cluster {
 
   get incarnation(): number {
     return this.self.incarnation;
+  }
+
+  /** Whether packets and streams are sealed (a key ring is set). */
+  get encrypted(): boolean {
+    return this.opts.keyring !== undefined;
+  }
+
+  /** Push-pull slots and the UDP socket, when the transport reports them. */
+  get transportStats(): TransportStats | undefined {
+    return this.transport.stats?.();
+  }
+
+  /** What others said about this member (suspected, declared dead or left, its name claimed elsewhere). */
+  get accused(): SelfView {
+    return this.membership.refuter.view();
   }
 
   member(name: string): MemberView | undefined {
@@ -279,6 +312,8 @@ export class Cluster {
       counts: this.counts(),
       members: this.members().sort((a, b) => a.name.localeCompare(b.name)),
       counters: structuredClone(this.counters),
+      accused: this.accused,
+      transport: this.transportStats,
     };
   }
 
@@ -291,7 +326,8 @@ export class Cluster {
     const now = this.clock.now();
     for (const r of records) {
       if (this.table.get(r.name) || r.state !== 'alive' || this.table.size >= this.opts.maxMembers) continue;
-      this.table.add({ name: r.name, host: r.host, port: r.port, incarnation: r.incarnation, state: 'alive', meta: r.meta, stateChangedAt: now, suspicion: undefined });
+      // A converged cluster has heard from every member: verified.
+      this.table.add({ name: r.name, host: r.host, port: r.port, incarnation: r.incarnation, state: 'alive', meta: r.meta, stateChangedAt: now, suspicion: undefined, verified: true });
     }
   }
 
@@ -305,8 +341,13 @@ export class Cluster {
     if (!this.running) return;
     const interval = scaleByHealth(this.opts.profile.probeIntervalMs, this.awareness.score);
     if (!this.leaving) {
-      const target = this.table.nextProbeTarget((m) => m !== this.self && (m.state === 'alive' || m.state === 'suspect'));
+      const target = this.table.nextProbeTarget((m) => m !== this.self && isLive(m) && m.verified);
       if (target) this.probe(target, interval);
+      // Names we were only told of are probed on a lane of their own, one
+      // a period, so that any number of them (made-up ones included) cannot
+      // delay the probing of members we know to be real.
+      const unproven = this.table.nextUnverified((m) => m !== this.self && isLive(m));
+      if (unproven) this.probe(unproven, interval);
     }
     this.scheduleProbe(interval);
   }
@@ -316,6 +357,9 @@ export class Cluster {
     const seq = this.nextSeq();
     const timeout = scaleByHealth(p.probeTimeoutMs, this.awareness.score);
     const incarnation = target.incarnation;
+    // A failed probe of a member that never answered us says nothing about
+    // our own health: it may never have existed.
+    const proven = target.verified;
     let acked = false;
     let nacks = 0;
     let expectedNacks = 0;
@@ -331,6 +375,7 @@ export class Cluster {
         if (acked) return;
         acked = true;
         target.lastAckAt = this.clock.now();
+        this.table.markVerified(target);
         finish();
         this.awareness.applyDelta(-1);
       },
@@ -349,8 +394,10 @@ export class Cluster {
 
     indirectTimer = this.clock.setTimeout(() => {
       if (acked || !this.running) return;
-      const helpers = this.table.sample(p.indirectChecks, (m) => m !== this.self && m !== target && m.state === 'alive');
-      expectedNacks = this.opts.lifeguard ? helpers.length : 0;
+      const helpers = this.sampleProvenFirst(p.indirectChecks, (m) => m !== this.self && m !== target && m.state === 'alive');
+      // Lifeguard counts missing nacks against our own health: only from
+      // helpers that answered us before, not from names that may be made up.
+      expectedNacks = this.opts.lifeguard ? helpers.filter((h) => h.verified).length : 0;
       for (const h of helpers) {
         const req: IndirectPing = {
           type: 'indirect-ping',
@@ -375,12 +422,12 @@ export class Cluster {
       this.counters.probesFailed++;
       // Lifeguard: missing nacks mean our own network or process is the
       // problem, so we slow down; with no helpers to ask, assume the same.
-      this.awareness.applyDelta(expectedNacks > 0 ? Math.max(0, expectedNacks - nacks) : 1);
+      if (proven) this.awareness.applyDelta(expectedNacks > 0 ? Math.max(0, expectedNacks - nacks) : 1);
       // Also when already suspect: our failed probe is an independent
       // confirmation that shortens everyone's suspicion timer.
       if ((target.state === 'alive' || target.state === 'suspect') && target.incarnation === incarnation) {
         this.counters.suspicionsRaised++;
-        this.membership.applySuspect({ type: 'suspect', incarnation, node: target.name, from: this.name });
+        this.membership.applySuspect({ type: 'suspect', incarnation, node: target.name, from: this.name }, ownConclusion());
       }
     }, interval);
   }
@@ -438,14 +485,24 @@ export class Cluster {
     this.timers.gossip = this.clock.setTimeout(() => this.gossipTick(), p.gossipIntervalMs);
     if (this.queue.length === 0) return;
     const now = this.clock.now();
-    const targets = this.table.sample(
-      p.gossipNodes,
-      (m) => m !== this.self && (m.state === 'alive' || m.state === 'suspect' || (m.state === 'dead' && now - m.stateChangedAt < p.gossipToTheDeadMs)),
-    );
+    // Dead and left members keep hearing gossip for a while, so that one
+    // that is in fact alive learns of the verdict and refutes it.
+    const targets = this.sampleProvenFirst(p.gossipNodes, (m) => m !== this.self && (isLive(m) || now - m.stateChangedAt < p.gossipToTheDeadMs));
     for (const t of targets) {
       if (this.queue.length === 0) break;
       this.send(t, []);
     }
+  }
+
+  /**
+   * Up to k members accepted by `filter`, drawn from those we have heard
+   * from ourselves first, then from the rest: made-up names should not take
+   * the place of real members as gossip targets, helpers or sync partners.
+   */
+  private sampleProvenFirst(k: number, filter: (m: Member) => boolean): Member[] {
+    const out = this.table.sample(k, (m) => m.verified && filter(m));
+    if (out.length < k && this.table.unverifiedCount > 0) out.push(...this.table.sample(k - out.length, (m) => !m.verified && filter(m)));
+    return out;
   }
 
   /** Sends `primary` messages plus as many queued broadcasts as fit in one packet. */
@@ -455,7 +512,7 @@ export class Cluster {
     const extra = this.queue.take(budget);
     if (primary.length === 0 && extra.length === 0) return;
     const plain = encodePacket(primary.length ? [...primary, ...extra] : extra);
-    const wire = this.opts.keyring ? this.opts.keyring.seal(plain) : plain;
+    const wire = this.seal(plain);
     this.counters.packetsSent++;
     this.counters.bytesSent += wire.length;
     this.transport.sendPacket(to, wire);
@@ -473,7 +530,7 @@ export class Cluster {
     if (!this.running) return;
     this.schedulePushPull();
     if (this.leaving) return;
-    const [peer] = this.table.sample(1, (m) => m !== this.self && m.state === 'alive');
+    const [peer] = this.sampleProvenFirst(1, (m) => m !== this.self && m.state === 'alive');
     if (peer) this.pushPull(peer, false).catch((err: unknown) => this.log.debug('push-pull failed', { peer: peer.name, error: String(err) }));
   }
 
@@ -490,17 +547,29 @@ export class Cluster {
     if (this.stopped) return;
     const records = this.openStream(reply);
     if (!records) throw new Error(`push-pull reply from ${formatAddress(to)} was rejected`);
-    this.membership.mergeRemoteState(records);
+    // We chose this peer (a seed, or a member from our table): its word on
+    // others counts as a member's, and its own record as first-hand. Joining
+    // through a seed brings the whole cluster; anything else is limited.
+    this.membership.mergeRemoteState(records, {
+      from: to,
+      trusted: true,
+      stream: true,
+      budget: join ? { left: Infinity, rateLimited: false } : { left: this.opts.newMembersPerPushPull, rateLimited: true },
+      vouches: join,
+    });
   }
 
-  private async receiveExchange(_from: Address, request: Buffer): Promise<Uint8Array | undefined> {
+  private async receiveExchange(from: Address, request: Buffer): Promise<Uint8Array | undefined> {
     this.counters.streamsReceived++;
     if (this.stopped) return undefined;
     try {
       const records = this.openStream(request);
       if (!records) return undefined;
       const reply = this.sealStream(false);
-      this.membership.mergeRemoteState(records);
+      // The peer connected from a port of its own choosing: only its host
+      // can say whether it is one of our members.
+      const trusted = this.table.all().some((m) => m !== this.self && isLive(m) && m.host === from.host);
+      this.membership.mergeRemoteState(records, { from, trusted, stream: true, budget: { left: this.opts.newMembersPerPushPull, rateLimited: true }, vouches: false });
       return reply;
     } catch (err) {
       this.drop('internal-error');
@@ -510,8 +579,12 @@ export class Cluster {
   }
 
   private sealStream(join: boolean): Buffer {
-    const plain = encodeStreamMessage({ type: 'push-pull', join, members: this.table.records() });
-    return this.opts.keyring ? this.opts.keyring.seal(plain) : plain;
+    return this.seal(encodeStreamMessage({ type: 'push-pull', join, members: this.table.records() }));
+  }
+
+  /** Seals with the primary key and our clock's stamp, when sealing is on. */
+  private seal(plain: Buffer): Buffer {
+    return this.opts.keyring ? this.opts.keyring.seal(plain, Math.floor(this.opts.wallNow())) : plain;
   }
 
   private openStream(data: Buffer): MemberRecord[] | undefined {
@@ -538,7 +611,7 @@ export class Cluster {
     // A healed partition: the other side is dead to us and we to them, and
     // neither probes the dead. Reaching one of them merges both views.
     if (this.table.count('dead') > 0) {
-      const [dead] = this.table.sample(1, (m) => m.state === 'dead');
+      const [dead] = this.sampleProvenFirst(1, (m) => m.state === 'dead');
       if (dead) this.pushPull(dead, false).catch(() => {});
     }
     if (this.table.live <= 1 && this.seeds.length > 0) {
@@ -551,7 +624,16 @@ export class Cluster {
     if (this.table.count('dead') + this.table.count('left') === 0) return;
     const now = this.clock.now();
     for (const m of [...this.table.all()]) {
-      const keep = m.state === 'dead' ? this.opts.deadRetentionMs : m.state === 'left' ? this.opts.leftRetentionMs : Infinity;
+      // A dead name we never heard from ourselves (a member that died before
+      // we probed it, or one made up) is not worth an hour of reconnects.
+      const keep =
+        (m.state === 'dead' || m.state === 'left') && !m.verified
+          ? this.opts.profile.gossipToTheDeadMs
+          : m.state === 'dead'
+            ? this.opts.deadRetentionMs
+            : m.state === 'left'
+              ? this.opts.leftRetentionMs
+              : Infinity;
       if (m !== this.self && now - m.stateChangedAt >= keep) {
         this.table.remove(m.name);
         this.queue.remove(m.name);
@@ -573,29 +655,67 @@ export class Cluster {
       const d = decodePacket(plain);
       if (!d.ok) return this.drop(d.error.code);
       for (let i = 0; i < d.value.unknown; i++) this.drop('unknown-type');
+      const sender = this.table.atAddress(from);
+      if (sender && sender !== this.self) this.table.markVerified(sender);
+      // A member we count as live may pass on news about others; anyone
+      // else may speak only for itself (precedence.ts).
+      const src: NewsSource = {
+        from,
+        trusted: sender !== undefined && sender !== this.self && isLive(sender),
+        stream: false,
+        budget: { left: this.opts.newMembersPerPacket, rateLimited: true },
+        vouches: false,
+      };
       // Membership news first, probes after: a refutation triggered by a
       // suspicion that came with a ping then rides on the ack.
-      for (const msg of d.value.messages) if (!isProbeTraffic(msg)) this.handle(msg, from);
-      for (const msg of d.value.messages) if (isProbeTraffic(msg)) this.handle(msg, from);
+      for (const msg of d.value.messages) if (!isProbeTraffic(msg)) this.handle(msg, src);
+      for (const msg of d.value.messages) if (isProbeTraffic(msg)) this.handle(msg, src);
     } catch (err) {
       this.drop('internal-error');
       this.log.error('packet handler failed', { from: formatAddress(from), error: err });
     }
   }
 
-  /** Returns the plain packet, or undefined after counting why it was dropped. */
+  /**
+   * Returns the plain packet, or undefined after counting why it was
+   * dropped. The replay window is checked before decryption: a flood of
+   * stale or repeated packets costs a lookup each, not an AES-GCM attempt.
+   */
   private unseal(data: Buffer): Buffer | undefined {
     const keyring = this.opts.keyring;
-    if (data.length > 0 && data[0] === SEALED_PACKET) {
-      if (!keyring) return this.drop('sealed-without-key');
-      const plain = keyring.open(data);
-      return plain ?? this.drop('decrypt-failed');
+    if (data[0] === SEALED_PACKET) {
+      if (!keyring || !this.replay) return this.drop('sealed-without-key');
+      const head = sealedHeader(data);
+      if (!head) return this.drop('truncated');
+      const now = Math.floor(this.opts.wallNow());
+      const verdict = this.replay.check(head.sentAt, head.nonce, now);
+      if (verdict !== 'fresh') {
+        if (verdict !== 'replayed') this.noteSkew(head.sentAt - now);
+        return this.drop(verdict);
+      }
+      const opened = keyring.open(data);
+      if (!opened) return this.drop('decrypt-failed');
+      this.replay.remember(head.sentAt, head.nonce, now);
+      return opened.plain;
     }
+    // An older version's sealed format, without the time stamp.
+    if (data[0] === UNSTAMPED_SEALED_PACKET) return this.drop('bad-version');
     if (keyring && !this.opts.acceptUnsealed) return this.drop('unsealed');
     return data;
   }
 
-  private handle(msg: Message, _from: Address): void {
+  /** Sealed input stamped outside the window: a clock far off ours, or a replay. */
+  private noteSkew(offsetMs: number): void {
+    const now = this.clock.now();
+    if (now - this.skewLoggedAt < SKEW_LOG_EVERY_MS) return;
+    this.skewLoggedAt = now;
+    this.log.warn('sealed gossip stamped outside the replay window was refused: a replay, or a member whose clock is off ours (check NTP)', {
+      offsetMs,
+      windowMs: this.opts.replayWindowMs,
+    });
+  }
+
+  private handle(msg: Message, src: NewsSource): void {
     this.counters.messagesReceived++;
     switch (msg.type) {
       case 'ping':
@@ -607,11 +727,11 @@ export class Cluster {
       case 'nack':
         return this.pending.get(msg.seq)?.onNack();
       case 'alive':
-        return this.membership.applyAlive(msg);
+        return this.membership.applyAlive(msg, src);
       case 'suspect':
-        return this.membership.applySuspect(msg);
+        return this.membership.applySuspect(msg, src);
       case 'dead':
-        return this.membership.applyDead(msg);
+        return this.membership.applyDead(msg, src);
       case 'push-pull':
         // Full state only travels over streams.
         return this.drop('malformed');

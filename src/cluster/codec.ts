@@ -24,7 +24,10 @@ import {
 } from './messages.js';
 
 export const PLAIN_PACKET = 0x01;
-export const SEALED_PACKET = 0x02;
+/** Sealed without a time stamp: the format before the replay window, refused now. */
+export const UNSTAMPED_SEALED_PACKET = 0x02;
+/** Sealed and time-stamped (keyring.ts). */
+export const SEALED_PACKET = 0x03;
 
 export const MAX_NAME_BYTES = 128;
 export const MAX_META_ENTRIES = 64;

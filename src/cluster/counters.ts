@@ -15,6 +15,12 @@ export const dropReasons = [
   'wrong-target',
   'indirect-overload',
   'member-limit',
+  'member-rate',
+  'stranger',
+  'implausible-incarnation',
+  'replayed',
+  'too-old',
+  'too-new',
   'meta-too-large',
   'internal-error',
 ] as const;
@@ -36,6 +42,8 @@ export interface ClusterCounters {
   suspicionsRaised: number;
   deathsDeclared: number;
   staleUpdates: number;
+  /** Times this member sent its own state to every member itself (refutations it cannot win second-hand). */
+  fanouts: number;
   dropped: Record<DropReason, number>;
 }
 
@@ -56,6 +64,7 @@ export function newCounters(): ClusterCounters {
     suspicionsRaised: 0,
     deathsDeclared: 0,
     staleUpdates: 0,
+    fanouts: 0,
     dropped: Object.fromEntries(dropReasons.map((r) => [r, 0])) as Record<DropReason, number>,
   };
 }
