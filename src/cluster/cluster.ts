@@ -21,6 +21,7 @@ import {
   encodeStreamMessage,
   framedSize,
   MAX_U32,
+  pushPullSize,
   SEALED_PACKET,
   UNSTAMPED_SEALED_PACKET,
   encodedMetaSize,
@@ -44,6 +45,12 @@ export interface MemberView {
   readonly meta: Meta;
   /** Wall-clock time (ms since epoch) of the last state change. */
   readonly since: number;
+  /**
+   * We have reason to hold it real (it answered us, or the seed we joined
+   * through knew it). Until then it is only a name we were told: it is
+   * probed but not part of the cluster for events and liveMembers().
+   */
+  readonly verified: boolean;
 }
 
 export type MemberEventKind = 'join' | 'update' | 'suspect' | 'alive' | 'dead' | 'left' | 'reap';
@@ -76,6 +83,9 @@ interface PendingProbe {
 
 const isProbeTraffic = (m: Message): boolean => m.type === 'ping' || m.type === 'indirect-ping' || m.type === 'ack' || m.type === 'nack';
 const isLive = (m: Member): boolean => m.state === 'alive' || m.state === 'suspect';
+/** Unverified names probed in one protocol period at most. */
+const MAX_UNVERIFIED_PROBES = 16;
+const UNVERIFIED_PROBES_BEFORE_FORGETTING = 3;
 
 /** Clock differences shown in the log at most this often: stamps outside the window can be forged at any rate. */
 const SKEW_LOG_EVERY_MS = 60_000;
@@ -280,11 +290,15 @@ export class Cluster {
     return this.table.all().map((m) => this.view(m));
   }
 
-  /** Members that count as part of the cluster: alive or suspect. */
+  /**
+   * Members that count as part of the cluster: alive or suspect, and
+   * verified. A name only others told us of is not one until it answers: a
+   * made-up member must not be elected to announce anything.
+   */
   liveMembers(): MemberView[] {
     return this.table
       .all()
-      .filter((m) => m.state === 'alive' || m.state === 'suspect')
+      .filter((m) => isLive(m) && m.verified)
       .map((m) => this.view(m));
   }
 
@@ -343,13 +357,62 @@ export class Cluster {
     if (!this.leaving) {
       const target = this.table.nextProbeTarget((m) => m !== this.self && isLive(m) && m.verified);
       if (target) this.probe(target, interval);
-      // Names we were only told of are probed on a lane of their own, one
-      // a period, so that any number of them (made-up ones included) cannot
-      // delay the probing of members we know to be real.
-      const unproven = this.table.nextUnverified((m) => m !== this.self && isLive(m));
-      if (unproven) this.probe(unproven, interval);
+      // Names we were only told of are probed on a lane of their own, so
+      // that any number of them (made-up ones included) cannot delay the
+      // probing of members we know to be real; faster when many wait, to
+      // keep up with what the admission limits let in.
+      const lane = Math.min(MAX_UNVERIFIED_PROBES, Math.ceil(this.table.unverifiedCount / 10));
+      for (let i = 0; i < lane; i++) {
+        const unproven = this.table.nextUnverified((m) => isLive(m));
+        if (unproven) this.probeUnverified(unproven, interval);
+      }
     }
     this.scheduleProbe(interval);
+  }
+
+  /**
+   * A name not yet verified: one ping. An answer makes it a member; three
+   * unanswered in a row make us forget it, quietly: it was never part of the
+   * cluster for us, so there is no suspicion to spread. (A real member
+   * misses three in a row at 5% loss once in 8,000 times; it comes back
+   * from members that did hear it, or with the next push-pull.)
+   */
+  private probeUnverified(target: Member, interval: number): void {
+    const seq = this.nextSeq();
+    this.counters.probes++;
+    const deadline = this.clock.setTimeout(() => {
+      this.pending.delete(seq);
+      if (!this.running || target.verified || this.table.get(target.name) !== target) return;
+      target.unanswered = (target.unanswered ?? 0) + 1;
+      if (target.unanswered < UNVERIFIED_PROBES_BEFORE_FORGETTING) return;
+      this.counters.forgotten++;
+      this.forget(target);
+    }, interval);
+    this.pending.set(seq, {
+      onAck: () => {
+        this.clock.clearTimeout(deadline);
+        this.pending.delete(seq);
+        target.lastAckAt = this.clock.now();
+        this.verify(target);
+      },
+      onNack: () => {},
+    });
+    this.send(target, [encodeMessage({ type: 'ping', seq, target: target.name, sourceHost: this.self.host, sourcePort: this.self.port, sourceName: this.name })]);
+  }
+
+  /** We heard from `m` ourselves: it becomes part of the cluster, and we pass its news on. */
+  private verify(m: Member): void {
+    if (m.verified || m === this.self) return;
+    this.table.markVerified(m);
+    if (!isLive(m)) return;
+    this.membership.broadcast(m.name, { type: 'alive', incarnation: m.incarnation, node: m.name, host: m.host, port: m.port, meta: m.meta });
+    this.emit('join', m, undefined);
+  }
+
+  private forget(m: Member): void {
+    m.suspicion?.cancel();
+    this.table.remove(m.name);
+    this.queue.remove(m.name);
   }
 
   private probe(target: Member, interval: number): void {
@@ -357,9 +420,6 @@ export class Cluster {
     const seq = this.nextSeq();
     const timeout = scaleByHealth(p.probeTimeoutMs, this.awareness.score);
     const incarnation = target.incarnation;
-    // A failed probe of a member that never answered us says nothing about
-    // our own health: it may never have existed.
-    const proven = target.verified;
     let acked = false;
     let nacks = 0;
     let expectedNacks = 0;
@@ -375,7 +435,6 @@ export class Cluster {
         if (acked) return;
         acked = true;
         target.lastAckAt = this.clock.now();
-        this.table.markVerified(target);
         finish();
         this.awareness.applyDelta(-1);
       },
@@ -422,7 +481,7 @@ export class Cluster {
       this.counters.probesFailed++;
       // Lifeguard: missing nacks mean our own network or process is the
       // problem, so we slow down; with no helpers to ask, assume the same.
-      if (proven) this.awareness.applyDelta(expectedNacks > 0 ? Math.max(0, expectedNacks - nacks) : 1);
+      this.awareness.applyDelta(expectedNacks > 0 ? Math.max(0, expectedNacks - nacks) : 1);
       // Also when already suspect: our failed probe is an independent
       // confirmation that shortens everyone's suspicion timer.
       if ((target.state === 'alive' || target.state === 'suspect') && target.incarnation === incarnation) {
@@ -545,7 +604,7 @@ export class Cluster {
       throw err;
     }
     if (this.stopped) return;
-    const records = this.openStream(reply);
+    const records = this.openStream(reply, join ? Infinity : this.pushPullSizeLimit());
     if (!records) throw new Error(`push-pull reply from ${formatAddress(to)} was rejected`);
     // We chose this peer (a seed, or a member from our table): its word on
     // others counts as a member's, and its own record as first-hand. Joining
@@ -563,7 +622,7 @@ export class Cluster {
     this.counters.streamsReceived++;
     if (this.stopped) return undefined;
     try {
-      const records = this.openStream(request);
+      const records = this.openStream(request, this.pushPullSizeLimit());
       if (!records) return undefined;
       const reply = this.sealStream(false);
       // The peer connected from a port of its own choosing: only its host
@@ -587,9 +646,23 @@ export class Cluster {
     return this.opts.keyring ? this.opts.keyring.seal(plain, Math.floor(this.opts.wallNow())) : plain;
   }
 
-  private openStream(data: Buffer): MemberRecord[] | undefined {
+  /**
+   * Members a push-pull may carry, except one from the seed we join
+   * through: a peer of our cluster holds about as many as we do, so twice
+   * our table plus what one push-pull may add covers partitions healing and
+   * new members. Thousands of made-up ones are refused before decoding.
+   */
+  private pushPullSizeLimit(): number {
+    return 2 * this.table.size + this.opts.newMembersPerPushPull;
+  }
+
+  private openStream(data: Buffer, maxMembers: number): MemberRecord[] | undefined {
     const plain = this.unseal(data);
     if (!plain) return undefined;
+    if ((pushPullSize(plain) ?? 0) > maxMembers) {
+      this.drop('oversized');
+      return undefined;
+    }
     const d = decodeStreamMessage(plain);
     if (!d.ok) {
       this.drop(d.error.code);
@@ -635,8 +708,7 @@ export class Cluster {
               ? this.opts.leftRetentionMs
               : Infinity;
       if (m !== this.self && now - m.stateChangedAt >= keep) {
-        this.table.remove(m.name);
-        this.queue.remove(m.name);
+        this.forget(m);
         this.emit('reap', m, m.state);
       }
     }
@@ -656,7 +728,7 @@ export class Cluster {
       if (!d.ok) return this.drop(d.error.code);
       for (let i = 0; i < d.value.unknown; i++) this.drop('unknown-type');
       const sender = this.table.atAddress(from);
-      if (sender && sender !== this.self) this.table.markVerified(sender);
+      if (sender) this.verify(sender);
       // A member we count as live may pass on news about others; anyone
       // else may speak only for itself (precedence.ts).
       const src: NewsSource = {
@@ -760,11 +832,13 @@ export class Cluster {
       incarnation: m.incarnation,
       meta: m.meta,
       since: this.opts.wallNow() - (this.clock.now() - m.stateChangedAt),
+      verified: m.verified,
     };
   }
 
+  /** Tells listeners of a change, for verified members only (see MemberView.verified). */
   private emit(kind: MemberEventKind, m: Member, previous: MemberState | undefined): void {
-    if (this.listeners.size === 0) return;
+    if (this.listeners.size === 0 || !m.verified) return;
     const e: MemberEvent = { kind, member: this.view(m), previous };
     for (const l of this.listeners) {
       try {

@@ -316,6 +316,23 @@ export function encodeStreamMessage(msg: Message): Buffer {
   return out;
 }
 
+/**
+ * How many member records a push-pull stream body says it carries, read from
+ * its first bytes without decoding the rest; undefined when the body does
+ * not start the way encodeStreamMessage writes one. Lets a receiver refuse
+ * a state far larger than any it expects before building it in memory.
+ */
+export function pushPullSize(buf: Uint8Array): number | undefined {
+  // 0x01 | fixarray(3) | fixint 8 | bool | array header of the records
+  if (buf.length < 5 || buf[0] !== PLAIN_PACKET || buf[1] !== 0x93 || buf[2] !== MessageType.PushPull || (buf[3] !== 0xc2 && buf[3] !== 0xc3)) return undefined;
+  const h = buf[4]!;
+  if (h >= 0x90 && h <= 0x9f) return h - 0x90;
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.length);
+  if (h === 0xdc && buf.length >= 7) return b.readUInt16BE(5);
+  if (h === 0xdd && buf.length >= 9) return b.readUInt32BE(5);
+  return undefined;
+}
+
 export function decodeStreamMessage(buf: Uint8Array): Decoded<Message> {
   if (buf.length < 2) return { ok: false, error: new DecodeError('truncated', 'stream body shorter than 2 bytes') };
   if (buf[0] !== PLAIN_PACKET) return { ok: false, error: new DecodeError('bad-version', `stream version byte 0x${buf[0]!.toString(16)} is not 0x01`) };

@@ -17,6 +17,7 @@ export const dropReasons = [
   'member-limit',
   'member-rate',
   'stranger',
+  'address-taken',
   'implausible-incarnation',
   'replayed',
   'too-old',
@@ -44,6 +45,8 @@ export interface ClusterCounters {
   staleUpdates: number;
   /** Times this member sent its own state to every member itself (refutations it cannot win second-hand). */
   fanouts: number;
+  /** Names we were told of that never answered our probe, forgotten. */
+  forgotten: number;
   dropped: Record<DropReason, number>;
 }
 
@@ -65,6 +68,7 @@ export function newCounters(): ClusterCounters {
     deathsDeclared: 0,
     staleUpdates: 0,
     fanouts: 0,
+    forgotten: 0,
     dropped: Object.fromEntries(dropReasons.map((r) => [r, 0])) as Record<DropReason, number>,
   };
 }

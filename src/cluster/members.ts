@@ -24,6 +24,8 @@ export interface Member extends KnownMember {
    * only a name others told us of, which anyone can make up.
    */
   verified: boolean;
+  /** Probes in a row it left unanswered while not verified. */
+  unanswered?: number;
 }
 
 const isLive = (s: MemberState): boolean => s === 'alive' || s === 'suspect';
@@ -82,7 +84,7 @@ export class MemberTable {
   add(m: Member): void {
     if (this.byName.has(m.name)) throw new Error(`member ${m.name} already present`);
     this.byName.set(m.name, m);
-    this.byAddress.set(formatAddress(m), m);
+    this.index(m);
     if (!m.verified) this.unverified.add(m);
     else if (isLive(m.state)) this.verifiedLiveCount++;
     this.slot.set(m.name, this.list.length);
@@ -108,12 +110,19 @@ export class MemberTable {
     if (this.byAddress.get(old) === m) this.byAddress.delete(old);
     m.host = to.host;
     m.port = to.port;
-    this.byAddress.set(formatAddress(m), m);
+    this.index(m);
     if (m.verified) {
       m.verified = false;
       this.unverified.add(m);
       if (isLive(m.state)) this.verifiedLiveCount--;
     }
+  }
+
+  /** Indexes m by its address unless a live member is there already (the first keeps it). */
+  private index(m: Member): void {
+    const key = formatAddress(m);
+    const holder = this.byAddress.get(key);
+    if (!holder || !isLive(holder.state)) this.byAddress.set(key, m);
   }
 
   markVerified(m: Member): void {

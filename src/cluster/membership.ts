@@ -103,7 +103,7 @@ export class Membership {
     const d = decideAlive(cur, msg, ctx, this.rules);
     switch (d.action) {
       case 'add': {
-        if (!this.admit(src, now)) return;
+        if (!this.admit(msg, src, now)) return;
         const m: Member = { name: msg.node, host: msg.host, port: msg.port, incarnation: msg.incarnation, state: 'alive', meta: msg.meta, stateChangedAt: now, suspicion: undefined, verified: src.vouches };
         this.ctx.table.add(m);
         this.broadcast(msg.node, msg);
@@ -137,9 +137,15 @@ export class Membership {
   /**
    * New members learned from others are limited per packet, per push-pull
    * and per second: names cost nothing to make up, and each one is memory,
-   * probes and gossip on every member.
+   * probes and gossip on every member. A new name at the address of a live
+   * member is someone else's claim to that address: refused.
    */
-  private admit(src: NewsSource, now: number): boolean {
+  private admit(msg: Alive, src: NewsSource, now: number): boolean {
+    const holder = this.ctx.table.atAddress(msg);
+    if (holder && (holder.state === 'alive' || holder.state === 'suspect')) {
+      this.ctx.drop('address-taken');
+      return false;
+    }
     if (this.ctx.table.size >= this.ctx.opts.maxMembers) {
       this.ctx.drop('member-limit');
       return false;
@@ -356,7 +362,9 @@ export class Membership {
     }
   }
 
+  /** Queues news for dissemination; news of members not yet verified stays with us (Cluster.verify passes it on later). */
   broadcast(key: string, msg: Message, onSent?: () => void): void {
+    if (this.ctx.table.get(key)?.verified === false) return;
     this.ctx.queue.push(key, encodeMessage(msg), onSent);
   }
 }

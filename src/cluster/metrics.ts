@@ -21,6 +21,7 @@ const counterHelp: ReadonlyArray<[CounterKey, string, string]> = [
   ['indirectProbes', 'shoal_gossip_indirect_probes_total', 'Indirect probe requests sent.'],
   ['refutes', 'shoal_gossip_refutes_total', 'Times this member refuted a suspicion or death about itself.'],
   ['fanouts', 'shoal_gossip_fanouts_total', 'Times this member sent its own state to every member itself (a refutation others would not take second-hand).'],
+  ['forgotten', 'shoal_gossip_unverified_forgotten_total', 'Members we were told of that never answered our probe, forgotten without a suspicion (made-up names end here).'],
   ['suspicionsRaised', 'shoal_gossip_suspicions_raised_total', 'Suspicions this member raised after failed probes.'],
   ['deathsDeclared', 'shoal_gossip_deaths_declared_total', 'Members this member declared dead when a suspicion timed out.'],
   ['staleUpdates', 'shoal_gossip_stale_updates_total', 'Membership updates ignored for an old incarnation.'],

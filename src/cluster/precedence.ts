@@ -96,8 +96,9 @@ export function decideAlive(current: KnownMember | undefined, msg: Alive, ctx: N
   const metaChanged = !metaEqual(current.meta, msg.meta);
   if (ctx.isSelf) {
     // Our name at another address is someone else (or our previous life):
-    // whatever its incarnation, say where we are.
-    if (addressChanged) return { action: 'refute', why: 'other-address' };
+    // whatever its incarnation, say where we are, unless only a stranger
+    // says it (no member would take a stranger's word on an address).
+    if (addressChanged) return ctx.trusted || ctx.firstHand ? { action: 'refute', why: 'other-address' } : { action: 'ignore', why: 'stranger' };
     if (msg.incarnation < current.incarnation) return { action: 'ignore', why: 'stale' };
     if (implausible(current, msg.incarnation, ctx, rules)) return { action: 'ignore', why: 'implausible' };
     if (msg.incarnation > current.incarnation) return { action: 'refute', why: 'newer' };

@@ -7,7 +7,7 @@ import { formatAddress } from './address.js';
 import type { Cluster, ClusterStatus, MemberView } from './cluster.js';
 
 function memberJson(m: MemberView): Record<string, unknown> {
-  return { name: m.name, address: formatAddress(m.address), state: m.state, incarnation: m.incarnation, since: new Date(m.since).toISOString(), meta: m.meta };
+  return { name: m.name, address: formatAddress(m.address), state: m.state, incarnation: m.incarnation, since: new Date(m.since).toISOString(), verified: m.verified, meta: m.meta };
 }
 
 export function clusterStatusJson(s: ClusterStatus): Record<string, unknown> {
@@ -57,7 +57,7 @@ export function clusterStatusText(s: ClusterStatus, now = Date.now()): string {
   const rows = s.members.map((m) => [
     m.name + (m.name === s.self.name ? ' *' : ''),
     formatAddress(m.address),
-    m.state,
+    m.verified ? m.state : `${m.state} (unverified)`,
     String(m.incarnation),
     formatAge(m.since, now),
     Object.entries(m.meta)

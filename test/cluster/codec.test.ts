@@ -7,6 +7,7 @@ import {
   encodeMessage,
   encodePacket,
   encodeStreamMessage,
+  pushPullSize,
   MAX_NAME_BYTES,
 } from '../../src/cluster/codec.js';
 import { Keyring, SEAL_OVERHEAD, sealedHeader } from '../../src/cluster/keyring.js';
@@ -184,4 +185,15 @@ t.test('key ring: sealed packets open with any key, fail with none', async (t) =
   t.same(open(Keyring.fromSecretText([metallbStyle]), Keyring.fromSecretText([` ${metallbStyle}\n`]).seal(plain, at)), plain, 'longer secrets are hashed, the same way on every member');
   t.equal(open(new Keyring([Buffer.from(metallbStyle.slice(0, 32))]), Keyring.fromSecretText([metallbStyle]).seal(plain, at)), undefined, 'not truncated');
   t.throws(() => Keyring.fromSecretText(['  ']), /empty/);
+});
+
+t.test('push-pull size is read from the first bytes of a stream body', async (t) => {
+  const member = (i: number) => ({ name: `m${i}`, host: '192.0.2.1', port: 7946, incarnation: 0, state: 'alive' as const, meta: {} });
+  for (const n of [0, 15, 16, 65_535, 65_536]) {
+    const body = encodeStreamMessage({ type: 'push-pull', join: n % 2 === 0, members: Array.from({ length: n }, (_, i) => member(i)) });
+    t.equal(pushPullSize(body), n, `${n} members`);
+    t.equal(pushPullSize(body.subarray(0, 9)), n, `${n} members, from the first 9 bytes alone`);
+  }
+  t.equal(pushPullSize(encodeStreamMessage({ type: 'ack', seq: 1 })), undefined, 'another message');
+  t.equal(pushPullSize(Buffer.from([0x01, 0x93, 0x08, 0xc3, 0xdc, 0x01])), undefined, 'a cut header');
 });
