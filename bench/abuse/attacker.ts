@@ -23,7 +23,7 @@ export interface AttackConfig {
   /** Members by name and port, for forged news about them. */
   members: Array<{ name: string; port: number }>;
   keyFile: string;
-  /** Junk datagrams a second to each member. */
+  /** Junk datagrams a second, spread over the members. */
   junkPps: number;
   /** Stalled connections kept open to each member. */
   stalledStreams: number;
@@ -35,11 +35,13 @@ export interface AttackReport {
   datagrams: number;
   connections: number;
   pushPulls: number;
+  seconds: number;
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as AttackConfig;
 const key = new Keyring([Buffer.from(readFileSync(config.keyFile, 'utf8').trim(), 'base64')]);
-const report: AttackReport = { datagrams: 0, connections: 0, pushPulls: 0 };
+const report: AttackReport = { datagrams: 0, connections: 0, pushPulls: 0, seconds: 0 };
+const startedAt = Date.now();
 const udp = createSocket('udp4');
 const sockets = new Set<Socket>();
 const timers: NodeJS.Timeout[] = [];
@@ -66,7 +68,7 @@ function atRate(perSecond: number, fn: () => void): void {
 
 function junk(): void {
   let i = 0;
-  atRate(config.junkPps * config.ports.length, () => {
+  atRate(config.junkPps, () => {
     // A new buffer each time: a datagram is sent after this returns.
     const buf = Buffer.allocUnsafe(200);
     for (let j = 0; j < buf.length; j += 4) buf.writeUInt32BE((Math.random() * 2 ** 32) >>> 0, j);
@@ -186,5 +188,6 @@ process.on('SIGTERM', () => {
   for (const t of timers) clearInterval(t);
   for (const s of sockets) s.destroy();
   udp.close();
+  report.seconds = (Date.now() - startedAt) / 1000;
   process.stdout.write(JSON.stringify(report) + '\n', () => process.exit(0));
 });

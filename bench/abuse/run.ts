@@ -23,7 +23,7 @@ import type { AttackConfig, AttackKind, AttackReport } from './attacker.js';
 
 const usage = `usage: node dist/bench/abuse/run.js [options]
   --trials N       detection trials per scenario (default 5)
-  --junk-pps N     junk datagrams a second to each member (default 10000)
+  --junk-pps N     junk datagrams a second, spread over the three members (default 10000)
   --only a,b       scenarios besides the quiet baseline: junk, streams, fakes, forgery (default all)
   --logs           print the members' logs at the end`;
 
@@ -241,7 +241,7 @@ async function main(): Promise<void> {
   try {
     if (!(await until(() => settled(members), 30_000, 200))) throw new Error('the three members did not form a cluster');
     console.log(
-      `bench/abuse: 3 gossip members on ${HOST} (fast profile, sealed, node --max-semi-space-size=1 as in the image); ${trials} detection trials per scenario; junk ${junkPps} datagrams/s to each member\n`,
+      `bench/abuse: 3 gossip members on ${HOST} (fast profile, sealed, node --max-semi-space-size=1 as in the image); ${trials} detection trials per scenario; junk ${junkPps} datagrams/s over the three\n`,
     );
     const results: ScenarioResult[] = [];
     let quietP50 = NaN;
@@ -310,7 +310,9 @@ async function main(): Promise<void> {
     console.log([line(headers), line(w.map((x) => '-'.repeat(x))), ...rows.map(line)].join('\n'));
     console.log('\nCounters over each scenario (per member, only those that moved):');
     for (const r of results) {
-      console.log(`  ${r.scenario}${r.attacker ? ` (attacker sent ${r.attacker.datagrams} datagrams, ${r.attacker.connections} connections, ${r.attacker.pushPulls} push-pulls)` : ''}`);
+      const a = r.attacker;
+      const sent = a ? ` (attacker, ${a.seconds.toFixed(0)} s: ${a.datagrams} datagrams, ${Math.round(a.datagrams / a.seconds)}/s; ${a.connections} connections; ${a.pushPulls} push-pulls)` : '';
+      console.log(`  ${r.scenario}${sent}`);
       for (const [name, c] of Object.entries(r.counters)) console.log(`    ${name}: ${Object.entries(c).map(([k, v]) => `${k} ${v}`).join(', ') || '-'}`);
     }
     const attacked = results.filter((r) => r.scenario !== 'quiet');

@@ -210,10 +210,10 @@ export class Cluster {
     });
     // Seeds that are not up yet (every speaker starts at once) are retried
     // with backoff until one answers or someone else finds us.
-    if (ok === 0 && seeds.length > 0 && this.running && !this.leaving && this.table.live <= 1) {
+    if (ok === 0 && seeds.length > 0 && this.running && !this.leaving && this.table.verifiedLive <= 1) {
       const delay = Math.min(250 * 2 ** this.seedAttempts++, this.opts.profile.reconnectIntervalMs);
       this.timers.seedRetry = this.clock.setTimeout(() => {
-        if (this.table.live <= 1) void this.joinSeeds();
+        if (this.table.verifiedLive <= 1) void this.joinSeeds();
       }, delay * (0.5 + this.random()));
     }
     return ok;
@@ -228,7 +228,7 @@ export class Cluster {
     if (this.leaving || this.stopped) return;
     this.leaving = true;
     const msg: Dead = { type: 'dead', incarnation: this.self.incarnation, node: this.name, from: this.name };
-    const peers = this.table.live - (this.self.state === 'alive' ? 1 : 0);
+    const peers = this.table.verifiedLive - (this.self.state === 'alive' ? 1 : 0);
     await new Promise<void>((resolve) => {
       const timer = this.clock.setTimeout(resolve, peers > 0 ? timeoutMs : 0);
       this.membership.applyDead(msg, ownConclusion(), () => {
@@ -281,13 +281,18 @@ export class Cluster {
     return this.membership.refuter.view();
   }
 
+  /** What we know of this name, verified or not. */
   member(name: string): MemberView | undefined {
     const m = this.table.get(name);
     return m && this.view(m);
   }
 
+  /** The members of the cluster in any state: those verified (MemberView.verified). */
   members(): MemberView[] {
-    return this.table.all().map((m) => this.view(m));
+    return this.table
+      .all()
+      .filter((m) => m.verified)
+      .map((m) => this.view(m));
   }
 
   /**
@@ -324,7 +329,11 @@ export class Cluster {
       encrypted: this.opts.keyring !== undefined,
       health: { score: this.awareness.score, max: this.awareness.max },
       counts: this.counts(),
-      members: this.members().sort((a, b) => a.name.localeCompare(b.name)),
+      // Everything we know, names not yet verified included (so marked).
+      members: this.table
+        .all()
+        .map((m) => this.view(m))
+        .sort((a, b) => a.name.localeCompare(b.name)),
       counters: structuredClone(this.counters),
       accused: this.accused,
       transport: this.transportStats,
@@ -580,7 +589,7 @@ export class Cluster {
   // ------------------------------------------------------------ push-pull, reconnect, reaping
 
   private schedulePushPull(): void {
-    const base = pushPullInterval(this.opts.profile.pushPullIntervalMs, this.table.live);
+    const base = pushPullInterval(this.opts.profile.pushPullIntervalMs, this.table.verifiedLive);
     // Jitter so members started together do not sync in lockstep.
     this.timers.pushPull = this.clock.setTimeout(() => this.pushPullTick(), base * (0.5 + this.random()));
   }
@@ -638,7 +647,9 @@ export class Cluster {
   }
 
   private sealStream(join: boolean): Buffer {
-    return this.seal(encodeStreamMessage({ type: 'push-pull', join, members: this.table.records() }));
+    // Names we have not verified stay with us: a peer joining through us
+    // takes our state as verified.
+    return this.seal(encodeStreamMessage({ type: 'push-pull', join, members: this.table.records((m) => m.verified) }));
   }
 
   /** Seals with the primary key and our clock's stamp, when sealing is on. */
@@ -687,7 +698,7 @@ export class Cluster {
       const [dead] = this.sampleProvenFirst(1, (m) => m.state === 'dead');
       if (dead) this.pushPull(dead, false).catch(() => {});
     }
-    if (this.table.live <= 1 && this.seeds.length > 0) {
+    if (this.table.verifiedLive <= 1 && this.seeds.length > 0) {
       this.seedAttempts = 0;
       void this.joinSeeds();
     }
@@ -742,6 +753,11 @@ export class Cluster {
       // suspicion that came with a ping then rides on the ack.
       for (const msg of d.value.messages) if (!isProbeTraffic(msg)) this.handle(msg, src);
       for (const msg of d.value.messages) if (isProbeTraffic(msg)) this.handle(msg, src);
+      // A member that introduced itself in this packet, from its own address, is heard from.
+      if (!sender) {
+        const introduced = this.table.atAddress(from);
+        if (introduced) this.verify(introduced);
+      }
     } catch (err) {
       this.drop('internal-error');
       this.log.error('packet handler failed', { from: formatAddress(from), error: err });

@@ -210,7 +210,7 @@ export class MemberTable {
     this.probeIndex = 0;
   }
 
-  records(): MemberRecord[] {
-    return this.list.map((m) => ({ name: m.name, host: m.host, port: m.port, incarnation: m.incarnation, state: m.state, meta: m.meta }));
+  records(include: (m: Member) => boolean = () => true): MemberRecord[] {
+    return this.list.filter(include).map((m) => ({ name: m.name, host: m.host, port: m.port, incarnation: m.incarnation, state: m.state, meta: m.meta }));
   }
 }
