@@ -112,12 +112,13 @@ export class Cluster {
   private readonly listeners = new Set<(e: MemberEvent) => void>();
   private seq = 0;
   private indirectInFlight = 0;
-  private timers: Record<'probe' | 'gossip' | 'pushPull' | 'reconnect' | 'seedRetry', TimerHandle | undefined> = {
+  private timers: Record<'probe' | 'gossip' | 'pushPull' | 'reconnect' | 'seedRetry' | 'seedResync', TimerHandle | undefined> = {
     probe: undefined,
     gossip: undefined,
     pushPull: undefined,
     reconnect: undefined,
     seedRetry: undefined,
+    seedResync: undefined,
   };
   private seedAttempts = 0;
   private running = false;
@@ -168,6 +169,11 @@ export class Cluster {
       nextSeq: () => this.nextSeq(),
       emit: (kind, m, previous) => this.emit(kind, m, previous),
       drop: (reason) => this.drop(reason),
+      // Probed at once, so that a real new member is verified within a round
+      // trip of our hearing of it, and views of the cluster agree again.
+      admitted: (m) => {
+        if (this.running && !this.leaving) this.probeUnverified(m, scaleByHealth(this.opts.profile.probeIntervalMs, this.awareness.score));
+      },
     });
     this.transport.setHandlers({
       packet: (from, data) => this.receivePacket(from, data),
@@ -204,10 +210,21 @@ export class Cluster {
     const seeds = this.seeds;
     const results = await Promise.allSettled(seeds.map((s) => this.pushPull(s, true)));
     let ok = 0;
+    const answered: Address[] = [];
     results.forEach((r, i) => {
-      if (r.status === 'fulfilled') ok++;
-      else this.log.debug('join: seed did not answer', { seed: formatAddress(seeds[i]!), error: String(r.reason) });
+      if (r.status === 'fulfilled') {
+        ok++;
+        answered.push(seeds[i]!);
+      } else this.log.debug('join: seed did not answer', { seed: formatAddress(seeds[i]!), error: String(r.reason) });
     });
+    // A seed's state leaves out the members it was still verifying (they
+    // joined through it a moment before us, as when every speaker starts at
+    // once): sync once more, a few probe periods later, to take them too.
+    if (answered.length > 0 && this.running) {
+      this.timers.seedResync = this.clock.setTimeout(() => {
+        for (const s of answered) this.pushPull(s, true).catch(() => {});
+      }, 3 * this.opts.profile.probeIntervalMs);
+    }
     // Seeds that are not up yet (every speaker starts at once) are retried
     // with backoff until one answers or someone else finds us.
     if (ok === 0 && seeds.length > 0 && this.running && !this.leaving && this.table.verifiedLive <= 1) {

@@ -18,6 +18,7 @@ export const dropReasons = [
   'member-rate',
   'stranger',
   'address-taken',
+  'address-conflict',
   'implausible-incarnation',
   'replayed',
   'too-old',

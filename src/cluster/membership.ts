@@ -63,15 +63,21 @@ export interface MembershipContext {
   nextSeq(): number;
   emit(kind: MemberEventKind, m: Member, previous: MemberState | undefined): void;
   drop(reason: DropReason): void;
+  /** A name we were only told of was added: the driver checks it at once. */
+  admitted(m: Member): void;
 }
 
-const ignoreReasons: Partial<Record<string, DropReason>> = { stranger: 'stranger', implausible: 'implausible-incarnation' };
+const ignoreReasons: Partial<Record<string, DropReason>> = { stranger: 'stranger', implausible: 'implausible-incarnation', 'address-conflict': 'address-conflict' };
+
+/** A name claimed from two addresses is logged at most this often: forged claims come at any rate. */
+const CONFLICT_LOG_EVERY_MS = 60_000;
 
 export class Membership {
   readonly refuter: Refuter;
   private readonly rules: PrecedenceRules;
   /** New members learned from others, per second. */
   private readonly admission: TokenBucket;
+  private conflictLoggedAt = -Infinity;
 
   constructor(private readonly ctx: MembershipContext) {
     this.rules = { maxJump: ctx.opts.maxIncarnationJump, reclaimMs: ctx.opts.addressReclaimMs };
@@ -108,6 +114,7 @@ export class Membership {
         this.ctx.table.add(m);
         this.broadcast(msg.node, msg);
         this.ctx.emit('join', m, undefined);
+        if (!m.verified) this.ctx.admitted(m);
         return;
       }
       case 'update': {
@@ -127,9 +134,17 @@ export class Membership {
         if (!this.ctx.isLeaving()) this.refuter.refute(msg.incarnation, false);
         return;
       case 'ignore':
+        if (d.why === 'address-conflict' && now - this.conflictLoggedAt >= CONFLICT_LOG_EVERY_MS) {
+          this.conflictLoggedAt = now;
+          this.ctx.log.warn('member name claimed from another address; ignored (two nodes with one name, or a forgery)', {
+            node: msg.node,
+            claimed: formatAddress(msg),
+            known: cur && formatAddress(cur),
+            times: this.ctx.counters.dropped['address-conflict'] + 1,
+          });
+        }
         if (this.refused(d.why)) return;
         if (d.why === 'stale') this.ctx.counters.staleUpdates++;
-        else if (d.why === 'address-conflict') this.ctx.log.debug('member name claimed from another address; ignored', { node: msg.node, claimed: formatAddress(msg), known: cur && formatAddress(cur) });
         return;
     }
   }
