@@ -22,18 +22,15 @@ import {
   framedSize,
   MAX_U32,
   pushPullSize,
-  SEALED_PACKET,
-  UNSTAMPED_SEALED_PACKET,
   encodedMetaSize,
 } from './codec.js';
 import { resolveOptions, type ClusterOptions, type ResolvedOptions } from './config.js';
 import { newCounters, type ClusterCounters, type DropReason } from './counters.js';
-import { SEAL_OVERHEAD, sealedHeader } from './keyring.js';
 import { MemberTable, type Member } from './members.js';
 import { Membership, ownConclusion, type NewsSource } from './membership.js';
 import type { Dead, IndirectPing, MemberRecord, MemberState, Message, Meta, Ping } from './messages.js';
 import type { SelfView } from './refuter.js';
-import { ReplayWindow } from './replay.js';
+import { Sealing } from './sealing.js';
 import { pushPullInterval, retransmitLimit, scaleByHealth } from './timing.js';
 import type { Transport, TransportStats } from './transport.js';
 
@@ -87,9 +84,6 @@ const isLive = (m: Member): boolean => m.state === 'alive' || m.state === 'suspe
 const MAX_UNVERIFIED_PROBES = 16;
 const UNVERIFIED_PROBES_BEFORE_FORGETTING = 3;
 
-/** Clock differences shown in the log at most this often: stamps outside the window can be forged at any rate. */
-const SKEW_LOG_EVERY_MS = 60_000;
-
 export interface ClusterDeps {
   transport: Transport;
   clock: Clock;
@@ -126,9 +120,7 @@ export class Cluster {
   private stopped = false;
   private seeds: Address[] = [];
   private readonly random: () => number;
-  /** Sealed packets seen, when sealing is on. */
-  private readonly replay: ReplayWindow | undefined;
-  private skewLoggedAt = -Infinity;
+  private readonly sealing: Sealing;
 
   constructor(options: ClusterOptions, deps: ClusterDeps) {
     this.opts = resolveOptions(options);
@@ -153,7 +145,7 @@ export class Cluster {
       verified: true,
     };
     this.table.add(this.self);
-    this.replay = this.opts.keyring ? new ReplayWindow(this.opts.replayWindowMs) : undefined;
+    this.sealing = new Sealing(this.opts, this.clock, this.log, (reason) => this.drop(reason));
     this.membership = new Membership({
       opts: this.opts,
       clock: this.clock,
@@ -592,12 +584,12 @@ export class Cluster {
 
   /** Sends `primary` messages plus as many queued broadcasts as fit in one packet. */
   private send(to: Address, primary: Buffer[]): void {
-    let budget = this.opts.packetBytes - 1 - (this.opts.keyring ? SEAL_OVERHEAD : 0);
+    let budget = this.opts.packetBytes - 1 - this.sealing.overhead;
     for (const m of primary) budget -= framedSize(m);
     const extra = this.queue.take(budget);
     if (primary.length === 0 && extra.length === 0) return;
     const plain = encodePacket(primary.length ? [...primary, ...extra] : extra);
-    const wire = this.seal(plain);
+    const wire = this.sealing.seal(plain);
     this.counters.packetsSent++;
     this.counters.bytesSent += wire.length;
     this.transport.sendPacket(to, wire);
@@ -666,12 +658,7 @@ export class Cluster {
   private sealStream(join: boolean): Buffer {
     // Names we have not verified stay with us: a peer joining through us
     // takes our state as verified.
-    return this.seal(encodeStreamMessage({ type: 'push-pull', join, members: this.table.records((m) => m.verified) }));
-  }
-
-  /** Seals with the primary key and our clock's stamp, when sealing is on. */
-  private seal(plain: Buffer): Buffer {
-    return this.opts.keyring ? this.opts.keyring.seal(plain, Math.floor(this.opts.wallNow())) : plain;
+    return this.sealing.seal(encodeStreamMessage({ type: 'push-pull', join, members: this.table.records((m) => m.verified) }));
   }
 
   /**
@@ -685,7 +672,7 @@ export class Cluster {
   }
 
   private openStream(data: Buffer, maxMembers: number): MemberRecord[] | undefined {
-    const plain = this.unseal(data);
+    const plain = this.sealing.unseal(data);
     if (!plain) return undefined;
     if ((pushPullSize(plain) ?? 0) > maxMembers) {
       this.drop('oversized');
@@ -750,7 +737,7 @@ export class Cluster {
       this.counters.packetsReceived++;
       this.counters.bytesReceived += data.length;
       if (data.length > this.opts.maxReceiveBytes) return this.drop('oversized');
-      const plain = this.unseal(data);
+      const plain = this.sealing.unseal(data);
       if (!plain) return;
       const d = decodePacket(plain);
       if (!d.ok) return this.drop(d.error.code);
@@ -779,45 +766,6 @@ export class Cluster {
       this.drop('internal-error');
       this.log.error('packet handler failed', { from: formatAddress(from), error: err });
     }
-  }
-
-  /**
-   * Returns the plain packet, or undefined after counting why it was
-   * dropped. The replay window is checked before decryption: a flood of
-   * stale or repeated packets costs a lookup each, not an AES-GCM attempt.
-   */
-  private unseal(data: Buffer): Buffer | undefined {
-    const keyring = this.opts.keyring;
-    if (data[0] === SEALED_PACKET) {
-      if (!keyring || !this.replay) return this.drop('sealed-without-key');
-      const head = sealedHeader(data);
-      if (!head) return this.drop('truncated');
-      const now = Math.floor(this.opts.wallNow());
-      const verdict = this.replay.check(head.sentAt, head.nonce, now);
-      if (verdict !== 'fresh') {
-        if (verdict !== 'replayed') this.noteSkew(head.sentAt - now);
-        return this.drop(verdict);
-      }
-      const opened = keyring.open(data);
-      if (!opened) return this.drop('decrypt-failed');
-      this.replay.remember(head.sentAt, head.nonce, now);
-      return opened.plain;
-    }
-    // An older version's sealed format, without the time stamp.
-    if (data[0] === UNSTAMPED_SEALED_PACKET) return this.drop('bad-version');
-    if (keyring && !this.opts.acceptUnsealed) return this.drop('unsealed');
-    return data;
-  }
-
-  /** Sealed input stamped outside the window: a clock far off ours, or a replay. */
-  private noteSkew(offsetMs: number): void {
-    const now = this.clock.now();
-    if (now - this.skewLoggedAt < SKEW_LOG_EVERY_MS) return;
-    this.skewLoggedAt = now;
-    this.log.warn('sealed gossip stamped outside the replay window was refused: a replay, or a member whose clock is off ours (check NTP)', {
-      offsetMs,
-      windowMs: this.opts.replayWindowMs,
-    });
   }
 
   private handle(msg: Message, src: NewsSource): void {

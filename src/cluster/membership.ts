@@ -296,7 +296,7 @@ export class Membership {
         // Whoever we now hold dead or left hears it from us at once: gossip
         // reaches the dead only for a while and may miss it, and a member
         // that is in fact alive must learn of the verdict to refute it.
-        if (m !== this.ctx.self) this.ctx.send(m, [encodeMessage(msg)]);
+        if (m !== this.ctx.self && m.verified) this.ctx.send(m, [encodeMessage(msg)]);
         this.ctx.emit(d.state, m, previous);
         return;
       }

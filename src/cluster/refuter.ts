@@ -147,6 +147,6 @@ export class Refuter {
     this.lastFanout = this.ctx.clock.now();
     this.ctx.counters.fanouts++;
     const msg = [encodeMessage(this.aliveSelf())];
-    for (const m of this.ctx.table.all()) if (m !== this.ctx.self && m.state !== 'left') this.ctx.send(m, msg);
+    for (const m of this.ctx.table.all()) if (m !== this.ctx.self && m.verified && m.state !== 'left') this.ctx.send(m, msg);
   }
 }
