@@ -1,6 +1,6 @@
 // Gossip under attack, on the in-memory network and a virtual clock: one
 // test per way of forging, replaying or flooding that once changed a
-// cluster for good (docs/gossip.md, "Untrusted input"). The attacker is a
+// cluster for good (docs/gossip.md, "Gossip under attack"). The attacker is a
 // stranger on the network (rogueAddress), a member passing forged news on
 // (a datagram injected with a member's source address), or a key holder.
 import t from 'tap';
@@ -50,10 +50,10 @@ function wire(sim: Simulation, keyed: boolean, ...msgs: Message[]): Buffer {
 const allAlive = (sim: Simulation): boolean => sim.members.every((_, i) => sim.members.every((__, j) => sim.stateOf(i, j) === 'alive'));
 
 t.test('one forged leave, death or suspicion at incarnation 0xFFFFFFFF evicts no one', async (t) => {
-  const forgeries: Array<[string, (sim: Simulation) => Message]> = [
-    ['a leave of m1 (dead from m1)', () => ({ type: 'dead', incarnation: MAX_U32, node: 'm1', from: 'm1' })],
-    ['a suspicion of m2', () => ({ type: 'suspect', incarnation: MAX_U32, node: 'm2', from: 'm0' })],
-    ['a death of m2', () => ({ type: 'dead', incarnation: MAX_U32, node: 'm2', from: 'm0' })],
+  const forgeries: Array<[string, Message]> = [
+    ['a leave of m1 (dead from m1)', { type: 'dead', incarnation: MAX_U32, node: 'm1', from: 'm1' }],
+    ['a suspicion of m2', { type: 'suspect', incarnation: MAX_U32, node: 'm2', from: 'm0' }],
+    ['a death of m2', { type: 'dead', incarnation: MAX_U32, node: 'm2', from: 'm0' }],
   ];
   for (const keyed of [false, true]) {
     for (const [sent, send] of [['from a stranger', stranger], ['passed on by a member', viaMember(0)]] as const) {
@@ -61,7 +61,7 @@ t.test('one forged leave, death or suspicion at incarnation 0xFFFFFFFF evicts no
         const rec = recorder();
         const sim = await cluster(keyed, { onEvent: rec.onEvent });
         rec.events.length = 0;
-        for (const to of [1, 2]) send(sim, sim.members[to]!.address, wire(sim, keyed, forge(sim)));
+        for (const to of [1, 2]) send(sim, sim.members[to]!.address, wire(sim, keyed, forge));
         await sim.run(10_000);
         const label = `${what} ${sent}${keyed ? ', sealed with the key' : ''}`;
         t.ok(allAlive(sim), `${label}: every member still sees every other alive`);
@@ -71,6 +71,27 @@ t.test('one forged leave, death or suspicion at incarnation 0xFFFFFFFF evicts no
       }
     }
   }
+});
+
+t.test('a suspicion at the edge of what is plausible is refuted everywhere; one past it changes nothing', async (t) => {
+  const rec = recorder();
+  const sim = await cluster(true, { onEvent: rec.onEvent });
+  rec.events.length = 0;
+  const held = sim.members[0]!.cluster.member('m2')!.incarnation;
+  viaMember(1)(sim, sim.members[0]!.address, wire(sim, true, { type: 'suspect', incarnation: held + 1025, node: 'm2', from: 'm1' }));
+  await sim.run(2_000);
+  t.equal(sim.members[2]!.cluster.incarnation, held, 'one past the bound: m2 never heard of it');
+  t.same(rec.events, [], 'and nobody suspected it');
+  viaMember(1)(sim, sim.members[0]!.address, wire(sim, true, { type: 'suspect', incarnation: held + 1024, node: 'm2', from: 'm1' }));
+  const took = await sim.runUntil(() => allAlive(sim) && sim.members.every((m) => m.cluster.member('m2')!.incarnation === held + 1025), 5_000);
+  t.ok(took !== undefined, `at the bound: m0 suspected m2, which refuted at ${held + 1025}, taken by all after ${took} ms`);
+  t.ok(sim.members[2]!.cluster.counters.fanouts >= 1, 'a jump that large is sent to every member first-hand, not left to gossip');
+  t.same(
+    rec.events.filter((e) => e.endsWith(' dead')),
+    [],
+    'nobody declared it dead',
+  );
+  await sim.shutdown();
 });
 
 t.test('at the top of the range a member still refutes everything said about it', async (t) => {
