@@ -20,17 +20,19 @@ import {
   encodePacket,
   encodeStreamMessage,
   framedSize,
-  SEALED_PACKET,
+  MAX_U32,
+  pushPullSize,
   encodedMetaSize,
 } from './codec.js';
 import { resolveOptions, type ClusterOptions, type ResolvedOptions } from './config.js';
 import { newCounters, type ClusterCounters, type DropReason } from './counters.js';
-import { SEAL_OVERHEAD } from './keyring.js';
 import { MemberTable, type Member } from './members.js';
-import { Membership } from './membership.js';
+import { Membership, ownConclusion, type NewsSource } from './membership.js';
 import type { Dead, IndirectPing, MemberRecord, MemberState, Message, Meta, Ping } from './messages.js';
+import type { SelfView } from './refuter.js';
+import { Sealing } from './sealing.js';
 import { pushPullInterval, retransmitLimit, scaleByHealth } from './timing.js';
-import type { Transport } from './transport.js';
+import type { Transport, TransportStats } from './transport.js';
 
 export interface MemberView {
   readonly name: string;
@@ -40,6 +42,12 @@ export interface MemberView {
   readonly meta: Meta;
   /** Wall-clock time (ms since epoch) of the last state change. */
   readonly since: number;
+  /**
+   * We have reason to hold it real (it answered us, or the seed we joined
+   * through knew it). Until then it is only a name we were told: it is
+   * probed but not part of the cluster for events and liveMembers().
+   */
+  readonly verified: boolean;
 }
 
 export type MemberEventKind = 'join' | 'update' | 'suspect' | 'alive' | 'dead' | 'left' | 'reap';
@@ -59,6 +67,10 @@ export interface ClusterStatus {
   counts: Record<MemberState, number>;
   members: MemberView[];
   counters: ClusterCounters;
+  /** What others said about this member: suspicions, deaths, leaves it refuted. */
+  accused: SelfView;
+  /** Push-pull streams and the UDP socket, when the transport reports them. */
+  transport: TransportStats | undefined;
 }
 
 interface PendingProbe {
@@ -67,6 +79,10 @@ interface PendingProbe {
 }
 
 const isProbeTraffic = (m: Message): boolean => m.type === 'ping' || m.type === 'indirect-ping' || m.type === 'ack' || m.type === 'nack';
+const isLive = (m: Member): boolean => m.state === 'alive' || m.state === 'suspect';
+/** Unverified names probed in one protocol period at most. */
+const MAX_UNVERIFIED_PROBES = 16;
+const UNVERIFIED_PROBES_BEFORE_FORGETTING = 3;
 
 export interface ClusterDeps {
   transport: Transport;
@@ -90,12 +106,13 @@ export class Cluster {
   private readonly listeners = new Set<(e: MemberEvent) => void>();
   private seq = 0;
   private indirectInFlight = 0;
-  private timers: Record<'probe' | 'gossip' | 'pushPull' | 'reconnect' | 'seedRetry', TimerHandle | undefined> = {
+  private timers: Record<'probe' | 'gossip' | 'pushPull' | 'reconnect' | 'seedRetry' | 'seedResync', TimerHandle | undefined> = {
     probe: undefined,
     gossip: undefined,
     pushPull: undefined,
     reconnect: undefined,
     seedRetry: undefined,
+    seedResync: undefined,
   };
   private seedAttempts = 0;
   private running = false;
@@ -103,6 +120,7 @@ export class Cluster {
   private stopped = false;
   private seeds: Address[] = [];
   private readonly random: () => number;
+  private readonly sealing: Sealing;
 
   constructor(options: ClusterOptions, deps: ClusterDeps) {
     this.opts = resolveOptions(options);
@@ -124,8 +142,10 @@ export class Cluster {
       meta: this.opts.meta,
       stateChangedAt: this.clock.now(),
       suspicion: undefined,
+      verified: true,
     };
     this.table.add(this.self);
+    this.sealing = new Sealing(this.opts, this.clock, this.log, (reason) => this.drop(reason));
     this.membership = new Membership({
       opts: this.opts,
       clock: this.clock,
@@ -141,6 +161,11 @@ export class Cluster {
       nextSeq: () => this.nextSeq(),
       emit: (kind, m, previous) => this.emit(kind, m, previous),
       drop: (reason) => this.drop(reason),
+      // Probed at once, so that a real new member is verified within a round
+      // trip of our hearing of it, and views of the cluster agree again.
+      admitted: (m) => {
+        if (this.running && !this.leaving) this.probeUnverified(m, scaleByHealth(this.opts.profile.probeIntervalMs, this.awareness.score));
+      },
     });
     this.transport.setHandlers({
       packet: (from, data) => this.receivePacket(from, data),
@@ -154,7 +179,7 @@ export class Cluster {
   start(): void {
     if (this.running || this.stopped) return;
     this.running = true;
-    this.membership.broadcast(this.name, this.membership.aliveSelf());
+    this.membership.broadcast(this.name, this.membership.refuter.aliveSelf());
     this.scheduleProbe(this.random() * this.opts.profile.probeIntervalMs);
     this.timers.gossip = this.clock.setTimeout(() => this.gossipTick(), this.random() * this.opts.profile.gossipIntervalMs);
     this.schedulePushPull();
@@ -177,16 +202,27 @@ export class Cluster {
     const seeds = this.seeds;
     const results = await Promise.allSettled(seeds.map((s) => this.pushPull(s, true)));
     let ok = 0;
+    const answered: Address[] = [];
     results.forEach((r, i) => {
-      if (r.status === 'fulfilled') ok++;
-      else this.log.debug('join: seed did not answer', { seed: formatAddress(seeds[i]!), error: String(r.reason) });
+      if (r.status === 'fulfilled') {
+        ok++;
+        answered.push(seeds[i]!);
+      } else this.log.debug('join: seed did not answer', { seed: formatAddress(seeds[i]!), error: String(r.reason) });
     });
+    // A seed's state leaves out the members it was still verifying (they
+    // joined through it a moment before us, as when every speaker starts at
+    // once): sync once more, a few probe periods later, to take them too.
+    if (answered.length > 0 && this.running) {
+      this.timers.seedResync = this.clock.setTimeout(() => {
+        for (const s of answered) this.pushPull(s, true).catch(() => {});
+      }, 3 * this.opts.profile.probeIntervalMs);
+    }
     // Seeds that are not up yet (every speaker starts at once) are retried
     // with backoff until one answers or someone else finds us.
-    if (ok === 0 && seeds.length > 0 && this.running && !this.leaving && this.table.live <= 1) {
+    if (ok === 0 && seeds.length > 0 && this.running && !this.leaving && this.table.verifiedLive <= 1) {
       const delay = Math.min(250 * 2 ** this.seedAttempts++, this.opts.profile.reconnectIntervalMs);
       this.timers.seedRetry = this.clock.setTimeout(() => {
-        if (this.table.live <= 1) void this.joinSeeds();
+        if (this.table.verifiedLive <= 1) void this.joinSeeds();
       }, delay * (0.5 + this.random()));
     }
     return ok;
@@ -201,10 +237,10 @@ export class Cluster {
     if (this.leaving || this.stopped) return;
     this.leaving = true;
     const msg: Dead = { type: 'dead', incarnation: this.self.incarnation, node: this.name, from: this.name };
-    const peers = this.table.live - (this.self.state === 'alive' ? 1 : 0);
+    const peers = this.table.verifiedLive - (this.self.state === 'alive' ? 1 : 0);
     await new Promise<void>((resolve) => {
       const timer = this.clock.setTimeout(resolve, peers > 0 ? timeoutMs : 0);
-      this.membership.applyDead(msg, () => {
+      this.membership.applyDead(msg, ownConclusion(), () => {
         this.clock.clearTimeout(timer);
         resolve();
       });
@@ -224,9 +260,10 @@ export class Cluster {
   /** Replaces this member's metadata and gossips it with a new incarnation. */
   setMeta(meta: Meta): void {
     this.checkMetaSize(meta);
+    const before = this.self.incarnation;
     this.self.meta = { ...meta };
-    this.self.incarnation++;
-    this.membership.broadcast(this.name, this.membership.aliveSelf());
+    this.self.incarnation = Math.min(MAX_U32, before + 1);
+    this.membership.refuter.announce(before);
     this.emit('update', this.self, 'alive');
   }
 
@@ -238,20 +275,44 @@ export class Cluster {
     return this.self.incarnation;
   }
 
+  /** Whether packets and streams are sealed (a key ring is set). */
+  get encrypted(): boolean {
+    return this.opts.keyring !== undefined;
+  }
+
+  /** Push-pull slots and the UDP socket, when the transport reports them. */
+  get transportStats(): TransportStats | undefined {
+    return this.transport.stats?.();
+  }
+
+  /** What others said about this member (suspected, declared dead or left, its name claimed elsewhere). */
+  get accused(): SelfView {
+    return this.membership.refuter.view();
+  }
+
+  /** What we know of this name, verified or not. */
   member(name: string): MemberView | undefined {
     const m = this.table.get(name);
     return m && this.view(m);
   }
 
+  /** The members of the cluster in any state: those verified (MemberView.verified). */
   members(): MemberView[] {
-    return this.table.all().map((m) => this.view(m));
+    return this.table
+      .all()
+      .filter((m) => m.verified)
+      .map((m) => this.view(m));
   }
 
-  /** Members that count as part of the cluster: alive or suspect. */
+  /**
+   * Members that count as part of the cluster: alive or suspect, and
+   * verified. A name only others told us of is not one until it answers: a
+   * made-up member must not be elected to announce anything.
+   */
   liveMembers(): MemberView[] {
     return this.table
       .all()
-      .filter((m) => m.state === 'alive' || m.state === 'suspect')
+      .filter((m) => isLive(m) && m.verified)
       .map((m) => this.view(m));
   }
 
@@ -277,8 +338,14 @@ export class Cluster {
       encrypted: this.opts.keyring !== undefined,
       health: { score: this.awareness.score, max: this.awareness.max },
       counts: this.counts(),
-      members: this.members().sort((a, b) => a.name.localeCompare(b.name)),
+      // Everything we know, names not yet verified included (so marked).
+      members: this.table
+        .all()
+        .map((m) => this.view(m))
+        .sort((a, b) => a.name.localeCompare(b.name)),
       counters: structuredClone(this.counters),
+      accused: this.accused,
+      transport: this.transportStats,
     };
   }
 
@@ -291,7 +358,8 @@ export class Cluster {
     const now = this.clock.now();
     for (const r of records) {
       if (this.table.get(r.name) || r.state !== 'alive' || this.table.size >= this.opts.maxMembers) continue;
-      this.table.add({ name: r.name, host: r.host, port: r.port, incarnation: r.incarnation, state: 'alive', meta: r.meta, stateChangedAt: now, suspicion: undefined });
+      // A converged cluster has heard from every member: verified.
+      this.table.add({ name: r.name, host: r.host, port: r.port, incarnation: r.incarnation, state: 'alive', meta: r.meta, stateChangedAt: now, suspicion: undefined, verified: true });
     }
   }
 
@@ -305,10 +373,64 @@ export class Cluster {
     if (!this.running) return;
     const interval = scaleByHealth(this.opts.profile.probeIntervalMs, this.awareness.score);
     if (!this.leaving) {
-      const target = this.table.nextProbeTarget((m) => m !== this.self && (m.state === 'alive' || m.state === 'suspect'));
+      const target = this.table.nextProbeTarget((m) => m !== this.self && isLive(m) && m.verified);
       if (target) this.probe(target, interval);
+      // Names we were only told of are probed on a lane of their own, so
+      // that any number of them (made-up ones included) cannot delay the
+      // probing of members we know to be real; faster when many wait, to
+      // keep up with what the admission limits let in.
+      const lane = Math.min(MAX_UNVERIFIED_PROBES, Math.ceil(this.table.unverifiedCount / 10));
+      for (let i = 0; i < lane; i++) {
+        const unproven = this.table.nextUnverified((m) => isLive(m));
+        if (unproven) this.probeUnverified(unproven, interval);
+      }
     }
     this.scheduleProbe(interval);
+  }
+
+  /**
+   * A name not yet verified: one ping. An answer makes it a member; three
+   * unanswered in a row make us forget it, quietly: it was never part of the
+   * cluster for us, so there is no suspicion to spread. (A real member
+   * misses three in a row at 5% loss once in 8,000 times; it comes back
+   * from members that did hear it, or with the next push-pull.)
+   */
+  private probeUnverified(target: Member, interval: number): void {
+    const seq = this.nextSeq();
+    this.counters.probes++;
+    const deadline = this.clock.setTimeout(() => {
+      this.pending.delete(seq);
+      if (!this.running || target.verified || this.table.get(target.name) !== target) return;
+      target.unanswered = (target.unanswered ?? 0) + 1;
+      if (target.unanswered < UNVERIFIED_PROBES_BEFORE_FORGETTING) return;
+      this.counters.forgotten++;
+      this.forget(target);
+    }, interval);
+    this.pending.set(seq, {
+      onAck: () => {
+        this.clock.clearTimeout(deadline);
+        this.pending.delete(seq);
+        target.lastAckAt = this.clock.now();
+        this.verify(target);
+      },
+      onNack: () => {},
+    });
+    this.send(target, [encodeMessage({ type: 'ping', seq, target: target.name, sourceHost: this.self.host, sourcePort: this.self.port, sourceName: this.name })]);
+  }
+
+  /** We heard from `m` ourselves: it becomes part of the cluster, and we pass its news on. */
+  private verify(m: Member): void {
+    if (m.verified || m === this.self) return;
+    this.table.markVerified(m);
+    if (!isLive(m)) return;
+    this.membership.broadcast(m.name, { type: 'alive', incarnation: m.incarnation, node: m.name, host: m.host, port: m.port, meta: m.meta });
+    this.emit('join', m, undefined);
+  }
+
+  private forget(m: Member): void {
+    m.suspicion?.cancel();
+    this.table.remove(m.name);
+    this.queue.remove(m.name);
   }
 
   private probe(target: Member, interval: number): void {
@@ -349,8 +471,10 @@ export class Cluster {
 
     indirectTimer = this.clock.setTimeout(() => {
       if (acked || !this.running) return;
-      const helpers = this.table.sample(p.indirectChecks, (m) => m !== this.self && m !== target && m.state === 'alive');
-      expectedNacks = this.opts.lifeguard ? helpers.length : 0;
+      const helpers = this.sampleProvenFirst(p.indirectChecks, (m) => m !== this.self && m !== target && m.state === 'alive');
+      // Lifeguard counts missing nacks against our own health: only from
+      // helpers that answered us before, not from names that may be made up.
+      expectedNacks = this.opts.lifeguard ? helpers.filter((h) => h.verified).length : 0;
       for (const h of helpers) {
         const req: IndirectPing = {
           type: 'indirect-ping',
@@ -380,7 +504,7 @@ export class Cluster {
       // confirmation that shortens everyone's suspicion timer.
       if ((target.state === 'alive' || target.state === 'suspect') && target.incarnation === incarnation) {
         this.counters.suspicionsRaised++;
-        this.membership.applySuspect({ type: 'suspect', incarnation, node: target.name, from: this.name });
+        this.membership.applySuspect({ type: 'suspect', incarnation, node: target.name, from: this.name }, ownConclusion());
       }
     }, interval);
   }
@@ -438,24 +562,34 @@ export class Cluster {
     this.timers.gossip = this.clock.setTimeout(() => this.gossipTick(), p.gossipIntervalMs);
     if (this.queue.length === 0) return;
     const now = this.clock.now();
-    const targets = this.table.sample(
-      p.gossipNodes,
-      (m) => m !== this.self && (m.state === 'alive' || m.state === 'suspect' || (m.state === 'dead' && now - m.stateChangedAt < p.gossipToTheDeadMs)),
-    );
+    // Dead and left members keep hearing gossip for a while, so that one
+    // that is in fact alive learns of the verdict and refutes it.
+    const targets = this.sampleProvenFirst(p.gossipNodes, (m) => m !== this.self && (isLive(m) || now - m.stateChangedAt < p.gossipToTheDeadMs));
     for (const t of targets) {
       if (this.queue.length === 0) break;
       this.send(t, []);
     }
   }
 
+  /**
+   * Up to k members accepted by `filter`, drawn from those we have heard
+   * from ourselves first, then from the rest: made-up names should not take
+   * the place of real members as gossip targets, helpers or sync partners.
+   */
+  private sampleProvenFirst(k: number, filter: (m: Member) => boolean): Member[] {
+    const out = this.table.sample(k, (m) => m.verified && filter(m));
+    if (out.length < k && this.table.unverifiedCount > 0) out.push(...this.table.sample(k - out.length, (m) => !m.verified && filter(m)));
+    return out;
+  }
+
   /** Sends `primary` messages plus as many queued broadcasts as fit in one packet. */
   private send(to: Address, primary: Buffer[]): void {
-    let budget = this.opts.packetBytes - 1 - (this.opts.keyring ? SEAL_OVERHEAD : 0);
+    let budget = this.opts.packetBytes - 1 - this.sealing.overhead;
     for (const m of primary) budget -= framedSize(m);
     const extra = this.queue.take(budget);
     if (primary.length === 0 && extra.length === 0) return;
     const plain = encodePacket(primary.length ? [...primary, ...extra] : extra);
-    const wire = this.opts.keyring ? this.opts.keyring.seal(plain) : plain;
+    const wire = this.sealing.seal(plain);
     this.counters.packetsSent++;
     this.counters.bytesSent += wire.length;
     this.transport.sendPacket(to, wire);
@@ -464,7 +598,7 @@ export class Cluster {
   // ------------------------------------------------------------ push-pull, reconnect, reaping
 
   private schedulePushPull(): void {
-    const base = pushPullInterval(this.opts.profile.pushPullIntervalMs, this.table.live);
+    const base = pushPullInterval(this.opts.profile.pushPullIntervalMs, this.table.verifiedLive);
     // Jitter so members started together do not sync in lockstep.
     this.timers.pushPull = this.clock.setTimeout(() => this.pushPullTick(), base * (0.5 + this.random()));
   }
@@ -473,7 +607,7 @@ export class Cluster {
     if (!this.running) return;
     this.schedulePushPull();
     if (this.leaving) return;
-    const [peer] = this.table.sample(1, (m) => m !== this.self && m.state === 'alive');
+    const [peer] = this.sampleProvenFirst(1, (m) => m !== this.self && m.state === 'alive');
     if (peer) this.pushPull(peer, false).catch((err: unknown) => this.log.debug('push-pull failed', { peer: peer.name, error: String(err) }));
   }
 
@@ -488,19 +622,31 @@ export class Cluster {
       throw err;
     }
     if (this.stopped) return;
-    const records = this.openStream(reply);
+    const records = this.openStream(reply, join ? Infinity : this.pushPullSizeLimit());
     if (!records) throw new Error(`push-pull reply from ${formatAddress(to)} was rejected`);
-    this.membership.mergeRemoteState(records);
+    // We chose this peer (a seed, or a member from our table): its word on
+    // others counts as a member's, and its own record as first-hand. Joining
+    // through a seed brings the whole cluster; anything else is limited.
+    this.membership.mergeRemoteState(records, {
+      from: to,
+      trusted: true,
+      stream: true,
+      budget: join ? { left: Infinity, rateLimited: false } : { left: this.opts.newMembersPerPushPull, rateLimited: true },
+      vouches: join,
+    });
   }
 
-  private async receiveExchange(_from: Address, request: Buffer): Promise<Uint8Array | undefined> {
+  private async receiveExchange(from: Address, request: Buffer): Promise<Uint8Array | undefined> {
     this.counters.streamsReceived++;
     if (this.stopped) return undefined;
     try {
-      const records = this.openStream(request);
+      const records = this.openStream(request, this.pushPullSizeLimit());
       if (!records) return undefined;
       const reply = this.sealStream(false);
-      this.membership.mergeRemoteState(records);
+      // The peer connected from a port of its own choosing: only its host
+      // can say whether it is one of our members.
+      const trusted = this.table.all().some((m) => m !== this.self && isLive(m) && m.host === from.host);
+      this.membership.mergeRemoteState(records, { from, trusted, stream: true, budget: { left: this.opts.newMembersPerPushPull, rateLimited: true }, vouches: false });
       return reply;
     } catch (err) {
       this.drop('internal-error');
@@ -510,13 +656,28 @@ export class Cluster {
   }
 
   private sealStream(join: boolean): Buffer {
-    const plain = encodeStreamMessage({ type: 'push-pull', join, members: this.table.records() });
-    return this.opts.keyring ? this.opts.keyring.seal(plain) : plain;
+    // Names we have not verified stay with us: a peer joining through us
+    // takes our state as verified.
+    return this.sealing.seal(encodeStreamMessage({ type: 'push-pull', join, members: this.table.records((m) => m.verified) }));
   }
 
-  private openStream(data: Buffer): MemberRecord[] | undefined {
-    const plain = this.unseal(data);
+  /**
+   * Members a push-pull may carry, except one from the seed we join
+   * through: a peer of our cluster holds about as many as we do, so twice
+   * our table plus what one push-pull may add covers partitions healing and
+   * new members. Thousands of made-up ones are refused before decoding.
+   */
+  private pushPullSizeLimit(): number {
+    return 2 * this.table.size + this.opts.newMembersPerPushPull;
+  }
+
+  private openStream(data: Buffer, maxMembers: number): MemberRecord[] | undefined {
+    const plain = this.sealing.unseal(data);
     if (!plain) return undefined;
+    if ((pushPullSize(plain) ?? 0) > maxMembers) {
+      this.drop('oversized');
+      return undefined;
+    }
     const d = decodeStreamMessage(plain);
     if (!d.ok) {
       this.drop(d.error.code);
@@ -538,10 +699,10 @@ export class Cluster {
     // A healed partition: the other side is dead to us and we to them, and
     // neither probes the dead. Reaching one of them merges both views.
     if (this.table.count('dead') > 0) {
-      const [dead] = this.table.sample(1, (m) => m.state === 'dead');
+      const [dead] = this.sampleProvenFirst(1, (m) => m.state === 'dead');
       if (dead) this.pushPull(dead, false).catch(() => {});
     }
-    if (this.table.live <= 1 && this.seeds.length > 0) {
+    if (this.table.verifiedLive <= 1 && this.seeds.length > 0) {
       this.seedAttempts = 0;
       void this.joinSeeds();
     }
@@ -551,10 +712,18 @@ export class Cluster {
     if (this.table.count('dead') + this.table.count('left') === 0) return;
     const now = this.clock.now();
     for (const m of [...this.table.all()]) {
-      const keep = m.state === 'dead' ? this.opts.deadRetentionMs : m.state === 'left' ? this.opts.leftRetentionMs : Infinity;
+      // A dead name we never heard from ourselves (a member that died before
+      // we probed it, or one made up) is not worth an hour of reconnects.
+      const keep =
+        (m.state === 'dead' || m.state === 'left') && !m.verified
+          ? this.opts.profile.gossipToTheDeadMs
+          : m.state === 'dead'
+            ? this.opts.deadRetentionMs
+            : m.state === 'left'
+              ? this.opts.leftRetentionMs
+              : Infinity;
       if (m !== this.self && now - m.stateChangedAt >= keep) {
-        this.table.remove(m.name);
-        this.queue.remove(m.name);
+        this.forget(m);
         this.emit('reap', m, m.state);
       }
     }
@@ -568,34 +737,38 @@ export class Cluster {
       this.counters.packetsReceived++;
       this.counters.bytesReceived += data.length;
       if (data.length > this.opts.maxReceiveBytes) return this.drop('oversized');
-      const plain = this.unseal(data);
+      const plain = this.sealing.unseal(data);
       if (!plain) return;
       const d = decodePacket(plain);
       if (!d.ok) return this.drop(d.error.code);
       for (let i = 0; i < d.value.unknown; i++) this.drop('unknown-type');
+      const sender = this.table.atAddress(from);
+      if (sender) this.verify(sender);
+      // A member we count as live may pass on news about others; anyone
+      // else may speak only for itself (precedence.ts).
+      const src: NewsSource = {
+        from,
+        trusted: sender !== undefined && sender !== this.self && isLive(sender),
+        stream: false,
+        budget: { left: this.opts.newMembersPerPacket, rateLimited: true },
+        vouches: false,
+      };
       // Membership news first, probes after: a refutation triggered by a
       // suspicion that came with a ping then rides on the ack.
-      for (const msg of d.value.messages) if (!isProbeTraffic(msg)) this.handle(msg, from);
-      for (const msg of d.value.messages) if (isProbeTraffic(msg)) this.handle(msg, from);
+      for (const msg of d.value.messages) if (!isProbeTraffic(msg)) this.handle(msg, src);
+      for (const msg of d.value.messages) if (isProbeTraffic(msg)) this.handle(msg, src);
+      // A member that introduced itself in this packet, from its own address, is heard from.
+      if (!sender) {
+        const introduced = this.table.atAddress(from);
+        if (introduced) this.verify(introduced);
+      }
     } catch (err) {
       this.drop('internal-error');
       this.log.error('packet handler failed', { from: formatAddress(from), error: err });
     }
   }
 
-  /** Returns the plain packet, or undefined after counting why it was dropped. */
-  private unseal(data: Buffer): Buffer | undefined {
-    const keyring = this.opts.keyring;
-    if (data.length > 0 && data[0] === SEALED_PACKET) {
-      if (!keyring) return this.drop('sealed-without-key');
-      const plain = keyring.open(data);
-      return plain ?? this.drop('decrypt-failed');
-    }
-    if (keyring && !this.opts.acceptUnsealed) return this.drop('unsealed');
-    return data;
-  }
-
-  private handle(msg: Message, _from: Address): void {
+  private handle(msg: Message, src: NewsSource): void {
     this.counters.messagesReceived++;
     switch (msg.type) {
       case 'ping':
@@ -607,11 +780,11 @@ export class Cluster {
       case 'nack':
         return this.pending.get(msg.seq)?.onNack();
       case 'alive':
-        return this.membership.applyAlive(msg);
+        return this.membership.applyAlive(msg, src);
       case 'suspect':
-        return this.membership.applySuspect(msg);
+        return this.membership.applySuspect(msg, src);
       case 'dead':
-        return this.membership.applyDead(msg);
+        return this.membership.applyDead(msg, src);
       case 'push-pull':
         // Full state only travels over streams.
         return this.drop('malformed');
@@ -640,11 +813,13 @@ export class Cluster {
       incarnation: m.incarnation,
       meta: m.meta,
       since: this.opts.wallNow() - (this.clock.now() - m.stateChangedAt),
+      verified: m.verified,
     };
   }
 
+  /** Tells listeners of a change, for verified members only (see MemberView.verified). */
   private emit(kind: MemberEventKind, m: Member, previous: MemberState | undefined): void {
-    if (this.listeners.size === 0) return;
+    if (this.listeners.size === 0 || !m.verified) return;
     const e: MemberEvent = { kind, member: this.view(m), previous };
     for (const l of this.listeners) {
       try {

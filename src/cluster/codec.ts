@@ -24,7 +24,10 @@ import {
 } from './messages.js';
 
 export const PLAIN_PACKET = 0x01;
-export const SEALED_PACKET = 0x02;
+/** Sealed without a time stamp: the format before the replay window, refused now. */
+export const UNSTAMPED_SEALED_PACKET = 0x02;
+/** Sealed and time-stamped (keyring.ts). */
+export const SEALED_PACKET = 0x03;
 
 export const MAX_NAME_BYTES = 128;
 export const MAX_META_ENTRIES = 64;
@@ -311,6 +314,23 @@ export function encodeStreamMessage(msg: Message): Buffer {
   out[0] = PLAIN_PACKET;
   out.set(body, 1);
   return out;
+}
+
+/**
+ * How many member records a push-pull stream body says it carries, read from
+ * its first bytes without decoding the rest; undefined when the body does
+ * not start the way encodeStreamMessage writes one. Lets a receiver refuse
+ * a state far larger than any it expects before building it in memory.
+ */
+export function pushPullSize(buf: Uint8Array): number | undefined {
+  // 0x01 | fixarray(3) | fixint 8 | bool | array header of the records
+  if (buf.length < 5 || buf[0] !== PLAIN_PACKET || buf[1] !== 0x93 || buf[2] !== MessageType.PushPull || (buf[3] !== 0xc2 && buf[3] !== 0xc3)) return undefined;
+  const h = buf[4]!;
+  if (h >= 0x90 && h <= 0x9f) return h - 0x90;
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.length);
+  if (h === 0xdc && buf.length >= 7) return b.readUInt16BE(5);
+  if (h === 0xdd && buf.length >= 9) return b.readUInt32BE(5);
+  return undefined;
 }
 
 export function decodeStreamMessage(buf: Uint8Array): Decoded<Message> {

@@ -116,6 +116,23 @@ export interface ClusterOptions {
   streamTimeoutMs?: number;
   /** Indirect probes handled for others at once; more are dropped. */
   maxConcurrentIndirect?: number;
+  /**
+   * Largest rise of a known member's incarnation that news not heard from
+   * the member itself may bring; larger ones are refused as implausible, so
+   * forged news cannot push an incarnation to the top of its range.
+   */
+  maxIncarnationJump?: number;
+  /** A dead or left member's name may move to a new address after this long (default 10 probe intervals). */
+  addressReclaimMs?: number;
+  /** New members one datagram may introduce. */
+  newMembersPerPacket?: number;
+  /** New members one push-pull may introduce (joining through a seed we chose is not limited). */
+  newMembersPerPushPull?: number;
+  /** New members learned from others per second, with `newMembersBurst` saved up. */
+  newMembersPerSecond?: number;
+  newMembersBurst?: number;
+  /** Sealed packets stamped further than this from our wall clock are refused, and so is any seen before. */
+  replayWindowMs?: number;
   /** Random source in [0, 1); seeded in tests and simulations. */
   random?: () => number;
   /** Wall clock in ms since the epoch, for "since" times in status. */
@@ -143,6 +160,13 @@ export function resolveOptions(o: ClusterOptions): ResolvedOptions {
     leftRetentionMs: o.leftRetentionMs ?? 300_000,
     streamTimeoutMs: o.streamTimeoutMs ?? 10_000,
     maxConcurrentIndirect: o.maxConcurrentIndirect ?? 256,
+    maxIncarnationJump: o.maxIncarnationJump ?? 1024,
+    addressReclaimMs: o.addressReclaimMs ?? 10 * profile.probeIntervalMs,
+    newMembersPerPacket: o.newMembersPerPacket ?? 8,
+    newMembersPerPushPull: o.newMembersPerPushPull ?? 256,
+    newMembersPerSecond: o.newMembersPerSecond ?? 32,
+    newMembersBurst: o.newMembersBurst ?? 256,
+    replayWindowMs: o.replayWindowMs ?? 30_000,
     random: o.random ?? Math.random,
     wallNow: o.wallNow ?? Date.now,
   };
@@ -152,6 +176,10 @@ export function resolveOptions(o: ClusterOptions): ResolvedOptions {
   if (r.packetBytes < 256 || r.packetBytes > 65_507) errs.push(`packetBytes: ${r.packetBytes} is outside 256-65507`);
   if (r.maxReceiveBytes < r.packetBytes) errs.push('maxReceiveBytes: must be at least packetBytes');
   if (r.maxMembers < 1) errs.push('maxMembers: must be at least 1');
+  if (!Number.isInteger(r.maxIncarnationJump) || r.maxIncarnationJump < 1) errs.push('maxIncarnationJump: must be a positive integer');
+  if (r.addressReclaimMs < 0) errs.push('addressReclaimMs: must be >= 0');
+  if (r.newMembersPerPacket < 0 || r.newMembersPerPushPull < 0 || r.newMembersPerSecond < 0 || r.newMembersBurst < 0) errs.push('newMembers limits: must be >= 0');
+  if (!(r.replayWindowMs > 0)) errs.push('replayWindowMs: must be positive');
   const p = profile;
   if (!(p.probeTimeoutMs > 0 && p.probeTimeoutMs < p.probeIntervalMs)) errs.push(`profile ${p.name}: probeTimeoutMs must be > 0 and below probeIntervalMs`);
   if (p.indirectChecks < 0 || p.gossipNodes < 1 || p.retransmitMult < 1) errs.push(`profile ${p.name}: indirectChecks >= 0, gossipNodes >= 1, retransmitMult >= 1`);

@@ -15,6 +15,14 @@ export const dropReasons = [
   'wrong-target',
   'indirect-overload',
   'member-limit',
+  'member-rate',
+  'stranger',
+  'address-taken',
+  'address-conflict',
+  'implausible-incarnation',
+  'replayed',
+  'too-old',
+  'too-new',
   'meta-too-large',
   'internal-error',
 ] as const;
@@ -36,6 +44,10 @@ export interface ClusterCounters {
   suspicionsRaised: number;
   deathsDeclared: number;
   staleUpdates: number;
+  /** Times this member sent its own state to every member itself (refutations it cannot win second-hand). */
+  fanouts: number;
+  /** Names we were told of that never answered our probe, forgotten. */
+  forgotten: number;
   dropped: Record<DropReason, number>;
 }
 
@@ -56,6 +68,8 @@ export function newCounters(): ClusterCounters {
     suspicionsRaised: 0,
     deathsDeclared: 0,
     staleUpdates: 0,
+    fanouts: 0,
+    forgotten: 0,
     dropped: Object.fromEntries(dropReasons.map((r) => [r, 0])) as Record<DropReason, number>,
   };
 }

@@ -4,19 +4,49 @@
 // the old one).
 //
 // Sealed packet:
-//   +------+------------+------------------+---------+
-//   | 0x02 | nonce (12) | ciphertext (n)   | tag (16)|
-//   +------+------------+------------------+---------+
-// The version byte is authenticated as additional data. Nonces are random:
-// with 96-bit random nonces NIST SP 800-38D caps a key at 2^32 seals, so
-// busy clusters should rotate keys (docs/gossip.md says how often).
+//   +------+----------------+------------+----------------+---------+
+//   | 0x03 | sent at (u64)  | nonce (12) | ciphertext (n) | tag (16)|
+//   +------+----------------+------------+----------------+---------+
+// "sent at" is the sender's wall clock in ms since the epoch. It travels in
+// the clear but is authenticated with the version byte as additional data,
+// so a receiver can refuse a packet outside its replay window (replay.ts)
+// before spending a decryption on it, and no one can restamp a captured
+// packet. 0x02 was the format without the time stamp; it is refused.
+// Nonces are random: with 96-bit random nonces NIST SP 800-38D caps a key
+// at 2^32 seals, so busy clusters should rotate keys (docs/gossip.md says
+// how often).
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { SEALED_PACKET } from './codec.js';
 
 export const KEY_BYTES = 32;
+const STAMP_BYTES = 8;
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
-export const SEAL_OVERHEAD = 1 + NONCE_BYTES + TAG_BYTES;
+const HEADER_BYTES = 1 + STAMP_BYTES;
+export const SEAL_OVERHEAD = HEADER_BYTES + NONCE_BYTES + TAG_BYTES;
+
+/** The clear part of a sealed packet: what can be checked before decrypting. */
+export interface SealedHeader {
+  /** Sender's wall clock when it sealed the packet, ms since the epoch. */
+  readonly sentAt: number;
+  /** The packet's nonce: unique per seal, so it identifies a replay. */
+  readonly nonce: Buffer;
+}
+
+export interface Opened {
+  readonly plain: Buffer;
+  readonly sentAt: number;
+}
+
+/** Reads the header of a sealed packet; undefined when it is not one or too short. */
+export function sealedHeader(sealed: Uint8Array): SealedHeader | undefined {
+  if (sealed.length < SEAL_OVERHEAD + 1 || sealed[0] !== SEALED_PACKET) return undefined;
+  const b = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.length);
+  const high = b.readUInt32BE(1);
+  // Past 2^53 ms a number loses precision; no honest clock is there.
+  if (high >= 0x20_0000) return undefined;
+  return { sentAt: high * 0x1_0000_0000 + b.readUInt32BE(5), nonce: b.subarray(HEADER_BYTES, HEADER_BYTES + NONCE_BYTES) };
+}
 
 export class Keyring {
   private keys: Buffer[];
@@ -81,10 +111,15 @@ export class Keyring {
     if (i > 0) this.keys.splice(i, 1);
   }
 
-  seal(plain: Uint8Array): Buffer {
+  /** Seals a plain packet, stamped with `sentAt` (wall clock, ms since the epoch). */
+  seal(plain: Uint8Array, sentAt: number): Buffer {
+    if (!Number.isSafeInteger(sentAt) || sentAt < 0) throw new RangeError(`seal time ${sentAt} is not a non-negative integer of ms`);
+    const header = Buffer.allocUnsafe(HEADER_BYTES);
+    header[0] = SEALED_PACKET;
+    header.writeUInt32BE(Math.floor(sentAt / 0x1_0000_0000), 1);
+    header.writeUInt32BE(sentAt % 0x1_0000_0000, 5);
     const nonce = randomBytes(NONCE_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.keys[0]!, nonce);
-    const header = Buffer.of(SEALED_PACKET);
     cipher.setAAD(header);
     const body = cipher.update(plain);
     const final = cipher.final();
@@ -92,17 +127,17 @@ export class Keyring {
   }
 
   /** Opens a sealed packet with any key of the ring; undefined when none fits. */
-  open(sealed: Uint8Array): Buffer | undefined {
-    if (sealed.length < SEAL_OVERHEAD + 1 || sealed[0] !== SEALED_PACKET) return undefined;
-    const nonce = sealed.subarray(1, 1 + NONCE_BYTES);
-    const body = sealed.subarray(1 + NONCE_BYTES, sealed.length - TAG_BYTES);
+  open(sealed: Uint8Array): Opened | undefined {
+    const head = sealedHeader(sealed);
+    if (!head) return undefined;
+    const body = sealed.subarray(SEAL_OVERHEAD - TAG_BYTES, sealed.length - TAG_BYTES);
     const tag = sealed.subarray(sealed.length - TAG_BYTES);
     for (const key of this.keys) {
       try {
-        const d = createDecipheriv('aes-256-gcm', key, nonce);
-        d.setAAD(sealed.subarray(0, 1));
+        const d = createDecipheriv('aes-256-gcm', key, head.nonce);
+        d.setAAD(sealed.subarray(0, HEADER_BYTES));
         d.setAuthTag(tag);
-        return Buffer.concat([d.update(body), d.final()]);
+        return { plain: Buffer.concat([d.update(body), d.final()]), sentAt: head.sentAt };
       } catch {
         // wrong key for this packet: try the next one
       }

@@ -1,5 +1,8 @@
-// The member table: every known member by name, counts by state, O(1)
-// random sampling, and the randomized round-robin probe order.
+// The member table: every known member by name and by address, counts by
+// state, O(1) random sampling, the randomized round-robin probe order, and
+// the members we have not yet heard from ourselves (probed apart, so that
+// names anyone can make up do not slow down the probing of real members).
+import { formatAddress, type Address } from './address.js';
 import type { Suspicion } from './suspicion.js';
 import type { KnownMember } from './precedence.js';
 import type { MemberRecord, MemberState, Meta } from './messages.js';
@@ -15,14 +18,28 @@ export interface Member extends KnownMember {
   suspicion: Suspicion | undefined;
   /** When one of our probes of it was last acked, directly or through a helper (clock time). */
   lastAckAt?: number;
+  /**
+   * We have reason to hold it real: it answered a probe, a packet came from
+   * its address, or the seed we joined through knew it. Until then it is
+   * only a name others told us of, which anyone can make up.
+   */
+  verified: boolean;
+  /** Probes in a row it left unanswered while not verified. */
+  unanswered?: number;
 }
+
+const isLive = (s: MemberState): boolean => s === 'alive' || s === 'suspect';
 
 export class MemberTable {
   private readonly byName = new Map<string, Member>();
+  private readonly byAddress = new Map<string, Member>();
+  /** Members not yet verified, in the order the unverified probe lane visits them. */
+  private readonly unverified = new Set<Member>();
   /** Dense array for sampling; index kept in `slot`. */
   private readonly list: Member[] = [];
   private readonly slot = new Map<string, number>();
   private readonly counts: Record<MemberState, number> = { alive: 0, suspect: 0, dead: 0, left: 0 };
+  private verifiedLiveCount = 0;
   private probeOrder: string[] = [];
   private probeIndex = 0;
 
@@ -40,18 +57,36 @@ export class MemberTable {
     return this.counts[state];
   }
 
+  /** Members not yet verified, in any state. */
+  get unverifiedCount(): number {
+    return this.unverified.size;
+  }
+
   /** Members still considered part of the cluster: alive or suspect. */
   get live(): number {
     return this.counts.alive + this.counts.suspect;
+  }
+
+  /** Live members that are verified: the cluster size timeouts are scaled by, which made-up names must not inflate. */
+  get verifiedLive(): number {
+    return this.verifiedLiveCount;
   }
 
   all(): readonly Member[] {
     return this.list;
   }
 
+  /** The member that advertises this address, if any. */
+  atAddress(a: Address): Member | undefined {
+    return this.byAddress.get(formatAddress(a));
+  }
+
   add(m: Member): void {
     if (this.byName.has(m.name)) throw new Error(`member ${m.name} already present`);
     this.byName.set(m.name, m);
+    this.index(m);
+    if (!m.verified) this.unverified.add(m);
+    else if (isLive(m.state)) this.verifiedLiveCount++;
     this.slot.set(m.name, this.list.length);
     this.list.push(m);
     this.counts[m.state]++;
@@ -64,14 +99,63 @@ export class MemberTable {
     if (m.state === state) return;
     this.counts[m.state]--;
     this.counts[state]++;
+    if (m.verified) this.verifiedLiveCount += Number(isLive(state)) - Number(isLive(m.state));
     m.state = state;
     m.stateChangedAt = now;
+  }
+
+  /** A member now at another address; it has to prove itself again there. */
+  move(m: Member, to: Address): void {
+    const old = formatAddress(m);
+    if (this.byAddress.get(old) === m) this.byAddress.delete(old);
+    m.host = to.host;
+    m.port = to.port;
+    this.index(m);
+    if (m.verified) {
+      m.verified = false;
+      this.unverified.add(m);
+      if (isLive(m.state)) this.verifiedLiveCount--;
+    }
+  }
+
+  /** Indexes m by its address unless a live member is there already (the first keeps it). */
+  private index(m: Member): void {
+    const key = formatAddress(m);
+    const holder = this.byAddress.get(key);
+    if (!holder || !isLive(holder.state)) this.byAddress.set(key, m);
+  }
+
+  markVerified(m: Member): void {
+    if (m.verified) return;
+    m.verified = true;
+    this.unverified.delete(m);
+    if (isLive(m.state)) this.verifiedLiveCount++;
+  }
+
+  /**
+   * The next unverified member accepted by `eligible`, round-robin, or
+   * undefined. Looks at a bounded number of entries so that a backlog of
+   * ineligible ones (dead names waiting to be reaped) costs little.
+   */
+  nextUnverified(eligible: (m: Member) => boolean, scan = 64): Member | undefined {
+    for (const m of this.unverified) {
+      if (scan-- <= 0) return undefined;
+      // Move to the back: the next call starts with another one.
+      this.unverified.delete(m);
+      this.unverified.add(m);
+      if (eligible(m)) return m;
+    }
+    return undefined;
   }
 
   remove(name: string): Member | undefined {
     const m = this.byName.get(name);
     if (!m) return undefined;
     this.byName.delete(name);
+    const key = formatAddress(m);
+    if (this.byAddress.get(key) === m) this.byAddress.delete(key);
+    this.unverified.delete(m);
+    if (m.verified && isLive(m.state)) this.verifiedLiveCount--;
     this.counts[m.state]--;
     const i = this.slot.get(name)!;
     const last = this.list.pop()!;
@@ -126,7 +210,7 @@ export class MemberTable {
     this.probeIndex = 0;
   }
 
-  records(): MemberRecord[] {
-    return this.list.map((m) => ({ name: m.name, host: m.host, port: m.port, incarnation: m.incarnation, state: m.state, meta: m.meta }));
+  records(include: (m: Member) => boolean = () => true): MemberRecord[] {
+    return this.list.filter(include).map((m) => ({ name: m.name, host: m.host, port: m.port, incarnation: m.incarnation, state: m.state, meta: m.meta }));
   }
 }

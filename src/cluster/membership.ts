@@ -1,10 +1,11 @@
 // The membership state of one gossip member: how news about members
-// (alive, suspect, dead) changes what it knows, suspicion timers, refuting
-// news about itself, and queueing what changed for dissemination. The
-// protocol driver (cluster.ts) feeds it decoded news and owns the I/O.
+// (alive, suspect, dead) changes what it knows, suspicion timers, and
+// queueing what changed for dissemination. News about ourselves is answered
+// by the Refuter. The protocol driver (cluster.ts) feeds it decoded news,
+// saying where each batch came from (NewsSource), and owns the I/O.
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
-import { formatAddress, type Address } from './address.js';
+import { formatAddress, sameAddress, type Address } from './address.js';
 import type { Awareness } from './awareness.js';
 import type { BroadcastQueue } from './broadcast-queue.js';
 import type { MemberEventKind } from './cluster.js';
@@ -13,9 +14,38 @@ import type { ResolvedOptions } from './config.js';
 import type { ClusterCounters, DropReason } from './counters.js';
 import type { Member, MemberTable } from './members.js';
 import type { Alive, Dead, MemberRecord, MemberState, Message, Suspect } from './messages.js';
-import { decideAlive, decideDead, decideSuspect } from './precedence.js';
+import { decideAlive, decideDead, decideSuspect, type NewsContext, type PrecedenceRules } from './precedence.js';
+import { TokenBucket } from './rate.js';
+import { Refuter, type AccusationKind } from './refuter.js';
 import { Suspicion } from './suspicion.js';
 import { suspicionMinTimeout } from './timing.js';
+
+/** New members one batch of news (a packet, a push-pull) may still add. */
+export interface NewMemberBudget {
+  /** Counted down as members are added. */
+  left: number;
+  /** Whether they also draw on the per-second allowance. */
+  readonly rateLimited: boolean;
+}
+
+/** Where a batch of news came from, and what it may still do. */
+export interface NewsSource {
+  /** A datagram's source or a push-pull peer; undefined for our own conclusions. */
+  readonly from: Address | undefined;
+  /** Ourselves, or a messenger we count as live: not a stranger. */
+  readonly trusted: boolean;
+  /** A peer's whole state (push-pull). */
+  readonly stream: boolean;
+  /** Shared by every message of the batch. */
+  readonly budget: NewMemberBudget;
+  /** The members it brings count as verified: the full state of a seed we chose to join through. */
+  readonly vouches: boolean;
+}
+
+/** News we concluded ourselves (a probe, a timer, our own leave). */
+export function ownConclusion(): NewsSource {
+  return { from: undefined, trusted: true, stream: false, budget: { left: Infinity, rateLimited: false }, vouches: false };
+}
 
 /** What the membership state needs from the protocol driver. */
 export interface MembershipContext {
@@ -33,36 +63,64 @@ export interface MembershipContext {
   nextSeq(): number;
   emit(kind: MemberEventKind, m: Member, previous: MemberState | undefined): void;
   drop(reason: DropReason): void;
+  /** A name we were only told of was added: the driver checks it at once. */
+  admitted(m: Member): void;
 }
 
+const ignoreReasons: Partial<Record<string, DropReason>> = { stranger: 'stranger', implausible: 'implausible-incarnation', 'address-conflict': 'address-conflict' };
+
+/** A name claimed from two addresses is logged at most this often: forged claims come at any rate. */
+const CONFLICT_LOG_EVERY_MS = 60_000;
+
 export class Membership {
-  /** When we last told an accuser our current incarnation (see staleNews). */
-  private readonly reminded = new Map<string, number>();
+  readonly refuter: Refuter;
+  private readonly rules: PrecedenceRules;
+  /** New members learned from others, per second. */
+  private readonly admission: TokenBucket;
+  private conflictLoggedAt = -Infinity;
 
-  constructor(private readonly ctx: MembershipContext) {}
+  constructor(private readonly ctx: MembershipContext) {
+    this.rules = { maxJump: ctx.opts.maxIncarnationJump, reclaimMs: ctx.opts.addressReclaimMs };
+    this.admission = new TokenBucket(ctx.opts.newMembersPerSecond, ctx.opts.newMembersBurst, ctx.clock.now());
+    this.refuter = new Refuter({ ...ctx, isRunning: () => ctx.isRunning(), send: (to, p) => ctx.send(to, p), broadcast: (k, m) => this.broadcast(k, m) });
+  }
 
-  applyAlive(msg: Alive): void {
-    const isSelf = msg.node === this.ctx.self.name;
+  private context(node: string, src: NewsSource, claimed: Address | undefined): NewsContext {
+    return {
+      isSelf: node === this.ctx.self.name,
+      firstHand: src.from !== undefined && claimed !== undefined && sameAddress(src.from, claimed),
+      trusted: src.trusted,
+      stream: src.stream,
+      now: this.ctx.clock.now(),
+    };
+  }
+
+  /** Counts news refused for who sent it or for its incarnation; true when it was. */
+  private refused(why: string): boolean {
+    const reason = ignoreReasons[why];
+    if (reason) this.ctx.drop(reason);
+    return reason !== undefined;
+  }
+
+  applyAlive(msg: Alive, src: NewsSource): void {
     const cur = this.ctx.table.get(msg.node);
     const now = this.ctx.clock.now();
-    const d = decideAlive(cur, msg, isSelf, now, 0);
+    const ctx = this.context(msg.node, src, msg);
+    const d = decideAlive(cur, msg, ctx, this.rules);
     switch (d.action) {
       case 'add': {
-        if (this.ctx.table.size >= this.ctx.opts.maxMembers) {
-          this.ctx.drop('member-limit');
-          return;
-        }
-        const m: Member = { name: msg.node, host: msg.host, port: msg.port, incarnation: msg.incarnation, state: 'alive', meta: msg.meta, stateChangedAt: now, suspicion: undefined };
+        if (!this.admit(msg, src, now)) return;
+        const m: Member = { name: msg.node, host: msg.host, port: msg.port, incarnation: msg.incarnation, state: 'alive', meta: msg.meta, stateChangedAt: now, suspicion: undefined, verified: src.vouches };
         this.ctx.table.add(m);
         this.broadcast(msg.node, msg);
         this.ctx.emit('join', m, undefined);
+        if (!m.verified) this.ctx.admitted(m);
         return;
       }
       case 'update': {
         const m = cur!;
         const previous = m.state;
-        m.host = msg.host;
-        m.port = msg.port;
+        if (d.addressChanged) this.ctx.table.move(m, msg);
         m.meta = msg.meta;
         this.settle(m, 'alive', msg.incarnation, now);
         this.broadcast(msg.node, msg);
@@ -72,13 +130,47 @@ export class Membership {
         return;
       }
       case 'refute':
-        if (!this.ctx.isLeaving()) this.refute(msg.incarnation, false);
+        if (d.why === 'other-address') this.refuter.note('impersonated', formatAddress(msg), msg.incarnation);
+        if (!this.ctx.isLeaving()) this.refuter.refute(msg.incarnation, false);
         return;
       case 'ignore':
+        if (d.why === 'address-conflict' && now - this.conflictLoggedAt >= CONFLICT_LOG_EVERY_MS) {
+          this.conflictLoggedAt = now;
+          this.ctx.log.warn('member name claimed from another address; ignored (two nodes with one name, or a forgery)', {
+            node: msg.node,
+            claimed: formatAddress(msg),
+            known: cur && formatAddress(cur),
+            times: this.ctx.counters.dropped['address-conflict'] + 1,
+          });
+        }
+        if (this.refused(d.why)) return;
         if (d.why === 'stale') this.ctx.counters.staleUpdates++;
-        else if (d.why === 'address-conflict') this.ctx.log.warn('member name claimed from another address; ignored', { node: msg.node, claimed: formatAddress(msg), known: cur && formatAddress(cur) });
         return;
     }
+  }
+
+  /**
+   * New members learned from others are limited per packet, per push-pull
+   * and per second: names cost nothing to make up, and each one is memory,
+   * probes and gossip on every member. A new name at the address of a live
+   * member is someone else's claim to that address: refused.
+   */
+  private admit(msg: Alive, src: NewsSource, now: number): boolean {
+    const holder = this.ctx.table.atAddress(msg);
+    if (holder && (holder.state === 'alive' || holder.state === 'suspect')) {
+      this.ctx.drop('address-taken');
+      return false;
+    }
+    if (this.ctx.table.size >= this.ctx.opts.maxMembers) {
+      this.ctx.drop('member-limit');
+      return false;
+    }
+    if (src.budget.left <= 0 || (src.budget.rateLimited && !this.admission.take(now))) {
+      this.ctx.drop('member-rate');
+      return false;
+    }
+    src.budget.left--;
+    return true;
   }
 
   /**
@@ -86,12 +178,13 @@ export class Membership {
    *   verdict (a death in a full-state merge, a death we do not take as it
    *   stands), not from a probe: see startSuspicion.
    */
-  applySuspect(msg: Suspect, secondHand = false): void {
+  applySuspect(msg: Suspect, src: NewsSource, secondHand = false): void {
     const cur = this.ctx.table.get(msg.node);
-    const d = decideSuspect(cur, msg, msg.node === this.ctx.self.name);
+    const d = decideSuspect(cur, msg, this.context(msg.node, src, undefined), this.rules);
     switch (d.action) {
       case 'refute':
-        if (!this.ctx.isLeaving()) this.refute(msg.incarnation, true);
+        this.refuter.note('suspect', msg.from, msg.incarnation);
+        if (!this.ctx.isLeaving()) this.refuter.refute(msg.incarnation, true);
         return;
       case 'confirm': {
         const m = cur!;
@@ -120,6 +213,7 @@ export class Membership {
         return;
       }
       case 'ignore':
+        if (this.refused(d.why)) return;
         if (d.why === 'stale') this.staleNews(msg);
         return;
     }
@@ -137,7 +231,9 @@ export class Membership {
    */
   private startSuspicion(m: Member, from: string, secondHand: boolean): void {
     const p = this.ctx.opts.profile;
-    const n = this.ctx.table.live;
+    // Sized by the members we hold real: made-up names must not stretch
+    // the timeouts of real suspicions.
+    const n = this.ctx.table.verifiedLive;
     const min = suspicionMinTimeout(p.suspicionMult, n, p.probeIntervalMs);
     const max = this.ctx.opts.lifeguard ? p.suspicionMaxTimeoutMult * min : min;
     // Fewer members than confirmations expected: wait the minimum only.
@@ -152,7 +248,7 @@ export class Membership {
     m.suspicion = new Suspicion(this.ctx.clock, from, secondHand ? max : min, max, k, secondHand, () => {
       if (!current()) return;
       this.ctx.counters.deathsDeclared++;
-      this.applyDead({ type: 'dead', incarnation, node: m.name, from: this.ctx.self.name });
+      this.applyDead({ type: 'dead', incarnation, node: m.name, from: this.ctx.self.name }, ownConclusion());
     });
     // While the suspicion lasts, probe the suspect ourselves now and then
     // with the suspicion attached (the buddy system from our side): a live
@@ -171,26 +267,41 @@ export class Membership {
     }
   }
 
-  applyDead(msg: Dead, onSent?: () => void): void {
+  applyDead(msg: Dead, src: NewsSource, onSent?: () => void): void {
     const cur = this.ctx.table.get(msg.node);
     const accuser = this.ctx.table.get(msg.from)?.state;
-    const d = decideDead(cur, msg, msg.node === this.ctx.self.name, this.ctx.isLeaving(), (accuser === 'alive' || accuser === 'suspect') && !this.answeredSince(cur, msg.from));
+    const d = decideDead(
+      cur,
+      msg,
+      {
+        ...this.context(msg.node, src, cur),
+        leaving: this.ctx.isLeaving(),
+        credible: (accuser === 'alive' || accuser === 'suspect') && !this.answeredSince(cur, msg.from),
+      },
+      this.rules,
+    );
     switch (d.action) {
       case 'refute':
-        this.refute(msg.incarnation, true);
+        this.refuter.note(msg.from === msg.node ? 'left' : 'dead', msg.from, msg.incarnation);
+        this.refuter.refute(msg.incarnation, true);
         return;
       case 'suspect':
-        this.applySuspect({ type: 'suspect', incarnation: msg.incarnation, node: msg.node, from: msg.from }, true);
+        this.applySuspect({ type: 'suspect', incarnation: msg.incarnation, node: msg.node, from: msg.from }, src, true);
         return;
       case 'dead': {
         const m = cur!;
         const previous = m.state;
         this.settle(m, d.state, msg.incarnation, this.ctx.clock.now());
         this.broadcast(msg.node, msg, onSent);
+        // Whoever we now hold dead or left hears it from us at once: gossip
+        // reaches the dead only for a while and may miss it, and a member
+        // that is in fact alive must learn of the verdict to refute it.
+        if (m !== this.ctx.self && m.verified) this.ctx.send(m, [encodeMessage(msg)]);
         this.ctx.emit(d.state, m, previous);
         return;
       }
       case 'ignore':
+        if (this.refused(d.why)) return;
         if (d.why === 'stale') this.staleNews(msg);
         return;
     }
@@ -216,70 +327,59 @@ export class Membership {
   private answeredSince(accused: Member | undefined, accuser: string): boolean {
     if (!accused?.lastAckAt || accuser === this.ctx.self.name) return false;
     const p = this.ctx.opts.profile;
-    const shortestVerdict = p.probeTimeoutMs + suspicionMinTimeout(p.suspicionMult, this.ctx.table.live, p.probeIntervalMs);
+    const shortestVerdict = p.probeTimeoutMs + suspicionMinTimeout(p.suspicionMult, this.ctx.table.verifiedLive, p.probeIntervalMs);
     return this.ctx.clock.now() - accused.lastAckAt < shortestVerdict;
   }
 
-  /**
-   * Stale news changes nothing. When it accuses us, its sender missed our
-   * refutation (gossip reaches most members, not provably all): tell the
-   * sender directly, at most once per probe interval, or its suspicion
-   * timer will declare us dead.
-   */
+  /** Stale news changes nothing; when it accuses us, its sender missed our refutation. */
   private staleNews(msg: Suspect | Dead): void {
     this.ctx.counters.staleUpdates++;
-    if (msg.node !== this.ctx.self.name || msg.from === this.ctx.self.name) return;
-    const accuser = this.ctx.table.get(msg.from);
-    if (!accuser || accuser.state === 'dead' || accuser.state === 'left') return;
-    const now = this.ctx.clock.now();
-    const last = this.reminded.get(msg.from);
-    if (last !== undefined && now - last < this.ctx.opts.profile.probeIntervalMs) return;
-    this.reminded.set(msg.from, now);
-    if (this.reminded.size > this.ctx.opts.maxMembers) this.reminded.clear();
-    this.ctx.send(accuser, [encodeMessage(this.aliveSelf())]);
+    if (msg.node === this.ctx.self.name && msg.from !== this.ctx.self.name) this.refuter.remind(msg.from);
   }
 
-  /** Someone thinks we are suspect, dead or elsewhere: assert ourselves with a newer incarnation. */
-  refute(accused: number, accusedOfFailure: boolean): void {
-    this.ctx.self.incarnation = Math.max(this.ctx.self.incarnation, accused) + 1;
-    this.ctx.counters.refutes++;
-    if (accusedOfFailure) this.ctx.awareness.applyDelta(1);
-    this.broadcast(this.ctx.self.name, this.aliveSelf());
-  }
-
-  aliveSelf(): Alive {
-    return { type: 'alive', incarnation: this.ctx.self.incarnation, node: this.ctx.self.name, host: this.ctx.self.host, port: this.ctx.self.port, meta: this.ctx.self.meta };
-  }
-
-  mergeRemoteState(records: readonly MemberRecord[]): void {
+  /**
+   * Merges a peer's full state. Its records about others are second-hand:
+   * a death is only a reason to suspect, a leave or a suspicion counts as
+   * such only when the peer is a member we count as live. What it holds
+   * about us, it acts on whoever it is, so we answer it.
+   */
+  mergeRemoteState(records: readonly MemberRecord[], src: NewsSource): void {
+    const self = this.ctx.self.name;
+    const peer = src.from ? formatAddress(src.from) : self;
     for (const r of records) {
+      const isSelf = r.name === self;
+      if (isSelf && r.state !== 'alive') this.refuter.note(r.state as AccusationKind, peer, r.incarnation);
+      const s: NewsSource = isSelf ? { ...src, trusted: true } : src;
       switch (r.state) {
         case 'alive':
-          this.applyAlive({ type: 'alive', incarnation: r.incarnation, node: r.name, host: r.host, port: r.port, meta: r.meta });
+          this.applyAlive({ type: 'alive', incarnation: r.incarnation, node: r.name, host: r.host, port: r.port, meta: r.meta }, s);
           break;
         case 'left':
-          this.applyDead({ type: 'dead', incarnation: r.incarnation, node: r.name, from: r.name });
+          if (s.trusted) this.applyDead({ type: 'dead', incarnation: r.incarnation, node: r.name, from: r.name }, s);
+          else this.applySuspect({ type: 'suspect', incarnation: r.incarnation, node: r.name, from: self }, { ...s, trusted: true }, true);
           break;
         // Another member's verdict of death is only a reason to suspect:
         // we may well reach the member ourselves. It is a finished verdict
         // of unknown age (a member back from a partition holds dead
         // everyone it lost), so a second-hand one.
         case 'dead':
-          this.applySuspect({ type: 'suspect', incarnation: r.incarnation, node: r.name, from: this.ctx.self.name }, true);
+          this.applySuspect({ type: 'suspect', incarnation: r.incarnation, node: r.name, from: self }, { ...s, trusted: true }, true);
           break;
         // A suspicion in progress is fresh news: passed on as memberlist
         // does, and counted by others as a confirmation. Without that echo
         // the simulator's detection at n=100 slowed from 0.89 s to 1.26 s
         // at p99 (`npm run bench:gossip` at e3e1942), the originator
-        // waiting longer for confirmations.
+        // waiting longer for confirmations. From a stranger, second-hand.
         case 'suspect':
-          this.applySuspect({ type: 'suspect', incarnation: r.incarnation, node: r.name, from: this.ctx.self.name });
+          this.applySuspect({ type: 'suspect', incarnation: r.incarnation, node: r.name, from: self }, { ...s, trusted: true }, !s.trusted);
           break;
       }
     }
   }
 
+  /** Queues news for dissemination; news of members not yet verified stays with us (Cluster.verify passes it on later). */
   broadcast(key: string, msg: Message, onSent?: () => void): void {
+    if (this.ctx.table.get(key)?.verified === false) return;
     this.ctx.queue.push(key, encodeMessage(msg), onSent);
   }
 }

@@ -75,6 +75,20 @@ export class MemoryNetwork {
     return this.endpoints.get(formatAddress(address))?.stats;
   }
 
+  /**
+   * Delivers a datagram that claims to come from `from`, as an attacker who
+   * forges source addresses could: for tests of who may say what.
+   */
+  inject(from: Address, to: Address, data: Uint8Array): void {
+    const dst = this.lookup(to);
+    if (!dst) return;
+    const copy = Buffer.from(data);
+    this.deliver(dst, () => {
+      dst.stats.packetsReceived++;
+      dst.handlers?.packet(from, copy);
+    });
+  }
+
   /** Splits the network: endpoints in different groups cannot reach each other. */
   partition(groups: readonly (readonly Address[])[]): void {
     for (const ep of this.endpoints.values()) ep.group = 0;

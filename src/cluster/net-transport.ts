@@ -4,11 +4,17 @@
 //   +-----------------+-------------+
 //   | length (u32 BE) | body        |
 //   +-----------------+-------------+
+// Inbound exchanges are served in a fixed number of slots. A slot is taken
+// when the connection is accepted and given back when its socket closes,
+// whichever way it ends (reply sent, timeout, reset, half-close, garbage,
+// oversize claim), and a connection that has stopped moving bytes gives its
+// slot up to a new one, so stalled peers cannot lock push-pull out.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createConnection, createServer, isIP, type Server, type Socket } from 'node:net';
 import { silentLogger, type Logger } from '../util/log.js';
 import { formatAddress, type Address } from './address.js';
-import { TransportError, type Transport, type TransportHandlers } from './transport.js';
+import { TransportError, type StreamStats, type Transport, type TransportHandlers, type TransportStats } from './transport.js';
+import { UdpDropCounter } from './udp-drops.js';
 
 export interface NetTransportOptions {
   bindHost: string;
@@ -16,20 +22,18 @@ export interface NetTransportOptions {
   bindPort: number;
   /** Largest stream body accepted; a longer claimed length closes the connection. */
   maxStreamBytes?: number;
-  /** Inbound exchanges served at once; more are refused. */
+  /** Inbound exchanges served at once. */
   maxConcurrentStreams?: number;
-  /** Time an inbound exchange may take to send its request. */
+  /** Time an inbound exchange may take, from accept to close. */
   streamTimeoutMs?: number;
+  /** An inbound exchange that moved no bytes for this long gives up its slot when another needs one. */
+  streamIdleMs?: number;
+  /** Receive buffer asked for the UDP socket, for bursts (memberlist asks for 2 MB). */
+  udpReceiveBufferBytes?: number;
   logger?: Logger;
 }
 
-export interface NetTransportStats {
-  sendErrors: number;
-  streamsRefused: number;
-  streamsOversized: number;
-}
-
-/** Reads one length-prefixed body from a socket; rejects on EOF, oversize or error. */
+/** Reads one length-prefixed body from a socket; rejects on EOF, close, oversize or error. */
 function readFrame(sock: Socket, maxBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -38,6 +42,7 @@ function readFrame(sock: Socket, maxBytes: number): Promise<Buffer> {
     const cleanup = (): void => {
       sock.off('data', onData);
       sock.off('end', onEnd);
+      sock.off('close', onEnd);
       sock.off('error', onError);
     };
     const onData = (chunk: Buffer): void => {
@@ -56,6 +61,7 @@ function readFrame(sock: Socket, maxBytes: number): Promise<Buffer> {
         resolve(Buffer.concat(chunks).subarray(4, 4 + need));
       }
     };
+    // A socket destroyed here (timeout, preemption) emits only 'close'.
     const onEnd = (): void => {
       cleanup();
       reject(new TransportError('closed', `stream closed after ${have} bytes`));
@@ -66,6 +72,7 @@ function readFrame(sock: Socket, maxBytes: number): Promise<Buffer> {
     };
     sock.on('data', onData);
     sock.on('end', onEnd);
+    sock.on('close', onEnd);
     sock.on('error', onError);
   });
 }
@@ -82,12 +89,25 @@ function plainHost(host: string): string {
   return host.startsWith('::ffff:') && isIP(host.slice(7)) === 4 ? host.slice(7) : host;
 }
 
+type StreamEnd = 'answered' | 'timedOut' | 'preempted' | 'oversized' | 'incomplete';
+
+/** One inbound exchange holding a slot. */
+interface InboundStream {
+  readonly sock: Socket;
+  /** Last time bytes came in or the reply was handed to the kernel. */
+  lastProgress: number;
+  ended: StreamEnd | undefined;
+}
+
 export class NetTransport implements Transport {
-  readonly stats: NetTransportStats = { sendErrors: 0, streamsRefused: 0, streamsOversized: 0 };
+  private readonly streams: StreamStats;
+  private sendErrors = 0;
   private handlers: TransportHandlers | undefined;
-  private activeStreams = 0;
+  private readonly inbound = new Set<InboundStream>();
   private readonly sockets = new Set<Socket>();
   private closed = false;
+  private readonly drops: UdpDropCounter;
+  private readonly receiveBufferBytes: number | undefined;
 
   private constructor(
     private readonly udp: UdpSocket,
@@ -96,6 +116,9 @@ export class NetTransport implements Transport {
     private readonly opts: Required<Omit<NetTransportOptions, 'logger'>>,
     private readonly log: Logger,
   ) {
+    this.streams = { active: 0, limit: opts.maxConcurrentStreams, accepted: 0, refused: 0, preempted: 0, timedOut: 0, oversized: 0, incomplete: 0, answered: 0 };
+    this.drops = new UdpDropCounter(port, isIP(opts.bindHost) === 6 ? 6 : 4);
+    this.receiveBufferBytes = this.sizeReceiveBuffer();
     udp.on('message', (data, rinfo) => {
       if (this.closed) return;
       this.handlers?.packet({ host: plainHost(rinfo.address), port: rinfo.port }, data);
@@ -112,6 +135,8 @@ export class NetTransport implements Transport {
       maxStreamBytes: options.maxStreamBytes ?? 4 << 20,
       maxConcurrentStreams: options.maxConcurrentStreams ?? 16,
       streamTimeoutMs: options.streamTimeoutMs ?? 10_000,
+      streamIdleMs: options.streamIdleMs ?? 1_000,
+      udpReceiveBufferBytes: options.udpReceiveBufferBytes ?? 2 << 20,
     };
     const log = (options.logger ?? silentLogger).child({ component: 'gossip-transport' });
     const family = isIP(opts.bindHost);
@@ -150,6 +175,38 @@ export class NetTransport implements Transport {
     }
   }
 
+  /**
+   * Bursts (a flood of junk, or every member answering at once) must fit
+   * in the socket's buffer, or the kernel drops probes and acks with them.
+   * Linux caps the size at net.core.rmem_max and reports twice what it
+   * grants (its own bookkeeping included).
+   */
+  private sizeReceiveBuffer(): number | undefined {
+    const want = this.opts.udpReceiveBufferBytes;
+    try {
+      this.udp.setRecvBufferSize(want);
+    } catch (err) {
+      this.log.warn('cannot size the gossip UDP receive buffer', { requested: want, error: err });
+    }
+    let granted: number | undefined;
+    try {
+      granted = this.udp.getRecvBufferSize();
+    } catch {
+      return undefined;
+    }
+    if (granted < want) {
+      this.log.warn('gossip UDP receive buffer is smaller than asked; raise net.core.rmem_max for bursts', { requested: want, granted });
+    }
+    return granted;
+  }
+
+  stats(): TransportStats {
+    return {
+      streams: { ...this.streams, active: this.inbound.size },
+      udp: { receiveBufferRequested: this.opts.udpReceiveBufferBytes, receiveBufferBytes: this.receiveBufferBytes, kernelDrops: this.drops.read(), sendErrors: this.sendErrors },
+    };
+  }
+
   setHandlers(handlers: TransportHandlers): void {
     this.handlers = handlers;
   }
@@ -158,7 +215,7 @@ export class NetTransport implements Transport {
     if (this.closed) return;
     this.udp.send(data, to.port, to.host, (err) => {
       if (err) {
-        this.stats.sendErrors++;
+        this.sendErrors++;
         this.log.debug('udp send failed', { to: formatAddress(to), error: err });
       }
     });
@@ -195,31 +252,64 @@ export class NetTransport implements Transport {
   }
 
   private serve(sock: Socket): void {
-    if (this.closed || this.activeStreams >= this.opts.maxConcurrentStreams) {
-      this.stats.streamsRefused++;
+    sock.on('error', () => {});
+    if (this.closed || (this.inbound.size >= this.opts.maxConcurrentStreams && !this.preemptIdle())) {
+      this.streams.refused++;
       sock.destroy();
       return;
     }
-    this.activeStreams++;
+    const s: InboundStream = { sock, lastProgress: performance.now(), ended: undefined };
+    const end = (how: StreamEnd): void => {
+      if (s.ended) return;
+      s.ended = how;
+      this.streams[how]++;
+    };
+    this.streams.accepted++;
+    this.inbound.add(s);
     this.sockets.add(sock);
-    sock.on('error', () => {});
-    const timer = setTimeout(() => sock.destroy(), this.opts.streamTimeoutMs);
+    const timer = setTimeout(() => {
+      end('timedOut');
+      sock.destroy();
+    }, this.opts.streamTimeoutMs);
+    // The one place a slot is given back: every way a connection ends closes its socket.
+    sock.once('close', () => {
+      clearTimeout(timer);
+      this.inbound.delete(s);
+      this.sockets.delete(sock);
+    });
+    sock.on('data', () => (s.lastProgress = performance.now()));
     const from: Address = { host: plainHost(sock.remoteAddress ?? ''), port: sock.remotePort ?? 0 };
     readFrame(sock, this.opts.maxStreamBytes)
       .then(async (request) => {
         const reply = await this.handlers?.exchange(from, request);
-        if (reply && !sock.destroyed) sock.end(frame(reply));
-        else sock.destroy();
+        if (!reply || sock.destroyed) {
+          end('incomplete');
+          sock.destroy();
+          return;
+        }
+        end('answered');
+        sock.end(frame(reply), () => (s.lastProgress = performance.now()));
       })
       .catch((err: unknown) => {
-        if (err instanceof TransportError && err.code === 'oversized') this.stats.streamsOversized++;
+        end(err instanceof TransportError && err.code === 'oversized' ? 'oversized' : 'incomplete');
         sock.destroy();
-      })
-      .finally(() => {
-        clearTimeout(timer);
-        this.activeStreams--;
-        this.sockets.delete(sock);
       });
+  }
+
+  /** Closes the inbound stream idle the longest, if one has been idle long enough; true when a slot was freed. */
+  private preemptIdle(): boolean {
+    const now = performance.now();
+    let idlest: InboundStream | undefined;
+    for (const s of this.inbound) if (now - s.lastProgress >= this.opts.streamIdleMs && (!idlest || s.lastProgress < idlest.lastProgress)) idlest = s;
+    if (!idlest) return false;
+    if (!idlest.ended) {
+      idlest.ended = 'preempted';
+      this.streams.preempted++;
+    }
+    // The slot is taken over now; the socket's close handler finds it gone.
+    this.inbound.delete(idlest);
+    idlest.sock.destroy();
+    return true;
   }
 
   async close(): Promise<void> {

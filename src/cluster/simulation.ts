@@ -2,6 +2,7 @@
 // network: the test bed for protocol tests and the gossip benchmark. Seeded
 // randomness makes every run repeatable.
 import { PausableClock, VirtualClock } from '../util/clock.js';
+import type { Logger } from '../util/log.js';
 import type { Address } from './address.js';
 import { Cluster, type MemberEvent } from './cluster.js';
 import type { ClusterOptions } from './config.js';
@@ -35,6 +36,8 @@ export interface SimulationOptions {
   member?: Omit<ClusterOptions, 'name' | 'advertiseHost' | 'advertisePort' | 'random'>;
   /** Called for every membership event of every member. */
   onEvent?: (observer: string, e: MemberEvent) => void;
+  /** Where members log (silent by default). */
+  logger?: Logger;
 }
 
 export class Simulation {
@@ -61,7 +64,7 @@ export class Simulation {
     const clock = new PausableClock(this.clock);
     const cluster = new Cluster(
       { ...this.opts.member, name, advertiseHost: address.host, advertisePort: address.port, random: this.random, wallNow: () => this.clock.now() },
-      { transport: this.net.attach(address), clock },
+      { transport: this.net.attach(address), clock, ...(this.opts.logger ? { logger: this.opts.logger } : {}) },
     );
     const m: SimMember = { name, address, clock, cluster, alive: true };
     if (this.opts.onEvent) {

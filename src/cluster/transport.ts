@@ -11,7 +11,43 @@ export interface TransportHandlers {
   exchange(from: Address, request: Buffer): Promise<Uint8Array | undefined>;
 }
 
+/** Inbound push-pull streams: how each one ended, and what is in use now. */
+export interface StreamStats {
+  /** Streams being served now, and the most served at once. */
+  active: number;
+  limit: number;
+  accepted: number;
+  /** Turned away: every slot busy with a stream that was making progress. */
+  refused: number;
+  /** Idle streams closed to make room for a new one. */
+  preempted: number;
+  /** Not done within the stream timeout. */
+  timedOut: number;
+  /** A length header over the limit. */
+  oversized: number;
+  /** The peer closed, half-closed or reset before its request was complete. */
+  incomplete: number;
+  /** Requests the handler answered. */
+  answered: number;
+}
+
+export interface UdpStats {
+  /** Receive buffer asked for and what the kernel granted (it may cap it at net.core.rmem_max). */
+  receiveBufferRequested: number;
+  receiveBufferBytes: number | undefined;
+  /** Datagrams the kernel dropped on this socket (a full receive buffer), when it tells. */
+  kernelDrops: number | undefined;
+  sendErrors: number;
+}
+
+export interface TransportStats {
+  streams: StreamStats;
+  udp: UdpStats;
+}
+
 export interface Transport {
+  /** Counters of the real network transport; the in-memory one has none. */
+  stats?(): TransportStats;
   /** Best effort: errors are counted by the transport, never thrown. */
   sendPacket(to: Address, data: Uint8Array): void;
   /** Sends one request over a reliable stream and resolves with the reply. */

@@ -7,9 +7,10 @@ import {
   encodeMessage,
   encodePacket,
   encodeStreamMessage,
+  pushPullSize,
   MAX_NAME_BYTES,
 } from '../../src/cluster/codec.js';
-import { Keyring } from '../../src/cluster/keyring.js';
+import { Keyring, SEAL_OVERHEAD, sealedHeader } from '../../src/cluster/keyring.js';
 import type { Message } from '../../src/cluster/messages.js';
 
 const samples: Message[] = [
@@ -144,32 +145,55 @@ t.test('fuzz: mutations of valid packets are decoded or rejected, never thrown',
 t.test('key ring: sealed packets open with any key, fail with none', async (t) => {
   const k1 = Buffer.alloc(32, 1);
   const k2 = Buffer.alloc(32, 2);
+  const at = 1_700_000_000_123;
   const plain = encodePacket([encodeMessage(samples[0]!)]);
-  const sealedWithK1 = new Keyring([k1]).seal(plain);
-  t.not(sealedWithK1.subarray(13, 13 + plain.length).toString('hex'), plain.toString('hex'), 'payload is not in clear');
-  t.same(new Keyring([k2, k1]).open(sealedWithK1), plain, 'a secondary key opens it');
-  t.equal(new Keyring([k2]).open(sealedWithK1), undefined, 'a foreign key does not');
+  const open = (ring: Keyring, sealed: Buffer): Buffer | undefined => ring.open(sealed)?.plain;
+  const sealedWithK1 = new Keyring([k1]).seal(plain, at);
+  t.equal(sealedWithK1.length, plain.length + SEAL_OVERHEAD);
+  t.not(sealedWithK1.subarray(21, 21 + plain.length).toString('hex'), plain.toString('hex'), 'payload is not in clear');
+  t.same(new Keyring([k2, k1]).open(sealedWithK1), { plain, sentAt: at }, 'a secondary key opens it, with the time it was sealed');
+  t.equal(open(new Keyring([k2]), sealedWithK1), undefined, 'a foreign key does not');
   const tampered = Buffer.from(sealedWithK1);
-  tampered[20] = tampered[20]! ^ 1;
-  t.equal(new Keyring([k1]).open(tampered), undefined, 'a flipped bit fails authentication');
+  tampered[30] = tampered[30]! ^ 1;
+  t.equal(open(new Keyring([k1]), tampered), undefined, 'a flipped bit fails authentication');
   const versionFlipped = Buffer.from(sealedWithK1);
-  versionFlipped[0] = 0x03;
-  t.equal(new Keyring([k1]).open(versionFlipped), undefined, 'the header byte is authenticated');
-  t.equal(new Keyring([k1]).open(sealedWithK1.subarray(0, 20)), undefined, 'a short packet is refused');
+  versionFlipped[0] = 0x02;
+  t.equal(open(new Keyring([k1]), versionFlipped), undefined, 'the header byte is checked');
+  const restamped = Buffer.from(sealedWithK1);
+  restamped[8] = restamped[8]! ^ 1;
+  t.equal(sealedHeader(restamped)?.sentAt, at - 1, 'the stamp reads before decryption (last bit flipped)');
+  t.equal(open(new Keyring([k1]), restamped), undefined, 'but it is authenticated: a restamped packet does not open');
+  t.equal(open(new Keyring([k1]), sealedWithK1.subarray(0, 40)), undefined, 'a short packet is refused');
+  t.same(sealedHeader(sealedWithK1)?.nonce, sealedWithK1.subarray(9, 21), 'the nonce follows the stamp');
+  const farFuture = Buffer.from(sealedWithK1);
+  farFuture.writeUInt32BE(0xffff_ffff, 1);
+  t.equal(sealedHeader(farFuture), undefined, 'a stamp past 2^53 ms is not a time');
+  t.throws(() => new Keyring([k1]).seal(plain, -1), /non-negative/);
 
   const ring = new Keyring([k1]);
   ring.usePrimary(k2);
-  t.same(new Keyring([k2]).open(ring.seal(plain)), plain, 'rotation: the new primary seals');
-  t.same(ring.open(sealedWithK1), plain, 'rotation: the old key still opens');
+  t.same(open(new Keyring([k2]), ring.seal(plain, at)), plain, 'rotation: the new primary seals');
+  t.same(open(ring, sealedWithK1), plain, 'rotation: the old key still opens');
   t.throws(() => ring.remove(k2), /primary/);
   ring.remove(k1);
-  t.equal(ring.open(sealedWithK1), undefined, 'a removed key no longer opens');
+  t.equal(open(ring, sealedWithK1), undefined, 'a removed key no longer opens');
   t.throws(() => new Keyring([Buffer.alloc(16)]), /32 bytes/);
   t.throws(() => Keyring.fromBase64(['c2hvcnQ=']), /key 0/);
   const b64 = Buffer.alloc(32, 5).toString('base64');
-  t.same(new Keyring([Buffer.alloc(32, 5)]).open(Keyring.fromSecretText([b64]).seal(plain)), plain, 'a base64 32-byte key is used as it is');
+  t.same(open(new Keyring([Buffer.alloc(32, 5)]), Keyring.fromSecretText([b64]).seal(plain, at)), plain, 'a base64 32-byte key is used as it is');
   const metallbStyle = Buffer.alloc(128, 3).toString('base64');
-  t.same(Keyring.fromSecretText([metallbStyle]).open(Keyring.fromSecretText([` ${metallbStyle}\n`]).seal(plain)), plain, 'longer secrets are hashed, the same way on every member');
-  t.equal(new Keyring([Buffer.from(metallbStyle.slice(0, 32))]).open(Keyring.fromSecretText([metallbStyle]).seal(plain)), undefined, 'not truncated');
+  t.same(open(Keyring.fromSecretText([metallbStyle]), Keyring.fromSecretText([` ${metallbStyle}\n`]).seal(plain, at)), plain, 'longer secrets are hashed, the same way on every member');
+  t.equal(open(new Keyring([Buffer.from(metallbStyle.slice(0, 32))]), Keyring.fromSecretText([metallbStyle]).seal(plain, at)), undefined, 'not truncated');
   t.throws(() => Keyring.fromSecretText(['  ']), /empty/);
+});
+
+t.test('push-pull size is read from the first bytes of a stream body', async (t) => {
+  const member = (i: number) => ({ name: `m${i}`, host: '192.0.2.1', port: 7946, incarnation: 0, state: 'alive' as const, meta: {} });
+  for (const n of [0, 15, 16, 65_535, 65_536]) {
+    const body = encodeStreamMessage({ type: 'push-pull', join: n % 2 === 0, members: Array.from({ length: n }, (_, i) => member(i)) });
+    t.equal(pushPullSize(body), n, `${n} members`);
+    t.equal(pushPullSize(body.subarray(0, 9)), n, `${n} members, from the first 9 bytes alone`);
+  }
+  t.equal(pushPullSize(encodeStreamMessage({ type: 'ack', seq: 1 })), undefined, 'another message');
+  t.equal(pushPullSize(Buffer.from([0x01, 0x93, 0x08, 0xc3, 0xdc, 0x01])), undefined, 'a cut header');
 });

@@ -2,22 +2,13 @@
 // scenario is deterministic (seeded) and takes milliseconds of real time.
 import t from 'tap';
 import { Cluster } from '../../src/cluster/cluster.js';
-import { encodeMessage, encodePacket, encodeStreamMessage } from '../../src/cluster/codec.js';
+import { encodeStreamMessage } from '../../src/cluster/codec.js';
 import { fastProfile, lanProfile } from '../../src/cluster/config.js';
 import { Keyring } from '../../src/cluster/keyring.js';
-import type { Message } from '../../src/cluster/messages.js';
 import { Simulation } from '../../src/cluster/simulation.js';
+import { formed, packet } from '../support/gossip-sim.js';
 
 const rogueAddress = { host: '203.0.113.66', port: 7946 };
-const packet = (...msgs: Message[]): Buffer => encodePacket(msgs.map(encodeMessage));
-
-async function formed(size: number, opts: ConstructorParameters<typeof Simulation>[0] extends infer O ? Partial<O> : never = {}): Promise<Simulation> {
-  const sim = new Simulation({ size, seed: 11, ...opts });
-  await sim.start();
-  const took = await sim.runUntil(() => sim.members.every((m) => m.cluster.liveMembers().length === size), 30_000);
-  if (took === undefined) throw new Error(`cluster of ${size} did not form`);
-  return sim;
-}
 
 t.test('a killed member is declared dead by every other member', async (t) => {
   const sim = await formed(8);
@@ -52,8 +43,8 @@ t.test('a falsely suspected member refutes and is never declared dead', async (t
   await sim.run(3000);
   const victim = sim.members[2]!;
   const before = victim.cluster.incarnation;
-  const rogue = sim.net.attach(rogueAddress);
-  rogue.sendPacket(sim.members[0]!.address, packet({ type: 'suspect', incarnation: before, node: victim.name, from: 'rogue' }));
+  // A suspicion passed on by a member (a stranger's would be refused).
+  sim.net.inject(sim.members[1]!.address, sim.members[0]!.address, packet({ type: 'suspect', incarnation: before, node: victim.name, from: 'm1' }));
   await sim.run(1);
   t.ok(suspectedBy.has('m0'), 'the receiver suspected it');
   const took = await sim.runUntil(() => sim.members.every((_, i) => i === 2 || sim.stateOf(i, 2) === 'alive') && victim.cluster.incarnation > before, 5000);
@@ -180,7 +171,7 @@ t.test('with a key, unsealed and wrong-key packets are dropped and counted', asy
   const victim = sim.members[1]!;
   const lie = packet({ type: 'dead', incarnation: 99, node: victim.name, from: 'rogue' });
   rogue.sendPacket(target.address, lie);
-  rogue.sendPacket(target.address, new Keyring([Buffer.alloc(32, 8)]).seal(lie));
+  rogue.sendPacket(target.address, new Keyring([Buffer.alloc(32, 8)]).seal(lie, sim.clock.now()));
   await sim.run(100);
   t.equal(target.cluster.counters.dropped.unsealed, 1, 'plain packet dropped');
   t.equal(target.cluster.counters.dropped['decrypt-failed'], 1, 'wrong-key packet dropped');
@@ -331,8 +322,7 @@ t.test('a death verdict about a member that answered our last probe is old news:
   await sim.run(1000);
   const [receiver, accused] = [sim.members[1]!, sim.members[2]!];
   const before = accused.cluster.incarnation;
-  const rogue = sim.net.attach(rogueAddress);
-  rogue.sendPacket(receiver.address, packet({ type: 'dead', incarnation: before, node: accused.name, from: 'm0' }));
+  sim.net.inject(sim.members[0]!.address, receiver.address, packet({ type: 'dead', incarnation: before, node: accused.name, from: 'm0' }));
   await sim.run(5, 1);
   t.same(events, ['m1: m2 suspect'], 'the receiver suspects it rather than declaring it dead');
   const took = await sim.runUntil(() => sim.members.every((_, i) => i === 2 || sim.stateOf(i, 2) === 'alive') && accused.cluster.incarnation > before, 5000);

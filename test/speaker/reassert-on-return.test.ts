@@ -8,7 +8,7 @@ import { addressesToReassert, returningMember } from '../../src/speaker/reassert
 const event = (kind: MemberEvent['kind'], previous: MemberState | undefined): MemberEvent => ({
   kind,
   previous,
-  member: { name: 'n2', address: { host: '192.0.2.12', port: 7946 }, state: 'alive', incarnation: 3, meta: {}, since: 0 },
+  member: { name: 'n2', address: { host: '192.0.2.12', port: 7946 }, state: 'alive', incarnation: 3, meta: {}, since: 0, verified: true },
 });
 
 t.test('a member comes back when it is alive again after dead or left', async (t) => {
