@@ -23,7 +23,7 @@ export function registerApiserverCommand(program: Command): void {
     .option('--objects <file>', 'YAML manifests to load at start (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
     .option('--service-cidrs <cidr,cidr>', 'ClusterIP ranges (two families make the cluster dual-stack)', '10.96.0.0/16,2001:db8:ffff::/112')
     .action(async (flags: ApiserverFlags) => {
-      const { parseAddress } = await import('../../src/cluster/address.js');
+      const { parseAddress } = await import('../../src/net/index.js');
       const { startApiServerDouble } = await import('./server.js');
       const { kubeConfigYaml } = await import('./kubeconfig.js');
       const { applyYaml } = await import('./apply.js');

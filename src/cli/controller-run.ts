@@ -1,7 +1,7 @@
 // The controller process behind `shoal controller` (loaded only when that
 // command runs: it pulls in the Kubernetes client).
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { parseAddress } from '../cluster/address.js';
+import { parseAddress } from '../net/index.js';
 import { Controller, controllerStatusSection } from '../controller/index.js';
 import { loadKubeConfig } from '../kube/kubeconfig.js';
 import { StatusServer } from '../status/server.js';

@@ -4,7 +4,7 @@
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { parseAddress } from '../cluster/address.js';
+import { parseAddress } from '../net/index.js';
 import { profileByName } from '../cluster/config.js';
 import { DEFAULT_GOSSIP_PORT, launchMember, loadKeyring, resolveSeeds } from '../cluster/launch.js';
 import { registerClusterMetrics } from '../cluster/metrics.js';

@@ -2,7 +2,7 @@
 // environment become the options of startKubeSpeaker.
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAddress, type Address } from '../cluster/address.js';
+import { parseAddress, type Address } from '../net/index.js';
 import { profileByName } from '../cluster/config.js';
 import { DEFAULT_GOSSIP_PORT } from '../cluster/launch.js';
 import { CONFIG_SOURCE_MODES, GOSSIP_SECRET_KEY, type ConfigSourceMode } from '../kube/defaults.js';

@@ -10,7 +10,7 @@
 // membership.ts holds what the news does to the member table.
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
-import { formatAddress, type Address } from './address.js';
+import { formatAddress, type Address } from '../net/index.js';
 import { Awareness } from './awareness.js';
 import { BroadcastQueue } from './broadcast-queue.js';
 import {

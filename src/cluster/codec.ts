@@ -10,8 +10,9 @@
 // each message can be checked on its own. Sealed packets (keyring.ts) wrap
 // a whole plain packet. Every field is validated: the network is untrusted,
 // so decoders return a typed error instead of throwing.
-import { isIP } from 'node:net';
 import { Packr, Unpackr } from 'msgpackr';
+import { ipFamily } from '../net/index.js';
+import { decoded, refused, type Decoded } from '../util/decoded.js';
 import {
   MessageType,
   type Alive,
@@ -37,19 +38,25 @@ export const MAX_U32 = 0xffff_ffff;
 /** Upper bound on members in one push-pull; a larger claim is refused before any work. */
 export const MAX_PUSH_PULL_MEMBERS = 100_000;
 
+/** Append-only: codes are matched by callers and tests, and counted as drop reasons. */
 export type DecodeErrorCode = 'truncated' | 'malformed' | 'unknown-type' | 'bad-field' | 'bad-version';
 
-export class DecodeError extends Error {
+/** The error of the gossip decoders, returned in a Decoded (src/util/decoded.ts), never thrown at the caller. */
+export class GossipDecodeError extends Error {
   constructor(
     readonly code: DecodeErrorCode,
     message: string,
   ) {
     super(message);
-    this.name = 'DecodeError';
+    this.name = 'GossipDecodeError';
   }
 }
 
-export type Decoded<T> = { ok: true; value: T } | { ok: false; error: DecodeError };
+export type GossipDecoded<T> = Decoded<T, GossipDecodeError>;
+
+function refusal(code: DecodeErrorCode, message: string): { readonly ok: false; readonly error: GossipDecodeError } {
+  return refused(new GossipDecodeError(code, message));
+}
 
 // Records and structures are msgpackr extensions with state shared between
 // calls: a peer could plant definitions. Plain maps and arrays only.
@@ -57,7 +64,7 @@ const packr = new Packr({ useRecords: false, moreTypes: false });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 
 function fail(code: DecodeErrorCode, message: string): never {
-  throw new DecodeError(code, message);
+  throw new GossipDecodeError(code, message);
 }
 
 // ---------------------------------------------------------------- encoding
@@ -153,7 +160,7 @@ function name(v: unknown, what: string): string {
 }
 
 function ip(v: unknown, what: string): string {
-  if (typeof v !== 'string' || isIP(v) === 0) fail('bad-field', `${what}: expected an IP address literal`);
+  if (typeof v !== 'string' || ipFamily(v) === undefined) fail('bad-field', `${what}: expected an IP address literal`);
   return v;
 }
 
@@ -252,7 +259,7 @@ function messageFromFields(f: unknown[]): Message {
   }
 }
 
-export function decodeMessage(buf: Uint8Array): Decoded<Message> {
+export function decodeMessage(buf: Uint8Array): GossipDecoded<Message> {
   try {
     if (buf.length === 0) fail('truncated', 'empty message');
     let raw: unknown;
@@ -263,9 +270,9 @@ export function decodeMessage(buf: Uint8Array): Decoded<Message> {
       fail(/end of/i.test(text) ? 'truncated' : 'malformed', `not MessagePack: ${text}`);
     }
     if (!Array.isArray(raw) || raw.length === 0) fail('malformed', 'message is not a non-empty array');
-    return { ok: true, value: messageFromFields(raw) };
+    return decoded(messageFromFields(raw));
   } catch (err) {
-    return { ok: false, error: err instanceof DecodeError ? err : new DecodeError('malformed', String(err)) };
+    return refused(err instanceof GossipDecodeError ? err : new GossipDecodeError('malformed', String(err)));
   }
 }
 
@@ -279,26 +286,26 @@ export interface DecodedPacket {
  * Decodes a plain packet. A malformed frame rejects the whole packet; frames
  * of unknown type are skipped so newer peers can add message types.
  */
-export function decodePacket(buf: Uint8Array): Decoded<DecodedPacket> {
-  if (buf.length < 1) return { ok: false, error: new DecodeError('truncated', 'empty packet') };
-  if (buf[0] !== PLAIN_PACKET) return { ok: false, error: new DecodeError('bad-version', `packet version byte 0x${buf[0]!.toString(16)} is not 0x01`) };
-  if (buf.length < 3) return { ok: false, error: new DecodeError('truncated', 'packet has no message frame') };
+export function decodePacket(buf: Uint8Array): GossipDecoded<DecodedPacket> {
+  if (buf.length < 1) return refusal('truncated', 'empty packet');
+  if (buf[0] !== PLAIN_PACKET) return refusal('bad-version', `packet version byte 0x${buf[0]!.toString(16)} is not 0x01`);
+  if (buf.length < 3) return refusal('truncated', 'packet has no message frame');
   const messages: Message[] = [];
   let unknown = 0;
   let off = 1;
   while (off < buf.length) {
-    if (buf.length - off < 2) return { ok: false, error: new DecodeError('truncated', `frame length at offset ${off} cut short`) };
+    if (buf.length - off < 2) return refusal('truncated', `frame length at offset ${off} cut short`);
     const len = (buf[off]! << 8) | buf[off + 1]!;
     off += 2;
-    if (len === 0) return { ok: false, error: new DecodeError('malformed', `zero-length frame at offset ${off - 2}`) };
-    if (off + len > buf.length) return { ok: false, error: new DecodeError('truncated', `frame at offset ${off - 2} claims ${len} bytes, ${buf.length - off} left`) };
+    if (len === 0) return refusal('malformed', `zero-length frame at offset ${off - 2}`);
+    if (off + len > buf.length) return refusal('truncated', `frame at offset ${off - 2} claims ${len} bytes, ${buf.length - off} left`);
     const d = decodeMessage(buf.subarray(off, off + len));
     off += len;
     if (d.ok) messages.push(d.value);
     else if (d.error.code === 'unknown-type') unknown++;
     else return d;
   }
-  return { ok: true, value: { messages, unknown } };
+  return decoded({ messages, unknown });
 }
 
 // ---------------------------------------------------------------- streams
@@ -333,8 +340,8 @@ export function pushPullSize(buf: Uint8Array): number | undefined {
   return undefined;
 }
 
-export function decodeStreamMessage(buf: Uint8Array): Decoded<Message> {
-  if (buf.length < 2) return { ok: false, error: new DecodeError('truncated', 'stream body shorter than 2 bytes') };
-  if (buf[0] !== PLAIN_PACKET) return { ok: false, error: new DecodeError('bad-version', `stream version byte 0x${buf[0]!.toString(16)} is not 0x01`) };
+export function decodeStreamMessage(buf: Uint8Array): GossipDecoded<Message> {
+  if (buf.length < 2) return refusal('truncated', 'stream body shorter than 2 bytes');
+  if (buf[0] !== PLAIN_PACKET) return refusal('bad-version', `stream version byte 0x${buf[0]!.toString(16)} is not 0x01`);
   return decodeMessage(buf.subarray(1));
 }

@@ -2,11 +2,10 @@
 // address to advertise, resolve seed names, load the key ring.
 import { lookup } from 'node:dns/promises';
 import { readFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { RealClock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
-import { formatAddress, parseAddress, type Address } from './address.js';
+import { familyFromName, formatAddress, ipFamily, isLinkLocalIPv6, parseAddress, parseIP, type Address, type Family } from '../net/index.js';
 import { Cluster } from './cluster.js';
 import type { ClusterOptions } from './config.js';
 import { Keyring } from './keyring.js';
@@ -15,12 +14,13 @@ import { NetTransport } from './net-transport.js';
 export const DEFAULT_GOSSIP_PORT = 7946;
 
 /** The first non-internal address of the wanted family, for a member bound to a wildcard. */
-export function defaultAdvertiseHost(family: 4 | 6): string {
+export function defaultAdvertiseHost(family: Family): string {
   for (const addrs of Object.values(networkInterfaces())) {
     for (const a of addrs ?? []) {
-      if (a.internal) continue;
-      if (family === 4 && a.family === 'IPv4') return a.address;
-      if (family === 6 && a.family === 'IPv6' && !a.address.startsWith('fe80')) return a.address;
+      if (a.internal || familyFromName(a.family) !== family) continue;
+      const ip = parseIP(a.address, { mapped: 'keep' });
+      // A link-local address needs a zone to be reached: not one to advertise.
+      if (ip && !isLinkLocalIPv6(ip)) return a.address;
     }
   }
   throw new Error(`no non-loopback IPv${family} address to advertise; pass --advertise`);
@@ -31,7 +31,7 @@ export async function resolveSeeds(seeds: readonly string[], log: Logger): Promi
   const out: Address[] = [];
   for (const s of seeds) {
     const a = parseAddress(s, DEFAULT_GOSSIP_PORT);
-    if (isIP(a.host)) {
+    if (ipFamily(a.host) !== undefined) {
       out.push(a);
       continue;
     }

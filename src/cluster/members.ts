@@ -2,7 +2,7 @@
 // state, O(1) random sampling, the randomized round-robin probe order, and
 // the members we have not yet heard from ourselves (probed apart, so that
 // names anyone can make up do not slow down the probing of real members).
-import { formatAddress, type Address } from './address.js';
+import { formatAddress, type Address } from '../net/index.js';
 import type { Suspicion } from './suspicion.js';
 import type { KnownMember } from './precedence.js';
 import type { MemberRecord, MemberState, Meta } from './messages.js';

@@ -5,7 +5,7 @@
 // saying where each batch came from (NewsSource), and owns the I/O.
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
-import { formatAddress, sameAddress, type Address } from './address.js';
+import { formatAddress, sameAddress, type Address } from '../net/index.js';
 import type { Awareness } from './awareness.js';
 import type { BroadcastQueue } from './broadcast-queue.js';
 import type { MemberEventKind } from './cluster.js';

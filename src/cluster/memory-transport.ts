@@ -3,7 +3,7 @@
 // delay and partitions. Everything runs on the injected clock, so a virtual
 // clock makes whole clusters deterministic.
 import type { Clock } from '../util/clock.js';
-import { formatAddress, type Address } from './address.js';
+import { formatAddress, type Address } from '../net/index.js';
 import { TransportError, type Transport, type TransportHandlers } from './transport.js';
 
 export interface MemoryNetworkOptions {

@@ -10,9 +10,9 @@
 // oversize claim), and a connection that has stopped moving bytes gives its
 // slot up to a new one, so stalled peers cannot lock push-pull out.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { createConnection, createServer, isIP, type Server, type Socket } from 'node:net';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { silentLogger, type Logger } from '../util/log.js';
-import { formatAddress, type Address } from './address.js';
+import { formatAddress, ipFamily, unmapIPv4, type Address } from '../net/index.js';
 import { TransportError, type StreamStats, type Transport, type TransportHandlers, type TransportStats } from './transport.js';
 import { UdpDropCounter } from './udp-drops.js';
 
@@ -84,10 +84,6 @@ function frame(body: Uint8Array): Buffer {
   return out;
 }
 
-/** "::ffff:192.0.2.1" (a v4 peer on a dual-stack socket) -> "192.0.2.1". */
-function plainHost(host: string): string {
-  return host.startsWith('::ffff:') && isIP(host.slice(7)) === 4 ? host.slice(7) : host;
-}
 
 type StreamEnd = 'answered' | 'timedOut' | 'preempted' | 'oversized' | 'incomplete';
 
@@ -117,11 +113,11 @@ export class NetTransport implements Transport {
     private readonly log: Logger,
   ) {
     this.streams = { active: 0, limit: opts.maxConcurrentStreams, accepted: 0, refused: 0, preempted: 0, timedOut: 0, oversized: 0, incomplete: 0, answered: 0 };
-    this.drops = new UdpDropCounter(port, isIP(opts.bindHost) === 6 ? 6 : 4);
+    this.drops = new UdpDropCounter(port, ipFamily(opts.bindHost) ?? 4);
     this.receiveBufferBytes = this.sizeReceiveBuffer();
     udp.on('message', (data, rinfo) => {
       if (this.closed) return;
-      this.handlers?.packet({ host: plainHost(rinfo.address), port: rinfo.port }, data);
+      this.handlers?.packet({ host: unmapIPv4(rinfo.address), port: rinfo.port }, data);
     });
     udp.on('error', (err) => this.log.warn('udp socket error', { error: err }));
     tcp.on('connection', (sock) => this.serve(sock));
@@ -139,8 +135,8 @@ export class NetTransport implements Transport {
       udpReceiveBufferBytes: options.udpReceiveBufferBytes ?? 2 << 20,
     };
     const log = (options.logger ?? silentLogger).child({ component: 'gossip-transport' });
-    const family = isIP(opts.bindHost);
-    if (family === 0) throw new Error(`gossip bind address "${opts.bindHost}" is not an IP address`);
+    const family = ipFamily(opts.bindHost);
+    if (family === undefined) throw new Error(`gossip bind address "${opts.bindHost}" is not an IP address`);
     // With port 0 the kernel picks a TCP port that UDP may not have free; retry a few times.
     for (let attempt = 0; ; attempt++) {
       const tcp = createServer({ pauseOnConnect: false });
@@ -278,7 +274,7 @@ export class NetTransport implements Transport {
       this.sockets.delete(sock);
     });
     sock.on('data', () => (s.lastProgress = performance.now()));
-    const from: Address = { host: plainHost(sock.remoteAddress ?? ''), port: sock.remotePort ?? 0 };
+    const from: Address = { host: unmapIPv4(sock.remoteAddress ?? ''), port: sock.remotePort ?? 0 };
     readFrame(sock, this.opts.maxStreamBytes)
       .then(async (request) => {
         const reply = await this.handlers?.exchange(from, request);

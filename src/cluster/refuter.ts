@@ -13,7 +13,7 @@
 // word decide at equal incarnation (precedence.ts).
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
-import type { Address } from './address.js';
+import type { Address } from '../net/index.js';
 import type { Awareness } from './awareness.js';
 import { encodeMessage, MAX_U32 } from './codec.js';
 import type { ResolvedOptions } from './config.js';

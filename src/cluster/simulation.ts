@@ -3,7 +3,7 @@
 // randomness makes every run repeatable.
 import { PausableClock, VirtualClock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
-import type { Address } from './address.js';
+import type { Address } from '../net/index.js';
 import { Cluster, type MemberEvent } from './cluster.js';
 import type { ClusterOptions } from './config.js';
 import { MemoryNetwork, type MemoryNetworkOptions } from './memory-transport.js';

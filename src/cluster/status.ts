@@ -3,7 +3,7 @@
 // knows, its packet counters, and its push-pull slots and UDP socket.
 import type { StatusSection } from '../status/server.js';
 import { formatAge, formatBytes, renderTable } from '../status/table.js';
-import { formatAddress } from './address.js';
+import { formatAddress } from '../net/index.js';
 import type { Cluster, ClusterStatus, MemberView } from './cluster.js';
 
 function memberJson(m: MemberView): Record<string, unknown> {

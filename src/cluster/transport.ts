@@ -2,7 +2,7 @@
 // probes and gossip, and one reliable request/response exchange (TCP in real
 // use) for push-pull state sync. Implementations: net-transport.ts (UDP+TCP)
 // and memory-transport.ts (simulated, with loss, delay and partitions).
-import type { Address } from './address.js';
+import type { Address } from '../net/index.js';
 
 export interface TransportHandlers {
   /** A datagram arrived. Must not throw. */

@@ -4,6 +4,7 @@
 // a UDP socket bound to our port. Elsewhere, or when /proc is not there,
 // the count is unknown (undefined), never an error.
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import type { Family } from '../net/index.js';
 
 export interface ProcUdpRow {
   readonly localPort: number;
@@ -62,7 +63,7 @@ export class UdpDropCounter {
 
   constructor(
     private readonly port: number,
-    private readonly family: 4 | 6,
+    private readonly family: Family,
   ) {}
 
   read(): number | undefined {

@@ -31,3 +31,5 @@ export { formatPrefix, networkOf, parsePrefix, parsePrefixLength, prefixContaini
 export type { Prefix, PrefixParse } from './prefix.js';
 export { compareRanges, formatRange, normalizeRanges, parseRange, rangeContains, rangeSize, summarizeRange } from './range.js';
 export type { IPRange, RangeParse, RangeParseCode } from './range.js';
+export { formatAddress, isValidPort, parseAddress, sameAddress } from './endpoint.js';
+export type { Address } from './endpoint.js';

@@ -9,7 +9,7 @@ import { collectDefaultMetrics, type Registry } from 'prom-client';
 import { announcementsSection, ipStatusResource } from '../announce/election-status.js';
 import type { Announcer, AnnouncerEvent } from '../announce/l2/index.js';
 import type { BgpSpeaker } from '../bgp/speaker.js';
-import type { Address } from '../cluster/address.js';
+import type { Address } from '../net/index.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { registerClusterMetrics } from '../cluster/metrics.js';
 import { clusterStatusSection } from '../cluster/status.js';

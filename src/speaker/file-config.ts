@@ -23,8 +23,7 @@
 //       interfaces: [eth0]
 //       nodeSelectors: [{matchLabels: {rack: r1}}]
 import { hostname } from 'node:os';
-import { formatIP, parseIP, parseRange } from '../net/index.js';
-import { parseAddress, type Address } from '../cluster/address.js';
+import { formatIP, parseAddress, parseIP, parseRange, type Address } from '../net/index.js';
 import { encodedMetaSize, MAX_META_ENTRIES } from '../cluster/codec.js';
 import { profileByName, profiles, type TimingProfile } from '../cluster/config.js';
 import { DEFAULT_GOSSIP_PORT } from '../cluster/launch.js';

@@ -6,7 +6,7 @@
 // the guard after a cut in one.
 
 import type { Announcer } from '../announce/l2/index.js';
-import type { Address } from '../cluster/address.js';
+import type { Address } from '../net/index.js';
 import type { MemberEvent } from '../cluster/cluster.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/log.js';

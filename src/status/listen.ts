@@ -4,7 +4,7 @@
 // wildcard would also answer on every other network the node is on, and on
 // each LoadBalancer address that kube-proxy in IPVS mode puts on the node
 // (docs/speaker.md, "Status endpoint").
-import { parseAddress, sameAddress, type Address } from '../cluster/address.js';
+import { parseAddress, sameAddress, type Address } from '../net/index.js';
 
 export const DEFAULT_STATUS_PORT = 7473;
 const LOOPBACK = '127.0.0.1';

@@ -13,7 +13,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { formatAddress, type Address } from '../cluster/address.js';
+import { formatAddress, type Address } from '../net/index.js';
 import { RealClock, type Clock } from '../util/clock.js';
 import { limitedLog, type LimitedLog } from '../util/log-limit.js';
 import { quote } from '../util/text.js';

@@ -2,7 +2,7 @@
 // that says what was wrong and where (each codec's error type carries a
 // stable code; BGP's also the NOTIFICATION to send). Decoders never throw on
 // bad input, so a receive loop checks `ok`, counts the error by its code and
-// drops the input. The same shape as the gossip codec's Decoded<T>.
+// drops the input.
 
 export type Decoded<T, E> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: E };
 

@@ -7,7 +7,7 @@ import t from 'tap';
 import { Cluster, type MemberEvent } from '../../src/cluster/cluster.js';
 import { encodeStreamMessage, MAX_U32 } from '../../src/cluster/codec.js';
 import { Keyring } from '../../src/cluster/keyring.js';
-import type { Address } from '../../src/cluster/address.js';
+import type { Address } from '../../src/net/index.js';
 import type { MemberRecord, Message } from '../../src/cluster/messages.js';
 import { Simulation, type SimulationOptions } from '../../src/cluster/simulation.js';
 import type { Transport } from '../../src/cluster/transport.js';

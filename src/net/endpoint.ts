@@ -1,6 +1,7 @@
-// Member addresses as host + port, with the "host:port" / "[v6]:port" text
-// form used in seed lists, logs and the status endpoint.
-import { isIP } from 'node:net';
+// Endpoints as host + port, with the "host:port" / "[v6]:port" text form
+// used in seed lists, listen flags, logs and the status endpoint. The host
+// is an IP address or, in seed lists, a name the caller resolves.
+import { ipFamily } from './ip.js';
 
 export interface Address {
   readonly host: string;
@@ -8,7 +9,7 @@ export interface Address {
 }
 
 export function formatAddress(a: Address): string {
-  return isIP(a.host) === 6 ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+  return ipFamily(a.host) === 6 ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }
 
 export function isValidPort(p: unknown): p is number {
@@ -32,8 +33,8 @@ export function parseAddress(s: string, defaultPort: number): Address {
     const rest = text.slice(end + 1);
     if (rest !== '' && !rest.startsWith(':')) throw new Error(`"${s}": expected ":port" after "]"`);
     portText = rest === '' ? undefined : rest.slice(1);
-    if (isIP(host) !== 6) throw new Error(`"${s}": "${host}" is not an IPv6 address`);
-  } else if (isIP(text) === 6) {
+    if (ipFamily(host) !== 6) throw new Error(`"${s}": "${host}" is not an IPv6 address`);
+  } else if (ipFamily(text) === 6) {
     host = text;
   } else {
     const colon = text.lastIndexOf(':');
