@@ -8,6 +8,7 @@
 // same code runs over UDP/TCP and in the deterministic simulator. This file
 // is the protocol driver (probes, gossip, push-pull, the receive path);
 // membership.ts holds what the news does to the member table.
+import { exponentialDelay } from '../util/backoff.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { formatAddress, type Address } from '../net/index.js';
@@ -83,6 +84,8 @@ const isLive = (m: Member): boolean => m.state === 'alive' || m.state === 'suspe
 /** Unverified names probed in one protocol period at most. */
 const MAX_UNVERIFIED_PROBES = 16;
 const UNVERIFIED_PROBES_BEFORE_FORGETTING = 3;
+/** First retry of unanswered seeds; doubles up to the profile's reconnect interval. */
+const SEED_RETRY_INITIAL_MS = 250;
 
 export interface ClusterDeps {
   transport: Transport;
@@ -220,7 +223,8 @@ export class Cluster {
     // Seeds that are not up yet (every speaker starts at once) are retried
     // with backoff until one answers or someone else finds us.
     if (ok === 0 && seeds.length > 0 && this.running && !this.leaving && this.table.verifiedLive <= 1) {
-      const delay = Math.min(250 * 2 ** this.seedAttempts++, this.opts.profile.reconnectIntervalMs);
+      const delay = exponentialDelay(this.seedAttempts++, { initialMs: SEED_RETRY_INITIAL_MS, maxMs: this.opts.profile.reconnectIntervalMs });
+      // Spread both ways, [d/2, 3d/2), like the push-pull schedule.
       this.timers.seedRetry = this.clock.setTimeout(() => {
         if (this.table.verifiedLive <= 1) void this.joinSeeds();
       }, delay * (0.5 + this.random()));
