@@ -29,7 +29,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ringSpread } from '../../src/announce/election-ring.js';
-import { seededRandom } from '../../src/cluster/simulation.js';
+import { seededRandom } from '../../dev/gossip-sim/simulation.js';
 import { netlabUnavailable } from '../../test/support/netlab.js';
 import { mean, percentile } from '../stats.js';
 import { measureArpLatency, type ArpLatency } from './arp-latency.js';

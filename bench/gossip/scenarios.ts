@@ -3,7 +3,7 @@
 // bandwidth, and false deaths under loss or with a stalling member.
 import type { MemberEvent } from '../../src/cluster/cluster.js';
 import type { TimingProfile } from '../../src/cluster/config.js';
-import { seededRandom, Simulation } from '../../src/cluster/simulation.js';
+import { seededRandom, Simulation } from '../../dev/gossip-sim/simulation.js';
 import { percentile } from '../stats.js';
 
 export interface BenchConfig {

@@ -91,6 +91,11 @@ export interface ClusterDeps {
   transport: Transport;
   clock: Clock;
   logger?: Logger;
+  /**
+   * The member table to keep, empty; by default the member makes its own.
+   * The simulator keeps a reference to start large clusters converged.
+   */
+  table?: MemberTable;
 }
 
 export class Cluster {
@@ -132,7 +137,8 @@ export class Cluster {
     this.clock = deps.clock;
     this.log = (deps.logger ?? silentLogger).child({ component: 'gossip', member: this.name });
     this.random = this.opts.random;
-    this.table = new MemberTable(this.random);
+    this.table = deps.table ?? new MemberTable(this.random);
+    if (this.table.size > 0) throw new Error('gossip member: the member table given must be empty');
     this.awareness = new Awareness(this.opts.lifeguard ? this.opts.profile.awarenessMaxMultiplier : 1);
     this.queue = new BroadcastQueue(() => retransmitLimit(this.opts.profile.retransmitMult, this.table.live), 2 * this.opts.maxMembers);
     this.checkMetaSize(this.opts.meta);
@@ -351,20 +357,6 @@ export class Cluster {
       accused: this.accused,
       transport: this.transportStats,
     };
-  }
-
-  /**
-   * Adds members the whole cluster already knows, without re-broadcasting
-   * them: the simulator starts large clusters converged this way instead of
-   * through n joins. Unknown names only; anything else goes through gossip.
-   */
-  importConverged(records: readonly MemberRecord[]): void {
-    const now = this.clock.now();
-    for (const r of records) {
-      if (this.table.get(r.name) || r.state !== 'alive' || this.table.size >= this.opts.maxMembers) continue;
-      // A converged cluster has heard from every member: verified.
-      this.table.add({ name: r.name, host: r.host, port: r.port, incarnation: r.incarnation, state: 'alive', meta: r.meta, stateChangedAt: now, suspicion: undefined, verified: true });
-    }
   }
 
   // ------------------------------------------------------------ probing

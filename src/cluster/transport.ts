@@ -1,7 +1,8 @@
 // What the gossip protocol needs from the network: unreliable datagrams for
 // probes and gossip, and one reliable request/response exchange (TCP in real
 // use) for push-pull state sync. Implementations: net-transport.ts (UDP+TCP)
-// and memory-transport.ts (simulated, with loss, delay and partitions).
+// and dev/gossip-sim/memory-transport.ts (simulated, with loss, delay and
+// partitions).
 import type { Address } from '../net/index.js';
 
 export interface TransportHandlers {

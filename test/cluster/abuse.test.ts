@@ -9,7 +9,7 @@ import { encodeStreamMessage, MAX_U32 } from '../../src/cluster/codec.js';
 import { Keyring } from '../../src/cluster/keyring.js';
 import type { Address } from '../../src/net/index.js';
 import type { MemberRecord, Message } from '../../src/cluster/messages.js';
-import { Simulation, type SimulationOptions } from '../../src/cluster/simulation.js';
+import { Simulation, type SimulationOptions } from '../../dev/gossip-sim/simulation.js';
 import type { Transport } from '../../src/cluster/transport.js';
 import { createLogger } from '../../src/util/log.js';
 import { formed, packet } from '../support/gossip-sim.js';

@@ -5,7 +5,7 @@ import { Cluster } from '../../src/cluster/cluster.js';
 import { encodeStreamMessage } from '../../src/cluster/codec.js';
 import { fastProfile, lanProfile } from '../../src/cluster/config.js';
 import { Keyring } from '../../src/cluster/keyring.js';
-import { Simulation } from '../../src/cluster/simulation.js';
+import { Simulation } from '../../dev/gossip-sim/simulation.js';
 import { formed, packet } from '../support/gossip-sim.js';
 
 const rogueAddress = { host: '203.0.113.66', port: 7946 };

@@ -8,7 +8,7 @@
 import { Registry } from 'prom-client';
 import t from 'tap';
 import type { Announcer, L2DesiredState } from '../../src/announce/l2/index.js';
-import { Simulation, type SimMember } from '../../src/cluster/simulation.js';
+import { Simulation, type SimMember } from '../../dev/gossip-sim/simulation.js';
 import { parseFileConfig } from '../../src/speaker/file-config.js';
 import { FileWorld, labelsToMeta } from '../../src/speaker/file-world.js';
 import { Layer2Guard } from '../../src/speaker/layer2-guard.js';

@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import t from 'tap';
 import type { L2DesiredState } from '../../src/announce/l2/index.js';
 import type { Announcer } from '../../src/announce/l2/index.js';
-import { Simulation } from '../../src/cluster/simulation.js';
+import { Simulation } from '../../dev/gossip-sim/simulation.js';
 import { parseFileConfig } from '../../src/speaker/file-config.js';
 import { FileWorld } from '../../src/speaker/file-world.js';
 import { Speaker, type LocalOwnershipChange } from '../../src/speaker/speaker.js';

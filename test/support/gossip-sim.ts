@@ -2,7 +2,7 @@
 // built from messages the way an attacker would forge them.
 import { encodeMessage, encodePacket } from '../../src/cluster/codec.js';
 import type { Message } from '../../src/cluster/messages.js';
-import { Simulation, type SimulationOptions } from '../../src/cluster/simulation.js';
+import { Simulation, type SimulationOptions } from '../../dev/gossip-sim/simulation.js';
 
 /** A plain (unsealed) packet carrying these messages. */
 export const packet = (...msgs: Message[]): Buffer => encodePacket(msgs.map(encodeMessage));

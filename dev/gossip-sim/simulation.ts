@@ -1,11 +1,15 @@
 // A whole gossip cluster in one process on a virtual clock and an in-memory
 // network: the test bed for protocol tests and the gossip benchmark. Seeded
-// randomness makes every run repeatable.
-import { PausableClock, VirtualClock } from '../util/clock.js';
-import type { Logger } from '../util/log.js';
-import type { Address } from '../net/index.js';
-import { Cluster, type MemberEvent } from './cluster.js';
-import type { ClusterOptions } from './config.js';
+// randomness makes every run repeatable. The members are the production
+// Cluster; the simulator holds each one's member table (ClusterDeps.table)
+// so that it can start a large cluster already converged.
+import { PausableClock, VirtualClock } from '../../src/util/clock.js';
+import type { Logger } from '../../src/util/log.js';
+import type { Address } from '../../src/net/index.js';
+import { Cluster, type MemberEvent } from '../../src/cluster/cluster.js';
+import { resolveOptions, type ClusterOptions } from '../../src/cluster/config.js';
+import { MemberTable } from '../../src/cluster/members.js';
+import type { MemberRecord } from '../../src/cluster/messages.js';
 import { MemoryNetwork, type MemoryNetworkOptions } from './memory-transport.js';
 
 /** Small fast PRNG (mulberry32): deterministic streams from a 32-bit seed. */
@@ -44,6 +48,8 @@ export class Simulation {
   readonly clock: VirtualClock;
   readonly net: MemoryNetwork;
   readonly members: SimMember[] = [];
+  /** Each member's table, by index: what startConverged fills. */
+  private readonly tables: MemberTable[] = [];
   private readonly random: () => number;
 
   constructor(private readonly opts: SimulationOptions) {
@@ -62,9 +68,11 @@ export class Simulation {
   addMember(name = `m${this.members.length}`, index = this.members.length): SimMember {
     const address = Simulation.address(index);
     const clock = new PausableClock(this.clock);
+    const table = new MemberTable(this.random);
+    this.tables[index] = table;
     const cluster = new Cluster(
       { ...this.opts.member, name, advertiseHost: address.host, advertisePort: address.port, random: this.random, wallNow: () => this.clock.now() },
-      { transport: this.net.attach(address), clock, ...(this.opts.logger ? { logger: this.opts.logger } : {}) },
+      { transport: this.net.attach(address), clock, table, ...(this.opts.logger ? { logger: this.opts.logger } : {}) },
     );
     const m: SimMember = { name, address, clock, cluster, alive: true };
     if (this.opts.onEvent) {
@@ -94,13 +102,21 @@ export class Simulation {
   /**
    * Starts every member already knowing every other one, as after a round of
    * push-pull joins; large simulations skip the O(n^2) join traffic this way.
+   * The others go straight into each member's table, without being
+   * broadcast, and verified: a converged cluster has heard from everyone.
    */
   startConverged(): void {
-    const records = this.members.map((m) => ({ name: m.name, host: m.address.host, port: m.address.port, incarnation: 0, state: 'alive' as const, meta: m.cluster.member(m.name)!.meta }));
-    for (const m of this.members) {
-      m.cluster.importConverged(records);
+    const records: MemberRecord[] = this.members.map((m) => ({ name: m.name, host: m.address.host, port: m.address.port, incarnation: 0, state: 'alive', meta: m.cluster.member(m.name)!.meta }));
+    this.members.forEach((m, i) => {
+      const table = this.tables[i]!;
+      const { maxMembers } = resolveOptions({ ...this.opts.member, name: m.name, advertiseHost: m.address.host, advertisePort: m.address.port });
+      const now = m.clock.now();
+      for (const r of records) {
+        if (table.get(r.name) || table.size >= maxMembers) continue;
+        table.add({ name: r.name, host: r.host, port: r.port, incarnation: r.incarnation, state: 'alive', meta: r.meta, stateChangedAt: now, suspicion: undefined, verified: true });
+      }
       m.cluster.start();
-    }
+    });
   }
 
   /** Runs the virtual clock forward, letting promise callbacks run along the way. */

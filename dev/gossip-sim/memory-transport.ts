@@ -2,9 +2,9 @@
 // delay (and so reordering), partitions and paused endpoints; exchanges with
 // delay and partitions. Everything runs on the injected clock, so a virtual
 // clock makes whole clusters deterministic.
-import type { Clock } from '../util/clock.js';
-import { formatAddress, type Address } from '../net/index.js';
-import { TransportError, type Transport, type TransportHandlers } from './transport.js';
+import type { Clock } from '../../src/util/clock.js';
+import { formatAddress, type Address } from '../../src/net/index.js';
+import { TransportError, type Transport, type TransportHandlers } from '../../src/cluster/transport.js';
 
 export interface MemoryNetworkOptions {
   /** Probability that a datagram is lost, 0..1. */
