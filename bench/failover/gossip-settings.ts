@@ -8,7 +8,7 @@
 // in a small cluster (the lab has 3 members, so Lifeguard expects no
 // confirmations) the suspicion timeout is just suspicionMult x probe
 // interval, the largest single step of the failover path.
-import { fastProfile, type TimingProfile } from '../../src/cluster/config.js';
+import { fastProfile, type TimingProfile } from '../../src/cluster/options.js';
 import { measureDetection, measureFalseDeaths, type DetectionResult, type FalseDeathResult } from '../gossip/scenarios.js';
 
 /** The file-mode `gossip.timing` overrides a candidate stands for. */

@@ -13,7 +13,7 @@
 // heap) and a run takes hours. `--sizes 5000` with
 // NODE_OPTIONS=--max-old-space-size=16384 runs it if you have the time.
 import { writeFileSync, mkdirSync } from 'node:fs';
-import { fastProfile, lanProfile } from '../../src/cluster/config.js';
+import { fastProfile, lanProfile } from '../../src/cluster/options.js';
 import { fmtMs } from '../stats.js';
 import { label, measureBandwidth, measureDetection, measureFalseDeaths, type BenchConfig } from './scenarios.js';
 

@@ -2,7 +2,7 @@
 // virtual clock: failure detection over repeated kills, steady-state
 // bandwidth, and false deaths under loss or with a stalling member.
 import type { MemberEvent } from '../../src/cluster/cluster.js';
-import type { TimingProfile } from '../../src/cluster/config.js';
+import type { TimingProfile } from '../../src/cluster/options.js';
 import { seededRandom, Simulation } from '../../dev/gossip-sim/simulation.js';
 import { percentile } from '../stats.js';
 

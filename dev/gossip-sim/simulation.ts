@@ -7,7 +7,7 @@ import { PausableClock, VirtualClock } from '../../src/util/clock.js';
 import type { Logger } from '../../src/util/log.js';
 import type { Address } from '../../src/net/index.js';
 import { Cluster, type MemberEvent } from '../../src/cluster/cluster.js';
-import { resolveOptions, type ClusterOptions } from '../../src/cluster/config.js';
+import { resolveOptions, type ClusterOptions } from '../../src/cluster/options.js';
 import { MemberTable } from '../../src/cluster/members.js';
 import type { MemberRecord } from '../../src/cluster/messages.js';
 import { MemoryNetwork, type MemoryNetworkOptions } from './memory-transport.js';

@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { parseAddress } from '../net/index.js';
-import { profileByName } from '../cluster/config.js';
+import { profileByName } from '../cluster/options.js';
 import { DEFAULT_GOSSIP_PORT, launchMember, loadKeyring, resolveSeeds } from '../cluster/launch.js';
 import { registerClusterMetrics } from '../cluster/metrics.js';
 import { clusterStatusSection } from '../cluster/status.js';

@@ -25,7 +25,7 @@ import {
   pushPullSize,
   encodedMetaSize,
 } from './codec.js';
-import { resolveOptions, type ClusterOptions, type ResolvedOptions } from './config.js';
+import { resolveOptions, type ClusterOptions, type ResolvedOptions } from './options.js';
 import { newCounters, type ClusterCounters, type DropReason } from './counters.js';
 import { MemberTable, type Member } from './members.js';
 import { Membership, ownConclusion, type NewsSource } from './membership.js';

@@ -7,7 +7,7 @@ import { RealClock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { familyFromName, formatAddress, ipFamily, isLinkLocalIPv6, parseAddress, parseIP, type Address, type Family } from '../net/index.js';
 import { Cluster } from './cluster.js';
-import type { ClusterOptions } from './config.js';
+import type { ClusterOptions } from './options.js';
 import { Keyring } from './keyring.js';
 import { NetTransport } from './net-transport.js';
 

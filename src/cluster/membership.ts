@@ -10,7 +10,7 @@ import type { Awareness } from './awareness.js';
 import type { BroadcastQueue } from './broadcast-queue.js';
 import type { MemberEventKind } from './cluster.js';
 import { encodeMessage } from './codec.js';
-import type { ResolvedOptions } from './config.js';
+import type { ResolvedOptions } from './options.js';
 import type { ClusterCounters, DropReason } from './counters.js';
 import type { Member, MemberTable } from './members.js';
 import type { Alive, Dead, MemberRecord, MemberState, Message, Suspect } from './messages.js';

@@ -16,7 +16,7 @@ import type { Logger } from '../util/log.js';
 import type { Address } from '../net/index.js';
 import type { Awareness } from './awareness.js';
 import { encodeMessage, MAX_U32 } from './codec.js';
-import type { ResolvedOptions } from './config.js';
+import type { ResolvedOptions } from './options.js';
 import type { ClusterCounters } from './counters.js';
 import type { Member, MemberTable } from './members.js';
 import type { Alive, Message } from './messages.js';

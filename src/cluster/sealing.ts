@@ -6,7 +6,7 @@
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { SEALED_PACKET, UNSTAMPED_SEALED_PACKET } from './codec.js';
-import type { ResolvedOptions } from './config.js';
+import type { ResolvedOptions } from './options.js';
 import type { DropReason } from './counters.js';
 import { SEAL_OVERHEAD, sealedHeader } from './keyring.js';
 import { ReplayWindow } from './replay.js';

@@ -25,7 +25,7 @@
 import { hostname } from 'node:os';
 import { formatIP, parseAddress, parseIP, parseRange, type Address } from '../net/index.js';
 import { encodedMetaSize, MAX_META_ENTRIES } from '../cluster/codec.js';
-import { profileByName, profiles, type TimingProfile } from '../cluster/config.js';
+import { profileByName, profiles, type TimingProfile } from '../cluster/options.js';
 import { DEFAULT_GOSSIP_PORT } from '../cluster/launch.js';
 import type { ConfigError, LabelSelector } from '../config/model.js';
 import { asObj, at, checkKeys, idx, isObj, Issues, readList, readString, readStringList, readStringMap, type Obj } from '../config/reader.js';

@@ -7,7 +7,7 @@ import { Registry } from 'prom-client';
 import { BgpSpeaker } from '../bgp/speaker.js';
 import { VERSION } from '../cli/version.js';
 import type { Address } from '../net/index.js';
-import type { TimingProfile } from '../cluster/config.js';
+import type { TimingProfile } from '../cluster/options.js';
 import { launchMember } from '../cluster/launch.js';
 import type { ConfigSourceMode } from '../kube/defaults.js';
 import { loadKubeConfig } from '../kube/kubeconfig.js';

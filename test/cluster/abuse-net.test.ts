@@ -6,7 +6,7 @@ import { createSocket } from 'node:dgram';
 import { createConnection, type Socket } from 'node:net';
 import t from 'tap';
 import { Cluster, type MemberEvent } from '../../src/cluster/cluster.js';
-import { lanProfile } from '../../src/cluster/config.js';
+import { lanProfile } from '../../src/cluster/options.js';
 import { Keyring } from '../../src/cluster/keyring.js';
 import { NetTransport, type NetTransportOptions } from '../../src/cluster/net-transport.js';
 import { RealClock } from '../../src/util/clock.js';

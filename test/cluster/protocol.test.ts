@@ -3,7 +3,7 @@
 import t from 'tap';
 import { Cluster } from '../../src/cluster/cluster.js';
 import { encodeStreamMessage } from '../../src/cluster/codec.js';
-import { fastProfile, lanProfile } from '../../src/cluster/config.js';
+import { fastProfile, lanProfile } from '../../src/cluster/options.js';
 import { Keyring } from '../../src/cluster/keyring.js';
 import { Simulation } from '../../dev/gossip-sim/simulation.js';
 import { formed, packet } from '../support/gossip-sim.js';
