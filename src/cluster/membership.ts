@@ -366,10 +366,9 @@ export class Membership {
           this.applySuspect({ type: 'suspect', incarnation: r.incarnation, node: r.name, from: self }, { ...s, trusted: true }, true);
           break;
         // A suspicion in progress is fresh news: passed on as memberlist
-        // does, and counted by others as a confirmation. Without that echo
-        // the simulator's detection at n=100 slowed from 0.89 s to 1.26 s
-        // at p99 (`npm run bench:gossip` at e3e1942), the originator
-        // waiting longer for confirmations. From a stranger, second-hand.
+        // does, and counted by others as a confirmation, without which the
+        // originator waits longer for confirmations (docs/gossip.md has the
+        // measurement). From a stranger, second-hand.
         case 'suspect':
           this.applySuspect({ type: 'suspect', incarnation: r.incarnation, node: r.name, from: self }, { ...s, trusted: true }, !s.trusted);
           break;

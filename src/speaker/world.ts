@@ -2,8 +2,7 @@
 // the nodes and the services with their addresses and endpoints. Kubernetes
 // mode fills it from informers, file mode from the speaker's config file;
 // the speaker core reads it the same way in both.
-import type { ElectionInputs, ElectionMember, ElectionNode, ElectionService } from '../announce/election-inputs.js';
-import type { Config } from '../config/model.js';
+import type { ElectionInputs, ElectionMember } from '../announce/election-inputs.js';
 
 export interface World {
   /** The election inputs for the given gossip members; undefined until a usable config exists. */
@@ -19,11 +18,4 @@ export interface SelfNode {
   readonly labels: Readonly<Record<string, string>>;
   readonly ipv4: string | undefined;
   readonly ipv6: string | undefined;
-}
-
-/** A plain snapshot, for tests and for World implementations that build one. */
-export interface WorldSnapshot {
-  readonly config: Config;
-  readonly nodes: ReadonlyMap<string, ElectionNode>;
-  readonly services: readonly ElectionService[];
 }
