@@ -4,9 +4,10 @@
 // contest, settled by rule.ts) or to a host outside the cluster.
 //
 // Encoding: the 6-byte MACs, sorted, concatenated and base64url-encoded
-// (8 characters a MAC), at most MAX_GOSSIPED_MACS: 76 bytes of the 512 the
-// metadata may take, which the label budget in file mode leaves room for.
+// (8 characters a MAC), at most MAX_GOSSIPED_MACS: MACS_META_MAX_BYTES of the
+// 512 the metadata may take, which the label budget in file mode leaves room for.
 
+import { encodedMetaSize } from '../../cluster/codec.js';
 import type { Meta } from '../../cluster/messages.js';
 import { formatMac, parseMac, type MacAddress } from '../l2/mac.js';
 import type { Claimant } from './rule.js';
@@ -14,6 +15,9 @@ import type { Claimant } from './rule.js';
 export const MACS_META_KEY = 'macs';
 /** A node with more announcing interfaces than this gossips the first ones (sorted); claims from the rest read as unknown hosts. */
 export const MAX_GOSSIPED_MACS = 8;
+/** Bytes the MAC entry can add to a member's metadata at most. */
+export const MACS_META_MAX_BYTES = encodedMetaSize({ [MACS_META_KEY]: 'A'.repeat(MAX_GOSSIPED_MACS * 8) }) - encodedMetaSize({});
+
 /** Members remembered at most; the oldest entry goes first. */
 const MAX_REMEMBERED_MACS = 8192;
 
