@@ -6,6 +6,7 @@ import { parseAddress, type Address } from '../net/index.js';
 import { profileByName } from '../cluster/options.js';
 import { DEFAULT_GOSSIP_PORT } from '../cluster/launch.js';
 import { CONFIG_SOURCE_MODES, GOSSIP_SECRET_KEY, type ConfigSourceMode } from '../kube/defaults.js';
+import { DEFAULT_FENCING, parseDelayList, parseMsFlag, parseOnOff } from '../speaker/fencing-settings.js';
 import { startKubeSpeaker } from '../speaker/kube-mode.js';
 import { parseAllowList } from '../status/access.js';
 import { parseListen, splitList } from '../status/listen.js';
@@ -49,6 +50,12 @@ export async function runKubeSpeaker(flags: SpeakerFlags): Promise<void> {
     statusAllow: parseAllowList(splitList(flags.statusAllow)),
     bgpListen: parseAddress(flags.bgpListen, 179),
     layer2: layer2Mode(flags.layer2),
+    fencing: {
+      ...DEFAULT_FENCING,
+      resolve: parseOnOff('--conflict-resolution', flags.conflictResolution),
+      reassertMs: parseMsFlag('--reassert-interval', flags.reassertInterval),
+      healBurstMs: parseDelayList('--heal-burst', flags.healBurst),
+    },
     leaveTimeoutMs: leaveTimeoutMs(flags.leaveTimeout),
     logLevel: parseLogLevel(flags.logLevel),
   });

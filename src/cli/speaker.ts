@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_GOSSIP_PORT } from '../cluster/launch.js';
 import { DEFAULT_NAMESPACE } from '../kube/defaults.js';
+import { DEFAULT_FENCING } from '../speaker/fencing-settings.js';
 import { LAYER2_MODES, type Layer2Mode } from '../speaker/layer2.js';
 import { fileLimitOptions, type FileLimitFlags } from './file-limits.js';
 
@@ -26,6 +27,9 @@ export interface SpeakerFlags extends FileLimitFlags {
   status?: string;
   statusAllow?: string;
   bgpListen: string;
+  conflictResolution: string;
+  reassertInterval: string;
+  healBurst: string;
   logLevel: string;
 }
 
@@ -51,6 +55,9 @@ export function registerSpeakerCommand(program: Command): void {
     .option('--status <host:port,...>', 'Kubernetes mode: status/metrics HTTP listen addresses (default: the gossip advertise address and 127.0.0.1, port 7473)')
     .option('--status-allow <cidr,...>', 'Kubernetes mode: serve status/metrics only to these sources and the host itself (default: every source)')
     .option('--bgp-listen <host:port>', 'Kubernetes mode: where BGP peers may connect (opened with the first peer)', '[::]:179')
+    .option('--conflict-resolution <on|off>', 'Kubernetes mode: settle two speakers claiming one address (split brain); off only reports it (file mode: fencing.resolve)', 'on')
+    .option('--reassert-interval <ms>', 'Kubernetes mode: re-announce owned addresses about this often, jittered; 0 turns it off (file mode: fencing.reassertMs)', String(DEFAULT_FENCING.reassertMs))
+    .option('--heal-burst <ms,...>', 'Kubernetes mode: gratuitous rounds after a partition heals; "off" for none (file mode: fencing.healBurstMs)', DEFAULT_FENCING.healBurstMs.join(','))
     .addOption(maxVips)
     .addOption(maxNameLength)
     .addOption(maxFileSize)

@@ -9,17 +9,22 @@ import { collectDefaultMetrics, type Registry } from 'prom-client';
 import { announcementsSection, ipStatusResource } from '../announce/election-status.js';
 import type { Announcer, AnnouncerEvent } from '../announce/l2/index.js';
 import type { BgpSpeaker } from '../bgp/speaker.js';
+import type { LiveConflict } from '../announce/fencing/fence.js';
 import type { Address } from '../net/index.js';
 import type { Cluster } from '../cluster/cluster.js';
+import type { Meta } from '../cluster/messages.js';
 import { registerClusterMetrics } from '../cluster/metrics.js';
 import { clusterStatusSection } from '../cluster/status.js';
 import type { AllowList } from '../status/access.js';
 import { StatusServer, type StatusSection } from '../status/server.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
+import { SpeakerFencing } from './fencing.js';
+import { DEFAULT_FENCING, type FencingSettings } from './fencing-settings.js';
 import { encryptionSection, warnWhileUnencrypted, type EncryptionStatus } from './gossip-key.js';
 import { createLayer2, type Layer2Settings } from './layer2.js';
 import { Layer2Guard } from './layer2-guard.js';
+import { MemberMeta } from './member-meta.js';
 import { ReassertOnReturn } from './reassert-on-return.js';
 import { Speaker, type LocalOwnershipChange } from './speaker.js';
 import { layer2Section } from './status.js';
@@ -37,7 +42,13 @@ export interface SpeakerAssemblyOptions {
   /** The gossip seeds, read at every (re)join. */
   seeds: () => readonly Address[];
   world: World;
+  /** The mode's own gossip metadata, as given to launchMember; the interface MACs are added to it. */
+  meta: Meta;
   layer2: Layer2Settings;
+  /** Split-brain settings; default DEFAULT_FENCING. */
+  fencing?: FencingSettings;
+  /** A split-brain conflict on an address started or changed resolution, with the services holding the address. */
+  onConflict?: (c: LiveConflict, services: readonly string[]) => void;
   bgp?: BgpSpeaker;
   /** BGP passwords, "namespace/name" -> password. */
   secrets?: () => ReadonlyMap<string, string>;
@@ -62,7 +73,10 @@ export class SpeakerAssembly {
   readonly speaker: Speaker;
   readonly l2: Announcer | undefined;
   readonly guard: Layer2Guard;
+  /** This member's gossip metadata: set the mode's entries through it, never with cluster.setMeta. */
+  readonly meta: MemberMeta;
   private readonly reassert: ReassertOnReturn | undefined;
+  private readonly fencing: SpeakerFencing | undefined;
   private readonly status: StatusServer;
   private readonly log: Logger;
   private stopWarning: () => void = () => {};
@@ -74,7 +88,9 @@ export class SpeakerAssembly {
     registerClusterMetrics(cluster, registry);
     // Membership changes in the log, for operators and for the failover benchmark's timeline.
     cluster.onEvent((e) => log.info('member event', { event: e.kind, member: e.member.name, state: e.member.state, previous: e.previous, incarnation: e.member.incarnation }));
-    this.l2 = createLayer2(opts.layer2, clock, log, registry, (e) => this.layer2Event(e));
+    const fencing = opts.fencing ?? DEFAULT_FENCING;
+    this.meta = new MemberMeta(cluster, opts.meta);
+    this.l2 = createLayer2({ ...opts.layer2, reassertMs: fencing.reassertMs }, clock, log, registry, (e) => this.layer2Event(e));
     const l2 = this.l2;
     this.speaker = new Speaker({
       node: opts.node,
@@ -89,8 +105,23 @@ export class SpeakerAssembly {
       ...(opts.onLocalChange ? { onLocalChange: opts.onLocalChange } : {}),
     });
     this.guard = new Layer2Guard({ node: opts.node, self: opts.self, clock, logger: log, cluster, speaker: this.speaker, l2, seeds: opts.seeds });
-    this.reassert = l2 && new ReassertOnReturn({ node: opts.node, cluster, speaker: this.speaker, l2, logger: log });
+    this.reassert = l2 && new ReassertOnReturn({ node: opts.node, cluster, speaker: this.speaker, l2, logger: log, burstMs: fencing.healBurstMs });
     const speaker = this.speaker;
+    this.fencing =
+      l2 &&
+      new SpeakerFencing({
+        node: opts.node,
+        clock,
+        logger: log,
+        registry,
+        settings: fencing,
+        cluster,
+        l2,
+        meta: this.meta,
+        onConflict: (c) => opts.onConflict?.(c, speaker.result?.decisions.get(c.ip)?.services ?? []),
+      });
+    const fence = this.fencing;
+    if (fence) speaker.onReconcile((r) => fence.reconciled(r));
     this.status = new StatusServer({
       listen: opts.status.listen,
       ...(opts.status.allow ? { allow: opts.status.allow } : {}),
@@ -105,6 +136,7 @@ export class SpeakerAssembly {
           () => l2?.status(),
           () => this.guard.status(),
         ),
+        ...(fence ? [fence.section()] : []),
         ...(opts.status.sections ?? []),
       ],
       subResources: [ipStatusResource((ip) => (speaker.inputs ? speaker.election.explain(ip, speaker.inputs) : undefined))],
@@ -126,6 +158,7 @@ export class SpeakerAssembly {
     this.opts.cluster.start();
     this.guard.start();
     this.reassert?.start();
+    this.fencing?.start();
     this.speaker.start();
   }
 
@@ -140,6 +173,7 @@ export class SpeakerAssembly {
     this.speaker.stop();
     this.guard.stop();
     this.reassert?.stop();
+    this.fencing?.stop();
     await this.opts.bgp?.shutdown({ message: 'shoal speaker stopping' });
     await this.opts.cluster.leave(this.opts.leaveTimeoutMs);
     this.l2?.close();
@@ -147,6 +181,7 @@ export class SpeakerAssembly {
   }
 
   private layer2Event(e: AnnouncerEvent): void {
+    this.fencing?.layer2Event(e);
     if (e.type === 'link') {
       this.log.info(e.carrying ? 'link carrying' : 'link not carrying', { interface: e.interface });
       this.guard.link(e.interface, e.carrying);

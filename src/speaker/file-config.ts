@@ -17,6 +17,12 @@
 //     interfaces: [eth0]            # default: every eligible interface
 //     gratuitousArpMs: [0, 250, 1000, 2000, 4000]
 //     unsolicitedNaMs: [0, 1000, 2000]
+//   fencing:                        # split brain (docs/election.md); these are the defaults
+//     resolve: true                 # settle two members claiming one VIP; false: report only
+//     reassertMs: 3000              # periodic re-assertion of owned VIPs; 0: off
+//     healBurstMs: [0, 500, 2000]   # gratuitous rounds when a partition heals; []: off
+//     quorum: false
+//     failbackDelayMs: 10000
 //   vips:
 //     - address: 192.0.2.100
 //       name: web                   # VIPs with one name form one service
@@ -24,16 +30,18 @@
 //       nodeSelectors: [{matchLabels: {rack: r1}}]
 import { hostname } from 'node:os';
 import { formatIP, parseAddress, parseIP, parseRange, type Address } from '../net/index.js';
+import { MACS_META_MAX_BYTES } from '../announce/fencing/member-macs.js';
 import { encodedMetaSize, MAX_META_ENTRIES } from '../cluster/codec.js';
 import { profileByName, profiles, type TimingProfile } from '../cluster/options.js';
 import { DEFAULT_GOSSIP_PORT } from '../cluster/launch.js';
 import type { ConfigError, LabelSelector } from '../config/model.js';
-import { asObj, at, checkKeys, idx, isObj, Issues, readList, readString, readStringList, readStringMap, type Obj } from '../config/reader.js';
+import { asObj, at, checkKeys, idx, isObj, Issues, readBool, readInt, readList, readString, readStringList, readStringMap, type Obj } from '../config/reader.js';
 import { labelKeyProblem, labelValueProblem, parseSelectorList } from '../config/selector.js';
 import { parseYamlDocuments } from '../config/yaml.js';
 import { DEFAULT_STATUS_PORT } from '../status/listen.js';
 import { readBounded } from '../util/read-bounded.js';
 import { quote } from '../util/text.js';
+import { DEFAULT_FENCING, MAX_SETTING_MS, type FencingSettings } from './fencing-settings.js';
 import { labelsToMeta } from './file-world.js';
 
 /**
@@ -55,9 +63,11 @@ export const DEFAULT_FILE_LIMITS: FileLimits = { maxVips: 10_000, maxNameBytes: 
 /**
  * Labels travel as gossip metadata, which the gossip layer caps at 512
  * encoded bytes (ClusterOptions.maxMetaBytes); the rest is left for the
- * version entry.
+ * version entry (64 bytes) and the interface MACs (member-macs.ts).
  */
-const LABEL_META_BYTES = 448;
+const LABEL_META_BYTES = 448 - MACS_META_MAX_BYTES;
+/** Metadata entries that are not labels: the version and the interface MACs. */
+const NON_LABEL_META_ENTRIES = 2;
 
 /** Errors reported at most; a file of 100,000 mistakes makes a readable report and log line, not a 10 MB one. */
 export const MAX_REPORTED_ERRORS = 100;
@@ -65,7 +75,8 @@ export const MAX_REPORTED_ERRORS = 100;
 /** Linux interface names are at most 15 bytes (IFNAMSIZ less the terminating NUL). */
 const MAX_INTERFACE_BYTES = 15;
 
-const TOP_KEYS = ['node', 'labels', 'gossip', 'status', 'statusAllow', 'layer2', 'vips'];
+const TOP_KEYS = ['node', 'labels', 'gossip', 'status', 'statusAllow', 'layer2', 'fencing', 'vips'];
+const FENCING_KEYS = ['resolve', 'reassertMs', 'healBurstMs', 'quorum', 'failbackDelayMs'];
 
 export interface FileVip {
   /** Canonical text of the address. */
@@ -97,6 +108,7 @@ export interface FileSpeakerConfig {
     readonly gratuitousArpMs: readonly number[] | undefined;
     readonly unsolicitedNaMs: readonly number[] | undefined;
   };
+  readonly fencing: FencingSettings;
   readonly vips: readonly FileVip[];
 }
 
@@ -182,6 +194,23 @@ function readDelays(issues: Issues, o: Obj, key: string, path: string): number[]
   return out;
 }
 
+/** The `fencing` section; a missing key takes its default. */
+function readFencing(issues: Issues, root: Obj): FencingSettings {
+  const f = asObj(issues, root['fencing'], 'fencing') ?? {};
+  checkKeys(issues, f, FENCING_KEYS, 'fencing');
+  const healBurstMs = readDelays(issues, f, 'healBurstMs', 'fencing');
+  healBurstMs?.forEach((d, i) => {
+    if (i > 0 && d < healBurstMs[i - 1]!) issues.add(idx('fencing.healBurstMs', i), 'invalid-value', `${d} ms comes before the previous round (${healBurstMs[i - 1]} ms)`);
+  });
+  return {
+    resolve: readBool(issues, f, 'resolve', 'fencing') ?? DEFAULT_FENCING.resolve,
+    reassertMs: readInt(issues, f, 'reassertMs', 'fencing', 0, MAX_SETTING_MS) ?? DEFAULT_FENCING.reassertMs,
+    healBurstMs: healBurstMs ?? DEFAULT_FENCING.healBurstMs,
+    quorum: readBool(issues, f, 'quorum', 'fencing') ?? DEFAULT_FENCING.quorum,
+    failbackDelayMs: readInt(issues, f, 'failbackDelayMs', 'fencing', 0, MAX_SETTING_MS) ?? DEFAULT_FENCING.failbackDelayMs,
+  };
+}
+
 /** Validates a parsed YAML document; every problem is reported with its path. */
 export function parseFileConfig(doc: unknown, defaults: { hostname: string } = { hostname: hostname() }, limits: FileLimits = DEFAULT_FILE_LIMITS): FileConfigResult {
   const issues = new Issues();
@@ -195,11 +224,12 @@ export function parseFileConfig(doc: unknown, defaults: { hostname: string } = {
     if (problem) issues.add(at('labels', k), 'invalid-value', problem);
   }
   const labelCount = Object.keys(labels).length;
-  // One metadata entry is the version.
-  if (labelCount > MAX_META_ENTRIES - 1) issues.add('labels', 'over-limit', `${labelCount} labels, more than the ${MAX_META_ENTRIES - 1} gossip metadata can carry`);
+  if (labelCount > MAX_META_ENTRIES - NON_LABEL_META_ENTRIES) issues.add('labels', 'over-limit', `${labelCount} labels, more than the ${MAX_META_ENTRIES - NON_LABEL_META_ENTRIES} gossip metadata can carry`);
   else {
     const labelBytes = encodedMetaSize(labelsToMeta(labels));
-    if (labelBytes > LABEL_META_BYTES) issues.add('labels', 'over-limit', `the labels take ${labelBytes} bytes of gossip metadata, more than the ${LABEL_META_BYTES} available: fewer or shorter labels`);
+    if (labelBytes > LABEL_META_BYTES) {
+      issues.add('labels', 'over-limit', `the labels take ${labelBytes} bytes of gossip metadata, more than the ${LABEL_META_BYTES} left beside the version and the interface MACs: fewer or shorter labels`);
+    }
   }
 
   const g = asObj(issues, root['gossip'], 'gossip') ?? {};
@@ -238,6 +268,8 @@ export function parseFileConfig(doc: unknown, defaults: { hostname: string } = {
     gratuitousArpMs: readDelays(issues, l2, 'gratuitousArpMs', 'layer2'),
     unsolicitedNaMs: readDelays(issues, l2, 'unsolicitedNaMs', 'layer2'),
   };
+
+  const fencing = readFencing(issues, root);
 
   const vips: FileVip[] = [];
   const seen = new Map<string, number>();
@@ -296,7 +328,7 @@ export function parseFileConfig(doc: unknown, defaults: { hostname: string } = {
   if (issues.count > 0) return { ok: false, errors: issues.errors };
   return {
     ok: true,
-    config: { node, labels, gossip: { bind, advertise, join, profile, timing, keyFile }, status, statusAllow, layer2, vips },
+    config: { node, labels, gossip: { bind, advertise, join, profile, timing, keyFile }, status, statusAllow, layer2, fencing, vips },
   };
 }
 

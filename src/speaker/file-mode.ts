@@ -38,13 +38,14 @@ export async function startFileSpeaker(o: FileSpeakerOptions): Promise<RunningFi
   const log = createLogger({ level: o.logLevel, fields: { node: file.node } });
   const { keyring, status: encryption } = await fileGossipKey(file.gossip.keyFile, o.configPath);
   const statusAllow = parseAllowList(file.statusAllow, 'statusAllow');
+  const meta = { version: VERSION, ...labelsToMeta(file.labels) };
   const { cluster, advertise } = await launchMember({
     name: file.node,
     bind: file.gossip.bind,
     ...(file.gossip.advertise ? { advertise: file.gossip.advertise } : {}),
     profile: timingProfile(file.gossip),
     ...(keyring ? { keyring } : {}),
-    meta: { version: VERSION, ...labelsToMeta(file.labels) },
+    meta,
     logger: log,
   });
   const world = new FileWorld(file, advertise.host, (name) => cluster.member(name)?.meta);
@@ -58,7 +59,9 @@ export async function startFileSpeaker(o: FileSpeakerOptions): Promise<RunningFi
     self: advertise,
     seeds: () => seeds,
     world,
+    meta,
     layer2: { mode: o.layer2, arpScheduleMs: file.layer2.gratuitousArpMs, ndpScheduleMs: file.layer2.unsolicitedNaMs },
+    fencing: file.fencing,
     // Every minute until a key is configured: an upgrade keeps hosts running, and nobody misses it.
     encryption: { status: encryption, warnEveryMs: UNENCRYPTED_WARNING_INTERVAL_MS },
     status: { listen: statusListen(file.status, advertise.host), allow: statusAllow },
@@ -76,7 +79,8 @@ export async function startFileSpeaker(o: FileSpeakerOptions): Promise<RunningFi
     try {
       const labelsChanged = JSON.stringify(next.config.labels) !== JSON.stringify(world.labels);
       const needRestart = world.update(next.config);
-      if (labelsChanged) cluster.setMeta({ version: VERSION, ...labelsToMeta(next.config.labels) });
+      if (JSON.stringify(next.config.fencing) !== JSON.stringify(file.fencing)) needRestart.push('fencing');
+      if (labelsChanged) assembly.meta.setBase({ version: VERSION, ...labelsToMeta(next.config.labels) });
       log.info('configuration reloaded', { vips: next.config.vips.length, ...(needRestart.length ? { ignoredUntilRestart: needRestart } : {}) });
     } catch (err) {
       log.error('reload refused; keeping the running configuration', { error: err });

@@ -4,6 +4,7 @@
 // its node (layer 2) and advertises the ones it is eligible for to its BGP
 // peers.
 import { Registry } from 'prom-client';
+import type { LiveConflict } from '../announce/fencing/fence.js';
 import { BgpSpeaker } from '../bgp/speaker.js';
 import { VERSION } from '../cli/version.js';
 import type { Address } from '../net/index.js';
@@ -18,6 +19,7 @@ import { statusListen } from '../status/listen.js';
 import { RealClock } from '../util/clock.js';
 import { createLogger, type Logger, type LogLevel } from '../util/log.js';
 import { SpeakerAssembly } from './assembly.js';
+import type { FencingSettings } from './fencing-settings.js';
 import { kubeGossipKey } from './gossip-key.js';
 import { KubeWorld } from './kube-world.js';
 import type { Layer2Mode } from './layer2.js';
@@ -47,6 +49,8 @@ export interface KubeSpeakerOptions {
   statusAllow: AllowList;
   bgpListen: Address;
   layer2: Layer2Mode;
+  /** Split-brain settings (--conflict-resolution, --reassert-interval, --heal-burst). */
+  fencing: FencingSettings;
   leaveTimeoutMs: number;
   logLevel: LogLevel;
 }
@@ -62,6 +66,18 @@ function describeChange(c: LocalOwnershipChange, node: string): { reason: string
     : { reason: 'nodeUnassigned', message: `node "${node}" stopped announcing ${c.ip}${c.to ? `; "${c.to}" announces it now` : ''}` };
 }
 
+function describeConflict(c: LiveConflict, node: string): { reason: string; message: string } {
+  const who = c.member ? `node "${c.member}" (${c.mac})` : `a host outside the cluster (${c.mac})`;
+  const outcome: Record<LiveConflict['resolution'], string> = {
+    won: `node "${node}" keeps it and re-announces`,
+    yielded: `node "${node}" stopped answering for it`,
+    'unknown-host': 'not contested: fix the address conflict on the network',
+    probe: 'the probe was answered',
+    reported: 'conflict resolution is off',
+  };
+  return { reason: c.member ? 'SplitBrain' : 'AddressConflict', message: `${who} claims ${c.ip} on ${c.interface}; ${outcome[c.resolution]}` };
+}
+
 export async function startKubeSpeaker(o: KubeSpeakerOptions): Promise<RunningSpeaker> {
   const node = o.node;
   // Before anything connects: without a key (or --insecure-gossip) the speaker does not start.
@@ -71,13 +87,14 @@ export async function startKubeSpeaker(o: KubeSpeakerOptions): Promise<RunningSp
   const { kubeConfig, source } = loadKubeConfig(o.kubeconfigPath ? { kubeconfigPath: o.kubeconfigPath } : {});
   log.info('speaker starting', { version: VERSION, kubeconfig: source, namespace: o.namespace });
 
+  const meta = { version: VERSION };
   const { cluster, advertise } = await launchMember({
     name: node,
     bind: o.gossipBind,
     ...(o.advertise ? { advertise: o.advertise } : {}),
     profile: o.gossipProfile,
     ...(keyring ? { keyring } : {}),
-    meta: { version: VERSION },
+    meta,
     logger: log,
   });
 
@@ -106,7 +123,17 @@ export async function startKubeSpeaker(o: KubeSpeakerOptions): Promise<RunningSp
     self: advertise,
     seeds,
     world,
+    meta,
     layer2: { mode: o.layer2 },
+    fencing: o.fencing,
+    // Conflicts are the Service's problem to see: a Warning on each service holding the address.
+    onConflict: (c, keys) => {
+      const { reason, message } = describeConflict(c, node);
+      for (const key of keys) {
+        const svc = world.service(key);
+        if (svc) events.event(referenceTo(services, svc), 'Warning', reason, message);
+      }
+    },
     bgp,
     secrets: () => world.passwords(),
     onLocalChange: (c) => {

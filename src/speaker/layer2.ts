@@ -13,6 +13,8 @@ export interface Layer2Settings {
   mode: Layer2Mode;
   arpScheduleMs?: readonly number[] | undefined;
   ndpScheduleMs?: readonly number[] | undefined;
+  /** Periodic re-assertion interval (fencing.reassertMs); 0 off, undefined the announcer's default. */
+  reassertMs?: number | undefined;
 }
 
 /** The announcer (not started), or undefined when layer 2 is off; says why in the log. */
@@ -29,6 +31,7 @@ export function createLayer2(settings: Layer2Settings, clock: Clock, log: Logger
     registry,
     ...(settings.arpScheduleMs ? { arpScheduleMs: settings.arpScheduleMs } : {}),
     ...(settings.ndpScheduleMs ? { ndpScheduleMs: settings.ndpScheduleMs } : {}),
+    ...(settings.reassertMs !== undefined ? { reassertEveryMs: settings.reassertMs } : {}),
     onEvent,
   });
 }

@@ -1,11 +1,13 @@
-// A member that comes back (alive after dead, or back after leaving) may
-// have announced addresses while it was cut off: one on a shoal without the
-// layer-2 hold, or one held past the lone-node timeout. Clients its
-// gratuitous ARP pulled away stay with it until their neighbour entries
-// expire, while the member has long released the addresses. So every
-// owner, when it sees a member come back, sends one gratuitous ARP /
-// unsolicited NA (paced by the announcer) for the addresses it announces
-// that the returning member is eligible for: those it could have claimed.
+// A member that comes back (alive after dead, or back after leaving: a
+// partition healing) may have announced addresses while it was cut off: one
+// on a shoal without the layer-2 hold, or one held past the lone-node
+// timeout, or the other side of a split brain. Clients its gratuitous ARP
+// pulled away stay with it until their neighbour entries expire, while the
+// member has long released the addresses. So every owner, when it sees a
+// member come back, sends a heal burst (fencing.healBurstMs: gratuitous ARP
+// / unsolicited NA rounds, paced by the announcer) for the addresses it
+// announces that the returning member is eligible for: those it could have
+// claimed. It does so even if it never stopped announcing them.
 //
 // The addresses are picked after the reconcile that follows the return, so
 // an address the returning member now owns again is not re-asserted by the
@@ -38,6 +40,8 @@ export interface ReassertOnReturnOptions {
   speaker: Pick<Speaker, 'onReconcile' | 'election'>;
   l2: Pick<Announcer, 'reassert'>;
   logger: Logger;
+  /** The rounds of the burst, in ms after the reconcile that follows the return (fencing.healBurstMs); [] turns it off. */
+  burstMs: readonly number[];
 }
 
 export class ReassertOnReturn {
@@ -51,6 +55,7 @@ export class ReassertOnReturn {
   }
 
   start(): void {
+    if (this.opts.burstMs.length === 0) return;
     this.unsubscribe ??= this.opts.cluster.onEvent((e) => {
       const member = returningMember(e);
       if (member !== undefined && member !== this.opts.node) this.pending.add(member);
@@ -69,7 +74,7 @@ export class ReassertOnReturn {
     this.pending.clear();
     const ips = addressesToReassert(r.announced, returning, (member, candidates) => this.opts.speaker.election.eligibleFor(member, candidates, r.inputs));
     if (ips.length === 0) return;
-    this.log.info('re-asserting the addresses a returning member could have claimed', { members: returning, addresses: ips.length });
-    this.opts.l2.reassert(ips);
+    this.log.info('re-asserting the addresses a returning member could have claimed', { members: returning, addresses: ips.length, roundsMs: this.opts.burstMs });
+    this.opts.l2.reassert(ips, this.opts.burstMs);
   }
 }

@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { MAX_GOSSIPED_MACS, macsMeta } from '../../src/announce/fencing/member-macs.js';
+import { encodedMetaSize } from '../../src/cluster/codec.js';
 import { DEFAULT_FILE_LIMITS, loadFileConfig, parseFileConfig, timingProfile } from '../../src/speaker/file-config.js';
 import { FileWorld, labelsFromMeta, labelsToMeta, vipServices } from '../../src/speaker/file-world.js';
 
@@ -109,7 +111,7 @@ t.test('limits: VIP count, name length and file size, each refused with its path
 
   const labels = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`rack-${i}`, `value-${i}`]));
   const labelled = parseFileConfig({ labels, vips: [{ address: '192.0.2.5' }] }, { hostname: 'h' });
-  t.match(labelled.ok ? [] : labelled.errors, [{ path: 'labels', code: 'over-limit', message: /the labels take \d+ bytes of gossip metadata, more than the 448 available/ }], 'labels must fit in the gossip metadata');
+  t.match(labelled.ok ? [] : labelled.errors, [{ path: 'labels', code: 'over-limit', message: /the labels take \d+ bytes of gossip metadata, more than the \d+ left beside the version and the interface MACs/ }], 'labels must fit in the gossip metadata');
   const mistakes = parseFileConfig({ vips: Array.from({ length: 150 }, (_, i) => ({ address: `not-an-address-${i}` })) }, { hostname: 'h' });
   t.equal(mistakes.ok ? 0 : mistakes.errors.length, 101, 'at most 100 errors reported');
   t.same(mistakes.ok ? undefined : mistakes.errors[100], { path: '', code: 'over-limit', message: 'and 50 more errors' });
@@ -160,4 +162,32 @@ t.test('file world: VIPs become pools, advertisements and services', async (t) =
   t.equal(changes, 1);
   t.same(world.inputs([{ name: 'lb-1', state: 'alive' }])!.config.pools.map((p) => p.addresses), [['192.0.2.100/32']], 'the reload applied');
   t.equal(world.self().name, 'lb-1', 'the node name stays until restart');
+});
+
+t.test('labels at the budget still fit beside the version and eight interface MACs', async (t) => {
+  // Grow one label value until the file is refused: the last accepted one is the budget.
+  let accepted: Record<string, string> | undefined;
+  for (let n = 1; n <= 256; n++) {
+    const labels = { 'example.com/rack': 'r'.repeat(Math.min(63, n)), ...(n > 63 ? { 'example.com/row': 'w'.repeat(Math.min(63, n - 63)) } : {}), ...(n > 126 ? { 'example.com/zone': 'z'.repeat(Math.min(63, n - 126)) } : {}), ...(n > 189 ? { 'example.com/pod': 'p'.repeat(Math.min(63, n - 189)) } : {}) };
+    const r = parseFileConfig({ labels, vips: [{ address: '192.0.2.5' }] }, { hostname: 'h' });
+    if (r.ok) accepted = labels;
+  }
+  t.ok(accepted, 'some labels are accepted');
+  const macs = Array.from({ length: MAX_GOSSIPED_MACS + 2 }, (_, i) => `02:00:00:00:00:${(i + 16).toString(16)}`);
+  const meta = { version: 'v'.repeat(40), ...labelsToMeta(accepted!), ...macsMeta(macs) };
+  t.ok(encodedMetaSize(meta) <= 512, `${encodedMetaSize(meta)} bytes with the MACs: within the 512 gossip allows`);
+});
+
+t.test('the fencing section: defaults, every key, and bad values with their paths', async (t) => {
+  const base = { vips: [{ address: '192.0.2.5' }] };
+  const d = parseFileConfig(base, { hostname: 'h' });
+  t.ok(d.ok);
+  if (d.ok) t.same(d.config.fencing, { resolve: true, reassertMs: 3000, healBurstMs: [0, 500, 2000], quorum: false, failbackDelayMs: 10000 });
+  const all = parseFileConfig({ ...base, fencing: { resolve: false, reassertMs: 0, healBurstMs: [], quorum: true, failbackDelayMs: 0 } }, { hostname: 'h' });
+  t.ok(all.ok);
+  if (all.ok) t.same(all.config.fencing, { resolve: false, reassertMs: 0, healBurstMs: [], quorum: true, failbackDelayMs: 0 }, 'off switches');
+  const bad = parseFileConfig({ ...base, fencing: { resolve: 'yes', reassertMs: -1, healBurstMs: [500, 0, 'x'], quorum: 1, failbackDelayMs: 1.5, leases: true } }, { hostname: 'h' });
+  t.notOk(bad.ok);
+  const paths = bad.ok ? [] : bad.errors.map((e) => e.path).sort();
+  t.same(paths, ['fencing.failbackDelayMs', 'fencing.healBurstMs[1]', 'fencing.healBurstMs[2]', 'fencing.leases', 'fencing.quorum', 'fencing.reassertMs', 'fencing.resolve']);
 });

@@ -35,12 +35,16 @@ export interface Layer2Settings {
   unsolicitedNaMs?: number[];
 }
 
-export function speakerFile(node: NodeName, vips: readonly Vip[], layer2: Layer2Settings = {}): string {
+/** Top-level sections of the file besides node, gossip, status, layer2 and vips (e.g. fencing). */
+export type ExtraSections = Record<string, unknown>;
+
+export function speakerFile(node: NodeName, vips: readonly Vip[], layer2: Layer2Settings = {}, extra: ExtraSections = {}): string {
   return JSON.stringify({
     node,
     gossip: { bind: `${ADDR[node][0]}:7946`, join: NODES.map((n) => `${ADDR[n][0]}:7946`) },
     status: `${ADDR[node][0]}:7473`,
     layer2: { interfaces: ['eth0'], ...layer2 },
+    ...extra,
     vips,
   });
 }
@@ -70,8 +74,8 @@ export class FileSpeakerLab {
     return join(this.dir, `${n}.yaml`);
   }
 
-  writeConfig(n: NodeName, vips: readonly Vip[], layer2: Layer2Settings = {}): void {
-    writeFileSync(this.configPath(n), speakerFile(n, vips, layer2));
+  writeConfig(n: NodeName, vips: readonly Vip[], layer2: Layer2Settings = {}, extra: ExtraSections = {}): void {
+    writeFileSync(this.configPath(n), speakerFile(n, vips, layer2, extra));
   }
 
   start(n: NodeName): void {
@@ -99,6 +103,12 @@ export class FileSpeakerLab {
     const owners = new Set(views.map((v) => v?.find((a) => a.ip === ip)?.owner ?? 'none'));
     const [only] = owners;
     return owners.size === 1 && only !== 'none' ? only : undefined;
+  }
+
+  /** /metrics of a speaker, as text ("" when it does not answer). */
+  async metrics(n: NodeName): Promise<string> {
+    const r = await this.lab.exec('c', 'curl', ['-s', '--max-time', '1', `http://${ADDR[n][0]}:7473/metrics`], { allowFail: true });
+    return r.code === 0 ? r.stdout : '';
   }
 
   /** The MACs that answer an ARP request for ip from the client. */

@@ -36,8 +36,10 @@ class RecordingAnnouncer {
   releaseLinks(): void {
     this.calls.push(`release [${[...this.current].sort().join(' ')}]`);
   }
-  reassert(ips: Iterable<string>): void {
+  readonly reassertRounds: (readonly number[] | undefined)[] = [];
+  reassert(ips: Iterable<string>, delaysMs?: readonly number[]): void {
     this.reasserted.push([...ips].sort());
+    this.reassertRounds.push(delaysMs);
   }
   /** Every address it was ever asked to announce. */
   everAnnounced(): Set<string> {
@@ -216,12 +218,12 @@ t.test('two members: the death of the only peer is an ordinary failover, not a h
   await stopAll(sim, nodes);
 });
 
-t.test('owners re-assert what a returning member could have claimed, once', async (t) => {
+t.test('owners send a heal burst for what a returning member could have claimed, once', async (t) => {
   // m2 may announce only the rack-a VIPs; the others may announce all.
   const rackA = ['192.0.2.100', '192.0.2.101', '192.0.2.102', '2001:db8::100'];
   const vips = VIPS.map((address) => (rackA.includes(address) ? { address } : { address, nodeSelectors: [{ matchLabels: { rack: 'b' } }] }));
   const { sim, nodes } = build(3, { vips, labels: (i) => ({ rack: i === 2 ? 'a' : 'b' }) });
-  const reassert = nodes.map((n) => new ReassertOnReturn({ node: n.m.name, cluster: n.m.cluster, speaker: n.speaker, l2: n.l2, logger: silentLogger }));
+  const reassert = nodes.map((n) => new ReassertOnReturn({ node: n.m.name, cluster: n.m.cluster, speaker: n.speaker, l2: n.l2, logger: silentLogger, burstMs: [0, 500, 2000] }));
   nodes.forEach((n, i) => {
     start(n);
     reassert[i]!.start();
@@ -239,6 +241,7 @@ t.test('owners re-assert what a returning member could have claimed, once', asyn
     const expected = [...n.l2.current].filter((ip) => rackA.includes(ip)).sort();
     t.same(n.l2.current, before.get(n.m.name), `${n.m.name} owns what it owned before`);
     t.same(n.l2.reasserted, expected.length ? [expected] : [], `${n.m.name} re-asserted once exactly its addresses ${back.m.name} is eligible for`);
+    t.same(n.l2.reassertRounds, expected.length ? [[0, 500, 2000]] : [], `${n.m.name}: in the heal burst's rounds`);
   }
   for (const r of reassert) r.stop();
   await stopAll(sim, nodes);

@@ -12,7 +12,15 @@
 // Links that go and come back are reported ('link' events) and can be held
 // (holdLink: nothing announced on them until releaseLinks), so the owner of
 // the announcer decides what a returning link announces. reassert() sends
-// one paced gratuitous round for addresses already announced.
+// paced gratuitous rounds for addresses already announced; a low periodic
+// rate re-asserts everything announced (periodic-reassert.ts), so two
+// claimants of one address see each other.
+//
+// Split-brain fencing (src/announce/fencing) reads the claims the
+// responders report ('verdict' events with a claim) and may make this node
+// yield addresses to another claimant (setYielded): a yielded address is
+// not answered nor re-asserted, but its claims are still seen, so the
+// fence knows when the other claimant goes quiet.
 
 import type { Registry } from 'prom-client';
 
@@ -27,7 +35,8 @@ import { solicitedNodeMulticast } from './ipv6.js';
 import { L2Metrics } from './metrics.js';
 import { decideNdp, unsolicitedNaFrame } from './ndp-responder.js';
 import { PacedQueue } from './paced-queue.js';
-import type { L2Decision, L2Protocol, L2Verdict, Ownership } from './verdict.js';
+import { DEFAULT_REASSERT_MAX_PER_SECOND, DEFAULT_REASSERT_PERIOD_MS, PeriodicReassert } from './periodic-reassert.js';
+import type { L2Claim, L2Decision, L2Protocol, L2Verdict, Ownership } from './verdict.js';
 
 /** Where to announce one address. No interfaces (or an empty list) means the default selection. */
 export interface L2Target {
@@ -38,11 +47,13 @@ export interface L2Target {
 export type L2DesiredState = ReadonlyMap<string, L2Target>;
 
 export type AnnouncerEvent =
-  | { type: 'verdict'; protocol: L2Protocol; interface: string; verdict: L2Verdict; ip?: string; detail?: string }
+  | { type: 'verdict'; protocol: L2Protocol; interface: string; verdict: L2Verdict; ip?: string; detail?: string; claim?: L2Claim }
   | { type: 'announce' | 'withdraw'; protocol: L2Protocol; interface: string; ip: string }
   | { type: 'gratuitous'; protocol: L2Protocol; interface: string; ip: string }
   /** An interface layer 2 could announce on started (true) or stopped (false) carrying; not reported for the first scan. */
   | { type: 'link'; interface: string; carrying: boolean }
+  /** The MACs of the interfaces layer 2 may announce on changed (also reported after the first scan). */
+  | { type: 'macs'; macs: string[] }
   | { type: 'error'; protocol: L2Protocol | 'scan' | 'watch'; interface: string; code: string; message: string };
 
 export interface AnnouncerOptions {
@@ -62,6 +73,12 @@ export interface AnnouncerOptions {
   reassertBatch?: number;
   /** reassert(): the interval. Default 100 ms: at most 5,000 addresses a second. */
   reassertIntervalMs?: number;
+  /** Mean time between periodic re-assertions of each announced address; 0 turns them off. Default 3 s. */
+  reassertEveryMs?: number;
+  /** Periodic re-assertion: addresses per second at most, however many are announced. Default 1,000. */
+  reassertMaxPerSecond?: number;
+  /** Uniform in [0, 1), for the periodic re-assertion's jitter; seeded in tests. */
+  random?: () => number;
   /** Observer for tests, the harness and the status endpoint. What it throws is logged and dropped. */
   onEvent?: (e: AnnouncerEvent) => void;
 }
@@ -72,6 +89,8 @@ export interface AnnouncerStatus {
   errors: { protocol: string; interface: string; code: string; message: string }[];
   /** Interfaces held by holdLink(): nothing is announced on them. */
   heldInterfaces: string[];
+  /** Addresses yielded to another claimant (setYielded): not answered for now. */
+  yielded: string[];
 }
 
 interface DesiredIp {
@@ -106,6 +125,9 @@ export class Announcer {
   private readonly onEvent: (e: AnnouncerEvent) => void;
   private readonly scheduler: GratuitousScheduler;
   private readonly reasserts: PacedQueue;
+  private readonly periodic: PeriodicReassert;
+  /** Timers of reassert() rounds still to come. */
+  private readonly burstTimers = new Set<TimerHandle>();
 
   private desired = new Map<string, DesiredIp>();
   private snapshot: SystemInterface[] = [];
@@ -118,6 +140,10 @@ export class Announcer {
   /** Announceable interfaces carrying at the last scan; undefined before the first. */
   private carrying: ReadonlySet<string> | undefined;
   private readonly heldLinks = new Set<string>();
+  /** Addresses yielded to another claimant, and the interfaces they would be announced on. */
+  private yielded: ReadonlySet<string> = new Set();
+  private readonly yieldedOn = new Map<string, Set<string>>();
+  private macsKey: string | undefined;
   private watcher: { close(): void } | undefined;
   private rescanTimer: TimerHandle | undefined;
   private debounceTimer: TimerHandle | undefined;
@@ -137,6 +163,14 @@ export class Announcer {
     if (!(this.rescanIntervalMs > 0)) throw new RangeError(`rescanIntervalMs must be positive, got ${this.rescanIntervalMs}`);
     const batch = opts.reassertBatch ?? DEFAULT_REASSERT_BATCH;
     this.reasserts = new PacedQueue(this.clock, batch, opts.reassertIntervalMs ?? DEFAULT_REASSERT_INTERVAL_MS, (ip) => this.reassertNow(ip), 'reassert');
+    this.periodic = new PeriodicReassert({
+      clock: this.clock,
+      periodMs: opts.reassertEveryMs ?? DEFAULT_REASSERT_PERIOD_MS,
+      maxPerSecond: opts.reassertMaxPerSecond ?? DEFAULT_REASSERT_MAX_PER_SECOND,
+      ...(opts.random ? { random: opts.random } : {}),
+      addresses: () => [...this.announced.keys()],
+      send: (ip) => this.reassertNow(ip),
+    });
     // Registered only once the options are known good, so a refused
     // construction leaves the registry as it was.
     this.metrics = new L2Metrics(opts.registry);
@@ -170,6 +204,7 @@ export class Announcer {
       this.reportError('watch', '*', err as ErrnoLike);
     }
     this.rescan();
+    this.periodic.start();
   }
 
   /** Replaces the desired state; throws (changing nothing) on an invalid address. */
@@ -209,6 +244,7 @@ export class Announcer {
         return { protocol, interface: iface, ...e };
       }),
       heldInterfaces: [...this.heldLinks].sort(),
+      yielded: [...this.yielded].sort(),
     };
   }
 
@@ -233,19 +269,56 @@ export class Announcer {
 
   /**
    * One gratuitous round (ARP: both forms; NDP: one unsolicited NA) for
-   * each of these addresses on every interface it is announced on, paced
-   * (reassertBatch per reassertIntervalMs). For clients another host pulled
-   * away: a member back from an outage may have claimed them. Addresses not
-   * announced when their turn comes are skipped.
+   * each of these addresses on every interface it is announced on, at each
+   * of `delaysMs` (default: one round now), paced (reassertBatch per
+   * reassertIntervalMs). For clients another host pulled away: a member
+   * back from an outage may have claimed them, or a claimant lost a
+   * conflict to us. Addresses not announced when their turn comes are
+   * skipped.
    */
-  reassert(ips: Iterable<string>): void {
+  reassert(ips: Iterable<string>, delaysMs: readonly number[] = [0]): void {
     if (this.closed) return;
-    const due: string[] = [];
+    const due = new Set<string>();
     for (const text of ips) {
       const ip = canonicalIP(text);
-      if (ip !== undefined && this.announced.has(ip)) due.push(ip);
+      if (ip !== undefined && this.announced.has(ip)) due.add(ip);
     }
-    this.reasserts.add(due);
+    if (due.size === 0) return;
+    for (const delay of delaysMs) {
+      if (delay <= 0) {
+        this.reasserts.add(due);
+        continue;
+      }
+      const timer = this.clock.setTimeout(() => {
+        this.burstTimers.delete(timer);
+        this.reasserts.add(due);
+      }, delay);
+      this.burstTimers.add(timer);
+    }
+  }
+
+  /**
+   * Replaces the set of addresses yielded to another claimant: those stop
+   * being answered and re-asserted at once (their sockets stay open, so
+   * further claims are still seen) until they leave the set.
+   */
+  setYielded(ips: Iterable<string>): void {
+    if (this.closed) return;
+    const next = new Set<string>();
+    for (const text of ips) {
+      const ip = canonicalIP(text);
+      if (ip !== undefined) next.add(ip);
+    }
+    if (next.size === this.yielded.size && [...next].every((ip) => this.yielded.has(ip))) return;
+    this.yielded = next;
+    if (this.started) this.reconcile();
+  }
+
+  /** The MACs of the interfaces layer 2 may announce on, at the last scan, sorted. */
+  macs(): string[] {
+    const out = new Set<string>();
+    for (const i of this.snapshot) if (i.mac && this.carrying?.has(i.name)) out.add(i.mac);
+    return [...out].sort();
   }
 
   /** Stops answering, cancels pending announcements and closes every socket. */
@@ -256,6 +329,9 @@ export class Announcer {
     this.clock.clearTimeout(this.debounceTimer);
     this.scheduler.cancelAll();
     this.reasserts.clear();
+    this.periodic.stop();
+    for (const timer of this.burstTimers) this.clock.clearTimeout(timer);
+    this.burstTimers.clear();
     this.watcher?.close();
     for (const name of [...this.links.keys()]) this.dropLink(name);
     this.announced.clear();
@@ -264,6 +340,7 @@ export class Announcer {
 
   private readonly lookup = (ip: string, iface: string): Ownership => {
     if (this.announced.get(ip)?.has(iface)) return 'announce';
+    if (this.yieldedOn.get(ip)?.has(iface)) return 'yielded';
     return this.desired.has(ip) ? 'other-interface' : 'not-owned';
   };
 
@@ -303,6 +380,11 @@ export class Announcer {
     const now = new Set(this.snapshot.filter((i) => canCarry(i) && announceable(i, named, this.exclude)).map((i) => i.name));
     const before = this.carrying;
     this.carrying = now;
+    const macs = this.macs();
+    if (macs.join() !== this.macsKey) {
+      this.macsKey = macs.join();
+      this.onEvent({ type: 'macs', macs });
+    }
     if (!before) return;
     for (const name of before) if (!now.has(name)) this.onEvent({ type: 'link', interface: name, carrying: false });
     for (const name of now) if (!before.has(name)) this.onEvent({ type: 'link', interface: name, carrying: true });
@@ -317,8 +399,13 @@ export class Announcer {
     }
 
     const wanted = new Map<string, Set<string>>();
+    this.yieldedOn.clear();
     for (const [ip, d] of this.desired) {
-      wanted.set(ip, new Set(selectInterfaces(d.family, d.named, this.snapshot, this.exclude).filter((n) => !this.heldLinks.has(n))));
+      const names = new Set(selectInterfaces(d.family, d.named, this.snapshot, this.exclude).filter((n) => !this.heldLinks.has(n)));
+      if (this.yielded.has(ip)) {
+        this.yieldedOn.set(ip, names);
+        wanted.set(ip, new Set());
+      } else wanted.set(ip, names);
       for (const name of d.named ?? []) {
         if (byName.has(name)) this.clearError(d.protocol, name, 'ENODEV');
         else this.reportError(d.protocol, name, Object.assign(new Error(`interface ${name} does not exist`), { code: 'ENODEV' }));
@@ -329,6 +416,13 @@ export class Announcer {
     }
     for (const [ip, names] of wanted) {
       for (const name of names) if (!this.announced.get(ip)?.has(name)) this.announce(ip, name);
+    }
+    // A yielded address still listens, to see whether its winner keeps claiming it.
+    for (const [ip, names] of this.yieldedOn) {
+      for (const name of names) {
+        const iface = byName.get(name);
+        if (iface) this.ensurePort(this.links.get(name) ?? this.addLink(iface), protocolOf(ipFamily(ip)!));
+      }
     }
     this.closeIdlePorts();
     this.updateGauges();
@@ -409,6 +503,7 @@ export class Announcer {
   private closeIdlePorts(): void {
     const inUse = new Set<string>();
     for (const [ip, names] of this.announced) for (const name of names) inUse.add(`${protocolOf(ipFamily(ip)!)}/${name}`);
+    for (const [ip, names] of this.yieldedOn) for (const name of names) inUse.add(`${protocolOf(ipFamily(ip)!)}/${name}`);
     for (const [name, link] of this.links) {
       for (const protocol of ['arp', 'ndp'] as const) if (!inUse.has(`${protocol}/${name}`)) this.closePort(link, protocol);
       if (!link.ports.arp && !link.ports.ndp) {
@@ -464,7 +559,7 @@ export class Announcer {
       this.metrics.responsesSent.inc({ protocol, interface: name });
     }
     if (d.verdict === 'conflict' && d.ip) this.logConflict(protocol, name, d.ip, frame);
-    this.onEvent({ type: 'verdict', protocol, interface: name, verdict: d.verdict, ip: d.ip, detail: d.detail });
+    this.onEvent({ type: 'verdict', protocol, interface: name, verdict: d.verdict, ip: d.ip, detail: d.detail, ...(d.claim ? { claim: d.claim } : {}) });
   }
 
   private onPortError(protocol: L2Protocol, name: string, port: L2Port, err: ErrnoLike): void {

@@ -4,7 +4,7 @@
 import { BROADCAST_MAC, type MacAddress } from './mac.js';
 import { decodeArp, encodeArp, gratuitousArp } from './arp.js';
 import { decodeEthernet, encodeEthernet, ETHERTYPE_ARP } from './ethernet.js';
-import type { L2Decision, OwnershipLookup, ResponderInterface } from './verdict.js';
+import { contested, type L2Decision, type OwnershipLookup, type ResponderInterface } from './verdict.js';
 
 const UNSPECIFIED_IPV4 = '0.0.0.0';
 
@@ -17,13 +17,18 @@ export function decideArp(frame: Buffer, iface: ResponderInterface, owned: Owner
   if (!decodedArp.ok) return { verdict: decodedArp.error.code === 'unsupported-operation' ? 'not-request' : 'malformed', detail: decodedArp.error.message };
   const arp = decodedArp.value;
 
-  if (eth.src === iface.mac || arp.senderMac === iface.mac) return { verdict: 'from-self', ip: arp.targetIp };
+  if (eth.src === iface.mac) return { verdict: 'from-self', ip: arp.targetIp };
+  // Our MAC as the ARP sender from another source: a spoof (or a loop) of us.
+  if (arp.senderMac === iface.mac) return { verdict: 'inconsistent', ip: arp.senderIp, detail: `ARP sender is our MAC, Ethernet source ${eth.src}` };
 
-  // Anyone else speaking for an address we announce here, in any operation,
-  // means two owners. We do not fight back (two responders re-announcing at
-  // each other would make every client's cache flap); we count and log it.
-  if (arp.senderIp !== UNSPECIFIED_IPV4 && owned(arp.senderIp, iface.name) === 'announce') {
-    return { verdict: 'conflict', ip: arp.senderIp };
+  // Anyone else speaking for an address we announce here, in any operation
+  // (gratuitous request or reply, a request or reply from it), means two
+  // owners. The decision here only reports who; fencing decides what to do.
+  if (arp.senderIp !== UNSPECIFIED_IPV4 && contested(owned(arp.senderIp, iface.name))) {
+    // A sender hardware address other than the frame's source cannot be
+    // trusted to name the claimant: counted apart, never attributed.
+    if (arp.senderMac !== eth.src) return { verdict: 'inconsistent', ip: arp.senderIp, detail: `ARP sender ${arp.senderMac}, Ethernet source ${eth.src}` };
+    return { verdict: 'conflict', ip: arp.senderIp, claim: { mac: eth.src, probe: false } };
   }
   if (arp.op !== 'request') return { verdict: 'not-request', ip: arp.targetIp };
   if (arp.senderIp === arp.targetIp) return { verdict: 'gratuitous', ip: arp.targetIp };
@@ -34,9 +39,11 @@ export function decideArp(frame: Buffer, iface: ResponderInterface, owned: Owner
   const where = owned(arp.targetIp, iface.name);
   if (where === 'not-owned') return { verdict: 'not-owned', ip: arp.targetIp };
   if (where === 'other-interface') return { verdict: 'wrong-interface', ip: arp.targetIp };
+  if (where === 'yielded') return { verdict: 'yielded', ip: arp.targetIp };
 
   // An RFC 5227 probe (sender IP 0.0.0.0) is answered the same way: the
   // prober learns the address is taken, which is how Linux defends its own.
+  // The prober is reported: a host about to take an address we announce.
   const reply = encodeArp({
     op: 'reply',
     senderMac: iface.mac,
@@ -44,9 +51,11 @@ export function decideArp(frame: Buffer, iface: ResponderInterface, owned: Owner
     targetMac: arp.senderMac,
     targetIp: arp.senderIp,
   });
+  const probe = arp.senderIp === UNSPECIFIED_IPV4 && arp.senderMac === eth.src;
   return {
     verdict: 'answered',
     ip: arp.targetIp,
+    ...(probe ? { claim: { mac: eth.src, probe: true } } : {}),
     reply: encodeEthernet({ dst: arp.senderMac, src: iface.mac, ethertype: ETHERTYPE_ARP, payload: reply }),
   };
 }

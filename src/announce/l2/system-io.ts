@@ -15,7 +15,7 @@ import { getSystemErrorMap } from 'node:util';
 
 import { isLinkLocalIPv6, parseIP, writeIPv6 } from '../../net/index.js';
 import { formatMac } from './mac.js';
-import { assembleBpf, ARP_REQUEST_FILTER, NEIGHBOR_SOLICITATION_FILTER } from './bpf.js';
+import { assembleBpf, ARP_FILTER, NEIGHBOR_DISCOVERY_FILTER } from './bpf.js';
 import { ETHERTYPE_ARP, ETHERTYPE_IPV6 } from './ethernet.js';
 import type { SystemInterface } from './interfaces.js';
 import { MulticastGroups } from './multicast-groups.js';
@@ -131,8 +131,8 @@ class RawSocketMembership implements MulticastMembership {
 }
 
 const PROTOCOL_SOCKETS: Record<L2Protocol, { ethertype: number; filter: Buffer }> = {
-  arp: { ethertype: ETHERTYPE_ARP, filter: assembleBpf(ARP_REQUEST_FILTER) },
-  ndp: { ethertype: ETHERTYPE_IPV6, filter: assembleBpf(NEIGHBOR_SOLICITATION_FILTER) },
+  arp: { ethertype: ETHERTYPE_ARP, filter: assembleBpf(ARP_FILTER) },
+  ndp: { ethertype: ETHERTYPE_IPV6, filter: assembleBpf(NEIGHBOR_DISCOVERY_FILTER) },
 };
 
 function isLinkLocalText(text: string): boolean {

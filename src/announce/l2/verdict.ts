@@ -20,17 +20,41 @@ export type L2Verdict =
   | 'wrong-destination'
   /** Sent by this interface itself. */
   | 'from-self'
-  /** Another host claims (ARP) or uses as its source (NDP) an address we announce on this interface: split brain or misconfiguration. */
+  /**
+   * Another host claims an address we announce (or yielded) on this interface:
+   * an ARP packet with it as sender address, an NA for it, an NS with it as
+   * source. Split brain or misconfiguration; `claim` says which MAC.
+   */
   | 'conflict'
   /** NS whose IPv6 hop limit is not 255: it may have crossed a router (RFC 4861 7.1.1). */
   | 'bad-hop-limit'
   /** NS whose ICMPv6 checksum does not verify. */
   | 'bad-checksum'
   /** Could not be decoded, or breaks a validity rule of RFC 826 / RFC 4861 7.1.1. */
-  | 'malformed';
+  | 'malformed'
+  /**
+   * A claim on one of our addresses whose link-layer sender (ARP sender
+   * hardware address, NDP link-layer address option) is not the Ethernet
+   * source, or that carries our own MAC from elsewhere: spoofed or relayed.
+   * Counted and never attributed to a member.
+   */
+  | 'inconsistent'
+  /** A question for an address we yielded to another member (split-brain fencing): not answered. */
+  | 'yielded';
 
-/** Where an address stands for a given interface. */
-export type Ownership = 'announce' | 'other-interface' | 'not-owned';
+/** Where an address stands for a given interface; `yielded`: ours, but left to another claimant for now. */
+export type Ownership = 'announce' | 'yielded' | 'other-interface' | 'not-owned';
+
+/** Whether a claim by another host on an address in this state is a conflict for us. */
+export const contested = (o: Ownership): boolean => o === 'announce' || o === 'yielded';
+
+/** Another host's claim on an address we announce, as seen in one frame. */
+export interface L2Claim {
+  /** The claimant's MAC (the Ethernet source, checked against the link-layer sender). */
+  mac: MacAddress;
+  /** A duplicate-address probe (sender 0.0.0.0 / ::) for the address rather than a claim already made. */
+  probe: boolean;
+}
 
 /** Answers "do we announce ip on iface?" from the announcer's current state. */
 export type OwnershipLookup = (ip: string, iface: string) => Ownership;
@@ -47,6 +71,8 @@ export interface L2Decision {
   ip?: string;
   /** The frame to send back, for `answered`. */
   reply?: Buffer;
-  /** Why the frame was malformed, for logs. */
+  /** Why the frame was malformed or inconsistent, for logs. */
   detail?: string;
+  /** For `conflict`, and for an answered probe: who claims the address. */
+  claim?: L2Claim;
 }

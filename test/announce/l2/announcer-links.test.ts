@@ -30,6 +30,8 @@ function setup(opts: { interfaces?: string[]; reassertBatch?: number; reassertIn
     clock,
     logger: silentLogger,
     registry: new Registry(),
+    // Periodic re-assertion has its own tests (announcer-fencing.test.ts); off here so frames can be counted.
+    reassertEveryMs: 0,
     ...(opts.reassertBatch ? { reassertBatch: opts.reassertBatch } : {}),
     ...(opts.reassertIntervalMs ? { reassertIntervalMs: opts.reassertIntervalMs } : {}),
     onEvent: (e) => {

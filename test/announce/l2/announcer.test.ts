@@ -23,7 +23,8 @@ function setup(opts: { interfaces?: string[] } = {}) {
   const clock = new VirtualClock();
   const registry = new Registry();
   const events: AnnouncerEvent[] = [];
-  const announcer = new Announcer({ io, clock, logger: silentLogger, registry, onEvent: (e) => events.push(e) });
+  // Periodic re-assertion has its own tests (announcer-fencing.test.ts); off here so frames can be counted.
+  const announcer = new Announcer({ io, clock, logger: silentLogger, registry, reassertEveryMs: 0, onEvent: (e) => events.push(e) });
   announcer.start();
   const mac = (name: string): string => io.interfaces.find((i) => i.name === name)!.mac!;
   const desired = (entries: Record<string, L2Target>) => announcer.set(new Map(Object.entries(entries)));

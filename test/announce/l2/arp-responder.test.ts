@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import t from 'tap';
 
-import { decodeArp } from '../../../src/announce/l2/arp.js';
+import { decodeArp, encodeArp, gratuitousArp } from '../../../src/announce/l2/arp.js';
 import { decideArp, gratuitousArpFrames } from '../../../src/announce/l2/arp-responder.js';
-import { decodeEthernet } from '../../../src/announce/l2/ethernet.js';
+import { decodeEthernet, encodeEthernet, ETHERTYPE_ARP } from '../../../src/announce/l2/ethernet.js';
 import type { Ownership, OwnershipLookup } from '../../../src/announce/l2/verdict.js';
 import { arpRequestFrame } from './frames.js';
 import { CAPTURE, kernelFrame } from './fixtures.js';
@@ -41,8 +41,8 @@ t.test('verdicts for everything that is not ours to answer', async (t) => {
   t.equal(ask(kernelFrame('arping-unsolicited-reply')).verdict, 'not-request');
   t.same(ask(req(VIP, { dstMac: OTHER_MAC })), { verdict: 'wrong-destination', ip: VIP }, 'unicast to another host (promiscuous)');
   for (const frame of gratuitousArpFrames(NODE.mac, VIP)) t.equal(ask(frame).verdict, 'from-self');
-  for (const frame of gratuitousArpFrames(OTHER_MAC, VIP)) t.same(ask(frame), { verdict: 'conflict', ip: VIP }, 'someone else claims our VIP');
-  t.same(ask(req('192.0.2.55', { senderIp: VIP })), { verdict: 'conflict', ip: VIP }, 'a request sent from our VIP');
+  for (const frame of gratuitousArpFrames(OTHER_MAC, VIP)) t.same(ask(frame), { verdict: 'conflict', ip: VIP, claim: { mac: OTHER_MAC, probe: false } }, 'someone else claims our VIP');
+  t.same(ask(req('192.0.2.55', { senderIp: VIP })), { verdict: 'conflict', ip: VIP, claim: { mac: CAPTURE.client.mac, probe: false } }, 'a request sent from our VIP');
   t.equal(ask(req('192.0.2.55', { senderIp: '192.0.2.200' })).verdict, 'not-owned', 'a claim on another interface\'s address is no conflict here');
 });
 
@@ -51,6 +51,7 @@ t.test('unicast refreshes and RFC 5227 probes are answered', async (t) => {
   t.equal(unicast.verdict, 'answered');
   const probe = decideArp(arpRequestFrame({ srcMac: CAPTURE.client.mac, senderIp: '0.0.0.0', targetIp: VIP }), NODE, owning(VIP));
   t.equal(probe.verdict, 'answered');
+  t.same(probe.claim, { mac: CAPTURE.client.mac, probe: true }, 'the prober is reported');
   const eth = unwrap(decodeEthernet(probe.reply!));
   t.equal(eth.dst, CAPTURE.client.mac, 'unicast back to the prober');
   t.same(unwrap(decodeArp(eth.payload)), { op: 'reply', senderMac: NODE.mac, senderIp: VIP, targetMac: CAPTURE.client.mac, targetIp: '0.0.0.0' });
@@ -101,5 +102,41 @@ t.test('never throws, and answers only what is announced on this interface (prop
       return asked.op === 'request' && lookup(asked.targetIp, 'eth0') === 'announce' && reply.senderIp === asked.targetIp && reply.senderMac === NODE.mac;
     }),
     { numRuns: 3000 },
+  );
+});
+
+t.test('claims on an address we announce, in every form, name the claimant', async (t) => {
+  const lookup = owning(VIP);
+  const frame = (op: 'request' | 'reply', ethSrc: string, senderMac: string, senderIp: string, targetIp: string, dst = 'ff:ff:ff:ff:ff:ff') =>
+    encodeEthernet({ dst, src: ethSrc, ethertype: ETHERTYPE_ARP, payload: encodeArp({ op, senderMac, senderIp, targetMac: dst === 'ff:ff:ff:ff:ff:ff' ? '00:00:00:00:00:00' : dst, targetIp }) });
+  t.same(decideArp(frame('reply', OTHER_MAC, OTHER_MAC, VIP, '192.0.2.1', NODE.mac), NODE, lookup).claim, { mac: OTHER_MAC, probe: false }, 'a reply from our VIP, unicast to us');
+  t.same(decideArp(frame('reply', OTHER_MAC, OTHER_MAC, VIP, VIP), NODE, lookup).verdict, 'conflict', 'a gratuitous reply');
+  const yielded: OwnershipLookup = (ip) => (ip === VIP ? 'yielded' : 'not-owned');
+  t.same(decideArp(frame('request', OTHER_MAC, OTHER_MAC, VIP, VIP), NODE, yielded), { verdict: 'conflict', ip: VIP, claim: { mac: OTHER_MAC, probe: false } }, 'claims on a yielded address are still seen');
+  t.same(decideArp(arpRequestFrame({ srcMac: CAPTURE.client.mac, senderIp: CAPTURE.client.ipv4, targetIp: VIP }), NODE, yielded), { verdict: 'yielded', ip: VIP }, 'questions for a yielded address are not answered');
+});
+
+t.test('a sender hardware address that is not the Ethernet source is inconsistent, never a claimant', async (t) => {
+  const lookup = owning(VIP);
+  const spoof = (ethSrc: string, senderMac: string, senderIp = VIP) =>
+    encodeEthernet({ dst: 'ff:ff:ff:ff:ff:ff', src: ethSrc, ethertype: ETHERTYPE_ARP, payload: encodeArp(gratuitousArp('request', senderMac, senderIp)) });
+  const d = decideArp(spoof(OTHER_MAC, '02:00:00:00:00:77'), NODE, lookup);
+  t.equal(d.verdict, 'inconsistent');
+  t.equal(d.claim, undefined, 'no claimant');
+  t.match(d.detail, /02:00:00:00:00:77.*02:00:00:00:00:22/);
+  t.equal(decideArp(spoof(OTHER_MAC, NODE.mac), NODE, lookup).verdict, 'inconsistent', 'our MAC sent from elsewhere');
+  t.equal(decideArp(spoof(OTHER_MAC, NODE.mac, '192.0.2.55'), NODE, lookup).verdict, 'inconsistent', 'our MAC sent from elsewhere, any address');
+});
+
+t.test('every frame gets a verdict and none throws, whatever its bytes (fuzz, with a claim-shaped prefix)', async () => {
+  const base = gratuitousArpFrames(OTHER_MAC, VIP)[0]!;
+  fc.assert(
+    fc.property(fc.nat(base.length), fc.uint8Array({ maxLength: 40 }), fc.constantFrom<Ownership>('announce', 'yielded', 'other-interface', 'not-owned'), (cut, tail, own) => {
+      const frame = Buffer.concat([base.subarray(0, cut), Buffer.from(tail)]);
+      const d = decideArp(frame, NODE, () => own);
+      if (typeof d.verdict !== 'string') throw new Error('no verdict');
+      if (d.claim && d.verdict !== 'conflict' && d.verdict !== 'answered') throw new Error(`claim with verdict ${d.verdict}`);
+    }),
+    { numRuns: 500 },
   );
 });

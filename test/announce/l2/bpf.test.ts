@@ -7,7 +7,7 @@ import { endianness } from 'node:os';
 import fc from 'fast-check';
 import t from 'tap';
 
-import { assembleBpf, ARP_REQUEST_FILTER, NEIGHBOR_SOLICITATION_FILTER } from '../../../src/announce/l2/bpf.js';
+import { assembleBpf, ARP_FILTER, NEIGHBOR_DISCOVERY_FILTER } from '../../../src/announce/l2/bpf.js';
 import { kernelFrame } from './fixtures.js';
 
 /** Runs the subset the filters use: ld{h,b} abs, jeq k, ret k. Out-of-bounds loads drop, as in the kernel. */
@@ -46,22 +46,28 @@ function runBpf(program: Buffer, packet: Buffer): number {
   throw new Error('fell off the end of the program');
 }
 
-const arpFilter = assembleBpf(ARP_REQUEST_FILTER);
-const nsFilter = assembleBpf(NEIGHBOR_SOLICITATION_FILTER);
+const arpFilter = assembleBpf(ARP_FILTER);
+const nsFilter = assembleBpf(NEIGHBOR_DISCOVERY_FILTER);
 
-t.test('the ARP filter passes requests only', async (t) => {
+t.test('the ARP filter passes requests and replies only', async (t) => {
   t.ok(runBpf(arpFilter, kernelFrame('arping-request')) > 0, 'request');
   t.ok(runBpf(arpFilter, kernelFrame('arping-unsolicited-request')) > 0, 'gratuitous request (still a request)');
-  t.equal(runBpf(arpFilter, kernelFrame('kernel-arp-reply')), 0, 'reply');
-  t.equal(runBpf(arpFilter, kernelFrame('arping-unsolicited-reply')), 0, 'gratuitous reply');
+  t.ok(runBpf(arpFilter, kernelFrame('kernel-arp-reply')) > 0, 'reply');
+  t.ok(runBpf(arpFilter, kernelFrame('arping-unsolicited-reply')) > 0, 'gratuitous reply');
+  const rarp = Buffer.from(kernelFrame('arping-request'));
+  rarp.writeUInt16BE(3, 20);
+  t.equal(runBpf(arpFilter, rarp), 0, 'RARP request');
   t.equal(runBpf(arpFilter, kernelFrame('arping-request').subarray(0, 20)), 0, 'truncated');
 });
 
-t.test('the NS filter passes Neighbor Solicitations only', async (t) => {
+t.test('the ND filter passes Neighbor Solicitations and Advertisements only', async (t) => {
   t.ok(runBpf(nsFilter, kernelFrame('ndisc6-ns')) > 0, 'NS');
   t.ok(runBpf(nsFilter, kernelFrame('kernel-dad-ns')) > 0, 'DAD NS');
-  t.equal(runBpf(nsFilter, kernelFrame('kernel-na')), 0, 'NA');
-  t.equal(runBpf(nsFilter, kernelFrame('kernel-unsolicited-na')), 0, 'unsolicited NA');
+  t.ok(runBpf(nsFilter, kernelFrame('kernel-na')) > 0, 'NA');
+  t.ok(runBpf(nsFilter, kernelFrame('kernel-unsolicited-na')) > 0, 'unsolicited NA');
+  const rs = Buffer.from(kernelFrame('ndisc6-ns'));
+  rs[54] = 133;
+  t.equal(runBpf(nsFilter, rs), 0, 'Router Solicitation');
   const udp = kernelFrame('ndisc6-ns');
   udp[20] = 17;
   t.equal(runBpf(nsFilter, udp), 0, 'not ICMPv6');

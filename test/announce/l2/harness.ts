@@ -1,6 +1,7 @@
 // A layer-2 responder in a process of its own, for namespace tests and
 // benchmarks: node dist/test/announce/l2/harness.js [--arp-schedule=0,250]
-// [--ndp-schedule=0,1000] [--rescan-ms=10000] [--quiet-verdicts]
+// [--ndp-schedule=0,1000] [--rescan-ms=10000] [--reassert-ms=0] [--quiet-verdicts]
+// (periodic re-assertion is off unless --reassert-ms is given, so tests can count frames)
 //
 // stdin, one JSON object a line:
 //   {"op":"set","id":1,"desired":{"192.0.2.100":{"interfaces":["eth0"]},"2001:db8::100":{}}}
@@ -48,6 +49,7 @@ function main(): void {
       arpScheduleMs: list('arp-schedule'),
       ndpScheduleMs: list('ndp-schedule'),
       rescanIntervalMs: rescan === undefined ? undefined : Number(rescan),
+      reassertEveryMs: Number(flag('reassert-ms') ?? 0),
       onEvent: (e: AnnouncerEvent) => {
         if (quietVerdicts && e.type === 'verdict') return;
         const { type, ...rest } = e;

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import t from 'tap';
 
-import { decodeEthernet } from '../../../src/announce/l2/ethernet.js';
-import { decodeIpv6 } from '../../../src/announce/l2/ipv6.js';
-import { decodeNdp, icmpv6Checksum, verifyIcmpv6Checksum } from '../../../src/announce/l2/ndp.js';
+import { decodeEthernet, encodeEthernet, ETHERTYPE_IPV6 } from '../../../src/announce/l2/ethernet.js';
+import { decodeIpv6, encodeIpv6, NEXT_HEADER_ICMPV6 } from '../../../src/announce/l2/ipv6.js';
+import { decodeNdp, encodeNdp, icmpv6Checksum, verifyIcmpv6Checksum } from '../../../src/announce/l2/ndp.js';
 import { decideNdp, unsolicitedNaFrame } from '../../../src/announce/l2/ndp-responder.js';
 import type { Ownership, OwnershipLookup } from '../../../src/announce/l2/verdict.js';
 import { CAPTURE, kernelFrame } from './fixtures.js';
@@ -89,8 +89,8 @@ t.test('verdicts for what is not ours to answer', async (t) => {
   t.same(ask(nsFrame({ ...CLIENT, target: VIP, dst: VIP, dstMac: '02:00:00:00:00:22' })), { verdict: 'wrong-destination', ip: VIP }, 'unicast to another MAC');
   t.same(ask(nsFrame({ ...CLIENT, target: VIP, dst: 'ff02::1:ff00:55' })), { verdict: 'wrong-destination', ip: VIP }, 'another solicited-node group');
   t.equal(ask(nsFrame({ ...CLIENT, srcMac: NODE.mac, target: VIP })).verdict, 'from-self');
-  t.same(ask(nsFrame({ srcMac: '02:00:00:00:00:42', src: VIP, target: '2001:db8::1' })), { verdict: 'conflict', ip: VIP }, 'another host sourcing from our VIP');
-  t.equal(decideNdp(kernelFrame('kernel-na'), { name: 'eth0', mac: '02:00:00:00:00:33' }, owning(VIP)).verdict, 'not-request');
+  t.same(ask(nsFrame({ srcMac: '02:00:00:00:00:42', src: VIP, target: '2001:db8::1' })), { verdict: 'conflict', ip: VIP, claim: { mac: '02:00:00:00:00:42', probe: false } }, 'another host sourcing from our VIP');
+  t.equal(decideNdp(kernelFrame('kernel-na'), { name: 'eth0', mac: '02:00:00:00:00:33' }, owning(VIP)).verdict, 'not-request', 'an NA for an address we do not announce');
   t.equal(ask(kernelFrame('arping-request')).verdict, 'malformed', 'not IPv6 at all');
 });
 
@@ -113,5 +113,56 @@ t.test('never throws, and every answer is a valid NA for an announced target (pr
       return a.checksumOk && a.ip.hopLimit === 255 && a.na.type === 'neighbor-advertisement' && lookup(a.na.target, 'eth0') === 'announce';
     }),
     { numRuns: 3000 },
+  );
+});
+
+const OTHER = '02:00:00:00:00:42';
+
+/** An NA for target from ethSrc, with a target link-layer option naming lla (none when undefined). */
+function naFrame(ethSrc: string, target: string, lla: string | undefined, hopLimit = 255): Buffer {
+  const icmp = encodeNdp(
+    { type: 'neighbor-advertisement', router: false, solicited: false, override: true, target, options: lla ? [{ kind: 'target-lla', mac: lla }] : [] },
+    { src: target, dst: 'ff02::1' },
+  );
+  const ip = encodeIpv6({ trafficClass: 0, flowLabel: 0, nextHeader: NEXT_HEADER_ICMPV6, hopLimit, src: target, dst: 'ff02::1', payload: icmp });
+  return encodeEthernet({ dst: '33:33:00:00:00:01', src: ethSrc, ethertype: ETHERTYPE_IPV6, payload: ip });
+}
+
+t.test('an NA for an address we announce is a claim by its sender', async (t) => {
+  const ask = (frame: Buffer, lookup = owning(VIP)) => decideNdp(frame, NODE, lookup);
+  t.same(ask(unsolicitedNaFrame(OTHER, VIP)), { verdict: 'conflict', ip: VIP, claim: { mac: OTHER, probe: false } }, 'unsolicited NA');
+  t.same(ask(naFrame(OTHER, VIP, undefined)), { verdict: 'conflict', ip: VIP, claim: { mac: OTHER, probe: false } }, 'NA without a link-layer option');
+  t.same(ask(unsolicitedNaFrame(OTHER, '2001:db8::55')), { verdict: 'not-request', ip: '2001:db8::55' }, 'an NA for someone else\'s address');
+  t.equal(ask(unsolicitedNaFrame(NODE.mac, VIP)).verdict, 'from-self');
+  const yielded: OwnershipLookup = (ip) => (ip === VIP ? 'yielded' : 'not-owned');
+  t.equal(ask(unsolicitedNaFrame(OTHER, VIP), yielded).verdict, 'conflict', 'claims on a yielded address are still seen');
+  t.same(ask(nsFrame({ ...CLIENT, target: VIP }), yielded), { verdict: 'yielded', ip: VIP }, 'questions for a yielded address are not answered');
+  t.equal(ask(naFrame(OTHER, VIP, OTHER, 64)).verdict, 'bad-hop-limit', 'an NA that crossed a router');
+});
+
+t.test('a link-layer option that is not the Ethernet source is inconsistent, never a claimant', async (t) => {
+  const ask = (frame: Buffer) => decideNdp(frame, NODE, owning(VIP));
+  const na = ask(naFrame(OTHER, VIP, '02:00:00:00:00:77'));
+  t.equal(na.verdict, 'inconsistent');
+  t.equal(na.claim, undefined);
+  t.equal(ask(naFrame(OTHER, VIP, NODE.mac)).verdict, 'inconsistent', 'our MAC in the option, sent from elsewhere');
+  const ns = ask(nsFrame({ srcMac: OTHER, src: VIP, target: '2001:db8::1', options: [{ kind: 'source-lla', mac: '02:00:00:00:00:77' }] }));
+  t.equal(ns.verdict, 'inconsistent', 'NS from our VIP with a foreign source option');
+});
+
+t.test('a DAD probe for our address is answered and its sender reported', async (t) => {
+  const d = decideNdp(nsFrame({ srcMac: OTHER, src: '::', target: VIP }), NODE, owning(VIP));
+  t.equal(d.verdict, 'answered');
+  t.same(d.claim, { mac: OTHER, probe: true });
+});
+
+t.test('every ND frame gets a verdict and none throws (fuzz over a claim-shaped NA)', async () => {
+  const base = unsolicitedNaFrame(OTHER, VIP);
+  fc.assert(
+    fc.property(fc.nat(base.length), fc.uint8Array({ maxLength: 40 }), fc.constantFrom<Ownership>('announce', 'yielded', 'other-interface', 'not-owned'), (cut, tail, own) => {
+      const d = decideNdp(Buffer.concat([base.subarray(0, cut), Buffer.from(tail)]), NODE, () => own);
+      if (typeof d.verdict !== 'string') throw new Error('no verdict');
+    }),
+    { numRuns: 500 },
   );
 });
