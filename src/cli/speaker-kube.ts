@@ -10,7 +10,7 @@ import { startKubeSpeaker } from '../speaker/kube-mode.js';
 import { parseAllowList } from '../status/access.js';
 import { parseListen, splitList } from '../status/listen.js';
 import { parseLogLevel } from '../util/log.js';
-import { layer2Mode, leaveTimeoutMs, type SpeakerFlags } from './speaker.js';
+import { failbackDelayMs, layer2Mode, leaveTimeoutMs, type SpeakerFlags } from './speaker.js';
 import { stopOnSignals } from './signals.js';
 
 /** The gossip key: a file, or a mounted Secret directory holding "secretkey" (MetalLB's layout). */
@@ -51,6 +51,7 @@ export async function runKubeSpeaker(flags: SpeakerFlags): Promise<void> {
     layer2: layer2Mode(flags.layer2),
     leaveTimeoutMs: leaveTimeoutMs(flags.leaveTimeout),
     logLevel: parseLogLevel(flags.logLevel),
+    fencing: { quorum: flags.quorum === true, failbackDelayMs: failbackDelayMs(flags.failbackDelay) },
   });
   stopOnSignals(speaker.log, () => speaker.stop());
 }

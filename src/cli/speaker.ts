@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { DEFAULT_GOSSIP_PORT } from '../cluster/launch.js';
 import { DEFAULT_NAMESPACE } from '../kube/defaults.js';
 import { LAYER2_MODES, type Layer2Mode } from '../speaker/layer2.js';
+import { DEFAULT_FAILBACK_DELAY_MS, MAX_FAILBACK_DELAY_MS } from '../speaker/readiness.js';
 import { fileLimitOptions, type FileLimitFlags } from './file-limits.js';
 
 export interface SpeakerFlags extends FileLimitFlags {
@@ -26,6 +27,8 @@ export interface SpeakerFlags extends FileLimitFlags {
   status?: string;
   statusAllow?: string;
   bgpListen: string;
+  quorum?: boolean;
+  failbackDelay: string;
   logLevel: string;
 }
 
@@ -51,6 +54,12 @@ export function registerSpeakerCommand(program: Command): void {
     .option('--status <host:port,...>', 'Kubernetes mode: status/metrics HTTP listen addresses (default: the gossip advertise address and 127.0.0.1, port 7473)')
     .option('--status-allow <cidr,...>', 'Kubernetes mode: serve status/metrics only to these sources and the host itself (default: every source)')
     .option('--bgp-listen <host:port>', 'Kubernetes mode: where BGP peers may connect (opened with the first peer)', '[::]:179')
+    .option('--quorum', 'Kubernetes mode: take over no address while fewer than a majority of the known speakers are alive (docs/failover.md; file mode: fencing.quorum)')
+    .option(
+      '--failback-delay <ms>',
+      'Kubernetes mode: warm-up before a returning speaker takes its addresses back; 0: at once (file mode: fencing.failbackDelayMs)',
+      String(DEFAULT_FAILBACK_DELAY_MS),
+    )
     .addOption(maxVips)
     .addOption(maxNameLength)
     .addOption(maxFileSize)
@@ -74,5 +83,13 @@ export function layer2Mode(flag: string): Layer2Mode {
 export function leaveTimeoutMs(flag: string): number {
   const ms = Number(flag);
   if (!Number.isFinite(ms) || ms < 0) throw new Error(`--leave-timeout ${flag}: expected a number of milliseconds`);
+  return ms;
+}
+
+export function failbackDelayMs(flag: string): number {
+  const ms = Number(flag);
+  if (flag.trim() === '' || !Number.isInteger(ms) || ms < 0 || ms > MAX_FAILBACK_DELAY_MS) {
+    throw new Error(`--failback-delay ${flag}: expected whole milliseconds from 0 to ${MAX_FAILBACK_DELAY_MS}`);
+  }
   return ms;
 }

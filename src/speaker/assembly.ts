@@ -22,7 +22,8 @@ import { createLayer2, type Layer2Settings } from './layer2.js';
 import { Layer2Guard } from './layer2-guard.js';
 import { ReassertOnReturn } from './reassert-on-return.js';
 import { Speaker, type LocalOwnershipChange } from './speaker.js';
-import { layer2Section } from './status.js';
+import { fencingSection, layer2Section } from './status.js';
+import { FailbackWarmUp } from './warm-up.js';
 import type { World } from './world.js';
 
 export interface SpeakerAssemblyOptions {
@@ -38,6 +39,8 @@ export interface SpeakerAssemblyOptions {
   seeds: () => readonly Address[];
   world: World;
   layer2: Layer2Settings;
+  /** The quorum setting and the failback warm-up (docs/failover.md). */
+  fencing: { quorum: boolean; failbackDelayMs: number };
   bgp?: BgpSpeaker;
   /** BGP passwords, "namespace/name" -> password. */
   secrets?: () => ReadonlyMap<string, string>;
@@ -62,6 +65,7 @@ export class SpeakerAssembly {
   readonly speaker: Speaker;
   readonly l2: Announcer | undefined;
   readonly guard: Layer2Guard;
+  readonly warmUp: FailbackWarmUp;
   private readonly reassert: ReassertOnReturn | undefined;
   private readonly status: StatusServer;
   private readonly log: Logger;
@@ -87,8 +91,22 @@ export class SpeakerAssembly {
       ...(opts.bgp ? { bgp: opts.bgp } : {}),
       ...(opts.secrets ? { secrets: opts.secrets } : {}),
       ...(opts.onLocalChange ? { onLocalChange: opts.onLocalChange } : {}),
+      // The seeds are the floor of the known membership for a member that has just started.
+      ...(opts.fencing.quorum ? { quorum: { expected: () => this.otherSeeds() } } : {}),
     });
-    this.guard = new Layer2Guard({ node: opts.node, self: opts.self, clock, logger: log, cluster, speaker: this.speaker, l2, seeds: opts.seeds });
+    this.warmUp = new FailbackWarmUp({ node: opts.node, delayMs: opts.fencing.failbackDelayMs, clock, logger: log, cluster });
+    const warmUp = this.warmUp;
+    this.guard = new Layer2Guard({
+      node: opts.node,
+      self: opts.self,
+      clock,
+      logger: log,
+      cluster,
+      speaker: this.speaker,
+      l2,
+      seeds: opts.seeds,
+      onHold: (hold) => warmUp.guarded(hold),
+    });
     this.reassert = l2 && new ReassertOnReturn({ node: opts.node, cluster, speaker: this.speaker, l2, logger: log });
     const speaker = this.speaker;
     this.status = new StatusServer({
@@ -104,6 +122,10 @@ export class SpeakerAssembly {
         layer2Section(
           () => l2?.status(),
           () => this.guard.status(),
+        ),
+        fencingSection(
+          () => warmUp.status(),
+          () => (opts.fencing.quorum ? (speaker.quorum() ?? 'not counted yet') : undefined),
         ),
         ...(opts.status.sections ?? []),
       ],
@@ -139,11 +161,18 @@ export class SpeakerAssembly {
     this.stopWarning();
     this.speaker.stop();
     this.guard.stop();
+    this.warmUp.stop();
     this.reassert?.stop();
     await this.opts.bgp?.shutdown({ message: 'shoal speaker stopping' });
     await this.opts.cluster.leave(this.opts.leaveTimeoutMs);
     this.l2?.close();
     await Promise.all([this.opts.close?.(), this.opts.cluster.shutdown(), this.status.close()]);
+  }
+
+  /** Distinct seeds other than this member. */
+  private otherSeeds(): number {
+    const self = this.opts.self;
+    return new Set(this.opts.seeds().filter((s) => s.host !== self.host || s.port !== self.port).map((s) => `${s.host} ${s.port}`)).size;
   }
 
   private layer2Event(e: AnnouncerEvent): void {

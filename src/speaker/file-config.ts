@@ -17,6 +17,9 @@
 //     interfaces: [eth0]            # default: every eligible interface
 //     gratuitousArpMs: [0, 250, 1000, 2000, 4000]
 //     unsolicitedNaMs: [0, 1000, 2000]
+//   fencing:
+//     quorum: false                 # take over nothing without a majority (docs/failover.md)
+//     failbackDelayMs: 10000        # warm-up before a returning host takes its VIPs back
 //   vips:
 //     - address: 192.0.2.100
 //       name: web                   # VIPs with one name form one service
@@ -29,11 +32,12 @@ import { encodedMetaSize, MAX_META_ENTRIES } from '../cluster/codec.js';
 import { profileByName, profiles, type TimingProfile } from '../cluster/config.js';
 import { DEFAULT_GOSSIP_PORT } from '../cluster/launch.js';
 import type { ConfigError, LabelSelector } from '../config/model.js';
-import { asObj, at, checkKeys, idx, isObj, Issues, readList, readString, readStringList, readStringMap, type Obj } from '../config/reader.js';
+import { asObj, at, checkKeys, idx, isObj, Issues, readBool, readInt, readList, readString, readStringList, readStringMap, type Obj } from '../config/reader.js';
 import { labelKeyProblem, labelValueProblem, parseSelectorList } from '../config/selector.js';
 import { parseYamlDocuments } from '../config/yaml.js';
 import { DEFAULT_STATUS_PORT } from '../status/listen.js';
 import { readBounded } from '../util/read-bounded.js';
+import { DEFAULT_FAILBACK_DELAY_MS, MAX_FAILBACK_DELAY_MS } from './readiness.js';
 import { quote } from '../util/text.js';
 import { labelsToMeta } from './file-world.js';
 
@@ -56,7 +60,7 @@ export const DEFAULT_FILE_LIMITS: FileLimits = { maxVips: 10_000, maxNameBytes: 
 /**
  * Labels travel as gossip metadata, which the gossip layer caps at 512
  * encoded bytes (ClusterOptions.maxMetaBytes); the rest is left for the
- * version entry.
+ * version entry and the ready flag (readiness.ts).
  */
 const LABEL_META_BYTES = 448;
 
@@ -66,7 +70,9 @@ export const MAX_REPORTED_ERRORS = 100;
 /** Linux interface names are at most 15 bytes (IFNAMSIZ less the terminating NUL). */
 const MAX_INTERFACE_BYTES = 15;
 
-const TOP_KEYS = ['node', 'labels', 'gossip', 'status', 'statusAllow', 'layer2', 'vips'];
+const TOP_KEYS = ['node', 'labels', 'gossip', 'status', 'statusAllow', 'layer2', 'fencing', 'vips'];
+
+const FENCING_KEYS = ['quorum', 'failbackDelayMs'];
 
 export interface FileVip {
   /** Canonical text of the address. */
@@ -97,6 +103,13 @@ export interface FileSpeakerConfig {
     readonly interfaces: readonly string[];
     readonly gratuitousArpMs: readonly number[] | undefined;
     readonly unsolicitedNaMs: readonly number[] | undefined;
+  };
+  /** One answerer per address (docs/failover.md). */
+  readonly fencing: {
+    /** Take over no address without a majority of the last known membership alive. */
+    readonly quorum: boolean;
+    /** Warm-up before a returning member takes its addresses back; 0: at once. */
+    readonly failbackDelayMs: number;
   };
   readonly vips: readonly FileVip[];
 }
@@ -240,6 +253,13 @@ export function parseFileConfig(doc: unknown, defaults: { hostname: string } = {
     unsolicitedNaMs: readDelays(issues, l2, 'unsolicitedNaMs', 'layer2'),
   };
 
+  const f = asObj(issues, root['fencing'], 'fencing') ?? {};
+  checkKeys(issues, f, FENCING_KEYS, 'fencing');
+  const fencing = {
+    quorum: readBool(issues, f, 'quorum', 'fencing') ?? false,
+    failbackDelayMs: readInt(issues, f, 'failbackDelayMs', 'fencing', 0, MAX_FAILBACK_DELAY_MS) ?? DEFAULT_FAILBACK_DELAY_MS,
+  };
+
   const vips: FileVip[] = [];
   const seen = new Map<string, number>();
   let vipList = readList(issues, root, 'vips', '');
@@ -297,7 +317,7 @@ export function parseFileConfig(doc: unknown, defaults: { hostname: string } = {
   if (issues.count > 0) return { ok: false, errors: issues.errors };
   return {
     ok: true,
-    config: { node, labels, gossip: { bind, advertise, join, profile, timing, keyFile }, status, statusAllow, layer2, vips },
+    config: { node, labels, gossip: { bind, advertise, join, profile, timing, keyFile }, status, statusAllow, layer2, fencing, vips },
   };
 }
 

@@ -10,9 +10,10 @@ import { RealClock } from '../util/clock.js';
 import { createLogger, type Logger, type LogLevel } from '../util/log.js';
 import { SpeakerAssembly } from './assembly.js';
 import { loadFileConfig, timingProfile, type FileLimits } from './file-config.js';
-import { FileWorld, labelsToMeta } from './file-world.js';
+import { FileWorld, labelsToMeta, replaceLabels } from './file-world.js';
 import { fileGossipKey, UNENCRYPTED_WARNING_INTERVAL_MS } from './gossip-key.js';
 import type { Layer2Mode } from './layer2.js';
+import { FailbackWarmUp } from './warm-up.js';
 
 export interface FileSpeakerOptions {
   /** Read at start and by reload(). */
@@ -44,7 +45,7 @@ export async function startFileSpeaker(o: FileSpeakerOptions): Promise<RunningFi
     ...(file.gossip.advertise ? { advertise: file.gossip.advertise } : {}),
     profile: timingProfile(file.gossip),
     ...(keyring ? { keyring } : {}),
-    meta: { version: VERSION, ...labelsToMeta(file.labels) },
+    meta: FailbackWarmUp.startMeta({ version: VERSION, ...labelsToMeta(file.labels) }, file.fencing.failbackDelayMs),
     logger: log,
   });
   const world = new FileWorld(file, advertise.host, (name) => cluster.member(name)?.meta);
@@ -59,6 +60,7 @@ export async function startFileSpeaker(o: FileSpeakerOptions): Promise<RunningFi
     seeds: () => seeds,
     world,
     layer2: { mode: o.layer2, arpScheduleMs: file.layer2.gratuitousArpMs, ndpScheduleMs: file.layer2.unsolicitedNaMs },
+    fencing: file.fencing,
     // Every minute until a key is configured: an upgrade keeps hosts running, and nobody misses it.
     encryption: { status: encryption, warnEveryMs: UNENCRYPTED_WARNING_INTERVAL_MS },
     status: { listen: statusListen(file.status, advertise.host), allow: statusAllow },
@@ -76,7 +78,7 @@ export async function startFileSpeaker(o: FileSpeakerOptions): Promise<RunningFi
     try {
       const labelsChanged = JSON.stringify(next.config.labels) !== JSON.stringify(world.labels);
       const needRestart = world.update(next.config);
-      if (labelsChanged) cluster.setMeta({ version: VERSION, ...labelsToMeta(next.config.labels) });
+      if (labelsChanged) cluster.setMeta(replaceLabels(cluster.member(file.node)?.meta ?? { version: VERSION }, next.config.labels));
       log.info('configuration reloaded', { vips: next.config.vips.length, ...(needRestart.length ? { ignoredUntilRestart: needRestart } : {}) });
     } catch (err) {
       log.error('reload refused; keeping the running configuration', { error: err });

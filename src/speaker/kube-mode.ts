@@ -23,6 +23,7 @@ import { KubeWorld } from './kube-world.js';
 import type { Layer2Mode } from './layer2.js';
 import type { LocalOwnershipChange } from './speaker.js';
 import { bgpSection } from './status.js';
+import { FailbackWarmUp } from './warm-up.js';
 
 export interface KubeSpeakerOptions {
   node: string;
@@ -49,6 +50,8 @@ export interface KubeSpeakerOptions {
   layer2: Layer2Mode;
   leaveTimeoutMs: number;
   logLevel: LogLevel;
+  /** --quorum and --failback-delay (docs/failover.md). */
+  fencing: { quorum: boolean; failbackDelayMs: number };
 }
 
 export interface RunningSpeaker {
@@ -77,7 +80,7 @@ export async function startKubeSpeaker(o: KubeSpeakerOptions): Promise<RunningSp
     ...(o.advertise ? { advertise: o.advertise } : {}),
     profile: o.gossipProfile,
     ...(keyring ? { keyring } : {}),
-    meta: { version: VERSION },
+    meta: FailbackWarmUp.startMeta({ version: VERSION }, o.fencing.failbackDelayMs),
     logger: log,
   });
 
@@ -107,6 +110,7 @@ export async function startKubeSpeaker(o: KubeSpeakerOptions): Promise<RunningSp
     seeds,
     world,
     layer2: { mode: o.layer2 },
+    fencing: o.fencing,
     bgp,
     secrets: () => world.passwords(),
     onLocalChange: (c) => {
