@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { DEFAULT_FILE_LIMITS, loadFileConfig, parseFileConfig, timingProfile } from '../../src/speaker/file-config.js';
-import { FileWorld, labelsFromMeta, labelsToMeta, vipServices } from '../../src/speaker/file-world.js';
+import { FileWorld, labelsFromMeta, labelsToMeta, replaceLabels, vipServices } from '../../src/speaker/file-world.js';
 
 const good = {
   node: 'lb-1',
@@ -160,4 +160,37 @@ t.test('file world: VIPs become pools, advertisements and services', async (t) =
   t.equal(changes, 1);
   t.same(world.inputs([{ name: 'lb-1', state: 'alive' }])!.config.pools.map((p) => p.addresses), [['192.0.2.100/32']], 'the reload applied');
   t.equal(world.self().name, 'lb-1', 'the node name stays until restart');
+});
+
+t.test('the fencing section: quorum and the failback delay, defaults, and errors with their paths', async (t) => {
+  const base = { vips: [{ address: '192.0.2.5' }] };
+  const defaults = parseFileConfig(base, { hostname: 'h' });
+  t.same(defaults.ok && defaults.config.fencing, { quorum: false, failbackDelayMs: 10_000 }, 'quorum off, a 10 s warm-up');
+  const set = parseFileConfig({ ...base, fencing: { quorum: true, failbackDelayMs: 0 } }, { hostname: 'h' });
+  t.same(set.ok && set.config.fencing, { quorum: true, failbackDelayMs: 0 }, '0: ready at once');
+  const bad = parseFileConfig({ ...base, fencing: { quorum: 'yes', failbackDelayMs: -5, leases: true } }, { hostname: 'h' });
+  t.same(bad.ok ? [] : bad.errors.map((e) => [e.path, e.code]), [
+    ['fencing.leases', 'unknown-field'],
+    ['fencing.quorum', 'wrong-type'],
+    ['fencing.failbackDelayMs', 'invalid-value'],
+  ]);
+  const fraction = parseFileConfig({ ...base, fencing: { failbackDelayMs: 2.5 } }, { hostname: 'h' });
+  t.same(fraction.ok ? [] : fraction.errors.map((e) => [e.path, e.code]), [['fencing.failbackDelayMs', 'wrong-type']]);
+  const huge = parseFileConfig({ ...base, fencing: { failbackDelayMs: 3_600_001 } }, { hostname: 'h' });
+  t.match(huge.ok ? [] : huge.errors, [{ path: 'fencing.failbackDelayMs', message: /out of range 0 to 3600000/ }]);
+  const notObject = parseFileConfig({ ...base, fencing: [] }, { hostname: 'h' });
+  t.same(notObject.ok ? [] : notObject.errors.map((e) => [e.path, e.code]), [['fencing', 'wrong-type']]);
+});
+
+t.test('a reload keeps the running fencing settings and says they need a restart', async (t) => {
+  const a = parseFileConfig({ node: 'h', vips: [{ address: '192.0.2.5' }] }, { hostname: 'h' });
+  const b = parseFileConfig({ node: 'h', fencing: { quorum: true }, vips: [{ address: '192.0.2.5' }, { address: '192.0.2.6' }] }, { hostname: 'h' });
+  if (!a.ok || !b.ok) throw new Error('fixture');
+  const world = new FileWorld(a.config, '192.0.2.1', () => undefined);
+  t.same(world.update(b.config), ['fencing']);
+  t.same(world.update(b.config), ['fencing'], 'still the running one (quorum off) until a restart');
+});
+
+t.test('a label change keeps the other metadata entries (version, ready flag)', async (t) => {
+  t.same(replaceLabels({ version: 'v', ready: '0', 'label:rack': 'a', 'label:old': 'x' }, { rack: 'b' }), { version: 'v', ready: '0', 'label:rack': 'b' });
 });
