@@ -15,7 +15,9 @@
 // has just started knows only itself; `expected` (the number of other
 // members it was told to join: its seeds) is then the floor, so that a
 // fresh member cut off from a majority does not count itself a majority of
-// one.
+// one. The floor counts as members lost when this member started: it lapses
+// after the forget bound too, or seeds that are gone for good would keep a
+// survivor without quorum for ever.
 //
 // Live members are this member and the known others alive or suspect now.
 // Majority: live > known / 2 (so two of four is not one, and one of two is
@@ -31,16 +33,18 @@ export const QUORUM_FORGET_MS = 10 * 60_000;
 export interface QuorumMemory {
   /** Every other member seen live -> when it was found lost (dead or gone), undefined while live. */
   readonly lostAt: ReadonlyMap<string, number | undefined>;
+  /** The first observation: when the seed floor began. */
+  readonly startedAt: number | undefined;
 }
 
-export const emptyQuorumMemory: QuorumMemory = { lostAt: new Map() };
+export const emptyQuorumMemory: QuorumMemory = { lostAt: new Map(), startedAt: undefined };
 
 export interface QuorumObservation {
   /** The gossip members this member knows now, in any state (itself included or not). */
   readonly members: readonly { readonly name: string; readonly state: MemberState }[];
   readonly self: string;
   readonly now: number;
-  /** Other members this one was configured to join (its seeds other than itself); the floor of the count. */
+  /** Other members this one was configured to join (its seeds other than itself): the floor of the count for the forget bound after the start. */
   readonly expected: number;
   /** Default QUORUM_FORGET_MS. */
   readonly forgetAfterMs?: number;
@@ -85,6 +89,9 @@ export function observeQuorum(memory: QuorumMemory, o: QuorumObservation): { mem
     if (at === undefined) live++;
     else nextForget = Math.min(nextForget ?? Infinity, at + forget);
   }
-  const known = Math.max(lostAt.size, Math.max(0, Math.floor(o.expected))) + 1;
-  return { memory: { lostAt }, count: { live, known, majority: live * 2 > known, nextForget } };
+  const startedAt = memory.startedAt ?? o.now;
+  const floor = o.now - startedAt < forget ? Math.max(0, Math.floor(o.expected)) : 0;
+  if (floor > lostAt.size) nextForget = Math.min(nextForget ?? Infinity, startedAt + forget);
+  const known = Math.max(lostAt.size, floor) + 1;
+  return { memory: { lostAt, startedAt }, count: { live, known, majority: live * 2 > known, nextForget } };
 }

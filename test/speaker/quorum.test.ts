@@ -124,6 +124,16 @@ t.test('a lost member is forgotten after the bound, and the count says when', as
   t.same(short.map(brief), ['2/2 majority', '1/2 minority', '1/1 majority'], 'the bound is a parameter');
 });
 
+t.test('the seed floor lapses after the forget bound, as a lost member would', async (t) => {
+  const counts = run([
+    { at: 0, view: {}, expected: 2, forget: 1000 },
+    { at: 999, view: {}, expected: 2, forget: 1000 },
+    { at: 1000, view: {}, expected: 2, forget: 1000 },
+  ]);
+  t.same(counts.map(brief), ['1/3 minority', '1/3 minority', '1/1 majority']);
+  t.same(counts.map((c) => c.nextForget), [1000, 1000, undefined], 'the count says when it lapses');
+});
+
 t.test('a name listed twice counts once, by its liveliest state', async (t) => {
   const members = [
     { name: 'me', state: 'alive' as const },
