@@ -35,9 +35,16 @@ export interface Layer2Settings {
   unsolicitedNaMs?: number[];
 }
 
-export function speakerFile(node: NodeName, vips: readonly Vip[], layer2: Layer2Settings = {}): string {
+/** The file's fencing section (docs/failover.md); default: none (the defaults). */
+export interface FencingSettings {
+  quorum?: boolean;
+  failbackDelayMs?: number;
+}
+
+export function speakerFile(node: NodeName, vips: readonly Vip[], layer2: Layer2Settings = {}, fencing?: FencingSettings): string {
   return JSON.stringify({
     node,
+    ...(fencing ? { fencing } : {}),
     gossip: { bind: `${ADDR[node][0]}:7946`, join: NODES.map((n) => `${ADDR[n][0]}:7946`) },
     status: `${ADDR[node][0]}:7473`,
     layer2: { interfaces: ['eth0'], ...layer2 },
@@ -70,8 +77,8 @@ export class FileSpeakerLab {
     return join(this.dir, `${n}.yaml`);
   }
 
-  writeConfig(n: NodeName, vips: readonly Vip[], layer2: Layer2Settings = {}): void {
-    writeFileSync(this.configPath(n), speakerFile(n, vips, layer2));
+  writeConfig(n: NodeName, vips: readonly Vip[], layer2: Layer2Settings = {}, fencing?: FencingSettings): void {
+    writeFileSync(this.configPath(n), speakerFile(n, vips, layer2, fencing));
   }
 
   start(n: NodeName): void {
