@@ -94,7 +94,7 @@ export class SpeakerAssembly {
       // The seeds are the floor of the known membership for a member that has just started.
       ...(opts.fencing.quorum ? { quorum: { expected: () => this.otherSeeds() } } : {}),
     });
-    this.warmUp = new FailbackWarmUp({ node: opts.node, delayMs: opts.fencing.failbackDelayMs, clock, logger: log, cluster });
+    this.warmUp = new FailbackWarmUp({ node: opts.node, delayMs: opts.fencing.failbackDelayMs, clock, logger: log, cluster, registry });
     const warmUp = this.warmUp;
     this.guard = new Layer2Guard({
       node: opts.node,

@@ -91,6 +91,8 @@ export class Speaker {
     duration: Histogram;
     owned: Gauge;
     changes: Counter<'direction'>;
+    /** With the quorum setting only. */
+    quorum: Gauge<'count'> | undefined;
   };
 
   constructor(private readonly opts: SpeakerOptions) {
@@ -112,6 +114,14 @@ export class Speaker {
         labelNames: ['direction'],
         registers,
       }),
+      quorum: opts.quorum
+        ? new Gauge({
+            name: 'shoal_speaker_quorum_members',
+            help: 'The quorum as this member counts it: live members (count="live") of the last known membership (count="known"), this member included.',
+            labelNames: ['count'],
+            registers,
+          })
+        : undefined,
     };
   }
 
@@ -242,6 +252,8 @@ export class Speaker {
     }
     this.quorumMemory = memory;
     this.quorumCount = count;
+    this.metrics.quorum?.set({ count: 'live' }, count.live);
+    this.metrics.quorum?.set({ count: 'known' }, count.known);
     this.opts.clock.clearTimeout(this.quorumTimer);
     this.quorumTimer = undefined;
     if (!count.majority && count.nextForget !== undefined) {

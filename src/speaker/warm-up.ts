@@ -2,6 +2,7 @@
 // its events, it times the warm-up on the clock and gossips
 // the `ready` flag (cluster.setMeta, keeping the rest of the metadata).
 
+import { Gauge, type Registry } from 'prom-client';
 import type { Meta } from '../cluster/messages.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
@@ -21,6 +22,8 @@ export interface FailbackWarmUpOptions {
   clock: Clock;
   logger: Logger;
   cluster: WarmUpCluster;
+  /** Where shoal_speaker_ready goes; none in tests that do not look. */
+  registry?: Registry;
 }
 
 export interface WarmUpStatus {
@@ -34,10 +37,15 @@ export class FailbackWarmUp {
   private state: WarmUpState;
   private timer: TimerHandle | undefined;
   private readonly log: Logger;
+  private readonly gauge: Gauge | undefined;
 
   constructor(private readonly opts: FailbackWarmUpOptions) {
     this.state = initialWarmUp(opts.delayMs);
     this.log = opts.logger.child({ component: 'speaker' });
+    if (opts.registry) {
+      this.gauge = new Gauge({ name: 'shoal_speaker_ready', help: 'Whether this member says it is ready to take its addresses back (1), or is warming up (0): delayed failback.', registers: [opts.registry] });
+      this.gauge.set(this.state.ready ? 1 : 0);
+    }
   }
 
   /** The metadata a member starts with: `meta` and the flag as it starts (not ready unless the delay is 0). */
@@ -79,6 +87,7 @@ export class FailbackWarmUp {
         this.apply({ type: 'tick' });
       }, step.wakeAt - this.opts.clock.now());
     }
+    this.gauge?.set(this.state.ready ? 1 : 0);
     if (was.ready !== step.state.ready) this.log.info(step.state.ready ? 'ready: the warm-up is over; taking this member\'s addresses back' : 'not ready: warming up before taking addresses back', { failbackDelayMs: this.state.delayMs });
     this.publish();
   }
