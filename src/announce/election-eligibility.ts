@@ -16,15 +16,23 @@
 //   carry every sharer's traffic, hence "every" (see docs/election.md).
 // - it announces on the union of the interfaces those advertisements name;
 //   any of them naming none means every interface.
+//
+// The ready rule (delayed failback): of the eligible members, the owner is
+// the first on the ring that is ready (ElectionMember.ready is not false);
+// when no eligible member is ready (a whole cluster starting at once), the
+// first eligible member, so an address never goes unanswered while someone
+// eligible is alive. Readiness is a preference, not a filter: it decides
+// between eligible members and never makes an address ownerless. Every
+// member reads the same gossiped flag, so every member elects alike.
 
 import type { Config, L2Advertisement, Pool } from '../config/model.js';
 import { anySelectorMatches } from '../config/selector.js';
 import { compareIP, formatIP, parseIPDetailed, type IP } from '../net/index.js';
-import { EXCLUDE_LB_LABEL, serviceKeyOf } from './election-inputs.js';
+import { EXCLUDE_LB_LABEL, isLive, serviceKeyOf } from './election-inputs.js';
 import type { ElectionInputs, ElectionNode, ElectionService, ServiceEndpoints } from './election-inputs.js';
 
 /** Why a ring member cannot own the IP. */
-export type CandidateSkipCode = 'unknown-node' | 'excluded-label' | 'network-unavailable' | 'no-l2advertisement-selects-node' | 'no-ready-endpoint';
+export type CandidateSkipCode = 'unknown-node' | 'excluded-label' | 'network-unavailable' | 'no-l2advertisement-selects-node' | 'no-ready-endpoint' | 'not-ready';
 
 export interface SkipReason {
   readonly code: CandidateSkipCode;
@@ -165,6 +173,16 @@ export function servicesEligibleOn(inputs: ElectionInputs, name: string, ignoreE
   return inputs.services.filter((svc) => svc.endpoints.serving && (localNodes(svc)?.has(name) ?? true));
 }
 
+/** An eligible member passed over by the ready rule. */
+export const NOT_READY: SkipReason = { code: 'not-ready', detail: 'not ready (warming up): it takes addresses back once its warm-up is over' };
+
+/** Live members that say they are not ready yet (ElectionMember.ready === false). */
+function unreadyMembers(inputs: ElectionInputs): ReadonlySet<string> {
+  const out = new Set<string>();
+  for (const m of inputs.members) if (m.ready === false && isLive(m.state)) out.add(m.name);
+  return out;
+}
+
 const byServiceKey = (a: ElectionService, b: ElectionService): number => (serviceKeyOf(a) < serviceKeyOf(b) ? -1 : 1);
 
 /**
@@ -178,6 +196,7 @@ export class EligibilityContext {
   private readonly groups: Map<string, IpGroup>;
   private readonly nodeChecks = new Map<string, readonly SkipReason[]>();
   private readonly adSelects = new Map<L2Advertisement, Map<string, boolean>>();
+  private readonly unready: ReadonlySet<string>;
 
   constructor(
     private readonly inputs: ElectionInputs,
@@ -185,6 +204,35 @@ export class EligibilityContext {
   ) {
     this.index = indexOf(inputs.config);
     this.groups = this.groupByIp();
+    this.unready = unreadyMembers(inputs);
+  }
+
+  /** Whether live member `name` is ready (says so, or says nothing). */
+  ready(name: string): boolean {
+    return !this.unready.has(name);
+  }
+
+  /**
+   * The owner of the IP of `plan` by the eligibility rules and the ready
+   * rule (see the header), along `walk`: a walk of the ring from the IP that
+   * stops at the first member `visit` accepts. Undefined when no member is
+   * eligible. The second walk happens only when no eligible member is ready.
+   */
+  owner(plan: IpPlan, walk: (visit: (member: string) => boolean) => string | undefined): string | undefined {
+    if (this.unready.size === 0) return walk((m) => this.eligible(plan, m));
+    return walk((m) => this.ready(m) && this.eligible(plan, m)) ?? walk((m) => this.eligible(plan, m));
+  }
+
+  /**
+   * verdict() for the status walk: with NOT_READY for a member that is
+   * eligible but not ready, when the ready rule decided the IP (its owner
+   * is ready). When no eligible member is ready, readiness played no part
+   * and nobody is said to be skipped for it.
+   */
+  candidate(plan: IpPlan, name: string, owner: string | undefined): readonly SkipReason[] {
+    const { reasons } = this.verdict(plan, name);
+    if (reasons.length > 0 || this.ready(name) || owner === undefined || !this.ready(owner)) return reasons;
+    return [NOT_READY];
   }
 
   /** IPs held by some service, in address order (IPv4 first). */

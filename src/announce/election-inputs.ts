@@ -13,6 +13,13 @@ import type { Labels } from '../config/selector.js';
 export interface ElectionMember {
   readonly name: string;
   readonly state: MemberState;
+  /**
+   * What the member gossips about its warm-up (delayed failback): false
+   * while it is still warming up after a start or a return. Absent or true:
+   * ready (a member from before the flag existed says nothing and counts as
+   * ready). See the ready rule in election-eligibility.ts.
+   */
+  readonly ready?: boolean;
 }
 
 export interface ElectionNode {

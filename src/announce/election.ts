@@ -108,7 +108,8 @@ export class Election {
   private decide(ctx: EligibilityContext, plan: IpPlan): Decision {
     if (plan.blocked) return blockedDecision(plan, plan.blocked.code, plan.blocked.message);
     if (this.ring.members.length === 0) return blockedDecision(plan, 'no-live-member', 'no gossip member is alive or suspect');
-    const owner = this.ring.walkFrom(this.keyHash(plan.ip), (m) => ctx.eligible(plan, m));
+    const hash = this.keyHash(plan.ip);
+    const owner = ctx.owner(plan, (visit) => this.ring.walkFrom(hash, visit));
     if (owner === undefined) return blockedDecision(plan, 'no-eligible-member', noEligibleMessage(this.ring.members.length));
     return { ...decisionBase(plan), owner, interfaces: ctx.verdict(plan, owner).interfaces, noOwner: undefined };
   }
@@ -170,7 +171,7 @@ export class Election {
     const decision = this.decide(ctx, plan);
     const walked = plan.blocked ? [] : this.ring.order(canonical);
     const ring = walked.map((member, i): CandidateVerdict => {
-      const { reasons } = ctx.verdict(plan, member);
+      const reasons = ctx.candidate(plan, member, decision.owner);
       const verdict = member === decision.owner ? 'owner' : reasons.length === 0 ? 'eligible' : 'skipped';
       return { member, position: i + 1, verdict, reasons };
     });

@@ -6,12 +6,12 @@ import { parseAddress, type Address } from '../net/index.js';
 import { profileByName } from '../cluster/options.js';
 import { DEFAULT_GOSSIP_PORT } from '../cluster/launch.js';
 import { CONFIG_SOURCE_MODES, GOSSIP_SECRET_KEY, type ConfigSourceMode } from '../kube/defaults.js';
-import { DEFAULT_FENCING, parseDelayList, parseMsFlag, parseOnOff } from '../speaker/fencing-settings.js';
+import { parseDelayList, parseMsFlag, parseOnOff } from '../speaker/fencing-settings.js';
 import { startKubeSpeaker } from '../speaker/kube-mode.js';
 import { parseAllowList } from '../status/access.js';
 import { parseListen, splitList } from '../status/listen.js';
 import { parseLogLevel } from '../util/log.js';
-import { layer2Mode, leaveTimeoutMs, type SpeakerFlags } from './speaker.js';
+import { failbackDelayMs, layer2Mode, leaveTimeoutMs, type SpeakerFlags } from './speaker.js';
 import { stopOnSignals } from './signals.js';
 
 /** The gossip key: a file, or a mounted Secret directory holding "secretkey" (MetalLB's layout). */
@@ -51,10 +51,11 @@ export async function runKubeSpeaker(flags: SpeakerFlags): Promise<void> {
     bgpListen: parseAddress(flags.bgpListen, 179),
     layer2: layer2Mode(flags.layer2),
     fencing: {
-      ...DEFAULT_FENCING,
       resolve: parseOnOff('--conflict-resolution', flags.conflictResolution),
       reassertMs: parseMsFlag('--reassert-interval', flags.reassertInterval),
       healBurstMs: parseDelayList('--heal-burst', flags.healBurst),
+      quorum: flags.quorum === true,
+      failbackDelayMs: failbackDelayMs(flags.failbackDelay),
     },
     leaveTimeoutMs: leaveTimeoutMs(flags.leaveTimeout),
     logLevel: parseLogLevel(flags.logLevel),

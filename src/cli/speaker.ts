@@ -7,6 +7,7 @@ import { DEFAULT_GOSSIP_PORT } from '../cluster/launch.js';
 import { DEFAULT_NAMESPACE } from '../kube/defaults.js';
 import { DEFAULT_FENCING } from '../speaker/fencing-settings.js';
 import { LAYER2_MODES, type Layer2Mode } from '../speaker/layer2.js';
+import { DEFAULT_FAILBACK_DELAY_MS, MAX_FAILBACK_DELAY_MS } from '../speaker/readiness.js';
 import { fileLimitOptions, type FileLimitFlags } from './file-limits.js';
 
 export interface SpeakerFlags extends FileLimitFlags {
@@ -30,6 +31,8 @@ export interface SpeakerFlags extends FileLimitFlags {
   conflictResolution: string;
   reassertInterval: string;
   healBurst: string;
+  quorum?: boolean;
+  failbackDelay: string;
   logLevel: string;
 }
 
@@ -58,6 +61,12 @@ export function registerSpeakerCommand(program: Command): void {
     .option('--conflict-resolution <on|off>', 'Kubernetes mode: settle two speakers claiming one address (split brain); off only reports it (file mode: fencing.resolve)', 'on')
     .option('--reassert-interval <ms>', 'Kubernetes mode: re-announce owned addresses about this often, jittered; 0 turns it off (file mode: fencing.reassertMs)', String(DEFAULT_FENCING.reassertMs))
     .option('--heal-burst <ms,...>', 'Kubernetes mode: gratuitous rounds after a partition heals; "off" for none (file mode: fencing.healBurstMs)', DEFAULT_FENCING.healBurstMs.join(','))
+    .option('--quorum', 'Kubernetes mode: take over no address while fewer than a majority of the known speakers are alive (docs/failover.md; file mode: fencing.quorum)')
+    .option(
+      '--failback-delay <ms>',
+      'Kubernetes mode: warm-up before a returning speaker takes its addresses back; 0: at once (file mode: fencing.failbackDelayMs)',
+      String(DEFAULT_FAILBACK_DELAY_MS),
+    )
     .addOption(maxVips)
     .addOption(maxNameLength)
     .addOption(maxFileSize)
@@ -81,5 +90,13 @@ export function layer2Mode(flag: string): Layer2Mode {
 export function leaveTimeoutMs(flag: string): number {
   const ms = Number(flag);
   if (!Number.isFinite(ms) || ms < 0) throw new Error(`--leave-timeout ${flag}: expected a number of milliseconds`);
+  return ms;
+}
+
+export function failbackDelayMs(flag: string): number {
+  const ms = Number(flag);
+  if (flag.trim() === '' || !Number.isInteger(ms) || ms < 0 || ms > MAX_FAILBACK_DELAY_MS) {
+    throw new Error(`--failback-delay ${flag}: expected whole milliseconds from 0 to ${MAX_FAILBACK_DELAY_MS}`);
+  }
   return ms;
 }

@@ -20,14 +20,15 @@ import { StatusServer, type StatusSection } from '../status/server.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { SpeakerFencing } from './fencing.js';
-import { DEFAULT_FENCING, type FencingSettings } from './fencing-settings.js';
+import type { FencingSettings } from './fencing-settings.js';
 import { encryptionSection, warnWhileUnencrypted, type EncryptionStatus } from './gossip-key.js';
 import { createLayer2, type Layer2Settings } from './layer2.js';
 import { Layer2Guard } from './layer2-guard.js';
 import { MemberMeta } from './member-meta.js';
 import { ReassertOnReturn } from './reassert-on-return.js';
 import { Speaker, type LocalOwnershipChange } from './speaker.js';
-import { layer2Section } from './status.js';
+import { fencingSection, layer2Section } from './status.js';
+import { FailbackWarmUp } from './warm-up.js';
 import type { World } from './world.js';
 
 export interface SpeakerAssemblyOptions {
@@ -45,8 +46,8 @@ export interface SpeakerAssemblyOptions {
   /** The mode's own gossip metadata, as given to launchMember; the interface MACs are added to it. */
   meta: Meta;
   layer2: Layer2Settings;
-  /** Split-brain settings; default DEFAULT_FENCING. */
-  fencing?: FencingSettings;
+  /** Split-brain settings: conflict resolution, re-assertion, the heal burst, quorum and the failback warm-up. */
+  fencing: FencingSettings;
   /** A split-brain conflict on an address started or changed resolution, with the services holding the address. */
   onConflict?: (c: LiveConflict, services: readonly string[]) => void;
   bgp?: BgpSpeaker;
@@ -75,6 +76,7 @@ export class SpeakerAssembly {
   readonly guard: Layer2Guard;
   /** This member's gossip metadata: set the mode's entries through it, never with cluster.setMeta. */
   readonly meta: MemberMeta;
+  readonly warmUp: FailbackWarmUp;
   private readonly reassert: ReassertOnReturn | undefined;
   private readonly fencing: SpeakerFencing | undefined;
   private readonly status: StatusServer;
@@ -88,7 +90,7 @@ export class SpeakerAssembly {
     registerClusterMetrics(cluster, registry);
     // Membership changes in the log, for operators and for the failover benchmark's timeline.
     cluster.onEvent((e) => log.info('member event', { event: e.kind, member: e.member.name, state: e.member.state, previous: e.previous, incarnation: e.member.incarnation }));
-    const fencing = opts.fencing ?? DEFAULT_FENCING;
+    const fencing = opts.fencing;
     this.meta = new MemberMeta(cluster, opts.meta);
     this.l2 = createLayer2({ ...opts.layer2, reassertMs: fencing.reassertMs }, clock, log, registry, (e) => this.layer2Event(e));
     const l2 = this.l2;
@@ -103,8 +105,22 @@ export class SpeakerAssembly {
       ...(opts.bgp ? { bgp: opts.bgp } : {}),
       ...(opts.secrets ? { secrets: opts.secrets } : {}),
       ...(opts.onLocalChange ? { onLocalChange: opts.onLocalChange } : {}),
+      // The seeds are the floor of the known membership for a member that has just started.
+      ...(fencing.quorum ? { quorum: { expected: () => this.otherSeeds() } } : {}),
     });
-    this.guard = new Layer2Guard({ node: opts.node, self: opts.self, clock, logger: log, cluster, speaker: this.speaker, l2, seeds: opts.seeds });
+    this.warmUp = new FailbackWarmUp({ delayMs: fencing.failbackDelayMs, clock, logger: log, meta: this.meta, registry });
+    const warmUp = this.warmUp;
+    this.guard = new Layer2Guard({
+      node: opts.node,
+      self: opts.self,
+      clock,
+      logger: log,
+      cluster,
+      speaker: this.speaker,
+      l2,
+      seeds: opts.seeds,
+      onHold: (hold) => warmUp.guarded(hold),
+    });
     this.reassert = l2 && new ReassertOnReturn({ node: opts.node, cluster, speaker: this.speaker, l2, logger: log, burstMs: fencing.healBurstMs });
     const speaker = this.speaker;
     this.fencing =
@@ -137,6 +153,10 @@ export class SpeakerAssembly {
           () => this.guard.status(),
         ),
         ...(fence ? [fence.section()] : []),
+        fencingSection(
+          () => warmUp.status(),
+          () => (fencing.quorum ? (speaker.quorum() ?? 'not counted yet') : undefined),
+        ),
         ...(opts.status.sections ?? []),
       ],
       subResources: [ipStatusResource((ip) => (speaker.inputs ? speaker.election.explain(ip, speaker.inputs) : undefined))],
@@ -172,12 +192,19 @@ export class SpeakerAssembly {
     this.stopWarning();
     this.speaker.stop();
     this.guard.stop();
+    this.warmUp.stop();
     this.reassert?.stop();
     this.fencing?.stop();
     await this.opts.bgp?.shutdown({ message: 'shoal speaker stopping' });
     await this.opts.cluster.leave(this.opts.leaveTimeoutMs);
     this.l2?.close();
     await Promise.all([this.opts.close?.(), this.opts.cluster.shutdown(), this.status.close()]);
+  }
+
+  /** Distinct seeds other than this member. */
+  private otherSeeds(): number {
+    const self = this.opts.self;
+    return new Set(this.opts.seeds().filter((s) => s.host !== self.host || s.port !== self.port).map((s) => `${s.host} ${s.port}`)).size;
   }
 
   private layer2Event(e: AnnouncerEvent): void {

@@ -1,9 +1,10 @@
 // The split-brain settings, the same in both modes: the `fencing:` section
-// of a speaker file and the --conflict-resolution, --reassert-interval and
-// --heal-burst flags in Kubernetes mode. docs/speaker.md and
-// docs/election.md say what each does.
+// of a speaker file and the --conflict-resolution, --reassert-interval,
+// --heal-burst, --quorum and --failback-delay flags in Kubernetes mode.
+// docs/speaker.md, docs/election.md and docs/failover.md say what each does.
 
 import { cycleBoundMs, DEFAULT_REASSERT_MAX_PER_SECOND } from '../announce/l2/periodic-reassert.js';
+import { DEFAULT_FAILBACK_DELAY_MS } from './readiness.js';
 
 export interface FencingSettings {
   /** Settle conflicts between members by the fencing rule; false: detect and report only. */
@@ -12,13 +13,13 @@ export interface FencingSettings {
   readonly reassertMs: number;
   /** Rounds (ms after a partition heals) of the gratuitous burst for the addresses held; []: off. */
   readonly healBurstMs: readonly number[];
-  /** Accepted and passed through; the quorum rule reads it. */
+  /** Take over no address while fewer than a majority of the last known membership is alive (quorum.ts). */
   readonly quorum: boolean;
-  /** Accepted and passed through; delayed failback reads it. */
+  /** Warm-up before a returning member says it is ready to take its addresses back; 0: at once (readiness.ts). */
   readonly failbackDelayMs: number;
 }
 
-export const DEFAULT_FENCING: FencingSettings = { resolve: true, reassertMs: 3000, healBurstMs: [0, 500, 2000], quorum: false, failbackDelayMs: 10_000 };
+export const DEFAULT_FENCING: FencingSettings = { resolve: true, reassertMs: 3000, healBurstMs: [0, 500, 2000], quorum: false, failbackDelayMs: DEFAULT_FAILBACK_DELAY_MS };
 
 /** Largest delay a millisecond setting accepts: ten minutes. */
 export const MAX_SETTING_MS = 600_000;

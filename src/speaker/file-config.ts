@@ -17,12 +17,12 @@
 //     interfaces: [eth0]            # default: every eligible interface
 //     gratuitousArpMs: [0, 250, 1000, 2000, 4000]
 //     unsolicitedNaMs: [0, 1000, 2000]
-//   fencing:                        # split brain (docs/election.md); these are the defaults
+//   fencing:                        # split brain (docs/election.md, docs/failover.md); these are the defaults
 //     resolve: true                 # settle two members claiming one VIP; false: report only
 //     reassertMs: 3000              # periodic re-assertion of owned VIPs; 0: off
 //     healBurstMs: [0, 500, 2000]   # gratuitous rounds when a partition heals; []: off
-//     quorum: false
-//     failbackDelayMs: 10000
+//     quorum: false                 # take over nothing without a majority (docs/failover.md)
+//     failbackDelayMs: 10000        # warm-up before a returning host takes its VIPs back; 0: at once
 //   vips:
 //     - address: 192.0.2.100
 //       name: web                   # VIPs with one name form one service
@@ -40,6 +40,7 @@ import { labelKeyProblem, labelValueProblem, parseSelectorList } from '../config
 import { parseYamlDocuments } from '../config/yaml.js';
 import { DEFAULT_STATUS_PORT } from '../status/listen.js';
 import { readBounded } from '../util/read-bounded.js';
+import { DEFAULT_FAILBACK_DELAY_MS, MAX_FAILBACK_DELAY_MS } from './readiness.js';
 import { quote } from '../util/text.js';
 import { DEFAULT_FENCING, MAX_SETTING_MS, type FencingSettings } from './fencing-settings.js';
 import { labelsToMeta } from './file-world.js';
@@ -63,11 +64,12 @@ export const DEFAULT_FILE_LIMITS: FileLimits = { maxVips: 10_000, maxNameBytes: 
 /**
  * Labels travel as gossip metadata, which the gossip layer caps at 512
  * encoded bytes (ClusterOptions.maxMetaBytes); the rest is left for the
- * version entry (64 bytes) and the interface MACs (member-macs.ts).
+ * version entry and the ready flag (64 bytes together) and the interface
+ * MACs (member-macs.ts).
  */
 const LABEL_META_BYTES = 448 - MACS_META_MAX_BYTES;
-/** Metadata entries that are not labels: the version and the interface MACs. */
-const NON_LABEL_META_ENTRIES = 2;
+/** Metadata entries that are not labels: the version, the ready flag and the interface MACs. */
+const NON_LABEL_META_ENTRIES = 3;
 
 /** Errors reported at most; a file of 100,000 mistakes makes a readable report and log line, not a 10 MB one. */
 export const MAX_REPORTED_ERRORS = 100;
@@ -207,7 +209,7 @@ function readFencing(issues: Issues, root: Obj): FencingSettings {
     reassertMs: readInt(issues, f, 'reassertMs', 'fencing', 0, MAX_SETTING_MS) ?? DEFAULT_FENCING.reassertMs,
     healBurstMs: healBurstMs ?? DEFAULT_FENCING.healBurstMs,
     quorum: readBool(issues, f, 'quorum', 'fencing') ?? DEFAULT_FENCING.quorum,
-    failbackDelayMs: readInt(issues, f, 'failbackDelayMs', 'fencing', 0, MAX_SETTING_MS) ?? DEFAULT_FENCING.failbackDelayMs,
+    failbackDelayMs: readInt(issues, f, 'failbackDelayMs', 'fencing', 0, MAX_FAILBACK_DELAY_MS) ?? DEFAULT_FAILBACK_DELAY_MS,
   };
 }
 

@@ -13,6 +13,7 @@ import { loadFileConfig, timingProfile, type FileLimits } from './file-config.js
 import { FileWorld, labelsToMeta } from './file-world.js';
 import { fileGossipKey, UNENCRYPTED_WARNING_INTERVAL_MS } from './gossip-key.js';
 import type { Layer2Mode } from './layer2.js';
+import { FailbackWarmUp } from './warm-up.js';
 
 export interface FileSpeakerOptions {
   /** Read at start and by reload(). */
@@ -38,7 +39,7 @@ export async function startFileSpeaker(o: FileSpeakerOptions): Promise<RunningFi
   const log = createLogger({ level: o.logLevel, fields: { node: file.node } });
   const { keyring, status: encryption } = await fileGossipKey(file.gossip.keyFile, o.configPath);
   const statusAllow = parseAllowList(file.statusAllow, 'statusAllow');
-  const meta = { version: VERSION, ...labelsToMeta(file.labels) };
+  const meta = FailbackWarmUp.startMeta({ version: VERSION, ...labelsToMeta(file.labels) }, file.fencing.failbackDelayMs);
   const { cluster, advertise } = await launchMember({
     name: file.node,
     bind: file.gossip.bind,
@@ -79,7 +80,6 @@ export async function startFileSpeaker(o: FileSpeakerOptions): Promise<RunningFi
     try {
       const labelsChanged = JSON.stringify(next.config.labels) !== JSON.stringify(world.labels);
       const needRestart = world.update(next.config);
-      if (JSON.stringify(next.config.fencing) !== JSON.stringify(file.fencing)) needRestart.push('fencing');
       if (labelsChanged) assembly.meta.setBase({ version: VERSION, ...labelsToMeta(next.config.labels) });
       log.info('configuration reloaded', { vips: next.config.vips.length, ...(needRestart.length ? { ignoredUntilRestart: needRestart } : {}) });
     } catch (err) {

@@ -107,16 +107,17 @@ export class FileWorld implements World {
 
   /**
    * Takes a reloaded file (SIGHUP). VIPs, labels and layer-2 settings apply
-   * at once; the node name and gossip settings need a restart, which the
-   * returned list says.
+   * at once; the node name, gossip, status and fencing settings need a
+   * restart, which the returned list says.
    */
   update(file: FileSpeakerConfig): string[] {
     const needRestart: string[] = [];
     if (file.node !== this.file.node) needRestart.push('node');
     if (JSON.stringify(file.gossip) !== JSON.stringify(this.file.gossip)) needRestart.push('gossip');
     if (JSON.stringify([file.status, file.statusAllow]) !== JSON.stringify([this.file.status, this.file.statusAllow])) needRestart.push('status');
+    if (JSON.stringify(file.fencing) !== JSON.stringify(this.file.fencing)) needRestart.push('fencing');
     const next = fromFile(file);
-    this.file = { ...file, node: this.file.node, gossip: this.file.gossip, status: this.file.status, statusAllow: this.file.statusAllow };
+    this.file = { ...file, node: this.file.node, gossip: this.file.gossip, status: this.file.status, statusAllow: this.file.statusAllow, fencing: this.file.fencing };
     this.config = next.config;
     this.services = next.services;
     for (const fn of this.listeners) fn();

@@ -25,6 +25,7 @@ import { KubeWorld } from './kube-world.js';
 import type { Layer2Mode } from './layer2.js';
 import type { LocalOwnershipChange } from './speaker.js';
 import { bgpSection } from './status.js';
+import { FailbackWarmUp } from './warm-up.js';
 
 export interface KubeSpeakerOptions {
   node: string;
@@ -49,7 +50,7 @@ export interface KubeSpeakerOptions {
   statusAllow: AllowList;
   bgpListen: Address;
   layer2: Layer2Mode;
-  /** Split-brain settings (--conflict-resolution, --reassert-interval, --heal-burst). */
+  /** Split-brain settings (--conflict-resolution, --reassert-interval, --heal-burst, --quorum, --failback-delay). */
   fencing: FencingSettings;
   leaveTimeoutMs: number;
   logLevel: LogLevel;
@@ -87,7 +88,7 @@ export async function startKubeSpeaker(o: KubeSpeakerOptions): Promise<RunningSp
   const { kubeConfig, source } = loadKubeConfig(o.kubeconfigPath ? { kubeconfigPath: o.kubeconfigPath } : {});
   log.info('speaker starting', { version: VERSION, kubeconfig: source, namespace: o.namespace });
 
-  const meta = { version: VERSION };
+  const meta = FailbackWarmUp.startMeta({ version: VERSION }, o.fencing.failbackDelayMs);
   const { cluster, advertise } = await launchMember({
     name: node,
     bind: o.gossipBind,

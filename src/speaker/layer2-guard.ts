@@ -36,6 +36,8 @@ export interface Layer2GuardOptions {
   seeds: () => readonly Address[];
   /** Default LONE_NODE_TIMEOUT_MS. */
   loneNodeTimeoutMs?: number;
+  /** Told the hold (undefined: none) after every event the guard takes, from the start on: the failback warm-up (warm-up.ts). */
+  onHold?: (hold: Hold | undefined) => void;
 }
 
 export interface Layer2GuardStatus {
@@ -115,6 +117,7 @@ export class Layer2Guard {
     const step = stepFreshness(this.state, event, obs);
     this.state = step.state;
     for (const action of step.actions) this.run(action, event);
+    this.opts.onHold?.(this.state.hold);
   }
 
   private run(action: FreshnessAction, event: FreshnessEvent): void {

@@ -17,6 +17,8 @@ import type { Cluster } from '../cluster/cluster.js';
 import type { Config } from '../config/model.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
+import { emptyQuorumMemory, observeQuorum, type QuorumCount, type QuorumMemory } from './quorum.js';
+import { withReadiness } from './readiness.js';
 import type { World } from './world.js';
 
 /** An ownership change involving this node, with the services it affects. */
@@ -50,6 +52,17 @@ export interface SpeakerOptions {
   onLocalChange?: (change: LocalOwnershipChange) => void;
   /** Coalescing delay for world changes. Default 20 ms. */
   settleMs?: number;
+  /**
+   * The quorum setting (quorum.ts); undefined: off. While this member sees
+   * no majority of the last known membership alive, layer 2 announces no
+   * address it did not announce already.
+   */
+  quorum?: {
+    /** Other members this one was configured to join (its seeds but itself): the floor of the known membership. */
+    expected: () => number;
+    /** Default QUORUM_FORGET_MS. */
+    forgetAfterMs?: number;
+  };
   wallNow?: () => number;
 }
 
@@ -68,6 +81,9 @@ export class Speaker {
   private kept: ReadonlySet<string> | undefined;
   /** What the last reconcile gave layer 2 to announce. */
   private lastAnnounced: ReadonlySet<string> = new Set();
+  private quorumMemory: QuorumMemory = emptyQuorumMemory;
+  private quorumCount: QuorumCount | undefined;
+  private quorumTimer: TimerHandle | undefined;
   private readonly reconciled: ((r: Reconciled) => void)[] = [];
   private readonly log: Logger;
   private readonly metrics: {
@@ -75,6 +91,8 @@ export class Speaker {
     duration: Histogram;
     owned: Gauge;
     changes: Counter<'direction'>;
+    /** With the quorum setting only. */
+    quorum: Gauge<'count'> | undefined;
   };
 
   constructor(private readonly opts: SpeakerOptions) {
@@ -96,6 +114,14 @@ export class Speaker {
         labelNames: ['direction'],
         registers,
       }),
+      quorum: opts.quorum
+        ? new Gauge({
+            name: 'shoal_speaker_quorum_members',
+            help: 'The quorum as this member counts it: live members (count="live") of the last known membership (count="known"), this member included.',
+            labelNames: ['count'],
+            registers,
+          })
+        : undefined,
     };
   }
 
@@ -163,7 +189,8 @@ export class Speaker {
   reconcile(): void {
     if (!this.running) return;
     const started = performance.now();
-    const inputs = this.opts.world.inputs(this.opts.cluster.members());
+    // The ready flag travels in the metadata; the election reads it as a member's.
+    const inputs = this.opts.world.inputs(withReadiness(this.opts.cluster.members()));
     this.metrics.reconciles.inc();
     if (!inputs) {
       // No usable configuration yet: announce nothing rather than guess.
@@ -175,11 +202,14 @@ export class Speaker {
     this.latestInputs = inputs;
     const me = this.opts.node;
     const kept = this.kept;
-    if (kept) {
-      // Ownership changes are reported once the view is fresh again: what
-      // the election says meanwhile may be an artefact of the stale view.
+    const noQuorum = this.observeQuorum(inputs) === false;
+    if (kept || noQuorum) {
+      // Ownership changes are reported once the view is fresh again (or
+      // the quorum back): what the election says meanwhile may be an
+      // artefact of a stale or partial view.
       const owned = ownedBy(result, me);
-      this.announce(new Map([...owned].filter(([ip]) => kept.has(ip))));
+      const before = this.lastAnnounced;
+      this.announce(new Map([...owned].filter(([ip]) => (!kept || kept.has(ip)) && (!noQuorum || before.has(ip)))));
       if (this.opts.bgp) this.reconcileBgp(inputs.config, inputs, result);
       this.notify(inputs, result);
       return;
@@ -196,6 +226,43 @@ export class Speaker {
     if (this.opts.bgp) this.reconcileBgp(inputs.config, inputs, result);
     this.metrics.duration.observe((performance.now() - started) / 1000);
     this.notify(inputs, result);
+  }
+
+  /** The quorum as the last reconcile found it; undefined when the setting is off or no election ran. */
+  quorum(): QuorumCount | undefined {
+    return this.quorumCount;
+  }
+
+  /** Whether this member sees a majority; undefined when the setting is off. Wakes to re-count when a lost member is forgotten. */
+  private observeQuorum(inputs: ElectionInputs): boolean | undefined {
+    const q = this.opts.quorum;
+    if (!q) return undefined;
+    const now = this.opts.clock.now();
+    const { memory, count } = observeQuorum(this.quorumMemory, {
+      members: inputs.members,
+      self: this.opts.node,
+      now,
+      expected: q.expected(),
+      ...(q.forgetAfterMs !== undefined ? { forgetAfterMs: q.forgetAfterMs } : {}),
+    });
+    if (this.quorumCount && this.quorumCount.majority !== count.majority) {
+      const fields = { live: count.live, known: count.known };
+      if (count.majority) this.log.info('quorum: a majority of the known members is alive again; taking over as the election says', fields);
+      else this.log.warn('quorum lost: fewer than a majority of the known members alive; keeping what this member announces, taking over nothing', fields);
+    }
+    this.quorumMemory = memory;
+    this.quorumCount = count;
+    this.metrics.quorum?.set({ count: 'live' }, count.live);
+    this.metrics.quorum?.set({ count: 'known' }, count.known);
+    this.opts.clock.clearTimeout(this.quorumTimer);
+    this.quorumTimer = undefined;
+    if (!count.majority && count.nextForget !== undefined) {
+      this.quorumTimer = this.opts.clock.setTimeout(() => {
+        this.quorumTimer = undefined;
+        this.request(true);
+      }, Math.max(0, count.nextForget - now));
+    }
+    return count.majority;
   }
 
   private announce(desired: L2DesiredState): void {
@@ -259,5 +326,7 @@ export class Speaker {
     this.running = false;
     this.opts.clock.clearTimeout(this.timer);
     this.timer = undefined;
+    this.opts.clock.clearTimeout(this.quorumTimer);
+    this.quorumTimer = undefined;
   }
 }

@@ -6,6 +6,8 @@ import type { PeerStatus } from '../bgp/status.js';
 import type { StatusSection } from '../status/server.js';
 import { renderTable } from '../status/table.js';
 import type { Layer2GuardStatus } from './layer2-guard.js';
+import type { QuorumCount } from './quorum.js';
+import type { WarmUpStatus } from './warm-up.js';
 
 export function layer2Text(s: AnnouncerStatus | undefined, hold: Layer2GuardStatus = { held: false }): string {
   const lines = [s ? `layer2: ${s.ips.length} address(es) announced` : 'layer2: off (no responder: run as root or with CAP_NET_RAW, or see --layer2)'];
@@ -64,4 +66,28 @@ export function bgpText(peers: readonly PeerStatus[], problems: readonly string[
 
 export function bgpSection(peers: () => readonly PeerStatus[], problems: () => readonly string[]): StatusSection {
   return { name: 'bgp', json: () => ({ peers: peers(), problems: problems() }), text: () => bgpText(peers(), problems()) };
+}
+
+/** Quorum as /status shows it: the count, "not counted yet", or undefined when the setting is off. */
+export type QuorumStatus = QuorumCount | string | undefined;
+
+export function fencingText(w: WarmUpStatus, q: QuorumStatus): string {
+  const warm = w.failbackDelayMs === 0 ? 'ready (no failback delay)' : w.ready ? `ready (failback delay ${w.failbackDelayMs} ms)` : w.readyInMs !== undefined ? `not ready: warming up, ready in ${Math.ceil(w.readyInMs / 1000)} s` : 'not ready: waiting for a fresh view of the cluster, then a warm-up';
+  const lines = [`fencing: ${warm}`];
+  if (q === undefined) lines.push('quorum: off');
+  else if (typeof q === 'string') lines.push(`quorum: on, ${q}`);
+  else lines.push(`quorum: on, ${q.live} of ${q.known} known members alive: ${q.majority ? 'majority' : 'NO majority: taking over nothing new'}`);
+  return lines.join('\n');
+}
+
+/** The fencing section of /status: this member's ready flag (delayed failback) and the quorum. */
+export function fencingSection(warmUp: () => WarmUpStatus, quorum: () => QuorumStatus): StatusSection {
+  return {
+    name: 'fencing',
+    json: () => {
+      const q = quorum();
+      return { ...warmUp(), quorum: q === undefined ? { enabled: false } : typeof q === 'string' ? { enabled: true, pending: q } : { enabled: true, ...q } };
+    },
+    text: () => fencingText(warmUp(), quorum()),
+  };
 }

@@ -191,3 +191,32 @@ t.test('the fencing section: defaults, every key, and bad values with their path
   const paths = bad.ok ? [] : bad.errors.map((e) => e.path).sort();
   t.same(paths, ['fencing.failbackDelayMs', 'fencing.healBurstMs[1]', 'fencing.healBurstMs[2]', 'fencing.leases', 'fencing.quorum', 'fencing.reassertMs', 'fencing.resolve']);
 });
+
+t.test('the fencing section: quorum and the failback delay, defaults, and errors with their paths', async (t) => {
+  const base = { vips: [{ address: '192.0.2.5' }] };
+  const defaults = parseFileConfig(base, { hostname: 'h' });
+  t.match(defaults.ok && defaults.config.fencing, { quorum: false, failbackDelayMs: 10_000 }, 'quorum off, a 10 s warm-up');
+  const set = parseFileConfig({ ...base, fencing: { quorum: true, failbackDelayMs: 0 } }, { hostname: 'h' });
+  t.match(set.ok && set.config.fencing, { quorum: true, failbackDelayMs: 0 }, '0: ready at once');
+  const bad = parseFileConfig({ ...base, fencing: { quorum: 'yes', failbackDelayMs: -5, leases: true } }, { hostname: 'h' });
+  t.same(bad.ok ? [] : bad.errors.map((e) => [e.path, e.code]), [
+    ['fencing.leases', 'unknown-field'],
+    ['fencing.quorum', 'wrong-type'],
+    ['fencing.failbackDelayMs', 'invalid-value'],
+  ]);
+  const fraction = parseFileConfig({ ...base, fencing: { failbackDelayMs: 2.5 } }, { hostname: 'h' });
+  t.same(fraction.ok ? [] : fraction.errors.map((e) => [e.path, e.code]), [['fencing.failbackDelayMs', 'wrong-type']]);
+  const huge = parseFileConfig({ ...base, fencing: { failbackDelayMs: 3_600_001 } }, { hostname: 'h' });
+  t.match(huge.ok ? [] : huge.errors, [{ path: 'fencing.failbackDelayMs', message: /out of range 0 to 3600000/ }]);
+  const notObject = parseFileConfig({ ...base, fencing: [] }, { hostname: 'h' });
+  t.same(notObject.ok ? [] : notObject.errors.map((e) => [e.path, e.code]), [['fencing', 'wrong-type']]);
+});
+
+t.test('a reload keeps the running fencing settings and says they need a restart', async (t) => {
+  const a = parseFileConfig({ node: 'h', vips: [{ address: '192.0.2.5' }] }, { hostname: 'h' });
+  const b = parseFileConfig({ node: 'h', fencing: { quorum: true }, vips: [{ address: '192.0.2.5' }, { address: '192.0.2.6' }] }, { hostname: 'h' });
+  if (!a.ok || !b.ok) throw new Error('fixture');
+  const world = new FileWorld(a.config, '192.0.2.1', () => undefined);
+  t.same(world.update(b.config), ['fencing']);
+  t.same(world.update(b.config), ['fencing'], 'still the running one (quorum off) until a restart');
+});

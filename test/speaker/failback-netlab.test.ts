@@ -1,0 +1,91 @@
+// Delayed failback with real speakers (root, namespaces): three file-mode
+// speakers with a failback delay, the owner of the VIPs killed and started
+// again. While the restarted speaker says it is not ready, its VIPs stay
+// with the speaker that took them over (one answerer to arping and ndisc6,
+// and /status/ip explains the restarted one is skipped as not ready); once
+// it says ready, they come back to it, answered by it alone. The checks
+// follow what the speakers report, not the clock.
+import t from 'tap';
+import { distMissing } from '../support/dist.js';
+import { netlabUnavailable, waitFor } from '../support/netlab.js';
+import { ADDR, FileSpeakerLab, MAC, NODES, type NodeName } from './file-speaker-lab.js';
+
+const skip = netlabUnavailable() ?? distMissing();
+
+const VIP4 = '192.0.2.100';
+const VIP6 = '2001:db8::100';
+const VIPS = [
+  { address: VIP4, name: 'web' },
+  { address: VIP6, name: 'web' },
+];
+// Long enough that the checks during the warm-up (arping, ndisc6, curl)
+// end well before it under any load; the test checks it did.
+const FAILBACK_DELAY_MS = 20_000;
+
+t.test('a restarted owner takes its VIPs back only once it says it is ready', { skip: skip ?? false }, async (t) => {
+  const fl = await FileSpeakerLab.create('fbk', t);
+  const { lab, speakers } = fl;
+  for (const n of NODES) fl.writeConfig(n, VIPS, {}, { fencing: { failbackDelayMs: FAILBACK_DELAY_MS } });
+  for (const n of NODES) fl.start(n);
+  t.teardown(async () => {
+    if (!t.passing()) for (const n of NODES) t.comment(`${n}: ${JSON.stringify((await fl.status(n))?.['fencing'])}`);
+  });
+
+  const ready = async (n: NodeName): Promise<boolean | undefined> => ((await fl.status(n)) as { fencing?: { ready?: boolean } } | undefined)?.fencing?.ready;
+  /** How speaker `observer` sees `member`: its state and ready flag. */
+  const seenBy = async (observer: NodeName, member: NodeName): Promise<string | undefined> => {
+    const s = (await fl.status(observer)) as { gossip?: { members?: { name: string; state: string; meta: Record<string, string> }[] } } | undefined;
+    const m = s?.gossip?.members?.find((x) => x.name === member);
+    return m && `${m.state} ready=${m.meta['ready'] ?? '-'}`;
+  };
+  const owner = await waitFor(
+    async () => {
+      const states = await Promise.all(NODES.map(ready));
+      if (!states.every((r) => r === true)) return false;
+      return (await fl.agreedOwner(VIP4, NODES)) as NodeName | undefined;
+    },
+    FAILBACK_DELAY_MS + 40_000,
+    'every speaker to warm up and agree on an owner',
+  );
+  const owner6 = await waitFor(async () => (await fl.agreedOwner(VIP6, NODES)) as NodeName | undefined, 5000, `an owner of ${VIP6}`);
+
+  await lab.kill(speakers.get(owner)!, 'SIGKILL');
+  const survivors = NODES.filter((n) => n !== owner);
+  const interim = await waitFor(
+    async () => {
+      const o = await fl.agreedOwner(VIP4, survivors);
+      return o !== owner && (o as NodeName | undefined);
+    },
+    10_000,
+    'the survivors to take the VIP over',
+  );
+  t.ok(survivors.includes(interim), `${interim} took ${VIP4} over`);
+
+  fl.start(owner);
+  // Back in the cluster and not ready yet: every speaker sees it, none elects it.
+  await waitFor(
+    async () => {
+      const r = await ready(owner);
+      const seen = await Promise.all(survivors.map((n) => seenBy(n, owner)));
+      return r === false && seen.every((v) => v === 'alive ready=0') && (await fl.agreedOwner(VIP4, NODES)) === interim;
+    },
+    15_000,
+    `${owner} to rejoin, not ready yet`,
+  );
+  t.pass(`${owner} rejoined and the others see it alive with ready=0; every speaker agrees ${interim} keeps ${VIP4}`);
+  t.same(await fl.arping(VIP4), [MAC[interim]], `during the warm-up arping ${VIP4} is answered by ${interim} alone`);
+  const interim6 = (await fl.agreedOwner(VIP6, NODES)) as NodeName;
+  if (owner6 === owner) t.match(await fl.ndisc(VIP6), MAC[interim6], `during the warm-up ndisc6 ${VIP6} resolves to ${interim6}, not ${owner}`);
+  else t.equal(interim6, owner6, `${VIP6} stays with ${owner6}, which it never left`);
+  const explained = await lab.exec('c', 'curl', ['-s', '--max-time', '1', `http://${ADDR[interim][0]}:7473/status/ip/${VIP4}`], { allowFail: true });
+  const walk = (JSON.parse(explained.stdout || '{}') as { ring?: { member: string; verdict: string; reasons: { code: string; detail: string }[] }[] }).ring ?? [];
+  t.match(walk.find((c) => c.member === owner), { verdict: 'skipped', reasons: [{ code: 'not-ready', detail: /not ready \(warming up\)/ }] }, `/status/ip/${VIP4} lists ${owner} as skipped: not ready (warming up)`);
+  t.equal(await ready(owner), false, 'still warming up after the checks: they saw the warm-up');
+
+  const back = await waitFor(async () => (await ready(owner)) === true && (await fl.agreedOwner(VIP4, NODES)) === owner, FAILBACK_DELAY_MS + 10_000, `${owner} to warm up and take the VIP back`);
+  t.ok(back, `${owner} says it is ready and owns ${VIP4} again`);
+  await waitFor(async () => (await fl.arping(VIP4)).join() === MAC[owner], 5000, `arping to be answered by ${owner} alone`);
+  t.same(await fl.arping(VIP4), [MAC[owner]], `arping ${VIP4} is answered by ${owner} alone`);
+  await waitFor(async () => (await fl.agreedOwner(VIP6, NODES)) === owner6, 5000, `${VIP6} back with its ring owner`);
+  t.match(await fl.ndisc(VIP6), MAC[owner6], `ndisc6 ${VIP6} resolves to ${owner6}, its owner before the kill`);
+});
