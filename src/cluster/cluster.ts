@@ -130,27 +130,7 @@ export class Cluster {
     };
     this.table.add(this.self);
     this.sealing = new Sealing(this.opts, this.clock, this.log, (reason) => this.drop(reason));
-    this.membership = new Membership({
-      opts: this.opts,
-      clock: this.clock,
-      log: this.log,
-      counters: this.counters,
-      table: this.table,
-      queue: this.queue,
-      awareness: this.awareness,
-      self: this.self,
-      isLeaving: () => this.leaving,
-      isRunning: () => this.running,
-      send: (to, primary) => this.send(to, primary),
-      nextSeq: () => this.prober.nextSeq(),
-      emit: (kind, m, previous) => this.emit(kind, m, previous),
-      drop: (reason) => this.drop(reason),
-      // Probed at once, so that a real new member is verified within a round
-      // trip of our hearing of it, and views of the cluster agree again.
-      admitted: (m) => {
-        if (this.running && !this.leaving) this.prober.probeUnverified(m, scaleByHealth(this.opts.profile.probeIntervalMs, this.awareness.score));
-      },
-    });
+    // What every part of the protocol reads of the member, and may do through it.
     const driver = {
       opts: this.opts,
       clock: this.clock,
@@ -159,22 +139,29 @@ export class Cluster {
       counters: this.counters,
       table: this.table,
       self: this.self,
-      membership: this.membership,
+      awareness: this.awareness,
       isRunning: () => this.running,
       isLeaving: () => this.leaving,
       isStopped: () => this.stopped,
+      send: (to: Address, primary: Buffer[]) => this.send(to, primary),
       sampleProvenFirst: (k: number, filter: (m: Member) => boolean) => this.sampleProvenFirst(k, filter),
+      forget: (m: Member) => this.forget(m),
+      emit: (kind: MemberEventKind, m: Member, previous: MemberState | undefined) => this.emit(kind, m, previous),
       drop: (reason: DropReason) => this.drop(reason),
     };
-    this.prober = new Prober({
+    this.membership = new Membership({
       ...driver,
-      awareness: this.awareness,
-      send: (to, primary) => this.send(to, primary),
-      verify: (m) => this.verify(m),
-      forget: (m) => this.forget(m),
+      queue: this.queue,
+      nextSeq: () => this.prober.nextSeq(),
+      // Probed at once, so that a real new member is verified within a round
+      // trip of our hearing of it, and views of the cluster agree again.
+      admitted: (m) => {
+        if (this.running && !this.leaving) this.prober.probeUnverified(m, scaleByHealth(this.opts.profile.probeIntervalMs, this.awareness.score));
+      },
     });
-    this.pushPull = new PushPull({ ...driver, transport: this.transport, sealing: this.sealing });
-    this.joiner = new Joiner({ ...driver, pushPull: this.pushPull, forget: (m) => this.forget(m), emit: (kind, m, previous) => this.emit(kind, m, previous) });
+    this.prober = new Prober({ ...driver, membership: this.membership, verify: (m) => this.verify(m) });
+    this.pushPull = new PushPull({ ...driver, membership: this.membership, transport: this.transport, sealing: this.sealing });
+    this.joiner = new Joiner({ ...driver, pushPull: this.pushPull });
     this.transport.setHandlers({
       packet: (from, data) => this.receivePacket(from, data),
       exchange: (from, req) => this.pushPull.receive(from, req),
