@@ -6,33 +6,28 @@
 //
 // All I/O goes through a Transport and all waiting through a Clock, so the
 // same code runs over UDP/TCP and in the deterministic simulator. This file
-// is the protocol driver (probes, gossip, push-pull, the receive path);
-// membership.ts holds what the news does to the member table.
-import { exponentialDelay } from '../util/backoff.js';
+// is the protocol driver: it wires the parts together, disseminates news
+// (piggybacked on every packet, and gossiped periodically) and runs the
+// receive path. The parts: probe.ts (failure detection), push-pull.ts (full
+// state sync), join.ts (seeds, reconnecting, reaping), membership.ts (what
+// news does to the member table).
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { formatAddress, type Address } from '../net/index.js';
 import { Awareness } from './awareness.js';
 import { BroadcastQueue } from './broadcast-queue.js';
-import {
-  decodePacket,
-  decodeStreamMessage,
-  encodeMessage,
-  encodePacket,
-  encodeStreamMessage,
-  framedSize,
-  MAX_U32,
-  pushPullSize,
-  encodedMetaSize,
-} from './codec.js';
+import { decodePacket, encodedMetaSize, encodePacket, framedSize, MAX_U32 } from './codec.js';
 import { resolveOptions, type ClusterOptions, type ResolvedOptions } from './options.js';
 import { newCounters, type ClusterCounters, type DropReason } from './counters.js';
-import { MemberTable, type Member } from './members.js';
+import { Joiner } from './join.js';
+import { isLiveMember, MemberTable, type Member } from './members.js';
 import { Membership, ownConclusion, type NewsSource } from './membership.js';
-import type { Dead, IndirectPing, MemberRecord, MemberState, Message, Meta, Ping } from './messages.js';
+import type { Dead, MemberState, Message, Meta } from './messages.js';
+import { Prober } from './probe.js';
+import { PushPull } from './push-pull.js';
 import type { SelfView } from './refuter.js';
 import { Sealing } from './sealing.js';
-import { pushPullInterval, retransmitLimit, scaleByHealth } from './timing.js';
+import { retransmitLimit, scaleByHealth } from './timing.js';
 import type { Transport, TransportStats } from './transport.js';
 
 export interface MemberView {
@@ -74,18 +69,7 @@ export interface ClusterStatus {
   transport: TransportStats | undefined;
 }
 
-interface PendingProbe {
-  onAck(): void;
-  onNack(): void;
-}
-
 const isProbeTraffic = (m: Message): boolean => m.type === 'ping' || m.type === 'indirect-ping' || m.type === 'ack' || m.type === 'nack';
-const isLive = (m: Member): boolean => m.state === 'alive' || m.state === 'suspect';
-/** Unverified names probed in one protocol period at most. */
-const MAX_UNVERIFIED_PROBES = 16;
-const UNVERIFIED_PROBES_BEFORE_FORGETTING = 3;
-/** First retry of unanswered seeds; doubles up to the profile's reconnect interval. */
-const SEED_RETRY_INITIAL_MS = 250;
 
 export interface ClusterDeps {
   transport: Transport;
@@ -110,23 +94,14 @@ export class Cluster {
   private readonly awareness: Awareness;
   private readonly queue: BroadcastQueue;
   private readonly membership: Membership;
-  private readonly pending = new Map<number, PendingProbe>();
+  private readonly prober: Prober;
+  private readonly pushPull: PushPull;
+  private readonly joiner: Joiner;
   private readonly listeners = new Set<(e: MemberEvent) => void>();
-  private seq = 0;
-  private indirectInFlight = 0;
-  private timers: Record<'probe' | 'gossip' | 'pushPull' | 'reconnect' | 'seedRetry' | 'seedResync', TimerHandle | undefined> = {
-    probe: undefined,
-    gossip: undefined,
-    pushPull: undefined,
-    reconnect: undefined,
-    seedRetry: undefined,
-    seedResync: undefined,
-  };
-  private seedAttempts = 0;
+  private gossipTimer: TimerHandle | undefined;
   private running = false;
   private leaving = false;
   private stopped = false;
-  private seeds: Address[] = [];
   private readonly random: () => number;
   private readonly sealing: Sealing;
 
@@ -155,30 +130,41 @@ export class Cluster {
     };
     this.table.add(this.self);
     this.sealing = new Sealing(this.opts, this.clock, this.log, (reason) => this.drop(reason));
-    this.membership = new Membership({
+    // What every part of the protocol reads of the member, and may do through it.
+    const driver = {
       opts: this.opts,
       clock: this.clock,
       log: this.log,
+      random: this.random,
       counters: this.counters,
       table: this.table,
-      queue: this.queue,
-      awareness: this.awareness,
       self: this.self,
-      isLeaving: () => this.leaving,
+      awareness: this.awareness,
       isRunning: () => this.running,
-      send: (to, primary) => this.send(to, primary),
-      nextSeq: () => this.nextSeq(),
-      emit: (kind, m, previous) => this.emit(kind, m, previous),
-      drop: (reason) => this.drop(reason),
+      isLeaving: () => this.leaving,
+      isStopped: () => this.stopped,
+      send: (to: Address, primary: Buffer[]) => this.send(to, primary),
+      sampleProvenFirst: (k: number, filter: (m: Member) => boolean) => this.sampleProvenFirst(k, filter),
+      forget: (m: Member) => this.forget(m),
+      emit: (kind: MemberEventKind, m: Member, previous: MemberState | undefined) => this.emit(kind, m, previous),
+      drop: (reason: DropReason) => this.drop(reason),
+    };
+    this.membership = new Membership({
+      ...driver,
+      queue: this.queue,
+      nextSeq: () => this.prober.nextSeq(),
       // Probed at once, so that a real new member is verified within a round
       // trip of our hearing of it, and views of the cluster agree again.
       admitted: (m) => {
-        if (this.running && !this.leaving) this.probeUnverified(m, scaleByHealth(this.opts.profile.probeIntervalMs, this.awareness.score));
+        if (this.running && !this.leaving) this.prober.probeUnverified(m, scaleByHealth(this.opts.profile.probeIntervalMs, this.awareness.score));
       },
     });
+    this.prober = new Prober({ ...driver, membership: this.membership, verify: (m) => this.verify(m) });
+    this.pushPull = new PushPull({ ...driver, membership: this.membership, transport: this.transport, sealing: this.sealing });
+    this.joiner = new Joiner({ ...driver, pushPull: this.pushPull });
     this.transport.setHandlers({
       packet: (from, data) => this.receivePacket(from, data),
-      exchange: (from, req) => this.receiveExchange(from, req),
+      exchange: (from, req) => this.pushPull.receive(from, req),
     });
   }
 
@@ -189,10 +175,10 @@ export class Cluster {
     if (this.running || this.stopped) return;
     this.running = true;
     this.membership.broadcast(this.name, this.membership.refuter.aliveSelf());
-    this.scheduleProbe(this.random() * this.opts.profile.probeIntervalMs);
-    this.timers.gossip = this.clock.setTimeout(() => this.gossipTick(), this.random() * this.opts.profile.gossipIntervalMs);
-    this.schedulePushPull();
-    this.timers.reconnect = this.clock.setTimeout(() => this.reconnectTick(), this.opts.profile.reconnectIntervalMs);
+    this.prober.start(this.random() * this.opts.profile.probeIntervalMs);
+    this.gossipTimer = this.clock.setTimeout(() => this.gossipTick(), this.random() * this.opts.profile.gossipIntervalMs);
+    this.pushPull.start();
+    this.joiner.start();
   }
 
   /**
@@ -200,42 +186,8 @@ export class Cluster {
    * with how many answered. Seeds are remembered and retried while this
    * member sees no one else (startup order, or every peer restarted).
    */
-  async join(seeds: readonly Address[]): Promise<number> {
-    this.seeds = seeds.filter((s) => !(s.host === this.self.host && s.port === this.self.port));
-    this.clock.clearTimeout(this.timers.seedRetry);
-    this.seedAttempts = 0;
-    return this.joinSeeds();
-  }
-
-  private async joinSeeds(): Promise<number> {
-    const seeds = this.seeds;
-    const results = await Promise.allSettled(seeds.map((s) => this.pushPull(s, true)));
-    let ok = 0;
-    const answered: Address[] = [];
-    results.forEach((r, i) => {
-      if (r.status === 'fulfilled') {
-        ok++;
-        answered.push(seeds[i]!);
-      } else this.log.debug('join: seed did not answer', { seed: formatAddress(seeds[i]!), error: String(r.reason) });
-    });
-    // A seed's state leaves out the members it was still verifying (they
-    // joined through it a moment before us, as when every speaker starts at
-    // once): sync once more, a few probe periods later, to take them too.
-    if (answered.length > 0 && this.running) {
-      this.timers.seedResync = this.clock.setTimeout(() => {
-        for (const s of answered) this.pushPull(s, true).catch(() => {});
-      }, 3 * this.opts.profile.probeIntervalMs);
-    }
-    // Seeds that are not up yet (every speaker starts at once) are retried
-    // with backoff until one answers or someone else finds us.
-    if (ok === 0 && seeds.length > 0 && this.running && !this.leaving && this.table.verifiedLive <= 1) {
-      const delay = exponentialDelay(this.seedAttempts++, { initialMs: SEED_RETRY_INITIAL_MS, maxMs: this.opts.profile.reconnectIntervalMs });
-      // Spread both ways, [d/2, 3d/2), like the push-pull schedule.
-      this.timers.seedRetry = this.clock.setTimeout(() => {
-        if (this.table.verifiedLive <= 1) void this.joinSeeds();
-      }, delay * (0.5 + this.random()));
-    }
-    return ok;
+  join(seeds: readonly Address[]): Promise<number> {
+    return this.joiner.join(seeds);
   }
 
   /**
@@ -261,9 +213,11 @@ export class Cluster {
     if (this.stopped) return;
     this.stopped = true;
     this.running = false;
-    for (const t of Object.values(this.timers)) this.clock.clearTimeout(t);
+    this.prober.stop();
+    this.clock.clearTimeout(this.gossipTimer);
+    this.pushPull.stop();
+    this.joiner.stop();
     for (const m of this.table.all()) m.suspicion?.cancel();
-    this.pending.clear();
     await this.transport.close();
   }
 
@@ -322,7 +276,7 @@ export class Cluster {
   liveMembers(): MemberView[] {
     return this.table
       .all()
-      .filter((m) => isLive(m) && m.verified)
+      .filter((m) => isLiveMember(m) && m.verified)
       .map((m) => this.view(m));
   }
 
@@ -359,66 +313,13 @@ export class Cluster {
     };
   }
 
-  // ------------------------------------------------------------ probing
-
-  private scheduleProbe(delay: number): void {
-    this.timers.probe = this.clock.setTimeout(() => this.probeTick(), delay);
-  }
-
-  private probeTick(): void {
-    if (!this.running) return;
-    const interval = scaleByHealth(this.opts.profile.probeIntervalMs, this.awareness.score);
-    if (!this.leaving) {
-      const target = this.table.nextProbeTarget((m) => m !== this.self && isLive(m) && m.verified);
-      if (target) this.probe(target, interval);
-      // Names we were only told of are probed on a lane of their own, so
-      // that any number of them (made-up ones included) cannot delay the
-      // probing of members we know to be real; faster when many wait, to
-      // keep up with what the admission limits let in.
-      const lane = Math.min(MAX_UNVERIFIED_PROBES, Math.ceil(this.table.unverifiedCount / 10));
-      for (let i = 0; i < lane; i++) {
-        const unproven = this.table.nextUnverified((m) => isLive(m));
-        if (unproven) this.probeUnverified(unproven, interval);
-      }
-    }
-    this.scheduleProbe(interval);
-  }
-
-  /**
-   * A name not yet verified: one ping. An answer makes it a member; three
-   * unanswered in a row make us forget it, quietly: it was never part of the
-   * cluster for us, so there is no suspicion to spread. (A real member
-   * misses three in a row at 5% loss once in 8,000 times; it comes back
-   * from members that did hear it, or with the next push-pull.)
-   */
-  private probeUnverified(target: Member, interval: number): void {
-    const seq = this.nextSeq();
-    this.counters.probes++;
-    const deadline = this.clock.setTimeout(() => {
-      this.pending.delete(seq);
-      if (!this.running || target.verified || this.table.get(target.name) !== target) return;
-      target.unanswered = (target.unanswered ?? 0) + 1;
-      if (target.unanswered < UNVERIFIED_PROBES_BEFORE_FORGETTING) return;
-      this.counters.forgotten++;
-      this.forget(target);
-    }, interval);
-    this.pending.set(seq, {
-      onAck: () => {
-        this.clock.clearTimeout(deadline);
-        this.pending.delete(seq);
-        target.lastAckAt = this.clock.now();
-        this.verify(target);
-      },
-      onNack: () => {},
-    });
-    this.send(target, [encodeMessage({ type: 'ping', seq, target: target.name, sourceHost: this.self.host, sourcePort: this.self.port, sourceName: this.name })]);
-  }
+  // ------------------------------------------------------------ members heard from, and forgotten
 
   /** We heard from `m` ourselves: it becomes part of the cluster, and we pass its news on. */
   private verify(m: Member): void {
     if (m.verified || m === this.self) return;
     this.table.markVerified(m);
-    if (!isLive(m)) return;
+    if (!isLiveMember(m)) return;
     this.membership.broadcast(m.name, { type: 'alive', incarnation: m.incarnation, node: m.name, host: m.host, port: m.port, meta: m.meta });
     this.emit('join', m, undefined);
   }
@@ -429,138 +330,17 @@ export class Cluster {
     this.queue.remove(m.name);
   }
 
-  private probe(target: Member, interval: number): void {
-    const p = this.opts.profile;
-    const seq = this.nextSeq();
-    const timeout = scaleByHealth(p.probeTimeoutMs, this.awareness.score);
-    const incarnation = target.incarnation;
-    let acked = false;
-    let nacks = 0;
-    let expectedNacks = 0;
-    let indirectTimer: TimerHandle | undefined = undefined;
-    const finish = (): void => {
-      this.pending.delete(seq);
-      this.clock.clearTimeout(indirectTimer);
-      this.clock.clearTimeout(deadline);
-    };
-    this.counters.probes++;
-    this.pending.set(seq, {
-      onAck: () => {
-        if (acked) return;
-        acked = true;
-        target.lastAckAt = this.clock.now();
-        finish();
-        this.awareness.applyDelta(-1);
-      },
-      onNack: () => {
-        nacks++;
-      },
-    });
-    const ping: Ping = { type: 'ping', seq, target: target.name, sourceHost: this.self.host, sourcePort: this.self.port, sourceName: this.name };
-    const primary = [encodeMessage(ping)];
-    // Lifeguard buddy system: a suspect learns of its suspicion from the
-    // very next probe it receives, rather than waiting for gossip.
-    if (this.opts.lifeguard && target.state === 'suspect') {
-      primary.push(encodeMessage({ type: 'suspect', incarnation: target.incarnation, node: target.name, from: this.name }));
-    }
-    this.send(target, primary);
-
-    indirectTimer = this.clock.setTimeout(() => {
-      if (acked || !this.running) return;
-      const helpers = this.sampleProvenFirst(p.indirectChecks, (m) => m !== this.self && m !== target && m.state === 'alive');
-      // Lifeguard counts missing nacks against our own health: only from
-      // helpers that answered us before, not from names that may be made up.
-      expectedNacks = this.opts.lifeguard ? helpers.filter((h) => h.verified).length : 0;
-      for (const h of helpers) {
-        const req: IndirectPing = {
-          type: 'indirect-ping',
-          seq,
-          target: target.name,
-          targetHost: target.host,
-          targetPort: target.port,
-          wantNack: this.opts.lifeguard,
-          sourceHost: this.self.host,
-          sourcePort: this.self.port,
-          sourceName: this.name,
-        };
-        this.counters.indirectProbes++;
-        this.send(h, [encodeMessage(req)]);
-      }
-    }, timeout);
-
-    const deadline = this.clock.setTimeout(() => {
-      if (acked) return;
-      finish();
-      if (!this.running) return;
-      this.counters.probesFailed++;
-      // Lifeguard: missing nacks mean our own network or process is the
-      // problem, so we slow down; with no helpers to ask, assume the same.
-      this.awareness.applyDelta(expectedNacks > 0 ? Math.max(0, expectedNacks - nacks) : 1);
-      // Also when already suspect: our failed probe is an independent
-      // confirmation that shortens everyone's suspicion timer.
-      if ((target.state === 'alive' || target.state === 'suspect') && target.incarnation === incarnation) {
-        this.counters.suspicionsRaised++;
-        this.membership.applySuspect({ type: 'suspect', incarnation, node: target.name, from: this.name }, ownConclusion());
-      }
-    }, interval);
-  }
-
-  private handlePing(msg: Ping): void {
-    if (msg.target !== this.name) {
-      this.drop('wrong-target');
-      return;
-    }
-    this.send({ host: msg.sourceHost, port: msg.sourcePort }, [encodeMessage({ type: 'ack', seq: msg.seq })]);
-  }
-
-  private handleIndirectPing(msg: IndirectPing): void {
-    if (this.indirectInFlight >= this.opts.maxConcurrentIndirect) {
-      this.drop('indirect-overload');
-      return;
-    }
-    this.indirectInFlight++;
-    const requester = { host: msg.sourceHost, port: msg.sourcePort };
-    const seq = this.nextSeq();
-    let done = false;
-    const finish = (): void => {
-      if (done) return;
-      done = true;
-      this.indirectInFlight--;
-      this.pending.delete(seq);
-      this.clock.clearTimeout(timer);
-    };
-    this.pending.set(seq, {
-      onAck: () => {
-        finish();
-        this.send(requester, [encodeMessage({ type: 'ack', seq: msg.seq })]);
-      },
-      onNack: () => {},
-    });
-    const ping: Ping = { type: 'ping', seq, target: msg.target, sourceHost: this.self.host, sourcePort: this.self.port, sourceName: this.name };
-    this.send({ host: msg.targetHost, port: msg.targetPort }, [encodeMessage(ping)]);
-    const timer = this.clock.setTimeout(() => {
-      if (done) return;
-      finish();
-      if (msg.wantNack) this.send(requester, [encodeMessage({ type: 'nack', seq: msg.seq })]);
-    }, this.opts.profile.probeTimeoutMs);
-  }
-
-  private nextSeq(): number {
-    this.seq = (this.seq + 1) >>> 0;
-    return this.seq;
-  }
-
   // ------------------------------------------------------------ dissemination
 
   private gossipTick(): void {
     if (!this.running) return;
     const p = this.opts.profile;
-    this.timers.gossip = this.clock.setTimeout(() => this.gossipTick(), p.gossipIntervalMs);
+    this.gossipTimer = this.clock.setTimeout(() => this.gossipTick(), p.gossipIntervalMs);
     if (this.queue.length === 0) return;
     const now = this.clock.now();
     // Dead and left members keep hearing gossip for a while, so that one
     // that is in fact alive learns of the verdict and refutes it.
-    const targets = this.sampleProvenFirst(p.gossipNodes, (m) => m !== this.self && (isLive(m) || now - m.stateChangedAt < p.gossipToTheDeadMs));
+    const targets = this.sampleProvenFirst(p.gossipNodes, (m) => m !== this.self && (isLiveMember(m) || now - m.stateChangedAt < p.gossipToTheDeadMs));
     for (const t of targets) {
       if (this.queue.length === 0) break;
       this.send(t, []);
@@ -591,140 +371,6 @@ export class Cluster {
     this.transport.sendPacket(to, wire);
   }
 
-  // ------------------------------------------------------------ push-pull, reconnect, reaping
-
-  private schedulePushPull(): void {
-    const base = pushPullInterval(this.opts.profile.pushPullIntervalMs, this.table.verifiedLive);
-    // Jitter so members started together do not sync in lockstep.
-    this.timers.pushPull = this.clock.setTimeout(() => this.pushPullTick(), base * (0.5 + this.random()));
-  }
-
-  private pushPullTick(): void {
-    if (!this.running) return;
-    this.schedulePushPull();
-    if (this.leaving) return;
-    const [peer] = this.sampleProvenFirst(1, (m) => m !== this.self && m.state === 'alive');
-    if (peer) this.pushPull(peer, false).catch((err: unknown) => this.log.debug('push-pull failed', { peer: peer.name, error: String(err) }));
-  }
-
-  /** Exchanges full state with one peer and merges what it knows. */
-  private async pushPull(to: Address, join: boolean): Promise<void> {
-    this.counters.streamsSent++;
-    let reply: Buffer;
-    try {
-      reply = await this.transport.exchange(to, this.sealStream(join), this.opts.streamTimeoutMs);
-    } catch (err) {
-      this.counters.streamErrors++;
-      throw err;
-    }
-    if (this.stopped) return;
-    const records = this.openStream(reply, join ? Infinity : this.pushPullSizeLimit());
-    if (!records) throw new Error(`push-pull reply from ${formatAddress(to)} was rejected`);
-    // We chose this peer (a seed, or a member from our table): its word on
-    // others counts as a member's, and its own record as first-hand. Joining
-    // through a seed brings the whole cluster; anything else is limited.
-    this.membership.mergeRemoteState(records, {
-      from: to,
-      trusted: true,
-      stream: true,
-      budget: join ? { left: Infinity, rateLimited: false } : { left: this.opts.newMembersPerPushPull, rateLimited: true },
-      vouches: join,
-    });
-  }
-
-  private async receiveExchange(from: Address, request: Buffer): Promise<Uint8Array | undefined> {
-    this.counters.streamsReceived++;
-    if (this.stopped) return undefined;
-    try {
-      const records = this.openStream(request, this.pushPullSizeLimit());
-      if (!records) return undefined;
-      const reply = this.sealStream(false);
-      // The peer connected from a port of its own choosing: only its host
-      // can say whether it is one of our members.
-      const trusted = this.table.all().some((m) => m !== this.self && isLive(m) && m.host === from.host);
-      this.membership.mergeRemoteState(records, { from, trusted, stream: true, budget: { left: this.opts.newMembersPerPushPull, rateLimited: true }, vouches: false });
-      return reply;
-    } catch (err) {
-      this.drop('internal-error');
-      this.log.error('push-pull handler failed', { error: err });
-      return undefined;
-    }
-  }
-
-  private sealStream(join: boolean): Buffer {
-    // Names we have not verified stay with us: a peer joining through us
-    // takes our state as verified.
-    return this.sealing.seal(encodeStreamMessage({ type: 'push-pull', join, members: this.table.records((m) => m.verified) }));
-  }
-
-  /**
-   * Members a push-pull may carry, except one from the seed we join
-   * through: a peer of our cluster holds about as many as we do, so twice
-   * our table plus what one push-pull may add covers partitions healing and
-   * new members. Thousands of made-up ones are refused before decoding.
-   */
-  private pushPullSizeLimit(): number {
-    return 2 * this.table.size + this.opts.newMembersPerPushPull;
-  }
-
-  private openStream(data: Buffer, maxMembers: number): MemberRecord[] | undefined {
-    const plain = this.sealing.unseal(data);
-    if (!plain) return undefined;
-    if ((pushPullSize(plain) ?? 0) > maxMembers) {
-      this.drop('oversized');
-      return undefined;
-    }
-    const d = decodeStreamMessage(plain);
-    if (!d.ok) {
-      this.drop(d.error.code);
-      return undefined;
-    }
-    if (d.value.type !== 'push-pull') {
-      this.drop('malformed');
-      return undefined;
-    }
-    return d.value.members;
-  }
-
-  private reconnectTick(): void {
-    if (!this.running) return;
-    const p = this.opts.profile;
-    this.timers.reconnect = this.clock.setTimeout(() => this.reconnectTick(), p.reconnectIntervalMs);
-    this.reap();
-    if (this.leaving) return;
-    // A healed partition: the other side is dead to us and we to them, and
-    // neither probes the dead. Reaching one of them merges both views.
-    if (this.table.count('dead') > 0) {
-      const [dead] = this.sampleProvenFirst(1, (m) => m.state === 'dead');
-      if (dead) this.pushPull(dead, false).catch(() => {});
-    }
-    if (this.table.verifiedLive <= 1 && this.seeds.length > 0) {
-      this.seedAttempts = 0;
-      void this.joinSeeds();
-    }
-  }
-
-  private reap(): void {
-    if (this.table.count('dead') + this.table.count('left') === 0) return;
-    const now = this.clock.now();
-    for (const m of [...this.table.all()]) {
-      // A dead name we never heard from ourselves (a member that died before
-      // we probed it, or one made up) is not worth an hour of reconnects.
-      const keep =
-        (m.state === 'dead' || m.state === 'left') && !m.verified
-          ? this.opts.profile.gossipToTheDeadMs
-          : m.state === 'dead'
-            ? this.opts.deadRetentionMs
-            : m.state === 'left'
-              ? this.opts.leftRetentionMs
-              : Infinity;
-      if (m !== this.self && now - m.stateChangedAt >= keep) {
-        this.forget(m);
-        this.emit('reap', m, m.state);
-      }
-    }
-  }
-
   // ------------------------------------------------------------ receive path
 
   private receivePacket(from: Address, data: Buffer): void {
@@ -744,7 +390,7 @@ export class Cluster {
       // else may speak only for itself (precedence.ts).
       const src: NewsSource = {
         from,
-        trusted: sender !== undefined && sender !== this.self && isLive(sender),
+        trusted: sender !== undefined && sender !== this.self && isLiveMember(sender),
         stream: false,
         budget: { left: this.opts.newMembersPerPacket, rateLimited: true },
         vouches: false,
@@ -768,13 +414,13 @@ export class Cluster {
     this.counters.messagesReceived++;
     switch (msg.type) {
       case 'ping':
-        return this.handlePing(msg);
+        return this.prober.handlePing(msg);
       case 'indirect-ping':
-        return this.handleIndirectPing(msg);
+        return this.prober.handleIndirectPing(msg);
       case 'ack':
-        return this.pending.get(msg.seq)?.onAck();
+        return this.prober.ack(msg.seq);
       case 'nack':
-        return this.pending.get(msg.seq)?.onNack();
+        return this.prober.nack(msg.seq);
       case 'alive':
         return this.membership.applyAlive(msg, src);
       case 'suspect':

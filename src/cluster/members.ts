@@ -30,6 +30,9 @@ export interface Member extends KnownMember {
 
 const isLive = (s: MemberState): boolean => s === 'alive' || s === 'suspect';
 
+/** Alive or suspect: still part of the cluster. */
+export const isLiveMember = (m: Member): boolean => isLive(m.state);
+
 export class MemberTable {
   private readonly byName = new Map<string, Member>();
   private readonly byAddress = new Map<string, Member>();

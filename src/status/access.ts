@@ -7,7 +7,7 @@
 // probing the pod IP of a host-network pod from the node); Linux drops
 // packets that arrive from outside with one of the host's own addresses as
 // their source, so that second rule cannot be borrowed by a remote sender.
-import { parseIP, parseRange, rangeContains, type IP, type IPRange } from '../net/index.js';
+import { parseIP, parseRange, rangeContains, unmapIPv4, type IP, type IPRange } from '../net/index.js';
 
 export interface AllowList {
   /** The CIDRs as given, for status and logs. */
@@ -25,8 +25,7 @@ const LOOPBACK: readonly IPRange[] = ['127.0.0.0/8', '::1/128'].map((c) => {
 /** A socket's address as an IP; "::ffff:192.0.2.1" (an IPv4 peer of a dual-stack socket) is the IPv4 address. */
 export function socketIP(address: string | undefined): IP | undefined {
   if (!address) return undefined;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  return parseIP(mapped ? mapped[1]! : address);
+  return parseIP(unmapIPv4(address));
 }
 
 /**
