@@ -42,6 +42,8 @@ export interface SpeakerAssemblyOptions {
   /** BGP passwords, "namespace/name" -> password. */
   secrets?: () => ReadonlyMap<string, string>;
   onLocalChange?: (change: LocalOwnershipChange) => void;
+  /** MetalLB's --ignore-exclude-lb (see SpeakerOptions). */
+  ignoreExcludeLB?: boolean;
   /** Whether gossip is sealed; unencrypted gossip is warned about at start and every `warnEveryMs` (once when undefined). */
   encryption: { status: EncryptionStatus; warnEveryMs: number | undefined };
   status: {
@@ -87,6 +89,7 @@ export class SpeakerAssembly {
       ...(opts.bgp ? { bgp: opts.bgp } : {}),
       ...(opts.secrets ? { secrets: opts.secrets } : {}),
       ...(opts.onLocalChange ? { onLocalChange: opts.onLocalChange } : {}),
+      ...(opts.ignoreExcludeLB ? { ignoreExcludeLB: true } : {}),
     });
     this.guard = new Layer2Guard({ node: opts.node, self: opts.self, clock, logger: log, cluster, speaker: this.speaker, l2, seeds: opts.seeds });
     this.reassert = l2 && new ReassertOnReturn({ node: opts.node, cluster, speaker: this.speaker, l2, logger: log });

@@ -13,10 +13,13 @@ import type { ConfigSourceMode } from '../kube/defaults.js';
 import { loadKubeConfig } from '../kube/kubeconfig.js';
 import { EventRecorder, referenceTo } from '../kube/events.js';
 import { services } from '../kube/resources.js';
+import { desiredConfigurationState } from '../kube/configuration-state.js';
+import { StatusObjectWriter, statusWriterMetrics } from '../kube/status-objects.js';
 import type { AllowList } from '../status/access.js';
 import { statusListen } from '../status/listen.js';
 import { RealClock } from '../util/clock.js';
 import { createLogger, type Logger, type LogLevel } from '../util/log.js';
+import { AnnouncementStatus, l2Services } from './announcement-status.js';
 import { SpeakerAssembly } from './assembly.js';
 import { kubeGossipKey } from './gossip-key.js';
 import { KubeWorld } from './kube-world.js';
@@ -41,6 +44,8 @@ export interface KubeSpeakerOptions {
   insecureGossip: boolean;
   peerSelector: string;
   lbClass: string | undefined;
+  /** MetalLB's --ignore-exclude-lb. */
+  ignoreExcludeLB?: boolean;
   configSource: ConfigSourceMode;
   /** Status listen addresses; undefined: the gossip advertise address and loopback. */
   status: readonly Address[] | undefined;
@@ -96,6 +101,8 @@ export async function startKubeSpeaker(o: KubeSpeakerOptions): Promise<RunningSp
   });
   const bgp = new BgpSpeaker({ clock, logger: log, registry, listen: { address: o.bgpListen.host, port: o.bgpListen.port } });
   const events = new EventRecorder(kubeConfig, { component: 'shoal-speaker', host: node, clock, logger: log });
+  const statusWriter = new StatusObjectWriter(kubeConfig, { clock, logger: log, metrics: statusWriterMetrics(registry) });
+  const announcementStatus = new AnnouncementStatus({ node, namespace: o.namespace, writer: statusWriter, pod: () => world.ownPod(), logger: log });
   const seeds = (): Address[] => world.seedHosts().map((host) => ({ host, port: o.gossipBind.port }));
   const assembly: SpeakerAssembly = new SpeakerAssembly({
     node,
@@ -108,6 +115,7 @@ export async function startKubeSpeaker(o: KubeSpeakerOptions): Promise<RunningSp
     world,
     layer2: { mode: o.layer2 },
     bgp,
+    ...(o.ignoreExcludeLB ? { ignoreExcludeLB: true } : {}),
     secrets: () => world.passwords(),
     onLocalChange: (c) => {
       const { reason, message } = describeChange(c, node);
@@ -132,14 +140,31 @@ export async function startKubeSpeaker(o: KubeSpeakerOptions): Promise<RunningSp
     },
     leaveTimeoutMs: o.leaveTimeoutMs,
     close: async () => {
+      statusWriter.close();
       await Promise.all([world.stop(), events.close()]);
     },
   });
+  // ServiceL2Status / ServiceBGPStatus, and nodeAssigned Events for BGP as
+  // MetalLB sends them when a service starts being advertised from here.
+  let advertised: ReadonlyMap<string, readonly string[]> = new Map();
+  assembly.speaker.onReconcile((r) => {
+    announcementStatus.update({ l2: l2Services(r.result, r.announced), bgp: r.bgpServices });
+    for (const key of r.bgpServices.keys()) {
+      const svc = advertised.has(key) ? undefined : world.service(key);
+      if (svc) events.event(referenceTo(services, svc), 'Normal', 'nodeAssigned', `announcing from node "${node}" with protocol "bgp"`);
+    }
+    advertised = r.bgpServices;
+  });
   await assembly.serveStatus();
 
+  world.onConfigVerdict((state) => {
+    const desired = desiredConfigurationState(o.namespace, { kind: 'speaker', node }, state);
+    if (desired) statusWriter.set('configurationstate', desired);
+  });
   world.start();
   await world.synced();
   log.info('informers synced', { config: world.config !== undefined });
+  await announcementStatus.adopt();
   assembly.run();
   world.onSeedsChange(() => {
     // A speaker that is still alone tries the new pods at once.

@@ -6,6 +6,7 @@
 import type { KubeConfig, KubernetesObject, V1EndpointSlice, V1Node, V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { electionNode, endpointsFromSlices, type ElectionMember, type ElectionNode, type ElectionService } from '../announce/election-inputs.js';
+import type { AcceptanceState } from '../config/acceptance.js';
 import { ConfigAcceptance, formatConfigError, type Config } from '../config/index.js';
 import { ConfigSource, type ConfigSourceMode } from '../kube/config-source.js';
 import { namespacedKey, objectKey } from '../kube/object-key.js';
@@ -72,6 +73,7 @@ export class KubeWorld implements World {
   private readonly electionNodes = new Map<string, ElectionNode>();
   private readonly listeners: (() => void)[] = [];
   private readonly seedListeners: (() => void)[] = [];
+  private readonly verdictListeners: ((state: AcceptanceState) => void)[] = [];
   private readonly log: Logger;
 
   constructor(private readonly opts: KubeWorldOptions) {
@@ -177,6 +179,11 @@ export class KubeWorld implements World {
     this.listeners.push(fn);
   }
 
+  /** Told the acceptance state after every new verdict on a configuration candidate (ConfigurationState). */
+  onConfigVerdict(fn: (state: AcceptanceState) => void): void {
+    this.verdictListeners.push(fn);
+  }
+
   /** Gossip seeds: the addresses of the other speaker pods (host network: their nodes' addresses). */
   seedHosts(): string[] {
     return this.podInformer
@@ -200,6 +207,11 @@ export class KubeWorld implements World {
     return out;
   }
 
+  /** This node's speaker Pod (it matches the peer selector), for owner references. */
+  ownPod(): V1Pod | undefined {
+    return this.podInformer.list().find((p) => p.spec?.nodeName === this.opts.node && !p.metadata?.deletionTimestamp);
+  }
+
   /** The Service object, for Events about it. */
   service(key: string): V1Service | undefined {
     return this.serviceInformer.get(key);
@@ -218,6 +230,7 @@ export class KubeWorld implements World {
     if (!this.configSource.hasSynced) return;
     const candidate = this.configSource.candidate();
     const verdict = candidate.kind === 'none' ? this.acceptance.absent(candidate.why) : this.acceptance.offer(candidate.source, candidate.result);
+    if (verdict.kind !== 'repeated') for (const fn of this.verdictListeners) fn(this.acceptance.state);
     switch (verdict.kind) {
       case 'absent':
         this.log.warn('no configuration found; keeping the last good one', { why: verdict.why, running: verdict.current !== undefined });
