@@ -15,6 +15,7 @@ import type { DesiredStatusObject } from './status-objects.js';
 export const LABEL_COMPONENT_TYPE = 'metallb.io/component-type';
 export const LABEL_NODE_NAME = 'metallb.io/node-name';
 export const CONDITION_CONFIG_VALID = 'configReconcilerValid';
+const MESSAGE_LIMIT = 32768;
 
 export type Component = { kind: 'controller' } | { kind: 'speaker'; node: string };
 
@@ -28,7 +29,9 @@ export function desiredConfigurationState(namespace: string, c: Component, st: A
   let result: 'Valid' | 'Invalid';
   let condition: Record<string, unknown>;
   if (refusal) {
-    const summary = refusal.errors.map(formatConfigError).join('\n');
+    const all = refusal.errors.map(formatConfigError).join('\n');
+    // The CRD bounds a condition message at 32 KiB.
+    const summary = all.length <= MESSAGE_LIMIT ? all : `${all.slice(0, MESSAGE_LIMIT - 40)}\n... (${refusal.errors.length} errors in all)`;
     result = 'Invalid';
     condition = { type: CONDITION_CONFIG_VALID, status: 'False', reason: 'ConfigurationError', message: summary, lastTransitionTime: seconds(refusal.at) };
   } else if (st.loadedAt) {
