@@ -123,6 +123,7 @@ export class StatusObjectWriter {
   /** Keys to write, in the order they became due. */
   private readonly due = new Set<string>();
   private pumpTimer: TimerHandle | undefined;
+  private pumpSoon = false;
   private inFlight = false;
   private closed = false;
   private requestCount = 0;
@@ -188,7 +189,7 @@ export class StatusObjectWriter {
   get stats(): StatusObjectWriterStats {
     let retrying = 0;
     for (const e of this.entries.values()) if (e.retryTimer !== undefined) retrying++;
-    return { queued: this.due.size + (this.inFlight ? 1 : 0), retrying, writing: this.inFlight, requests: this.requestCount, failures: this.failureCount };
+    return { queued: this.due.size + (this.inFlight ? 1 : 0), retrying, writing: this.inFlight || this.pumpSoon, requests: this.requestCount, failures: this.failureCount };
   }
 
   /** Resolves when nothing is queued or in flight (keys waiting out a backoff excepted). */
@@ -230,8 +231,20 @@ export class StatusObjectWriter {
     this.schedulePump(0);
   }
 
+  /**
+   * Runs the pump: at once (next turn of the event loop) when a token may be
+   * there, else after `ms` on the injected clock, the wait for the next token.
+   */
   private schedulePump(ms: number): void {
-    if (this.closed || this.inFlight || this.pumpTimer !== undefined) return;
+    if (this.closed || this.inFlight || this.pumpTimer !== undefined || this.pumpSoon) return;
+    if (ms === 0) {
+      this.pumpSoon = true;
+      setImmediate(() => {
+        this.pumpSoon = false;
+        void this.pump();
+      });
+      return;
+    }
     this.pumpTimer = this.clock.setTimeout(() => {
       this.pumpTimer = undefined;
       void this.pump();

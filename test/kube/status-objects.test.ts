@@ -136,11 +136,13 @@ t.test('failures are retried with backoff and never hold up other objects', asyn
   const s = await setup(t);
   s.d.faults.failNext({ verb: 'create', resource: 'servicel2statuses.metallb.io', code: 503 });
   const desired = desiredStatuses('node-a', NS, undefined, { l2: services(2), bgp: new Map() });
-  const [[k0, d0], [k1, d1]] = [...desired];
-  s.writer.set(k0!, d0);
+  const entries = [...desired];
+  const [k0, d0] = entries[0]!;
+  const [k1, d1] = entries[1]!;
+  s.writer.set(k0, d0);
   await drive(s, 0);
   t.equal(s.writer.stats.retrying, 1, 'the first waits out its backoff');
-  s.writer.set(k1!, d1);
+  s.writer.set(k1, d1);
   await drive(s, 500);
   t.same(list(s.d).map((o) => o.metadata?.labels?.['metallb.io/service-name']), ['svc-1'], 'the second went ahead meanwhile');
   t.equal(s.writer.stats.retrying, 1);
