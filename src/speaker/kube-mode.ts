@@ -20,6 +20,7 @@ import { statusListen } from '../status/listen.js';
 import { RealClock } from '../util/clock.js';
 import { createLogger, type Logger, type LogLevel } from '../util/log.js';
 import { AnnouncementStatus, l2Services } from './announcement-status.js';
+import { AnnouncedMetric, announcedSeries } from './announced-metric.js';
 import { SpeakerAssembly } from './assembly.js';
 import { kubeGossipKey } from './gossip-key.js';
 import { KubeWorld } from './kube-world.js';
@@ -147,7 +148,9 @@ export async function startKubeSpeaker(o: KubeSpeakerOptions): Promise<RunningSp
   // ServiceL2Status / ServiceBGPStatus, and nodeAssigned Events for BGP as
   // MetalLB sends them when a service starts being advertised from here.
   let advertised: ReadonlyMap<string, readonly string[]> = new Map();
+  const announcedMetric = new AnnouncedMetric(registry);
   assembly.speaker.onReconcile((r) => {
+    announcedMetric.update(announcedSeries(r, node));
     announcementStatus.update({ l2: l2Services(r.result, r.announced), bgp: r.bgpServices });
     for (const key of r.bgpServices.keys()) {
       const svc = advertised.has(key) ? undefined : world.service(key);

@@ -13,6 +13,7 @@ import { namespacedKey, objectKey } from '../kube/object-key.js';
 import { Informer } from '../kube/informer.js';
 import { endpointSlices, nodes, pods, secrets, services } from '../kube/resources.js';
 import { ipFamily } from '../net/index.js';
+import { registerTwin } from '../util/metric-twin.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import type { SelfNode, World } from './world.js';
@@ -86,9 +87,14 @@ export class KubeWorld implements World {
     this.podInformer = new Informer(opts.kubeConfig, pods, { ...common, namespace: opts.namespace, labelSelector: opts.peerSelector });
     this.configSource = new ConfigSource(opts.kubeConfig, { namespace: opts.namespace, mode: opts.configSource, ...common });
     const registers = [opts.registry];
+    const stale = new Gauge({ name: 'shoal_speaker_config_stale', help: '1 when the latest configuration was refused or went away and the speaker runs on the last good one.', registers });
+    const loaded = new Gauge({ name: 'metallb_k8s_client_config_loaded_bool', help: '1 once a configuration has been loaded (MetalLB\'s name)', registers });
+    loaded.set(0);
+    registerTwin(opts.registry, stale, 'metallb_k8s_client_config_stale_bool');
     this.acceptance = new ConfigAcceptance({
       metrics: {
-        stale: new Gauge({ name: 'shoal_speaker_config_stale', help: '1 when the latest configuration was refused or went away and the speaker runs on the last good one.', registers }),
+        stale,
+        loaded,
         refused: new Counter({ name: 'shoal_speaker_config_errors_total', help: 'Configuration candidates refused as invalid.', registers }),
         applied: new Counter({ name: 'shoal_speaker_config_loaded_total', help: 'Configurations that came into force.', registers }),
       },

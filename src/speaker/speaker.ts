@@ -4,7 +4,7 @@
 // for. Membership changes reconcile on the next tick (failover latency);
 // world changes are coalesced over a few milliseconds (bursts of Service or
 // EndpointSlice updates cost one election).
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
 import { formatIP, parseIP } from '../net/index.js';
 import { Election, ownedBy, type ElectionResult } from '../announce/election.js';
 import { servicesEligibleOn } from '../announce/election-eligibility.js';
@@ -85,7 +85,6 @@ export class Speaker {
   private readonly metrics: {
     reconciles: Counter;
     duration: Histogram;
-    owned: Gauge;
     changes: Counter<'direction'>;
   };
 
@@ -102,7 +101,6 @@ export class Speaker {
         buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
         registers,
       }),
-      owned: new Gauge({ name: 'shoal_speaker_owned_ips', help: 'Service IPs this node announces in layer 2.', registers }),
       changes: new Counter({
         name: 'shoal_speaker_ownership_changes_total',
         help: 'Service IPs this node started (taken) or stopped (released) announcing in layer 2.',
@@ -213,7 +211,6 @@ export class Speaker {
 
   private announce(desired: L2DesiredState): void {
     this.lastAnnounced = new Set(desired.keys());
-    this.metrics.owned.set(desired.size);
     this.opts.l2?.set(desired);
   }
 

@@ -26,6 +26,17 @@ t.test('pool status counters follow allocation; ConfigurationState says Valid, t
     status: { result: 'Valid', conditions: [{ type: 'configReconcilerValid', status: 'True', reason: 'Reconciled' }] },
   });
 
+  const metrics = await ctl.registry.metrics();
+  for (const line of [
+    'metallb_allocator_addresses_in_use_total{pool="lan"} 2',
+    'metallb_allocator_ipv4_addresses_in_use_total{pool="lan"} 1',
+    'metallb_allocator_addresses_total{pool="lan"} 8',
+    'metallb_allocator_services_allocated_total{pool="lan"} 1',
+    'metallb_k8s_client_config_loaded_bool 1',
+    'metallb_k8s_client_config_stale_bool 0',
+  ]) t.ok(metrics.includes(line), `MetalLB's name: ${line}`);
+  t.match(metrics, /# TYPE metallb_k8s_client_updates_total counter\nmetallb_k8s_client_updates_total [1-9]/);
+
   h.deleteService('one');
   await eventually(() => pool()?.['assignedIPv4'] === 0, 'freed');
   t.same(pool(), { assignedIPv4: 0, assignedIPv6: 0, availableIPv4: 4, availableIPv6: 4 });

@@ -460,8 +460,10 @@ export class Announcer {
       d = { verdict: 'malformed', detail: `unexpected: ${errorMessage(err)}` };
     }
     this.metrics.requestsReceived.inc({ protocol, interface: name, verdict: d.verdict });
+    if (d.verdict === 'answered' && d.ip) this.metrics.metallb.requestsReceived.inc({ ip: d.ip });
     if (d.verdict === 'answered' && d.reply && this.send(link, protocol, d.reply)) {
       this.metrics.responsesSent.inc({ protocol, interface: name });
+      if (d.ip) this.metrics.metallb.responsesSent.inc({ ip: d.ip });
     }
     if (d.verdict === 'conflict' && d.ip) this.logConflict(protocol, name, d.ip, frame);
     this.onEvent({ type: 'verdict', protocol, interface: name, verdict: d.verdict, ip: d.ip, detail: d.detail });
@@ -491,7 +493,10 @@ export class Announcer {
     if (!link || !mac) return;
     const frames = protocol === 'arp' ? gratuitousArpFrames(mac, ip) : [unsolicitedNaFrame(mac, ip)];
     for (const frame of frames) {
-      if (this.send(link, protocol, frame)) this.metrics.gratuitousSent.inc({ protocol, interface: name });
+      if (this.send(link, protocol, frame)) {
+        this.metrics.gratuitousSent.inc({ protocol, interface: name });
+        this.metrics.metallb.gratuitousSent.inc({ ip });
+      }
     }
     this.onEvent({ type: 'gratuitous', protocol, interface: name, ip });
   }
