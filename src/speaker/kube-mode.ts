@@ -3,6 +3,7 @@
 // with the other speaker pods, announces the service IPs the election gives
 // its node (layer 2) and advertises the ones it is eligible for to its BGP
 // peers.
+import type { V1ConfigMap } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { BgpSpeaker } from '../bgp/speaker.js';
 import { VERSION } from '../cli/version.js';
@@ -12,7 +13,9 @@ import { launchMember } from '../cluster/launch.js';
 import type { ConfigSourceMode } from '../kube/defaults.js';
 import { loadKubeConfig } from '../kube/kubeconfig.js';
 import { EventRecorder, referenceTo } from '../kube/events.js';
-import { services } from '../kube/resources.js';
+import { Informer } from '../kube/informer.js';
+import { namespacedKey } from '../kube/object-key.js';
+import { configMaps, services } from '../kube/resources.js';
 import { desiredConfigurationState } from '../kube/configuration-state.js';
 import { StatusObjectWriter, statusWriterMetrics } from '../kube/status-objects.js';
 import type { AllowList } from '../status/access.js';
@@ -22,6 +25,7 @@ import { createLogger, type Logger, type LogLevel } from '../util/log.js';
 import { AnnouncementStatus, l2Services } from './announcement-status.js';
 import { AnnouncedMetric, announcedSeries } from './announced-metric.js';
 import { SpeakerAssembly } from './assembly.js';
+import { EXCLUDE_L2_CONFIGMAP, ExcludeL2List, formatExcludeError } from './exclude-l2.js';
 import { kubeGossipKey } from './gossip-key.js';
 import { KubeWorld } from './kube-world.js';
 import type { Layer2Mode } from './layer2.js';
@@ -142,7 +146,7 @@ export async function startKubeSpeaker(o: KubeSpeakerOptions): Promise<RunningSp
     leaveTimeoutMs: o.leaveTimeoutMs,
     close: async () => {
       statusWriter.close();
-      await Promise.all([world.stop(), events.close()]);
+      await Promise.all([world.stop(), excludeInformer.stop(), events.close()]);
     },
   });
   // ServiceL2Status / ServiceBGPStatus, and nodeAssigned Events for BGP as
@@ -159,6 +163,23 @@ export async function startKubeSpeaker(o: KubeSpeakerOptions): Promise<RunningSp
     advertised = r.bgpServices;
   });
   await assembly.serveStatus();
+
+  // The layer-2 exclusion list (ConfigMap metallb-excludel2); a bad one is refused, the last good one stays.
+  const exclude = new ExcludeL2List();
+  const excludeInformer = new Informer(kubeConfig, configMaps, { clock, logger: log, namespace: o.namespace, fieldSelector: `metadata.name=${EXCLUDE_L2_CONFIGMAP}` });
+  const onExclude = (cm: V1ConfigMap | undefined): void => {
+    const verdict = exclude.offer(cm?.data, `ConfigMap ${namespacedKey(o.namespace, EXCLUDE_L2_CONFIGMAP)}`);
+    if (verdict.kind === 'applied') {
+      log.info('layer-2 interface exclusion list in force', { source: cm ? EXCLUDE_L2_CONFIGMAP : 'default', patterns: verdict.patterns.map((p) => p.source) });
+      assembly.l2?.setExcludeInterfaces(verdict.patterns);
+    } else if (verdict.kind === 'refused') {
+      const errors = verdict.errors.map(formatExcludeError);
+      log.error('layer-2 interface exclusion list refused; keeping the last good one', { errors, inForce: exclude.patterns.map((p) => p.source) });
+      if (cm) events.event(referenceTo(configMaps, cm), 'Warning', 'InvalidExcludeL2', `Refused, keeping the last good list: ${errors.join('; ')}`.slice(0, 1024));
+    }
+  };
+  excludeInformer.onAdd((cm) => onExclude(cm)).onUpdate((cm) => onExclude(cm)).onDelete(() => onExclude(undefined));
+  excludeInformer.start();
 
   world.onConfigVerdict((state) => {
     const desired = desiredConfigurationState(o.namespace, { kind: 'speaker', node }, state);

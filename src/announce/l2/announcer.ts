@@ -100,7 +100,7 @@ export class Announcer {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly metrics: L2Metrics;
-  private readonly exclude: readonly RegExp[];
+  private exclude: readonly RegExp[];
   private readonly schedules: Record<L2Protocol, readonly number[]>;
   private readonly rescanIntervalMs: number;
   private readonly onEvent: (e: AnnouncerEvent) => void;
@@ -187,6 +187,12 @@ export class Announcer {
       this.metrics.ownedIps.set({ protocol }, [...next.values()].filter((d) => d.protocol === protocol).length);
     }
     if (this.started) this.reconcile();
+  }
+
+  /** Replaces the names the default interface selection skips (MetalLB's metallb-excludel2 list). */
+  setExcludeInterfaces(exclude: readonly RegExp[]): void {
+    this.exclude = [...exclude];
+    if (this.started && !this.closed) this.reconcile();
   }
 
   status(): AnnouncerStatus {
