@@ -24,6 +24,7 @@ import { RealClock } from '../util/clock.js';
 import { createLogger, type Logger, type LogLevel } from '../util/log.js';
 import { AnnouncementStatus, l2Services } from './announcement-status.js';
 import { AnnouncedMetric, announcedSeries } from './announced-metric.js';
+import { AnnounceFailures } from './announce-failures.js';
 import { SpeakerAssembly } from './assembly.js';
 import { EXCLUDE_L2_CONFIGMAP, ExcludeL2List, formatExcludeError } from './exclude-l2.js';
 import { kubeGossipKey } from './gossip-key.js';
@@ -153,8 +154,17 @@ export async function startKubeSpeaker(o: KubeSpeakerOptions): Promise<RunningSp
   // MetalLB sends them when a service starts being advertised from here.
   let advertised: ReadonlyMap<string, readonly string[]> = new Map();
   const announcedMetric = new AnnouncedMetric(registry);
+  const failures = new AnnounceFailures();
   assembly.speaker.onReconcile((r) => {
     announcedMetric.update(announcedSeries(r, node));
+    const placements = assembly.l2?.status().ips ?? [];
+    for (const f of failures.update(node, placements)) {
+      log.warn('address cannot be announced', { ip: f.ip, reason: f.message });
+      for (const key of r.result.decisions.get(f.ip)?.services ?? []) {
+        const svc = world.service(key);
+        if (svc) events.event(referenceTo(services, svc), 'Warning', 'announceFailed', f.message);
+      }
+    }
     announcementStatus.update({ l2: l2Services(r.result, r.announced), bgp: r.bgpServices });
     for (const key of r.bgpServices.keys()) {
       const svc = advertised.has(key) ? undefined : world.service(key);
