@@ -1,8 +1,13 @@
 // Prometheus metrics of the BGP side, named as MetalLB names its own
-// (metallb_bgp_*, metallb_bfd_*) with the shoal_ prefix, so dashboards carry
-// over. The peer label is the peer's address, as in MetalLB.
+// (metallb_bgp_*, metallb_bfd_*) with the shoal_ prefix, and published under
+// MetalLB's names too, so its dashboards work unchanged. The peer label is the
+// peer's address, as in FRR-K8s mode (MetalLB's native mode says
+// address:port); the BFD twins carry MetalLB's vrf label, empty (no VRFs).
+// MetalLB's BFD echo and zebra counters have no counterpart: shoal has no
+// echo mode and no zebra.
 
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { registerTwin } from '../util/metric-twin.js';
 
 export class BgpMetrics {
   readonly sessionUp: Gauge<'peer'>;
@@ -40,6 +45,20 @@ export class BgpMetrics {
     this.bfdPacketsIn = new Counter({ name: 'shoal_bfd_control_packet_input', help: 'Number of BFD control packets accepted from the peer', labelNames: ['peer'], registers });
     this.bfdPacketsOut = new Counter({ name: 'shoal_bfd_control_packet_output', help: 'Number of BFD control packets sent to the peer', labelNames: ['peer'], registers });
     this.bfdDropped = new Counter({ name: 'shoal_bfd_packets_dropped_total', help: 'BFD packets dropped, by reason', labelNames: ['reason'], registers });
+    const twins: [Gauge<'peer'> | Counter<'peer'>, string][] = [
+      [this.sessionUp, 'metallb_bgp_session_up'],
+      [this.updatesSent, 'metallb_bgp_updates_total'],
+      [this.announcedPrefixes, 'metallb_bgp_announced_prefixes_total'],
+    ];
+    for (const [m, name] of twins) registerTwin(registry, m, name);
+    const bfd: [Gauge<'peer'> | Counter<'peer'>, string][] = [
+      [this.bfdSessionUp, 'metallb_bfd_session_up'],
+      [this.bfdPacketsIn, 'metallb_bfd_control_packet_input'],
+      [this.bfdPacketsOut, 'metallb_bfd_control_packet_output'],
+      [this.bfdUpEvents, 'metallb_bfd_session_up_events'],
+      [this.bfdDownEvents, 'metallb_bfd_session_down_events'],
+    ];
+    for (const [m, name] of bfd) registerTwin(registry, m, name, { labelNames: ['peer', 'vrf'], labels: (l) => ({ ...l, vrf: '' }) });
   }
 
   /** Forgets a removed peer's series. */

@@ -45,6 +45,7 @@ export async function runKubeSpeaker(flags: SpeakerFlags): Promise<void> {
     insecureGossip: flags.insecureGossip === true,
     peerSelector: flags.peerSelector,
     lbClass: flags.lbClass,
+    ignoreExcludeLB: flags.ignoreExcludeLb === true,
     configSource: flags.configSource as ConfigSourceMode,
     status: flags.status === undefined ? undefined : parseListen(splitList(flags.status), '--status'),
     statusAllow: parseAllowList(splitList(flags.statusAllow)),

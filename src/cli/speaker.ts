@@ -24,6 +24,7 @@ export interface SpeakerFlags extends FileLimitFlags {
   insecureGossip?: boolean;
   peerSelector: string;
   lbClass?: string;
+  ignoreExcludeLb?: boolean;
   configSource: string;
   status?: string;
   statusAllow?: string;
@@ -54,6 +55,7 @@ export function registerSpeakerCommand(program: Command): void {
     .option('--insecure-gossip', 'Kubernetes mode: gossip unencrypted when there is no key (without this flag the speaker refuses to start)')
     .option('--peer-selector <selector>', 'Kubernetes mode: label selector of the speaker pods (gossip seeds)', 'app.kubernetes.io/name=shoal,app.kubernetes.io/component=speaker')
     .option('--lb-class <class>', 'Kubernetes mode: handle only services of this loadBalancerClass (default: only services without one)')
+    .option('--ignore-exclude-lb', 'Kubernetes mode: announce from nodes labelled node.kubernetes.io/exclude-from-external-load-balancers too (layer 2 and BGP; give every speaker the same value)')
     .option('--config-source <auto|crd|configmap>', 'Kubernetes mode: metallb.io objects, the legacy ConfigMap, or whichever exists', 'auto')
     .option('--status <host:port,...>', 'Kubernetes mode: status/metrics HTTP listen addresses (default: the gossip advertise address and 127.0.0.1, port 7473)')
     .option('--status-allow <cidr,...>', 'Kubernetes mode: serve status/metrics only to these sources and the host itself (default: every source)')

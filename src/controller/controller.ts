@@ -30,6 +30,9 @@ import { EventRecorder, referenceTo } from '../kube/events.js';
 import { Informer } from '../kube/informer.js';
 import { objectKey, splitKey } from '../kube/object-key.js';
 import { ipAddressPools, namespaces, services } from '../kube/resources.js';
+import { desiredConfigurationState } from '../kube/configuration-state.js';
+import { StatusObjectWriter, statusWriterMetrics } from '../kube/status-objects.js';
+import { poolStatuses } from './pool-status.js';
 import { ServiceStatusWriter, type StatusChange, type StatusWriteResult } from '../kube/status-writer.js';
 import { RealClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
@@ -88,6 +91,9 @@ export class Controller {
   private readonly namespaceInformer: Informer<V1Namespace>;
   private readonly config: ConfigSource;
   private readonly writer: ServiceStatusWriter;
+  /** ConfigurationState and IPAddressPool status: coalesced, paced, never in the way of allocating. */
+  private readonly statusObjects: StatusObjectWriter;
+  private readonly poolStatusKeys = new Set<string>();
   private readonly written = new WrittenCache();
   private readonly recorder: EventRecorder;
   private readonly gossipSecret: GossipSecretKeeper | undefined;
@@ -126,6 +132,14 @@ export class Controller {
       logger: this.log,
     });
     this.writer = new ServiceStatusWriter(kc, { ...common, logger: this.log });
+    this.registry = opts.registry ?? new Registry();
+    this.statusObjects = new StatusObjectWriter(kc, {
+      clock,
+      ...(opts.random && { random: opts.random }),
+      ...(opts.apiBackoff && { backoff: opts.apiBackoff }),
+      logger: this.log,
+      metrics: statusWriterMetrics(this.registry),
+    });
     this.recorder = new EventRecorder(kc, { ...common, component: opts.component ?? 'shoal-controller', now: this.now, logger: this.log });
     this.gossipSecret =
       opts.gossipSecret === undefined
@@ -138,7 +152,6 @@ export class Controller {
       ...(opts.retryBackoff && { backoff: opts.retryBackoff }),
       logger: this.log,
     });
-    this.registry = opts.registry ?? new Registry();
     this.metrics = new ControllerMetrics(this.registry, {
       usage: () => this.alloc.usage(),
       servicesPerPool: () => {
@@ -213,6 +226,7 @@ export class Controller {
     if (this.phase === 'stopping' || this.phase === 'stopped') return;
     this.phase = 'stopping';
     this.writer.close();
+    this.statusObjects.close();
     await this.gossipSecret?.stop();
     await this.queue.stop();
     await Promise.all([this.services.stop(), this.namespaceInformer.stop(), this.config.stop()]);
@@ -298,6 +312,7 @@ export class Controller {
       return;
     }
     const verdict = this.acceptance.offer(cand.source, cand.result);
+    if (verdict.kind !== 'repeated') this.publishConfigurationState();
     switch (verdict.kind) {
       case 'refused':
         this.refused(cand, verdict.errors);
@@ -340,6 +355,25 @@ export class Controller {
     this.planner.markStranded(change.stranded.map((s) => s.service));
     if (!this.registered) this.registerExisting();
     for (const key of this.services.keys().sort()) this.queue.add(key);
+    this.publishPoolStatuses();
+  }
+
+  /** The ConfigurationState "controller": the last candidate accepted or refused. */
+  private publishConfigurationState(): void {
+    const desired = desiredConfigurationState(this.namespace, { kind: 'controller' }, this.acceptance.state);
+    if (desired) this.statusObjects.set('configurationstate', desired);
+  }
+
+  /** IPAddressPool status counters of the pools in force (metallb.io objects only: ConfigMap pools have none). */
+  private publishPoolStatuses(): void {
+    const config = this.acceptance.current;
+    const desired = config?.source === 'crd' ? poolStatuses(this.namespace, this.alloc.usage()) : new Map();
+    for (const key of this.poolStatusKeys) if (!desired.has(key)) this.statusObjects.set(key, undefined);
+    this.poolStatusKeys.clear();
+    for (const [key, d] of desired) {
+      this.statusObjects.set(key, d);
+      this.poolStatusKeys.add(key);
+    }
   }
 
   /** Step 3 of the start: every address already in a status, oldest Service first. */
@@ -378,6 +412,7 @@ export class Controller {
     if (plan.freed) {
       for (const k of this.planner.waiting()) if (k !== key) this.queue.add(k);
     }
+    if (plan.granted || plan.freed) this.publishPoolStatuses();
     // A deleted service (no svc) is planned with nothing to write.
     if (svc && (plan.ingress !== undefined || plan.poolAnnotation !== undefined)) {
       if (!(await this.write(key, svc, plan))) return;

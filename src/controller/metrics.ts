@@ -1,12 +1,14 @@
 // The controller's Prometheus metrics, registered on the caller's Registry.
-// Pool figures are MetalLB's (metallb_allocator_* -> shoal_allocator_*,
-// metallb_k8s_client_* -> shoal_k8s_client_*), names and `_total` suffixes
-// on gauges included, so dashboards carry over with a prefix change; the
-// rest is shoal's own. Pool gauges are computed at scrape time from the
+// Pool figures and the client counters are MetalLB's: each shoal_allocator_*
+// and shoal_k8s_client_* metric is also published under MetalLB's own name
+// (metallb_allocator_*, metallb_k8s_client_*, `_total` suffixes on gauges
+// included, internal/allocator/stats.go and internal/k8s/controllers/stats.go),
+// so MetalLB's dashboards and alerts work unchanged; the rest is shoal's own. Pool gauges are computed at scrape time from the
 // allocator, so a removed pool disappears from the output with it.
 
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { usageNumber, type PoolUsage } from '../alloc/index.js';
+import { registerTwin } from '../util/metric-twin.js';
 import type { ServiceState } from './plan.js';
 
 export interface ControllerMetricsView {
@@ -41,7 +43,7 @@ export class ControllerMetrics {
   constructor(registry: Registry, view: ControllerMetricsView) {
     const registers = [registry];
     for (const [name, help, pick] of POOL_FIGURES) {
-      new Gauge({
+      const g = new Gauge({
         name,
         help,
         labelNames: ['pool'],
@@ -51,8 +53,9 @@ export class ControllerMetrics {
           for (const u of view.usage()) this.set({ pool: u.pool }, usageNumber(pick(u)));
         },
       });
+      if (!name.endsWith('_available')) registerTwin(registry, g, name.replace(/^shoal_/, 'metallb_'));
     }
-    new Gauge({
+    const servicesAllocated = new Gauge({
       name: 'shoal_allocator_services_allocated_total',
       help: 'Services holding addresses, per pool',
       labelNames: ['pool'],
@@ -63,6 +66,7 @@ export class ControllerMetrics {
         for (const u of view.usage()) this.set({ pool: u.pool }, counts.get(u.pool) ?? 0);
       },
     });
+    registerTwin(registry, servicesAllocated, 'metallb_allocator_services_allocated_total');
     new Gauge({
       name: 'shoal_controller_services',
       help: 'LoadBalancer services of this controller: allocated, pending (no address), conflict (status addresses that cannot be registered)',
@@ -95,5 +99,9 @@ export class ControllerMetrics {
     this.configErrors = new Counter({ name: 'shoal_k8s_client_config_errors_total', help: 'Configuration candidates refused as invalid', registers });
     this.configLoaded.set(0);
     this.configStale.set(0);
+    registerTwin(registry, this.updates, 'metallb_k8s_client_updates_total');
+    registerTwin(registry, this.updateErrors, 'metallb_k8s_client_update_errors_total');
+    registerTwin(registry, this.configLoaded, 'metallb_k8s_client_config_loaded_bool');
+    registerTwin(registry, this.configStale, 'metallb_k8s_client_config_stale_bool');
   }
 }

@@ -54,6 +54,8 @@ export interface SpeakerAssemblyOptions {
   /** BGP passwords, "namespace/name" -> password. */
   secrets?: () => ReadonlyMap<string, string>;
   onLocalChange?: (change: LocalOwnershipChange) => void;
+  /** MetalLB's --ignore-exclude-lb (see SpeakerOptions). */
+  ignoreExcludeLB?: boolean;
   /** Whether gossip is sealed; unencrypted gossip is warned about at start and every `warnEveryMs` (once when undefined). */
   encryption: { status: EncryptionStatus; warnEveryMs: number | undefined };
   status: {
@@ -107,6 +109,7 @@ export class SpeakerAssembly {
       ...(opts.onLocalChange ? { onLocalChange: opts.onLocalChange } : {}),
       // The seeds are the floor of the known membership for a member that has just started.
       ...(fencing.quorum ? { quorum: { expected: () => this.otherSeeds() } } : {}),
+      ...(opts.ignoreExcludeLB ? { ignoreExcludeLB: true } : {}),
     });
     this.warmUp = new FailbackWarmUp({ delayMs: fencing.failbackDelayMs, clock, logger: log, meta: this.meta, registry });
     const warmUp = this.warmUp;

@@ -3,6 +3,7 @@
 // with the other speaker pods, announces the service IPs the election gives
 // its node (layer 2) and advertises the ones it is eligible for to its BGP
 // peers.
+import type { V1ConfigMap } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import type { LiveConflict } from '../announce/fencing/fence.js';
 import { BgpSpeaker } from '../bgp/speaker.js';
@@ -13,13 +14,21 @@ import { launchMember } from '../cluster/launch.js';
 import type { ConfigSourceMode } from '../kube/defaults.js';
 import { loadKubeConfig } from '../kube/kubeconfig.js';
 import { EventRecorder, referenceTo } from '../kube/events.js';
-import { services } from '../kube/resources.js';
+import { Informer } from '../kube/informer.js';
+import { namespacedKey } from '../kube/object-key.js';
+import { configMaps, services } from '../kube/resources.js';
+import { desiredConfigurationState } from '../kube/configuration-state.js';
+import { StatusObjectWriter, statusWriterMetrics } from '../kube/status-objects.js';
 import type { AllowList } from '../status/access.js';
 import { statusListen } from '../status/listen.js';
 import { RealClock } from '../util/clock.js';
 import { createLogger, type Logger, type LogLevel } from '../util/log.js';
+import { AnnouncementStatus, l2Services } from './announcement-status.js';
+import { AnnouncedMetric, announcedSeries } from './announced-metric.js';
+import { AnnounceFailures } from './announce-failures.js';
 import { SpeakerAssembly } from './assembly.js';
 import type { FencingSettings } from './fencing-settings.js';
+import { EXCLUDE_L2_CONFIGMAP, ExcludeL2List, formatExcludeError } from './exclude-l2.js';
 import { kubeGossipKey } from './gossip-key.js';
 import { KubeWorld } from './kube-world.js';
 import type { Layer2Mode } from './layer2.js';
@@ -44,6 +53,8 @@ export interface KubeSpeakerOptions {
   insecureGossip: boolean;
   peerSelector: string;
   lbClass: string | undefined;
+  /** MetalLB's --ignore-exclude-lb. */
+  ignoreExcludeLB?: boolean;
   configSource: ConfigSourceMode;
   /** Status listen addresses; undefined: the gossip advertise address and loopback. */
   status: readonly Address[] | undefined;
@@ -114,6 +125,8 @@ export async function startKubeSpeaker(o: KubeSpeakerOptions): Promise<RunningSp
   });
   const bgp = new BgpSpeaker({ clock, logger: log, registry, listen: { address: o.bgpListen.host, port: o.bgpListen.port } });
   const events = new EventRecorder(kubeConfig, { component: 'shoal-speaker', host: node, clock, logger: log });
+  const statusWriter = new StatusObjectWriter(kubeConfig, { clock, logger: log, metrics: statusWriterMetrics(registry) });
+  const announcementStatus = new AnnouncementStatus({ node, namespace: o.namespace, writer: statusWriter, pod: () => world.ownPod(), logger: log });
   const seeds = (): Address[] => world.seedHosts().map((host) => ({ host, port: o.gossipBind.port }));
   const assembly: SpeakerAssembly = new SpeakerAssembly({
     node,
@@ -136,6 +149,7 @@ export async function startKubeSpeaker(o: KubeSpeakerOptions): Promise<RunningSp
       }
     },
     bgp,
+    ...(o.ignoreExcludeLB ? { ignoreExcludeLB: true } : {}),
     secrets: () => world.passwords(),
     onLocalChange: (c) => {
       const { reason, message } = describeChange(c, node);
@@ -160,14 +174,59 @@ export async function startKubeSpeaker(o: KubeSpeakerOptions): Promise<RunningSp
     },
     leaveTimeoutMs: o.leaveTimeoutMs,
     close: async () => {
-      await Promise.all([world.stop(), events.close()]);
+      statusWriter.close();
+      await Promise.all([world.stop(), excludeInformer.stop(), events.close()]);
     },
+  });
+  // ServiceL2Status / ServiceBGPStatus, and nodeAssigned Events for BGP as
+  // MetalLB sends them when a service starts being advertised from here.
+  let advertised: ReadonlyMap<string, readonly string[]> = new Map();
+  const announcedMetric = new AnnouncedMetric(registry);
+  const failures = new AnnounceFailures();
+  assembly.speaker.onReconcile((r) => {
+    announcedMetric.update(announcedSeries(r, node));
+    const placements = assembly.l2?.status().ips ?? [];
+    for (const f of failures.update(node, placements)) {
+      log.warn('address cannot be announced', { ip: f.ip, reason: f.message });
+      for (const key of r.result.decisions.get(f.ip)?.services ?? []) {
+        const svc = world.service(key);
+        if (svc) events.event(referenceTo(services, svc), 'Warning', 'announceFailed', f.message);
+      }
+    }
+    announcementStatus.update({ l2: l2Services(r.result, r.announced), bgp: r.bgpServices });
+    for (const key of r.bgpServices.keys()) {
+      const svc = advertised.has(key) ? undefined : world.service(key);
+      if (svc) events.event(referenceTo(services, svc), 'Normal', 'nodeAssigned', `announcing from node "${node}" with protocol "bgp"`);
+    }
+    advertised = r.bgpServices;
   });
   await assembly.serveStatus();
 
+  // The layer-2 exclusion list (ConfigMap metallb-excludel2); a bad one is refused, the last good one stays.
+  const exclude = new ExcludeL2List();
+  const excludeInformer = new Informer(kubeConfig, configMaps, { clock, logger: log, namespace: o.namespace, fieldSelector: `metadata.name=${EXCLUDE_L2_CONFIGMAP}` });
+  const onExclude = (cm: V1ConfigMap | undefined): void => {
+    const verdict = exclude.offer(cm?.data, `ConfigMap ${namespacedKey(o.namespace, EXCLUDE_L2_CONFIGMAP)}`);
+    if (verdict.kind === 'applied') {
+      log.info('layer-2 interface exclusion list in force', { source: cm ? EXCLUDE_L2_CONFIGMAP : 'default', patterns: verdict.patterns.map((p) => p.source) });
+      assembly.l2?.setExcludeInterfaces(verdict.patterns);
+    } else if (verdict.kind === 'refused') {
+      const errors = verdict.errors.map(formatExcludeError);
+      log.error('layer-2 interface exclusion list refused; keeping the last good one', { errors, inForce: exclude.patterns.map((p) => p.source) });
+      if (cm) events.event(referenceTo(configMaps, cm), 'Warning', 'InvalidExcludeL2', `Refused, keeping the last good list: ${errors.join('; ')}`.slice(0, 1024));
+    }
+  };
+  excludeInformer.onAdd((cm) => onExclude(cm)).onUpdate((cm) => onExclude(cm)).onDelete(() => onExclude(undefined));
+  excludeInformer.start();
+
+  world.onConfigVerdict((state) => {
+    const desired = desiredConfigurationState(o.namespace, { kind: 'speaker', node }, state);
+    if (desired) statusWriter.set('configurationstate', desired);
+  });
   world.start();
   await world.synced();
   log.info('informers synced', { config: world.config !== undefined });
+  await announcementStatus.adopt();
   assembly.run();
   world.onSeedsChange(() => {
     // A speaker that is still alone tries the new pods at once.

@@ -6,12 +6,14 @@
 import type { KubeConfig, KubernetesObject, V1EndpointSlice, V1Node, V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { electionNode, endpointsFromSlices, type ElectionMember, type ElectionNode, type ElectionService } from '../announce/election-inputs.js';
+import type { AcceptanceState } from '../config/acceptance.js';
 import { ConfigAcceptance, formatConfigError, type Config } from '../config/index.js';
 import { ConfigSource, type ConfigSourceMode } from '../kube/config-source.js';
 import { namespacedKey, objectKey } from '../kube/object-key.js';
 import { Informer } from '../kube/informer.js';
 import { endpointSlices, nodes, pods, secrets, services } from '../kube/resources.js';
 import { ipFamily } from '../net/index.js';
+import { registerTwin } from '../util/metric-twin.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import type { SelfNode, World } from './world.js';
@@ -72,6 +74,7 @@ export class KubeWorld implements World {
   private readonly electionNodes = new Map<string, ElectionNode>();
   private readonly listeners: (() => void)[] = [];
   private readonly seedListeners: (() => void)[] = [];
+  private readonly verdictListeners: ((state: AcceptanceState) => void)[] = [];
   private readonly log: Logger;
 
   constructor(private readonly opts: KubeWorldOptions) {
@@ -84,9 +87,14 @@ export class KubeWorld implements World {
     this.podInformer = new Informer(opts.kubeConfig, pods, { ...common, namespace: opts.namespace, labelSelector: opts.peerSelector });
     this.configSource = new ConfigSource(opts.kubeConfig, { namespace: opts.namespace, mode: opts.configSource, ...common });
     const registers = [opts.registry];
+    const stale = new Gauge({ name: 'shoal_speaker_config_stale', help: '1 when the latest configuration was refused or went away and the speaker runs on the last good one.', registers });
+    const loaded = new Gauge({ name: 'metallb_k8s_client_config_loaded_bool', help: '1 once a configuration has been loaded (MetalLB\'s name)', registers });
+    loaded.set(0);
+    registerTwin(opts.registry, stale, 'metallb_k8s_client_config_stale_bool');
     this.acceptance = new ConfigAcceptance({
       metrics: {
-        stale: new Gauge({ name: 'shoal_speaker_config_stale', help: '1 when the latest configuration was refused or went away and the speaker runs on the last good one.', registers }),
+        stale,
+        loaded,
         refused: new Counter({ name: 'shoal_speaker_config_errors_total', help: 'Configuration candidates refused as invalid.', registers }),
         applied: new Counter({ name: 'shoal_speaker_config_loaded_total', help: 'Configurations that came into force.', registers }),
       },
@@ -177,6 +185,11 @@ export class KubeWorld implements World {
     this.listeners.push(fn);
   }
 
+  /** Told the acceptance state after every new verdict on a configuration candidate (ConfigurationState). */
+  onConfigVerdict(fn: (state: AcceptanceState) => void): void {
+    this.verdictListeners.push(fn);
+  }
+
   /** Gossip seeds: the addresses of the other speaker pods (host network: their nodes' addresses). */
   seedHosts(): string[] {
     return this.podInformer
@@ -200,6 +213,11 @@ export class KubeWorld implements World {
     return out;
   }
 
+  /** This node's speaker Pod (it matches the peer selector), for owner references. */
+  ownPod(): V1Pod | undefined {
+    return this.podInformer.list().find((p) => p.spec?.nodeName === this.opts.node && !p.metadata?.deletionTimestamp);
+  }
+
   /** The Service object, for Events about it. */
   service(key: string): V1Service | undefined {
     return this.serviceInformer.get(key);
@@ -218,6 +236,7 @@ export class KubeWorld implements World {
     if (!this.configSource.hasSynced) return;
     const candidate = this.configSource.candidate();
     const verdict = candidate.kind === 'none' ? this.acceptance.absent(candidate.why) : this.acceptance.offer(candidate.source, candidate.result);
+    if (verdict.kind !== 'repeated') for (const fn of this.verdictListeners) fn(this.acceptance.state);
     switch (verdict.kind) {
       case 'absent':
         this.log.warn('no configuration found; keeping the last good one', { why: verdict.why, running: verdict.current !== undefined });

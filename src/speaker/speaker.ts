@@ -15,6 +15,7 @@ import { peersForNode, routesForNode, type AnnouncedAddress } from '../bgp/confi
 import type { BgpSpeaker } from '../bgp/speaker.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { Config } from '../config/model.js';
+import { namespacedKey } from '../kube/object-key.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { emptyQuorumMemory, observeQuorum, type QuorumCount, type QuorumMemory } from './quorum.js';
@@ -34,6 +35,8 @@ export interface Reconciled {
   readonly result: ElectionResult;
   /** What layer 2 was given to announce. */
   readonly announced: ReadonlySet<string>;
+  /** Services advertised over BGP from this node -> the peers they go to (names, sorted). */
+  readonly bgpServices: ReadonlyMap<string, readonly string[]>;
 }
 
 export interface SpeakerOptions {
@@ -50,6 +53,13 @@ export interface SpeakerOptions {
   secrets?: () => ReadonlyMap<string, string>;
   /** Told of every change of what this node announces in layer 2. */
   onLocalChange?: (change: LocalOwnershipChange) => void;
+  /**
+   * MetalLB's --ignore-exclude-lb: nodes labelled
+   * node.kubernetes.io/exclude-from-external-load-balancers stay eligible,
+   * in layer 2 and BGP alike. Every speaker must be given the same value,
+   * or their elections disagree.
+   */
+  ignoreExcludeLB?: boolean;
   /** Coalescing delay for world changes. Default 20 ms. */
   settleMs?: number;
   /**
@@ -67,7 +77,7 @@ export interface SpeakerOptions {
 }
 
 export class Speaker {
-  readonly election = new Election();
+  readonly election: Election;
   readonly tracker: OwnershipTracker;
   private latest: ElectionResult | undefined;
   private latestInputs: ElectionInputs | undefined;
@@ -84,12 +94,13 @@ export class Speaker {
   private quorumMemory: QuorumMemory = emptyQuorumMemory;
   private quorumCount: QuorumCount | undefined;
   private quorumTimer: TimerHandle | undefined;
+  /** What the last reconcile advertised over BGP, per service. */
+  private bgpServices: ReadonlyMap<string, readonly string[]> = new Map();
   private readonly reconciled: ((r: Reconciled) => void)[] = [];
   private readonly log: Logger;
   private readonly metrics: {
     reconciles: Counter;
     duration: Histogram;
-    owned: Gauge;
     changes: Counter<'direction'>;
     /** With the quorum setting only. */
     quorum: Gauge<'count'> | undefined;
@@ -97,6 +108,7 @@ export class Speaker {
 
   constructor(private readonly opts: SpeakerOptions) {
     this.log = opts.logger.child({ component: 'speaker' });
+    this.election = new Election({ ignoreExcludeLB: opts.ignoreExcludeLB ?? false });
     this.tracker = new OwnershipTracker(opts.wallNow ?? Date.now);
     const registers = [opts.registry];
     this.metrics = {
@@ -107,7 +119,6 @@ export class Speaker {
         buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
         registers,
       }),
-      owned: new Gauge({ name: 'shoal_speaker_owned_ips', help: 'Service IPs this node announces in layer 2.', registers }),
       changes: new Counter({
         name: 'shoal_speaker_ownership_changes_total',
         help: 'Service IPs this node started (taken) or stopped (released) announcing in layer 2.',
@@ -267,14 +278,13 @@ export class Speaker {
 
   private announce(desired: L2DesiredState): void {
     this.lastAnnounced = new Set(desired.keys());
-    this.metrics.owned.set(desired.size);
     this.opts.l2?.set(desired);
   }
 
   private notify(inputs: ElectionInputs, result: ElectionResult): void {
     for (const fn of this.reconciled) {
       try {
-        fn({ inputs, result, announced: this.lastAnnounced });
+        fn({ inputs, result, announced: this.lastAnnounced, bgpServices: this.bgpServices });
       } catch (err) {
         this.log.error('reconcile observer failed', { error: err });
       }
@@ -308,14 +318,21 @@ export class Speaker {
       );
     }
     const announced: AnnouncedAddress[] = [];
-    for (const svc of servicesEligibleOn(inputs, self.name)) {
+    const byService = new Map<string, readonly string[]>();
+    for (const svc of servicesEligibleOn(inputs, self.name, this.opts.ignoreExcludeLB ?? false)) {
+      const own: AnnouncedAddress[] = [];
       for (const text of svc.ips) {
         const parsed = parseIP(text);
         const ip = parsed && formatIP(parsed);
         const pool = ip && result.decisions.get(ip)?.pool;
-        if (ip && pool) announced.push({ ip, pool, serviceLabels: svc.labels });
+        if (ip && pool) own.push({ ip, pool, serviceLabels: svc.labels });
       }
+      announced.push(...own);
+      // Which peers carry this service (ServiceBGPStatus, nodeAssigned Events).
+      const to = Object.entries(routesForNode(config, ctx, peers.value, own).value).filter(([, r]) => r.length > 0).map(([peer]) => peer).sort();
+      if (to.length > 0) byService.set(namespacedKey(svc.namespace, svc.name), to);
     }
+    this.bgpServices = byService;
     const routes = routesForNode(config, ctx, peers.value, announced);
     problems.push(...routes.problems);
     bgp.setRoutes(routes.value);

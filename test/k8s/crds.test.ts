@@ -19,6 +19,7 @@ const EXPECTED: Record<string, { plural: string; versions: string[]; storage: st
   BFDProfile: { plural: 'bfdprofiles', versions: ['v1beta1'], storage: 'v1beta1' },
   ServiceL2Status: { plural: 'servicel2statuses', versions: ['v1beta1'], storage: 'v1beta1' },
   ServiceBGPStatus: { plural: 'servicebgpstatuses', versions: ['v1beta1'], storage: 'v1beta1' },
+  ConfigurationState: { plural: 'configurationstates', versions: ['v1beta1'], storage: 'v1beta1' },
 };
 
 const validators = new Map<string, ResourceValidator>();

@@ -153,9 +153,10 @@ function documented(doc: string, heading: string): Set<Grant> {
     const [resources, verbs, scope] = row.split('|').slice(1, 4).map((c) => c.trim());
     if (!resources || !verbs || !scope) break;
     for (const raw of resources.split(',')) {
+      // "ipaddresspools.metallb.io/status" is resource "ipaddresspools/status" of group "metallb.io".
       const res = raw.replace(/\(.*?\)/g, '').replace(/`/g, '').trim();
-      const dot = res.indexOf('.');
-      const [resource, group] = dot < 0 ? [res, ''] : [res.slice(0, dot), res.slice(dot + 1)];
+      const [, name = res, dotted, sub = ''] = /^([^./]+)(?:\.([^/]+))?(\/\w+)?$/.exec(res) ?? [];
+      const [resource, group] = [name + sub, dotted ?? ''];
       for (const v of verbs.split(',')) out.add(`${scope.startsWith('cluster') ? 'cluster' : 'namespace'} ${group}/${resource} ${v.trim()}`);
     }
   }
@@ -163,16 +164,22 @@ function documented(doc: string, heading: string): Set<Grant> {
   return out;
 }
 
-t.test('RBAC: no wildcards, no privilege-granting verbs, no writes beyond status, Events and the gossip key Secret', async (t) => {
+/** What may be written: Events, Service status, and the metallb.io status objects MetalLB's components write. */
+const WRITABLE = new Set(['events', 'services/status', 'ipaddresspools/status', 'configurationstates', 'configurationstates/status', 'servicel2statuses', 'servicel2statuses/status', 'servicebgpstatuses', 'servicebgpstatuses/status']);
+/** What may be deleted, by the speaker only: its own status objects. */
+const DELETABLE = new Set(['servicel2statuses', 'servicebgpstatuses']);
+
+t.test('RBAC: no wildcards, no privilege-granting verbs, no writes beyond status objects, Events and the gossip key Secret', async (t) => {
   const roles = objs.filter((o) => o.kind === 'Role' || o.kind === 'ClusterRole') as unknown as (Manifest & { rules: Rule[] })[];
   t.equal(roles.length, 4);
   for (const role of roles) {
     for (const r of role.rules) {
       for (const field of [r.apiGroups, r.resources, r.verbs, r.resourceNames ?? []]) t.notOk(field.includes('*'), `${role.metadata.name}: no wildcard`);
-      t.notOk(r.verbs.some((v) => ['escalate', 'bind', 'impersonate', 'delete', 'deletecollection'].includes(v)), `${role.metadata.name}: ${r.verbs.join(',')}`);
+      t.notOk(r.verbs.some((v) => ['escalate', 'bind', 'impersonate', 'deletecollection'].includes(v)), `${role.metadata.name}: ${r.verbs.join(',')}`);
+      if (r.verbs.includes('delete')) t.ok(role.metadata.name === 'shoal-speaker' && r.resources.every((res) => DELETABLE.has(res)), `${role.metadata.name} deletes only its status objects: ${r.resources.join(',')}`);
       const writes = r.verbs.filter((v) => ['create', 'update', 'patch'].includes(v));
       const secretCreate = role.metadata.name === 'shoal-controller' && role.kind === 'Role' && r.resources.join() === 'secrets' && r.verbs.join() === 'create';
-      if (writes.length > 0 && !secretCreate) t.ok(r.resources.every((res) => res === 'events' || res === 'services/status'), `${role.metadata.name} writes only Events and Service status: ${r.resources.join(',')}`);
+      if (writes.length > 0 && !secretCreate) t.ok(r.resources.every((res) => WRITABLE.has(res)), `${role.metadata.name} writes only Events and status: ${r.resources.join(',')}`);
     }
   }
 });
@@ -188,8 +195,9 @@ t.test('RBAC: the controller may do exactly what docs/controller.md lists', asyn
 t.test('RBAC: the speaker may do exactly what docs/install.md lists', async (t) => {
   const granted = grantsOf('shoal-speaker');
   t.same([...granted.keys()].sort(), [...documented('docs/install.md', '### What the speaker may do')].sort());
-  t.same(granted.get('namespace /configmaps watch'), ['config'], 'only the ConfigMap named config');
-  t.notOk([...granted.keys()].some((g) => / (get|create|update|patch)$/.test(g) && !g.includes('/events ')), 'the speaker only lists and watches, and records Events');
+  t.same(granted.get('namespace /configmaps watch'), ['config', 'metallb-excludel2'], 'only the configuration and exclusion-list ConfigMaps');
+  const statusKinds = /metallb\.io\/(servicel2statuses|servicebgpstatuses|configurationstates)(\/status)? /;
+  t.notOk([...granted.keys()].some((g) => / (get|create|update|patch|delete)$/.test(g) && !g.includes('/events ') && !statusKinds.test(g)), 'beyond its status objects the speaker only lists and watches, and records Events');
 });
 
 t.test('RBAC: each account is bound only to its own roles, each workload uses its own account', async (t) => {

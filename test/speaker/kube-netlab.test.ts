@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { coreEvents, endpointSlices, services } from '../../src/kube/resources.js';
+import { coreEvents, endpointSlices, serviceBgpStatuses, serviceL2Statuses, services } from '../../src/kube/resources.js';
 import { mountSecret } from '../../dev/lab/mount-secret.js';
 import { Frr } from '../bgp/lab/frr.js';
 import { clientBehind, serveVip } from '../bgp/lab/topology.js';
@@ -140,6 +140,12 @@ t.test('layer 2 in Kubernetes mode: allocate, elect, answer ARP, fail over, rele
     return list.find((e) => e.reason === 'nodeAssigned' && e.involvedObject?.name === 'web' && e.message?.includes(owner)) && list;
   }, 10_000, 'a nodeAssigned Event');
   t.ok(events.some((e) => e.reason === 'IPAllocated'), 'the controller recorded IPAllocated too');
+  type Status = { metadata?: { labels?: Record<string, string> }; status?: { node?: string; serviceName?: string; serviceNamespace?: string; peers?: string[] } };
+  const l2Status = (node: string) => waitFor(async () => {
+    const list = (await c.kube.list(serviceL2Statuses, NS)) as Status[];
+    return list.find((o) => o.status?.node === node && o.metadata?.labels?.['metallb.io/node'] === node && o.status?.serviceName === 'web');
+  }, 15_000, `a ServiceL2Status for web from ${node}`);
+  t.match(await l2Status(owner), { status: { serviceNamespace: 'default' }, metadata: { labels: { 'metallb.io/service-name': 'web', 'metallb.io/service-namespace': 'default' } } }, 'the owner wrote its ServiceL2Status');
 
   await c.lab.kill(c.speakers.get(owner)!, 'SIGKILL');
   const rest = all.filter((n) => n !== owner);
@@ -148,6 +154,7 @@ t.test('layer 2 in Kubernetes mode: allocate, elect, answer ARP, fail over, rele
     return o !== owner && o;
   }, 15_000, 'a new owner');
   t.same(await arping(vip), [NODES.find((n) => n.name === next)!.mac], `after the kill ${next} answers`);
+  t.ok(await l2Status(next), `${next} wrote its ServiceL2Status`);
 
   await c.kube.delete(services, 'default', 'web');
   await waitFor(async () => (await arping(vip)).length === 0, 10_000, 'nobody to answer for the released address');
@@ -196,6 +203,18 @@ t.test('BGP in Kubernetes mode: ECMP through FRR, Local policy, graceful withdra
   const all = NODES.map((n) => n.v4).sort();
   await waitFor(async () => JSON.stringify(await frr!.kernelNexthops(`${vip}/32`)) === JSON.stringify(all), 40_000, 'one ECMP route to the VIP over the three nodes', 200);
   t.pass(`the router's kernel holds ${vip} via ${all.join(', ')}`);
+  const bgpStatuses = await waitFor(async () => {
+    const list = (await c.kube.list(serviceBgpStatuses, NS)) as { status?: { node?: string; serviceName?: string; peers?: string[] } }[];
+    const web = list.filter((o) => o.status?.serviceName === 'web');
+    return web.length === 3 && web;
+  }, 15_000, 'a ServiceBGPStatus for web from each node');
+  t.same(bgpStatuses.map((o) => o.status?.node).sort(), ['n1', 'n2', 'n3']);
+  t.ok(bgpStatuses.every((o) => JSON.stringify(o.status?.peers) === '["router"]'), 'each names the BGPPeer');
+  await waitFor(async () => {
+    const list = (await c.kube.list(coreEvents, 'default')) as { reason?: string; message?: string; involvedObject?: { name?: string } }[];
+    return list.some((e) => e.reason === 'nodeAssigned' && e.involvedObject?.name === 'web' && e.message?.includes('protocol "bgp"'));
+  }, 10_000, 'a nodeAssigned Event for BGP');
+  t.pass('nodeAssigned Event with protocol "bgp"');
   const local = await waitFor(async () => {
     const hops = await frr!.kernelNexthops(`${localVip}/32`);
     return hops.length > 0 && hops;

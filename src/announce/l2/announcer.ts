@@ -119,7 +119,7 @@ export class Announcer {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly metrics: L2Metrics;
-  private readonly exclude: readonly RegExp[];
+  private exclude: readonly RegExp[];
   private readonly schedules: Record<L2Protocol, readonly number[]>;
   private readonly rescanIntervalMs: number;
   private readonly onEvent: (e: AnnouncerEvent) => void;
@@ -222,6 +222,12 @@ export class Announcer {
       this.metrics.ownedIps.set({ protocol }, [...next.values()].filter((d) => d.protocol === protocol).length);
     }
     if (this.started) this.reconcile();
+  }
+
+  /** Replaces the names the default interface selection skips (MetalLB's metallb-excludel2 list). */
+  setExcludeInterfaces(exclude: readonly RegExp[]): void {
+    this.exclude = [...exclude];
+    if (this.started && !this.closed) this.reconcile();
   }
 
   status(): AnnouncerStatus {
@@ -555,8 +561,10 @@ export class Announcer {
       d = { verdict: 'malformed', detail: `unexpected: ${errorMessage(err)}` };
     }
     this.metrics.requestsReceived.inc({ protocol, interface: name, verdict: d.verdict });
+    if (d.verdict === 'answered' && d.ip) this.metrics.metallb.requestsReceived.inc({ ip: d.ip });
     if (d.verdict === 'answered' && d.reply && this.send(link, protocol, d.reply)) {
       this.metrics.responsesSent.inc({ protocol, interface: name });
+      if (d.ip) this.metrics.metallb.responsesSent.inc({ ip: d.ip });
     }
     if (d.verdict === 'conflict' && d.ip) this.logConflict(protocol, name, d.ip, frame);
     this.onEvent({ type: 'verdict', protocol, interface: name, verdict: d.verdict, ip: d.ip, detail: d.detail, ...(d.claim ? { claim: d.claim } : {}) });
@@ -586,7 +594,10 @@ export class Announcer {
     if (!link || !mac) return;
     const frames = protocol === 'arp' ? gratuitousArpFrames(mac, ip) : [unsolicitedNaFrame(mac, ip)];
     for (const frame of frames) {
-      if (this.send(link, protocol, frame)) this.metrics.gratuitousSent.inc({ protocol, interface: name });
+      if (this.send(link, protocol, frame)) {
+        this.metrics.gratuitousSent.inc({ protocol, interface: name });
+        this.metrics.metallb.gratuitousSent.inc({ ip });
+      }
     }
     this.onEvent({ type: 'gratuitous', protocol, interface: name, ip });
   }

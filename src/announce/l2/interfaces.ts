@@ -34,7 +34,7 @@ export interface SystemInterface {
   ipv6LinkLocal: boolean;
 }
 
-/** MetalLB's announcedInterfacesToExclude from its shipped manifests. */
+/** MetalLB's announcedInterfacesToExclude from its shipped manifests (lxc: Cilium's pod interfaces). */
 export const DEFAULT_EXCLUDED_INTERFACES: readonly RegExp[] = [
   /^docker.*/,
   /^cbr.*/,
@@ -49,6 +49,7 @@ export const DEFAULT_EXCLUDED_INTERFACES: readonly RegExp[] = [
   /^kube-ipvs.*/,
   /^cni.*/,
   /^nodelocaldns.*/,
+  /^lxc.*/,
 ];
 
 /** Can this link carry ARP (family 4) or NDP (family 6) at all? */

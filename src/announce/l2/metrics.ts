@@ -1,6 +1,8 @@
 // Layer-2 announcing metrics, registered on the Registry the caller passes.
 // Labels are bounded: protocol (arp|ndp), interface, verdict and errno code;
-// never the address, which would grow with every service.
+// never the address, which would grow with every service. MetalLB's
+// metallb_layer2_* counters are kept too, with its ip label, for its
+// dashboards; they grow with the addresses this node ever answered for.
 
 import { Counter, Gauge, type Registry } from 'prom-client';
 
@@ -14,6 +16,12 @@ export class L2Metrics {
   readonly socketErrors: Counter<'protocol' | 'interface' | 'code'>;
   readonly ownedIps: Gauge<'protocol'>;
   readonly announcedIps: Gauge<'protocol' | 'interface'>;
+  /** MetalLB's own names and ip label (internal/layer2/stats.go), so its dashboards work unchanged. */
+  readonly metallb: {
+    readonly requestsReceived: Counter<'ip'>;
+    readonly responsesSent: Counter<'ip'>;
+    readonly gratuitousSent: Counter<'ip'>;
+  };
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -60,6 +68,11 @@ export class L2Metrics {
       registers,
     });
     for (const protocol of ['arp', 'ndp'] as const) this.ownedIps.set({ protocol }, 0);
+    this.metallb = {
+      requestsReceived: new Counter({ name: 'metallb_layer2_requests_received', help: 'Number of layer2 requests received for owned IPs', labelNames: ['ip'], registers }),
+      responsesSent: new Counter({ name: 'metallb_layer2_responses_sent', help: 'Number of layer2 responses sent for owned IPs in response to requests', labelNames: ['ip'], registers }),
+      gratuitousSent: new Counter({ name: 'metallb_layer2_gratuitous_sent', help: 'Number of gratuitous layer2 packets sent for owned IPs as a result of failovers', labelNames: ['ip'], registers }),
+    };
   }
 
   setAnnounced(protocol: L2Protocol, iface: string, count: number): void {

@@ -245,3 +245,15 @@ t.test('an observer that throws does not break the receive path', async (t) => {
   t.doesNotThrow(() => port.onFrame(arpRequestFrame({ srcMac: CLIENT_MAC, senderIp: '192.0.2.99', targetIp: VIP4 })));
   t.equal(port.sent.length, 3, 'gratuitous round, then the answer');
 });
+
+t.test('the exclusion list can change while running (metallb-excludel2); MetalLB counters by ip', async (t) => {
+  const { announcer, desired, metric, askArp } = setup({ interfaces: ['eth0', 'lxc1'] });
+  desired({ [VIP4]: {} });
+  t.same(announcer.status().ips[0]?.announcedOn, ['eth0'], 'lxc* is excluded by default');
+  announcer.setExcludeInterfaces([/^eth/]);
+  t.same(announcer.status().ips[0]?.announcedOn, ['lxc1'], 'a new list takes effect at once');
+  askArp('lxc1', VIP4);
+  t.equal(await metric('metallb_layer2_requests_received', { ip: VIP4 }), 1);
+  t.equal(await metric('metallb_layer2_responses_sent', { ip: VIP4 }), 1);
+  t.ok((await metric('metallb_layer2_gratuitous_sent', { ip: VIP4 })) > 0);
+});
