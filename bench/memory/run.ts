@@ -7,6 +7,7 @@
 //   npm run bench:memory -- --services 100 --window 60
 //   npm run bench:memory -- --soak               # 30 minutes of churn (see below)
 //   npm run bench:memory -- --soak --minutes 60
+//   npm run bench:memory -- --services 100 --speaker-flags=--jitless   # try a node flag
 //
 // Steady state: for each size, N Services with an EndpointSlice each, the
 // controller allocates them all, the one speaker owns them all; after
@@ -91,6 +92,14 @@ interface Row {
   heapTotalMiB: number;
 }
 
+/** Extra node flags to try, e.g. --speaker-flags=--jitless (space-separated inside one argument). */
+function extraFlags(name: string): string[] {
+  const given = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return given ? given.slice(name.length + 3).split(' ').filter(Boolean) : [];
+}
+const speakerExtraFlags = extraFlags('speaker-flags');
+const controllerExtraFlags = extraFlags('controller-flags');
+
 async function steady(sizes: number[], settleS: number, windowS: number): Promise<void> {
   const started = machine();
   const baseline = startBaseline();
@@ -99,7 +108,7 @@ async function steady(sizes: number[], settleS: number, windowS: number): Promis
   try {
     for (const n of sizes) {
       const t0 = Date.now();
-      const sys = await startSystem({ speakers: 1 });
+      const sys = await startSystem({ speakers: 1, speakerExtraFlags, controllerExtraFlags });
       try {
         await createServices(sys, 0, n);
         await until(async () => { assertAlive(sys); return (await sys.allocated()) >= n; }, 600_000, `the controller to allocate ${n} Services`, 1000);
@@ -158,7 +167,7 @@ async function steady(sizes: number[], settleS: number, windowS: number): Promis
   const text = [
     `bench/memory: steady state in Kubernetes mode (API double, controller, one speaker; loopback, layer 2 off)`,
     `machine: ${started.cpus} cpus (${started.model ?? '?'}), ${started.totalMemMiB} MiB; load ${started.loadavg.join(' ')} at start, ${ended.loadavg.join(' ')} at end; node ${process.version}`,
-    `node flags as the images: speaker ${'--max-semi-space-size=1'}, controller none; NODE_ENV=production`,
+    `node flags as the images: speaker --max-semi-space-size=1, controller none; NODE_ENV=production${speakerExtraFlags.length + controllerExtraFlags.length ? `; added: speaker [${speakerExtraFlags.join(' ')}], controller [${controllerExtraFlags.join(' ')}]` : ''}`,
     `settle ${settleS} s, then RSS every 1 s and heap every 2 s for ${windowS} s; heap used = lowest reading (nearest after a GC)`,
     '',
     table(
@@ -171,8 +180,10 @@ async function steady(sizes: number[], settleS: number, windowS: number): Promis
   console.log(`\n${text}`);
   const dir = join(packageRoot() ?? '.', 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'memory.txt'), `${text}\n`);
-  writeFileSync(join(dir, 'memory.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, machine: { atStart: started, atEnd: ended }, settleS, windowS, readyMs: timings, rows, targets }, null, 2)}\n`);
+  // A run with added flags is an experiment: it does not replace the image's figures.
+  const base = speakerExtraFlags.length + controllerExtraFlags.length ? 'memory-flags' : 'memory';
+  writeFileSync(join(dir, `${base}.txt`), `${text}\n`);
+  writeFileSync(join(dir, `${base}.json`), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, machine: { atStart: started, atEnd: ended }, speakerExtraFlags, controllerExtraFlags, settleS, windowS, readyMs: timings, rows, targets }, null, 2)}\n`);
 }
 
 interface SoakPoint {
@@ -184,7 +195,7 @@ interface SoakPoint {
 
 async function soak(services: number, minutes: number, warmupMin: number, churnS: number, restartMin: number): Promise<void> {
   const started = machine();
-  const sys = await startSystem({ speakers: 2 });
+  const sys = await startSystem({ speakers: 2, speakerExtraFlags, controllerExtraFlags });
   const points: SoakPoint[] = [];
   let churned = 0;
   let restarts = 0;
