@@ -191,6 +191,8 @@ interface SoakPoint {
   process: string;
   rssMiB: number | undefined;
   heapUsedMiB: number | undefined;
+  heapTotalMiB: number | undefined;
+  externalMiB: number | undefined;
 }
 
 async function soak(services: number, minutes: number, warmupMin: number, churnS: number, restartMin: number): Promise<void> {
@@ -245,9 +247,9 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
         for (const [name, proc, status] of measured) {
           const p = proc();
           const h = await heapOf(status);
-          points.push({ tMin: tMin(), process: name, rssMiB: p ? rssMiB(p.pid) : undefined, heapUsedMiB: h?.usedMiB });
+          points.push({ tMin: tMin(), process: name, rssMiB: p ? rssMiB(p.pid) : undefined, heapUsedMiB: h?.usedMiB, heapTotalMiB: h?.totalMiB, externalMiB: h?.externalMiB });
         }
-        const last = points.slice(-2).map((p) => `${p.process} ${f1(p.rssMiB)} MiB (heap ${f1(p.heapUsedMiB)})`).join(', ');
+        const last = points.slice(-2).map((p) => `${p.process} ${f1(p.rssMiB)} MiB (heap ${f1(p.heapUsedMiB)} of ${f1(p.heapTotalMiB)}, external ${f1(p.externalMiB)})`).join(', ');
         process.stdout.write(`  ${tMin().toFixed(1)} min: ${last}\n`);
       }
       await sleep(250);
@@ -264,10 +266,13 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
       const b = Math.floor((p.tMin - warmupMin) / bucketMin);
       buckets.set(b, [...(buckets.get(b) ?? []), p]);
     }
+    const values = (ps: SoakPoint[], pick: (p: SoakPoint) => number | undefined): number[] => ps.flatMap((p) => { const v = pick(p); return v === undefined ? [] : [v]; });
     const series = [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([b, ps]) => ({
       tMin: warmupMin + (b + 0.5) * bucketMin,
-      rss: median(ps.flatMap((p) => (p.rssMiB === undefined ? [] : [p.rssMiB]))),
-      heap: Math.min(...ps.flatMap((p) => (p.heapUsedMiB === undefined ? [] : [p.heapUsedMiB]))),
+      rss: median(values(ps, (p) => p.rssMiB)),
+      heap: Math.min(...values(ps, (p) => p.heapUsedMiB)),
+      heapTotal: median(values(ps, (p) => p.heapTotalMiB)),
+      external: median(values(ps, (p) => p.externalMiB)),
     }));
     const first = series[0];
     const last = series.at(-1);
@@ -279,6 +284,8 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
       endHeapMiB: last?.heap,
       rssTrendMiBPerHour: slope(series.map((s) => ({ x: s.tMin / 60, y: s.rss }))),
       heapTrendMiBPerHour: slope(series.map((s) => ({ x: s.tMin / 60, y: s.heap }))),
+      heapTotalTrendMiBPerHour: slope(series.map((s) => ({ x: s.tMin / 60, y: s.heapTotal }))),
+      externalTrendMiBPerHour: slope(series.map((s) => ({ x: s.tMin / 60, y: s.external }))),
       series,
     };
   });
@@ -288,9 +295,11 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
     `measured after a ${warmupMin}-min warm-up, in ${bucketMin}-min buckets: RSS median, heap used floor (lowest reading); trend = least-squares slope`,
     '',
     table(
-      ['process', 'RSS start', 'RSS end', 'RSS trend MiB/h', 'heap start', 'heap end', 'heap trend MiB/h'],
-      summary.map((s) => [s.process, f1(s.startRssMiB), f1(s.endRssMiB), f1(s.rssTrendMiBPerHour), f1(s.startHeapMiB), f1(s.endHeapMiB), f1(s.heapTrendMiBPerHour)]),
+      ['process', 'RSS start', 'RSS end', 'RSS trend MiB/h', 'heap used start', 'heap used end', 'heap used trend MiB/h', 'heap total trend MiB/h', 'external trend MiB/h'],
+      summary.map((s) => [s.process, f1(s.startRssMiB), f1(s.endRssMiB), f1(s.rssTrendMiBPerHour), f1(s.startHeapMiB), f1(s.endHeapMiB), f1(s.heapTrendMiBPerHour), f1(s.heapTotalTrendMiBPerHour), f1(s.externalTrendMiBPerHour)]),
     ),
+    '',
+    `target: no upward trend beyond 2 MiB/h after the warm-up: ${summary.map((s) => `${s.process} ${s.rssTrendMiBPerHour <= 2 && s.heapTrendMiBPerHour <= 2 ? 'met' : 'NOT met'}`).join(', ')}`,
   ].join('\n');
   console.log(`\n${text}`);
   const dir = join(packageRoot() ?? '.', 'bench', 'results');

@@ -26,6 +26,8 @@ export interface HeapReading {
   usedMiB: number;
   /** nodejs_heap_size_total_bytes: what V8 has committed, MiB. */
   totalMiB: number;
+  /** nodejs_external_memory_bytes: memory outside the heap held by JS objects (Buffers), MiB. */
+  externalMiB: number | undefined;
 }
 
 /** GETs a status endpoint path; the body, or undefined when it does not answer within 5 s. */
@@ -43,7 +45,8 @@ export async function heapOf(hostPort: string): Promise<HeapReading | undefined>
   if (text === undefined) return undefined;
   const used = metricValue(text, 'nodejs_heap_size_used_bytes');
   const total = metricValue(text, 'nodejs_heap_size_total_bytes');
-  return used === undefined || total === undefined ? undefined : { usedMiB: used / MiB, totalMiB: total / MiB };
+  const external = metricValue(text, 'nodejs_external_memory_bytes');
+  return used === undefined || total === undefined ? undefined : { usedMiB: used / MiB, totalMiB: total / MiB, externalMiB: external === undefined ? undefined : external / MiB };
 }
 
 export function median(values: readonly number[]): number {

@@ -192,10 +192,13 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
   const dir = mkdtempSync(join(tmpdir(), 'shoal-memory-'));
   const socket = join(dir, 'api.sock');
   const kubeconfig = join(dir, 'kubeconfig');
+  // One gossip port for every node, as a DaemonSet has: a speaker seeds
+  // itself with the other speaker pods' IPs and its own port.
+  const gossipPort = await freePort(nodeAddress(0));
   const nodes: SpeakerNode[] = [];
   for (let k = 0; k < opts.speakers; k++) {
     const address = nodeAddress(k);
-    nodes.push({ name: `node-${k + 1}`, address, gossipPort: await freePort(address), statusPort: await freePort(address) });
+    nodes.push({ name: `node-${k + 1}`, address, gossipPort, statusPort: await freePort(address) });
   }
   const apiserver = startNode('apiserver', [], [DEV_CLI, 'apiserver', '--listen', `${nodeAddress(0)}:${await freePort(nodeAddress(0))}`, '--socket', socket, '--kubeconfig-out', kubeconfig]);
   const procs: Proc[] = [apiserver];

@@ -212,7 +212,13 @@ export class Cluster {
     // A seed's state leaves out the members it was still verifying (they
     // joined through it a moment before us, as when every speaker starts at
     // once): sync once more, a few probe periods later, to take them too.
+    // Attempts overlap (join(), the retry below and the reconnect tick each
+    // start one): every timer slot holds one timer, the previous one cleared
+    // before it is replaced. An overwritten handle would leave a timer no one
+    // can cancel, and a retry that schedules its own successor: one more
+    // endless retry chain per reconnect tick for a member left alone.
     if (answered.length > 0 && this.running) {
+      this.clock.clearTimeout(this.timers.seedResync);
       this.timers.seedResync = this.clock.setTimeout(() => {
         for (const s of answered) this.pushPull(s, true).catch(() => {});
       }, 3 * this.opts.profile.probeIntervalMs);
@@ -221,6 +227,7 @@ export class Cluster {
     // with backoff until one answers or someone else finds us.
     if (ok === 0 && seeds.length > 0 && this.running && !this.leaving && this.table.verifiedLive <= 1) {
       const delay = Math.min(250 * 2 ** this.seedAttempts++, this.opts.profile.reconnectIntervalMs);
+      this.clock.clearTimeout(this.timers.seedRetry);
       this.timers.seedRetry = this.clock.setTimeout(() => {
         if (this.table.verifiedLive <= 1) void this.joinSeeds();
       }, delay * (0.5 + this.random()));
