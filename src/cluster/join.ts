@@ -76,7 +76,13 @@ export class Joiner {
     // A seed's state leaves out the members it was still verifying (they
     // joined through it a moment before us, as when every speaker starts at
     // once): sync once more, a few probe periods later, to take them too.
+    // Attempts overlap (join(), the retry below and the reconnect tick each
+    // start one): every timer slot holds one timer, the previous one cleared
+    // before it is replaced. An overwritten handle would leave a timer no one
+    // can cancel, and a retry that schedules its own successor: one more
+    // endless retry chain per reconnect tick for a member left alone.
     if (answered.length > 0 && ctx.isRunning()) {
+      ctx.clock.clearTimeout(this.timers.seedResync);
       this.timers.seedResync = ctx.clock.setTimeout(() => {
         for (const s of answered) ctx.pushPull.exchange(s, true).catch(() => {});
       }, 3 * ctx.opts.profile.probeIntervalMs);
@@ -86,6 +92,7 @@ export class Joiner {
     if (ok === 0 && seeds.length > 0 && ctx.isRunning() && !ctx.isLeaving() && ctx.table.verifiedLive <= 1) {
       const delay = exponentialDelay(this.seedAttempts++, { initialMs: SEED_RETRY_INITIAL_MS, maxMs: ctx.opts.profile.reconnectIntervalMs });
       // Spread both ways, [d/2, 3d/2), like the push-pull schedule.
+      ctx.clock.clearTimeout(this.timers.seedRetry);
       this.timers.seedRetry = ctx.clock.setTimeout(() => {
         if (ctx.table.verifiedLive <= 1) void this.joinSeeds();
       }, delay * (0.5 + ctx.random()));

@@ -49,6 +49,18 @@ export interface InformerStats {
 
 type Handler<A extends unknown[]> = (...args: A) => void;
 
+/**
+ * Drops metadata.managedFields (server-side apply's bookkeeping) from an
+ * object about to be cached: nothing in shoal reads it, and on a real
+ * cluster it more than doubles a Service's size in the heap (docs/speaker.md,
+ * "Memory"). A write of a cached object stays safe: an update without
+ * managedFields leaves the server's as they are.
+ */
+export function withoutManagedFields<T extends KubernetesObject>(obj: T): T {
+  if (obj.metadata?.managedFields !== undefined) delete obj.metadata.managedFields;
+  return obj;
+}
+
 export class Informer<T extends KubernetesObject> {
   private lw: ListWatch<T>;
   private readonly newListWatch: () => ListWatch<T>;
@@ -99,6 +111,7 @@ export class Informer<T extends KubernetesObject> {
       this.listed = false;
       try {
         const list = await listAll(lister, params, pageSize);
+        for (const item of list.items) withoutManagedFields(item);
         this.listed = true;
         this.isInstalled = true;
         this.attempt = 0;
@@ -121,7 +134,7 @@ export class Informer<T extends KubernetesObject> {
       timeoutSeconds: () => fixedTimeout ?? Math.floor(300 * (1 + this.random())),
       deadlineGraceMs: 30_000,
       backoff: this.backoff,
-      transform: (obj) => toModel(type, obj),
+      transform: (obj) => withoutManagedFields(toModel(type, obj)),
       onStart: () => {
         this.counters.watches++;
         // ListWatch asks to watch right after it has applied a list: the cache is complete.

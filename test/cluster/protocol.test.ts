@@ -330,3 +330,24 @@ t.test('a death verdict about a member that answered our last probe is old news:
   t.same(events, ['m1: m2 suspect'], 'nobody else suspected it, nobody declared it dead');
   await sim.shutdown();
 });
+
+t.test('a member alone with seeds that never answer keeps one retry going, not one more per reconnect tick', async (t) => {
+  const sim = new Simulation({ size: 1, seed: 4, member: { profile: fastProfile } });
+  const lone = sim.members[0]!;
+  lone.cluster.start();
+  // Nothing is attached at this address: every push-pull to it fails.
+  void lone.cluster.join([{ host: '203.0.113.9', port: 7946 }]);
+  const tick = fastProfile.reconnectIntervalMs;
+  // Attempts in flight, each with its exchange timeout, keep a few dozen
+  // timers pending at any moment; that number must not grow.
+  await sim.run(50 * tick);
+  const early = sim.clock.pending;
+  await sim.run(200 * tick);
+  const late = sim.clock.pending;
+  t.equal(lone.cluster.liveMembers().length, 1, 'still alone');
+  // A reconnect tick that overwrote the pending retry's handle left that
+  // retry rescheduling itself for ever: one more timer (and one more
+  // push-pull a second) per tick, about 200 more here.
+  t.ok(late < early + 20, `pending timers stay bounded over 200 reconnect ticks (${early} after 50, ${late} after 250)`);
+  await sim.shutdown();
+});

@@ -240,3 +240,32 @@ t.test('a throwing handler does not stop the informer; stop() ends everything', 
   await t.rejects(sync, /stopped before it synced/);
   d.faults.clear();
 });
+
+t.test('cached objects carry no managedFields, whether listed or watched', async (t) => {
+  const d = await double(t);
+  // The double drops managedFields on write, as it tracks no field
+  // managers; here it serves them on every list and watch, as a real
+  // API server does.
+  const managed = [{ manager: 'kubectl-client-side-apply', operation: 'Update', apiVersion: 'v1', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:ports': {} } } }];
+  const withManaged = <O extends { metadata: Record<string, unknown> }>(o: O): O => ({ ...o, metadata: { ...o.metadata, managedFields: managed } });
+  const store = d.store;
+  const list = store.list.bind(store);
+  const watch = store.watch.bind(store);
+  store.list = (type, opts) => {
+    const r = list(type, opts);
+    return { ...r, items: r.items.map(withManaged) };
+  };
+  store.watch = (type, opts, sink) => watch(type, opts, { event: (change, obj) => sink.event(change, withManaged(obj)), end: () => sink.end() });
+  const core = d.kubeConfig().makeApiClient(CoreV1Api);
+  await core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'listed' }, spec: { ports: [{ port: 80 }] } } });
+  t.ok((await core.listNamespacedService({ namespace: ns })).items[0]?.metadata?.managedFields, 'the server does send managedFields');
+  const inf = informer(t, d, services);
+  inf.start();
+  await inf.synced();
+  await eventually(() => d.watchCount('services') === 1, 'watching');
+  await core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'watched' }, spec: { ports: [{ port: 80 }] } } });
+  await eventually(() => inf.size === 2, 'the watched service cached');
+  t.equal(inf.get('default/listed')?.metadata?.managedFields, undefined, 'dropped from a listed object');
+  t.equal(inf.get('default/watched')?.metadata?.managedFields, undefined, 'dropped from a watched object');
+  t.equal(inf.get('default/watched')?.metadata?.name, 'watched', 'the rest is kept');
+});

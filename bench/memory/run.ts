@@ -1,0 +1,317 @@
+// bench/memory: what shoal costs in memory in Kubernetes mode. The API
+// server double, the controller and speakers run as processes, each started
+// as its container image starts it (bench/memory/system.ts), on loopback
+// with layer 2 off.
+//
+//   npm run bench:memory                         # 1, 100 and 1,000 Services (about 5 minutes)
+//   npm run bench:memory -- --services 100 --window 60
+//   npm run bench:memory -- --soak               # 30 minutes of churn (see below)
+//   npm run bench:memory -- --soak --minutes 60
+//   npm run bench:memory -- --services 100 --speaker-flags=--jitless   # try a node flag
+//
+// Steady state: for each size, N Services with an EndpointSlice each, the
+// controller allocates them all, the one speaker owns them all; after
+// --settle seconds, RSS (/proc/PID/status VmRSS) is sampled every second
+// and the V8 heap (the processes' /metrics) every two seconds for --window
+// seconds. A bare `node -e` process runs alongside as the baseline: what
+// node itself costs on this machine at this moment.
+//
+// Soak (--soak): --soak-services Services, two speakers; every
+// --churn-seconds one Service is deleted and a new one created; the second
+// speaker is killed (SIGKILL) and restarted every --restart-minutes, so the
+// first sees a member die and come back; /status and /metrics of both
+// speakers and the controller are scraped every 15 s. The first speaker and
+// the controller are measured: RSS and heap used (the lowest reading of each
+// 2-minute bucket: see heapFloor) at --warmup-minutes and at the end, and
+// the least-squares trend after the warm-up in MiB per hour.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { packageRoot } from '../../src/util/package-root.js';
+import { heapFloor, heapOf, median, rssMiB, scrape, slope, type HeapReading } from './sample.js';
+import { startNode, startSystem, stopProc, until, type Proc, type System } from './system.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
+}
+function num(name: string, fallback: number): number {
+  const v = Number(arg(name, String(fallback)));
+  if (!Number.isFinite(v) || v < 0) throw new Error(`--${name}: expected a non-negative number`);
+  return v;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const f1 = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(1));
+const machine = (): { cpus: number; model: string | undefined; totalMemMiB: number; loadavg: number[] } => ({
+  cpus: cpus().length,
+  model: cpus()[0]?.model,
+  totalMemMiB: Math.round(totalmem() / 1048576),
+  loadavg: loadavg().map((x) => Math.round(x * 100) / 100),
+});
+
+function table(headers: string[], rows: string[][]): string {
+  const w = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
+  return [line(headers), line(w.map((x) => '-'.repeat(x))), ...rows.map(line)].join('\n');
+}
+
+/** The baseline: node with nothing to do, started with the speaker's node flags. */
+function startBaseline(): Proc {
+  return startNode('baseline', ['--max-semi-space-size=1'], ['-e', 'setInterval(() => {}, 1 << 30)']);
+}
+
+async function createServices(sys: System, from: number, to: number): Promise<void> {
+  let next = from;
+  // A few writers at once: the double applies them in order anyway.
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    while (next < to) await sys.createService(next++);
+  }));
+}
+
+async function ownedIps(hostPort: string): Promise<number | undefined> {
+  const text = await scrape(hostPort, '/metrics');
+  const m = text && /^shoal_speaker_owned_ips(?:\{[^}]*\})? ([0-9.e+]+)$/m.exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+const speakerStatus = (sys: System, k: number): string => `${sys.nodes[k]!.address}:${sys.nodes[k]!.statusPort}`;
+
+function assertAlive(sys: System): void {
+  for (const p of [sys.apiserver, sys.controller, ...sys.speakers.values()]) {
+    if (p.child.exitCode !== null) throw new Error(`${p.name} exited (${p.child.exitCode}):\n${p.tail()}`);
+  }
+}
+
+interface Row {
+  services: number;
+  process: string;
+  rssMedianMiB: number;
+  rssMaxMiB: number;
+  heapUsedFloorMiB: number;
+  heapTotalMiB: number;
+}
+
+/** Extra node flags to try, e.g. --speaker-flags=--jitless (space-separated inside one argument). */
+function extraFlags(name: string): string[] {
+  const given = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return given ? given.slice(name.length + 3).split(' ').filter(Boolean) : [];
+}
+const speakerExtraFlags = extraFlags('speaker-flags');
+const controllerExtraFlags = extraFlags('controller-flags');
+
+async function steady(sizes: number[], settleS: number, windowS: number): Promise<void> {
+  const started = machine();
+  const baseline = startBaseline();
+  const rows: Row[] = [];
+  const timings: Record<number, number> = {};
+  try {
+    for (const n of sizes) {
+      const t0 = Date.now();
+      const sys = await startSystem({ speakers: 1, speakerExtraFlags, controllerExtraFlags });
+      try {
+        await createServices(sys, 0, n);
+        await until(async () => { assertAlive(sys); return (await sys.allocated()) >= n; }, 600_000, `the controller to allocate ${n} Services`, 1000);
+        await until(async () => { assertAlive(sys); return (await ownedIps(speakerStatus(sys, 0))) === n; }, 600_000, `the speaker to own ${n} addresses`, 1000);
+        timings[n] = Date.now() - t0;
+        process.stdout.write(`  ${n} Services: allocated and announced after ${((Date.now() - t0) / 1000).toFixed(1)} s; settling ${settleS} s, measuring ${windowS} s\n`);
+        await sleep(settleS * 1000);
+        const who: [string, Proc, string | undefined][] = [
+          ['speaker', sys.speakers.get(sys.nodes[0]!.name)!, speakerStatus(sys, 0)],
+          ['controller', sys.controller, sys.controllerStatus],
+          ['apiserver double', sys.apiserver, undefined],
+          ['bare node (baseline)', baseline, undefined],
+        ];
+        const rss = new Map<string, number[]>(who.map(([w]) => [w, []]));
+        const heap = new Map<string, HeapReading[]>(who.map(([w]) => [w, []]));
+        for (let s = 0; s < windowS; s++) {
+          for (const [w, p, status] of who) {
+            const r = rssMiB(p.pid);
+            if (r !== undefined) rss.get(w)!.push(r);
+            if (status && s % 2 === 0) {
+              const h = await heapOf(status);
+              if (h) heap.get(w)!.push(h);
+            }
+          }
+          await sleep(1000);
+        }
+        assertAlive(sys);
+        for (const [w] of who) {
+          const r = rss.get(w)!;
+          const h = heap.get(w)!;
+          rows.push({
+            services: n,
+            process: w,
+            rssMedianMiB: median(r),
+            rssMaxMiB: Math.max(...r),
+            heapUsedFloorMiB: heapFloor(h),
+            heapTotalMiB: median(h.map((x) => x.totalMiB)),
+          });
+        }
+      } finally {
+        await sys.stop();
+      }
+    }
+  } finally {
+    await stopProc(baseline);
+  }
+  const ended = machine();
+  const targets = [
+    { what: 'speaker at 100 Services', process: 'speaker', services: 100, limitMiB: 64 },
+    { what: 'speaker at 1,000 Services', process: 'speaker', services: 1000, limitMiB: 96 },
+    { what: 'controller at 100 Services', process: 'controller', services: 100, limitMiB: 64 },
+  ].flatMap((t) => {
+    const row = rows.find((r) => r.process === t.process && r.services === t.services);
+    return row ? [{ ...t, rssMedianMiB: row.rssMedianMiB, met: row.rssMedianMiB < t.limitMiB }] : [];
+  });
+  const text = [
+    `bench/memory: steady state in Kubernetes mode (API double, controller, one speaker; loopback, layer 2 off)`,
+    `machine: ${started.cpus} cpus (${started.model ?? '?'}), ${started.totalMemMiB} MiB; load ${started.loadavg.join(' ')} at start, ${ended.loadavg.join(' ')} at end; node ${process.version}`,
+    `node flags as the images: speaker --max-semi-space-size=1, controller none; NODE_ENV=production${speakerExtraFlags.length + controllerExtraFlags.length ? `; added: speaker [${speakerExtraFlags.join(' ')}], controller [${controllerExtraFlags.join(' ')}]` : ''}`,
+    `settle ${settleS} s, then RSS every 1 s and heap every 2 s for ${windowS} s; heap used = lowest reading (nearest after a GC)`,
+    '',
+    table(
+      ['services', 'process', 'RSS median MiB', 'RSS max MiB', 'heap used (floor) MiB', 'heap total MiB'],
+      rows.map((r) => [String(r.services), r.process, f1(r.rssMedianMiB), f1(r.rssMaxMiB), f1(r.heapUsedFloorMiB), f1(r.heapTotalMiB)]),
+    ),
+    '',
+    ...targets.map((t) => `target ${t.what}: RSS < ${t.limitMiB} MiB: ${t.met ? 'met' : 'NOT met'} (${f1(t.rssMedianMiB)} MiB)`),
+  ].join('\n');
+  console.log(`\n${text}`);
+  const dir = join(packageRoot() ?? '.', 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  // A run with added flags is an experiment: it does not replace the image's figures.
+  const base = speakerExtraFlags.length + controllerExtraFlags.length ? 'memory-flags' : 'memory';
+  writeFileSync(join(dir, `${base}.txt`), `${text}\n`);
+  writeFileSync(join(dir, `${base}.json`), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, machine: { atStart: started, atEnd: ended }, speakerExtraFlags, controllerExtraFlags, settleS, windowS, readyMs: timings, rows, targets }, null, 2)}\n`);
+}
+
+interface SoakPoint {
+  tMin: number;
+  process: string;
+  rssMiB: number | undefined;
+  heapUsedMiB: number | undefined;
+  heapTotalMiB: number | undefined;
+  externalMiB: number | undefined;
+}
+
+async function soak(services: number, minutes: number, warmupMin: number, churnS: number, restartMin: number): Promise<void> {
+  const started = machine();
+  const sys = await startSystem({ speakers: 2, speakerExtraFlags, controllerExtraFlags });
+  const points: SoakPoint[] = [];
+  let churned = 0;
+  let restarts = 0;
+  let scrapes = 0;
+  let failedScrapes = 0;
+  try {
+    await createServices(sys, 0, services);
+    await until(async () => { assertAlive(sys); return (await sys.allocated()) >= services; }, 600_000, `the controller to allocate ${services} Services`, 1000);
+    console.log(`soak: ${services} Services allocated; running ${minutes} min (churn every ${churnS} s, node-2 restarted every ${restartMin} min, scrapes every 15 s)`);
+    const t0 = Date.now();
+    const tMin = (): number => (Date.now() - t0) / 60_000;
+    let oldest = 0;
+    let next = services;
+    let nextChurn = Date.now() + churnS * 1000;
+    let nextRestart = Date.now() + restartMin * 60_000;
+    let nextScrape = Date.now();
+    const measured: [string, () => Proc | undefined, string][] = [
+      ['speaker', () => sys.speakers.get(sys.nodes[0]!.name), speakerStatus(sys, 0)],
+      ['controller', () => sys.controller, sys.controllerStatus],
+    ];
+    while (tMin() < minutes) {
+      assertAlive(sys);
+      if (Date.now() >= nextChurn) {
+        nextChurn += churnS * 1000;
+        await sys.deleteService(oldest++);
+        await sys.createService(next++);
+        churned++;
+      }
+      if (Date.now() >= nextRestart) {
+        nextRestart += restartMin * 60_000;
+        const node = sys.nodes[1]!;
+        await stopProc(sys.speakers.get(node.name), 'SIGKILL');
+        // Down long enough for the first speaker to declare it dead.
+        await sleep(10_000);
+        sys.startSpeaker(node);
+        restarts++;
+      }
+      if (Date.now() >= nextScrape) {
+        nextScrape += 15_000;
+        for (const k of [0, 1]) {
+          for (const path of ['/status', '/metrics']) {
+            scrapes++;
+            if ((await scrape(speakerStatus(sys, k), path)) === undefined && !(k === 1)) failedScrapes++;
+          }
+        }
+        if ((await scrape(sys.controllerStatus, '/status')) === undefined) failedScrapes++;
+        for (const [name, proc, status] of measured) {
+          const p = proc();
+          const h = await heapOf(status);
+          points.push({ tMin: tMin(), process: name, rssMiB: p ? rssMiB(p.pid) : undefined, heapUsedMiB: h?.usedMiB, heapTotalMiB: h?.totalMiB, externalMiB: h?.externalMiB });
+        }
+        const last = points.slice(-2).map((p) => `${p.process} ${f1(p.rssMiB)} MiB (heap ${f1(p.heapUsedMiB)} of ${f1(p.heapTotalMiB)}, external ${f1(p.externalMiB)})`).join(', ');
+        process.stdout.write(`  ${tMin().toFixed(1)} min: ${last}\n`);
+      }
+      await sleep(250);
+    }
+  } finally {
+    await sys.stop();
+  }
+  const ended = machine();
+  const bucketMin = 2;
+  const summary = ['speaker', 'controller'].map((name) => {
+    const mine = points.filter((p) => p.process === name && p.tMin >= warmupMin);
+    const buckets = new Map<number, SoakPoint[]>();
+    for (const p of mine) {
+      const b = Math.floor((p.tMin - warmupMin) / bucketMin);
+      buckets.set(b, [...(buckets.get(b) ?? []), p]);
+    }
+    const values = (ps: SoakPoint[], pick: (p: SoakPoint) => number | undefined): number[] => ps.flatMap((p) => { const v = pick(p); return v === undefined ? [] : [v]; });
+    const series = [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([b, ps]) => ({
+      tMin: warmupMin + (b + 0.5) * bucketMin,
+      rss: median(values(ps, (p) => p.rssMiB)),
+      heap: Math.min(...values(ps, (p) => p.heapUsedMiB)),
+      heapTotal: median(values(ps, (p) => p.heapTotalMiB)),
+      external: median(values(ps, (p) => p.externalMiB)),
+    }));
+    const first = series[0];
+    const last = series.at(-1);
+    return {
+      process: name,
+      startRssMiB: first?.rss,
+      endRssMiB: last?.rss,
+      startHeapMiB: first?.heap,
+      endHeapMiB: last?.heap,
+      rssTrendMiBPerHour: slope(series.map((s) => ({ x: s.tMin / 60, y: s.rss }))),
+      heapTrendMiBPerHour: slope(series.map((s) => ({ x: s.tMin / 60, y: s.heap }))),
+      heapTotalTrendMiBPerHour: slope(series.map((s) => ({ x: s.tMin / 60, y: s.heapTotal }))),
+      externalTrendMiBPerHour: slope(series.map((s) => ({ x: s.tMin / 60, y: s.external }))),
+      series,
+    };
+  });
+  const text = [
+    `bench/memory --soak: ${minutes} min, ${services} Services, churn every ${churnS} s (${churned} replaced), node-2 killed and restarted every ${restartMin} min (${restarts} times), /status and /metrics scraped every 15 s (${scrapes} speaker scrapes, ${failedScrapes} failed on the measured ones)`,
+    `machine: ${started.cpus} cpus (${started.model ?? '?'}); load ${started.loadavg.join(' ')} at start, ${ended.loadavg.join(' ')} at end; node ${process.version}`,
+    `measured after a ${warmupMin}-min warm-up, in ${bucketMin}-min buckets: RSS median, heap used floor (lowest reading); trend = least-squares slope`,
+    '',
+    table(
+      ['process', 'RSS start', 'RSS end', 'RSS trend MiB/h', 'heap used start', 'heap used end', 'heap used trend MiB/h', 'heap total trend MiB/h', 'external trend MiB/h'],
+      summary.map((s) => [s.process, f1(s.startRssMiB), f1(s.endRssMiB), f1(s.rssTrendMiBPerHour), f1(s.startHeapMiB), f1(s.endHeapMiB), f1(s.heapTrendMiBPerHour), f1(s.heapTotalTrendMiBPerHour), f1(s.externalTrendMiBPerHour)]),
+    ),
+    '',
+    `target: no upward trend beyond 2 MiB/h after the warm-up: ${summary.map((s) => `${s.process} ${s.rssTrendMiBPerHour <= 2 && s.heapTrendMiBPerHour <= 2 ? 'met' : 'NOT met'}`).join(', ')}`,
+  ].join('\n');
+  console.log(`\n${text}`);
+  const dir = join(packageRoot() ?? '.', 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'memory-soak.txt'), `${text}\n`);
+  writeFileSync(join(dir, 'memory-soak.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, machine: { atStart: started, atEnd: ended }, minutes, warmupMin, services, churnS, restartMin, churned, restarts, summary, points }, null, 2)}\n`);
+}
+
+if (process.argv.includes('--soak')) {
+  await soak(num('soak-services', 100), num('minutes', 30), num('warmup-minutes', 5), num('churn-seconds', 10), num('restart-minutes', 3));
+} else {
+  const sizes = arg('services', '1,100,1000').split(',').map(Number);
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 1000)) throw new Error('--services: sizes from 1 to 1000 (the pools hold 762 IPv4 and many IPv6 addresses)');
+  await steady(sizes, num('settle', 20), num('window', 30));
+}

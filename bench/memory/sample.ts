@@ -1,0 +1,82 @@
+// What bench/memory reads from a running process: resident memory from
+// /proc, V8's heap from the process's own /metrics (prom-client's default
+// metrics), and a least-squares trend over time.
+import { readFileSync } from 'node:fs';
+
+const MiB = 1048576;
+
+/** VmRSS of a live process, MiB; undefined once it is gone. */
+export function rssMiB(pid: number): number | undefined {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An unlabelled sample of a Prometheus text exposition; undefined when absent. */
+export function metricValue(text: string, name: string): number | undefined {
+  const m = new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+export interface HeapReading {
+  /** nodejs_heap_size_used_bytes: live objects and garbage not yet collected, MiB. */
+  usedMiB: number;
+  /** nodejs_heap_size_total_bytes: what V8 has committed, MiB. */
+  totalMiB: number;
+  /** nodejs_external_memory_bytes: memory outside the heap held by JS objects (Buffers), MiB. */
+  externalMiB: number | undefined;
+}
+
+/** GETs a status endpoint path; the body, or undefined when it does not answer within 5 s. */
+export async function scrape(hostPort: string, path: string): Promise<string | undefined> {
+  try {
+    const res = await fetch(`http://${hostPort}${path}`, { signal: AbortSignal.timeout(5000), headers: { accept: path === '/status' ? 'application/json' : 'text/plain' } });
+    return res.ok ? await res.text() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function heapOf(hostPort: string): Promise<HeapReading | undefined> {
+  const text = await scrape(hostPort, '/metrics');
+  if (text === undefined) return undefined;
+  const used = metricValue(text, 'nodejs_heap_size_used_bytes');
+  const total = metricValue(text, 'nodejs_heap_size_total_bytes');
+  const external = metricValue(text, 'nodejs_external_memory_bytes');
+  return used === undefined || total === undefined ? undefined : { usedMiB: used / MiB, totalMiB: total / MiB, externalMiB: external === undefined ? undefined : external / MiB };
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/**
+ * Heap used after collection, approximated without --expose-gc (not in the
+ * images): the lowest reading of a window. Each reading is taken at a random
+ * point of V8's allocate-collect sawtooth; the lowest is the one nearest
+ * after a collection, an upper bound of the live heap.
+ */
+export function heapFloor(readings: readonly HeapReading[]): number {
+  return readings.length ? Math.min(...readings.map((r) => r.usedMiB)) : NaN;
+}
+
+/** Least-squares slope of y over x (units of y per unit of x); NaN below two points. */
+export function slope(points: readonly { x: number; y: number }[]): number {
+  const n = points.length;
+  if (n < 2) return NaN;
+  const mx = points.reduce((a, p) => a + p.x, 0) / n;
+  const my = points.reduce((a, p) => a + p.y, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const p of points) {
+    num += (p.x - mx) * (p.y - my);
+    den += (p.x - mx) ** 2;
+  }
+  return den === 0 ? NaN : num / den;
+}

@@ -1,0 +1,254 @@
+// The Kubernetes-mode system as bench/memory runs it: the API server double,
+// the controller and speakers, each a process started the way its container
+// image starts it (Dockerfile: the speaker's node runs with
+// --max-semi-space-size=1, both with NODE_ENV=production), all on loopback
+// with layer 2 off. The bench drives Services and EndpointSlices through
+// the double's unix socket.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SocketKube } from '../../dev/lab/kube-socket.js';
+import { mountSecret } from '../../dev/lab/mount-secret.js';
+import { GOSSIP_SECRET_NAME } from '../../src/kube/defaults.js';
+import { endpointSlices, services } from '../../src/kube/resources.js';
+import { packageRoot } from '../../src/util/package-root.js';
+
+export const NAMESPACE = 'metallb-system';
+export const SERVICE_NAMESPACE = 'default';
+
+/** Node flags of the images' entrypoints (Dockerfile). */
+export const SPEAKER_NODE_FLAGS = ['--max-semi-space-size=1'] as const;
+export const CONTROLLER_NODE_FLAGS = [] as const;
+
+const root = packageRoot() ?? process.cwd();
+const PRODUCT_CLI = join(root, 'dist', 'src', 'cli', 'main.js');
+const DEV_CLI = join(root, 'dist', 'dev', 'cli.js');
+
+export interface Proc {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly pid: number;
+  /** The last lines of stderr, for errors. */
+  tail(): string;
+}
+
+/** Starts a node process with the image's environment; extra node flags (profiling) go before the script. */
+export function startNode(name: string, nodeFlags: readonly string[], args: readonly string[]): Proc {
+  const child = spawn(process.execPath, [...nodeFlags, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_ENV: 'production', NODE_OPTIONS: '' } });
+  const lines: string[] = [];
+  let partial = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => {
+    const all = (partial + chunk).split('\n');
+    partial = all.pop() ?? '';
+    for (const l of all) {
+      lines.push(l);
+      if (lines.length > 40) lines.shift();
+    }
+  });
+  if (child.pid === undefined) throw new Error(`${name} did not start`);
+  return { name, child, pid: child.pid, tail: () => lines.join('\n') };
+}
+
+export async function stopProc(p: Proc | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (!p || p.child.exitCode !== null || p.child.signalCode !== null) return;
+  const gone = new Promise((r) => p.child.once('exit', r));
+  p.child.kill(signal);
+  const timer = setTimeout(() => p.child.kill('SIGKILL'), 5000);
+  await gone;
+  clearTimeout(timer);
+}
+
+/** A TCP port free on `host` right now. */
+export function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, host, () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string, everyMs = 200): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export interface SpeakerNode {
+  readonly name: string;
+  /** Loopback address of the node: gossip and status bind here. */
+  readonly address: string;
+  readonly gossipPort: number;
+  readonly statusPort: number;
+}
+
+/**
+ * Pools from documentation ranges: three IPv4 /24s (762 addresses) and an
+ * IPv6 /112. Even-numbered services are IPv4, odd ones IPv6, so 1,000
+ * Services fit without sharing.
+ */
+function baseObjects(nodes: readonly SpeakerNode[]): object[] {
+  return [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } },
+    ...nodes.map((n) => ({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name } },
+      status: { addresses: [{ type: 'InternalIP', address: n.address }], conditions: [{ type: 'Ready', status: 'True' }] },
+    })),
+    ...nodes.map((n) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `speaker-${n.name}`, namespace: NAMESPACE, labels: { 'app.kubernetes.io/name': 'shoal', 'app.kubernetes.io/component': 'speaker' } },
+      spec: { nodeName: n.name, hostNetwork: true, containers: [{ name: 'speaker', image: 'shoal' }] },
+      status: { podIP: n.address, phase: 'Running' },
+    })),
+    {
+      apiVersion: 'metallb.io/v1beta1',
+      kind: 'IPAddressPool',
+      metadata: { name: 'bench', namespace: NAMESPACE },
+      spec: { addresses: ['192.0.2.1-192.0.2.254', '198.51.100.1-198.51.100.254', '203.0.113.1-203.0.113.254', '2001:db8:10::/112'] },
+    },
+    { apiVersion: 'metallb.io/v1beta1', kind: 'L2Advertisement', metadata: { name: 'bench', namespace: NAMESPACE }, spec: {} },
+  ];
+}
+
+/** Service number `i` and its EndpointSlice: one ready endpoint on each node, realistic metadata. */
+export function serviceObjects(i: number, nodes: readonly SpeakerNode[]): [object, object] {
+  const name = `svc-${i}`;
+  const v6 = i % 2 === 1;
+  const service = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name,
+      namespace: SERVICE_NAMESPACE,
+      labels: { app: name, 'app.kubernetes.io/part-of': 'bench' },
+      // What a Helm- or kubectl-managed Service carries and the speaker never reads.
+      annotations: { 'meta.helm.sh/release-name': 'bench', 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({ kind: 'Service', metadata: { name }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }] } }) },
+    },
+    spec: {
+      type: 'LoadBalancer',
+      selector: { app: name },
+      ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }, { name: 'https', port: 443, targetPort: 8443, protocol: 'TCP' }],
+      ipFamilyPolicy: 'SingleStack',
+      ipFamilies: [v6 ? 'IPv6' : 'IPv4'],
+    },
+  };
+  const slice = {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: `${name}-a`, namespace: SERVICE_NAMESPACE, labels: { 'kubernetes.io/service-name': name, 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' } },
+    addressType: v6 ? 'IPv6' : 'IPv4',
+    endpoints: nodes.map((n, k) => ({
+      addresses: [v6 ? `2001:db8:20::${(i * 8 + k + 1).toString(16)}` : `10.244.${k}.${(i % 250) + 2}`],
+      nodeName: n.name,
+      conditions: { ready: true, serving: true, terminating: false },
+      targetRef: { kind: 'Pod', namespace: SERVICE_NAMESPACE, name: `${name}-pod-${k}` },
+    })),
+    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }, { name: 'https', port: 8443, protocol: 'TCP' }],
+  };
+  return [service, slice];
+}
+
+export interface System {
+  readonly dir: string;
+  readonly kube: SocketKube;
+  readonly kubeconfig: string;
+  readonly keyDir: string;
+  readonly nodes: readonly SpeakerNode[];
+  readonly apiserver: Proc;
+  readonly controller: Proc;
+  readonly controllerStatus: string;
+  speakers: Map<string, Proc>;
+  startSpeaker(node: SpeakerNode): Proc;
+  createService(i: number): Promise<void>;
+  deleteService(i: number): Promise<void>;
+  /** Services whose status holds an address. */
+  allocated(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export interface SystemOptions {
+  /** How many speaker nodes (their pods are the gossip seeds). */
+  speakers: number;
+  /** Extra node flags for the speaker and the controller (profiling), after the image's. */
+  speakerExtraFlags?: readonly string[];
+  controllerExtraFlags?: readonly string[];
+}
+
+/** Loopback addresses of this bench, away from the demo's 127.0.0.N. */
+const nodeAddress = (k: number): string => `127.0.17.${k + 1}`;
+
+export async function startSystem(opts: SystemOptions): Promise<System> {
+  for (const f of [PRODUCT_CLI, DEV_CLI]) if (!existsSync(f)) throw new Error(`${f} is missing: run \`npm run build\` first`);
+  const dir = mkdtempSync(join(tmpdir(), 'shoal-memory-'));
+  const socket = join(dir, 'api.sock');
+  const kubeconfig = join(dir, 'kubeconfig');
+  // One gossip port for every node, as a DaemonSet has: a speaker seeds
+  // itself with the other speaker pods' IPs and its own port.
+  const gossipPort = await freePort(nodeAddress(0));
+  const nodes: SpeakerNode[] = [];
+  for (let k = 0; k < opts.speakers; k++) {
+    const address = nodeAddress(k);
+    nodes.push({ name: `node-${k + 1}`, address, gossipPort, statusPort: await freePort(address) });
+  }
+  const apiserver = startNode('apiserver', [], [DEV_CLI, 'apiserver', '--listen', `${nodeAddress(0)}:${await freePort(nodeAddress(0))}`, '--socket', socket, '--kubeconfig-out', kubeconfig]);
+  const procs: Proc[] = [apiserver];
+  try {
+    await until(() => {
+      if (apiserver.child.exitCode !== null) throw new Error(`the API server double exited: ${apiserver.tail()}`);
+      return existsSync(socket) && existsSync(kubeconfig);
+    }, 30_000, 'the API server double');
+    const kube = new SocketKube(socket);
+    for (const o of baseObjects(nodes)) await kube.apply(o as never);
+    const controllerStatus = `${nodeAddress(0)}:${await freePort(nodeAddress(0))}`;
+    const controller = startNode('controller', [...CONTROLLER_NODE_FLAGS, ...(opts.controllerExtraFlags ?? [])], [
+      PRODUCT_CLI, 'controller', '--kubeconfig', kubeconfig, '--namespace', NAMESPACE, '--status', controllerStatus, '--config-source', 'crd', '--log-level', 'warn',
+    ]);
+    procs.push(controller);
+    const keyDir = await mountSecret(kube, NAMESPACE, GOSSIP_SECRET_NAME, join(dir, 'ml_secret_key'), 60_000);
+    const speakers = new Map<string, Proc>();
+    const startSpeaker = (n: SpeakerNode): Proc => {
+      const p = startNode(n.name, [...SPEAKER_NODE_FLAGS, ...(opts.speakerExtraFlags ?? [])], [
+        PRODUCT_CLI, 'speaker', '--kubeconfig', kubeconfig, '--namespace', NAMESPACE, '--node-name', n.name,
+        '--gossip-bind', `${n.address}:${n.gossipPort}`, '--status', `${n.address}:${n.statusPort}`,
+        '--gossip-key-file', keyDir, '--layer2', 'off', '--config-source', 'crd', '--log-level', 'warn',
+      ]);
+      speakers.set(n.name, p);
+      return p;
+    };
+    for (const n of nodes) procs.push(startSpeaker(n));
+    return {
+      dir, kube, kubeconfig, keyDir, nodes, apiserver, controller, controllerStatus, speakers, startSpeaker,
+      createService: async (i) => {
+        for (const o of serviceObjects(i, nodes)) await kube.apply(o as never);
+      },
+      deleteService: async (i) => {
+        await kube.delete(services, SERVICE_NAMESPACE, `svc-${i}`);
+        await kube.delete(endpointSlices, SERVICE_NAMESPACE, `svc-${i}-a`);
+      },
+      allocated: async () => {
+        const list = (await kube.list(services, SERVICE_NAMESPACE)) as { status?: { loadBalancer?: { ingress?: unknown[] } } }[];
+        return list.filter((s) => (s.status?.loadBalancer?.ingress?.length ?? 0) > 0).length;
+      },
+      stop: async () => {
+        for (const p of speakers.values()) await stopProc(p);
+        await stopProc(controller);
+        await stopProc(apiserver);
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    for (const p of procs.reverse()) await stopProc(p, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
