@@ -32,7 +32,7 @@ t.test('a restarted owner takes its VIPs back only once it says it is ready', { 
     if (!t.passing()) for (const n of NODES) t.comment(`${n}: ${JSON.stringify((await fl.status(n))?.['fencing'])}`);
   });
 
-  const ready = async (n: NodeName): Promise<boolean | undefined> => ((await fl.status(n)) as { fencing?: { ready?: boolean } } | undefined)?.fencing?.ready;
+  const ready = (n: NodeName): Promise<boolean | undefined> => fl.ready(n);
   /** How speaker `observer` sees `member`: its state and ready flag. */
   const seenBy = async (observer: NodeName, member: NodeName): Promise<string | undefined> => {
     const s = (await fl.status(observer)) as { gossip?: { members?: { name: string; state: string; meta: Record<string, string> }[] } } | undefined;

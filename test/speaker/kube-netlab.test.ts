@@ -119,8 +119,9 @@ t.test('layer 2 in Kubernetes mode: allocate, elect, answer ARP, fail over, rele
       const n = NODES.find((x) => x.name === name)!;
       const r = await c.lab.exec('c', 'curl', ['-s', '--max-time', '1', `http://${n.v4}:7473/status`], { allowFail: true });
       try {
-        const doc = JSON.parse(r.stdout) as { announcements: { ips: { ip: string; owner: string | null }[] } };
-        owners.add(doc.announcements.ips.find((a) => a.ip === vip)?.owner ?? 'none');
+        const doc = JSON.parse(r.stdout) as { announcements: { ips: { ip: string; owner: string | null }[] }; fencing?: { ready?: boolean } };
+        // A speaker still warming up (delayed failback) is about to move the address.
+        owners.add(doc.fencing?.ready === true ? (doc.announcements.ips.find((a) => a.ip === vip)?.owner ?? 'none') : 'none');
       } catch {
         owners.add('unreachable');
       }
