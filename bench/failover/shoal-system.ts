@@ -29,6 +29,8 @@ class SpeakerRun {
    * system is not steady yet.
    */
   held = false;
+  /** Whether it says it is ready to take its addresses (delayed failback; from its log). */
+  ready = false;
   private partial = '';
 
   constructor(readonly proc: LabProcess) {
@@ -55,6 +57,8 @@ class SpeakerRun {
     if (msg === 'member event') this.view.set(String(rec['member']), String(rec['state']));
     if (msg.startsWith('layer 2 held')) this.held = true;
     if (msg.startsWith('layer 2 released')) this.held = false;
+    if (msg.startsWith('ready:')) this.ready = true;
+    if (msg.startsWith('not ready:')) this.ready = false;
     // The speaker's own decision (component "speaker"), not the announcer's echo of it.
     if (rec['component'] === 'speaker' && rec['ip'] === VIP) {
       if (msg === 'announcing') this.announcing = true;
@@ -117,11 +121,13 @@ export class ShoalSystem implements SystemUnderTest {
     for (const n of NODES) this.startSpeaker(n);
   }
 
-  /** Every running speaker sees every other one alive and acts on layer 2, and exactly one announces the VIP. */
+  /** Every running speaker sees every other one alive, acts on layer 2 and is ready, and exactly one announces the VIP. */
   settled(): NodeName | undefined {
     const live = NODES.filter((n) => this.runs.get(n)?.running && !this.cut.has(n));
     if (live.length !== NODES.length) return undefined;
     if (live.some((n) => this.runs.get(n)!.held)) return undefined;
+    // A restarted speaker that is still warming up is about to take its VIPs back.
+    if (live.some((n) => !this.runs.get(n)!.ready)) return undefined;
     for (const n of live) {
       const view = this.runs.get(n)!.view;
       if (!live.every((m) => m === n || view.get(m) === 'alive')) return undefined;

@@ -176,11 +176,16 @@ export function servicesEligibleOn(inputs: ElectionInputs, name: string, ignoreE
 /** An eligible member passed over by the ready rule. */
 export const NOT_READY: SkipReason = { code: 'not-ready', detail: 'not ready (warming up): it takes addresses back once its warm-up is over' };
 
-/** Live members that say they are not ready yet (ElectionMember.ready === false). */
-function unreadyMembers(inputs: ElectionInputs): ReadonlySet<string> {
-  const out = new Set<string>();
-  for (const m of inputs.members) if (m.ready === false && isLive(m.state)) out.add(m.name);
-  return out;
+/** Live members that say they are not ready yet (ElectionMember.ready === false), and whether that is every live member. */
+function unreadyMembers(inputs: ElectionInputs): { unready: ReadonlySet<string>; all: boolean } {
+  const unready = new Set<string>();
+  const live = new Set<string>();
+  for (const m of inputs.members) {
+    if (!isLive(m.state)) continue;
+    live.add(m.name);
+    if (m.ready === false) unready.add(m.name);
+  }
+  return { unready, all: unready.size > 0 && unready.size === live.size };
 }
 
 const byServiceKey = (a: ElectionService, b: ElectionService): number => (serviceKeyOf(a) < serviceKeyOf(b) ? -1 : 1);
@@ -197,6 +202,8 @@ export class EligibilityContext {
   private readonly nodeChecks = new Map<string, readonly SkipReason[]>();
   private readonly adSelects = new Map<L2Advertisement, Map<string, boolean>>();
   private readonly unready: ReadonlySet<string>;
+  /** No live member is ready (a whole cluster starting): the ready rule falls back everywhere. */
+  private readonly noneReady: boolean;
 
   constructor(
     private readonly inputs: ElectionInputs,
@@ -204,7 +211,7 @@ export class EligibilityContext {
   ) {
     this.index = indexOf(inputs.config);
     this.groups = this.groupByIp();
-    this.unready = unreadyMembers(inputs);
+    ({ unready: this.unready, all: this.noneReady } = unreadyMembers(inputs));
   }
 
   /** Whether live member `name` is ready (says so, or says nothing). */
@@ -219,7 +226,7 @@ export class EligibilityContext {
    * eligible. The second walk happens only when no eligible member is ready.
    */
   owner(plan: IpPlan, walk: (visit: (member: string) => boolean) => string | undefined): string | undefined {
-    if (this.unready.size === 0) return walk((m) => this.eligible(plan, m));
+    if (this.unready.size === 0 || this.noneReady) return walk((m) => this.eligible(plan, m));
     return walk((m) => this.ready(m) && this.eligible(plan, m)) ?? walk((m) => this.eligible(plan, m));
   }
 

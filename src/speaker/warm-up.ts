@@ -36,6 +36,7 @@ export class FailbackWarmUp {
   private timer: TimerHandle | undefined;
   private readonly log: Logger;
   private readonly gauge: Gauge | undefined;
+  private logged = false;
 
   constructor(private readonly opts: FailbackWarmUpOptions) {
     this.state = initialWarmUp(opts.delayMs);
@@ -86,7 +87,13 @@ export class FailbackWarmUp {
       }, step.wakeAt - this.opts.clock.now());
     }
     this.gauge?.set(this.state.ready ? 1 : 0);
-    if (was.ready !== step.state.ready) this.log.info(step.state.ready ? 'ready: the warm-up is over; taking this member\'s addresses back' : 'not ready: warming up before taking addresses back', { failbackDelayMs: this.state.delayMs });
+    // Every change, and the state at the first event: the log says where the member stands.
+    if (was.ready !== step.state.ready || !this.logged) {
+      this.logged = true;
+      const fields = { failbackDelayMs: this.state.delayMs };
+      if (this.state.ready) this.log.info('ready: taking the addresses the election gives this member', fields);
+      else this.log.info('not ready: warming up before taking addresses back', fields);
+    }
     this.publish();
   }
 

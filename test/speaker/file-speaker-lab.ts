@@ -92,6 +92,11 @@ export class FileSpeakerLab {
     }
   }
 
+  /** Whether speaker n says it is ready to take its addresses (delayed failback); undefined when it does not answer. */
+  async ready(n: NodeName): Promise<boolean | undefined> {
+    return ((await this.status(n)) as { fencing?: { ready?: boolean } } | undefined)?.fencing?.ready;
+  }
+
   async announcements(n: NodeName): Promise<Announcement[] | undefined> {
     const s = (await this.status(n)) as { announcements?: { ips: Announcement[] } } | undefined;
     return s?.announcements?.ips;

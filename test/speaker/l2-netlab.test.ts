@@ -28,6 +28,9 @@ t.test('speakers answer ARP/NDP for elected VIPs and fail over by gratuitous ARP
   const agreedOwner = (ip: string, running: readonly NodeName[]) => fl.agreedOwner(ip, running) as Promise<NodeName | undefined>;
   const arping = (ip: string) => fl.arping(ip);
 
+  // Started together, the speakers turn ready (the failback warm-up) at
+  // about the same time; addresses settle on their ring owners after that.
+  await waitFor(async () => (await Promise.all(NODES.map((n) => fl.ready(n)))).every((r) => r === true), 40_000, 'the three speakers to warm up');
   const owner = await waitFor(() => agreedOwner('192.0.2.100', NODES), 20_000, 'the three speakers to agree on an owner of 192.0.2.100');
   t.ok(NODES.includes(owner), `192.0.2.100 is owned by ${owner}`);
   t.same(await arping('192.0.2.100'), [MAC[owner]], 'arping resolves the VIP to the owner\'s MAC, and only that one');
