@@ -1,12 +1,13 @@
-// The warm-up driver against a recording cluster on a virtual clock: it
-// gossips the flag only when it changes, keeps the rest of the metadata,
-// and follows the guard's holds.
+// The warm-up driver, through the member's metadata merger, against a
+// recording cluster on a virtual clock: it gossips the flag only when it
+// changes, keeps the rest of the metadata, and follows the guard's holds.
 import { Registry } from 'prom-client';
 import t from 'tap';
 import type { Meta } from '../../src/cluster/messages.js';
 import { VirtualClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/log.js';
 import type { Hold } from '../../src/speaker/view-freshness.js';
+import { MemberMeta } from '../../src/speaker/member-meta.js';
 import { FailbackWarmUp } from '../../src/speaker/warm-up.js';
 
 class RecordingCluster {
@@ -31,7 +32,7 @@ t.test('the flag follows the holds and the warm-up, gossiped only on a change', 
   const registry = new Registry();
   const cluster = new RecordingCluster(FailbackWarmUp.startMeta({ version: 'v', 'label:rack': 'a' }, 1000));
   t.same(cluster.meta, { version: 'v', 'label:rack': 'a', ready: '0' }, 'a member starts not ready');
-  const w = new FailbackWarmUp({ node: 'me', delayMs: 1000, clock, logger: silentLogger, cluster, registry });
+  const w = new FailbackWarmUp({ delayMs: 1000, clock, logger: silentLogger, meta: new MemberMeta(cluster, cluster.meta), registry });
   const gauge = async (): Promise<number | undefined> => (await registry.getSingleMetric('shoal_speaker_ready')!.get()).values[0]?.value;
 
   w.guarded(hold('start-up'));
@@ -66,7 +67,7 @@ t.test('a delay of 0: ready from the start, nothing to gossip', async (t) => {
   const clock = new VirtualClock(0);
   const cluster = new RecordingCluster(FailbackWarmUp.startMeta({ version: 'v' }, 0));
   t.same(cluster.meta, { version: 'v', ready: '1' });
-  const w = new FailbackWarmUp({ node: 'me', delayMs: 0, clock, logger: silentLogger, cluster });
+  const w = new FailbackWarmUp({ delayMs: 0, clock, logger: silentLogger, meta: new MemberMeta(cluster, cluster.meta) });
   w.guarded(hold('start-up'));
   w.guarded(hold('alone', ['b']));
   w.guarded(undefined);
