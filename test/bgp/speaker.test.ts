@@ -1,8 +1,8 @@
 import t from 'tap';
 import { Registry } from 'prom-client';
 import { VirtualClock } from '../../src/util/clock.js';
-import { MemoryNetwork } from '../../src/bgp/transport/memory.js';
-import { MemoryBfdNetwork } from '../../src/bgp/bfd/memory.js';
+import { MemoryNetwork } from './support/memory-transport.js';
+import { MemoryBfdNetwork } from './support/bfd-memory-transport.js';
 import { BfdManager } from '../../src/bgp/bfd/manager.js';
 import { BgpSpeaker, type ListenerFactory } from '../../src/bgp/speaker.js';
 import type { PeerOptions } from '../../src/bgp/options.js';

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { VirtualClock } from '../../../src/util/clock.js';
 import { BfdManager } from '../../../src/bgp/bfd/manager.js';
-import { MemoryBfdNetwork } from '../../../src/bgp/bfd/memory.js';
+import { MemoryBfdNetwork } from '../support/bfd-memory-transport.js';
 import { decodeBfd, encodeBfd, type BfdControlPacket } from '../../../src/bgp/bfd/packet.js';
 import { unwrap } from '../../support/decoded.js';
 import type { BfdStateChange } from '../../../src/bgp/bfd/session.js';

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { VirtualClock } from '../../../src/util/clock.js';
 import { createLogger } from '../../../src/util/log.js';
-import { MemoryNetwork } from '../../../src/bgp/transport/memory.js';
+import { MemoryNetwork } from '../support/memory-transport.js';
 import { BgpSession, type SessionDeps } from '../../../src/bgp/fsm/session.js';
 import type { PeerOptions } from '../../../src/bgp/options.js';
 import type { SessionState } from '../../../src/bgp/status.js';

@@ -3,7 +3,7 @@
 // and KEEPALIVE on its own unless told not to.
 
 import type { VirtualClock } from '../../../src/util/clock.js';
-import type { MemoryNetwork } from '../../../src/bgp/transport/memory.js';
+import type { MemoryNetwork } from './memory-transport.js';
 import type { BgpSocket } from '../../../src/bgp/transport/socket.js';
 import { BgpStreamReader } from '../../../src/bgp/messages/reader.js';
 import { encodeMessage, type BgpMessage, type MessageVerdict } from '../../../src/bgp/messages/message.js';

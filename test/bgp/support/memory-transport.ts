@@ -4,8 +4,8 @@
 // addresses (traffic silently dropped, connects never answered) to play a
 // cut link.
 
-import type { Clock } from '../../util/clock.js';
-import type { BgpSocket, ConnectRequest, Connector, Endpoint, PendingConnect, SocketListener } from './socket.js';
+import type { Clock } from '../../../src/util/clock.js';
+import type { BgpSocket, ConnectRequest, Connector, Endpoint, PendingConnect, SocketListener } from '../../../src/bgp/transport/socket.js';
 
 class MemorySocket implements BgpSocket {
   peer?: MemorySocket;

@@ -2,9 +2,9 @@
 // latency, blackholed addresses, and a settable TTL to exercise the
 // single-hop check.
 
-import type { Clock } from '../../util/clock.js';
-import type { Family } from '../../net/index.js';
-import { type BfdDatagram, type BfdSender, type BfdTransport } from './transport.js';
+import type { Clock } from '../../../src/util/clock.js';
+import type { Family } from '../../../src/net/index.js';
+import { type BfdDatagram, type BfdSender, type BfdTransport } from '../../../src/bgp/bfd/transport.js';
 
 export class MemoryBfdNetwork {
   private readonly listeners = new Map<string, (d: BfdDatagram) => void>();
