@@ -1,12 +1,12 @@
-// OpenAPI v3 schemas of the built-in kinds the double serves, as far as it
-// checks them. Service, Namespace, ConfigMap and Secret are complete to the
-// last field of Kubernetes 1.31 (an object a real server accepts is
-// accepted here, and an unknown field is refused as there). The other
-// kinds (Node, Pod, Event, EndpointSlice, Lease) declare only their
-// metadata: fields below their other top-level keys are not checked.
-// Strategic-merge-patch keys follow the Go types' struct tags, so kubectl
-// computes the same patches from them as from its compiled-in types.
+// OpenAPI v3 schemas of the built-in kinds the double serves. Service,
+// Namespace, ConfigMap and Secret are written out here with the
+// strategic-merge-patch keys of the Go types' struct tags, so kubectl
+// computes the same patches from them as from its compiled-in types (a
+// test holds their fields to client-node's models). The other kinds come
+// from client-node's models (model-schema.ts): every field declared, no
+// patch keys.
 
+import { schemaOfModel } from './model-schema.js';
 import type { OpenApiSchema } from './openapi-schema.js';
 
 const str: OpenApiSchema = { type: 'string' };
@@ -101,12 +101,10 @@ const namespaceSchema: OpenApiSchema = obj({
 
 const configMapSchema: OpenApiSchema = obj({ binaryData: stringMap, data: stringMap, immutable: bool });
 const secretSchema: OpenApiSchema = obj({ data: stringMap, immutable: bool, stringData: stringMap, type: str });
-/** Kinds whose fields beyond metadata the double does not model. */
-const metadataOnly: OpenApiSchema = obj({}, { 'x-kubernetes-preserve-unknown-fields': true });
 
 /** The full schema of a kind: apiVersion, kind and metadata added to its own fields. */
 function withEnvelope(s: OpenApiSchema): OpenApiSchema {
-  return { ...s, properties: { apiVersion: str, kind: str, metadata: objectMetaSchema, ...s.properties } };
+  return { ...s, properties: { ...s.properties, apiVersion: str, kind: str, metadata: objectMetaSchema } };
 }
 
 /**
@@ -118,12 +116,12 @@ export const builtinSchemas: ReadonlyMap<string, { name: string; schema: OpenApi
   ['/Namespace', { name: 'io.k8s.api.core.v1.Namespace', schema: withEnvelope(namespaceSchema) }],
   ['/ConfigMap', { name: 'io.k8s.api.core.v1.ConfigMap', schema: withEnvelope(configMapSchema) }],
   ['/Secret', { name: 'io.k8s.api.core.v1.Secret', schema: withEnvelope(secretSchema) }],
-  ['/Node', { name: 'io.k8s.api.core.v1.Node', schema: withEnvelope(metadataOnly) }],
-  ['/Pod', { name: 'io.k8s.api.core.v1.Pod', schema: withEnvelope(metadataOnly) }],
-  ['/Event', { name: 'io.k8s.api.core.v1.Event', schema: withEnvelope(metadataOnly) }],
-  ['discovery.k8s.io/EndpointSlice', { name: 'io.k8s.api.discovery.v1.EndpointSlice', schema: withEnvelope(metadataOnly) }],
-  ['events.k8s.io/Event', { name: 'io.k8s.api.events.v1.Event', schema: withEnvelope(metadataOnly) }],
-  ['coordination.k8s.io/Lease', { name: 'io.k8s.api.coordination.v1.Lease', schema: withEnvelope(metadataOnly) }],
+  ['/Node', { name: 'io.k8s.api.core.v1.Node', schema: withEnvelope(schemaOfModel('V1Node')) }],
+  ['/Pod', { name: 'io.k8s.api.core.v1.Pod', schema: withEnvelope(schemaOfModel('V1Pod')) }],
+  ['/Event', { name: 'io.k8s.api.core.v1.Event', schema: withEnvelope(schemaOfModel('CoreV1Event')) }],
+  ['discovery.k8s.io/EndpointSlice', { name: 'io.k8s.api.discovery.v1.EndpointSlice', schema: withEnvelope(schemaOfModel('V1EndpointSlice')) }],
+  ['events.k8s.io/Event', { name: 'io.k8s.api.events.v1.Event', schema: withEnvelope(schemaOfModel('EventsV1Event')) }],
+  ['coordination.k8s.io/Lease', { name: 'io.k8s.api.coordination.v1.Lease', schema: withEnvelope(schemaOfModel('V1Lease')) }],
 ]);
 
 /** A CRD's schema with metadata checked as ObjectMeta, as the real server does. */

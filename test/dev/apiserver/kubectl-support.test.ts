@@ -5,7 +5,9 @@
 import { request } from 'node:http';
 import t from 'tap';
 import { crdsFromYaml } from '../../../dev/apiserver/crd-catalog.js';
-import { checkFields } from '../../../dev/apiserver/openapi-schema.js';
+import { builtinSchemas, objectMetaSchema } from '../../../dev/apiserver/builtin-schemas.js';
+import { schemaOfModel } from '../../../dev/apiserver/model-schema.js';
+import { checkFields, type OpenApiSchema } from '../../../dev/apiserver/openapi-schema.js';
 import type { ApiServerDouble } from '../../../dev/apiserver/server.js';
 import { humanAge, tableVersionAccepted } from '../../../dev/apiserver/table.js';
 import { double as startDouble } from './support.js';
@@ -197,4 +199,18 @@ t.test('CRD manifests: names, served versions only, errors name the file', async
   t.same(crd?.shortNames, ['fo']);
   t.same([...crd!.versions.keys()], ['v1']);
   t.throws(() => crdsFromYaml('kind: CustomResourceDefinition\nspec: {group: x.io}\n', 'bad.yaml'), /bad\.yaml: a CustomResourceDefinition without/);
+});
+
+t.test('the hand-written built-in schemas declare exactly the fields of client-node’s models', async (t) => {
+  const paths = (s: OpenApiSchema, at = ''): string[] => {
+    if (s['x-kubernetes-preserve-unknown-fields'] || s['x-kubernetes-int-or-string']) return [at];
+    if (s.items) return paths(s.items, `${at}[]`);
+    if (typeof s.additionalProperties === 'object') return paths(s.additionalProperties, `${at}{}`);
+    const props = Object.entries(s.properties ?? {});
+    return props.length === 0 ? [at] : props.flatMap(([k, v]) => paths(v, `${at}.${k}`)).sort();
+  };
+  for (const [key, model] of [['/Service', 'V1Service'], ['/Namespace', 'V1Namespace'], ['/ConfigMap', 'V1ConfigMap'], ['/Secret', 'V1Secret']] as const) {
+    t.same(paths(builtinSchemas.get(key)!.schema), paths(schemaOfModel(model)), key);
+  }
+  t.same(paths(objectMetaSchema), paths(schemaOfModel('V1ObjectMeta')), 'ObjectMeta');
 });
