@@ -12,7 +12,7 @@ import type { Clock, TimerHandle } from '../../util/clock.js';
 import { silentLogger, type Logger } from '../../util/log.js';
 import { encodeNotification, shutdownCommunication } from '../messages/notification.js';
 import { CeaseSubcode, ErrorCode } from '../messages/notification-codes.js';
-import { afiName, afiOf, familyOfAfi } from '../messages/mp-nlri.js';
+import { afiName, familyOfAfi } from '../messages/mp-nlri.js';
 import type { UpdateMessage } from '../messages/update.js';
 import { endOfRib, encodeUpdate } from '../messages/update.js';
 import type { MessageVerdict } from '../messages/message.js';
@@ -62,7 +62,7 @@ export interface StopOptions {
   readonly drainMs?: number;
   /**
    * A planned restart of this speaker. Where graceful restart was
-   * negotiated for every family of the session (both sides advertised it),
+   * negotiated (both sides advertised it),
    * nothing is withdrawn and no NOTIFICATION is sent: the TCP connection
    * just closes, so the peer keeps the routes, marked stale, for the
    * restart time (RFC 4724 4.2) while the next process comes up. Elsewhere
@@ -165,13 +165,13 @@ export class BgpSession {
 
   /**
    * Whether the peer will keep this session's routes when the connection
-   * closes without a NOTIFICATION: both sides advertised graceful restart,
-   * and the peer listed every family of the session in its capability.
+   * closes without a NOTIFICATION: both sides advertised graceful restart.
+   * The peer keeps the families listed in our capability (RFC 4724 4.2);
+   * the families in its own are those whose forwarding it preserves when
+   * it restarts, so a helper-only peer (GoBGP's helper-only) lists none.
    */
   private peerKeepsRoutes(c: Connection): boolean {
-    const gr = c.negotiated?.peerGracefulRestart;
-    if (!this.options.gracefulRestart || !gr) return false;
-    return c.negotiated!.families.every((f) => gr.families.some((g) => g.afi === afiOf(f) && g.safi === 1));
+    return this.options.gracefulRestart !== undefined && c.negotiated?.peerGracefulRestart !== undefined;
   }
 
   /** A connection the listener accepted from this peer's address. */

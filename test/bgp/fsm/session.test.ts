@@ -394,10 +394,21 @@ t.test('restart with graceful restart negotiated: no withdraw, no NOTIFICATION, 
   t.equal(session.state, 'Idle');
 });
 
+t.test('a helper-only peer (graceful restart capability listing no family) keeps the routes too', async (t) => {
+  const { clock, peer, session } = setup({ capabilities: grPeerCaps([]) }, { gracefulRestart: { restartTimeSeconds: 120 } });
+  session.setRoutes([{ prefix: '198.51.100.10/32' }]);
+  session.start();
+  await advance(clock, 10);
+  const n = peer.received.length;
+  const stopped = session.stop({ restart: true });
+  await advance(clock, 10);
+  await stopped;
+  t.same(peer.received.slice(n), [], 'RFC 4724 4.2: the families of our capability are kept');
+});
+
 t.test('restart falls back to withdraw and Cease where the peer cannot keep the routes', async (t) => {
   for (const [what, caps, gr] of [
     ['the peer did not advertise graceful restart', undefined, true],
-    ['the peer keeps IPv4 only, the session carries IPv6 too', grPeerCaps([1]), true],
     ['this side was not configured with gracefulRestart', grPeerCaps([1, 2]), false],
   ] as const) {
     const { clock, peer, session } = setup(caps ? { capabilities: caps } : {}, gr ? { gracefulRestart: { restartTimeSeconds: 120 } } : {});

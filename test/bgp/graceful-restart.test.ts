@@ -4,6 +4,7 @@
 // runs, and the next process (Restart State bit set) re-sends its routes
 // and End-of-RIB, after which FRR drops the stale routes it did not re-send.
 // Without gracefulRestart the same SIGTERM withdraws and sends Cease.
+// GoBGP as a helper likewise keeps the routes across the restart.
 
 import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NetLab, netlabUnavailable, waitFor } from '../support/netlab.js';
 import { Frr } from './lab/frr.js';
+import { GoBgp, gobgpToml } from './lab/gobgp.js';
 import { ShoalNode, type ShoalConfig } from './lab/shoal-node.js';
 
 const why = netlabUnavailable();
@@ -109,6 +111,39 @@ t.test('FRR keeps the routes of a gracefully restarting speaker, in its RIB and 
   } finally {
     await lab.destroy();
     frr?.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+t.test('GoBGP (helper) keeps the routes of a gracefully restarting speaker', { skip: why ?? false, timeout: 180_000 }, async (t) => {
+  const lab = await NetLab.create('grg');
+  const dir = mkdtempSync(join(tmpdir(), 'shoal-grg-'));
+  let gobgp: GoBgp | undefined;
+  try {
+    await lab.host({ name: 'r1', addrs: ['192.0.2.1/24'] });
+    await lab.host({ name: 'n1', addrs: ['192.0.2.11/24'] });
+    gobgp = await GoBgp.start(lab, 'r1', gobgpToml(65000, '192.0.2.1', [{ address: '192.0.2.11', as: 65001, families: ['ipv4'], gracefulRestart: true, timers: ['hold-time = 9', 'keepalive-interval = 3'] }]));
+    const cfg = (prefixes: string[]): ShoalConfig => ({ ...node('192.0.2.11', 65001, prefixes, true), peers: [{ ...node('192.0.2.11', 65001, prefixes, true).peers[0]!, families: [4], connectRetry: { minMs: 500, maxMs: 1000 } }] });
+    const first = await ShoalNode.start(lab, 'n1', cfg(['198.51.100.10/32', '198.51.100.11/32']), dir);
+    await waitFor(async () => (await gobgp!.paths('198.51.100.10/32')).length > 0 && (await gobgp!.paths('198.51.100.11/32')).length > 0, 30_000, 'both routes in GoBGP', 100);
+    await first.stop();
+    t.match(first.proc.output(), /closing for a restart/, 'shoal closed for a restart');
+    await waitFor(async () => (await gobgp!.neighborState('192.0.2.11')) !== 'established' && (await gobgp!.neighborState('192.0.2.11')) !== '6', 15_000, 'GoBGP to see the connection close', 100);
+    const windowEnd = Date.now() + 4000;
+    let checks = 0;
+    while (Date.now() < windowEnd) {
+      t.equal((await gobgp.paths('198.51.100.10/32')).length, 1, 'GoBGP keeps the route while no speaker runs');
+      checks++;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    t.ok(checks >= 3, `${checks} checks while no speaker ran`);
+    const second = await ShoalNode.start(lab, 'n1', cfg(['198.51.100.10/32']), dir);
+    await waitFor(async () => (await gobgp!.paths('198.51.100.11/32')).length === 0, 30_000, 'End-of-RIB to flush the stale route not re-sent', 100);
+    t.equal((await gobgp.paths('198.51.100.10/32')).length, 1, 'the re-sent route stays');
+    void second;
+  } finally {
+    await lab.destroy();
+    gobgp?.cleanup();
     rmSync(dir, { recursive: true, force: true });
   }
 });
