@@ -8,8 +8,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { startDemo } from './demo-process.js';
 import { parseAllDocuments } from 'yaml';
-import { devCliPath, distMissing, repoRoot } from '../support/dist.js';
+import { distMissing, repoRoot } from '../support/dist.js';
 import { waitFor } from '../support/netlab.js';
 
 function kubectlMissing(): string | undefined {
@@ -47,16 +48,9 @@ t.test('kubectl drives the demo: apply, create service, get svc shows the extern
   // No services of its own: the ones here come from kubectl.
   const services = join(dir, 'services.yaml');
   writeFileSync(services, '[]\n');
-  const demo = spawn(process.execPath, [devCliPath, 'demo', '--restart-after', '0', '--services', services], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  demo.stdout.on('data', (b: Buffer) => (out += b.toString()));
-  demo.stderr.on('data', (b: Buffer) => (out += b.toString()));
-  const exited = new Promise<number | null>((r) => demo.on('exit', (code) => r(code)));
-  t.teardown(() => {
-    if (demo.exitCode === null) demo.kill('SIGKILL');
-  });
-  await waitFor(() => /export KUBECONFIG=\S+/.test(out), 60_000, 'the demo to print the KUBECONFIG to use');
-  const kubeconfig = /export KUBECONFIG=(\S+)/.exec(out)![1]!;
+  const demo = startDemo(t, ['--restart-after', '0', '--services', services]);
+  await waitFor(() => /export KUBECONFIG=\S+/.test(demo.output()), 60_000, 'the demo to print the KUBECONFIG to use');
+  const kubeconfig = /export KUBECONFIG=(\S+)/.exec(demo.output())![1]!;
   // A cache of its own: kubectl keeps discovery and OpenAPI per server address for hours.
   const kubectl = (...args: string[]): Promise<Run> =>
     new Promise((resolve) => {
@@ -115,5 +109,5 @@ t.test('kubectl drives the demo: apply, create service, get svc shows the extern
   });
 
   demo.kill('SIGINT');
-  t.equal(await exited, 0, 'the demo stops cleanly');
+  t.equal(await demo.exited, 0, 'the demo stops cleanly');
 });

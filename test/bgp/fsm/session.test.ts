@@ -394,8 +394,9 @@ t.test('restart with graceful restart negotiated: no withdraw, no NOTIFICATION, 
   t.equal(session.state, 'Idle');
 });
 
-t.test('a helper-only peer (graceful restart capability listing no family) keeps the routes too', async (t) => {
-  const { clock, peer, session } = setup({ capabilities: grPeerCaps([]) }, { gracefulRestart: { restartTimeSeconds: 120 } });
+/** Types of the messages the peer gets when an Established session stops for a restart. */
+async function sentOnRestart(caps: Capability[] | undefined, gracefulRestart: boolean): Promise<(string | undefined)[]> {
+  const { clock, peer, session } = setup(caps ? { capabilities: caps } : {}, gracefulRestart ? { gracefulRestart: { restartTimeSeconds: 120 } } : {});
   session.setRoutes([{ prefix: '198.51.100.10/32' }]);
   session.start();
   await advance(clock, 10);
@@ -403,25 +404,16 @@ t.test('a helper-only peer (graceful restart capability listing no family) keeps
   const stopped = session.stop({ restart: true });
   await advance(clock, 10);
   await stopped;
-  t.same(peer.received.slice(n), [], 'RFC 4724 4.2: the families of our capability are kept');
+  return peer.received.slice(n).map((r) => (r.verdict.kind === 'message' ? r.verdict.message.type : undefined));
+}
+
+t.test('a helper-only peer (graceful restart capability listing no family) keeps the routes too', async (t) => {
+  t.same(await sentOnRestart(grPeerCaps([]), true), [], 'RFC 4724 4.2: the families of our capability are kept');
 });
 
 t.test('restart falls back to withdraw and Cease where the peer cannot keep the routes', async (t) => {
-  for (const [what, caps, gr] of [
-    ['the peer did not advertise graceful restart', undefined, true],
-    ['this side was not configured with gracefulRestart', grPeerCaps([1, 2]), false],
-  ] as const) {
-    const { clock, peer, session } = setup(caps ? { capabilities: caps } : {}, gr ? { gracefulRestart: { restartTimeSeconds: 120 } } : {});
-    session.setRoutes([{ prefix: '198.51.100.10/32' }]);
-    session.start();
-    await advance(clock, 10);
-    const n = peer.received.length;
-    const stopped = session.stop({ restart: true });
-    await advance(clock, 10);
-    await stopped;
-    const tail = peer.received.slice(n).map((r) => (r.verdict.kind === 'message' ? r.verdict.message.type : undefined));
-    t.same(tail, ['update', 'notification'], what);
-  }
+  t.same(await sentOnRestart(undefined, true), ['update', 'notification'], 'the peer did not advertise graceful restart');
+  t.same(await sentOnRestart(grPeerCaps([1, 2]), false), ['update', 'notification'], 'this side was not configured with gracefulRestart');
 });
 
 t.test('the Restart State bit is set in OPENs within the restart time of the process start, not after', async (t) => {
