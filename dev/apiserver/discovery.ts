@@ -2,6 +2,7 @@
 // that generic clients (client-node's KubernetesObjectApi, kubectl against
 // `shoal-dev demo`) can map kinds to resources. Only installed types appear.
 
+import type { ResourceCatalog } from './resource-catalog.js';
 import type { ResourceType } from '../../src/kube/resources.js';
 
 const verbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -57,12 +58,22 @@ export function group(types: readonly ResourceType[], name: string): object | un
   return { kind: 'APIGroup', apiVersion: 'v1', ...groupDoc(name, ts) };
 }
 
-export function resourceList(types: readonly ResourceType[], gv: GroupVersion): object | undefined {
+export function resourceList(types: readonly ResourceType[], gv: GroupVersion, catalog: ResourceCatalog): object | undefined {
   const ts = types.filter((t) => t.group === gv.group && versionsOf(t).includes(gv.version));
   if (ts.length === 0) return undefined;
   const resources: object[] = [];
   for (const t of ts) {
-    resources.push({ name: t.plural, singularName: t.kind.toLowerCase(), namespaced: t.namespaced, kind: t.kind, verbs });
+    // Short names and categories are what `kubectl get svc` and `kubectl get all` resolve through.
+    const { shortNames, categories } = catalog.describe(t, gv.version);
+    resources.push({
+      name: t.plural,
+      singularName: t.kind.toLowerCase(),
+      namespaced: t.namespaced,
+      kind: t.kind,
+      verbs,
+      ...(shortNames.length > 0 && { shortNames }),
+      ...(categories.length > 0 && { categories }),
+    });
     if (t.statusSubresource) {
       resources.push({ name: `${t.plural}/status`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: ['get', 'patch', 'update'] });
     }

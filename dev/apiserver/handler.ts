@@ -11,12 +11,16 @@ import {
   unsupportedMediaType,
 } from './api-errors.js';
 import { coreVersions, group, groupList, resourceList, versionInfo } from './discovery.js';
+import { fieldValidationParam, validateFields, type FieldValidation } from './field-validation.js';
 import type { FaultInjector, RequestTarget, Verb } from './faults.js';
 import type { StoredObject } from './history.js';
+import { groupVersionDocument, openApiIndex } from './openapi.js';
 import { jsonPatch, mergePatch, strategicMergePatch, type Json } from './patch.js';
+import type { ResourceCatalog } from './resource-catalog.js';
 import { parseRoute } from './routes.js';
 import { compileFieldSelector, fieldGetters, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import type { ListOptions, ObjectStore } from './store.js';
+import { includeObjectParam, tableVersionAccepted, toTable, type TableOptions } from './table.js';
 import type { WatchHub } from './watch-stream.js';
 import { apiVersionOf, type ResourceType } from '../../src/kube/resources.js';
 import { sleep, type Clock } from '../../src/util/clock.js';
@@ -45,6 +49,10 @@ export interface HandlerContext {
   defaultWatchTimeoutSeconds: number;
   serverAddress(): string;
   audit(rec: AuditRecord): void;
+  /** Short names, printer columns and schemas of the served types. */
+  catalog: ResourceCatalog;
+  /** Wall-clock time, for the ages in Table output. */
+  now(): Date;
 }
 
 const patchTypes = [
@@ -161,7 +169,9 @@ async function route(ctx: HandlerContext, req: IncomingMessage, res: ServerRespo
     case 'core-versions': return readOnly(coreVersions(ctx.serverAddress()));
     case 'group-list': return readOnly(groupList(installed));
     case 'group': return readOnly(group(installed, r.group));
-    case 'group-version': return readOnly(resourceList(installed, r));
+    case 'group-version': return readOnly(resourceList(installed, r, ctx.catalog));
+    case 'openapi-index': return readOnly(openApiIndex(installed, ctx.catalog));
+    case 'openapi-group-version': return readOnly(groupVersionDocument(installed, ctx.catalog, r));
     case 'resource': break;
   }
   const type = installed.find((t) => t.group === r.group && t.plural === r.plural && (t.version === r.version || t.otherVersions.includes(r.version)));
@@ -239,9 +249,21 @@ async function serve(ctx: HandlerContext, req: IncomingMessage, res: ServerRespo
     return rest;
   };
   const subresource = call.status ? { subresource: 'status' as const } : {};
+  // kubectl get asks for server-side printing (a meta.k8s.io Table).
+  const tableVersion = tableVersionAccepted(req.headers.accept);
+  const description = ctx.catalog.describe(type, call.version);
+  const tableOpts = (): TableOptions => ({ version: tableVersion!, includeObject: includeObjectParam(q.get('includeObject')), apiVersion, now: ctx.now() });
+  const mode: FieldValidation = fieldValidationParam(q.get('fieldValidation'));
+  // The real server checks fields against the kind's schema (and drops the undeclared ones) on every write.
+  const checked = (obj: unknown): unknown => {
+    const out = validateFields(obj, description.schema?.schema, mode);
+    for (const w of out.warnings) res.appendHeader('Warning', `299 - ${JSON.stringify(w)}`);
+    return out.object;
+  };
   switch (call.verb) {
     case 'get': {
-      send(res, 200, present(store.get(type, namespace, call.name!)));
+      const obj = store.get(type, namespace, call.name!);
+      send(res, 200, tableVersion ? toTable(description.columns, [obj], tableOpts(), { resourceVersion: obj.metadata['resourceVersion'] }) : present(obj));
       return 200;
     }
     case 'list': {
@@ -249,7 +271,7 @@ async function serve(ctx: HandlerContext, req: IncomingMessage, res: ServerRespo
       const metadata: Record<string, unknown> = { resourceVersion: list.resourceVersion };
       if (list.continue) metadata['continue'] = list.continue;
       if (list.remainingItemCount !== undefined) metadata['remainingItemCount'] = list.remainingItemCount;
-      send(res, 200, { kind: `${type.kind}List`, apiVersion, metadata, items: list.items.map(presentItem) });
+      send(res, 200, tableVersion ? toTable(description.columns, list.items, tableOpts(), metadata) : { kind: `${type.kind}List`, apiVersion, metadata, items: list.items.map(presentItem) });
       return 200;
     }
     case 'watch': {
@@ -282,17 +304,17 @@ async function serve(ctx: HandlerContext, req: IncomingMessage, res: ServerRespo
         allowBookmarks,
         initialEventsEndBookmark: boolParam(sendInitial),
         timeoutMs,
-        present,
+        present: tableVersion ? tableEvents(description.columns, tableOpts(), () => ctx.now()) : present,
       });
       return 200;
     }
     case 'create': {
-      const body = await readJsonBody(req);
+      const body = checked(await readJsonBody(req));
       send(res, 201, present(store.create(type, namespace, body, { dryRun: isDryRun(q) })));
       return 201;
     }
     case 'update': {
-      const body = await readJsonBody(req);
+      const body = checked(await readJsonBody(req));
       const out = store.update(type, namespace, call.name!, body, { ...subresource, dryRun: isDryRun(q) });
       const code = out.created ? 201 : 200;
       send(res, code, present(out.object));
@@ -309,9 +331,9 @@ async function serve(ctx: HandlerContext, req: IncomingMessage, res: ServerRespo
       const patch = parseJson(await readBody(req)) as Json;
       const apply = (cur: Record<string, unknown>): unknown => {
         const doc = cur as Json;
-        if (ct === 'application/json-patch+json') return jsonPatch(doc, patch);
-        if (ct === 'application/merge-patch+json') return mergePatch(doc, patch);
-        return strategicMergePatch(doc, patch, schema!);
+        if (ct === 'application/json-patch+json') return checked(jsonPatch(doc, patch));
+        if (ct === 'application/merge-patch+json') return checked(mergePatch(doc, patch));
+        return checked(strategicMergePatch(doc, patch, schema!));
       };
       send(res, 200, present(store.patch(type, namespace, call.name!, apply, { ...subresource, dryRun: isDryRun(q) })));
       return 200;
@@ -353,4 +375,18 @@ async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   const ct = mediaType(req);
   if (ct !== '' && ct !== 'application/json') throw unsupportedMediaType(ct, ['application/json']);
   return parseJson(await readBody(req));
+}
+
+/**
+ * Watch events as Tables of one row each. Only the first carries the column
+ * definitions: the real server sends them once per watch, and kubectl
+ * prints a header whenever they arrive.
+ */
+function tableEvents(columns: Parameters<typeof toTable>[0], opts: TableOptions, now: () => Date): (obj: StoredObject) => object {
+  let first = true;
+  return (obj) => {
+    const table = toTable(columns, [obj], { ...opts, now: now(), withColumns: first }, { resourceVersion: obj.metadata['resourceVersion'] });
+    first = false;
+    return table;
+  };
 }

@@ -8,6 +8,8 @@ export type Route =
   | { kind: 'group-version'; group: string; version: string }
   | { kind: 'version' }
   | { kind: 'health' }
+  | { kind: 'openapi-index' }
+  | { kind: 'openapi-group-version'; group: string; version: string }
   | {
     kind: 'resource';
     group: string;
@@ -37,6 +39,12 @@ export function parseRoute(pathname: string): Route {
   }
   if (segs.length === 1 && segs[0] === 'version') return { kind: 'version' };
   if (segs.length === 1 && ['healthz', 'livez', 'readyz'].includes(segs[0]!)) return { kind: 'health' };
+  if (segs[0] === 'openapi' && segs[1] === 'v3') {
+    if (segs.length === 2) return { kind: 'openapi-index' };
+    if (segs.length === 4 && segs[2] === 'api') return { kind: 'openapi-group-version', group: '', version: segs[3]! };
+    if (segs.length === 5 && segs[2] === 'apis') return { kind: 'openapi-group-version', group: segs[3]!, version: segs[4]! };
+    return { kind: 'unknown' };
+  }
   let group: string;
   let version: string;
   let rest: string[];

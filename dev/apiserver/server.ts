@@ -2,16 +2,21 @@
 // tests drive the real client-node against, and the stand-in API of
 // `shoal-dev demo`.
 
+import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { loadCrdDirectory } from './crd-catalog.js';
 import { FaultInjector } from './faults.js';
 import { handleRequest, type AuditRecord } from './handler.js';
 import { kubeConfigFor } from './kubeconfig.js';
+import { ResourceCatalog } from './resource-catalog.js';
 import { ObjectStore, type StoreOptions } from './store.js';
 import { WatchHub } from './watch-stream.js';
 import { familyFromName } from '../../src/net/index.js';
 import { RealClock, type Clock } from '../../src/util/clock.js';
+import { packageRoot } from '../../src/util/package-root.js';
 import { silentLogger, type Logger } from '../../src/util/log.js';
 
 export interface ApiServerDoubleOptions extends StoreOptions {
@@ -33,6 +38,12 @@ export interface ApiServerDoubleOptions extends StoreOptions {
   defaultWatchTimeoutSeconds?: number;
   /** Unsent bytes at which a slow watcher is cut off; default 16 MiB. */
   maxWatchBufferBytes?: number;
+  /**
+   * CustomResourceDefinition manifests whose short names, printer columns
+   * and schemas the double serves; default the package's k8s/crds. Without
+   * them custom resources print Name and Age and no field is checked.
+   */
+  crdDirectory?: string;
   /** Requests remembered in `requests`; default 10000. */
   auditLimit?: number;
   logger?: Logger;
@@ -68,6 +79,10 @@ export async function startApiServerDouble(opts: ApiServerDoubleOptions = {}): P
   });
   const auditLimit = opts.auditLimit ?? 10_000;
   const requests: AuditRecord[] = [];
+  const root = packageRoot();
+  const crdDirectory = opts.crdDirectory ?? (root && join(root, 'k8s', 'crds'));
+  const catalog = new ResourceCatalog(crdDirectory && existsSync(crdDirectory) ? loadCrdDirectory(crdDirectory) : []);
+  const now = opts.now ?? ((): Date => new Date());
   const host = opts.host ?? '127.0.0.1';
   let address = '';
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
@@ -81,6 +96,8 @@ export async function startApiServerDouble(opts: ApiServerDoubleOptions = {}): P
         random: opts.random ?? Math.random,
         defaultWatchTimeoutSeconds: opts.defaultWatchTimeoutSeconds ?? 1800,
         serverAddress: () => address,
+        catalog,
+        now,
         audit: (rec) => {
           requests.push(rec);
           if (requests.length > auditLimit) requests.splice(0, requests.length - auditLimit);

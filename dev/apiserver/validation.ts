@@ -1,6 +1,7 @@
 // Name, label and address checks of the real API server, as far as they keep
 // tests honest: an object the double accepts must be one a real server
-// would accept too (the reverse is not promised: no OpenAPI schemas).
+// would accept too (the reverse is not promised: schemas are checked for
+// undeclared fields only, in field-validation.ts).
 
 import { labelValueFault, qualifiedNameFault } from '../../src/config/selector.js';
 import { parseIP } from '../../src/net/index.js';

@@ -208,6 +208,9 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   say(`started the API stand-in, the controller and ${count} speakers${lab ? ' in network namespaces' : ' on loopback (layer 2 off: nothing answers ARP on loopback)'}`);
   for (const p of speakers()) say(`  ${p.name}: pid ${p.child?.pid}, status http://${nodes.find((n) => n.name === p.name)!.address}:7473/status`);
   say(`services: edit ${servicesFile} while this runs`);
+  say(`kubectl:      export KUBECONFIG=${kubeconfig}`);
+  // In the lab the stand-in listens on the bridge: kubectl runs from a namespace on it.
+  say(`              ${lab ? `ip netns exec ${lab.lab.ns('client')} ` : ''}kubectl get svc -w`);
   say(`look inside:  ${curl} -H 'Accept: text/plain' http://${first.address}:7473/status`);
   say(`              ${lab ? `ip netns exec ${lab.lab.ns(first.name)} ` : ''}node ${cli} status --url http://${first.address}:7473 --watch`);
   say(`              ${lab ? `ip netns exec ${lab.lab.ns(first.name)} ` : ''}node ${cli} explain 192.0.2.100 --url http://${first.address}:7473`);

@@ -67,12 +67,15 @@ export class BgpSpeaker {
   listenError: string | undefined;
   private bfd?: BfdManager;
   private started = false;
+  /** When this speaker (this process) was created: its first sessions are those of a restart. */
+  private readonly createdAt: number;
 
   constructor(private readonly opts: BgpSpeakerOptions = {}) {
     this.clock = opts.clock ?? new RealClock();
     this.log = (opts.logger ?? silentLogger).child({ component: 'bgp' });
     this.metrics = opts.registry ? new BgpMetrics(opts.registry) : undefined;
     this.connector = opts.connector ?? tcpConnector(this.log);
+    this.createdAt = this.clock.now();
   }
 
   /** Opens the listening socket and starts every peer set so far. */
@@ -152,6 +155,9 @@ export class BgpSpeaker {
   /**
    * Graceful shutdown: every peer gets its routes withdrawn and a Cease; BFD
    * goes AdminDown; the listener closes. Final: a speaker is not restarted.
+   * With `restart` (a planned restart of the process), peers that
+   * negotiated graceful restart only see the connection close and keep the
+   * routes until the next process sends them again (StopOptions.restart).
    */
   async shutdown(opts: StopOptions = {}): Promise<void> {
     await Promise.all([...this.peers.values()].map((p) => p.session.stop(opts)));
@@ -170,6 +176,7 @@ export class BgpSpeaker {
       ...(this.opts.random ? { random: this.opts.random } : {}),
       logger: this.log,
       ...(this.opts.now ? { now: this.opts.now } : {}),
+      ...(options.gracefulRestart ? { restartingUntil: this.createdAt + options.gracefulRestart.restartTimeSeconds * 1000 } : {}),
       events: {
         stateChanged: (_p, _from, to: SessionState) => this.metrics?.sessionUp.set({ peer: label }, to === 'Established' ? 1 : 0),
         updatesSent: (_p, n) => this.metrics?.updatesSent.inc({ peer: label }, n),

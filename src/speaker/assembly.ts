@@ -187,7 +187,8 @@ export class SpeakerAssembly {
 
   /**
    * Stops in the order that spares clients a gap: BGP withdraws first (the
-   * routers move traffic to the other nodes); the leave is announced while
+   * routers move traffic to the other nodes; peers with graceful restart
+   * keep the routes instead, for the next process); the leave is announced while
    * layer 2 still answers (the others take over with gratuitous ARP while we
    * still answer); then the sockets close.
    */
@@ -198,7 +199,9 @@ export class SpeakerAssembly {
     this.warmUp.stop();
     this.reassert?.stop();
     this.fencing?.stop();
-    await this.opts.bgp?.shutdown({ message: 'shoal speaker stopping' });
+    // A stopping speaker is, as far as BGP can tell, restarting (a rolling
+    // update, a drained node): peers with graceful restart keep its routes.
+    await this.opts.bgp?.shutdown({ message: 'shoal speaker stopping', restart: true });
     await this.opts.cluster.leave(this.opts.leaveTimeoutMs);
     this.l2?.close();
     await Promise.all([this.opts.close?.(), this.opts.cluster.shutdown(), this.status.close()]);

@@ -3,6 +3,7 @@
 // commands, kills a speaker and stops the demo.
 import { spawn } from 'node:child_process';
 import t from 'tap';
+import { startDemo } from './demo-process.js';
 import { cliPath, devCliPath, distMissing } from '../support/dist.js';
 import { waitFor } from '../support/netlab.js';
 
@@ -16,16 +17,9 @@ const run = (args: string[], cli = cliPath): Promise<{ code: number | null; out:
   });
 
 t.test('the demo allocates, elects, fails over and stops cleanly', { skip: distMissing() ?? false, timeout: 120_000 }, async (t) => {
-  const demo = spawn(process.execPath, [devCliPath, 'demo', '--restart-after', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  demo.stdout.on('data', (b: Buffer) => (out += b.toString()));
-  demo.stderr.on('data', (b: Buffer) => (out += b.toString()));
-  const exited = new Promise<number | null>((r) => demo.on('exit', (code) => r(code)));
-  t.teardown(() => {
-    if (demo.exitCode === null) demo.kill('SIGKILL');
-  });
-  await waitFor(() => /controller: web gets 192\.0\.2\.\d+, 2001:db8::\w+/.test(out), 60_000, 'the controller to allocate a dual-stack address to web');
-  await waitFor(() => /node-\d announces 192\.0\.2\.100 \(default\/api\)/.test(out), 30_000, 'a speaker to announce api');
+  const demo = startDemo(t, ['--restart-after', '0']);
+  await waitFor(() => /controller: web gets 192\.0\.2\.\d+, 2001:db8::\w+/.test(demo.output()), 60_000, 'the controller to allocate a dual-stack address to web');
+  await waitFor(() => /node-\d announces 192\.0\.2\.100 \(default\/api\)/.test(demo.output()), 30_000, 'a speaker to announce api');
   t.pass('allocation and announcement are narrated');
 
   const status = await run(['status', '--url', 'http://127.0.0.1:7473']);
@@ -39,14 +33,14 @@ t.test('the demo allocates, elects, fails over and stops cleanly', { skip: distM
   const unknown = await run(['explain', '203.0.113.9', '--url', 'http://127.0.0.1:7473']);
   t.equal(unknown.code, 1, 'an address no service holds is an error');
 
-  const killed = /kill -9 (\d+)\s+\((node-\d)\)/.exec(out);
+  const killed = /kill -9 (\d+)\s+\((node-\d)\)/.exec(demo.output());
   t.ok(killed, 'the demo says which speaker to kill');
   process.kill(Number(killed![1]), 'SIGKILL');
-  await waitFor(() => new RegExp(`sees ${killed![2]}: suspect -> dead`).test(out), 20_000, 'the others to declare it dead');
+  await waitFor(() => new RegExp(`sees ${killed![2]}: suspect -> dead`).test(demo.output()), 20_000, 'the others to declare it dead');
   t.pass(`${killed![2]} was declared dead`);
 
   demo.kill('SIGINT');
-  t.equal(await exited, 0, 'Ctrl-C stops the demo cleanly');
+  t.equal(await demo.exited, 0, 'Ctrl-C stops the demo cleanly');
   const after = await run(['status', '--url', 'http://127.0.0.1:7473']);
   t.equal(after.code, 1, 'nothing is left listening');
   t.match(after.out, /cannot reach .*Is the speaker running there/, 'the error says what to check');

@@ -5,7 +5,7 @@ import { parseIP, type Family } from '../../net/index.js';
 import { decoded } from '../../util/decoded.js';
 import { capabilitiesOf, type OpenMessage } from '../messages/open.js';
 import type { Capability, GracefulRestartCapability } from '../messages/capabilities.js';
-import { GR_FORWARDING_PRESERVED, GR_NOTIFICATION } from '../messages/capabilities.js';
+import { GR_FORWARDING_PRESERVED, GR_NOTIFICATION, GR_RESTARTING } from '../messages/capabilities.js';
 import { AS_TRANS, BGP_VERSION } from '../messages/constants.js';
 import { afiOf, familyOfAfi } from '../messages/mp-nlri.js';
 import { ErrorCode, OpenSubcode } from '../messages/notification-codes.js';
@@ -29,14 +29,19 @@ export interface Negotiated {
   readonly peerCapabilities: readonly Capability[];
 }
 
-export function buildOpen(p: ResolvedPeerOptions): OpenMessage {
+/**
+ * The OPEN this side sends. `restarting` sets graceful restart's Restart
+ * State bit (RFC 4724 3): this process has just started, and the peer may
+ * still hold this node's routes, stale, from the process before it.
+ */
+export function buildOpen(p: ResolvedPeerOptions, restarting = false): OpenMessage {
   const caps: Capability[] = p.families.map((f) => ({ kind: 'multiprotocol', afi: afiOf(f), safi: 1 }));
   caps.push({ kind: 'route-refresh' }, { kind: 'four-octet-as', asn: p.localAsn });
   if (p.gracefulRestart) {
     // The nodes keep forwarding to the service while the speaker restarts: F set for every family.
     caps.push({
       kind: 'graceful-restart',
-      flags: GR_NOTIFICATION,
+      flags: GR_NOTIFICATION | (restarting ? GR_RESTARTING : 0),
       restartTime: p.gracefulRestart.restartTimeSeconds,
       families: p.families.map((f) => ({ afi: afiOf(f), safi: 1, flags: GR_FORWARDING_PRESERVED })),
     });

@@ -12,7 +12,6 @@ import type { Clock, TimerHandle } from '../../util/clock.js';
 import { silentLogger, type Logger } from '../../util/log.js';
 import { encodeNotification, shutdownCommunication } from '../messages/notification.js';
 import { CeaseSubcode, ErrorCode } from '../messages/notification-codes.js';
-import type { OpenMessage } from '../messages/open.js';
 import { afiName, familyOfAfi } from '../messages/mp-nlri.js';
 import type { UpdateMessage } from '../messages/update.js';
 import { endOfRib, encodeUpdate } from '../messages/update.js';
@@ -44,6 +43,12 @@ export interface SessionDeps {
   readonly events?: SessionEvents;
   /** Wall clock for error timestamps. */
   readonly now?: () => Date;
+  /**
+   * Until this time (on `clock`), OPENs carry graceful restart's Restart
+   * State bit: the speaker process has just started, so a peer may still
+   * hold its predecessor's routes as stale. Default: never.
+   */
+  readonly restartingUntil?: number;
 }
 
 export interface StopOptions {
@@ -55,6 +60,15 @@ export interface StopOptions {
   readonly withdraw?: boolean;
   /** How long to wait for the peer to take the close before dropping the connection. Default 3000. */
   readonly drainMs?: number;
+  /**
+   * A planned restart of this speaker. Where graceful restart was
+   * negotiated (both sides advertised it),
+   * nothing is withdrawn and no NOTIFICATION is sent: the TCP connection
+   * just closes, so the peer keeps the routes, marked stale, for the
+   * restart time (RFC 4724 4.2) while the next process comes up. Elsewhere
+   * the stop is the usual withdraw-then-Cease.
+   */
+  readonly restart?: boolean;
 }
 
 type BaseState = 'Idle' | 'Connect' | 'Active';
@@ -63,7 +77,6 @@ export class BgpSession {
   readonly options: ResolvedPeerOptions;
   private readonly random: () => number;
   private readonly log: Logger;
-  private readonly open: OpenMessage;
   private running = false;
   private base: BaseState = 'Idle';
   private primary?: Connection;
@@ -89,7 +102,6 @@ export class BgpSession {
     this.options = 'family' in options ? options : resolvePeerOptions(options);
     this.random = deps.random ?? Math.random;
     this.log = (deps.logger ?? silentLogger).child({ peer: this.options.name, peerAddress: this.options.peerAddress });
-    this.open = buildOpen(this.options);
     this.stateSince = deps.clock.now();
   }
 
@@ -116,6 +128,11 @@ export class BgpSession {
     const conns = [this.primary, this.shadow].filter((c): c is Connection => c !== undefined && !c.closed);
     const data = opts.message ? shutdownCommunication(opts.message) : Buffer.alloc(0);
     for (const c of conns) {
+      if (opts.restart && c.state === 'Established' && this.peerKeepsRoutes(c)) {
+        this.log.info('closing for a restart: the peer keeps the routes as stale (graceful restart)', { restartTime: this.options.gracefulRestart?.restartTimeSeconds });
+        c.close();
+        continue;
+      }
       if (c.state === 'Established' && opts.withdraw !== false && this.ribOut.size > 0) {
         const msgs = buildWithdraws(this.ribOut.routes().map((r) => r.prefix), this.context(c));
         for (const m of msgs) c.send(m);
@@ -144,6 +161,17 @@ export class BgpSession {
           }),
       ),
     );
+  }
+
+  /**
+   * Whether the peer will keep this session's routes when the connection
+   * closes without a NOTIFICATION: both sides advertised graceful restart.
+   * The peer keeps the families listed in our capability (RFC 4724 4.2);
+   * the families in its own are those whose forwarding it preserves when
+   * it restarts, so a helper-only peer (GoBGP's helper-only) lists none.
+   */
+  private peerKeepsRoutes(c: Connection): boolean {
+    return this.options.gracefulRestart !== undefined && c.negotiated?.peerGracefulRestart !== undefined;
   }
 
   /** A connection the listener accepted from this peer's address. */
@@ -302,7 +330,8 @@ export class BgpSession {
   // internals
 
   private connection(socket: BgpSocket, direction: 'inbound' | 'outbound'): Connection {
-    return new Connection(socket, direction, this.options, this.open, this.owner, { clock: this.deps.clock, random: this.random });
+    const restarting = this.deps.restartingUntil !== undefined && this.deps.clock.now() < this.deps.restartingUntil;
+    return new Connection(socket, direction, this.options, buildOpen(this.options, restarting && this.options.gracefulRestart !== undefined), this.owner, { clock: this.deps.clock, random: this.random });
   }
 
   private dial(): void {

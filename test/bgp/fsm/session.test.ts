@@ -6,6 +6,7 @@ import { BgpSession, type SessionDeps } from '../../../src/bgp/fsm/session.js';
 import type { PeerOptions } from '../../../src/bgp/options.js';
 import type { SessionState } from '../../../src/bgp/status.js';
 import { capabilitiesOf, type OpenMessage } from '../../../src/bgp/messages/open.js';
+import { GR_NOTIFICATION, GR_RESTARTING, type Capability } from '../../../src/bgp/messages/capabilities.js';
 import type { NotificationMessage } from '../../../src/bgp/messages/notification.js';
 import type { UpdateMessage } from '../../../src/bgp/messages/update.js';
 import { encodeKeepalive } from '../../../src/bgp/messages/keepalive.js';
@@ -369,6 +370,72 @@ t.test('graceful stop: withdraw all, then Cease / Administrative Shutdown, then 
   t.equal(session.state, 'Idle');
   await advance(clock, 120_000);
   t.equal(session.state, 'Idle', 'and it stays down');
+});
+
+const grPeerCaps = (families: number[]): Capability[] => [
+  { kind: 'multiprotocol', afi: 1, safi: 1 },
+  { kind: 'multiprotocol', afi: 2, safi: 1 },
+  { kind: 'route-refresh' },
+  { kind: 'four-octet-as', asn: 65000 },
+  { kind: 'graceful-restart', flags: 0, restartTime: 120, families: families.map((afi) => ({ afi, safi: 1, flags: 0 })) },
+];
+
+t.test('restart with graceful restart negotiated: no withdraw, no NOTIFICATION, the connection just closes', async (t) => {
+  const { clock, peer, session } = setup({ capabilities: grPeerCaps([1, 2]) }, { gracefulRestart: { restartTimeSeconds: 120 } });
+  session.setRoutes([{ prefix: '198.51.100.10/32' }, { prefix: '2001:db8::10/128', nextHop: '2001:db8::11' }]);
+  session.start();
+  await advance(clock, 10);
+  const n = peer.received.length;
+  const stopped = session.stop({ message: 'node drained', restart: true });
+  await advance(clock, 10);
+  await stopped;
+  t.same(peer.received.slice(n), [], 'nothing sent: the peer keeps the routes as stale');
+  t.ok(peer.closedReason, 'connection closed');
+  t.equal(session.state, 'Idle');
+});
+
+/** Types of the messages the peer gets when an Established session stops for a restart. */
+async function sentOnRestart(caps: Capability[] | undefined, gracefulRestart: boolean): Promise<(string | undefined)[]> {
+  const { clock, peer, session } = setup(caps ? { capabilities: caps } : {}, gracefulRestart ? { gracefulRestart: { restartTimeSeconds: 120 } } : {});
+  session.setRoutes([{ prefix: '198.51.100.10/32' }]);
+  session.start();
+  await advance(clock, 10);
+  const n = peer.received.length;
+  const stopped = session.stop({ restart: true });
+  await advance(clock, 10);
+  await stopped;
+  return peer.received.slice(n).map((r) => (r.verdict.kind === 'message' ? r.verdict.message.type : undefined));
+}
+
+t.test('a helper-only peer (graceful restart capability listing no family) keeps the routes too', async (t) => {
+  t.same(await sentOnRestart(grPeerCaps([]), true), [], 'RFC 4724 4.2: the families of our capability are kept');
+});
+
+t.test('restart falls back to withdraw and Cease where the peer cannot keep the routes', async (t) => {
+  t.same(await sentOnRestart(undefined, true), ['update', 'notification'], 'the peer did not advertise graceful restart');
+  t.same(await sentOnRestart(grPeerCaps([1, 2]), false), ['update', 'notification'], 'this side was not configured with gracefulRestart');
+});
+
+t.test('the Restart State bit is set in OPENs within the restart time of the process start, not after', async (t) => {
+  const grFlags = (p: FakePeer, i: number): number | undefined => {
+    const open = p.messages('open')[i] as OpenMessage;
+    const gr = capabilitiesOf(open).find((c) => c.kind === 'graceful-restart');
+    return gr?.kind === 'graceful-restart' ? gr.flags : undefined;
+  };
+  const { clock, peer, session } = setup({ capabilities: grPeerCaps([1, 2]) }, { gracefulRestart: { restartTimeSeconds: 120 } }, { restartingUntil: 120_000 });
+  session.start();
+  await advance(clock, 10);
+  t.equal(grFlags(peer, 0)! & GR_RESTARTING, GR_RESTARTING, 'first session of the process: R set');
+  t.equal(grFlags(peer, 0)! & GR_NOTIFICATION, GR_NOTIFICATION, 'N set (RFC 8538)');
+  await advance(clock, 130_000);
+  peer.send({ type: 'notification', code: 6, subcode: 4, data: Buffer.alloc(0) });
+  await advance(clock, 60_000);
+  t.equal(session.state, 'Established', 'back up');
+  t.equal(grFlags(peer, 1)! & GR_RESTARTING, 0, 'a later session: R clear');
+  const plain = setup();
+  plain.session.start();
+  await advance(plain.clock, 10);
+  t.equal(grFlags(plain.peer, 0), undefined, 'no capability without gracefulRestart');
 });
 
 t.test('BFD down drops the session at once with Cease / BFD Down; the FSM brings it back', async (t) => {

@@ -9,7 +9,9 @@
 //   {"cmd":"peers","peers":[...]}, {"cmd":"status"}, {"cmd":"shutdown"}.
 // stdout, one JSON object a line: {"event":"ready"}, {"event":"status","peers":[...]},
 //   {"event":"problems",...}, {"event":"bye"}. Logs go to stderr.
-// SIGTERM shuts down gracefully (withdraw, Cease); SIGKILL plays a crash.
+// SIGTERM shuts down as the speaker does (a planned restart: withdraw and
+// Cease, or with graceful restart negotiated only a closed connection);
+// {"cmd":"shutdown"} always withdraws; SIGKILL plays a crash.
 
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -43,15 +45,15 @@ async function main(): Promise<void> {
   emit({ event: 'ready', problems, routeProblems });
 
   let stopping = false;
-  const stop = async (): Promise<void> => {
+  const stop = async (restart: boolean): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    await speaker.shutdown({ message: 'shoal test harness stopping' });
+    await speaker.shutdown({ message: 'shoal test harness stopping', restart });
     emit({ event: 'bye' });
     process.exit(0);
   };
-  process.on('SIGTERM', () => void stop());
-  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop(true));
+  process.on('SIGINT', () => void stop(true));
 
   const rl = createInterface({ input: process.stdin });
   rl.on('line', (line) => {
@@ -72,7 +74,7 @@ async function main(): Promise<void> {
           emit({ event: 'metrics', text: await registry.metrics() });
           break;
         case 'shutdown':
-          await stop();
+          await stop(false);
           break;
         default:
           emit({ event: 'error', message: `unknown command ${cmd.cmd}` });

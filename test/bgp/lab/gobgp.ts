@@ -11,16 +11,20 @@ export interface GoBgpNeighbor {
   readonly families?: ReadonlyArray<'ipv4' | 'ipv6'>;
   /** Extra lines for [neighbors.timers.config], e.g. "hold-time = 9". */
   readonly timers?: readonly string[];
+  /** Graceful restart as a helper (RFC 4724 receiving side), for every family. */
+  readonly gracefulRestart?: boolean;
 }
 
 /** gobgpd's TOML for a speaker whose neighbors only listen: shoal dials (gobgpd waits 7-9 s before its own first connect). */
 export function gobgpToml(as: number, routerId: string, neighbors: readonly GoBgpNeighbor[]): string {
   const block = (n: GoBgpNeighbor): string => {
     const timers = n.timers?.length ? `  [neighbors.timers.config]\n${n.timers.map((l) => `    ${l}\n`).join('')}` : '';
+    const gr = n.gracefulRestart ? `    [neighbors.afi-safis.mp-graceful-restart.config]\n      enabled = true\n` : '';
     const families = (n.families ?? ['ipv4', 'ipv6'])
-      .map((f) => `  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = "${f}-unicast"\n`)
+      .map((f) => `  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = "${f}-unicast"\n${gr}`)
       .join('');
-    return `[[neighbors]]\n  [neighbors.config]\n    neighbor-address = "${n.address}"\n    peer-as = ${n.as}\n${timers}  [neighbors.transport.config]\n    passive-mode = true\n${families}`;
+    const helper = n.gracefulRestart ? `  [neighbors.graceful-restart.config]\n    enabled = true\n    helper-only = true\n` : '';
+    return `[[neighbors]]\n  [neighbors.config]\n    neighbor-address = "${n.address}"\n    peer-as = ${n.as}\n${timers}${helper}  [neighbors.transport.config]\n    passive-mode = true\n${families}`;
   };
   return `[global.config]\n  as = ${as}\n  router-id = "${routerId}"\n${neighbors.map(block).join('')}`;
 }

@@ -110,7 +110,8 @@ t.test('patch types: JSON patch (client-node default), merge, strategic; CRs ref
   const refused = await rejection(() => custom.patchNamespacedCustomObject({ ...g, name: 'p', body: { spec: { autoAssign: false } } }, strategic));
   t.equal((refused as ApiException<unknown>).code, 415, 'as a real server: no strategic merge patch for custom resources');
   const ok = await custom.patchNamespacedCustomObject({ ...g, name: 'p', body: { spec: { autoAssign: false } } }, merge) as { spec: Record<string, unknown> };
-  t.same(ok.spec, { addresses: ['192.0.2.0/28'], autoAssign: false });
+  // avoidBuggyIPs: the CRD schema's default, filled in as a real server does.
+  t.same(ok.spec, { addresses: ['192.0.2.0/28'], autoAssign: false, avoidBuggyIPs: false });
   const apply = await rejection(() => custom.patchNamespacedCustomObject({ ...g, name: 'p', body: { spec: {} } }, setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply)));
   t.equal((apply as ApiException<unknown>).code, 415, 'server-side apply is not implemented');
 });
@@ -164,7 +165,7 @@ t.test('custom resources: not installed is 404, served versions, status subresou
   t.notOk('status' in pool);
   const withStatus = await custom.patchNamespacedCustomObjectStatus({ ...g, name: 'p', body: { status: { assignedIPv4: 2 }, spec: { addresses: [] } } }, merge) as Record<string, unknown>;
   t.same(withStatus['status'], { assignedIPv4: 2 });
-  t.same(withStatus['spec'], { addresses: ['192.0.2.0/28'] });
+  t.same(withStatus['spec'], { addresses: ['192.0.2.0/28'], autoAssign: true, avoidBuggyIPs: false }, 'spec untouched (with the CRD defaults)');
   const list = await custom.listNamespacedCustomObject(g) as { items: Record<string, unknown>[] };
   t.equal(list.items[0]?.['kind'], 'IPAddressPool', 'custom resource list items keep kind and apiVersion');
   const peers = { group: 'metallb.io', plural: 'bgppeers', namespace: ns };

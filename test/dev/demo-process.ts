@@ -1,0 +1,24 @@
+// `shoal-dev demo` as a child process for tests: its narration collected,
+// killed with the test if still running.
+import { spawn } from 'node:child_process';
+import { devCliPath } from '../support/dist.js';
+
+export interface DemoProcess {
+  /** Everything printed so far, stdout and stderr. */
+  output(): string;
+  /** The exit code, once it exits. */
+  readonly exited: Promise<number | null>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+export function startDemo(t: { teardown(fn: () => unknown): void }, args: readonly string[]): DemoProcess {
+  const child = spawn(process.execPath, [devCliPath, 'demo', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  return { output: () => out, exited, kill: (signal) => child.kill(signal) };
+}
