@@ -25,9 +25,9 @@ export interface EpisodeFigures {
   /**
    * ms from the heal to the first round from which, to endAt, every VIP has
    * exactly one answerer and the client's neighbour entry points at it;
-   * undefined when that never holds. Resolution: one probe interval.
+   * null when that never holds. Resolution: one probe interval.
    */
-  convergedMs: number | undefined;
+  convergedMs: number | null;
   /** Changes of the sole answerer of a VIP, from the last round before the fault to endAt, summed and worst. */
   moves: number;
   movesWorst: number;
@@ -42,7 +42,7 @@ export function episodeFigures(rounds: readonly Round[], vips: readonly string[]
     nonePerVip[v] = inside.filter((r) => (r.answers.get(v)?.size ?? 0) === 0).length;
   }
   const after = inside.filter((r) => r.at >= t.healAt);
-  let convergedMs: number | undefined;
+  let convergedMs: number | null = null;
   for (let i = after.length - 1; i >= 0 && roundSettled(after[i]!, vips); i--) convergedMs = after[i]!.at - t.healAt;
   const before = rounds.filter((r) => r.at < t.faultAt).at(-1);
   let moves = 0;

@@ -46,13 +46,28 @@ async function blockControl(ctx: FaultContext, chains: string[], ms: number): Pr
   return { faultAt, healAt: Date.now() };
 }
 
-/** Blackhole routes between the victim and every other node, both ways; the client's address stays reachable. */
+/**
+ * Cuts the victim off from every other node, both ways, and leaves the
+ * client's address reachable: blackhole routes (the fault as a routing
+ * mistake makes it), and iptables drops on the victim for the same
+ * addresses, because a socket bound to its interface (keepalived's VRRP
+ * socket) is routed past a blackhole route (`ip route get ... oif eth0`
+ * answers "dev eth0").
+ */
 async function setPartition(ctx: FaultContext, on: boolean): Promise<void> {
   const verb = on ? 'add' : 'del';
   const others = NODES.filter((m) => m !== ctx.victim);
   await Promise.all([
     (async () => {
       for (const m of others) await ctx.lab.ip(ctx.lab.ns(ctx.victim), 'route', verb, 'blackhole', `${nodeIp(m)}/32`);
+      if (!on) {
+        for (const chain of ['INPUT', 'OUTPUT']) await iptables(ctx.lab, ctx.victim, ['-F', chain]);
+        return;
+      }
+      for (const m of others) {
+        await iptables(ctx.lab, ctx.victim, ['-A', 'INPUT', '-s', nodeIp(m), '-j', 'DROP']);
+        await iptables(ctx.lab, ctx.victim, ['-A', 'OUTPUT', '-d', nodeIp(m), '-j', 'DROP']);
+      }
     })(),
     ...others.map((m) => ctx.lab.ip(ctx.lab.ns(m), 'route', verb, 'blackhole', `${nodeIp(ctx.victim)}/32`)),
   ]);

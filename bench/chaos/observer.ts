@@ -60,7 +60,7 @@ export class Observer {
     await waitFor(() => o.book.rounds.length > 0 || prober.child.exitCode !== null, 10_000, 'the prober to send its first round');
     if (prober.child.exitCode !== null) throw new Error(`the prober exited: ${prober.output()}`);
     // Sample the neighbour table in the middle of each round.
-    setTimeout(() => {
+    o.sampler = setTimeout(() => {
       o.sampler = setInterval(() => void o.sample(), probeMs);
     }, probeMs / 2);
     return o;
@@ -91,6 +91,7 @@ export class Observer {
   }
 
   stop(): void {
+    // clearInterval clears a pending timeout as well.
     if (this.sampler) clearInterval(this.sampler);
   }
 }

@@ -14,7 +14,7 @@ export interface EpisodeResult {
   figures: EpisodeFigures;
   /** Longest gap in echo replies from the victim's VIPs, ms, per VIP pinged. */
   outageMs?: Record<string, number>;
-  /** Members other than the victim declared dead during the episode (undefined: not reported by the system). */
+  /** Deaths declared during the episode of a member other than the victim, by a member other than the victim (undefined: not reported by the system). */
   falseDeaths?: number;
 }
 
