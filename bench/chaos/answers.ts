@@ -93,10 +93,21 @@ export function soleAnswerer(r: Round, vip: string): string | undefined {
   return s && s.size === 1 ? [...s][0] : undefined;
 }
 
-/** Every VIP has exactly one answerer, and (when sampled) the client's entry points at it. */
-export function roundSettled(r: Round, vips: readonly string[]): boolean {
+/**
+ * The neighbour table the client held during each round: its own sample, or
+ * the last one before it when the sampler missed the round (a slow `ip` on a
+ * loaded machine); the table only changes on the events this benchmark
+ * watches, so the last sample is the best estimate.
+ */
+export function neighboursByRound(rounds: readonly Round[]): (Map<string, string> | undefined)[] {
+  let last: Map<string, string> | undefined;
+  return rounds.map((r) => (last = r.neighbours ?? last));
+}
+
+/** Every VIP has exactly one answerer, and the client's entry points at it. */
+export function roundSettled(r: Round, neighbours: Map<string, string> | undefined, vips: readonly string[]): boolean {
   return vips.every((v) => {
     const mac = soleAnswerer(r, v);
-    return mac !== undefined && r.neighbours !== undefined && r.neighbours.get(v) === mac;
+    return mac !== undefined && neighbours !== undefined && neighbours.get(v) === mac;
   });
 }

@@ -1,6 +1,6 @@
 // The figures of one fault episode, from the rounds the client recorded.
 // Pure: rounds, times and events in, numbers out.
-import { roundSettled, soleAnswerer, type Round } from './answers.js';
+import { neighboursByRound, roundSettled, soleAnswerer, type Round } from './answers.js';
 
 export interface EpisodeTimes {
   /** The fault began (epoch ms). */
@@ -41,9 +41,10 @@ export function episodeFigures(rounds: readonly Round[], vips: readonly string[]
     doublePerVip[v] = inside.filter((r) => (r.answers.get(v)?.size ?? 0) >= 2).length;
     nonePerVip[v] = inside.filter((r) => (r.answers.get(v)?.size ?? 0) === 0).length;
   }
-  const after = inside.filter((r) => r.at >= t.healAt);
+  const neighbours = neighboursByRound(rounds);
+  const after = rounds.flatMap((r, i) => (r.at >= t.healAt && r.at < t.endAt ? [{ r, n: neighbours[i] }] : []));
   let convergedMs: number | null = null;
-  for (let i = after.length - 1; i >= 0 && roundSettled(after[i]!, vips); i--) convergedMs = after[i]!.at - t.healAt;
+  for (let i = after.length - 1; i >= 0 && roundSettled(after[i]!.r, after[i]!.n, vips); i--) convergedMs = after[i]!.r.at - t.healAt;
   const before = rounds.filter((r) => r.at < t.faultAt).at(-1);
   let moves = 0;
   let movesWorst = 0;

@@ -11,29 +11,14 @@
 // entries in use, which is what the benchmark reads to see where the
 // client points.
 import { createSocket } from 'node:dgram';
-import { encodeArp } from '../../src/announce/l2/arp.js';
 import { assembleBpf } from '../../src/announce/l2/bpf.js';
-import { encodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV6 } from '../../src/announce/l2/ethernet.js';
-import { encodeIpv6, ipv6MulticastMac, NEXT_HEADER_ICMPV6, solicitedNodeMulticast } from '../../src/announce/l2/ipv6.js';
-import { BROADCAST_MAC, ZERO_MAC } from '../../src/announce/l2/mac.js';
+import { ETHERTYPE_ARP, ETHERTYPE_IPV6 } from '../../src/announce/l2/ethernet.js';
 import { loadPacketAddon } from '../../src/announce/l2/native.js';
-import { encodeNdp } from '../../src/announce/l2/ndp.js';
-import { CLIENT_IP, CLIENT_IP6, isV6, PROBE_IP, PROBE_IP6, PROBE_MAC } from './topology.js';
+import { arpRequestFrame, neighborSolicitationFrame } from './probe-frames.js';
+import { CLIENT_IP, CLIENT_IP6, isV6 } from './topology.js';
 
 /** UDP discard: nothing listens, the datagram only has to leave through the neighbour entry. */
 const DISCARD_PORT = 9;
-
-export function arpRequestFrame(vip: string): Buffer {
-  const arp = encodeArp({ op: 'request', senderMac: PROBE_MAC, senderIp: PROBE_IP, targetMac: ZERO_MAC, targetIp: vip });
-  return encodeEthernet({ dst: BROADCAST_MAC, src: PROBE_MAC, ethertype: ETHERTYPE_ARP, payload: arp });
-}
-
-export function neighborSolicitationFrame(vip: string): Buffer {
-  const group = solicitedNodeMulticast(vip);
-  const ns = encodeNdp({ type: 'neighbor-solicitation', target: vip, options: [{ kind: 'source-lla', mac: PROBE_MAC }] }, { src: PROBE_IP6, dst: group });
-  const ip = encodeIpv6({ trafficClass: 0, flowLabel: 0, nextHeader: NEXT_HEADER_ICMPV6, hopLimit: 255, src: PROBE_IP6, dst: group, payload: ns });
-  return encodeEthernet({ dst: ipv6MulticastMac(group), src: PROBE_MAC, ethertype: ETHERTYPE_IPV6, payload: ip });
-}
 
 function main(): void {
   const intervalMs = Number(process.argv[2]);

@@ -16,7 +16,8 @@
 // --keepalived-advert S (advert_int, 1), --no-fencing-section (write no
 // `fencing` section into shoal's files, for a tree whose config does not
 // know it: both shoal variants are then today's shoal), --logs DIR (keep
-// every daemon's log), --rounds FILE (every round, one JSON line each),
+// every daemon's log), --label TEXT (printed above the table and kept in
+// the JSON), --rounds FILE (every round, one JSON line each),
 // --out PREFIX (bench/results/chaos: .json and .txt).
 //
 // Method and columns: docs/failover.md, "Chaos benchmark".
@@ -25,7 +26,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { netlabUnavailable, run, type NetLab } from '../../dev/lab/netlab.js';
 import { formatTable } from '../failover/report.js';
-import { roundSettled, soleAnswerer } from './answers.js';
+import { neighboursByRound, roundSettled, soleAnswerer } from './answers.js';
 import { episodeFigures, longestGap } from './episode.js';
 import { faultByName, FAULTS, type Fault } from './faults.js';
 import { Observer } from './observer.js';
@@ -56,6 +57,8 @@ const LOG_DIR = arg('logs', '');
 const OUT = arg('out', 'bench/results/chaos');
 /** Write every round (answers and the client's neighbour entries) here, to look into an episode afterwards. */
 const ROUNDS_FILE = arg('rounds', '');
+/** Said at the top of the table and in the JSON, e.g. that a run only validates the harness. */
+const LABEL = arg('label', '');
 /** Seconds watched before each fault. */
 const PRE_MS = 2000;
 /** How long to wait for one answerer per VIP and the client pointed at it before a fault. */
@@ -69,7 +72,8 @@ async function waitSteady(obs: Observer, vips: readonly string[], rounds: number
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const last = obs.book.lastComplete(rounds);
-    if (last.length === rounds && last.every((r) => roundSettled(r, vips))) return true;
+    const neighbours = neighboursByRound(last);
+    if (last.length === rounds && last.every((r, i) => roundSettled(r, neighbours[i], vips))) return true;
     await sleep(PROBE_MS / 4);
   }
   return false;
@@ -215,6 +219,7 @@ async function main(): Promise<void> {
 
   const rows: Row[] = runs.flatMap((r) => faults.map((f) => summarizeRow(r.variant, f.name, f.label, r.episodes.filter((e) => e.fault === f.name))));
   const header = [
+    ...(LABEL ? [LABEL] : []),
     `bench/chaos${QUICK ? ' --quick' : ''}${WITH_FENCING ? '' : ' --no-fencing-section'}: ${NODES.length} nodes, ${vips.length} VIPs (${VIPS_PER_FAMILY} IPv4, ${VIPS_PER_FAMILY} IPv6), one ARP/NS probe per VIP every ${PROBE_MS} ms, ${REPEATS} repeat(s) per fault, ${SETTLE_MS / 1000} s watched after each heal; keepalived advert_int ${KA_ADVERT}`,
     `machine: ${machine.cpus} CPUs (${machine.model}), load average before ${machine.loadavgBefore.map((l) => l.toFixed(1)).join(' ')}, after ${loadavg().map((l) => l.toFixed(1)).join(' ')}; ${((Date.now() - started) / 60_000).toFixed(1)} minutes`,
     ...runs.filter((r) => !r.startupSteady).map((r) => `warning: ${r.variant} never had one answerer per VIP with the client pointed at it after starting`),
@@ -230,6 +235,7 @@ async function main(): Promise<void> {
     JSON.stringify(
       {
         date: new Date().toISOString(),
+        ...(LABEL ? { label: LABEL } : {}),
         node: process.version,
         machine: { ...machine, loadavgAfter: loadavg() },
         settings: { quick: QUICK, repeats: REPEATS, vips, probeMs: PROBE_MS, settleMs: SETTLE_MS, lossMs: LOSS_MS, keepalivedAdvertInt: KA_ADVERT, fencingSection: WITH_FENCING, variants: variants, faults: faults.map((f) => ({ name: f.name, label: f.label })) },
