@@ -73,6 +73,13 @@ async function setPartition(ctx: FaultContext, on: boolean): Promise<void> {
   ]);
 }
 
+/** The victim stops answering the client's echo requests (its "service"), or starts again. */
+async function setServiceDown(ctx: FaultContext, down: boolean): Promise<void> {
+  const op = down ? '-A' : '-D';
+  await ctx.lab.exec(ctx.victim, 'iptables', ['-w', op, 'INPUT', '-p', 'icmp', '--icmp-type', 'echo-request', '-j', 'DROP']);
+  await ctx.lab.exec(ctx.victim, 'ip6tables', ['-w', op, 'INPUT', '-p', 'ipv6-icmp', '--icmpv6-type', 'echo-request', '-j', 'DROP']);
+}
+
 function signal(pids: number[], sig: NodeJS.Signals): void {
   for (const pid of pids) {
     try {
@@ -86,14 +93,18 @@ function signal(pids: number[], sig: NodeJS.Signals): void {
 export const FAULTS: readonly Fault[] = [
   {
     name: 'kill',
-    label: 'SIGKILL owner, restart after 5 s',
+    label: 'SIGKILL owner + its service, restart after 5 s',
     targeted: true,
     outage: true,
     async act(ctx) {
       const faultAt = Date.now();
-      await ctx.sys.kill(ctx.victim);
+      // The node's service dies with the daemon (as bench/failover kills the
+      // HTTP server too): every node accepts the VIPs on lo, so otherwise
+      // the victim's kernel would go on serving the client and hide the outage.
+      await Promise.all([ctx.sys.kill(ctx.victim), setServiceDown(ctx, true)]);
       await sleep(5000 - (Date.now() - faultAt));
       const healAt = Date.now();
+      await setServiceDown(ctx, false);
       await ctx.sys.restart(ctx.victim);
       return { faultAt, healAt };
     },

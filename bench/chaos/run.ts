@@ -3,7 +3,7 @@
 // it (today's behaviour, MetalLB's too) and keepalived, side by side in one
 // run on one lab. Needs root (network namespaces).
 //
-//   npm run bench:chaos                                  # every fault, 3 repeats: about 45 minutes
+//   npm run bench:chaos                                  # every fault, 3 repeats, 3 variants: about 50 minutes
 //   npm run bench:chaos -- --quick                       # 4 faults, 1 repeat: under 5 minutes for 2 variants
 //   npm run bench:chaos -- --variants shoal-unsafe,keepalived --faults partition,kill --repeats 2
 //
