@@ -104,9 +104,15 @@ export function neighboursByRound(rounds: readonly Round[]): (Map<string, string
   return rounds.map((r) => (last = r.neighbours ?? last));
 }
 
-/** Every VIP has exactly one answerer, and the client's entry points at it. */
-export function roundSettled(r: Round, neighbours: Map<string, string> | undefined, vips: readonly string[]): boolean {
+/**
+ * Every VIP has exactly one answerer, and the client's entry points at it.
+ * `allowSilent`: a VIP nobody answered in this round passes (a round that
+ * keeps a settled state, where a late answer is counted as "no answer" on
+ * its own and must not also undo the settling).
+ */
+export function roundSettled(r: Round, neighbours: Map<string, string> | undefined, vips: readonly string[], allowSilent = false): boolean {
   return vips.every((v) => {
+    if (allowSilent && (r.answers.get(v)?.size ?? 0) === 0) return true;
     const mac = soleAnswerer(r, v);
     return mac !== undefined && neighbours !== undefined && neighbours.get(v) === mac;
   });

@@ -23,9 +23,10 @@ export interface EpisodeFigures {
   noneWorst: number;
   noneTotal: number;
   /**
-   * ms from the heal to the first round from which, to endAt, every VIP has
-   * exactly one answerer and the client's neighbour entry points at it;
-   * null when that never holds. Resolution: one probe interval.
+   * ms from the heal to the first round in which every VIP has exactly one
+   * answerer and the client's neighbour entry points at it, and after which,
+   * to endAt, no VIP has two answerers or the client pointed elsewhere; null
+   * when that never holds. Resolution: one probe interval.
    */
   convergedMs: number | null;
   /** Changes of the sole answerer of a VIP, from the last round before the fault to endAt, summed and worst. */
@@ -43,8 +44,13 @@ export function episodeFigures(rounds: readonly Round[], vips: readonly string[]
   }
   const neighbours = neighboursByRound(rounds);
   const after = rounds.flatMap((r, i) => (r.at >= t.healAt && r.at < t.endAt ? [{ r, n: neighbours[i] }] : []));
+  // The first round that settles every VIP, after which no round has two
+  // answerers or the client pointed elsewhere (rounds without an answer are
+  // counted in "no answer" and do not undo it).
   let convergedMs: number | null = null;
-  for (let i = after.length - 1; i >= 0 && roundSettled(after[i]!.r, after[i]!.n, vips); i--) convergedMs = after[i]!.r.at - t.healAt;
+  for (let i = after.length - 1; i >= 0 && roundSettled(after[i]!.r, after[i]!.n, vips, true); i--) {
+    if (roundSettled(after[i]!.r, after[i]!.n, vips)) convergedMs = after[i]!.r.at - t.healAt;
+  }
   const before = rounds.filter((r) => r.at < t.faultAt).at(-1);
   let moves = 0;
   let movesWorst = 0;

@@ -35,6 +35,7 @@ export class Pinger {
 export class Observer {
   readonly book = new RoundBook();
   private sampler: NodeJS.Timeout | undefined;
+  private prober: LabProcess | undefined;
   private sampling = false;
 
   private constructor(
@@ -57,6 +58,7 @@ export class Observer {
       const m = /^round (\d+)$/.exec(l);
       if (m) o.book.addRound(Number(m[1]));
     });
+    o.prober = prober;
     await waitFor(() => o.book.rounds.length > 0 || prober.child.exitCode !== null, 10_000, 'the prober to send its first round');
     if (prober.child.exitCode !== null) throw new Error(`the prober exited: ${prober.output()}`);
     // Sample the neighbour table in the middle of each round.
@@ -79,6 +81,11 @@ export class Observer {
     } finally {
       this.sampling = false;
     }
+  }
+
+  /** Probe frames the prober failed to send (each one a "no answer" that is the probe's, not the system's). */
+  sendErrors(): number {
+    return (this.prober?.output().split('prober: send for').length ?? 1) - 1;
   }
 
   /** Pings the VIP from the client every 50 ms until stopped. */

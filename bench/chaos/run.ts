@@ -205,11 +205,13 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   };
   const runs: VariantRun[] = [];
+  let sendErrors: number;
   try {
     obs = await Observer.start(lab, vips, PROBE_MS);
     // Before any system runs, nothing may answer for a VIP: otherwise the figures measure the kernels.
     if (!(await waitSilent(obs, 2, 10_000))) throw new Error('a VIP is answered with no system running: arp_ignore or the NDP isolation is not in effect');
     for (const v of variants) runs.push(await runVariant(lab, obs, v, dir, vips, faults));
+    sendErrors = obs.sendErrors();
   } finally {
     if (ROUNDS_FILE && obs) writeFileSync(ROUNDS_FILE, obs.book.rounds.map((r) => JSON.stringify({ at: r.at, answers: Object.fromEntries([...r.answers].map(([v, s]) => [v, [...s]])), neighbours: r.neighbours && Object.fromEntries(r.neighbours) })).join('\n') + '\n');
     const c = cleanup;
@@ -222,6 +224,7 @@ async function main(): Promise<void> {
     ...(LABEL ? [LABEL] : []),
     `bench/chaos${QUICK ? ' --quick' : ''}${WITH_FENCING ? '' : ' --no-fencing-section'}: ${NODES.length} nodes, ${vips.length} VIPs (${VIPS_PER_FAMILY} IPv4, ${VIPS_PER_FAMILY} IPv6), one ARP/NS probe per VIP every ${PROBE_MS} ms, ${REPEATS} repeat(s) per fault, ${SETTLE_MS / 1000} s watched after each heal; keepalived advert_int ${KA_ADVERT}`,
     `machine: ${machine.cpus} CPUs (${machine.model}), load average before ${machine.loadavgBefore.map((l) => l.toFixed(1)).join(' ')}, after ${loadavg().map((l) => l.toFixed(1)).join(' ')}; ${((Date.now() - started) / 60_000).toFixed(1)} minutes`,
+    ...(sendErrors ? [`warning: the prober failed to send ${sendErrors} probe frames (see "no answer")`] : []),
     ...runs.filter((r) => !r.startupSteady).map((r) => `warning: ${r.variant} never had one answerer per VIP with the client pointed at it after starting`),
   ];
   const table = formatTable(HEADERS, rows.map(rowCells));
@@ -239,6 +242,7 @@ async function main(): Promise<void> {
         node: process.version,
         machine: { ...machine, loadavgAfter: loadavg() },
         settings: { quick: QUICK, repeats: REPEATS, vips, probeMs: PROBE_MS, settleMs: SETTLE_MS, lossMs: LOSS_MS, keepalivedAdvertInt: KA_ADVERT, fencingSection: WITH_FENCING, variants: variants, faults: faults.map((f) => ({ name: f.name, label: f.label })) },
+        probeSendErrors: sendErrors,
         rows,
         runs,
       },

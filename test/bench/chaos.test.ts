@@ -120,3 +120,19 @@ t.test('the variants write files their systems accept', (t) => {
   t.match(conf, /virtual_ipaddress_excluded \{\n\s+2001:db8::100\/128 dev eth0/);
   t.end();
 });
+
+t.test('a round without an answer after the settling does not undo it; a second answerer does', (t) => {
+  const v = '192.0.2.100';
+  const silent = book(v, [
+    { answers: [A], neigh: A },
+    { answers: [B], neigh: B }, // 1000: healed at 500, settled at once
+    { answers: [], neigh: B }, // a late answer: "no answer", still settled
+    { answers: [B], neigh: B },
+  ]);
+  const f = episodeFigures(silent.rounds, [v], { faultAt: 0, healAt: 500, endAt: 4000 });
+  t.equal(f.convergedMs, 500);
+  t.equal(f.noneWorst, 1);
+  const split = book(v, [{ answers: [A], neigh: A }, { answers: [B], neigh: B }, { answers: [A, B], neigh: B }, { answers: [B], neigh: B }]);
+  t.equal(episodeFigures(split.rounds, [v], { faultAt: 0, healAt: 500, endAt: 4000 }).convergedMs, 2500);
+  t.end();
+});
