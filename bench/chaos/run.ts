@@ -67,10 +67,12 @@ const STEADY_TIMEOUT_MS = 60_000;
 const log = (line: string): void => void process.stderr.write(line + '\n');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Waits for `rounds` consecutive complete rounds in which every VIP is settled. */
-async function waitSteady(obs: Observer, vips: readonly string[], rounds: number, timeoutMs: number): Promise<boolean> {
+/** Waits for `rounds` consecutive complete rounds in which every VIP is settled; throws if the system gave up. */
+async function waitSteady(obs: Observer, sys: ChaosSystem, vips: readonly string[], rounds: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    const failed = sys.failure();
+    if (failed) throw new Error(`${sys.name}: ${failed}`);
     const last = obs.book.lastComplete(rounds);
     const neighbours = neighboursByRound(last);
     if (last.length === rounds && last.every((r, i) => roundSettled(r, neighbours[i], vips))) return true;
@@ -104,7 +106,7 @@ function makeSystem(v: Variant, lab: NetLab, dir: string, vips: readonly string[
 }
 
 async function runEpisode(lab: NetLab, obs: Observer, sys: ChaosSystem, vips: readonly string[], fault: Fault, repeat: number, k: number): Promise<EpisodeResult> {
-  const steadyBefore = await waitSteady(obs, vips, 2, STEADY_TIMEOUT_MS);
+  const steadyBefore = await waitSteady(obs, sys, vips, 2, STEADY_TIMEOUT_MS);
   if (!steadyBefore) log(`  ${sys.name} ${fault.name} #${repeat}: not steady after ${STEADY_TIMEOUT_MS / 1000} s, running the fault anyway`);
   await sleep(PRE_MS);
   // The victim: the owner of one VIP, a different one each episode, so the faults spread over the nodes.
@@ -160,7 +162,7 @@ async function runVariant(lab: NetLab, obs: Observer, v: Variant, dir: string, v
   const episodes: EpisodeResult[] = [];
   await sys.start();
   try {
-    const startupSteady = await waitSteady(obs, vips, 3, STEADY_TIMEOUT_MS);
+    const startupSteady = await waitSteady(obs, sys, vips, 3, STEADY_TIMEOUT_MS);
     log(`  ${v.name}: ${startupSteady ? 'steady' : 'NOT steady'} ${((Date.now() - t0) / 1000).toFixed(0)} s after start`);
     let k = 0;
     for (let repeat = 1; repeat <= REPEATS; repeat++) {

@@ -25,6 +25,8 @@ export interface ChaosSystem {
   pids(n: NodeName): number[];
   /** iptables matches that select the control traffic, each used with `-j DROP`. */
   readonly controlMatches: string[][];
+  /** Why the system cannot go on (a daemon exited on its own, say over a config it refuses), if so. */
+  failure(): string | undefined;
   /** Deaths declared over the run, when the system reports them. */
   deaths(): Death[] | undefined;
   stop(): Promise<void>;
@@ -45,6 +47,7 @@ function collectLines(p: LabProcess, onLine: (l: string) => void): void {
 export class ShoalChaos implements ChaosSystem {
   private readonly procs = new Map<NodeName, LabProcess>();
   private readonly deathLog: Death[] = [];
+  private failed: string | undefined;
   private readonly lines: string[] = [];
   readonly controlMatches = ['udp', 'tcp'].flatMap((p) => [
     ['-p', p, '--dport', String(GOSSIP_PORT)],
@@ -76,7 +79,11 @@ export class ShoalChaos implements ChaosSystem {
       }
     });
     void p.exited.then((code) => {
-      if (this.procs.get(n) === p && code !== 'SIGKILL' && code !== 'SIGTERM') process.stderr.write(`  ${this.name}: speaker ${n} exited (${code}):\n${p.output().slice(-2000)}\n`);
+      if (this.procs.get(n) === p && code !== 'SIGKILL' && code !== 'SIGTERM') {
+        const out = p.output().slice(-2000);
+        const hint = out.includes('unknown field "fencing"') ? '\n(this tree does not know the fencing section: run with --no-fencing-section)' : '';
+        this.failed ??= `speaker ${n} exited (${code}): ${out}${hint}`;
+      }
     });
     this.procs.set(n, p);
   }
@@ -99,6 +106,10 @@ export class ShoalChaos implements ChaosSystem {
     return p ? [p.pid] : [];
   }
 
+  failure(): string | undefined {
+    return this.failed;
+  }
+
   deaths(): Death[] {
     return this.deathLog;
   }
@@ -114,6 +125,7 @@ export class ShoalChaos implements ChaosSystem {
 export class KeepalivedChaos implements ChaosSystem {
   private readonly procs = new Map<NodeName, LabProcess>();
   private readonly lines: string[] = [];
+  private failed: string | undefined;
   readonly controlMatches = [['-p', 'vrrp']];
 
   constructor(
@@ -139,6 +151,9 @@ export class KeepalivedChaos implements ChaosSystem {
     // only, -R a killed VRRP child is not respawned (a crash is a crash).
     const p = this.lab.spawn(n, 'keepalived', ['-n', '-l', '-G', '-D', '-P', '-R', '-f', f.conf, '-p', f.pid, '-r', f.vrrp, '-c', f.checkers, '-b', f.bfd]);
     collectLines(p, (l) => this.logFile && this.lines.push(`${n} ${l}`));
+    void p.exited.then((code) => {
+      if (this.procs.get(n) === p && code !== 'SIGKILL' && code !== 'SIGTERM') this.failed ??= `keepalived on ${n} exited (${code}): ${p.output().slice(-2000)}`;
+    });
     this.procs.set(n, p);
   }
 
@@ -185,6 +200,10 @@ export class KeepalivedChaos implements ChaosSystem {
     const p = this.procs.get(n);
     const child = this.vrrpPid(n);
     return [...(p ? [p.pid] : []), ...(child ? [child] : [])];
+  }
+
+  failure(): string | undefined {
+    return this.failed;
   }
 
   deaths(): undefined {
