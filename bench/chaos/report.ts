@@ -35,6 +35,7 @@ export interface Row {
   /** Client-visible outage, ms, max over episodes and pinged VIPs (only for faults that stop the owner serving). */
   outageMax: number | undefined;
   outageP50: number | undefined;
+  outageP99: number | undefined;
   falseDeaths: number | undefined;
   movesMean: number;
   /** Most moves of one VIP in one episode. */
@@ -58,6 +59,7 @@ export function summarizeRow(variant: string, fault: string, label: string, eps:
     convergedMax: percentile(conv, 100),
     outageMax: outages.length ? Math.max(...outages) : undefined,
     outageP50: outages.length ? percentile(outages, 50) : undefined,
+    outageP99: outages.length ? percentile(outages, 99) : undefined,
     falseDeaths: deaths.length ? deaths.reduce((a, b) => a + b, 0) : undefined,
     movesMean: eps.reduce((a, e) => a + e.figures.moves, 0) / Math.max(1, eps.length),
     movesWorst: Math.max(0, ...eps.map((e) => e.figures.movesWorst)),

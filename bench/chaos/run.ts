@@ -32,6 +32,7 @@ import { faultByName, FAULTS, type Fault } from './faults.js';
 import { Observer } from './observer.js';
 import { HEADERS, markdownTable, rowCells, summarizeRow, type EpisodeResult, type Row } from './report.js';
 import { KeepalivedChaos, ShoalChaos, type ChaosSystem } from './systems.js';
+import { checkTargets } from './targets.js';
 import { buildLab, isV6, NODES, nodeOfMac, vipList, type NodeName } from './topology.js';
 import { VARIANTS, variantByName, type Variant } from './variants.js';
 
@@ -231,7 +232,12 @@ async function main(): Promise<void> {
   ];
   const table = formatTable(HEADERS, rows.map(rowCells));
   const md = markdownTable(rows);
-  const text = [...header, '', table, '', 'Markdown (for docs/failover.md and the README):', '', md, ''].join('\n');
+  const verdicts = runs.map((r) => ({ variant: r.variant, targets: checkTargets(rows.filter((x) => x.variant === r.variant)) }));
+  const targetTable = formatTable(
+    ['variant', 'target', 'measured (worst episode)', 'verdict'],
+    verdicts.flatMap((v) => v.targets.map((t) => [v.variant, t.target, t.measured, t.verdict])),
+  );
+  const text = [...header, '', table, '', 'Targets of the split-brain issue (they are shoal-safe\'s; the others for comparison):', '', targetTable, '', 'Markdown (for docs/failover.md and the README):', '', md, ''].join('\n');
   console.log(text);
   mkdirSync(dirname(OUT), { recursive: true });
   writeFileSync(`${OUT}.txt`, text);
@@ -246,6 +252,7 @@ async function main(): Promise<void> {
         settings: { quick: QUICK, repeats: REPEATS, vips, probeMs: PROBE_MS, settleMs: SETTLE_MS, lossMs: LOSS_MS, keepalivedAdvertInt: KA_ADVERT, fencingSection: WITH_FENCING, variants: variants, faults: faults.map((f) => ({ name: f.name, label: f.label })) },
         probeSendErrors: sendErrors,
         rows,
+        targets: verdicts,
         runs,
       },
       null,

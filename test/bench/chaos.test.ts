@@ -10,6 +10,8 @@ import { decodeNdp, verifyIcmpv6Checksum } from '../../src/announce/l2/ndp.js';
 import { parseAnswer, parseNeighbours, RoundBook } from '../../bench/chaos/answers.js';
 import { episodeFigures, longestGap } from '../../bench/chaos/episode.js';
 import { arpRequestFrame, neighborSolicitationFrame } from '../../bench/chaos/probe-frames.js';
+import type { Row } from '../../bench/chaos/report.js';
+import { checkTargets } from '../../bench/chaos/targets.js';
 import { PROBE_IP, PROBE_IP6, PROBE_MAC } from '../../bench/chaos/topology.js';
 import { keepalivedConf, shoalFile, VARIANTS } from '../../bench/chaos/variants.js';
 import { parseFileConfigText } from '../../src/speaker/file-config.js';
@@ -134,5 +136,36 @@ t.test('a round without an answer after the settling does not undo it; a second 
   t.equal(f.noneWorst, 1);
   const split = book(v, [{ answers: [A], neigh: A }, { answers: [B], neigh: B }, { answers: [A, B], neigh: B }, { answers: [B], neigh: B }]);
   t.equal(episodeFigures(split.rounds, [v], { faultAt: 0, healAt: 500, endAt: 4000 }).convergedMs, 2500);
+  t.end();
+});
+
+t.test('targets: met, not met, and not run when their faults were left out', (t) => {
+  const row = (fault: string, over: Partial<Row>): Row => ({
+    variant: 'shoal-safe',
+    fault,
+    label: fault,
+    episodes: 1,
+    doubleWorst: 0,
+    doubleMean: 0,
+    noneWorst: 0,
+    noneMean: 0,
+    convergedP50: 500,
+    convergedMax: 800,
+    outageMax: undefined,
+    outageP50: undefined,
+    outageP99: undefined,
+    falseDeaths: 0,
+    movesMean: 0,
+    movesWorst: 0,
+    ...over,
+  });
+  const verdicts = checkTargets([row('partition', { doubleWorst: 1 }), row('stop', { noneWorst: 1 }), row('kill', { outageP99: 420, convergedMax: Infinity })]);
+  const by = (prefix: string): string | undefined => verdicts.find((v) => v.target.startsWith(prefix))?.verdict;
+  t.equal(by('owner partitioned'), 'met');
+  t.equal(by('gossip blocked'), 'not met', 'a second without an answer');
+  t.equal(by('after any heal'), 'not met', 'the kill never settled');
+  t.equal(by('kill and link'), 'met');
+  t.equal(by('10% loss'), 'not run');
+  t.equal(by('flapping'), 'not run');
   t.end();
 });
