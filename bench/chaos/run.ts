@@ -4,7 +4,7 @@
 // run on one lab. Needs root (network namespaces).
 //
 //   npm run bench:chaos                                  # every fault, 3 repeats, 3 variants: about 50 minutes
-//   npm run bench:chaos -- --quick                       # 4 faults, 1 repeat: under 5 minutes for 2 variants
+//   npm run bench:chaos -- --quick                       # 4 faults, 1 repeat: about 2 minutes per variant
 //   npm run bench:chaos -- --variants shoal-unsafe,keepalived --faults partition,kill --repeats 2
 //
 // Flags: --quick, --repeats N (3; 1 with --quick), --variants LIST
