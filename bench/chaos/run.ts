@@ -68,7 +68,7 @@ const STEADY_TIMEOUT_MS = 60_000;
 const log = (line: string): void => void process.stderr.write(line + '\n');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Waits for `rounds` consecutive complete rounds in which every VIP is settled; throws if the system gave up. */
+/** Waits for `rounds` consecutive complete rounds in which every VIP is settled, and every daemon past its warm-up; throws if the system gave up. */
 async function waitSteady(obs: Observer, sys: ChaosSystem, vips: readonly string[], rounds: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -76,7 +76,7 @@ async function waitSteady(obs: Observer, sys: ChaosSystem, vips: readonly string
     if (failed) throw new Error(`${sys.name}: ${failed}`);
     const last = obs.book.lastComplete(rounds);
     const neighbours = neighboursByRound(last);
-    if (last.length === rounds && last.every((r, i) => roundSettled(r, neighbours[i], vips))) return true;
+    if (sys.ready() && last.length === rounds && last.every((r, i) => roundSettled(r, neighbours[i], vips))) return true;
     await sleep(PROBE_MS / 4);
   }
   return false;

@@ -29,6 +29,12 @@ export interface ChaosSystem {
   failure(): string | undefined;
   /** Deaths declared over the run, when the system reports them. */
   deaths(): Death[] | undefined;
+  /**
+   * Whether every running daemon is past its own warm-up (shoal's delayed
+   * failback: a member not ready yet takes its addresses back later, which
+   * would land in the next episode). Always true for keepalived.
+   */
+  ready(): boolean;
   stop(): Promise<void>;
 }
 
@@ -46,6 +52,8 @@ function collectLines(p: LabProcess, onLine: (l: string) => void): void {
 
 export class ShoalChaos implements ChaosSystem {
   private readonly procs = new Map<NodeName, LabProcess>();
+  /** The ready flag each running speaker last logged (docs/failover.md, "Delayed failback"). */
+  private readonly readiness = new Map<NodeName, boolean>();
   private readonly deathLog: Death[] = [];
   private failed: string | undefined;
   private readonly lines: string[] = [];
@@ -68,17 +76,22 @@ export class ShoalChaos implements ChaosSystem {
     const path = join(this.dir, `${this.name}-${n}.yaml`);
     writeFileSync(path, shoalFile(n, this.vips, this.variant.fencing, this.withFencing));
     const p = this.lab.spawn(n, process.execPath, [SHOAL_CLI, 'speaker', '--config', path, '--layer2', 'on']);
+    this.readiness.set(n, false);
     collectLines(p, (l) => {
       if (this.logFile) this.lines.push(`${n} ${l}`);
-      if (!l.startsWith('{') || !l.includes('member event')) return;
+      if (!l.startsWith('{') || !(l.includes('member event') || l.includes('ready'))) return;
       try {
         const rec = JSON.parse(l) as Record<string, unknown>;
+        const msg = String(rec['msg']);
+        if (this.procs.get(n) === p && msg.startsWith('ready:')) this.readiness.set(n, true);
+        if (this.procs.get(n) === p && msg.startsWith('not ready:')) this.readiness.set(n, false);
         if (rec['msg'] === 'member event' && rec['event'] === 'dead') this.deathLog.push({ observer: n, member: String(rec['member']), at: Date.parse(String(rec['ts'])) });
       } catch {
         // not a log record
       }
     });
     void p.exited.then((code) => {
+      if (this.procs.get(n) === p) this.readiness.delete(n);
       if (this.procs.get(n) === p && code !== 'SIGKILL' && code !== 'SIGTERM') {
         const out = p.output().slice(-2000);
         const hint = out.includes('unknown field "fencing"') ? '\n(this tree does not know the fencing section: run with --no-fencing-section)' : '';
@@ -112,6 +125,11 @@ export class ShoalChaos implements ChaosSystem {
 
   deaths(): Death[] {
     return this.deathLog;
+  }
+
+  ready(): boolean {
+    // A tree without the fencing section has no ready flag to wait for.
+    return !this.withFencing || [...this.readiness.values()].every((r) => r);
   }
 
   async stop(): Promise<void> {
@@ -204,6 +222,10 @@ export class KeepalivedChaos implements ChaosSystem {
 
   failure(): string | undefined {
     return this.failed;
+  }
+
+  ready(): boolean {
+    return true;
   }
 
   deaths(): undefined {
