@@ -19,8 +19,9 @@
 
 import type { Config, L2Advertisement, Pool } from '../config/model.js';
 import { anySelectorMatches } from '../config/selector.js';
-import { compareIP, formatIP, parseIPDetailed, type IP } from '../net/index.js';
+import { formatIP, parseIPDetailed } from '../net/index.js';
 import { EXCLUDE_LB_LABEL, serviceKeyOf } from './election-inputs.js';
+import { ServiceIndex, type IpGroup } from './election-service-index.js';
 import type { ElectionInputs, ElectionNode, ElectionService, ServiceEndpoints } from './election-inputs.js';
 
 /** Why a ring member cannot own the IP. */
@@ -54,7 +55,7 @@ export interface InputProblem {
 /** Interfaces to announce on: a sorted list, or every interface. */
 export type Interfaces = 'all' | readonly string[];
 
-interface Participant {
+export interface Participant {
   readonly key: string;
   readonly ads: readonly L2Advertisement[];
   /** Nodes with a serving endpoint, for Local policy; undefined for Cluster. */
@@ -75,12 +76,6 @@ export interface NodeVerdict {
   readonly reasons: readonly SkipReason[];
   /** Meaningful when there are no reasons. */
   readonly interfaces: Interfaces;
-}
-
-interface IpGroup {
-  readonly ip: IP;
-  readonly text: string;
-  readonly services: ElectionService[];
 }
 
 interface PoolAds {
@@ -173,23 +168,29 @@ const byServiceKey = (a: ElectionService, b: ElectionService): number => (servic
  * advertisement selects which node).
  */
 export class EligibilityContext {
-  readonly problems: InputProblem[] = [];
   private readonly index: ConfigIndex;
-  private readonly groups: Map<string, IpGroup>;
+  private readonly groups: ReadonlyMap<string, IpGroup>;
   private readonly nodeChecks = new Map<string, readonly SkipReason[]>();
   private readonly adSelects = new Map<L2Advertisement, Map<string, boolean>>();
 
+  /** `services`: the inputs' services grouped by IP, when the caller keeps them up to date (the election does). */
   constructor(
     private readonly inputs: ElectionInputs,
     private readonly ignoreExcludeLB: boolean,
+    private readonly services: ServiceIndex = ServiceIndex.of(inputs.services),
   ) {
     this.index = indexOf(inputs.config);
-    this.groups = this.groupByIp();
+    this.groups = services.groups;
+  }
+
+  /** Bad inputs that were left out (unparseable IPs, duplicate services). */
+  get problems(): readonly InputProblem[] {
+    return this.services.problems;
   }
 
   /** IPs held by some service, in address order (IPv4 first). */
   ips(): string[] {
-    return [...this.groups.values()].sort((a, b) => compareIP(a.ip, b.ip)).map((g) => g.text);
+    return this.services.order().map((g) => g.text);
   }
 
   /** The canonical text of `ip`, or undefined when no service holds it (or it is not an address). */
@@ -198,41 +199,6 @@ export class EligibilityContext {
     if (!parsed.ok) return undefined;
     const text = formatIP(parsed.ip);
     return this.groups.has(text) ? text : undefined;
-  }
-
-  private groupByIp(): Map<string, IpGroup> {
-    const byKey = new Map<string, ElectionService[]>();
-    for (const svc of this.inputs.services) {
-      const key = serviceKeyOf(svc);
-      const same = byKey.get(key);
-      if (same) same.push(svc);
-      else byKey.set(key, [svc]);
-    }
-    const groups = new Map<string, IpGroup>();
-    for (const [key, entries] of byKey) {
-      if (entries.length > 1) {
-        // Which entry is right depends on input order; taking none keeps every speaker in agreement.
-        this.problems.push({ service: key, field: '', message: `service ${key} appears ${entries.length} times in the inputs; ignored` });
-        continue;
-      }
-      const svc = entries[0]!;
-      const mine = new Set<string>();
-      svc.ips.forEach((text, i) => {
-        const parsed = parseIPDetailed(text);
-        if (!parsed.ok) {
-          this.problems.push({ service: key, field: `ips[${i}]`, message: `${JSON.stringify(text)} is not an IP address: ${parsed.reason}` });
-          return;
-        }
-        const canonical = formatIP(parsed.ip);
-        if (mine.has(canonical)) return;
-        mine.add(canonical);
-        const g = groups.get(canonical);
-        if (g) g.services.push(svc);
-        else groups.set(canonical, { ip: parsed.ip, text: canonical, services: [svc] });
-      });
-    }
-    this.problems.sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : a.field < b.field ? -1 : a.field > b.field ? 1 : 0));
-    return groups;
   }
 
   /** Which services of `ip` take part, from which pool; undefined when no service holds `ip` (canonical text). */

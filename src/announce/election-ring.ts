@@ -58,6 +58,7 @@ export class MemberRing {
   private walkId = 0;
   private readonly pointCache = new Map<string, Float64Array>();
   private rebuildCount = 0;
+  private stopValue = -1;
 
   constructor(vnodes: number = DEFAULT_VNODES) {
     if (!Number.isInteger(vnodes) || vnodes < 1 || vnodes > 4096) throw new RangeError(`vnodes must be an integer from 1 to 4096, got ${vnodes}`);
@@ -67,6 +68,22 @@ export class MemberRing {
   /** The members on the ring, sorted. */
   get members(): readonly string[] {
     return this.names;
+  }
+
+  /**
+   * The point value where the last walk stopped, or -1 when it visited
+   * every member without stopping. The walk from hash h that stopped at
+   * value v passed exactly the members with a point on the arc from h up
+   * to v (wrapping at the top): what the incremental election keeps per
+   * IP to know whose changes concern it (see walkedArcHits).
+   */
+  get lastStop(): number {
+    return this.stopValue;
+  }
+
+  /** The ketama points of any member, on the ring or not (cached for those on it now or before the last change). */
+  pointsOf(name: string): Float64Array {
+    return this.pointCache.get(name) ?? memberPoints(name, this.vnodes);
   }
 
   /** How many times the continuum was rebuilt (the ring is rebuilt only when the member set changes). */
@@ -145,6 +162,7 @@ export class MemberRing {
   /** walk() from a key's ketama hash, for callers that keep hashes of recurring keys. */
   walkFrom(hash: number, visit: (member: string) => boolean): string | undefined {
     const n = this.values.length;
+    this.stopValue = -1;
     if (n === 0) return undefined;
     if (++this.walkId === 0xffffffff) {
       this.seen.fill(0);
@@ -154,12 +172,16 @@ export class MemberRing {
     let found = 0;
     const from = this.start(hash);
     for (let k = 0; k < n && found < this.names.length; k++) {
-      const rank = this.owners[(from + k) % n] as number;
+      const at = (from + k) % n;
+      const rank = this.owners[at] as number;
       if (this.seen[rank] === id) continue;
       this.seen[rank] = id;
       found++;
       const name = this.names[rank] as string;
-      if (visit(name)) return name;
+      if (visit(name)) {
+        this.stopValue = this.values[at] as number;
+        return name;
+      }
     }
     return undefined;
   }
@@ -172,6 +194,43 @@ export class MemberRing {
       return false;
     });
     return out;
+  }
+}
+
+/**
+ * The points of some members, to ask which walks passed any of them. A
+ * walk that started at hash `from` and stopped at point value `to` passed
+ * a member iff one of its points lies on the arc from `from` to `to`
+ * inclusive, wrapping at the top (a point equal to `to` belongs to a member
+ * tied with the owner: counted, so a tie never hides a change).
+ */
+export class PointSet {
+  private readonly values: Float64Array;
+
+  constructor(memberPoints: Iterable<Float64Array>) {
+    const all: number[] = [];
+    for (const pts of memberPoints) for (const v of pts) all.push(v);
+    this.values = Float64Array.from(all).sort();
+  }
+
+  get size(): number {
+    return this.values.length;
+  }
+
+  /** Whether a point lies on the arc [from, to] (from > to: the arc wraps past 2^32 - 1 to 0). */
+  hitsArc(from: number, to: number): boolean {
+    const v = this.values;
+    const n = v.length;
+    if (n === 0) return false;
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((v[mid] as number) < from) lo = mid + 1;
+      else hi = mid;
+    }
+    if (from <= to) return lo < n && (v[lo] as number) <= to;
+    return lo < n || (v[0] as number) <= to;
   }
 }
 

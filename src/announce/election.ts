@@ -4,16 +4,21 @@
 // coordination is needed; when a member dies only the IPs it owned move
 // (docs/election.md).
 //
-// Pure: inputs in, decisions out. The only state is the ring, rebuilt when
-// the set of live members changes.
+// Pure: inputs in, decisions out. What it keeps between runs (the ring,
+// rebuilt when the set of live members changes; each IP's plan, decision
+// and the arc of the ring its walk covered) only lets a run decide again
+// just the IPs whose inputs changed: the result is that of a full run.
 
 import type { L2DesiredState, L2Target } from './l2/index.js';
 import type { MemberState } from '../cluster/messages.js';
 import { EligibilityContext } from './election-eligibility.js';
 import type { BlockCode, InputProblem, Interfaces, IpPlan, SkippedService, SkipReason } from './election-eligibility.js';
-import { isLive } from './election-inputs.js';
 import type { ElectionInputs } from './election-inputs.js';
-import { DEFAULT_VNODES, ketamaKeyHash, MemberRing } from './election-ring.js';
+import { DEFAULT_VNODES, ketamaKeyHash, MemberRing, PointSet } from './election-ring.js';
+import { changedMembers, memberFacts, samePlan } from './election-changes.js';
+import { ServiceIndex } from './election-service-index.js';
+import type { ElectionNode } from './election-inputs.js';
+import type { Config } from '../config/model.js';
 
 export type NoOwnerCode = BlockCode | 'no-live-member' | 'no-eligible-member';
 
@@ -40,6 +45,8 @@ export interface ElectionResult {
   readonly members: readonly string[];
   /** Bad inputs that were left out (unparseable IPs, duplicate services). */
   readonly problems: readonly InputProblem[];
+  /** How many IPs this run decided (all of them in a full run; the others kept their decision). */
+  readonly decided: number;
 }
 
 export interface CandidateVerdict {
@@ -83,10 +90,43 @@ function noEligibleMessage(members: number): string {
   return `none of the ${members} live member${members === 1 ? '' : 's'} is eligible (GET /status/ip/ADDRESS lists why)`;
 }
 
+/** What one IP's last decision rests on. */
+interface IpState {
+  plan: IpPlan;
+  decision: Decision;
+  /**
+   * The ring arc its walk covered: the point value where the walk stopped
+   * (the arc runs from the IP's hash to it), WALKED_ALL when it visited
+   * every member, NO_WALK when the election stopped before the ring.
+   */
+  stop: number;
+}
+
+const WALKED_ALL = -1;
+const NO_WALK = -2;
+
+/** The inputs of the previous run, as far as the incremental path compares them. */
+interface Previous {
+  /** Live member name -> what the walk reads of it (memberFacts). */
+  readonly facts: ReadonlyMap<string, string>;
+  readonly nodes: ReadonlyMap<string, ElectionNode>;
+  readonly config: Config;
+  readonly decisions: ReadonlyMap<string, Decision>;
+}
+
+export interface ComputeOptions {
+  /** Decide every IP again instead of only those whose inputs changed (benchmarks and tests compare the two). */
+  readonly full?: boolean;
+}
+
 export class Election {
   private readonly ring: MemberRing;
   private readonly ignoreExcludeLB: boolean;
-  private hashes = new Map<string, number>();
+  private readonly services = new ServiceIndex();
+  /** Ketama hash per held IP: md5 is a good part of a full run's cost. */
+  private readonly hashes = new Map<string, number>();
+  private readonly state = new Map<string, IpState>();
+  private previous: Previous | undefined;
 
   constructor(opts: ElectionOptions = {}) {
     this.ring = new MemberRing(opts.vnodes ?? DEFAULT_VNODES);
@@ -99,21 +139,20 @@ export class Election {
   }
 
   private prepare(inputs: ElectionInputs): EligibilityContext {
-    const live: string[] = [];
-    for (const m of inputs.members) if (isLive(m.state)) live.push(m.name);
-    this.ring.setMembers(live);
+    this.ring.setMembers(memberFacts(inputs.members).keys());
     return new EligibilityContext(inputs, this.ignoreExcludeLB);
   }
 
-  private decide(ctx: EligibilityContext, plan: IpPlan): Decision {
-    if (plan.blocked) return blockedDecision(plan, plan.blocked.code, plan.blocked.message);
-    if (this.ring.members.length === 0) return blockedDecision(plan, 'no-live-member', 'no gossip member is alive or suspect');
+  /** The decision for `plan`, and the arc of the ring its walk covered (IpState.stop). */
+  private decide(ctx: EligibilityContext, plan: IpPlan): { decision: Decision; stop: number } {
+    if (plan.blocked) return { decision: blockedDecision(plan, plan.blocked.code, plan.blocked.message), stop: NO_WALK };
+    if (this.ring.members.length === 0) return { decision: blockedDecision(plan, 'no-live-member', 'no gossip member is alive or suspect'), stop: NO_WALK };
     const owner = this.ring.walkFrom(this.keyHash(plan.ip), (m) => ctx.eligible(plan, m));
-    if (owner === undefined) return blockedDecision(plan, 'no-eligible-member', noEligibleMessage(this.ring.members.length));
-    return { ...decisionBase(plan), owner, interfaces: ctx.verdict(plan, owner).interfaces, noOwner: undefined };
+    if (owner === undefined) return { decision: blockedDecision(plan, 'no-eligible-member', noEligibleMessage(this.ring.members.length)), stop: WALKED_ALL };
+    const decision = { ...decisionBase(plan), owner, interfaces: ctx.verdict(plan, owner).interfaces, noOwner: undefined };
+    return { decision, stop: this.ring.lastStop };
   }
 
-  /** The ketama hash of an IP, kept while some service holds the IP: md5 is a good part of a run's cost. */
   private keyHash(ip: string): number {
     let h = this.hashes.get(ip);
     if (h === undefined) {
@@ -123,21 +162,92 @@ export class Election {
     return h;
   }
 
-  /** Elects an owner for every IP held by a service. */
-  compute(inputs: ElectionInputs): ElectionResult {
-    const ctx = this.prepare(inputs);
-    const ips = ctx.ips();
-    const previous = this.hashes;
-    this.hashes = new Map();
-    for (const ip of ips) {
-      const h = previous.get(ip);
-      if (h !== undefined) this.hashes.set(ip, h);
+  /**
+   * Elects an owner for every IP held by a service. After the first run,
+   * only the IPs whose inputs changed since the previous run are decided
+   * again (docs/election.md, "Incremental runs"); the result is the one a
+   * full run gives.
+   */
+  compute(inputs: ElectionInputs, opts: ComputeOptions = {}): ElectionResult {
+    const facts = memberFacts(inputs.members);
+    this.ring.setMembers(facts.keys());
+    const touched = this.services.update(inputs.services);
+    const ctx = new EligibilityContext(inputs, this.ignoreExcludeLB, this.services);
+    const groups = this.services.groups;
+    const prev = this.previous;
+    // "No live member" blocks every IP alike, so leaving or reaching it is a full run.
+    const full = opts.full === true || prev === undefined || (prev.facts.size === 0) !== (facts.size === 0);
+
+    let redo: Iterable<[string, IpPlan | undefined]>;
+    let sameAddresses = false;
+    if (full) {
+      this.state.clear();
+      for (const ip of this.hashes.keys()) if (!groups.has(ip)) this.hashes.delete(ip);
+      redo = (function* () {
+        for (const ip of groups.keys()) yield [ip, undefined] as [string, undefined];
+      })();
+    } else {
+      redo = this.changedSince(prev, inputs, ctx, facts, touched);
+      sameAddresses = prev.decisions.size === groups.size && [...touched].every((ip) => prev.decisions.has(ip) === groups.has(ip));
     }
-    const decisions = new Map<string, Decision>();
-    for (const ip of ips) decisions.set(ip, this.decide(ctx, ctx.plan(ip)!));
-    return { decisions, members: this.ring.members, problems: ctx.problems };
+
+    const decided: string[] = [];
+    for (const [ip, known] of redo) {
+      const plan = known ?? this.state.get(ip)?.plan ?? ctx.plan(ip)!;
+      const { decision, stop } = this.decide(ctx, plan);
+      this.state.set(ip, { plan, decision, stop });
+      decided.push(ip);
+    }
+
+    let decisions: Map<string, Decision>;
+    if (sameAddresses) {
+      // Same keys: setting them again keeps the address order.
+      decisions = new Map(prev!.decisions);
+      for (const ip of decided) decisions.set(ip, this.state.get(ip)!.decision);
+    } else {
+      decisions = new Map();
+      for (const g of this.services.order()) decisions.set(g.text, this.state.get(g.text)!.decision);
+    }
+    this.previous = { facts, nodes: inputs.nodes, config: inputs.config, decisions };
+    return { decisions, members: this.ring.members, problems: this.services.problems, decided: decided.length };
   }
 
+  /**
+   * The IPs whose decision may differ from the previous run's; the others
+   * keep theirs. Leaves in `state` the new plan of every IP that keeps its
+   * decision.
+   */
+  private changedSince(prev: Previous, inputs: ElectionInputs, ctx: EligibilityContext, facts: ReadonlyMap<string, string>, touched: ReadonlySet<string>): Map<string, IpPlan | undefined> {
+    const groups = this.services.groups;
+    /** IP -> its new plan, or undefined when the plan is the one in `state`. */
+    const redo = new Map<string, IpPlan | undefined>();
+    for (const ip of touched) {
+      if (groups.has(ip)) continue;
+      this.state.delete(ip);
+      this.hashes.delete(ip);
+    }
+    // Services and config change plans: who takes part, from which pool,
+    // with which advertisements. An IP whose plan is the same walks the same.
+    const replan = prev.config === inputs.config ? touched : groups.keys();
+    for (const ip of replan) {
+      if (!groups.has(ip)) continue;
+      const plan = ctx.plan(ip)!;
+      const st = this.state.get(ip);
+      if (st && samePlan(st.plan, plan)) st.plan = plan;
+      else redo.set(ip, plan);
+    }
+    // Members: a walk that did not pass a changed member (appeared,
+    // vanished, or changed in what eligibility reads) walks the same.
+    const changed = changedMembers(prev, facts, inputs.nodes);
+    if (changed.length > 0) {
+      const points = new PointSet(changed.map((m) => this.ring.pointsOf(m)));
+      for (const [ip, st] of this.state) {
+        if (st.stop === NO_WALK || redo.has(ip)) continue;
+        if (st.stop === WALKED_ALL || points.hitsArc(this.hashes.get(ip)!, st.stop)) redo.set(ip, undefined);
+      }
+    }
+    return redo;
+  }
   /**
    * Which of `ips` `member` may own by the eligibility rules alone, wherever
    * it stands on the ring: what a member that sees no other elects itself
@@ -167,7 +277,7 @@ export class Election {
     const plan = ctx.plan(canonical)!;
     // The decision comes from compute()'s own path; the walk below only
     // explains it (tests check that verdict() agrees with it).
-    const decision = this.decide(ctx, plan);
+    const { decision } = this.decide(ctx, plan);
     const walked = plan.blocked ? [] : this.ring.order(canonical);
     const ring = walked.map((member, i): CandidateVerdict => {
       const { reasons } = ctx.verdict(plan, member);
