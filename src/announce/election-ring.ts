@@ -30,6 +30,9 @@ import HashRing from 'hashring';
  */
 export const DEFAULT_VNODES = 160;
 
+/** More members joining at once than this and the continuum is sorted from scratch. */
+const MAX_PATCHED_ADDITIONS = 8;
+
 /** Room for the member rank below the point value in one exact double. */
 const RANK_SPACE = 2 ** 20;
 
@@ -113,16 +116,76 @@ export class MemberRing {
       }
       return pts;
     });
+    const previous = new Set(this.names);
+    const added = names.filter((n) => !previous.has(n));
+    // A few members in or out (a death, a return): the sorted continuum is
+    // patched in one pass; otherwise sorted from scratch. Both give the
+    // same continuum.
+    if (this.values.length > 0 && added.length <= MAX_PATCHED_ADDITIONS) this.patch(names, added);
+    else this.sortAll(perMember);
+    this.names = names;
+    this.seen = new Uint32Array(names.length);
+    this.walkId = 0;
+    this.rebuildCount++;
+    return true;
+  }
+
+  // value * RANK_SPACE + rank < 2^52: exact, and a plain numeric order
+  // sorts by value, then by member rank on ties (as hashring's stable sort
+  // does over members inserted in sorted order).
+
+  private sortAll(perMember: readonly Float64Array[]): void {
     const total = perMember.reduce((s, p) => s + p.length, 0);
-    // value * RANK_SPACE + rank < 2^52: exact, and a plain numeric sort
-    // orders by value, then by member rank on ties (as hashring's stable
-    // sort does over members inserted in sorted order).
     const packed = new Float64Array(total);
     let i = 0;
     perMember.forEach((pts, rank) => {
       for (const v of pts) packed[i++] = v * RANK_SPACE + rank;
     });
     packed.sort();
+    this.unpack(packed);
+  }
+
+  /** The continuum of `names` from the current one: drops the points of members gone, renumbers ranks, merges in those of `added`. */
+  private patch(names: readonly string[], added: readonly string[]): void {
+    const rankOf = new Map(names.map((n, i) => [n, i]));
+    const remap = Int32Array.from(this.names, (n) => rankOf.get(n) ?? -1);
+    const oldValues = this.values;
+    const oldOwners = this.owners;
+    let kept = 0;
+    for (let j = 0; j < oldOwners.length; j++) if ((remap[oldOwners[j] as number] as number) >= 0) kept++;
+    const incoming: number[] = [];
+    for (const n of added) {
+      const rank = rankOf.get(n)!;
+      for (const v of this.pointCache.get(n)!) incoming.push(v * RANK_SPACE + rank);
+    }
+    const extra = Float64Array.from(incoming).sort();
+    const total = kept + extra.length;
+    const values = new Uint32Array(total);
+    const owners = new Uint32Array(total);
+    // Ranks keep their order (both name lists are sorted), so the kept
+    // points stay sorted by (value, rank): a merge suffices.
+    let i = 0;
+    let x = 0;
+    const put = (packed: number): void => {
+      const rank = packed % RANK_SPACE;
+      owners[i] = rank;
+      values[i++] = (packed - rank) / RANK_SPACE;
+    };
+    for (let j = 0; j < oldOwners.length; j++) {
+      const rank = remap[oldOwners[j] as number] as number;
+      if (rank < 0) continue;
+      const value = oldValues[j] as number;
+      while (x < extra.length && (extra[x] as number) < value * RANK_SPACE + rank) put(extra[x++] as number);
+      owners[i] = rank;
+      values[i++] = value;
+    }
+    while (x < extra.length) put(extra[x++] as number);
+    this.values = values;
+    this.owners = owners;
+  }
+
+  private unpack(packed: Float64Array): void {
+    const total = packed.length;
     this.values = new Uint32Array(total);
     this.owners = new Uint32Array(total);
     for (let j = 0; j < total; j++) {
@@ -131,11 +194,6 @@ export class MemberRing {
       this.owners[j] = rank;
       this.values[j] = (p - rank) / RANK_SPACE;
     }
-    this.names = names;
-    this.seen = new Uint32Array(names.length);
-    this.walkId = 0;
-    this.rebuildCount++;
-    return true;
   }
 
   /** Index of the first point at or after `hash`, wrapping to 0 (hashring's find). */

@@ -75,15 +75,8 @@ export interface ElectionOptions {
   readonly ignoreExcludeLB?: boolean;
 }
 
-const decisionBase = (plan: IpPlan): Pick<Decision, 'ip' | 'pool' | 'services' | 'skippedServices'> => ({
-  ip: plan.ip,
-  pool: plan.pool,
-  services: plan.services,
-  skippedServices: plan.skippedServices,
-});
-
 function blockedDecision(plan: IpPlan, code: NoOwnerCode, message: string): Decision {
-  return { ...decisionBase(plan), owner: undefined, interfaces: [], noOwner: { code, message } };
+  return { ip: plan.ip, pool: plan.pool, services: plan.services, skippedServices: plan.skippedServices, owner: undefined, interfaces: [], noOwner: { code, message } };
 }
 
 function noEligibleMessage(members: number): string {
@@ -92,8 +85,11 @@ function noEligibleMessage(members: number): string {
 
 /** What one IP's last decision rests on. */
 interface IpState {
+  /** The IP's ketama hash: md5 is a good part of a full run's cost. */
+  readonly hash: number;
   plan: IpPlan;
-  decision: Decision;
+  /** Undefined only between the plan and the decision of one run. */
+  decision: Decision | undefined;
   /**
    * The ring arc its walk covered: the point value where the walk stopped
    * (the arc runs from the IP's hash to it), WALKED_ALL when it visited
@@ -123,8 +119,7 @@ export class Election {
   private readonly ring: MemberRing;
   private readonly ignoreExcludeLB: boolean;
   private readonly services = new ServiceIndex();
-  /** Ketama hash per held IP: md5 is a good part of a full run's cost. */
-  private readonly hashes = new Map<string, number>();
+  /** Canonical IP -> its state, for every IP some service holds. */
   private readonly state = new Map<string, IpState>();
   private previous: Previous | undefined;
 
@@ -143,23 +138,34 @@ export class Election {
     return new EligibilityContext(inputs, this.ignoreExcludeLB);
   }
 
-  /** The decision for `plan`, and the arc of the ring its walk covered (IpState.stop). */
-  private decide(ctx: EligibilityContext, plan: IpPlan): { decision: Decision; stop: number } {
-    if (plan.blocked) return { decision: blockedDecision(plan, plan.blocked.code, plan.blocked.message), stop: NO_WALK };
-    if (this.ring.members.length === 0) return { decision: blockedDecision(plan, 'no-live-member', 'no gossip member is alive or suspect'), stop: NO_WALK };
-    const owner = this.ring.walkFrom(this.keyHash(plan.ip), (m) => ctx.eligible(plan, m));
-    if (owner === undefined) return { decision: blockedDecision(plan, 'no-eligible-member', noEligibleMessage(this.ring.members.length)), stop: WALKED_ALL };
-    const decision = { ...decisionBase(plan), owner, interfaces: ctx.verdict(plan, owner).interfaces, noOwner: undefined };
-    return { decision, stop: this.ring.lastStop };
+  /** Decides the IP of `st` from its plan, and records the arc of the ring its walk covered. */
+  private decide(ctx: EligibilityContext, st: IpState): void {
+    const plan = st.plan;
+    st.stop = NO_WALK;
+    if (plan.blocked) {
+      st.decision = blockedDecision(plan, plan.blocked.code, plan.blocked.message);
+      return;
+    }
+    if (this.ring.members.length === 0) {
+      st.decision = blockedDecision(plan, 'no-live-member', 'no gossip member is alive or suspect');
+      return;
+    }
+    const owner = this.ring.walkFrom(st.hash, (m) => ctx.eligible(plan, m));
+    if (owner === undefined) {
+      st.decision = blockedDecision(plan, 'no-eligible-member', noEligibleMessage(this.ring.members.length));
+      st.stop = WALKED_ALL;
+      return;
+    }
+    st.stop = this.ring.lastStop;
+    const interfaces = ctx.verdict(plan, owner).interfaces;
+    st.decision = { ip: plan.ip, pool: plan.pool, services: plan.services, skippedServices: plan.skippedServices, owner, interfaces, noOwner: undefined };
   }
 
-  private keyHash(ip: string): number {
-    let h = this.hashes.get(ip);
-    if (h === undefined) {
-      h = ketamaKeyHash(ip);
-      this.hashes.set(ip, h);
-    }
-    return h;
+  /** A state for `ip` with its plan, to be decided. */
+  private fresh(ip: string, plan: IpPlan): IpState {
+    const st: IpState = { hash: this.state.get(ip)?.hash ?? ketamaKeyHash(ip), plan, decision: undefined, stop: NO_WALK };
+    this.state.set(ip, st);
+    return st;
   }
 
   /**
@@ -178,54 +184,38 @@ export class Election {
     // "No live member" blocks every IP alike, so leaving or reaching it is a full run.
     const full = opts.full === true || prev === undefined || (prev.facts.size === 0) !== (facts.size === 0);
 
-    let redo: Iterable<[string, IpPlan | undefined]>;
+    for (const ip of full ? this.state.keys() : touched) if (!groups.has(ip)) this.state.delete(ip);
+    let redo: IpState[];
     let sameAddresses = false;
     if (full) {
-      this.state.clear();
-      for (const ip of this.hashes.keys()) if (!groups.has(ip)) this.hashes.delete(ip);
-      redo = (function* () {
-        for (const ip of groups.keys()) yield [ip, undefined] as [string, undefined];
-      })();
+      redo = [];
+      for (const ip of groups.keys()) redo.push(this.fresh(ip, ctx.plan(ip)!));
     } else {
       redo = this.changedSince(prev, inputs, ctx, facts, touched);
       sameAddresses = prev.decisions.size === groups.size && [...touched].every((ip) => prev.decisions.has(ip) === groups.has(ip));
     }
-
-    const decided: string[] = [];
-    for (const [ip, known] of redo) {
-      const plan = known ?? this.state.get(ip)?.plan ?? ctx.plan(ip)!;
-      const { decision, stop } = this.decide(ctx, plan);
-      this.state.set(ip, { plan, decision, stop });
-      decided.push(ip);
-    }
+    for (const st of redo) this.decide(ctx, st);
 
     let decisions: Map<string, Decision>;
     if (sameAddresses) {
       // Same keys: setting them again keeps the address order.
       decisions = new Map(prev!.decisions);
-      for (const ip of decided) decisions.set(ip, this.state.get(ip)!.decision);
+      for (const st of redo) decisions.set(st.plan.ip, st.decision!);
     } else {
       decisions = new Map();
-      for (const g of this.services.order()) decisions.set(g.text, this.state.get(g.text)!.decision);
+      for (const g of this.services.order()) decisions.set(g.text, this.state.get(g.text)!.decision!);
     }
     this.previous = { facts, nodes: inputs.nodes, config: inputs.config, decisions };
-    return { decisions, members: this.ring.members, problems: this.services.problems, decided: decided.length };
+    return { decisions, members: this.ring.members, problems: this.services.problems, decided: redo.length };
   }
 
   /**
-   * The IPs whose decision may differ from the previous run's; the others
-   * keep theirs. Leaves in `state` the new plan of every IP that keeps its
-   * decision.
+   * The states of the IPs whose decision may differ from the previous
+   * run's; the others keep theirs (with their new plan, when re-planned).
    */
-  private changedSince(prev: Previous, inputs: ElectionInputs, ctx: EligibilityContext, facts: ReadonlyMap<string, string>, touched: ReadonlySet<string>): Map<string, IpPlan | undefined> {
+  private changedSince(prev: Previous, inputs: ElectionInputs, ctx: EligibilityContext, facts: ReadonlyMap<string, string>, touched: ReadonlySet<string>): IpState[] {
     const groups = this.services.groups;
-    /** IP -> its new plan, or undefined when the plan is the one in `state`. */
-    const redo = new Map<string, IpPlan | undefined>();
-    for (const ip of touched) {
-      if (groups.has(ip)) continue;
-      this.state.delete(ip);
-      this.hashes.delete(ip);
-    }
+    const redo = new Set<IpState>();
     // Services and config change plans: who takes part, from which pool,
     // with which advertisements. An IP whose plan is the same walks the same.
     const replan = prev.config === inputs.config ? touched : groups.keys();
@@ -234,20 +224,21 @@ export class Election {
       const plan = ctx.plan(ip)!;
       const st = this.state.get(ip);
       if (st && samePlan(st.plan, plan)) st.plan = plan;
-      else redo.set(ip, plan);
+      else redo.add(this.fresh(ip, plan));
     }
     // Members: a walk that did not pass a changed member (appeared,
     // vanished, or changed in what eligibility reads) walks the same.
     const changed = changedMembers(prev, facts, inputs.nodes);
     if (changed.length > 0) {
       const points = new PointSet(changed.map((m) => this.ring.pointsOf(m)));
-      for (const [ip, st] of this.state) {
-        if (st.stop === NO_WALK || redo.has(ip)) continue;
-        if (st.stop === WALKED_ALL || points.hitsArc(this.hashes.get(ip)!, st.stop)) redo.set(ip, undefined);
+      for (const st of this.state.values()) {
+        if (st.stop === NO_WALK) continue;
+        if (st.stop === WALKED_ALL || points.hitsArc(st.hash, st.stop)) redo.add(st);
       }
     }
-    return redo;
+    return [...redo];
   }
+
   /**
    * Which of `ips` `member` may own by the eligibility rules alone, wherever
    * it stands on the ring: what a member that sees no other elects itself
@@ -277,14 +268,16 @@ export class Election {
     const plan = ctx.plan(canonical)!;
     // The decision comes from compute()'s own path; the walk below only
     // explains it (tests check that verdict() agrees with it).
-    const { decision } = this.decide(ctx, plan);
+    const probe: IpState = { hash: ketamaKeyHash(canonical), plan, decision: undefined, stop: NO_WALK };
+    this.decide(ctx, probe);
+    const decision = probe.decision!;
     const walked = plan.blocked ? [] : this.ring.order(canonical);
     const ring = walked.map((member, i): CandidateVerdict => {
       const { reasons } = ctx.verdict(plan, member);
       const verdict = member === decision.owner ? 'owner' : reasons.length === 0 ? 'eligible' : 'skipped';
       return { member, position: i + 1, verdict, reasons };
     });
-    return { decision, keyHash: ketamaKeyHash(canonical), ring, notLive: notLive(inputs, this.ring.members) };
+    return { decision, keyHash: probe.hash, ring, notLive: notLive(inputs, this.ring.members) };
   }
 }
 
