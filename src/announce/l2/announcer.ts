@@ -19,6 +19,7 @@ import type { Registry } from 'prom-client';
 import { canonicalIP, formatIP, ipFamily, parseIP, type Family } from '../../net/index.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
+import { BatchLog } from '../../util/log-batch.js';
 import { decideArp, gratuitousArpFrames } from './arp-responder.js';
 import { DEFAULT_ARP_SCHEDULE_MS, DEFAULT_NDP_SCHEDULE_MS, GratuitousScheduler, validateSchedule } from './gratuitous.js';
 import { announceable, canCarry, DEFAULT_EXCLUDED_INTERFACES, selectInterfaces, type SystemInterface } from './interfaces.js';
@@ -123,11 +124,15 @@ export class Announcer {
   private debounceTimer: TimerHandle | undefined;
   private started = false;
   private closed = false;
+  private readonly announcing: BatchLog;
+  private readonly withdrawing: BatchLog;
 
   constructor(opts: AnnouncerOptions) {
     this.io = opts.io;
     this.clock = opts.clock;
     this.log = opts.logger.child({ module: 'announce/l2' });
+    this.announcing = new BatchLog(this.log, 'announcing');
+    this.withdrawing = new BatchLog(this.log, 'withdrawn');
     this.exclude = opts.excludeInterfaces ?? DEFAULT_EXCLUDED_INTERFACES;
     this.schedules = {
       arp: validateSchedule('arpScheduleMs', opts.arpScheduleMs ?? DEFAULT_ARP_SCHEDULE_MS),
@@ -332,6 +337,13 @@ export class Announcer {
     }
     this.closeIdlePorts();
     this.updateGauges();
+    this.flushLogs();
+  }
+
+  /** One summary line per kind for what the pass that just ended announced and withdrew (each address is at debug). */
+  private flushLogs(): void {
+    this.withdrawing.flush();
+    this.announcing.flush();
   }
 
   private announce(ip: string, name: string): void {
@@ -344,7 +356,7 @@ export class Announcer {
     let names = this.announced.get(ip);
     if (!names) this.announced.set(ip, (names = new Set()));
     names.add(name);
-    this.log.info('announcing', { ip, interface: name, protocol: d.protocol });
+    this.announcing.add(ip, { ip, interface: name, protocol: d.protocol });
     this.onEvent({ type: 'announce', protocol: d.protocol, interface: name, ip });
     this.scheduler.start(`${ip}|${name}`, this.schedules[d.protocol], () => this.sendGratuitous(ip, name, d.protocol));
   }
@@ -358,7 +370,7 @@ export class Announcer {
     const protocol = protocolOf(ipFamily(ip)!);
     const link = this.links.get(name);
     if (link && protocol === 'ndp') this.leaveGroup(link, solicitedNodeMulticast(ip));
-    this.log.info('withdrawn', { ip, interface: name, protocol });
+    this.withdrawing.add(ip, { ip, interface: name, protocol });
     this.onEvent({ type: 'withdraw', protocol, interface: name, ip });
   }
 
@@ -371,6 +383,7 @@ export class Announcer {
   /** Withdraws everything on an interface that vanished, went down or was recreated, and closes its sockets. */
   private dropLink(name: string): void {
     for (const [ip, names] of [...this.announced]) if (names.has(name)) this.withdraw(ip, name);
+    this.flushLogs();
     const link = this.links.get(name);
     if (!link) return;
     for (const protocol of ['arp', 'ndp'] as const) this.closePort(link, protocol);
@@ -476,6 +489,7 @@ export class Announcer {
     for (const [ip, names] of [...this.announced]) {
       if (names.has(name) && protocolOf(ipFamily(ip)!) === protocol) this.withdraw(ip, name);
     }
+    this.flushLogs();
     this.closePort(link, protocol);
     this.scheduleRescan(LINK_EVENT_DEBOUNCE_MS);
   }
