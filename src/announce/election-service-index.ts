@@ -30,6 +30,16 @@ interface KeyEntry {
   readonly problems: readonly InputProblem[];
 }
 
+/** What one update() did. */
+interface Change {
+  readonly touched: Set<string>;
+  problems: boolean;
+  addresses: boolean;
+}
+
+/** More services replaced than this and update() diffs by key. */
+const MAX_IN_PLACE = 64;
+
 const byProblemOrder = (a: InputProblem, b: InputProblem): number =>
   a.service < b.service ? -1 : a.service > b.service ? 1 : a.field < b.field ? -1 : a.field > b.field ? 1 : 0;
 
@@ -80,9 +90,11 @@ export class ServiceIndex {
     if (services === this.inputs) return touched;
     const previous = this.inputs;
     this.inputs = services;
-    // The usual case: the same service objects in the same order (only
-    // members or nodes changed), checked without building a map.
-    if (previous.length === services.length && previous.every((s, i) => s === services[i])) return touched;
+    const change: Change = { touched, problems: false, addresses: false };
+    if (previous.length === services.length && this.replacedInPlace(previous, services, change)) {
+      this.finish(change);
+      return touched;
+    }
 
     const next = new Map<string, ElectionService[]>();
     for (const svc of services) {
@@ -91,44 +103,69 @@ export class ServiceIndex {
       if (same) same.push(svc);
       else next.set(key, [svc]);
     }
-    let problemsChanged = false;
-    let addressesChanged = false;
-    const apply = (key: string, entries: readonly ElectionService[] | undefined): void => {
-      const old = this.keys.get(key);
-      if (old && entries && sameEntries(old.entries, entries)) return;
-      if (old) {
-        for (const ip of old.ips) {
-          touched.add(ip);
-          const g = this.byIp.get(ip)!;
-          const i = g.services.indexOf(old.entries[0]!);
-          g.services.splice(i, 1);
-          if (g.services.length === 0) {
-            this.byIp.delete(ip);
-            addressesChanged = true;
-          }
-        }
-        if (old.problems.length > 0) problemsChanged = true;
-        this.keys.delete(key);
-      }
-      if (!entries) return;
-      const { entry: added, parsed } = parseEntries(key, entries);
-      added.ips.forEach((ip, i) => {
-        touched.add(ip);
-        const g = this.byIp.get(ip);
-        if (g) g.services.push(entries[0]!);
-        else {
-          this.byIp.set(ip, { ip: parsed[i]!, text: ip, services: [entries[0]!] });
-          addressesChanged = true;
-        }
-      });
-      if (added.problems.length > 0) problemsChanged = true;
-      this.keys.set(key, added);
-    };
-    for (const key of this.keys.keys()) if (!next.has(key)) apply(key, undefined);
-    for (const [key, entries] of next) apply(key, entries);
-    if (problemsChanged) this.problemList = [...this.keys.values()].flatMap((k) => k.problems).sort(byProblemOrder);
-    if (addressesChanged) this.ordered = undefined;
+    for (const key of this.keys.keys()) if (!next.has(key)) this.apply(key, undefined, change);
+    for (const [key, entries] of next) this.apply(key, entries, change);
+    this.finish(change);
     return touched;
+  }
+
+  /**
+   * The usual cases without a map of every key: the same service objects in
+   * the same order (only members or nodes changed), or a few of them
+   * replaced in place by entries of the same key. False (having applied
+   * some replacements, which the full diff then finds done) otherwise.
+   */
+  private replacedInPlace(previous: readonly ElectionService[], services: readonly ElectionService[], change: Change): boolean {
+    const replaced: number[] = [];
+    for (let i = 0; i < services.length; i++) {
+      if (previous[i] === services[i]) continue;
+      if (replaced.length === MAX_IN_PLACE) return false;
+      replaced.push(i);
+    }
+    for (const i of replaced) {
+      const key = serviceKeyOf(services[i]!);
+      const old = this.keys.get(key);
+      if (serviceKeyOf(previous[i]!) !== key || old?.entries.length !== 1 || old.entries[0] !== previous[i]) return false;
+      this.apply(key, [services[i]!], change);
+    }
+    return true;
+  }
+
+  private finish(change: Change): void {
+    if (change.problems) this.problemList = [...this.keys.values()].flatMap((k) => k.problems).sort(byProblemOrder);
+    if (change.addresses) this.ordered = undefined;
+  }
+
+  /** Makes the index hold `entries` for `key` (undefined: none), noting what that touches. */
+  private apply(key: string, entries: readonly ElectionService[] | undefined, change: Change): void {
+    const old = this.keys.get(key);
+    if (old && entries && sameEntries(old.entries, entries)) return;
+    if (old) {
+      for (const ip of old.ips) {
+        change.touched.add(ip);
+        const g = this.byIp.get(ip)!;
+        g.services.splice(g.services.indexOf(old.entries[0]!), 1);
+        if (g.services.length === 0) {
+          this.byIp.delete(ip);
+          change.addresses = true;
+        }
+      }
+      if (old.problems.length > 0) change.problems = true;
+      this.keys.delete(key);
+    }
+    if (!entries) return;
+    const { entry: added, parsed } = parseEntries(key, entries);
+    added.ips.forEach((ip, i) => {
+      change.touched.add(ip);
+      const g = this.byIp.get(ip);
+      if (g) g.services.push(entries[0]!);
+      else {
+        this.byIp.set(ip, { ip: parsed[i]!, text: ip, services: [entries[0]!] });
+        change.addresses = true;
+      }
+    });
+    if (added.problems.length > 0) change.problems = true;
+    this.keys.set(key, added);
   }
 }
 
