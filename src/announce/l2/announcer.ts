@@ -20,6 +20,7 @@ import { canonicalIP, formatIP, ipFamily, parseIP, type Family } from '../../net
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import { BatchLog } from '../../util/log-batch.js';
+import { InternedSets } from '../../util/interned-sets.js';
 import { decideArp, gratuitousArpFrames } from './arp-responder.js';
 import { DEFAULT_ARP_SCHEDULE_MS, DEFAULT_NDP_SCHEDULE_MS, GratuitousScheduler, validateSchedule } from './gratuitous.js';
 import { announceable, canCarry, DEFAULT_EXCLUDED_INTERFACES, selectInterfaces, type SystemInterface } from './interfaces.js';
@@ -112,7 +113,9 @@ export class Announcer {
   private snapshot: SystemInterface[] = [];
   private readonly links = new Map<string, LinkState>();
   /** Address -> interfaces it is answered on right now. */
-  private readonly announced = new Map<string, Set<string>>();
+  private readonly announced = new Map<string, ReadonlySet<string>>();
+  /** The interface sets of `desired` and `announced`: a few distinct ones shared by every address. */
+  private readonly sets = new InternedSets();
   /** "protocol/interface" -> the error last reported there, so each is logged once. */
   private readonly errors = new Map<string, { code: string; message: string }>();
   private readonly lastConflictLog = new Map<string, number>();
@@ -185,7 +188,7 @@ export class Announcer {
       const ip = parseIP(text, { mapped: 'keep' });
       if (!ip) throw new TypeError(`L2 desired state: "${text}" is not an IP address`);
       const names = target.interfaces?.filter((n) => n !== '');
-      next.set(formatIP(ip), { family: ip.family, protocol: protocolOf(ip.family), named: names && names.length > 0 ? new Set(names) : undefined });
+      next.set(formatIP(ip), { family: ip.family, protocol: protocolOf(ip.family), named: names && names.length > 0 ? this.sets.of(names) : undefined });
     }
     this.desired = next;
     for (const protocol of ['arp', 'ndp'] as const) {
@@ -321,9 +324,18 @@ export class Announcer {
       else link.iface = now;
     }
 
-    const wanted = new Map<string, Set<string>>();
+    const wanted = new Map<string, ReadonlySet<string>>();
+    // Addresses asking for the same interfaces get the same answer: worked out once a pass.
+    const selected = new Map<ReadonlySet<string> | undefined, Partial<Record<Family, ReadonlySet<string>>>>();
     for (const [ip, d] of this.desired) {
-      wanted.set(ip, new Set(selectInterfaces(d.family, d.named, this.snapshot, this.exclude).filter((n) => !this.heldLinks.has(n))));
+      let byFamily = selected.get(d.named);
+      if (!byFamily) selected.set(d.named, (byFamily = {}));
+      let names = byFamily[d.family];
+      if (!names) {
+        names = this.sets.of(selectInterfaces(d.family, d.named, this.snapshot, this.exclude).filter((n) => !this.heldLinks.has(n)));
+        byFamily[d.family] = names;
+      }
+      wanted.set(ip, names);
       for (const name of d.named ?? []) {
         if (byName.has(name)) this.clearError(d.protocol, name, 'ENODEV');
         else this.reportError(d.protocol, name, Object.assign(new Error(`interface ${name} does not exist`), { code: 'ENODEV' }));
@@ -353,9 +365,7 @@ export class Announcer {
     const link = this.links.get(name) ?? this.addLink(iface);
     if (!this.ensurePort(link, d.protocol)) return;
     if (d.protocol === 'ndp') this.joinGroup(link, solicitedNodeMulticast(ip));
-    let names = this.announced.get(ip);
-    if (!names) this.announced.set(ip, (names = new Set()));
-    names.add(name);
+    this.announced.set(ip, this.sets.with(this.announced.get(ip), name));
     this.announcing.add(ip, { ip, interface: name, protocol: d.protocol });
     this.onEvent({ type: 'announce', protocol: d.protocol, interface: name, ip });
     this.scheduler.start(`${ip}|${name}`, this.schedules[d.protocol], () => this.sendGratuitous(ip, name, d.protocol));
@@ -363,8 +373,10 @@ export class Announcer {
 
   private withdraw(ip: string, name: string): void {
     const names = this.announced.get(ip);
-    if (!names?.delete(name)) return;
-    if (names.size === 0) this.announced.delete(ip);
+    if (!names?.has(name)) return;
+    const rest = this.sets.without(names, name);
+    if (rest.size === 0) this.announced.delete(ip);
+    else this.announced.set(ip, rest);
     this.scheduler.cancel(`${ip}|${name}`);
     this.lastConflictLog.delete(`${ip}|${name}`);
     const protocol = protocolOf(ipFamily(ip)!);
@@ -419,9 +431,34 @@ export class Announcer {
     this.metrics.setAnnounced(protocol, link.iface.name, 0);
   }
 
+  /**
+   * "protocol/interface" -> how many addresses are announced there. Counted
+   * per shared interface set, so 10,000 addresses cost no string each.
+   */
+  private announcedCounts(): Map<string, number> {
+    const bySet = new Map<ReadonlySet<string>, { arp: number; ndp: number }>();
+    for (const [ip, names] of this.announced) {
+      let c = bySet.get(names);
+      if (!c) bySet.set(names, (c = { arp: 0, ndp: 0 }));
+      // Canonical text: only IPv6 has a colon.
+      if (ip.includes(':')) c.ndp++;
+      else c.arp++;
+    }
+    const counts = new Map<string, number>();
+    for (const [names, c] of bySet) {
+      for (const name of names) {
+        for (const protocol of ['arp', 'ndp'] as const) {
+          if (c[protocol] === 0) continue;
+          const key = `${protocol}/${name}`;
+          counts.set(key, (counts.get(key) ?? 0) + c[protocol]);
+        }
+      }
+    }
+    return counts;
+  }
+
   private closeIdlePorts(): void {
-    const inUse = new Set<string>();
-    for (const [ip, names] of this.announced) for (const name of names) inUse.add(`${protocolOf(ipFamily(ip)!)}/${name}`);
+    const inUse = this.announcedCounts();
     for (const [name, link] of this.links) {
       for (const protocol of ['arp', 'ndp'] as const) if (!inUse.has(`${protocol}/${name}`)) this.closePort(link, protocol);
       if (!link.ports.arp && !link.ports.ndp) {
@@ -553,13 +590,7 @@ export class Announcer {
   }
 
   private updateGauges(): void {
-    const counts = new Map<string, number>();
-    for (const [ip, names] of this.announced) {
-      for (const name of names) {
-        const key = `${protocolOf(ipFamily(ip)!)}/${name}`;
-        counts.set(key, (counts.get(key) ?? 0) + 1);
-      }
-    }
+    const counts = this.announcedCounts();
     for (const [name, link] of this.links) {
       for (const protocol of ['arp', 'ndp'] as const) {
         if (link.ports[protocol]) this.metrics.setAnnounced(protocol, name, counts.get(`${protocol}/${name}`) ?? 0);
