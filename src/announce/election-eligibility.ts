@@ -117,6 +117,8 @@ function indexOf(config: Config): ConfigIndex {
 
 const list = (names: readonly string[]): string => names.join(', ');
 
+const NO_SKIPPED: readonly SkippedService[] = Object.freeze([]);
+
 // Endpoint node lists as sets, kept as long as the caller keeps the same
 // endpoints object (the speaker replaces it only when the slices change).
 const endpointSets = new WeakMap<ServiceEndpoints, ReadonlySet<string>>();
@@ -242,7 +244,8 @@ export class EligibilityContext {
         message: skippedServices.map((s) => s.detail).join('; '),
       };
     }
-    return { ip, pool: pool.name, services, skippedServices, participants, blocked };
+    // Most IPs skip no service: they share one empty list (a plan is kept per IP).
+    return { ip, pool: pool.name, services, skippedServices: skippedServices.length ? skippedServices : NO_SKIPPED, participants, blocked };
   }
 
   /** The IP-independent checks of a node: known, not excluded, network available. */

@@ -37,6 +37,9 @@ interface Change {
   addresses: boolean;
 }
 
+/** Shared by every key without problems: the index keeps an entry per service. */
+const NO_PROBLEMS: readonly InputProblem[] = Object.freeze([]);
+
 /** More services replaced than this and update() diffs by key. */
 const MAX_IN_PLACE = 64;
 
@@ -191,5 +194,5 @@ function parseEntries(key: string, entries: readonly ElectionService[]): { entry
     ips.push(canonical);
     parsed.push(p.ip);
   });
-  return { entry: { entries, ips, problems }, parsed };
+  return { entry: { entries, ips, problems: problems.length ? problems : NO_PROBLEMS }, parsed };
 }
