@@ -226,14 +226,20 @@ export class Election {
       if (st && samePlan(st.plan, plan)) st.plan = plan;
       else redo.add(this.fresh(ip, plan));
     }
-    // Members: a walk that did not pass a changed member (appeared,
-    // vanished, or changed in what eligibility reads) walks the same.
+    // Members. A member gone from the ring moves only the IPs it owned: a
+    // walk that skipped it meets the same members after it. Any other
+    // change (a member joining, or changing in what eligibility reads)
+    // moves only IPs whose walk passed it: those whose arc holds one of its
+    // points. A walk that met every member without an owner is redone on
+    // any change (its message counts the members).
     const changed = changedMembers(prev, facts, inputs.nodes);
     if (changed.length > 0) {
-      const points = new PointSet(changed.map((m) => this.ring.pointsOf(m)));
+      const gone = new Set(changed.filter((m) => !facts.has(m)));
+      const points = new PointSet(changed.filter((m) => !gone.has(m)).map((m) => this.ring.pointsOf(m)));
       for (const st of this.state.values()) {
         if (st.stop === NO_WALK) continue;
-        if (st.stop === WALKED_ALL || points.hitsArc(st.hash, st.stop)) redo.add(st);
+        const owner = st.decision?.owner;
+        if (st.stop === WALKED_ALL || (owner !== undefined && gone.has(owner)) || points.hitsArc(st.hash, st.stop)) redo.add(st);
       }
     }
     return [...redo];
