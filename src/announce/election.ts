@@ -122,6 +122,7 @@ export class Election {
   /** Canonical IP -> its state, for every IP some service holds. */
   private readonly state = new Map<string, IpState>();
   private previous: Previous | undefined;
+  private readonly interfaceLists = new Map<string, readonly string[]>();
 
   constructor(opts: ElectionOptions = {}) {
     this.ring = new MemberRing(opts.vnodes ?? DEFAULT_VNODES);
@@ -157,8 +158,20 @@ export class Election {
       return;
     }
     st.stop = this.ring.lastStop;
-    const interfaces = ctx.verdict(plan, owner).interfaces;
+    const interfaces = this.shared(ctx.verdict(plan, owner).interfaces);
     st.decision = { ip: plan.ip, pool: plan.pool, services: plan.services, skippedServices: plan.skippedServices, owner, interfaces, noOwner: undefined };
+  }
+
+  /** One array per distinct interface list, shared by every decision naming it (and by ownedBy's targets). */
+  private shared(interfaces: Interfaces): Interfaces {
+    if (interfaces === 'all') return interfaces;
+    const key = interfaces.join('\0');
+    let same = this.interfaceLists.get(key);
+    if (!same) {
+      if (this.interfaceLists.size >= 1024) this.interfaceLists.clear();
+      this.interfaceLists.set(key, (same = Object.freeze([...interfaces])));
+    }
+    return same;
   }
 
   /** A state for `ip` with its plan, to be decided. */
@@ -300,12 +313,23 @@ function notLive(inputs: ElectionInputs, live: readonly string[]): Explanation['
   return [...out.keys()].sort().map((node) => ({ node, state: out.get(node)! }));
 }
 
+/** The Announcer's target for "every interface": one object for every address. */
+const ALL_INTERFACES: L2Target = Object.freeze({});
+/** Targets per interface list: decisions with the same list share one. */
+const targets = new WeakMap<readonly string[], L2Target>();
+
 /** What `node` should announce, in the form the layer-2 Announcer's set() takes. */
 export function ownedBy(result: ElectionResult, node: string): L2DesiredState {
   const out = new Map<string, L2Target>();
   for (const d of result.decisions.values()) {
     if (d.owner !== node) continue;
-    out.set(d.ip, d.interfaces === 'all' ? {} : { interfaces: d.interfaces });
+    if (d.interfaces === 'all') {
+      out.set(d.ip, ALL_INTERFACES);
+      continue;
+    }
+    let target = targets.get(d.interfaces);
+    if (!target) targets.set(d.interfaces, (target = Object.freeze({ interfaces: d.interfaces })));
+    out.set(d.ip, target);
   }
   return out;
 }
