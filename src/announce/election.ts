@@ -202,7 +202,12 @@ export class Election {
     let sameAddresses = false;
     if (full) {
       redo = [];
-      for (const ip of groups.keys()) redo.push(this.fresh(ip, ctx.plan(ip)!));
+      for (const ip of groups.keys()) {
+        const plan = ctx.plan(ip)!;
+        const st = this.state.get(ip);
+        if (st) st.plan = plan;
+        redo.push(st ?? this.fresh(ip, plan));
+      }
     } else {
       redo = this.changedSince(prev, inputs, ctx, facts, touched);
       sameAddresses = prev.decisions.size === groups.size && [...touched].every((ip) => prev.decisions.has(ip) === groups.has(ip));
