@@ -10,10 +10,16 @@
 // Cluster (every node eligible: the walk stops at the first member) and
 // Local (each service has endpoints on 3 seeded-random nodes: the walk goes
 // on until it meets one). Rows:
-//   steady        compute() with the live set unchanged since the last run
-//                 (what a service or endpoint change costs)
-//   member change compute() right after a member died or came back (ring
-//                 rebuilt from cached member points)
+//   full          compute({ full: true }): every IP decided again, ring
+//                 and IP hashes cached (the baseline of the x full column)
+//   full after member change   the same right after a member died or came
+//                 back (ring rebuilt from cached member points): what every
+//                 membership change cost before incremental runs
+//   incr: member death / return   compute() after one member died / came
+//                 back: only the IPs whose ring walk passed it are decided
+//                 (the "decided" column); checked against a full run
+//   incr: one service   one service's input object replaced
+//   incr: nothing changed   compute() on the same inputs
 //   cold start    a new Election's first compute() (every member hashed)
 //   hashring/run  baseline: `new HashRing(members)` once per run, walk with
 //                 its range(); same eligibility code
@@ -135,27 +141,57 @@ interface Row {
   variant: string;
   medianMs: number;
   minMs: number;
+  /** median / median of the full run */
   ratio: number;
+  /** IPs decided again (median), for the incremental rows that say */
+  decided?: number;
 }
 
 const rows: Row[] = [];
 
 for (const policy of ['Cluster', 'Local'] as const) {
-  const svcs = services(policy === 'Local');
+  const svcs: ElectionService[] = services(policy === 'Local');
   const inputs: ElectionInputs = { members: live(), nodes, config, services: svcs };
   const election = new Election();
   const result = election.compute(inputs); // warm-up, and the owners to check the baselines against
   for (let i = 0; i < 3; i++) election.compute(inputs);
 
-  const steady: number[] = [];
-  for (let i = 0; i < RUNS; i++) steady.push(time(() => election.compute(inputs)));
+  const full: number[] = [];
+  for (let i = 0; i < RUNS; i++) full.push(time(() => election.compute(inputs, { full: true })));
 
-  const change: number[] = [];
+  const fullChange: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const victim = names[(i * 37) % names.length]!;
-    change.push(time(() => election.compute({ ...inputs, members: live(victim) })));
-    change.push(time(() => election.compute(inputs)));
+    fullChange.push(time(() => election.compute({ ...inputs, members: live(victim) }, { full: true })));
+    fullChange.push(time(() => election.compute(inputs, { full: true })));
   }
+
+  // The incremental path: one member dies, then comes back; checked
+  // against a full run of the same inputs.
+  const death: number[] = [];
+  const back: number[] = [];
+  const decidedOnDeath: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const victim = names[(i * 37) % names.length]!;
+    const without = { ...inputs, members: live(victim) };
+    let r = election.compute(inputs);
+    death.push(time(() => (r = election.compute(without))));
+    decidedOnDeath.push(r.decided);
+    if (i === 0 && JSON.stringify([...r.decisions]) !== JSON.stringify([...new Election().compute(without).decisions])) throw new Error('incremental run after a death disagrees with a full run');
+    back.push(time(() => (r = election.compute(inputs))));
+  }
+
+  // One service replaced (new endpoints object: what an EndpointSlice update brings).
+  const svcChange: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const j = (i * 613) % svcs.length;
+    const changed = [...svcs];
+    changed[j] = { ...svcs[j]!, endpoints: { ...svcs[j]!.endpoints } };
+    svcChange.push(time(() => election.compute({ ...inputs, services: changed })));
+    election.compute(inputs);
+  }
+  const steady: number[] = [];
+  for (let i = 0; i < RUNS; i++) steady.push(time(() => election.compute(inputs)));
 
   const cold: number[] = [];
   for (let i = 0; i < Math.min(RUNS, 5); i++) cold.push(time(() => new Election().compute(inputs)));
@@ -174,13 +210,17 @@ for (const policy of ['Cluster', 'Local'] as const) {
   const hrw: number[] = [];
   for (let i = 0; i < Math.min(RUNS, 3); i++) hrw.push(time(() => metallbOwners(inputs, allIps)));
 
-  const base = percentile(steady, 50);
-  const add = (variant: string, values: number[]): void => {
+  const base = percentile(full, 50);
+  const add = (variant: string, values: number[], decided?: number): void => {
     const m = percentile(values, 50);
-    rows.push({ policy, variant, medianMs: m, minMs: Math.min(...values), ratio: m / base });
+    rows.push({ policy, variant, medianMs: m, minMs: Math.min(...values), ratio: m / base, ...(decided === undefined ? {} : { decided }) });
   };
-  add('steady', steady);
-  add('member change', change);
+  add('full', full);
+  add('full after member change', fullChange);
+  add('incr: member death', death, percentile(decidedOnDeath, 50));
+  add('incr: member return', back);
+  add('incr: one service', svcChange);
+  add('incr: nothing changed', steady);
   add('cold start', cold);
   add('hashring/run', perRun);
   add(`hashring/ip (${sample.length} IPs scaled)`, [perIpMs]);
@@ -228,13 +268,18 @@ spreadRows.push({ vnodes: 'uniform random', fixedNames: NaN, meanOverNamings: me
 
 const f = (v: number, d = 1): string => (Number.isFinite(v) ? v.toFixed(d) : '-');
 const load = loadavg().map((l) => l.toFixed(1)).join(' ');
-console.log(`election: ${IPS} IPs, ${MEMBERS} live members, vnodes ${DEFAULT_VNODES}; ${RUNS} runs; ${cpus().length} CPUs, load average ${load}`);
-console.log('policy   variant                          median ms   min ms   x steady');
-for (const r of rows) console.log(`${r.policy.padEnd(8)} ${r.variant.padEnd(32)} ${f(r.medianMs).padStart(9)} ${f(r.minMs).padStart(8)} ${f(r.ratio, 2).padStart(10)}`);
-console.log(`\nspread: 1,000 VIPs on 10 members, max/mean (fixed names node-1..node-10; ${NAMINGS} random namings); ring build for ${MEMBERS} members, cold and after one member change`);
-console.log('vnodes           fixed   mean    p95    max   cold ms  rebuild ms');
+const lines: string[] = [];
+const say = (line: string): void => {
+  console.log(line);
+  lines.push(line);
+};
+say(`election: ${IPS} IPs, ${MEMBERS} live members, vnodes ${DEFAULT_VNODES}; ${RUNS} runs; ${cpus().length} CPUs, load average ${load}`);
+say('policy   variant                          median ms   min ms     x full  decided');
+for (const r of rows) say(`${r.policy.padEnd(8)} ${r.variant.padEnd(32)} ${f(r.medianMs, 2).padStart(9)} ${f(r.minMs, 2).padStart(8)} ${f(r.ratio, 3).padStart(10)} ${r.decided === undefined ? '' : String(r.decided).padStart(8)}`);
+say(`\nspread: 1,000 VIPs on 10 members, max/mean (fixed names node-1..node-10; ${NAMINGS} random namings); ring build for ${MEMBERS} members, cold and after one member change`);
+say('vnodes           fixed   mean    p95    max   cold ms  rebuild ms');
 for (const s of spreadRows) {
-  console.log(`${String(s.vnodes).padEnd(15)} ${f(s.fixedNames, 3).padStart(6)} ${f(s.meanOverNamings, 3).padStart(6)} ${f(s.p95, 3).padStart(6)} ${f(s.max, 3).padStart(6)} ${f(s.coldMs).padStart(9)} ${f(s.rebuildMs).padStart(11)}`);
+  say(`${String(s.vnodes).padEnd(15)} ${f(s.fixedNames, 3).padStart(6)} ${f(s.meanOverNamings, 3).padStart(6)} ${f(s.p95, 3).padStart(6)} ${f(s.max, 3).padStart(6)} ${f(s.coldMs).padStart(9)} ${f(s.rebuildMs).padStart(11)}`);
 }
 
 mkdirSync('bench/results', { recursive: true });
@@ -242,4 +287,5 @@ writeFileSync(
   'bench/results/election.json',
   JSON.stringify({ date: new Date().toISOString(), ips: IPS, members: MEMBERS, vnodes: DEFAULT_VNODES, runs: RUNS, cpus: cpus().length, loadavg: loadavg(), election: rows, spread: spreadRows }, null, 2) + '\n',
 );
-console.log('\nwrote bench/results/election.json');
+writeFileSync('bench/results/election.txt', lines.join('\n') + '\n');
+console.log('\nwrote bench/results/election.json and election.txt');

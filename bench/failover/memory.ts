@@ -100,7 +100,12 @@ async function runSpeaker(lab: NetLab, dir: string, tag: string, vips: string[],
   proc.child.stderr?.on('data', (chunk: string) => {
     const lines = (partial + chunk).split('\n');
     partial = lines.pop() ?? '';
-    for (const l of lines) if (l.includes('"msg":"announcing"') && l.includes('"component":"speaker"')) announced++;
+    // The speaker's summary of each reconcile: {"msg":"announcing","count":N,...}.
+    for (const l of lines) {
+      if (!l.includes('"msg":"announcing"') || !l.includes('"component":"speaker"')) continue;
+      const rec = JSON.parse(l) as { count?: unknown };
+      announced += typeof rec.count === 'number' ? rec.count : 0;
+    }
   });
   await waitFor(() => announced >= vips.length || proc.child.exitCode !== null, 120_000, `the speaker to announce ${vips.length} VIPs`, 100);
   if (proc.child.exitCode !== null) throw new Error(`the speaker exited: ${proc.output().slice(-2000)}`);

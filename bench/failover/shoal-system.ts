@@ -8,6 +8,9 @@ import type { TimingOverrides } from './gossip-settings.js';
 import { NODE_IP, NODE_MAC, NODES, SHOAL_CLI, VIP, type FailoverLab, type NodeName } from './topology.js';
 import type { Death, FailureMode, SystemUnderTest, Timeline } from './trial.js';
 
+/** Whether a speaker's "announcing" / "stopped announcing" summary line names the VIP (its file has only that one). */
+const namesVip = (fields: Record<string, unknown>): boolean => Array.isArray(fields['addresses']) && fields['addresses'].includes(VIP);
+
 interface LogEvent {
   at: number;
   msg: string;
@@ -60,7 +63,7 @@ class SpeakerRun {
     if (msg.startsWith('ready:')) this.ready = true;
     if (msg.startsWith('not ready:')) this.ready = false;
     // The speaker's own decision (component "speaker"), not the announcer's echo of it.
-    if (rec['component'] === 'speaker' && rec['ip'] === VIP) {
+    if (rec['component'] === 'speaker' && namesVip(rec)) {
       if (msg === 'announcing') this.announcing = true;
       if (msg === 'stopped announcing') this.announcing = false;
     }
@@ -166,7 +169,7 @@ export class ShoalSystem implements SystemUnderTest {
       suspect: min(survivors.map((s) => s.run.first(since, memberEvent('suspect', victim)))),
       dead: min(deads),
       allKnow: deads.every((d) => d !== undefined) ? Math.max(...(deads as number[])) : undefined,
-      elected: newOwner?.run.first(since, (e) => e.msg === 'announcing' && e.fields['component'] === 'speaker' && e.fields['ip'] === VIP),
+      elected: newOwner?.run.first(since, (e) => e.msg === 'announcing' && e.fields['component'] === 'speaker' && namesVip(e.fields)),
       garpLogged: newOwner?.run.first(since, (e) => e.msg === 'layer2 gratuitous' && e.fields['ip'] === VIP),
       garpSeen: newOwner ? garpFrom(NODE_MAC[newOwner.n], since) : undefined,
       newOwner: newOwner?.n,

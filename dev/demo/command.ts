@@ -125,12 +125,15 @@ async function runDemo(flags: DemoFlags): Promise<void> {
     }
     const msg = rec['msg'];
     if (rec['level'] === 'error') say(`${p.name}: error: ${String(msg)}${rec['error'] ? ` (${JSON.stringify(rec['error'])})` : ''}`);
-    // The election's decisions (the layer-2 responder logs its own "announcing" per interface).
-    if (rec['component'] === 'speaker' && msg === 'announcing') {
-      const services = Array.isArray(rec['services']) ? rec['services'].join(', ') : '';
-      say(`${p.name} announces ${String(rec['ip'])} (${services})${rec['from'] ? `, taking over from ${String(rec['from'])}` : ''}`);
-    }
-    if (rec['component'] === 'speaker' && msg === 'stopped announcing') say(`${p.name} stops announcing ${String(rec['ip'])}`);
+    // The election's decisions, one summary line a reconcile with the first
+    // few addresses (the layer-2 responder logs its own per interface).
+    const addresses = (): string => {
+      const first = Array.isArray(rec['addresses']) ? rec['addresses'].join(', ') : '';
+      const more = Number(rec['count']) - (Array.isArray(rec['addresses']) ? rec['addresses'].length : 0);
+      return more > 0 ? `${first} and ${more} more` : first;
+    };
+    if (rec['component'] === 'speaker' && msg === 'announcing') say(`${p.name} announces ${addresses()}`);
+    if (rec['component'] === 'speaker' && msg === 'stopped announcing') say(`${p.name} stops announcing ${addresses()}`);
     if (msg === 'member event' && speakers().find((s) => s.child) === p && rec['member'] !== p.name) {
       say(`${p.name} sees ${String(rec['member'])}: ${String(rec['previous'] ?? 'new')} -> ${String(rec['state'])}`);
     }

@@ -27,8 +27,9 @@
 
 import type { Config, L2Advertisement, Pool } from '../config/model.js';
 import { anySelectorMatches } from '../config/selector.js';
-import { compareIP, formatIP, parseIPDetailed, type IP } from '../net/index.js';
+import { formatIP, parseIPDetailed } from '../net/index.js';
 import { EXCLUDE_LB_LABEL, isLive, serviceKeyOf } from './election-inputs.js';
+import { ServiceIndex, type IpGroup } from './election-service-index.js';
 import type { ElectionInputs, ElectionNode, ElectionService, ServiceEndpoints } from './election-inputs.js';
 
 /** Why a ring member cannot own the IP. */
@@ -62,7 +63,7 @@ export interface InputProblem {
 /** Interfaces to announce on: a sorted list, or every interface. */
 export type Interfaces = 'all' | readonly string[];
 
-interface Participant {
+export interface Participant {
   readonly key: string;
   readonly ads: readonly L2Advertisement[];
   /** Nodes with a serving endpoint, for Local policy; undefined for Cluster. */
@@ -83,12 +84,6 @@ export interface NodeVerdict {
   readonly reasons: readonly SkipReason[];
   /** Meaningful when there are no reasons. */
   readonly interfaces: Interfaces;
-}
-
-interface IpGroup {
-  readonly ip: IP;
-  readonly text: string;
-  readonly services: ElectionService[];
 }
 
 interface PoolAds {
@@ -129,6 +124,8 @@ function indexOf(config: Config): ConfigIndex {
 }
 
 const list = (names: readonly string[]): string => names.join(', ');
+
+const NO_SKIPPED: readonly SkippedService[] = Object.freeze([]);
 
 // Endpoint node lists as sets, kept as long as the caller keeps the same
 // endpoints object (the speaker replaces it only when the slices change).
@@ -196,22 +193,28 @@ const byServiceKey = (a: ElectionService, b: ElectionService): number => (servic
  * advertisement selects which node).
  */
 export class EligibilityContext {
-  readonly problems: InputProblem[] = [];
   private readonly index: ConfigIndex;
-  private readonly groups: Map<string, IpGroup>;
+  private readonly groups: ReadonlyMap<string, IpGroup>;
   private readonly nodeChecks = new Map<string, readonly SkipReason[]>();
   private readonly adSelects = new Map<L2Advertisement, Map<string, boolean>>();
   private readonly unready: ReadonlySet<string>;
   /** No live member is ready (a whole cluster starting): the ready rule falls back everywhere. */
-  private readonly noneReady: boolean;
+  readonly noneReady: boolean;
 
+  /** `services`: the inputs' services grouped by IP, when the caller keeps them up to date (the election does). */
   constructor(
     private readonly inputs: ElectionInputs,
     private readonly ignoreExcludeLB: boolean,
+    private readonly services: ServiceIndex = ServiceIndex.of(inputs.services),
   ) {
     this.index = indexOf(inputs.config);
-    this.groups = this.groupByIp();
+    this.groups = services.groups;
     ({ unready: this.unready, all: this.noneReady } = unreadyMembers(inputs));
+  }
+
+  /** Bad inputs that were left out (unparseable IPs, duplicate services). */
+  get problems(): readonly InputProblem[] {
+    return this.services.problems;
   }
 
   /** Whether live member `name` is ready (says so, or says nothing). */
@@ -222,12 +225,17 @@ export class EligibilityContext {
   /**
    * The owner of the IP of `plan` by the eligibility rules and the ready
    * rule (see the header), along `walk`: a walk of the ring from the IP that
-   * stops at the first member `visit` accepts. Undefined when no member is
-   * eligible. The second walk happens only when no eligible member is ready.
+   * stops at the first member `visit` accepts. `owner` is undefined when no
+   * member is eligible; `whole` says the answer depended on every member on
+   * the ring (the ready walk found no one and the plain walk decided), which
+   * an incremental run must know. The second walk happens only when no
+   * eligible member is ready.
    */
-  owner(plan: IpPlan, walk: (visit: (member: string) => boolean) => string | undefined): string | undefined {
-    if (this.unready.size === 0 || this.noneReady) return walk((m) => this.eligible(plan, m));
-    return walk((m) => this.ready(m) && this.eligible(plan, m)) ?? walk((m) => this.eligible(plan, m));
+  owner(plan: IpPlan, walk: (visit: (member: string) => boolean) => string | undefined): { owner: string | undefined; whole: boolean } {
+    if (this.unready.size === 0 || this.noneReady) return { owner: walk((m) => this.eligible(plan, m)), whole: false };
+    const ready = walk((m) => this.ready(m) && this.eligible(plan, m));
+    if (ready !== undefined) return { owner: ready, whole: false };
+    return { owner: walk((m) => this.eligible(plan, m)), whole: true };
   }
 
   /**
@@ -244,7 +252,7 @@ export class EligibilityContext {
 
   /** IPs held by some service, in address order (IPv4 first). */
   ips(): string[] {
-    return [...this.groups.values()].sort((a, b) => compareIP(a.ip, b.ip)).map((g) => g.text);
+    return this.services.order().map((g) => g.text);
   }
 
   /** The canonical text of `ip`, or undefined when no service holds it (or it is not an address). */
@@ -253,41 +261,6 @@ export class EligibilityContext {
     if (!parsed.ok) return undefined;
     const text = formatIP(parsed.ip);
     return this.groups.has(text) ? text : undefined;
-  }
-
-  private groupByIp(): Map<string, IpGroup> {
-    const byKey = new Map<string, ElectionService[]>();
-    for (const svc of this.inputs.services) {
-      const key = serviceKeyOf(svc);
-      const same = byKey.get(key);
-      if (same) same.push(svc);
-      else byKey.set(key, [svc]);
-    }
-    const groups = new Map<string, IpGroup>();
-    for (const [key, entries] of byKey) {
-      if (entries.length > 1) {
-        // Which entry is right depends on input order; taking none keeps every speaker in agreement.
-        this.problems.push({ service: key, field: '', message: `service ${key} appears ${entries.length} times in the inputs; ignored` });
-        continue;
-      }
-      const svc = entries[0]!;
-      const mine = new Set<string>();
-      svc.ips.forEach((text, i) => {
-        const parsed = parseIPDetailed(text);
-        if (!parsed.ok) {
-          this.problems.push({ service: key, field: `ips[${i}]`, message: `${JSON.stringify(text)} is not an IP address: ${parsed.reason}` });
-          return;
-        }
-        const canonical = formatIP(parsed.ip);
-        if (mine.has(canonical)) return;
-        mine.add(canonical);
-        const g = groups.get(canonical);
-        if (g) g.services.push(svc);
-        else groups.set(canonical, { ip: parsed.ip, text: canonical, services: [svc] });
-      });
-    }
-    this.problems.sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : a.field < b.field ? -1 : a.field > b.field ? 1 : 0));
-    return groups;
   }
 
   /** Which services of `ip` take part, from which pool; undefined when no service holds `ip` (canonical text). */
@@ -331,7 +304,8 @@ export class EligibilityContext {
         message: skippedServices.map((s) => s.detail).join('; '),
       };
     }
-    return { ip, pool: pool.name, services, skippedServices, participants, blocked };
+    // Most IPs skip no service: they share one empty list (a plan is kept per IP).
+    return { ip, pool: pool.name, services, skippedServices: skippedServices.length ? skippedServices : NO_SKIPPED, participants, blocked };
   }
 
   /** The IP-independent checks of a node: known, not excluded, network available. */

@@ -30,6 +30,9 @@ import HashRing from 'hashring';
  */
 export const DEFAULT_VNODES = 160;
 
+/** More members joining at once than this and the continuum is sorted from scratch. */
+const MAX_PATCHED_ADDITIONS = 8;
+
 /** Room for the member rank below the point value in one exact double. */
 const RANK_SPACE = 2 ** 20;
 
@@ -58,6 +61,7 @@ export class MemberRing {
   private walkId = 0;
   private readonly pointCache = new Map<string, Float64Array>();
   private rebuildCount = 0;
+  private stopValue = -1;
 
   constructor(vnodes: number = DEFAULT_VNODES) {
     if (!Number.isInteger(vnodes) || vnodes < 1 || vnodes > 4096) throw new RangeError(`vnodes must be an integer from 1 to 4096, got ${vnodes}`);
@@ -67,6 +71,22 @@ export class MemberRing {
   /** The members on the ring, sorted. */
   get members(): readonly string[] {
     return this.names;
+  }
+
+  /**
+   * The point value where the last walk stopped, or -1 when it visited
+   * every member without stopping. The walk from hash h that stopped at
+   * value v passed exactly the members with a point on the arc from h up
+   * to v (wrapping at the top): what the incremental election keeps per
+   * IP to know whose changes concern it (see walkedArcHits).
+   */
+  get lastStop(): number {
+    return this.stopValue;
+  }
+
+  /** The ketama points of any member, on the ring or not (cached for those on it now or before the last change). */
+  pointsOf(name: string): Float64Array {
+    return this.pointCache.get(name) ?? memberPoints(name, this.vnodes);
   }
 
   /** How many times the continuum was rebuilt (the ring is rebuilt only when the member set changes). */
@@ -96,16 +116,76 @@ export class MemberRing {
       }
       return pts;
     });
+    const previous = new Set(this.names);
+    const added = names.filter((n) => !previous.has(n));
+    // A few members in or out (a death, a return): the sorted continuum is
+    // patched in one pass; otherwise sorted from scratch. Both give the
+    // same continuum.
+    if (this.values.length > 0 && added.length <= MAX_PATCHED_ADDITIONS) this.patch(names, added);
+    else this.sortAll(perMember);
+    this.names = names;
+    this.seen = new Uint32Array(names.length);
+    this.walkId = 0;
+    this.rebuildCount++;
+    return true;
+  }
+
+  // value * RANK_SPACE + rank < 2^52: exact, and a plain numeric order
+  // sorts by value, then by member rank on ties (as hashring's stable sort
+  // does over members inserted in sorted order).
+
+  private sortAll(perMember: readonly Float64Array[]): void {
     const total = perMember.reduce((s, p) => s + p.length, 0);
-    // value * RANK_SPACE + rank < 2^52: exact, and a plain numeric sort
-    // orders by value, then by member rank on ties (as hashring's stable
-    // sort does over members inserted in sorted order).
     const packed = new Float64Array(total);
     let i = 0;
     perMember.forEach((pts, rank) => {
       for (const v of pts) packed[i++] = v * RANK_SPACE + rank;
     });
     packed.sort();
+    this.unpack(packed);
+  }
+
+  /** The continuum of `names` from the current one: drops the points of members gone, renumbers ranks, merges in those of `added`. */
+  private patch(names: readonly string[], added: readonly string[]): void {
+    const rankOf = new Map(names.map((n, i) => [n, i]));
+    const remap = Int32Array.from(this.names, (n) => rankOf.get(n) ?? -1);
+    const oldValues = this.values;
+    const oldOwners = this.owners;
+    let kept = 0;
+    for (let j = 0; j < oldOwners.length; j++) if ((remap[oldOwners[j] as number] as number) >= 0) kept++;
+    const incoming: number[] = [];
+    for (const n of added) {
+      const rank = rankOf.get(n)!;
+      for (const v of this.pointCache.get(n)!) incoming.push(v * RANK_SPACE + rank);
+    }
+    const extra = Float64Array.from(incoming).sort();
+    const total = kept + extra.length;
+    const values = new Uint32Array(total);
+    const owners = new Uint32Array(total);
+    // Ranks keep their order (both name lists are sorted), so the kept
+    // points stay sorted by (value, rank): a merge suffices.
+    let i = 0;
+    let x = 0;
+    const put = (packed: number): void => {
+      const rank = packed % RANK_SPACE;
+      owners[i] = rank;
+      values[i++] = (packed - rank) / RANK_SPACE;
+    };
+    for (let j = 0; j < oldOwners.length; j++) {
+      const rank = remap[oldOwners[j] as number] as number;
+      if (rank < 0) continue;
+      const value = oldValues[j] as number;
+      while (x < extra.length && (extra[x] as number) < value * RANK_SPACE + rank) put(extra[x++] as number);
+      owners[i] = rank;
+      values[i++] = value;
+    }
+    while (x < extra.length) put(extra[x++] as number);
+    this.values = values;
+    this.owners = owners;
+  }
+
+  private unpack(packed: Float64Array): void {
+    const total = packed.length;
     this.values = new Uint32Array(total);
     this.owners = new Uint32Array(total);
     for (let j = 0; j < total; j++) {
@@ -114,11 +194,6 @@ export class MemberRing {
       this.owners[j] = rank;
       this.values[j] = (p - rank) / RANK_SPACE;
     }
-    this.names = names;
-    this.seen = new Uint32Array(names.length);
-    this.walkId = 0;
-    this.rebuildCount++;
-    return true;
   }
 
   /** Index of the first point at or after `hash`, wrapping to 0 (hashring's find). */
@@ -145,6 +220,7 @@ export class MemberRing {
   /** walk() from a key's ketama hash, for callers that keep hashes of recurring keys. */
   walkFrom(hash: number, visit: (member: string) => boolean): string | undefined {
     const n = this.values.length;
+    this.stopValue = -1;
     if (n === 0) return undefined;
     if (++this.walkId === 0xffffffff) {
       this.seen.fill(0);
@@ -154,12 +230,16 @@ export class MemberRing {
     let found = 0;
     const from = this.start(hash);
     for (let k = 0; k < n && found < this.names.length; k++) {
-      const rank = this.owners[(from + k) % n] as number;
+      const at = (from + k) % n;
+      const rank = this.owners[at] as number;
       if (this.seen[rank] === id) continue;
       this.seen[rank] = id;
       found++;
       const name = this.names[rank] as string;
-      if (visit(name)) return name;
+      if (visit(name)) {
+        this.stopValue = this.values[at] as number;
+        return name;
+      }
     }
     return undefined;
   }
@@ -172,6 +252,43 @@ export class MemberRing {
       return false;
     });
     return out;
+  }
+}
+
+/**
+ * The points of some members, to ask which walks passed any of them. A
+ * walk that started at hash `from` and stopped at point value `to` passed
+ * a member iff one of its points lies on the arc from `from` to `to`
+ * inclusive, wrapping at the top (a point equal to `to` belongs to a member
+ * tied with the owner: counted, so a tie never hides a change).
+ */
+export class PointSet {
+  private readonly values: Float64Array;
+
+  constructor(memberPoints: Iterable<Float64Array>) {
+    const all: number[] = [];
+    for (const pts of memberPoints) for (const v of pts) all.push(v);
+    this.values = Float64Array.from(all).sort();
+  }
+
+  get size(): number {
+    return this.values.length;
+  }
+
+  /** Whether a point lies on the arc [from, to] (from > to: the arc wraps past 2^32 - 1 to 0). */
+  hitsArc(from: number, to: number): boolean {
+    const v = this.values;
+    const n = v.length;
+    if (n === 0) return false;
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((v[mid] as number) < from) lo = mid + 1;
+      else hi = mid;
+    }
+    if (from <= to) return lo < n && (v[lo] as number) <= to;
+    return lo < n || (v[0] as number) <= to;
   }
 }
 

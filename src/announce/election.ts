@@ -4,16 +4,21 @@
 // coordination is needed; when a member dies only the IPs it owned move
 // (docs/election.md).
 //
-// Pure: inputs in, decisions out. The only state is the ring, rebuilt when
-// the set of live members changes.
+// Pure: inputs in, decisions out. What it keeps between runs (the ring,
+// rebuilt when the set of live members changes; each IP's plan, decision
+// and the arc of the ring its walk covered) only lets a run decide again
+// just the IPs whose inputs changed: the result is that of a full run.
 
 import type { L2DesiredState, L2Target } from './l2/index.js';
 import type { MemberState } from '../cluster/messages.js';
 import { EligibilityContext } from './election-eligibility.js';
 import type { BlockCode, InputProblem, Interfaces, IpPlan, SkippedService, SkipReason } from './election-eligibility.js';
-import { isLive } from './election-inputs.js';
 import type { ElectionInputs } from './election-inputs.js';
-import { DEFAULT_VNODES, ketamaKeyHash, MemberRing } from './election-ring.js';
+import { DEFAULT_VNODES, ketamaKeyHash, MemberRing, PointSet } from './election-ring.js';
+import { changedMembers, memberFacts, samePlan } from './election-changes.js';
+import { ServiceIndex } from './election-service-index.js';
+import type { ElectionNode } from './election-inputs.js';
+import type { Config } from '../config/model.js';
 
 export type NoOwnerCode = BlockCode | 'no-live-member' | 'no-eligible-member';
 
@@ -40,6 +45,8 @@ export interface ElectionResult {
   readonly members: readonly string[];
   /** Bad inputs that were left out (unparseable IPs, duplicate services). */
   readonly problems: readonly InputProblem[];
+  /** How many IPs this run decided (all of them in a full run; the others kept their decision). */
+  readonly decided: number;
 }
 
 export interface CandidateVerdict {
@@ -68,25 +75,56 @@ export interface ElectionOptions {
   readonly ignoreExcludeLB?: boolean;
 }
 
-const decisionBase = (plan: IpPlan): Pick<Decision, 'ip' | 'pool' | 'services' | 'skippedServices'> => ({
-  ip: plan.ip,
-  pool: plan.pool,
-  services: plan.services,
-  skippedServices: plan.skippedServices,
-});
-
 function blockedDecision(plan: IpPlan, code: NoOwnerCode, message: string): Decision {
-  return { ...decisionBase(plan), owner: undefined, interfaces: [], noOwner: { code, message } };
+  return { ip: plan.ip, pool: plan.pool, services: plan.services, skippedServices: plan.skippedServices, owner: undefined, interfaces: [], noOwner: { code, message } };
 }
 
 function noEligibleMessage(members: number): string {
   return `none of the ${members} live member${members === 1 ? '' : 's'} is eligible (GET /status/ip/ADDRESS lists why)`;
 }
 
+/** What one IP's last decision rests on. */
+interface IpState {
+  /** The IP's ketama hash: md5 is a good part of a full run's cost. */
+  readonly hash: number;
+  plan: IpPlan;
+  /** Undefined only between the plan and the decision of one run. */
+  decision: Decision | undefined;
+  /**
+   * The ring arc its walk covered: the point value where the walk stopped
+   * (the arc runs from the IP's hash to it), WALKED_ALL when it visited
+   * every member, NO_WALK when the election stopped before the ring.
+   */
+  stop: number;
+}
+
+const WALKED_ALL = -1;
+const NO_WALK = -2;
+
+/** The inputs of the previous run, as far as the incremental path compares them. */
+interface Previous {
+  /** Live member name -> what the walk reads of it (memberFacts). */
+  readonly facts: ReadonlyMap<string, string>;
+  readonly nodes: ReadonlyMap<string, ElectionNode>;
+  readonly config: Config;
+  readonly decisions: ReadonlyMap<string, Decision>;
+  /** No live member was ready: the ready rule stood aside everywhere. */
+  readonly noneReady: boolean;
+}
+
+export interface ComputeOptions {
+  /** Decide every IP again instead of only those whose inputs changed (benchmarks and tests compare the two). */
+  readonly full?: boolean;
+}
+
 export class Election {
   private readonly ring: MemberRing;
   private readonly ignoreExcludeLB: boolean;
-  private hashes = new Map<string, number>();
+  private readonly services = new ServiceIndex();
+  /** Canonical IP -> its state, for every IP some service holds. */
+  private readonly state = new Map<string, IpState>();
+  private previous: Previous | undefined;
+  private readonly interfaceLists = new Map<string, readonly string[]>();
 
   constructor(opts: ElectionOptions = {}) {
     this.ring = new MemberRing(opts.vnodes ?? DEFAULT_VNODES);
@@ -99,44 +137,134 @@ export class Election {
   }
 
   private prepare(inputs: ElectionInputs): EligibilityContext {
-    const live: string[] = [];
-    for (const m of inputs.members) if (isLive(m.state)) live.push(m.name);
-    this.ring.setMembers(live);
+    this.ring.setMembers(memberFacts(inputs.members).keys());
     return new EligibilityContext(inputs, this.ignoreExcludeLB);
   }
 
-  private decide(ctx: EligibilityContext, plan: IpPlan): Decision {
-    if (plan.blocked) return blockedDecision(plan, plan.blocked.code, plan.blocked.message);
-    if (this.ring.members.length === 0) return blockedDecision(plan, 'no-live-member', 'no gossip member is alive or suspect');
-    const hash = this.keyHash(plan.ip);
-    const owner = ctx.owner(plan, (visit) => this.ring.walkFrom(hash, visit));
-    if (owner === undefined) return blockedDecision(plan, 'no-eligible-member', noEligibleMessage(this.ring.members.length));
-    return { ...decisionBase(plan), owner, interfaces: ctx.verdict(plan, owner).interfaces, noOwner: undefined };
+  /** Decides the IP of `st` from its plan, and records the arc of the ring its walk covered. */
+  private decide(ctx: EligibilityContext, st: IpState): void {
+    const plan = st.plan;
+    st.stop = NO_WALK;
+    if (plan.blocked) {
+      st.decision = blockedDecision(plan, plan.blocked.code, plan.blocked.message);
+      return;
+    }
+    if (this.ring.members.length === 0) {
+      st.decision = blockedDecision(plan, 'no-live-member', 'no gossip member is alive or suspect');
+      return;
+    }
+    const { owner, whole } = ctx.owner(plan, (visit) => this.ring.walkFrom(st.hash, visit));
+    if (owner === undefined) {
+      st.decision = blockedDecision(plan, 'no-eligible-member', noEligibleMessage(this.ring.members.length));
+      st.stop = WALKED_ALL;
+      return;
+    }
+    // A fallback to a member that is not ready read every member's flag.
+    st.stop = whole ? WALKED_ALL : this.ring.lastStop;
+    const interfaces = this.shared(ctx.verdict(plan, owner).interfaces);
+    st.decision = { ip: plan.ip, pool: plan.pool, services: plan.services, skippedServices: plan.skippedServices, owner, interfaces, noOwner: undefined };
   }
 
-  /** The ketama hash of an IP, kept while some service holds the IP: md5 is a good part of a run's cost. */
-  private keyHash(ip: string): number {
-    let h = this.hashes.get(ip);
-    if (h === undefined) {
-      h = ketamaKeyHash(ip);
-      this.hashes.set(ip, h);
+  /** One array per distinct interface list, shared by every decision naming it (and by ownedBy's targets). */
+  private shared(interfaces: Interfaces): Interfaces {
+    if (interfaces === 'all') return interfaces;
+    const key = interfaces.join('\0');
+    let same = this.interfaceLists.get(key);
+    if (!same) {
+      if (this.interfaceLists.size >= 1024) this.interfaceLists.clear();
+      this.interfaceLists.set(key, (same = Object.freeze([...interfaces])));
     }
-    return h;
+    return same;
   }
 
-  /** Elects an owner for every IP held by a service. */
-  compute(inputs: ElectionInputs): ElectionResult {
-    const ctx = this.prepare(inputs);
-    const ips = ctx.ips();
-    const previous = this.hashes;
-    this.hashes = new Map();
-    for (const ip of ips) {
-      const h = previous.get(ip);
-      if (h !== undefined) this.hashes.set(ip, h);
+  /** A state for `ip` with its plan, to be decided. */
+  private fresh(ip: string, plan: IpPlan): IpState {
+    const st: IpState = { hash: this.state.get(ip)?.hash ?? ketamaKeyHash(ip), plan, decision: undefined, stop: NO_WALK };
+    this.state.set(ip, st);
+    return st;
+  }
+
+  /**
+   * Elects an owner for every IP held by a service. After the first run,
+   * only the IPs whose inputs changed since the previous run are decided
+   * again (docs/election.md, "Incremental runs"); the result is the one a
+   * full run gives.
+   */
+  compute(inputs: ElectionInputs, opts: ComputeOptions = {}): ElectionResult {
+    const facts = memberFacts(inputs.members);
+    this.ring.setMembers(facts.keys());
+    const touched = this.services.update(inputs.services);
+    const ctx = new EligibilityContext(inputs, this.ignoreExcludeLB, this.services);
+    const groups = this.services.groups;
+    const prev = this.previous;
+    // "No live member" blocks every IP alike, so leaving or reaching it is a full run.
+    // So does the ready rule standing aside (nobody ready) or coming back: it changes every walk.
+    const full = opts.full === true || prev === undefined || (prev.facts.size === 0) !== (facts.size === 0) || prev.noneReady !== ctx.noneReady;
+
+    for (const ip of full ? this.state.keys() : touched) if (!groups.has(ip)) this.state.delete(ip);
+    let redo: IpState[];
+    let sameAddresses = false;
+    if (full) {
+      redo = [];
+      for (const ip of groups.keys()) {
+        const plan = ctx.plan(ip)!;
+        const st = this.state.get(ip);
+        if (st) st.plan = plan;
+        redo.push(st ?? this.fresh(ip, plan));
+      }
+    } else {
+      redo = this.changedSince(prev, inputs, ctx, facts, touched);
+      sameAddresses = prev.decisions.size === groups.size && [...touched].every((ip) => prev.decisions.has(ip) === groups.has(ip));
     }
-    const decisions = new Map<string, Decision>();
-    for (const ip of ips) decisions.set(ip, this.decide(ctx, ctx.plan(ip)!));
-    return { decisions, members: this.ring.members, problems: ctx.problems };
+    for (const st of redo) this.decide(ctx, st);
+
+    let decisions: Map<string, Decision>;
+    if (sameAddresses) {
+      // Same keys: setting them again keeps the address order.
+      decisions = new Map(prev!.decisions);
+      for (const st of redo) decisions.set(st.plan.ip, st.decision!);
+    } else {
+      decisions = new Map();
+      for (const g of this.services.order()) decisions.set(g.text, this.state.get(g.text)!.decision!);
+    }
+    this.previous = { facts, nodes: inputs.nodes, config: inputs.config, decisions, noneReady: ctx.noneReady };
+    return { decisions, members: this.ring.members, problems: this.services.problems, decided: redo.length };
+  }
+
+  /**
+   * The states of the IPs whose decision may differ from the previous
+   * run's; the others keep theirs (with their new plan, when re-planned).
+   */
+  private changedSince(prev: Previous, inputs: ElectionInputs, ctx: EligibilityContext, facts: ReadonlyMap<string, string>, touched: ReadonlySet<string>): IpState[] {
+    const groups = this.services.groups;
+    const redo = new Set<IpState>();
+    // Services and config change plans: who takes part, from which pool,
+    // with which advertisements. An IP whose plan is the same walks the same.
+    const replan = prev.config === inputs.config ? touched : groups.keys();
+    for (const ip of replan) {
+      if (!groups.has(ip)) continue;
+      const plan = ctx.plan(ip)!;
+      const st = this.state.get(ip);
+      if (st && samePlan(st.plan, plan)) st.plan = plan;
+      else redo.add(this.fresh(ip, plan));
+    }
+    // Members. A member gone from the ring moves only the IPs it owned: a
+    // walk that skipped it meets the same members after it. Any other
+    // change (a member joining, or changing in what eligibility reads)
+    // moves only IPs whose walk passed it: those whose arc holds one of its
+    // points. A walk that met every member without an owner is redone on
+    // any change (its message counts the members).
+    const changed = changedMembers(prev, facts, inputs.nodes);
+    if (changed.length > 0) {
+      const gone = new Set(changed.filter((m) => !facts.has(m)));
+      const points = new PointSet(changed.filter((m) => !gone.has(m)).map((m) => this.ring.pointsOf(m)));
+      for (const st of this.state.values()) {
+        if (st.stop === NO_WALK) continue;
+        const owner = st.decision?.owner;
+        if (st.stop === WALKED_ALL || (owner !== undefined && gone.has(owner)) || points.hitsArc(st.hash, st.stop)) redo.add(st);
+      }
+    }
+    return [...redo];
   }
 
   /**
@@ -168,14 +296,16 @@ export class Election {
     const plan = ctx.plan(canonical)!;
     // The decision comes from compute()'s own path; the walk below only
     // explains it (tests check that verdict() agrees with it).
-    const decision = this.decide(ctx, plan);
+    const probe: IpState = { hash: ketamaKeyHash(canonical), plan, decision: undefined, stop: NO_WALK };
+    this.decide(ctx, probe);
+    const decision = probe.decision!;
     const walked = plan.blocked ? [] : this.ring.order(canonical);
     const ring = walked.map((member, i): CandidateVerdict => {
       const reasons = ctx.candidate(plan, member, decision.owner);
       const verdict = member === decision.owner ? 'owner' : reasons.length === 0 ? 'eligible' : 'skipped';
       return { member, position: i + 1, verdict, reasons };
     });
-    return { decision, keyHash: ketamaKeyHash(canonical), ring, notLive: notLive(inputs, this.ring.members) };
+    return { decision, keyHash: probe.hash, ring, notLive: notLive(inputs, this.ring.members) };
   }
 }
 
@@ -192,12 +322,23 @@ function notLive(inputs: ElectionInputs, live: readonly string[]): Explanation['
   return [...out.keys()].sort().map((node) => ({ node, state: out.get(node)! }));
 }
 
+/** The Announcer's target for "every interface": one object for every address. */
+const ALL_INTERFACES: L2Target = Object.freeze({});
+/** Targets per interface list: decisions with the same list share one. */
+const targets = new WeakMap<readonly string[], L2Target>();
+
 /** What `node` should announce, in the form the layer-2 Announcer's set() takes. */
 export function ownedBy(result: ElectionResult, node: string): L2DesiredState {
   const out = new Map<string, L2Target>();
   for (const d of result.decisions.values()) {
     if (d.owner !== node) continue;
-    out.set(d.ip, d.interfaces === 'all' ? {} : { interfaces: d.interfaces });
+    if (d.interfaces === 'all') {
+      out.set(d.ip, ALL_INTERFACES);
+      continue;
+    }
+    let target = targets.get(d.interfaces);
+    if (!target) targets.set(d.interfaces, (target = Object.freeze({ interfaces: d.interfaces })));
+    out.set(d.ip, target);
   }
   return out;
 }

@@ -20,6 +20,7 @@ import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { emptyQuorumMemory, observeQuorum, type QuorumCount, type QuorumMemory } from './quorum.js';
 import { withReadiness } from './readiness.js';
+import { BatchLog } from '../util/log-batch.js';
 import type { World } from './world.js';
 
 /** An ownership change involving this node, with the services it affects. */
@@ -98,6 +99,9 @@ export class Speaker {
   private bgpServices: ReadonlyMap<string, readonly string[]> = new Map();
   private readonly reconciled: ((r: Reconciled) => void)[] = [];
   private readonly log: Logger;
+  /** What this node starts and stops announcing, one summary line a reconcile (each address at debug). */
+  private readonly taking: BatchLog;
+  private readonly releasing: BatchLog;
   private readonly metrics: {
     reconciles: Counter;
     duration: Histogram;
@@ -109,6 +113,8 @@ export class Speaker {
   constructor(private readonly opts: SpeakerOptions) {
     this.log = opts.logger.child({ component: 'speaker' });
     this.election = new Election({ ignoreExcludeLB: opts.ignoreExcludeLB ?? false });
+    this.taking = new BatchLog(this.log, 'announcing');
+    this.releasing = new BatchLog(this.log, 'stopped announcing');
     this.tracker = new OwnershipTracker(opts.wallNow ?? Date.now);
     const registers = [opts.registry];
     this.metrics = {
@@ -230,9 +236,11 @@ export class Speaker {
       const taken = change.to === me;
       const services = result.decisions.get(change.ip)?.services ?? [];
       this.metrics.changes.inc({ direction: taken ? 'taken' : 'released' });
-      this.log.info(taken ? 'announcing' : 'stopped announcing', { ip: change.ip, services, from: change.from, to: change.to });
+      (taken ? this.taking : this.releasing).add(change.ip, { ip: change.ip, services, from: change.from, to: change.to });
       this.opts.onLocalChange?.({ ...change, services, taken });
     }
+    this.releasing.flush();
+    this.taking.flush();
     this.announce(ownedBy(result, me));
     if (this.opts.bgp) this.reconcileBgp(inputs.config, inputs, result);
     this.metrics.duration.observe((performance.now() - started) / 1000);

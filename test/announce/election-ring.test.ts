@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import HashRing from 'hashring';
 import t from 'tap';
-import { DEFAULT_VNODES, ketamaKeyHash, MemberRing, ringSpread } from '../../src/announce/election-ring.js';
+import { DEFAULT_VNODES, ketamaKeyHash, MemberRing, PointSet, ringSpread } from '../../src/announce/election-ring.js';
 import { addresses } from './election-support.js';
 
 // Member names as Kubernetes node names look. Not all digits: hashring's
@@ -118,4 +118,51 @@ t.test('1,000 VIPs over 10 members: max/mean (figure for issue 4 and docs/electi
   t.ok(s4.maxOverMean <= 1.25, `IPv4 spread ${s4.maxOverMean}`);
   t.ok(s6.maxOverMean <= 1.25, `IPv6 spread ${s6.maxOverMean}`);
   t.same(ringSpread([], v4).maxOverMean, 0, 'no members, no spread');
+});
+
+t.test('a ring patched through membership changes walks as one built from scratch (PointSet sees the arcs)', async () => {
+  const pool = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l'];
+  fc.assert(
+    fc.property(fc.array(fc.subarray(pool), { minLength: 1, maxLength: 12 }), fc.array(ipArb, { minLength: 1, maxLength: 20 }), (sets, keys) => {
+      const patched = new MemberRing(8);
+      for (const set of sets) {
+        patched.setMembers(set);
+        const fresh = new MemberRing(8);
+        fresh.setMembers(set);
+        for (const k of keys) {
+          const a = patched.order(k).join();
+          if (a !== fresh.order(k).join()) throw new Error(`members ${set.join()}: patched ${a}, fresh ${fresh.order(k).join()} from ${k}`);
+        }
+      }
+    }),
+    { numRuns: 150 },
+  );
+});
+
+t.test('PointSet: a walk passed a member exactly when one of its points lies on the walked arc', async () => {
+  const names = ['a', 'b', 'c', 'd', 'e', 'f'];
+  fc.assert(
+    fc.property(fc.subarray(names, { minLength: 1 }), ipArb, fc.nat(names.length - 1), (onRing, key, pick) => {
+      const ring = new MemberRing(4);
+      ring.setMembers(onRing);
+      const order = ring.order(key);
+      const stopAt = order[pick % order.length]!;
+      ring.walk(key, (m) => m === stopAt);
+      const stop = ring.lastStop;
+      const passed = new Set(order.slice(0, order.indexOf(stopAt) + 1));
+      for (const m of onRing) {
+        const hit = new PointSet([ring.pointsOf(m)]).hitsArc(ketamaKeyHash(key), stop);
+        if (hit !== passed.has(m)) throw new Error(`${m}: on the arc ${hit}, passed ${passed.has(m)}`);
+      }
+      // Members not on the ring: on the arc iff a walk with them would meet them before the stop.
+      for (const m of names.filter((n) => !onRing.includes(n))) {
+        const wider = new MemberRing(4);
+        wider.setMembers([...onRing, m]);
+        const o = wider.order(key);
+        const before = o.indexOf(m) < o.indexOf(stopAt);
+        if (new PointSet([ring.pointsOf(m)]).hitsArc(ketamaKeyHash(key), stop) !== before) throw new Error(`${m} (joining): arc and walk disagree`);
+      }
+    }),
+    { numRuns: 300 },
+  );
 });

@@ -27,6 +27,8 @@ import type { Registry } from 'prom-client';
 import { canonicalIP, formatIP, ipFamily, parseIP, type Family } from '../../net/index.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
+import { BatchLog } from '../../util/log-batch.js';
+import { InternedSets } from '../../util/interned-sets.js';
 import { decideArp, gratuitousArpFrames } from './arp-responder.js';
 import { DEFAULT_ARP_SCHEDULE_MS, DEFAULT_NDP_SCHEDULE_MS, GratuitousScheduler, validateSchedule } from './gratuitous.js';
 import { announceable, canCarry, DEFAULT_EXCLUDED_INTERFACES, selectInterfaces, type SystemInterface } from './interfaces.js';
@@ -113,6 +115,8 @@ export const DEFAULT_REASSERT_INTERVAL_MS = 100;
 const CONFLICT_LOG_INTERVAL_MS = 10_000;
 
 const protocolOf = (family: Family): L2Protocol => (family === 4 ? 'arp' : 'ndp');
+/** The interfaces of a yielded address: none (it is heard, not answered). */
+const NO_INTERFACES: ReadonlySet<string> = new Set();
 
 export class Announcer {
   private readonly io: L2Io;
@@ -133,7 +137,9 @@ export class Announcer {
   private snapshot: SystemInterface[] = [];
   private readonly links = new Map<string, LinkState>();
   /** Address -> interfaces it is answered on right now. */
-  private readonly announced = new Map<string, Set<string>>();
+  private readonly announced = new Map<string, ReadonlySet<string>>();
+  /** The interface sets of `desired` and `announced`: a few distinct ones shared by every address. */
+  private readonly sets = new InternedSets();
   /** "protocol/interface" -> the error last reported there, so each is logged once. */
   private readonly errors = new Map<string, { code: string; message: string }>();
   private readonly lastConflictLog = new Map<string, number>();
@@ -142,18 +148,22 @@ export class Announcer {
   private readonly heldLinks = new Set<string>();
   /** Addresses yielded to another claimant, and the interfaces they would be announced on. */
   private yielded: ReadonlySet<string> = new Set();
-  private readonly yieldedOn = new Map<string, Set<string>>();
+  private readonly yieldedOn = new Map<string, ReadonlySet<string>>();
   private macsKey: string | undefined;
   private watcher: { close(): void } | undefined;
   private rescanTimer: TimerHandle | undefined;
   private debounceTimer: TimerHandle | undefined;
   private started = false;
   private closed = false;
+  private readonly announcing: BatchLog;
+  private readonly withdrawing: BatchLog;
 
   constructor(opts: AnnouncerOptions) {
     this.io = opts.io;
     this.clock = opts.clock;
     this.log = opts.logger.child({ module: 'announce/l2' });
+    this.announcing = new BatchLog(this.log, 'announcing');
+    this.withdrawing = new BatchLog(this.log, 'withdrawn');
     this.exclude = opts.excludeInterfaces ?? DEFAULT_EXCLUDED_INTERFACES;
     this.schedules = {
       arp: validateSchedule('arpScheduleMs', opts.arpScheduleMs ?? DEFAULT_ARP_SCHEDULE_MS),
@@ -215,7 +225,7 @@ export class Announcer {
       const ip = parseIP(text, { mapped: 'keep' });
       if (!ip) throw new TypeError(`L2 desired state: "${text}" is not an IP address`);
       const names = target.interfaces?.filter((n) => n !== '');
-      next.set(formatIP(ip), { family: ip.family, protocol: protocolOf(ip.family), named: names && names.length > 0 ? new Set(names) : undefined });
+      next.set(formatIP(ip), { family: ip.family, protocol: protocolOf(ip.family), named: names && names.length > 0 ? this.sets.of(names) : undefined });
     }
     this.desired = next;
     for (const protocol of ['arp', 'ndp'] as const) {
@@ -404,13 +414,21 @@ export class Announcer {
       else link.iface = now;
     }
 
-    const wanted = new Map<string, Set<string>>();
+    const wanted = new Map<string, ReadonlySet<string>>();
     this.yieldedOn.clear();
+    // Addresses asking for the same interfaces get the same answer: worked out once a pass.
+    const selected = new Map<ReadonlySet<string> | undefined, Partial<Record<Family, ReadonlySet<string>>>>();
     for (const [ip, d] of this.desired) {
-      const names = new Set(selectInterfaces(d.family, d.named, this.snapshot, this.exclude).filter((n) => !this.heldLinks.has(n)));
+      let byFamily = selected.get(d.named);
+      if (!byFamily) selected.set(d.named, (byFamily = {}));
+      let names = byFamily[d.family];
+      if (!names) {
+        names = this.sets.of(selectInterfaces(d.family, d.named, this.snapshot, this.exclude).filter((n) => !this.heldLinks.has(n)));
+        byFamily[d.family] = names;
+      }
       if (this.yielded.has(ip)) {
         this.yieldedOn.set(ip, names);
-        wanted.set(ip, new Set());
+        wanted.set(ip, NO_INTERFACES);
       } else wanted.set(ip, names);
       for (const name of d.named ?? []) {
         if (byName.has(name)) this.clearError(d.protocol, name, 'ENODEV');
@@ -432,6 +450,13 @@ export class Announcer {
     }
     this.closeIdlePorts();
     this.updateGauges();
+    this.flushLogs();
+  }
+
+  /** One summary line per kind for what the pass that just ended announced and withdrew (each address is at debug). */
+  private flushLogs(): void {
+    this.withdrawing.flush();
+    this.announcing.flush();
   }
 
   private announce(ip: string, name: string): void {
@@ -441,24 +466,24 @@ export class Announcer {
     const link = this.links.get(name) ?? this.addLink(iface);
     if (!this.ensurePort(link, d.protocol)) return;
     if (d.protocol === 'ndp') this.joinGroup(link, solicitedNodeMulticast(ip));
-    let names = this.announced.get(ip);
-    if (!names) this.announced.set(ip, (names = new Set()));
-    names.add(name);
-    this.log.info('announcing', { ip, interface: name, protocol: d.protocol });
+    this.announced.set(ip, this.sets.with(this.announced.get(ip), name));
+    this.announcing.add(ip, { ip, interface: name, protocol: d.protocol });
     this.onEvent({ type: 'announce', protocol: d.protocol, interface: name, ip });
     this.scheduler.start(`${ip}|${name}`, this.schedules[d.protocol], () => this.sendGratuitous(ip, name, d.protocol));
   }
 
   private withdraw(ip: string, name: string): void {
     const names = this.announced.get(ip);
-    if (!names?.delete(name)) return;
-    if (names.size === 0) this.announced.delete(ip);
+    if (!names?.has(name)) return;
+    const rest = this.sets.without(names, name);
+    if (rest.size === 0) this.announced.delete(ip);
+    else this.announced.set(ip, rest);
     this.scheduler.cancel(`${ip}|${name}`);
     this.lastConflictLog.delete(`${ip}|${name}`);
     const protocol = protocolOf(ipFamily(ip)!);
     const link = this.links.get(name);
     if (link && protocol === 'ndp') this.leaveGroup(link, solicitedNodeMulticast(ip));
-    this.log.info('withdrawn', { ip, interface: name, protocol });
+    this.withdrawing.add(ip, { ip, interface: name, protocol });
     this.onEvent({ type: 'withdraw', protocol, interface: name, ip });
   }
 
@@ -471,6 +496,7 @@ export class Announcer {
   /** Withdraws everything on an interface that vanished, went down or was recreated, and closes its sockets. */
   private dropLink(name: string): void {
     for (const [ip, names] of [...this.announced]) if (names.has(name)) this.withdraw(ip, name);
+    this.flushLogs();
     const link = this.links.get(name);
     if (!link) return;
     for (const protocol of ['arp', 'ndp'] as const) this.closePort(link, protocol);
@@ -506,10 +532,36 @@ export class Announcer {
     this.metrics.setAnnounced(protocol, link.iface.name, 0);
   }
 
+  /**
+   * "protocol/interface" -> how many addresses are announced there. Counted
+   * per shared interface set, so 10,000 addresses cost no string each.
+   */
+  private announcedCounts(): Map<string, number> {
+    const bySet = new Map<ReadonlySet<string>, { arp: number; ndp: number }>();
+    for (const [ip, names] of this.announced) {
+      let c = bySet.get(names);
+      if (!c) bySet.set(names, (c = { arp: 0, ndp: 0 }));
+      // Canonical text: only IPv6 has a colon.
+      if (ip.includes(':')) c.ndp++;
+      else c.arp++;
+    }
+    const counts = new Map<string, number>();
+    for (const [names, c] of bySet) {
+      for (const name of names) {
+        for (const protocol of ['arp', 'ndp'] as const) {
+          if (c[protocol] === 0) continue;
+          const key = `${protocol}/${name}`;
+          counts.set(key, (counts.get(key) ?? 0) + c[protocol]);
+        }
+      }
+    }
+    return counts;
+  }
+
   private closeIdlePorts(): void {
-    const inUse = new Set<string>();
-    for (const [ip, names] of this.announced) for (const name of names) inUse.add(`${protocolOf(ipFamily(ip)!)}/${name}`);
-    for (const [ip, names] of this.yieldedOn) for (const name of names) inUse.add(`${protocolOf(ipFamily(ip)!)}/${name}`);
+    const inUse = this.announcedCounts();
+    // A yielded address still listens, so its ports stay open.
+    for (const [ip, names] of this.yieldedOn) for (const name of names) inUse.set(`${protocolOf(ipFamily(ip)!)}/${name}`, 0);
     for (const [name, link] of this.links) {
       for (const protocol of ['arp', 'ndp'] as const) if (!inUse.has(`${protocol}/${name}`)) this.closePort(link, protocol);
       if (!link.ports.arp && !link.ports.ndp) {
@@ -579,6 +631,7 @@ export class Announcer {
     for (const [ip, names] of [...this.announced]) {
       if (names.has(name) && protocolOf(ipFamily(ip)!) === protocol) this.withdraw(ip, name);
     }
+    this.flushLogs();
     this.closePort(link, protocol);
     this.scheduleRescan(LINK_EVENT_DEBOUNCE_MS);
   }
@@ -645,13 +698,7 @@ export class Announcer {
   }
 
   private updateGauges(): void {
-    const counts = new Map<string, number>();
-    for (const [ip, names] of this.announced) {
-      for (const name of names) {
-        const key = `${protocolOf(ipFamily(ip)!)}/${name}`;
-        counts.set(key, (counts.get(key) ?? 0) + 1);
-      }
-    }
+    const counts = this.announcedCounts();
     for (const [name, link] of this.links) {
       for (const protocol of ['arp', 'ndp'] as const) {
         if (link.ports[protocol]) this.metrics.setAnnounced(protocol, name, counts.get(`${protocol}/${name}`) ?? 0);
