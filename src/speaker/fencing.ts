@@ -8,7 +8,8 @@ import { Fence, type LiveConflict } from '../announce/fencing/fence.js';
 import { MacDirectory } from '../announce/fencing/member-macs.js';
 import type { Announcer, AnnouncerEvent } from '../announce/l2/index.js';
 import type { MemberEvent } from '../cluster/cluster.js';
-import type { Meta } from '../cluster/messages.js';
+import type { MemberState, Meta } from '../cluster/messages.js';
+import { isLive } from '../announce/election-inputs.js';
 import type { StatusSection } from '../status/server.js';
 import { renderTable } from '../status/table.js';
 import type { Clock } from '../util/clock.js';
@@ -24,7 +25,11 @@ export interface SpeakerFencingOptions {
   logger: Logger;
   registry: Registry;
   settings: FencingSettings;
-  cluster: { members(): Iterable<{ name: string; meta: Meta }>; onEvent(listener: (e: MemberEvent) => void): () => void };
+  cluster: {
+    members(): Iterable<{ name: string; meta: Meta }>;
+    member(name: string): { state: MemberState } | undefined;
+    onEvent(listener: (e: MemberEvent) => void): () => void;
+  };
   l2: Pick<Announcer, 'setYielded' | 'reassert'>;
   meta: MemberMeta;
   /** A conflict started or changed resolution. */
@@ -45,6 +50,10 @@ export class SpeakerFencing {
       registry: o.registry,
       l2: o.l2,
       attribute: (mac) => this.directory.attribute(mac),
+      inView: (name) => {
+        const m = o.cluster.member(name);
+        return m !== undefined && isLive(m.state);
+      },
       resolve: o.settings.resolve,
       yieldMs: yieldWindowMs(o.settings.reassertMs),
       ...(o.onConflict ? { onConflict: o.onConflict } : {}),

@@ -5,7 +5,12 @@
 //    at most one per address per BURST_INTERVAL_MS) so clients it pulled
 //    away come back;
 //  - a member that beats us: we yield the address (the announcer stops
-//    answering it at once) for as long as its claims keep coming; a yield
+//    answering it at once) for as long as its claims keep coming, but only
+//    while that member is out of our view: a member we see alive shares
+//    our election, so its claim is a moment of handover (its last burst as
+//    it lets go, its first as it takes over) and the election decides, not
+//    this rule (yielding there could leave an address with no answerer:
+//    the claimant releasing it, we yielded to it); a yield
 //    lapses `yieldMs` after the last claim seen, so a winner that dies does
 //    not leave the address unanswered for good, and ends at once when the
 //    winner comes back into our view (the election is then the arbiter
@@ -62,6 +67,8 @@ export interface FenceOptions {
   l2: FenceAnnouncer;
   /** Who a MAC belongs to (MacDirectory.attribute). */
   attribute: (mac: MacAddress) => Claimant;
+  /** Whether a member is alive (or suspect) in this member's gossip view; default: never. */
+  inView?: (member: string) => boolean;
   /** false: detect and report only. */
   resolve: boolean;
   /** How long a yield outlives the winner's last claim seen; longer than the winner's re-assertion cycle. */
@@ -122,7 +129,10 @@ export class Fence {
     let resolution: ConflictResolution;
     if (claim.probe) resolution = 'probe';
     else if (!this.o.resolve) resolution = 'reported';
-    else {
+    else if (member !== undefined && this.o.inView?.(member)) {
+      // Views agree on the claimant: the election is the arbiter and says this address is ours.
+      resolution = 'won';
+    } else {
       const r = this.resolver.resolve(ip, claimant);
       resolution = r === 'win' ? 'won' : r === 'yield' ? 'yielded' : 'unknown-host';
     }

@@ -29,7 +29,7 @@ class RecordingL2 implements FenceAnnouncer {
   }
 }
 
-function fenceFor(self: string, opts: { resolve?: boolean; macs?: Record<string, string> } = {}) {
+function fenceFor(self: string, opts: { resolve?: boolean; macs?: Record<string, string>; inView?: (member: string) => boolean } = {}) {
   const clock = new VirtualClock();
   const l2 = new RecordingL2();
   const registry = new Registry();
@@ -37,7 +37,18 @@ function fenceFor(self: string, opts: { resolve?: boolean; macs?: Record<string,
   dir.learn(Object.entries(opts.macs ?? {}).map(([mac, name]) => ({ name, meta: macsMeta([mac]) })));
   dir.setOwn(['02:00:00:00:00:01']);
   const conflicts: LiveConflict[] = [];
-  const fence = new Fence({ self, clock, logger: silentLogger, registry, l2, attribute: (m) => dir.attribute(m), resolve: opts.resolve ?? true, yieldMs: 10_000, onConflict: (c) => conflicts.push({ ...c }) });
+  const fence = new Fence({
+    self,
+    clock,
+    logger: silentLogger,
+    registry,
+    l2,
+    attribute: (m) => dir.attribute(m),
+    ...(opts.inView ? { inView: opts.inView } : {}),
+    resolve: opts.resolve ?? true,
+    yieldMs: 10_000,
+    onConflict: (c) => conflicts.push({ ...c }),
+  });
   return { clock, l2, registry, fence, conflicts };
 }
 
@@ -62,6 +73,20 @@ t.test('the loser yields while the winner keeps claiming, and answers again once
   clock.advance(1);
   t.same([...l2.yielded], [], 'the yield lapsed: the address is answered again');
   t.equal(conflicts.length, 1, 'one conflict reported, not one per claim');
+});
+
+t.test('a claim from a member in our view is a handover the election decides: never yielded to', async (t) => {
+  // The heal: the winner's last heal-burst round arrives after it is back in
+  // view and has let the address go; yielding to it would leave no answerer.
+  let inView = true;
+  const { l2, fence, conflicts } = fenceFor(LOSER, { macs: { '02:00:00:00:00:0b': WINNER }, inView: () => inView });
+  fence.claim(VIP4, 'arp', 'eth0', { mac: '02:00:00:00:00:0b', probe: false });
+  t.same([...l2.yielded], [], 'still answered');
+  t.equal(conflicts[0]?.resolution, 'won', 'kept, as the election says');
+  t.same(l2.bursts.map((b) => b.ips), [[VIP4]], 'and re-asserted, so clients the claim pulled away come back');
+  inView = false;
+  fence.claim(VIP4, 'arp', 'eth0', { mac: '02:00:00:00:00:0b', probe: false });
+  t.same([...l2.yielded], [VIP4], 'out of view, the rule decides again: yielded');
 });
 
 t.test('a yield ends at once when the winner comes back into view, or the address stops being ours', async (t) => {
