@@ -111,6 +111,30 @@ function liveOf(obj: CustomObject, type: ResourceType<CustomObject>, owned: bool
   };
 }
 
+interface Condition {
+  type?: unknown;
+  status?: unknown;
+  lastTransitionTime?: unknown;
+}
+
+/**
+ * `status` with each condition's lastTransitionTime taken from the live
+ * object where that condition has the same type and status there: by the
+ * API's convention the time changes only on a transition, so a process that
+ * restarts into the same verdict writes nothing.
+ */
+export function keepTransitionTimes(status: unknown, liveStatusJson: string | undefined): unknown {
+  const conditions = (status as { conditions?: unknown } | undefined)?.conditions;
+  if (!Array.isArray(conditions) || liveStatusJson === undefined) return status;
+  const live = (JSON.parse(liveStatusJson) as { conditions?: unknown }).conditions;
+  if (!Array.isArray(live)) return status;
+  const kept = (conditions as Condition[]).map((c) => {
+    const was = (live as Condition[]).find((l) => l.type === c.type);
+    return was && was.status === c.status && was.lastTransitionTime !== undefined ? { ...c, lastTransitionTime: was.lastTransitionTime } : c;
+  });
+  return { ...(status as object), conditions: kept };
+}
+
 export class StatusObjectWriter {
   private readonly api: CustomObjectsApi;
   private readonly clock: Clock;
@@ -223,7 +247,7 @@ export class StatusObjectWriter {
     const d = e.desired;
     if (d === undefined) return e.live === undefined || !e.live.owned;
     if (e.unread || e.live === undefined) return false;
-    return e.live.statusJson === JSON.stringify(d.status) && (!d.owned || e.live.metaJson === metaJson(d.labels, d.ownerReferences));
+    return e.live.statusJson === JSON.stringify(keepTransitionTimes(d.status, e.live.statusJson)) && (!d.owned || e.live.metaJson === metaJson(d.labels, d.ownerReferences));
   }
 
   private markDue(key: string): void {
@@ -337,7 +361,7 @@ export class StatusObjectWriter {
       return this.settled(e);
     }
     const live = e.live;
-    const body = { apiVersion: apiVersionOf(d.type), kind: d.type.kind, metadata: this.metadata(d, live), status: d.status };
+    const body = { apiVersion: apiVersionOf(d.type), kind: d.type.kind, metadata: this.metadata(d, live), status: keepTransitionTimes(d.status, live.statusJson) };
     try {
       if (d.owned && live.metaJson !== metaJson(d.labels, d.ownerReferences)) {
         e.live = liveOf((await this.request(d.type, 'update', () => this.api.replaceNamespacedCustomObject({ ...g, name: live.name, body }))) as CustomObject, d.type, live.owned);

@@ -7,7 +7,7 @@ import t from 'tap';
 import type { V1OwnerReference } from '@kubernetes/client-node';
 import type { ApiServerDouble } from '../../dev/apiserver/server.js';
 import { configurationStates, ipAddressPools, namespaces, serviceBgpStatuses, serviceL2Statuses, type CustomObject } from '../../src/kube/resources.js';
-import { StatusObjectWriter, type StatusObjectWriterOptions } from '../../src/kube/status-objects.js';
+import { keepTransitionTimes, StatusObjectWriter, type StatusObjectWriterOptions } from '../../src/kube/status-objects.js';
 import { desiredConfigurationState } from '../../src/kube/configuration-state.js';
 import { AnnouncementStatus, desiredStatuses, LABEL_NODE } from '../../src/speaker/announcement-status.js';
 import { poolStatuses } from '../../src/controller/pool-status.js';
@@ -209,4 +209,14 @@ t.test('ConfigurationState: Valid, then Invalid with every error and its path, l
   t.match(st['errorSummary'], /^address-pools\[0\]\.addresses\[0\]: /, 'the path of the error');
   t.match(st['conditions'], [{ status: 'False', reason: 'ConfigurationError' }]);
   t.ok(acc.current, 'the last good configuration stays in force');
+});
+
+t.test('a condition keeps its lastTransitionTime while its status stays: a restart into the same verdict writes nothing', async (t) => {
+  const live = JSON.stringify({ result: 'Valid', conditions: [{ type: 'configReconcilerValid', status: 'True', reason: 'Reconciled', lastTransitionTime: '2026-01-01T00:00:00Z' }] });
+  const same = { result: 'Valid', conditions: [{ type: 'configReconcilerValid', status: 'True', reason: 'Reconciled', lastTransitionTime: '2026-12-03T10:00:00Z' }] };
+  t.equal(JSON.stringify(keepTransitionTimes(same, live)), live, 'same status: the live time is kept, nothing differs');
+  const changed = { result: 'Invalid', conditions: [{ type: 'configReconcilerValid', status: 'False', reason: 'ConfigurationError', lastTransitionTime: '2026-12-03T10:00:00Z' }] };
+  t.same(keepTransitionTimes(changed, live), changed, 'a transition takes the new time');
+  t.same(keepTransitionTimes({ assignedIPv4: 1 }, live), { assignedIPv4: 1 }, 'no conditions: as given');
+  t.same(keepTransitionTimes(same, undefined), same, 'nothing live: as given');
 });
