@@ -17,8 +17,13 @@ export function startDemo(t: { teardown(fn: () => unknown): void }, args: readon
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr.on('data', (b: Buffer) => (out += b.toString()));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
+  // The demo stops its own processes on SIGINT; a SIGKILL would orphan them
+  // (still holding the demo's fixed ports), so it is only the last resort.
+  t.teardown(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGINT');
+    const stopped = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 15_000))]);
+    if (!stopped) child.kill('SIGKILL');
   });
   return { output: () => out, exited, kill: (signal) => child.kill(signal) };
 }

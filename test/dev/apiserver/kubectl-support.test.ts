@@ -1,7 +1,7 @@
 // What kubectl needs from the double, through plain HTTP as kubectl sends it:
 // short names in discovery, Table output (list, get, watch), /openapi/v3
 // and field validation. The real kubectl runs against the demo in
-// test/dev/kubectl-demo.test.ts.
+// test/dev/kubectl-demo.ts (run from demo.test.ts).
 import { request } from 'node:http';
 import t from 'tap';
 import { crdsFromYaml } from '../../../dev/apiserver/crd-catalog.js';

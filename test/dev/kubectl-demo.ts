@@ -3,6 +3,9 @@
 // server-side columns, `kubectl apply` with kubectl's default (strict,
 // server-side) validation, and the address the controller gives a Service
 // created with `kubectl create service loadbalancer`.
+//
+// Registered by demo.test.ts, so the two never run a demo at once: the
+// demo's addresses and ports are fixed.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -100,11 +103,30 @@ t.test('kubectl drives the demo: apply, create service, get svc shows the extern
   t.equal((await kubectl('get', 'cm', '-A')).code, 0, 'kubectl get cm');
 
   await t.test('kubectl get servicel2statuses -A shows the announcing node', { skip: speakerWritesL2Status() ? false : 'the speakers of this build do not write ServiceL2Status (k8s/speaker-rbac.yaml grants no create on servicel2statuses)' }, async (t) => {
+    // Layer 2 announces only a Service with a serving endpoint (as MetalLB):
+    // give web one on node-1, as the EndpointSlice controller would for a pod there.
+    const slice = join(dir, 'web-endpoints.yaml');
+    writeFileSync(
+      slice,
+      [
+        'apiVersion: discovery.k8s.io/v1',
+        'kind: EndpointSlice',
+        'metadata: {name: web-1, namespace: default, labels: {kubernetes.io/service-name: web}}',
+        'addressType: IPv4',
+        'ports: [{name: "80-8080", port: 8080, protocol: TCP}]',
+        'endpoints: [{addresses: [198.51.100.10], conditions: {ready: true, serving: true}, nodeName: node-1}]',
+        '',
+      ].join('\n'),
+    );
+    t.equal((await kubectl('apply', '-f', slice)).code, 0, 'an EndpointSlice for web');
     let l2: Record<string, string> | undefined;
     await waitFor(async () => {
       l2 = rows((await kubectl('get', 'servicel2statuses', '-A')).out).find((r) => r['SERVICE NAME'] === 'web');
       return l2 !== undefined;
-    }, 60_000, 'a ServiceL2Status for web', 500);
+    }, 60_000, 'a ServiceL2Status for web', 500).catch(async (err: unknown) => {
+      t.comment((await kubectl('get', 'servicel2statuses', '-A', '-o', 'yaml')).out);
+      throw err;
+    });
     t.match(l2, { 'ALLOCATED NODE': /^node-\d$/, 'SERVICE NAMESPACE': 'default' });
   });
 
