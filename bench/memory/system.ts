@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { clusterObjects } from '../../dev/demo/objects.js';
 import { SocketKube } from '../../dev/lab/kube-socket.js';
 import { mountSecret } from '../../dev/lab/mount-secret.js';
 import { GOSSIP_SECRET_NAME } from '../../src/kube/defaults.js';
@@ -96,20 +97,7 @@ export interface SpeakerNode {
  */
 function baseObjects(nodes: readonly SpeakerNode[]): object[] {
   return [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } },
-    ...nodes.map((n) => ({
-      apiVersion: 'v1',
-      kind: 'Node',
-      metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name } },
-      status: { addresses: [{ type: 'InternalIP', address: n.address }], conditions: [{ type: 'Ready', status: 'True' }] },
-    })),
-    ...nodes.map((n) => ({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: `speaker-${n.name}`, namespace: NAMESPACE, labels: { 'app.kubernetes.io/name': 'shoal', 'app.kubernetes.io/component': 'speaker' } },
-      spec: { nodeName: n.name, hostNetwork: true, containers: [{ name: 'speaker', image: 'shoal' }] },
-      status: { podIP: n.address, phase: 'Running' },
-    })),
+    ...clusterObjects(NAMESPACE, nodes),
     {
       apiVersion: 'metallb.io/v1beta1',
       kind: 'IPAddressPool',

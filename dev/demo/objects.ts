@@ -73,9 +73,14 @@ export function parseServices(text: string): { ok: true; services: DemoService[]
   return issues.count ? { ok: false, errors: issues.errors.map(formatConfigError) } : { ok: true, services };
 }
 
-export function baseObjects(nodes: readonly DemoNode[]): object[] {
+/**
+ * The cluster speakers run in: the namespace, a Node per node and a speaker
+ * Pod on each (as the DaemonSet's, host network), so the speakers find their
+ * peers and their own Pod, the owner of their status objects.
+ */
+export function clusterObjects(namespace: string, nodes: readonly DemoNode[]): object[] {
   return [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: DEMO_NAMESPACE } },
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
     ...nodes.map((n) => ({
       apiVersion: 'v1',
       kind: 'Node',
@@ -85,10 +90,16 @@ export function baseObjects(nodes: readonly DemoNode[]): object[] {
     ...nodes.map((n) => ({
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name: `speaker-${n.name}`, namespace: DEMO_NAMESPACE, labels: { 'app.kubernetes.io/name': 'shoal', 'app.kubernetes.io/component': 'speaker' } },
+      metadata: { name: `speaker-${n.name}`, namespace, labels: { 'app.kubernetes.io/name': 'shoal', 'app.kubernetes.io/component': 'speaker' } },
       spec: { nodeName: n.name, hostNetwork: true, containers: [{ name: 'speaker', image: 'shoal' }] },
       status: { podIP: n.address, phase: 'Running' },
     })),
+  ];
+}
+
+export function baseObjects(nodes: readonly DemoNode[]): object[] {
+  return [
+    ...clusterObjects(DEMO_NAMESPACE, nodes),
     {
       apiVersion: 'metallb.io/v1beta1',
       kind: 'IPAddressPool',
