@@ -8,17 +8,12 @@
 import t from 'tap';
 import { distMissing } from '../support/dist.js';
 import { netlabUnavailable, waitFor } from '../support/netlab.js';
-import { ADDR, FileSpeakerLab, MAC, NODES, type NodeName } from './file-speaker-lab.js';
+import { ADDR, FileSpeakerLab, MAC, NODES, VIP4, VIP6, WEB_VIPS, type NodeName } from './file-speaker-lab.js';
 
 const skip = netlabUnavailable() ?? distMissing();
 
-const VIP4 = '192.0.2.100';
-// Both walk the ring n1, n2, n3 (as in link-flap-netlab.test.ts): one owner for both families.
-const VIP6 = '2001:db8::106';
-const VIPS = [
-  { address: VIP4, name: 'web' },
-  { address: VIP6, name: 'web' },
-];
+// Both walk the ring n1, n2, n3: one owner for both families.
+const VIPS = WEB_VIPS;
 // Long enough that the checks during the warm-up (arping, ndisc6, curl)
 // end well before it under any load; the test checks it did.
 const FAILBACK_DELAY_MS = 20_000;

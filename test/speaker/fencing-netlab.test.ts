@@ -14,18 +14,13 @@
 import t from 'tap';
 import { distMissing } from '../support/dist.js';
 import { netlabUnavailable, waitFor, type LabProcess } from '../support/netlab.js';
-import { ADDR, FileSpeakerLab, MAC, NODES, type NodeName } from './file-speaker-lab.js';
+import { ADDR, FileSpeakerLab, MAC, NODES, VIP4, VIP6, WEB_VIPS, type NodeName } from './file-speaker-lab.js';
 
 const skip = netlabUnavailable() ?? distMissing();
 
-// Both walk the ring n1, n2, n3 (see link-flap-netlab.test.ts): n1 owns them
+// Both walk the ring n1, n2, n3 (file-speaker-lab.ts): n1 owns them
 // and wins a contest with n2 for either.
-const VIP4 = '192.0.2.100';
-const VIP6 = '2001:db8::106';
-const VIPS = [
-  { address: VIP4, name: 'web' },
-  { address: VIP6, name: 'web' },
-];
+const VIPS = WEB_VIPS;
 const SCHEDULES = { gratuitousArpMs: [0, 300], unsolicitedNaMs: [0, 300] };
 // Delayed failback off: a member cut off from every other one is not ready
 // after the heal and hands its addresses over for the warm-up

@@ -17,6 +17,19 @@ export const ADDR: Record<NodeName, [string, string]> = {
 export const MAC: Record<NodeName, string> = { n1: '02:00:00:00:00:11', n2: '02:00:00:00:00:12', n3: '02:00:00:00:00:13' };
 export const CLIENT_MAC = '02:00:00:00:00:02';
 
+/**
+ * Two addresses whose ring walk over n1, n2, n3 (ketama over the address
+ * text) is n1, n2, n3 for both: one owner, n1, for both families, with n2
+ * next. The tests that cut, restart or flap the owner use them as one
+ * service, "web" (WEB_VIPS).
+ */
+export const VIP4 = '192.0.2.100';
+export const VIP6 = '2001:db8::106';
+export const WEB_VIPS: readonly Vip[] = [
+  { address: VIP4, name: 'web' },
+  { address: VIP6, name: 'web' },
+];
+
 export interface Announcement {
   ip: string;
   owner: string | null;

@@ -11,21 +11,15 @@
 import t from 'tap';
 import { distMissing } from '../support/dist.js';
 import { netlabUnavailable, waitFor, type LabProcess } from '../support/netlab.js';
-import { CLIENT_MAC, FileSpeakerLab, MAC, NODES, type NodeName } from './file-speaker-lab.js';
+import { CLIENT_MAC, FileSpeakerLab, MAC, NODES, VIP4, VIP6, WEB_VIPS, type NodeName } from './file-speaker-lab.js';
 
 const skip = netlabUnavailable() ?? distMissing();
 
-// Ring orders for members n1, n2, n3 (ketama over the address text): both
-// VIPs walk n1, n2, n3; the third walks n3 first, so the flapped non-owner
-// owns something it must announce again once its view is fresh.
-const VIP4 = '192.0.2.100';
-const VIP6 = '2001:db8::106';
+// Ring orders for members n1, n2, n3 (ketama over the address text): web's
+// two VIPs walk n1, n2, n3; the third walks n3 first, so the flapped
+// non-owner owns something it must announce again once its view is fresh.
 const N3_VIP = '192.0.2.104';
-const VIPS = [
-  { address: VIP4, name: 'web' },
-  { address: VIP6, name: 'web' },
-  { address: N3_VIP, name: 'api' },
-];
+const VIPS = [...WEB_VIPS, { address: N3_VIP, name: 'api' }];
 // Short gratuitous schedules: the rounds of one takeover are over before the
 // next step, so every claim the client sees belongs to the step under test.
 const SCHEDULES = { gratuitousArpMs: [0, 300], unsolicitedNaMs: [0, 300] };
