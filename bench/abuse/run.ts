@@ -12,12 +12,13 @@
 // Writes bench/results/abuse.json.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cliPath } from '../../test/support/dist.js';
 import { freePorts } from '../../test/support/ports.js';
+import { rssMiB } from '../proc.js';
 import { percentile } from '../stats.js';
 import type { AttackConfig, AttackKind, AttackReport } from './attacker.js';
 
@@ -111,14 +112,7 @@ async function statusOf(m: Member): Promise<GossipStatus | undefined> {
   }
 }
 
-function rssMiB(m: Member): number {
-  try {
-    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${m.child.pid}/status`, 'utf8'));
-    return kb ? Number(kb[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}
+const memberRssMiB = (m: Member): number => rssMiB(m.child.pid!) ?? NaN;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -248,9 +242,9 @@ async function main(): Promise<void> {
     for (const scenario of ['quiet', ...attacks] as const) {
       const t0 = Date.now();
       const before = await Promise.all(members.map(statusOf));
-      const rssBefore = members.map(rssMiB);
+      const rssBefore = members.map(memberRssMiB);
       let rssPeak = [...rssBefore];
-      const sampler = setInterval(() => (rssPeak = members.map((m, i) => Math.max(rssPeak[i]!, rssMiB(m)))), 250);
+      const sampler = setInterval(() => (rssPeak = members.map((m, i) => Math.max(rssPeak[i]!, memberRssMiB(m)))), 250);
       const attack = scenario === 'quiet' ? undefined : startAttack(scenario, members, keyFile);
       await sleep(2_000);
       const windowStart = Date.now();

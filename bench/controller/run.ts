@@ -22,8 +22,7 @@
 // about the controller.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -32,6 +31,7 @@ import { kubeConfigYaml } from '../../dev/apiserver/kubeconfig.js';
 import { startApiServerDouble, type ApiServerDouble } from '../../dev/apiserver/server.js';
 import { ipAddressPools, namespaces, services } from '../../src/kube/resources.js';
 import { packageRoot } from '../../src/util/package-root.js';
+import { freePort, rssMiB } from '../proc.js';
 import { fmtMs, percentile } from '../stats.js';
 
 function arg(name: string, fallback: string): string {
@@ -68,22 +68,6 @@ interface SizeResult {
     writes: Record<string, number>;
     writesTotal: number;
   };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
 }
 
 interface RunningController {
@@ -206,7 +190,7 @@ async function runSize(n: number, smallestPerService: number | undefined): Promi
     const burstMs = Math.max(...created.values()) - first;
     const perServiceMs = totalMs / n;
     const writes = writesSince(api, auditMark);
-    const controllerRssMiB = rssMiB(c.child.pid!);
+    const controllerRssMiB = rssMiB(c.child.pid!) ?? NaN;
 
     // The restart: the new process must find everything in place and write nothing.
     await stopController(c);

@@ -1,9 +1,10 @@
 // Resident memory of one speaker that owns many service IPs: a single node
 // namespace, a file of N VIPs, layer 2 on, alone in its cluster so it owns
 // them all. RSS is read from /proc while it answers for them.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NetLab, waitFor } from '../../test/support/netlab.js';
+import { rssMiB } from '../proc.js';
 import { SHOAL_CLI } from './topology.js';
 
 /** One way of starting the speaker: node flags before the CLI. */
@@ -58,12 +59,6 @@ export function memoryVips(n: number): { v4: string[]; v6: string[] } {
   return { v4, v6 };
 }
 
-export function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
-  return Number(m[1]) / 1024;
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Reads gauges (no labels) from the speaker's Prometheus text. */
@@ -114,7 +109,7 @@ async function runSpeaker(lab: NetLab, dir: string, tag: string, vips: string[],
   let end = 0;
   const until = Date.now() + windowMs;
   while (Date.now() < until) {
-    end = rssMiB(proc.pid);
+    end = rssMiB(proc.pid) ?? NaN;
     peak = Math.max(peak, end);
     await sleep(250);
   }

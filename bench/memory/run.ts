@@ -28,7 +28,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/util/package-root.js';
-import { heapFloor, heapOf, median, rssMiB, scrape, slope, type HeapReading } from './sample.js';
+import { rssMiB } from '../proc.js';
+import { heapFloor, heapOf, median, scrape, slope, type HeapReading } from './sample.js';
 import { startNode, startSystem, stopProc, until, type Proc, type System } from './system.js';
 
 function arg(name: string, fallback: string): string {

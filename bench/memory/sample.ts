@@ -1,19 +1,8 @@
-// What bench/memory reads from a running process: resident memory from
-// /proc, V8's heap from the process's own /metrics (prom-client's default
+// What bench/memory reads from a running process (resident memory comes
+// from ../proc.ts): V8's heap from the process's own /metrics (prom-client's default
 // metrics), and a least-squares trend over time.
-import { readFileSync } from 'node:fs';
 
 const MiB = 1048576;
-
-/** VmRSS of a live process, MiB; undefined once it is gone. */
-export function rssMiB(pid: number): number | undefined {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** An unlabelled sample of a Prometheus text exposition; undefined when absent. */
 export function metricValue(text: string, name: string): number | undefined {

@@ -6,7 +6,6 @@
 // the double's unix socket.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clusterObjects } from '../../dev/demo/objects.js';
@@ -15,6 +14,7 @@ import { mountSecret } from '../../dev/lab/mount-secret.js';
 import { GOSSIP_SECRET_NAME } from '../../src/kube/defaults.js';
 import { endpointSlices, services } from '../../src/kube/resources.js';
 import { packageRoot } from '../../src/util/package-root.js';
+import { freePort } from '../proc.js';
 
 export const NAMESPACE = 'metallb-system';
 export const SERVICE_NAMESPACE = 'default';
@@ -60,18 +60,6 @@ export async function stopProc(p: Proc | undefined, signal: NodeJS.Signals = 'SI
   const timer = setTimeout(() => p.child.kill('SIGKILL'), 5000);
   await gone;
   clearTimeout(timer);
-}
-
-/** A TCP port free on `host` right now. */
-export function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string, everyMs = 200): Promise<void> {

@@ -23,7 +23,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
 import { NetLab, netlabUnavailable, waitFor, type LabProcess } from '../../test/support/netlab.js';
-import { gauge, memoryVips, rssMiB } from '../failover/memory.js';
+import { gauge, memoryVips } from '../failover/memory.js';
+import { rssMiB } from '../proc.js';
 import { SHOAL_CLI } from '../failover/topology.js';
 
 function arg(name: string, fallback: string): string {
@@ -108,7 +109,7 @@ async function measure(place: Place, dir: string, layer2: 'on' | 'off', n: numbe
   let end = 0;
   const until = Date.now() + WINDOW_MS;
   while (Date.now() < until) {
-    end = rssMiB(proc.pid);
+    end = rssMiB(proc.pid) ?? NaN;
     peak = Math.max(peak, end);
     await sleep(250);
   }
