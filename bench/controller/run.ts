@@ -126,6 +126,19 @@ async function queueEmpty(port: number): Promise<boolean> {
   return r.code === 200 && q !== undefined && q.queued === 0 && q.processing === 0 && q.retrying === 0;
 }
 
+/** Waits until the double has served no request for `ms`. */
+async function quiet(api: ApiServerDouble, ms: number): Promise<void> {
+  let seen = api.requests.length;
+  let since = performance.now();
+  await until('the API to fall quiet', () => {
+    if (api.requests.length !== seen) {
+      seen = api.requests.length;
+      since = performance.now();
+    }
+    return performance.now() - since >= ms;
+  }, 250);
+}
+
 function writesSince(api: ApiServerDouble, from: number): Record<string, number> {
   const out: Record<string, number> = {};
   for (const rec of api.requests.slice(from)) {
@@ -182,6 +195,9 @@ async function runSize(n: number, smallestPerService: number | undefined): Promi
     await until(`${n} Services to have an address`, () => addressed.size >= n, 100);
     watch.close();
     await until('the work queue to empty', () => queueEmpty(c.port), 1000);
+    // Pool counters are written paced, after the queue: the restart below
+    // must find everything the first process meant to write already written.
+    await quiet(api, 3000);
 
     const latencies = [...created].map(([name, t]) => addressed.get(name)! - t);
     const first = Math.min(...created.values());
