@@ -146,6 +146,8 @@ export class StatusObjectWriter {
   private readonly entries = new Map<string, Entry>();
   /** Keys to write, in the order they became due. */
   private readonly due = new Set<string>();
+  /** Adopted keys no `set` has named yet: left alone until releaseAdopted. */
+  private readonly held = new Set<string>();
   private pumpTimer: TimerHandle | undefined;
   private pumpSoon = false;
   private inFlight = false;
@@ -171,7 +173,9 @@ export class StatusObjectWriter {
    * Registers objects already in the API (from an earlier run of this
    * process) under the key `keyOf` gives them; an object with no key, or a
    * second one under a key, is deleted unless `set` claims it. Call before
-   * the first `set` for these keys.
+   * the first `set` for these keys. Nothing adopted is deleted or rewritten
+   * until `set` names its key or `releaseAdopted` is called: a restarted
+   * process that has not decided yet must not delete what is still true.
    */
   async adopt(type: ResourceType<CustomObject>, namespace: string, labelSelector: string, keyOf: (obj: CustomObject) => string | undefined): Promise<void> {
     const list = (await this.api.listNamespacedCustomObject({ group: type.group, version: type.version, namespace, plural: type.plural, labelSelector })) as { items?: CustomObject[] };
@@ -184,15 +188,29 @@ export class StatusObjectWriter {
       // Kept only if set() claims the key; deleted otherwise.
       target.live = liveOf(obj, type, true);
       target.unread = false;
-      if (!this.settled(target)) this.markDue(slot);
+      this.held.add(slot);
       n++;
     }
     if (n > 0) this.log.debug('adopted status objects', { kind: type.kind, count: n });
   }
 
+  /**
+   * The caller has said, through `set`, everything it wants: adopted
+   * objects it did not claim are deleted now.
+   */
+  releaseAdopted(): void {
+    const held = [...this.held];
+    this.held.clear();
+    for (const key of held) {
+      const e = this.entries.get(key);
+      if (e && e.retryTimer === undefined && !this.settled(e)) this.markDue(key);
+    }
+  }
+
   /** The object `key` should be, or undefined: it should not exist (or, not owned, be left alone). */
   set(key: string, desired: DesiredStatusObject | undefined): void {
     if (this.closed) return;
+    this.held.delete(key);
     const e = this.entry(key);
     if (desired && e.desired && e.desired.type !== desired.type) throw new Error(`status writer: key ${key} changed kind from ${e.desired.type.kind} to ${desired.type.kind}`);
     e.desired = desired;
@@ -239,6 +257,7 @@ export class StatusObjectWriter {
 
   private drop(key: string, e: Entry): void {
     this.clock.clearTimeout(e.retryTimer);
+    this.held.delete(key);
     this.entries.delete(key);
   }
 

@@ -129,6 +129,7 @@ export class AnnouncementStatus {
     }
   }
 
+  /** What this node announces now; the first call also deletes what an earlier run left and is no longer true. */
   update(services: AnnouncedServices): void {
     const desired = desiredStatuses(this.opts.node, this.opts.namespace, podOwner(this.opts.pod()), services);
     for (const key of this.keys) if (!desired.has(key)) this.opts.writer.set(key, undefined);
@@ -137,5 +138,6 @@ export class AnnouncementStatus {
       this.opts.writer.set(key, d);
       this.keys.add(key);
     }
+    this.opts.writer.releaseAdopted();
   }
 }

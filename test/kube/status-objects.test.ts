@@ -106,11 +106,35 @@ t.test('a restarted speaker adopts its objects: keeps what is still true, delete
   const second = await setup(t, {}, first.d);
   const pub = new AnnouncementStatus({ node: 'node-a', namespace: NS, writer: second.writer, pod: () => undefined, logger: silentLogger });
   await pub.adopt();
+  // Until the speaker has decided what it announces, what it left stays.
+  await drive(second);
+  t.equal(list(second.d).length, 3, 'nothing deleted before the first update');
+  t.equal(second.times.length, 0, 'nothing written before the first update');
   pub.update({ l2: new Map([['default/a', []]]), bgp: new Map() });
   await drive(second);
   const names = list(second.d).map((o) => `${o.metadata?.labels?.[LABEL_NODE]} ${o.metadata?.labels?.['metallb.io/service-name']}`).sort();
   t.same(names, ['node-a a', 'node-b c']);
   t.equal(second.times.length, 1, 'one request: the delete of b; a was already right');
+});
+
+t.test('what a restart adopts but nobody claims (a second object for one service, one without a service label) goes at the first update', async (t) => {
+  const s = await setup(t);
+  const leftover = (name: string, labels: Record<string, string>) =>
+    s.d.store.create(serviceL2Statuses, NS, { apiVersion: 'metallb.io/v1beta1', kind: 'ServiceL2Status', metadata: { name, namespace: NS, labels }, status: {} });
+  const svc = { [LABEL_NODE]: 'node-a', 'metallb.io/service-name': 'a', 'metallb.io/service-namespace': 'default' };
+  leftover('l2-one', svc);
+  leftover('l2-two', svc);
+  leftover('l2-nameless', { [LABEL_NODE]: 'node-a' });
+  const pub = new AnnouncementStatus({ node: 'node-a', namespace: NS, writer: s.writer, pod: () => undefined, logger: silentLogger });
+  await pub.adopt();
+  await drive(s);
+  t.equal(list(s.d).length, 3, 'held until the speaker has decided');
+  pub.update({ l2: new Map([['default/a', []]]), bgp: new Map() });
+  await drive(s);
+  const left = list(s.d);
+  t.equal(left.length, 1, 'one object for the service');
+  t.same(left[0]?.status, { node: 'node-a', serviceName: 'a', serviceNamespace: 'default' });
+  t.same(s.writer.keys(), ['l2:default/a'], 'only the claimed key is tracked');
 });
 
 t.test('a failover of 1,000 services is paced: no virtual second sees more than the burst plus the rate', async (t) => {
