@@ -97,7 +97,7 @@ export class Harness {
       const [cmd, args] = asUser(uid, [node, staged, ...(opts.args ?? [])]);
       h = new Harness(lab.spawn(host, cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: stage.root }), stage);
     }
-    await h.waitFor((e) => e.event === 'ready' || e.event === 'fatal', 10_000, `harness ready in ${host}`);
+    await h.waitFor((e) => e.event === 'ready' || e.event === 'fatal', 30_000, `harness ready in ${host}`);
     return h;
   }
 
@@ -128,7 +128,7 @@ export class Harness {
   }
 
   /** Sends a command and resolves with its ack. */
-  async command(cmd: Record<string, unknown>, timeoutMs = 5000): Promise<HarnessEvent> {
+  async command(cmd: Record<string, unknown>, timeoutMs = 20_000): Promise<HarnessEvent> {
     const id = this.nextId++;
     const since = this.events.length;
     this.proc.child.stdin?.write(JSON.stringify({ ...cmd, id }) + '\n');

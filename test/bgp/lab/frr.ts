@@ -65,7 +65,7 @@ export class Frr {
     return out;
   }
 
-  async waitEstablished(address: string, timeoutMs = 20_000): Promise<void> {
+  async waitEstablished(address: string, timeoutMs = 60_000): Promise<void> {
     await waitFor(async () => (await this.neighbors())[address]?.state === 'Established', timeoutMs, `FRR ${this.host}: session with ${address} Established`, 100);
   }
 

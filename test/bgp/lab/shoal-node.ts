@@ -62,7 +62,7 @@ export class ShoalNode {
     return node;
   }
 
-  next(want: string, timeoutMs = 10_000): Promise<Event> {
+  next(want: string, timeoutMs = 30_000): Promise<Event> {
     const i = this.events.findIndex((e) => e.event === want);
     if (i >= 0) return Promise.resolve(this.events.splice(i, 1)[0]!);
     return new Promise((resolve, reject) => {
