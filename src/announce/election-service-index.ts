@@ -18,8 +18,12 @@ import type { ElectionService } from './election-inputs.js';
 export interface IpGroup {
   readonly ip: IP;
   readonly text: string;
-  /** The services holding the address, in no particular order. */
-  readonly services: ElectionService[];
+  /**
+   * The services holding the address, in no particular order. Replaced,
+   * never changed in place: an address held by one service shares its
+   * key's one-entry list instead of a list of its own.
+   */
+  services: readonly ElectionService[];
 }
 
 interface KeyEntry {
@@ -147,7 +151,7 @@ export class ServiceIndex {
       for (const ip of old.ips) {
         change.touched.add(ip);
         const g = this.byIp.get(ip)!;
-        g.services.splice(g.services.indexOf(old.entries[0]!), 1);
+        g.services = g.services.filter((svc) => svc !== old.entries[0]);
         if (g.services.length === 0) {
           this.byIp.delete(ip);
           change.addresses = true;
@@ -161,9 +165,10 @@ export class ServiceIndex {
     added.ips.forEach((ip, i) => {
       change.touched.add(ip);
       const g = this.byIp.get(ip);
-      if (g) g.services.push(entries[0]!);
+      if (g) g.services = [...g.services, entries[0]!];
       else {
-        this.byIp.set(ip, { ip: parsed[i]!, text: ip, services: [entries[0]!] });
+        // `entries` is this key's one entry (a key listed more than once holds no address).
+        this.byIp.set(ip, { ip: parsed[i]!, text: ip, services: entries });
         change.addresses = true;
       }
     });
@@ -194,5 +199,7 @@ function parseEntries(key: string, entries: readonly ElectionService[]): { entry
     ips.push(canonical);
     parsed.push(p.ip);
   });
-  return { entry: { entries, ips, problems: problems.length ? problems : NO_PROBLEMS }, parsed };
+  // Already canonical and distinct (a file's VIPs, most Services): the service's own list serves.
+  const same = problems.length === 0 && ips.length === svc.ips.length && ips.every((ip, i) => ip === svc.ips[i]);
+  return { entry: { entries, ips: same ? svc.ips : ips, problems: problems.length ? problems : NO_PROBLEMS }, parsed };
 }
