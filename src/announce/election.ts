@@ -5,14 +5,15 @@
 // (docs/election.md).
 //
 // Pure: inputs in, decisions out. What it keeps between runs (the ring,
-// rebuilt when the set of live members changes; each IP's plan, decision
-// and the arc of the ring its walk covered) only lets a run decide again
-// just the IPs whose inputs changed: the result is that of a full run.
+// rebuilt when the set of live members changes; each IP's decision, the
+// part of its plan the decision does not say, and the arc of the ring its
+// walk covered) only lets a run decide again just the IPs whose inputs
+// changed: the result is that of a full run.
 
 import type { L2DesiredState, L2Target } from './l2/index.js';
 import type { MemberState } from '../cluster/messages.js';
 import { EligibilityContext } from './election-eligibility.js';
-import type { BlockCode, InputProblem, Interfaces, IpPlan, SkippedService, SkipReason } from './election-eligibility.js';
+import type { BlockCode, InputProblem, Interfaces, IpPlan, Participant, SkippedService, SkipReason } from './election-eligibility.js';
 import type { ElectionInputs } from './election-inputs.js';
 import { DEFAULT_VNODES, ketamaKeyHash, MemberRing, PointSet } from './election-ring.js';
 import { changedMembers, memberFacts, samePlan } from './election-changes.js';
@@ -83,23 +84,39 @@ function noEligibleMessage(members: number): string {
   return `none of the ${members} live member${members === 1 ? '' : 's'} is eligible (GET /status/ip/ADDRESS lists why)`;
 }
 
-/** What one IP's last decision rests on. */
+/**
+ * What one IP's last decision rests on. Kept for every held IP, so lean:
+ * the plan is not kept (the decision says most of it, and planOf() gives it
+ * back with the participants), and the numbers are 32-bit signed integers,
+ * which V8 keeps in the object rather than as a boxed double apiece.
+ */
 interface IpState {
-  /** The IP's ketama hash: md5 is a good part of a full run's cost. */
+  /** The IP's ketama hash, as int32 (`| 0`; `>>> 0` gives it back): md5 is a good part of a full run's cost. */
   readonly hash: number;
-  plan: IpPlan;
+  /** The plan's participants: what its decision does not say. */
+  participants: readonly Participant[];
   /** Undefined only between the plan and the decision of one run. */
   decision: Decision | undefined;
-  /**
-   * The ring arc its walk covered: the point value where the walk stopped
-   * (the arc runs from the IP's hash to it), WALKED_ALL when it visited
-   * every member, NO_WALK when the election stopped before the ring.
-   */
+  /** How the walk ended: ARC (stopped at `stop`), WALKED_ALL (visited every member), NO_WALK (the election stopped before the ring). */
+  walk: number;
+  /** With ARC: the point value where the walk stopped, as int32; the arc runs from the IP's hash to it. */
   stop: number;
 }
 
-const WALKED_ALL = -1;
-const NO_WALK = -2;
+const ARC = 0;
+const WALKED_ALL = 1;
+const NO_WALK = 2;
+
+const NO_PARTICIPANTS: readonly Participant[] = Object.freeze([]);
+
+const NOT_BLOCKED = new Set<NoOwnerCode>(['no-live-member', 'no-eligible-member']);
+
+/** The plan `st`'s decision was made from (its ip, pool and services are the decision's; a blocked plan is a decision without an owner that says so). */
+function planOf(st: IpState): IpPlan {
+  const d = st.decision!;
+  const blocked = d.noOwner && !NOT_BLOCKED.has(d.noOwner.code) ? { code: d.noOwner.code as BlockCode, message: d.noOwner.message } : undefined;
+  return { ip: d.ip, pool: d.pool, services: d.services, skippedServices: d.skippedServices, participants: st.participants, blocked };
+}
 
 /** The inputs of the previous run, as far as the incremental path compares them. */
 interface Previous {
@@ -142,9 +159,10 @@ export class Election {
   }
 
   /** Decides the IP of `st` from its plan, and records the arc of the ring its walk covered. */
-  private decide(ctx: EligibilityContext, st: IpState): void {
-    const plan = st.plan;
-    st.stop = NO_WALK;
+  private decide(ctx: EligibilityContext, st: IpState, plan: IpPlan): void {
+    st.participants = plan.participants;
+    st.walk = NO_WALK;
+    st.stop = 0;
     if (plan.blocked) {
       st.decision = blockedDecision(plan, plan.blocked.code, plan.blocked.message);
       return;
@@ -153,14 +171,17 @@ export class Election {
       st.decision = blockedDecision(plan, 'no-live-member', 'no gossip member is alive or suspect');
       return;
     }
-    const { owner, whole } = ctx.owner(plan, (visit) => this.ring.walkFrom(st.hash, visit));
+    const { owner, whole } = ctx.owner(plan, (visit) => this.ring.walkFrom(st.hash >>> 0, visit));
     if (owner === undefined) {
       st.decision = blockedDecision(plan, 'no-eligible-member', noEligibleMessage(this.ring.members.length));
-      st.stop = WALKED_ALL;
+      st.walk = WALKED_ALL;
       return;
     }
     // A fallback to a member that is not ready read every member's flag.
-    st.stop = whole ? WALKED_ALL : this.ring.lastStop;
+    // lastStop is -1 when the walk went all the way round.
+    const last = this.ring.lastStop;
+    st.walk = whole || last < 0 ? WALKED_ALL : ARC;
+    st.stop = st.walk === ARC ? last | 0 : 0;
     const interfaces = this.shared(ctx.verdict(plan, owner).interfaces);
     st.decision = { ip: plan.ip, pool: plan.pool, services: plan.services, skippedServices: plan.skippedServices, owner, interfaces, noOwner: undefined };
   }
@@ -177,9 +198,9 @@ export class Election {
     return same;
   }
 
-  /** A state for `ip` with its plan, to be decided. */
-  private fresh(ip: string, plan: IpPlan): IpState {
-    const st: IpState = { hash: this.state.get(ip)?.hash ?? ketamaKeyHash(ip), plan, decision: undefined, stop: NO_WALK };
+  /** A state for `ip`, to be decided. */
+  private fresh(ip: string): IpState {
+    const st: IpState = { hash: this.state.get(ip)?.hash ?? ketamaKeyHash(ip) | 0, participants: NO_PARTICIPANTS, decision: undefined, walk: NO_WALK, stop: 0 };
     this.state.set(ip, st);
     return st;
   }
@@ -207,22 +228,20 @@ export class Election {
     if (full) {
       redo = [];
       for (const ip of groups.keys()) {
-        const plan = ctx.plan(ip)!;
-        const st = this.state.get(ip);
-        if (st) st.plan = plan;
-        redo.push(st ?? this.fresh(ip, plan));
+        const st = this.state.get(ip) ?? this.fresh(ip);
+        this.decide(ctx, st, ctx.plan(ip)!);
+        redo.push(st);
       }
     } else {
       redo = this.changedSince(prev, inputs, ctx, facts, touched);
       sameAddresses = prev.decisions.size === groups.size && [...touched].every((ip) => prev.decisions.has(ip) === groups.has(ip));
     }
-    for (const st of redo) this.decide(ctx, st);
 
     let decisions: Map<string, Decision>;
     if (sameAddresses) {
       // Same keys: setting them again keeps the address order.
       decisions = new Map(prev!.decisions);
-      for (const st of redo) decisions.set(st.plan.ip, st.decision!);
+      for (const st of redo) decisions.set(st.decision!.ip, st.decision!);
     } else {
       decisions = new Map();
       for (const g of this.services.order()) decisions.set(g.text, this.state.get(g.text)!.decision!);
@@ -232,8 +251,8 @@ export class Election {
   }
 
   /**
-   * The states of the IPs whose decision may differ from the previous
-   * run's; the others keep theirs (with their new plan, when re-planned).
+   * Decides again the IPs whose decision may differ from the previous
+   * run's, and returns their states; the others keep theirs.
    */
   private changedSince(prev: Previous, inputs: ElectionInputs, ctx: EligibilityContext, facts: ReadonlyMap<string, string>, touched: ReadonlySet<string>): IpState[] {
     const groups = this.services.groups;
@@ -245,8 +264,14 @@ export class Election {
       if (!groups.has(ip)) continue;
       const plan = ctx.plan(ip)!;
       const st = this.state.get(ip);
-      if (st && samePlan(st.plan, plan)) st.plan = plan;
-      else redo.add(this.fresh(ip, plan));
+      if (st?.decision && samePlan(planOf(st), plan)) {
+        // The same plan from new objects (a new Config): later comparisons read the new ones.
+        st.participants = plan.participants;
+        continue;
+      }
+      const fresh = this.fresh(ip);
+      this.decide(ctx, fresh, plan);
+      redo.add(fresh);
     }
     // Members. A member gone from the ring moves only the IPs it owned: a
     // walk that skipped it meets the same members after it. Any other
@@ -259,9 +284,12 @@ export class Election {
       const gone = new Set(changed.filter((m) => !facts.has(m)));
       const points = new PointSet(changed.filter((m) => !gone.has(m)).map((m) => this.ring.pointsOf(m)));
       for (const st of this.state.values()) {
-        if (st.stop === NO_WALK) continue;
+        if (st.walk === NO_WALK || redo.has(st)) continue;
         const owner = st.decision?.owner;
-        if (st.stop === WALKED_ALL || (owner !== undefined && gone.has(owner)) || points.hitsArc(st.hash, st.stop)) redo.add(st);
+        if (st.walk === WALKED_ALL || (owner !== undefined && gone.has(owner)) || points.hitsArc(st.hash >>> 0, st.stop >>> 0)) {
+          this.decide(ctx, st, planOf(st));
+          redo.add(st);
+        }
       }
     }
     return [...redo];
@@ -296,8 +324,8 @@ export class Election {
     const plan = ctx.plan(canonical)!;
     // The decision comes from compute()'s own path; the walk below only
     // explains it (tests check that verdict() agrees with it).
-    const probe: IpState = { hash: ketamaKeyHash(canonical), plan, decision: undefined, stop: NO_WALK };
-    this.decide(ctx, probe);
+    const probe: IpState = { hash: ketamaKeyHash(canonical) | 0, participants: NO_PARTICIPANTS, decision: undefined, walk: NO_WALK, stop: 0 };
+    this.decide(ctx, probe, plan);
     const decision = probe.decision!;
     const walked = plan.blocked ? [] : this.ring.order(canonical);
     const ring = walked.map((member, i): CandidateVerdict => {
@@ -305,7 +333,7 @@ export class Election {
       const verdict = member === decision.owner ? 'owner' : reasons.length === 0 ? 'eligible' : 'skipped';
       return { member, position: i + 1, verdict, reasons };
     });
-    return { decision, keyHash: probe.hash, ring, notLive: notLive(inputs, this.ring.members) };
+    return { decision, keyHash: probe.hash >>> 0, ring, notLive: notLive(inputs, this.ring.members) };
   }
 }
 

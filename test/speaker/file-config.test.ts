@@ -6,7 +6,7 @@ import t from 'tap';
 import { MAX_GOSSIPED_MACS, macsMeta } from '../../src/announce/fencing/member-macs.js';
 import { encodedMetaSize } from '../../src/cluster/codec.js';
 import { parseIP } from '../../src/net/index.js';
-import { DEFAULT_FILE_LIMITS, loadFileConfig, parseFileConfig, timingProfile } from '../../src/speaker/file-config.js';
+import { DEFAULT_FILE_LIMITS, loadFileConfig, parseFileConfig, timingProfile, type FileVip } from '../../src/speaker/file-config.js';
 import { FileWorld, labelsFromMeta, labelsToMeta, vipObjects, vipServices } from '../../src/speaker/file-world.js';
 
 const good = {
@@ -166,7 +166,7 @@ t.test('file world: VIPs become pools, advertisements and services', async (t) =
 });
 
 t.test('a pool holds exactly its VIPs, neighbours merged into one range', async (t) => {
-  const vips = ['192.0.2.3', '192.0.2.1', '192.0.2.2', '192.0.2.5', '2001:db8::2', '2001:db8::1', '192.0.2.1'].map((address, i) => ({ address, name: `v${i}`, interfaces: [], nodeSelectors: [] }));
+  const vips: FileVip[] = ['192.0.2.3', '192.0.2.1', '192.0.2.2', '192.0.2.5', '2001:db8::2', '2001:db8::1', '192.0.2.1'].map((address, i) => ({ address, name: `v${i}`, interfaces: [], nodeSelectors: [] }));
   // A VIP with other settings between them is in a pool of its own, and splits nothing.
   vips.push({ address: '192.0.2.4', name: 'other', interfaces: ['eth1'], nodeSelectors: [] });
   const pools = (vipObjects(vips, ['eth0']) as { kind: string; metadata: { name: string }; spec: { addresses?: string[] } }[]).filter((o) => o.kind === 'IPAddressPool');
@@ -177,7 +177,7 @@ t.test('a pool holds exactly its VIPs, neighbours merged into one range', async 
       ['vips-2', ['192.0.2.4/32']],
     ],
   );
-  const r = parseFileConfig({ vips: vips.map(({ address, name, interfaces }) => ({ address, name, ...(interfaces.length ? { interfaces } : {}) })).filter((v, i) => i !== 6) }, { hostname: 'h' });
+  const r = parseFileConfig({ vips: vips.map(({ address, name, interfaces }) => ({ address, name, ...(interfaces.length ? { interfaces } : {}) })).filter((_, i) => i !== 6) }, { hostname: 'h' });
   t.ok(r.ok);
   if (!r.ok) return;
   const inputs = new FileWorld(r.config, '192.0.2.11', () => undefined).inputs([{ name: 'h', state: 'alive' }]);
