@@ -71,6 +71,11 @@ export class ServiceIndex {
     return index;
   }
 
+  /** Whether the index holds exactly `services` (the same array as the last update()), so a reader of those inputs may use it as is. */
+  holds(services: readonly ElectionService[]): boolean {
+    return services === this.inputs;
+  }
+
   /** Canonical address -> the services holding it. */
   get groups(): ReadonlyMap<string, IpGroup> {
     return this.byIp;
@@ -183,6 +188,14 @@ function parseEntries(key: string, entries: readonly ElectionService[]): { entry
     return { entry: { entries, ips: [], problems: [{ service: key, field: '', message: `service ${key} appears ${entries.length} times in the inputs; ignored` }] }, parsed: [] };
   }
   const svc = entries[0]!;
+  if (svc.ips.length === 1) {
+    // The usual service: one address, most often already canonical (then its own list serves).
+    const p = parseIPDetailed(svc.ips[0]!);
+    if (p.ok) {
+      const canonical = formatIP(p.ip);
+      return { entry: { entries, ips: canonical === svc.ips[0] ? svc.ips : [canonical], problems: NO_PROBLEMS }, parsed: [p.ip] };
+    }
+  }
   const ips: string[] = [];
   const parsed: IP[] = [];
   const problems: InputProblem[] = [];

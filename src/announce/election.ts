@@ -155,7 +155,12 @@ export class Election {
 
   private prepare(inputs: ElectionInputs): EligibilityContext {
     this.ring.setMembers(memberFacts(inputs.members).keys());
-    return new EligibilityContext(inputs, this.ignoreExcludeLB);
+    return this.context(inputs);
+  }
+
+  /** A context for `inputs`, on the election's own index when it holds their services (no index of every service per status request). */
+  private context(inputs: ElectionInputs): EligibilityContext {
+    return this.services.holds(inputs.services) ? new EligibilityContext(inputs, this.ignoreExcludeLB, this.services) : new EligibilityContext(inputs, this.ignoreExcludeLB);
   }
 
   /** Decides the IP of `st` from its plan, and records the arc of the ring its walk covered. */
@@ -301,7 +306,7 @@ export class Election {
    * for. Canonical texts; addresses no service holds are left out.
    */
   eligibleFor(member: string, ips: Iterable<string>, inputs: ElectionInputs): string[] {
-    const ctx = new EligibilityContext(inputs, this.ignoreExcludeLB);
+    const ctx = this.context(inputs);
     const out: string[] = [];
     for (const ip of ips) {
       const canonical = ctx.held(ip);
