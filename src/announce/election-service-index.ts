@@ -56,17 +56,24 @@ function sameEntries(a: readonly ElectionService[], b: readonly ElectionService[
   return true;
 }
 
-export class ServiceIndex {
+/** Makes the group of a newly held address: a caller that keeps something per address (the election) makes it part of the group, one object per address. */
+export type GroupMaker<G extends IpGroup> = (ip: IP, text: string, services: readonly ElectionService[]) => G;
+
+const plainGroup: GroupMaker<IpGroup> = (ip, text, services) => ({ ip, text, services });
+
+export class ServiceIndex<G extends IpGroup = IpGroup> {
   private readonly keys = new Map<string, KeyEntry>();
-  private readonly byIp = new Map<string, IpGroup>();
+  private readonly byIp = new Map<string, G>();
   private inputs: readonly ElectionService[] = [];
   private problemList: readonly InputProblem[] = [];
   /** The groups in address order (IPv4 first); undefined until asked for after a change of the address set. */
-  private ordered: IpGroup[] | undefined = [];
+  private ordered: G[] | undefined = [];
+
+  constructor(private readonly makeGroup: GroupMaker<G>) {}
 
   /** A one-off index of `services`. */
   static of(services: readonly ElectionService[]): ServiceIndex {
-    const index = new ServiceIndex();
+    const index = new ServiceIndex(plainGroup);
     index.update(services);
     return index;
   }
@@ -77,7 +84,7 @@ export class ServiceIndex {
   }
 
   /** Canonical address -> the services holding it. */
-  get groups(): ReadonlyMap<string, IpGroup> {
+  get groups(): ReadonlyMap<string, G> {
     return this.byIp;
   }
 
@@ -87,7 +94,7 @@ export class ServiceIndex {
   }
 
   /** The held addresses in address order (IPv4 first). */
-  order(): readonly IpGroup[] {
+  order(): readonly G[] {
     if (!this.ordered) this.ordered = [...this.byIp.values()].sort((a, b) => compareIP(a.ip, b.ip));
     return this.ordered;
   }
@@ -173,7 +180,7 @@ export class ServiceIndex {
       if (g) g.services = [...g.services, entries[0]!];
       else {
         // `entries` is this key's one entry (a key listed more than once holds no address).
-        this.byIp.set(ip, { ip: parsed[i]!, text: ip, services: entries });
+        this.byIp.set(ip, this.makeGroup(parsed[i]!, ip, entries));
         change.addresses = true;
       }
     });

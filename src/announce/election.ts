@@ -17,7 +17,7 @@ import type { BlockCode, InputProblem, Interfaces, IpPlan, Participant, SkippedS
 import type { ElectionInputs } from './election-inputs.js';
 import { DEFAULT_VNODES, ketamaKeyHash, MemberRing, PointSet } from './election-ring.js';
 import { changedMembers, memberFacts, samePlan } from './election-changes.js';
-import { ServiceIndex } from './election-service-index.js';
+import { ServiceIndex, type IpGroup } from './election-service-index.js';
 import type { ElectionNode } from './election-inputs.js';
 import type { Config } from '../config/model.js';
 
@@ -85,7 +85,8 @@ function noEligibleMessage(members: number): string {
 }
 
 /**
- * What one IP's last decision rests on. Kept for every held IP, so lean:
+ * What one IP's last decision rests on. Part of the IP's group in the
+ * service index (one object per held IP), so lean:
  * the plan is not kept (the decision says most of it, and planOf() gives it
  * back with the participants), and the numbers are 32-bit signed integers,
  * which V8 keeps in the object rather than as a boxed double apiece.
@@ -108,6 +109,9 @@ const WALKED_ALL = 1;
 const NO_WALK = 2;
 
 const NO_PARTICIPANTS: readonly Participant[] = Object.freeze([]);
+
+/** A held IP: its services and its election state. */
+type IpEntry = IpGroup & IpState;
 
 const NOT_BLOCKED = new Set<NoOwnerCode>(['no-live-member', 'no-eligible-member']);
 
@@ -137,9 +141,17 @@ export interface ComputeOptions {
 export class Election {
   private readonly ring: MemberRing;
   private readonly ignoreExcludeLB: boolean;
-  private readonly services = new ServiceIndex();
-  /** Canonical IP -> its state, for every IP some service holds. */
-  private readonly state = new Map<string, IpState>();
+  /** The services by IP, and each IP's state with them. */
+  private readonly services = new ServiceIndex<IpEntry>((ip, text, services) => ({
+    ip,
+    text,
+    services,
+    hash: ketamaKeyHash(text) | 0,
+    participants: NO_PARTICIPANTS,
+    decision: undefined,
+    walk: NO_WALK,
+    stop: 0,
+  }));
   private previous: Previous | undefined;
   private readonly interfaceLists = new Map<string, readonly string[]>();
 
@@ -203,13 +215,6 @@ export class Election {
     return same;
   }
 
-  /** A state for `ip`, to be decided. */
-  private fresh(ip: string): IpState {
-    const st: IpState = { hash: this.state.get(ip)?.hash ?? ketamaKeyHash(ip) | 0, participants: NO_PARTICIPANTS, decision: undefined, walk: NO_WALK, stop: 0 };
-    this.state.set(ip, st);
-    return st;
-  }
-
   /**
    * Elects an owner for every IP held by a service. After the first run,
    * only the IPs whose inputs changed since the previous run are decided
@@ -227,13 +232,11 @@ export class Election {
     // So does the ready rule standing aside (nobody ready) or coming back: it changes every walk.
     const full = opts.full === true || prev === undefined || (prev.facts.size === 0) !== (facts.size === 0) || prev.noneReady !== ctx.noneReady;
 
-    for (const ip of full ? this.state.keys() : touched) if (!groups.has(ip)) this.state.delete(ip);
     let redo: IpState[];
     let sameAddresses = false;
     if (full) {
       redo = [];
-      for (const ip of groups.keys()) {
-        const st = this.state.get(ip) ?? this.fresh(ip);
+      for (const [ip, st] of groups) {
         this.decide(ctx, st, ctx.plan(ip)!);
         redo.push(st);
       }
@@ -249,7 +252,7 @@ export class Election {
       for (const st of redo) decisions.set(st.decision!.ip, st.decision!);
     } else {
       decisions = new Map();
-      for (const g of this.services.order()) decisions.set(g.text, this.state.get(g.text)!.decision!);
+      for (const g of this.services.order()) decisions.set(g.text, g.decision!);
     }
     this.previous = { facts, nodes: inputs.nodes, config: inputs.config, decisions, noneReady: ctx.noneReady };
     return { decisions, members: this.ring.members, problems: this.services.problems, decided: redo.length };
@@ -268,15 +271,14 @@ export class Election {
     for (const ip of replan) {
       if (!groups.has(ip)) continue;
       const plan = ctx.plan(ip)!;
-      const st = this.state.get(ip);
-      if (st?.decision && samePlan(planOf(st), plan)) {
+      const st = groups.get(ip)!;
+      if (st.decision && samePlan(planOf(st), plan)) {
         // The same plan from new objects (a new Config): later comparisons read the new ones.
         st.participants = plan.participants;
         continue;
       }
-      const fresh = this.fresh(ip);
-      this.decide(ctx, fresh, plan);
-      redo.add(fresh);
+      this.decide(ctx, st, plan);
+      redo.add(st);
     }
     // Members. A member gone from the ring moves only the IPs it owned: a
     // walk that skipped it meets the same members after it. Any other
@@ -288,7 +290,7 @@ export class Election {
     if (changed.length > 0) {
       const gone = new Set(changed.filter((m) => !facts.has(m)));
       const points = new PointSet(changed.filter((m) => !gone.has(m)).map((m) => this.ring.pointsOf(m)));
-      for (const st of this.state.values()) {
+      for (const st of groups.values()) {
         if (st.walk === NO_WALK || redo.has(st)) continue;
         const owner = st.decision?.owner;
         if (st.walk === WALKED_ALL || (owner !== undefined && gone.has(owner)) || points.hitsArc(st.hash >>> 0, st.stop >>> 0)) {

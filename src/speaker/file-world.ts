@@ -99,8 +99,16 @@ function fromFile(file: FileSpeakerConfig): { config: Config; services: Election
   return { config: parsed.config, services: vipServices(file.vips) };
 }
 
+/** The file's settings without its VIP list: once the VIPs are services and pools, the list itself is not kept (tens of thousands of entries). */
+type FileSettings = Omit<FileSpeakerConfig, 'vips'>;
+
+function settingsOf(file: FileSpeakerConfig): FileSettings {
+  const { vips: _vips, ...settings } = file;
+  return settings;
+}
+
 export class FileWorld implements World {
-  private file: FileSpeakerConfig;
+  private file: FileSettings;
   private config: Config;
   private services: ElectionService[];
   private readonly listeners: (() => void)[] = [];
@@ -110,7 +118,7 @@ export class FileWorld implements World {
     private readonly advertiseHost: string,
     private readonly memberMeta: (name: string) => Meta | undefined,
   ) {
-    this.file = file;
+    this.file = settingsOf(file);
     ({ config: this.config, services: this.services } = fromFile(file));
   }
 
@@ -126,7 +134,7 @@ export class FileWorld implements World {
     if (JSON.stringify([file.status, file.statusAllow]) !== JSON.stringify([this.file.status, this.file.statusAllow])) needRestart.push('status');
     if (JSON.stringify(file.fencing) !== JSON.stringify(this.file.fencing)) needRestart.push('fencing');
     const next = fromFile(file);
-    this.file = { ...file, node: this.file.node, gossip: this.file.gossip, status: this.file.status, statusAllow: this.file.statusAllow, fencing: this.file.fencing };
+    this.file = { ...settingsOf(file), node: this.file.node, gossip: this.file.gossip, status: this.file.status, statusAllow: this.file.statusAllow, fencing: this.file.fencing };
     this.config = next.config;
     this.services = next.services;
     for (const fn of this.listeners) fn();
