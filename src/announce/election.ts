@@ -236,8 +236,8 @@ export class Election {
     let sameAddresses = false;
     if (full) {
       redo = [];
-      for (const [ip, st] of groups) {
-        this.decide(ctx, st, ctx.plan(ip)!);
+      for (const st of groups.values()) {
+        this.decide(ctx, st, ctx.plan(st.text)!);
         redo.push(st);
       }
     } else {
