@@ -64,10 +64,10 @@ function hwmMiB(pid: number): number {
   return Number(m[1]) / 1024;
 }
 
-/** The sum of a labelled gauge's series in Prometheus text. */
-function sumGauge(metrics: string, name: string): number {
+/** The sum of a labelled gauge's (or counter's) series in Prometheus text, of those whose labels hold `label`. */
+function sumGauge(metrics: string, name: string, label = ''): number {
   let sum = 0;
-  for (const m of metrics.matchAll(new RegExp(`^${name}\\{[^}]*\\} ([0-9.e+]+)$`, 'gm'))) sum += Number(m[1]);
+  for (const m of metrics.matchAll(new RegExp(`^${name}\\{([^}]*)\\} ([0-9.e+]+)$`, 'gm'))) if (m[1]!.includes(label)) sum += Number(m[2]);
   return sum;
 }
 
@@ -100,7 +100,9 @@ async function measure(place: Place, dir: string, layer2: 'on' | 'off', n: numbe
     if (proc.child.exitCode !== null) throw new Error(`the speaker exited: ${proc.output().slice(-2000)}`);
     const text = await place.metrics().catch(() => '');
     if (!text) return false;
-    if (gauge(text, 'shoal_speaker_owned_ips') < n) return false;
+    // Owned now: taken less released (shoal_speaker_owned_ips is gone; alone, the speaker takes every VIP).
+    const changes = (direction: string): number => sumGauge(text, `shoal_speaker_ownership_changes_total`, `direction="${direction}"`);
+    if (changes('taken') - changes('released') < n) return false;
     return layer2 === 'off' || sumGauge(text, 'shoal_l2_announced_ips') >= n;
   };
   await waitFor(owned, 300_000, `the speaker to own ${n} VIPs`, 200);

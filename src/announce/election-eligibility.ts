@@ -280,7 +280,10 @@ export class EligibilityContext {
       return { ip, pool: pool.name, services, skippedServices: [], participants: [], blocked };
     }
     const skippedServices: SkippedService[] = [];
-    const participants: Participant[] = [];
+    // Sized up front: a plan's participants are kept per IP, and an array
+    // grown by push() from empty holds room for 16.
+    const participants: Participant[] = new Array<Participant>(sorted.length);
+    let taking = 0;
     sorted.forEach((svc, i) => {
       const key = services[i]!;
       const ads = poolAds.anyServiceSelectors ? poolAds.ads.filter((a) => anySelectorMatches(a.serviceSelectors, svc.labels)) : poolAds.ads;
@@ -293,9 +296,10 @@ export class EligibilityContext {
       } else if (!svc.endpoints.serving) {
         skippedServices.push({ service: key, code: 'no-serving-endpoint', detail: `${key} has no ready or serving endpoint` });
       } else {
-        participants.push({ key, ads, localNodes: localNodes(svc) });
+        participants[taking++] = { key, ads, localNodes: localNodes(svc) };
       }
     });
+    participants.length = taking;
     let blocked: IpPlan['blocked'];
     if (participants.length === 0) {
       const codes = new Set(skippedServices.map((s) => s.code));

@@ -18,8 +18,12 @@ import type { ElectionService } from './election-inputs.js';
 export interface IpGroup {
   readonly ip: IP;
   readonly text: string;
-  /** The services holding the address, in no particular order. */
-  readonly services: ElectionService[];
+  /**
+   * The services holding the address, in no particular order. Replaced,
+   * never changed in place: an address held by one service shares its
+   * key's one-entry list instead of a list of its own.
+   */
+  services: readonly ElectionService[];
 }
 
 interface KeyEntry {
@@ -52,23 +56,35 @@ function sameEntries(a: readonly ElectionService[], b: readonly ElectionService[
   return true;
 }
 
-export class ServiceIndex {
+/** Makes the group of a newly held address: a caller that keeps something per address (the election) makes it part of the group, one object per address. */
+export type GroupMaker<G extends IpGroup> = (ip: IP, text: string, services: readonly ElectionService[]) => G;
+
+const plainGroup: GroupMaker<IpGroup> = (ip, text, services) => ({ ip, text, services });
+
+export class ServiceIndex<G extends IpGroup = IpGroup> {
   private readonly keys = new Map<string, KeyEntry>();
-  private readonly byIp = new Map<string, IpGroup>();
+  private readonly byIp = new Map<string, G>();
   private inputs: readonly ElectionService[] = [];
   private problemList: readonly InputProblem[] = [];
   /** The groups in address order (IPv4 first); undefined until asked for after a change of the address set. */
-  private ordered: IpGroup[] | undefined = [];
+  private ordered: G[] | undefined = [];
+
+  constructor(private readonly makeGroup: GroupMaker<G>) {}
 
   /** A one-off index of `services`. */
   static of(services: readonly ElectionService[]): ServiceIndex {
-    const index = new ServiceIndex();
+    const index = new ServiceIndex(plainGroup);
     index.update(services);
     return index;
   }
 
+  /** Whether the index holds exactly `services` (the same array as the last update()), so a reader of those inputs may use it as is. */
+  holds(services: readonly ElectionService[]): boolean {
+    return services === this.inputs;
+  }
+
   /** Canonical address -> the services holding it. */
-  get groups(): ReadonlyMap<string, IpGroup> {
+  get groups(): ReadonlyMap<string, G> {
     return this.byIp;
   }
 
@@ -78,7 +94,7 @@ export class ServiceIndex {
   }
 
   /** The held addresses in address order (IPv4 first). */
-  order(): readonly IpGroup[] {
+  order(): readonly G[] {
     if (!this.ordered) this.ordered = [...this.byIp.values()].sort((a, b) => compareIP(a.ip, b.ip));
     return this.ordered;
   }
@@ -147,7 +163,7 @@ export class ServiceIndex {
       for (const ip of old.ips) {
         change.touched.add(ip);
         const g = this.byIp.get(ip)!;
-        g.services.splice(g.services.indexOf(old.entries[0]!), 1);
+        g.services = g.services.filter((svc) => svc !== old.entries[0]);
         if (g.services.length === 0) {
           this.byIp.delete(ip);
           change.addresses = true;
@@ -161,9 +177,10 @@ export class ServiceIndex {
     added.ips.forEach((ip, i) => {
       change.touched.add(ip);
       const g = this.byIp.get(ip);
-      if (g) g.services.push(entries[0]!);
+      if (g) g.services = [...g.services, entries[0]!];
       else {
-        this.byIp.set(ip, { ip: parsed[i]!, text: ip, services: [entries[0]!] });
+        // `entries` is this key's one entry (a key listed more than once holds no address).
+        this.byIp.set(ip, this.makeGroup(parsed[i]!, ip, entries));
         change.addresses = true;
       }
     });
@@ -178,6 +195,14 @@ function parseEntries(key: string, entries: readonly ElectionService[]): { entry
     return { entry: { entries, ips: [], problems: [{ service: key, field: '', message: `service ${key} appears ${entries.length} times in the inputs; ignored` }] }, parsed: [] };
   }
   const svc = entries[0]!;
+  if (svc.ips.length === 1) {
+    // The usual service: one address, most often already canonical (then its own list serves).
+    const p = parseIPDetailed(svc.ips[0]!);
+    if (p.ok) {
+      const canonical = formatIP(p.ip);
+      return { entry: { entries, ips: canonical === svc.ips[0] ? svc.ips : [canonical], problems: NO_PROBLEMS }, parsed: [p.ip] };
+    }
+  }
   const ips: string[] = [];
   const parsed: IP[] = [];
   const problems: InputProblem[] = [];
@@ -194,5 +219,7 @@ function parseEntries(key: string, entries: readonly ElectionService[]): { entry
     ips.push(canonical);
     parsed.push(p.ip);
   });
-  return { entry: { entries, ips, problems: problems.length ? problems : NO_PROBLEMS }, parsed };
+  // Already canonical and distinct (a file's VIPs, most Services): the service's own list serves.
+  const same = problems.length === 0 && ips.length === svc.ips.length && ips.every((ip, i) => ip === svc.ips[i]);
+  return { entry: { entries, ips: same ? svc.ips : ips, problems: problems.length ? problems : NO_PROBLEMS }, parsed };
 }

@@ -21,8 +21,14 @@ export interface OwnershipChange {
   readonly to: string | undefined;
 }
 
+/** An owner and when it took over: one object for every IP that changed to that owner in one update, not one per IP. */
+interface Since {
+  readonly owner: string | undefined;
+  readonly since: number;
+}
+
 export class OwnershipTracker {
-  private readonly state = new Map<string, { owner: string | undefined; since: number }>();
+  private readonly state = new Map<string, Since>();
 
   /** `wallClock`: milliseconds since the epoch (injected so tests control it). */
   constructor(private readonly wallClock: () => number = Date.now) {}
@@ -35,6 +41,7 @@ export class OwnershipTracker {
   update(result: ElectionResult): OwnershipChange[] {
     const now = this.wallClock();
     const changes: OwnershipChange[] = [];
+    const taken = new Map<string | undefined, Since>();
     for (const [ip, prev] of this.state) {
       if (result.decisions.has(ip)) continue;
       this.state.delete(ip);
@@ -43,7 +50,9 @@ export class OwnershipTracker {
     for (const [ip, d] of result.decisions) {
       const prev = this.state.get(ip);
       if (prev && prev.owner === d.owner) continue;
-      this.state.set(ip, { owner: d.owner, since: now });
+      let entry = taken.get(d.owner);
+      if (!entry) taken.set(d.owner, (entry = { owner: d.owner, since: now }));
+      this.state.set(ip, entry);
       if (prev !== undefined || d.owner !== undefined) changes.push({ ip, from: prev?.owner, to: d.owner });
     }
     return changes;

@@ -5,18 +5,19 @@
 // (docs/election.md).
 //
 // Pure: inputs in, decisions out. What it keeps between runs (the ring,
-// rebuilt when the set of live members changes; each IP's plan, decision
-// and the arc of the ring its walk covered) only lets a run decide again
-// just the IPs whose inputs changed: the result is that of a full run.
+// rebuilt when the set of live members changes; each IP's decision, the
+// part of its plan the decision does not say, and the arc of the ring its
+// walk covered) only lets a run decide again just the IPs whose inputs
+// changed: the result is that of a full run.
 
 import type { L2DesiredState, L2Target } from './l2/index.js';
 import type { MemberState } from '../cluster/messages.js';
 import { EligibilityContext } from './election-eligibility.js';
-import type { BlockCode, InputProblem, Interfaces, IpPlan, SkippedService, SkipReason } from './election-eligibility.js';
+import type { BlockCode, InputProblem, Interfaces, IpPlan, Participant, SkippedService, SkipReason } from './election-eligibility.js';
 import type { ElectionInputs } from './election-inputs.js';
 import { DEFAULT_VNODES, ketamaKeyHash, MemberRing, PointSet } from './election-ring.js';
 import { changedMembers, memberFacts, samePlan } from './election-changes.js';
-import { ServiceIndex } from './election-service-index.js';
+import { ServiceIndex, type IpGroup } from './election-service-index.js';
 import type { ElectionNode } from './election-inputs.js';
 import type { Config } from '../config/model.js';
 
@@ -83,23 +84,43 @@ function noEligibleMessage(members: number): string {
   return `none of the ${members} live member${members === 1 ? '' : 's'} is eligible (GET /status/ip/ADDRESS lists why)`;
 }
 
-/** What one IP's last decision rests on. */
+/**
+ * What one IP's last decision rests on. Part of the IP's group in the
+ * service index (one object per held IP), so lean:
+ * the plan is not kept (the decision says most of it, and planOf() gives it
+ * back with the participants), and the numbers are 32-bit signed integers,
+ * which V8 keeps in the object rather than as a boxed double apiece.
+ */
 interface IpState {
-  /** The IP's ketama hash: md5 is a good part of a full run's cost. */
+  /** The IP's ketama hash, as int32 (`| 0`; `>>> 0` gives it back): md5 is a good part of a full run's cost. */
   readonly hash: number;
-  plan: IpPlan;
+  /** The plan's participants: what its decision does not say. */
+  participants: readonly Participant[];
   /** Undefined only between the plan and the decision of one run. */
   decision: Decision | undefined;
-  /**
-   * The ring arc its walk covered: the point value where the walk stopped
-   * (the arc runs from the IP's hash to it), WALKED_ALL when it visited
-   * every member, NO_WALK when the election stopped before the ring.
-   */
+  /** How the walk ended: ARC (stopped at `stop`), WALKED_ALL (visited every member), NO_WALK (the election stopped before the ring). */
+  walk: number;
+  /** With ARC: the point value where the walk stopped, as int32; the arc runs from the IP's hash to it. */
   stop: number;
 }
 
-const WALKED_ALL = -1;
-const NO_WALK = -2;
+const ARC = 0;
+const WALKED_ALL = 1;
+const NO_WALK = 2;
+
+const NO_PARTICIPANTS: readonly Participant[] = Object.freeze([]);
+
+/** A held IP: its services and its election state. */
+type IpEntry = IpGroup & IpState;
+
+const NOT_BLOCKED = new Set<NoOwnerCode>(['no-live-member', 'no-eligible-member']);
+
+/** The plan `st`'s decision was made from (its ip, pool and services are the decision's; a blocked plan is a decision without an owner that says so). */
+function planOf(st: IpState): IpPlan {
+  const d = st.decision!;
+  const blocked = d.noOwner && !NOT_BLOCKED.has(d.noOwner.code) ? { code: d.noOwner.code as BlockCode, message: d.noOwner.message } : undefined;
+  return { ip: d.ip, pool: d.pool, services: d.services, skippedServices: d.skippedServices, participants: st.participants, blocked };
+}
 
 /** The inputs of the previous run, as far as the incremental path compares them. */
 interface Previous {
@@ -120,9 +141,17 @@ export interface ComputeOptions {
 export class Election {
   private readonly ring: MemberRing;
   private readonly ignoreExcludeLB: boolean;
-  private readonly services = new ServiceIndex();
-  /** Canonical IP -> its state, for every IP some service holds. */
-  private readonly state = new Map<string, IpState>();
+  /** The services by IP, and each IP's state with them. */
+  private readonly services = new ServiceIndex<IpEntry>((ip, text, services) => ({
+    ip,
+    text,
+    services,
+    hash: ketamaKeyHash(text) | 0,
+    participants: NO_PARTICIPANTS,
+    decision: undefined,
+    walk: NO_WALK,
+    stop: 0,
+  }));
   private previous: Previous | undefined;
   private readonly interfaceLists = new Map<string, readonly string[]>();
 
@@ -138,13 +167,19 @@ export class Election {
 
   private prepare(inputs: ElectionInputs): EligibilityContext {
     this.ring.setMembers(memberFacts(inputs.members).keys());
-    return new EligibilityContext(inputs, this.ignoreExcludeLB);
+    return this.context(inputs);
+  }
+
+  /** A context for `inputs`, on the election's own index when it holds their services (no index of every service per status request). */
+  private context(inputs: ElectionInputs): EligibilityContext {
+    return this.services.holds(inputs.services) ? new EligibilityContext(inputs, this.ignoreExcludeLB, this.services) : new EligibilityContext(inputs, this.ignoreExcludeLB);
   }
 
   /** Decides the IP of `st` from its plan, and records the arc of the ring its walk covered. */
-  private decide(ctx: EligibilityContext, st: IpState): void {
-    const plan = st.plan;
-    st.stop = NO_WALK;
+  private decide(ctx: EligibilityContext, st: IpState, plan: IpPlan): void {
+    st.participants = plan.participants;
+    st.walk = NO_WALK;
+    st.stop = 0;
     if (plan.blocked) {
       st.decision = blockedDecision(plan, plan.blocked.code, plan.blocked.message);
       return;
@@ -153,14 +188,17 @@ export class Election {
       st.decision = blockedDecision(plan, 'no-live-member', 'no gossip member is alive or suspect');
       return;
     }
-    const { owner, whole } = ctx.owner(plan, (visit) => this.ring.walkFrom(st.hash, visit));
+    const { owner, whole } = ctx.owner(plan, (visit) => this.ring.walkFrom(st.hash >>> 0, visit));
     if (owner === undefined) {
       st.decision = blockedDecision(plan, 'no-eligible-member', noEligibleMessage(this.ring.members.length));
-      st.stop = WALKED_ALL;
+      st.walk = WALKED_ALL;
       return;
     }
     // A fallback to a member that is not ready read every member's flag.
-    st.stop = whole ? WALKED_ALL : this.ring.lastStop;
+    // lastStop is -1 when the walk went all the way round.
+    const last = this.ring.lastStop;
+    st.walk = whole || last < 0 ? WALKED_ALL : ARC;
+    st.stop = st.walk === ARC ? last | 0 : 0;
     const interfaces = this.shared(ctx.verdict(plan, owner).interfaces);
     st.decision = { ip: plan.ip, pool: plan.pool, services: plan.services, skippedServices: plan.skippedServices, owner, interfaces, noOwner: undefined };
   }
@@ -175,13 +213,6 @@ export class Election {
       this.interfaceLists.set(key, (same = Object.freeze([...interfaces])));
     }
     return same;
-  }
-
-  /** A state for `ip` with its plan, to be decided. */
-  private fresh(ip: string, plan: IpPlan): IpState {
-    const st: IpState = { hash: this.state.get(ip)?.hash ?? ketamaKeyHash(ip), plan, decision: undefined, stop: NO_WALK };
-    this.state.set(ip, st);
-    return st;
   }
 
   /**
@@ -201,39 +232,35 @@ export class Election {
     // So does the ready rule standing aside (nobody ready) or coming back: it changes every walk.
     const full = opts.full === true || prev === undefined || (prev.facts.size === 0) !== (facts.size === 0) || prev.noneReady !== ctx.noneReady;
 
-    for (const ip of full ? this.state.keys() : touched) if (!groups.has(ip)) this.state.delete(ip);
     let redo: IpState[];
     let sameAddresses = false;
     if (full) {
       redo = [];
-      for (const ip of groups.keys()) {
-        const plan = ctx.plan(ip)!;
-        const st = this.state.get(ip);
-        if (st) st.plan = plan;
-        redo.push(st ?? this.fresh(ip, plan));
+      for (const st of groups.values()) {
+        this.decide(ctx, st, ctx.plan(st.text)!);
+        redo.push(st);
       }
     } else {
       redo = this.changedSince(prev, inputs, ctx, facts, touched);
       sameAddresses = prev.decisions.size === groups.size && [...touched].every((ip) => prev.decisions.has(ip) === groups.has(ip));
     }
-    for (const st of redo) this.decide(ctx, st);
 
     let decisions: Map<string, Decision>;
     if (sameAddresses) {
       // Same keys: setting them again keeps the address order.
       decisions = new Map(prev!.decisions);
-      for (const st of redo) decisions.set(st.plan.ip, st.decision!);
+      for (const st of redo) decisions.set(st.decision!.ip, st.decision!);
     } else {
       decisions = new Map();
-      for (const g of this.services.order()) decisions.set(g.text, this.state.get(g.text)!.decision!);
+      for (const g of this.services.order()) decisions.set(g.text, g.decision!);
     }
     this.previous = { facts, nodes: inputs.nodes, config: inputs.config, decisions, noneReady: ctx.noneReady };
     return { decisions, members: this.ring.members, problems: this.services.problems, decided: redo.length };
   }
 
   /**
-   * The states of the IPs whose decision may differ from the previous
-   * run's; the others keep theirs (with their new plan, when re-planned).
+   * Decides again the IPs whose decision may differ from the previous
+   * run's, and returns their states; the others keep theirs.
    */
   private changedSince(prev: Previous, inputs: ElectionInputs, ctx: EligibilityContext, facts: ReadonlyMap<string, string>, touched: ReadonlySet<string>): IpState[] {
     const groups = this.services.groups;
@@ -244,9 +271,14 @@ export class Election {
     for (const ip of replan) {
       if (!groups.has(ip)) continue;
       const plan = ctx.plan(ip)!;
-      const st = this.state.get(ip);
-      if (st && samePlan(st.plan, plan)) st.plan = plan;
-      else redo.add(this.fresh(ip, plan));
+      const st = groups.get(ip)!;
+      if (st.decision && samePlan(planOf(st), plan)) {
+        // The same plan from new objects (a new Config): later comparisons read the new ones.
+        st.participants = plan.participants;
+        continue;
+      }
+      this.decide(ctx, st, plan);
+      redo.add(st);
     }
     // Members. A member gone from the ring moves only the IPs it owned: a
     // walk that skipped it meets the same members after it. Any other
@@ -258,10 +290,13 @@ export class Election {
     if (changed.length > 0) {
       const gone = new Set(changed.filter((m) => !facts.has(m)));
       const points = new PointSet(changed.filter((m) => !gone.has(m)).map((m) => this.ring.pointsOf(m)));
-      for (const st of this.state.values()) {
-        if (st.stop === NO_WALK) continue;
+      for (const st of groups.values()) {
+        if (st.walk === NO_WALK || redo.has(st)) continue;
         const owner = st.decision?.owner;
-        if (st.stop === WALKED_ALL || (owner !== undefined && gone.has(owner)) || points.hitsArc(st.hash, st.stop)) redo.add(st);
+        if (st.walk === WALKED_ALL || (owner !== undefined && gone.has(owner)) || points.hitsArc(st.hash >>> 0, st.stop >>> 0)) {
+          this.decide(ctx, st, planOf(st));
+          redo.add(st);
+        }
       }
     }
     return [...redo];
@@ -273,7 +308,7 @@ export class Election {
    * for. Canonical texts; addresses no service holds are left out.
    */
   eligibleFor(member: string, ips: Iterable<string>, inputs: ElectionInputs): string[] {
-    const ctx = new EligibilityContext(inputs, this.ignoreExcludeLB);
+    const ctx = this.context(inputs);
     const out: string[] = [];
     for (const ip of ips) {
       const canonical = ctx.held(ip);
@@ -296,8 +331,8 @@ export class Election {
     const plan = ctx.plan(canonical)!;
     // The decision comes from compute()'s own path; the walk below only
     // explains it (tests check that verdict() agrees with it).
-    const probe: IpState = { hash: ketamaKeyHash(canonical), plan, decision: undefined, stop: NO_WALK };
-    this.decide(ctx, probe);
+    const probe: IpState = { hash: ketamaKeyHash(canonical) | 0, participants: NO_PARTICIPANTS, decision: undefined, walk: NO_WALK, stop: 0 };
+    this.decide(ctx, probe, plan);
     const decision = probe.decision!;
     const walked = plan.blocked ? [] : this.ring.order(canonical);
     const ring = walked.map((member, i): CandidateVerdict => {
@@ -305,7 +340,7 @@ export class Election {
       const verdict = member === decision.owner ? 'owner' : reasons.length === 0 ? 'eligible' : 'skipped';
       return { member, position: i + 1, verdict, reasons };
     });
-    return { decision, keyHash: probe.hash, ring, notLive: notLive(inputs, this.ring.members) };
+    return { decision, keyHash: probe.hash >>> 0, ring, notLive: notLive(inputs, this.ring.members) };
   }
 }
 

@@ -74,6 +74,9 @@ const NON_LABEL_META_ENTRIES = 3;
 /** Errors reported at most; a file of 100,000 mistakes makes a readable report and log line, not a 10 MB one. */
 export const MAX_REPORTED_ERRORS = 100;
 
+/** The empty list every VIP without interfaces or node selectors shares. */
+const NONE: readonly never[] = Object.freeze([]);
+
 /** Linux interface names are at most 15 bytes (IFNAMSIZ less the terminating NUL). */
 const MAX_INTERFACE_BYTES = 15;
 
@@ -303,11 +306,14 @@ export function parseFileConfig(doc: unknown, defaults: { hostname: string } = {
       issues.add(at(p, 'name'), name === '' ? 'invalid-value' : 'over-limit', name === '' ? 'must not be empty' : `${nameBytes} bytes, longer than the limit of ${limits.maxNameBytes} (raise it with --max-name-length)`);
       return;
     }
+    const interfaces = readInterfaces(issues, v, p);
+    const nodeSelectors = parseSelectorList(issues, v, 'nodeSelectors', p);
+    // Most VIPs name neither: they share one empty list each (a file holds up to tens of thousands).
     const vip: FileVip = {
       address,
       name,
-      interfaces: readInterfaces(issues, v, p),
-      nodeSelectors: parseSelectorList(issues, v, 'nodeSelectors', p),
+      interfaces: interfaces.length ? interfaces : NONE,
+      nodeSelectors: nodeSelectors.length ? nodeSelectors : NONE,
     };
     // One address may serve several names (a shared VIP), but it has one
     // election, so one set of interfaces and node selectors.

@@ -8,7 +8,7 @@ import type { Meta } from '../cluster/messages.js';
 import type { Config } from '../config/model.js';
 import { parseObjects } from '../config/parse.js';
 import { formatConfigError } from '../config/model.js';
-import { ipFamily } from '../net/index.js';
+import { formatRange, ipFamily, normalizeRanges, parseIP, type IPRange } from '../net/index.js';
 import type { FileSpeakerConfig, FileVip } from './file-config.js';
 import type { SelfNode, World } from './world.js';
 
@@ -31,12 +31,15 @@ export function labelsFromMeta(meta: Meta): Record<string, string> {
 /**
  * The metallb.io objects equivalent to the VIP list: one IPAddressPool and
  * one L2Advertisement per distinct (interfaces, nodeSelectors), in order of
- * first appearance, so 10,000 VIPs with the same settings make one pool of
- * 10,000 single-address ranges rather than 20,000 objects. Pools are named
- * "vips", "vips-2", ...: the same VIP list gives the same names everywhere.
+ * first appearance, so 10,000 VIPs with the same settings make one pool
+ * rather than 20,000 objects. A pool's ranges are its VIPs with neighbours
+ * merged (a block of 10,000 consecutive VIPs is one range, not 10,000
+ * single-address ranges of two BigInts each): the same addresses, so the
+ * same pool for every VIP. Pools are named "vips", "vips-2", ...: the same
+ * VIP list gives the same names everywhere.
  */
 export function vipObjects(vips: readonly FileVip[], defaultInterfaces: readonly string[]): unknown[] {
-  const groups = new Map<string, { interfaces: readonly string[]; nodeSelectors: FileVip['nodeSelectors']; addresses: string[] }>();
+  const groups = new Map<string, { interfaces: readonly string[]; nodeSelectors: FileVip['nodeSelectors']; ranges: IPRange[] }>();
   const seen = new Set<string>();
   for (const v of vips) {
     if (seen.has(v.address)) continue;
@@ -44,13 +47,16 @@ export function vipObjects(vips: readonly FileVip[], defaultInterfaces: readonly
     const interfaces = v.interfaces.length ? v.interfaces : defaultInterfaces;
     const key = JSON.stringify([interfaces, v.nodeSelectors]);
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { interfaces, nodeSelectors: v.nodeSelectors, addresses: [] }));
-    g.addresses.push(`${v.address}/${ipFamily(v.address) === 6 ? 128 : 32}`);
+    if (!g) groups.set(key, (g = { interfaces, nodeSelectors: v.nodeSelectors, ranges: [] }));
+    const ip = parseIP(v.address);
+    if (!ip) throw new Error(`VIP ${JSON.stringify(v.address)} is not an IP address`);
+    g.ranges.push({ family: ip.family, first: ip.value, last: ip.value });
   }
   const objects: unknown[] = [];
   [...groups.values()].forEach((g, i) => {
     const metadata = { name: i === 0 ? 'vips' : `vips-${i + 1}`, namespace: FILE_NAMESPACE };
-    objects.push({ apiVersion: 'metallb.io/v1beta1', kind: 'IPAddressPool', metadata, spec: { addresses: g.addresses, autoAssign: false } });
+    const addresses = normalizeRanges(g.ranges).map(formatRange);
+    objects.push({ apiVersion: 'metallb.io/v1beta1', kind: 'IPAddressPool', metadata, spec: { addresses, autoAssign: false } });
     objects.push({
       apiVersion: 'metallb.io/v1beta1',
       kind: 'L2Advertisement',
@@ -65,6 +71,10 @@ export function vipObjects(vips: readonly FileVip[], defaultInterfaces: readonly
   return objects;
 }
 
+/** What every file-mode service has: no labels, and the host itself serving (no endpoints to watch). Shared, not one per VIP. */
+const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+const HOST_SERVES: ElectionService['endpoints'] = Object.freeze({ serving: true, nodes: Object.freeze([]) as readonly string[] });
+
 export function vipServices(vips: readonly FileVip[]): ElectionService[] {
   const byName = new Map<string, string[]>();
   for (const v of vips) {
@@ -75,11 +85,10 @@ export function vipServices(vips: readonly FileVip[]): ElectionService[] {
   return [...byName].map(([name, ips]) => ({
     namespace: FILE_NAMESPACE,
     name,
-    labels: {},
+    labels: NO_LABELS,
     ips,
     externalTrafficPolicy: 'Cluster' as const,
-    // No endpoints to watch: the host itself serves the VIP.
-    endpoints: { serving: true, nodes: [] },
+    endpoints: HOST_SERVES,
   }));
 }
 
@@ -90,8 +99,16 @@ function fromFile(file: FileSpeakerConfig): { config: Config; services: Election
   return { config: parsed.config, services: vipServices(file.vips) };
 }
 
+/** The file's settings without its VIP list: once the VIPs are services and pools, the list itself is not kept (tens of thousands of entries). */
+type FileSettings = Omit<FileSpeakerConfig, 'vips'>;
+
+function settingsOf(file: FileSpeakerConfig): FileSettings {
+  const { vips: _vips, ...settings } = file;
+  return settings;
+}
+
 export class FileWorld implements World {
-  private file: FileSpeakerConfig;
+  private file: FileSettings;
   private config: Config;
   private services: ElectionService[];
   private readonly listeners: (() => void)[] = [];
@@ -101,7 +118,7 @@ export class FileWorld implements World {
     private readonly advertiseHost: string,
     private readonly memberMeta: (name: string) => Meta | undefined,
   ) {
-    this.file = file;
+    this.file = settingsOf(file);
     ({ config: this.config, services: this.services } = fromFile(file));
   }
 
@@ -117,7 +134,7 @@ export class FileWorld implements World {
     if (JSON.stringify([file.status, file.statusAllow]) !== JSON.stringify([this.file.status, this.file.statusAllow])) needRestart.push('status');
     if (JSON.stringify(file.fencing) !== JSON.stringify(this.file.fencing)) needRestart.push('fencing');
     const next = fromFile(file);
-    this.file = { ...file, node: this.file.node, gossip: this.file.gossip, status: this.file.status, statusAllow: this.file.statusAllow, fencing: this.file.fencing };
+    this.file = { ...settingsOf(file), node: this.file.node, gossip: this.file.gossip, status: this.file.status, statusAllow: this.file.statusAllow, fencing: this.file.fencing };
     this.config = next.config;
     this.services = next.services;
     for (const fn of this.listeners) fn();

@@ -279,6 +279,14 @@ t.test('a dual-stack service: each address is its own election', async (t) => {
   for (const ip of r.decisions.keys()) t.equal(decision(r, ip).owner, ringOrder(e, ip, open(NAMES, [ip]))[0]);
 });
 
+t.test('a service with one address in non-canonical text, or not an address', async (t) => {
+  const e = new Election();
+  const r = e.compute(inputs({ config: POOL, members: members(NAMES), nodes: plainNodes(NAMES), services: [service('one', ['2001:DB8::0:51']), service('bad', ['192.0.2.300'])] }));
+  t.same([...r.decisions.keys()], ['2001:db8::51'], 'held under its canonical text');
+  t.same(decision(r, '2001:db8::51').services, ['default/one']);
+  t.same(r.problems.map((p) => [p.service, p.field]), [['default/bad', 'ips[0]']], 'the bad address is reported with its field');
+});
+
 t.test('advertisements: nodeSelectors, serviceSelectors, interfaces', async (t) => {
   const ip = '192.0.2.30';
   const cfg = config(

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import t from 'tap';
 import { MAX_GOSSIPED_MACS, macsMeta } from '../../src/announce/fencing/member-macs.js';
 import { encodedMetaSize } from '../../src/cluster/codec.js';
-import { DEFAULT_FILE_LIMITS, loadFileConfig, parseFileConfig, timingProfile } from '../../src/speaker/file-config.js';
-import { FileWorld, labelsFromMeta, labelsToMeta, vipServices } from '../../src/speaker/file-world.js';
+import { parseIP } from '../../src/net/index.js';
+import { DEFAULT_FILE_LIMITS, loadFileConfig, parseFileConfig, timingProfile, type FileVip } from '../../src/speaker/file-config.js';
+import { FileWorld, labelsFromMeta, labelsToMeta, vipObjects, vipServices } from '../../src/speaker/file-world.js';
 
 const good = {
   node: 'lb-1',
@@ -162,6 +163,27 @@ t.test('file world: VIPs become pools, advertisements and services', async (t) =
   t.equal(changes, 1);
   t.same(world.inputs([{ name: 'lb-1', state: 'alive' }])!.config.pools.map((p) => p.addresses), [['192.0.2.100/32']], 'the reload applied');
   t.equal(world.self().name, 'lb-1', 'the node name stays until restart');
+});
+
+t.test('a pool holds exactly its VIPs, neighbours merged into one range', async (t) => {
+  const vips: FileVip[] = ['192.0.2.3', '192.0.2.1', '192.0.2.2', '192.0.2.5', '2001:db8::2', '2001:db8::1', '192.0.2.1'].map((address, i) => ({ address, name: `v${i}`, interfaces: [], nodeSelectors: [] }));
+  // A VIP with other settings between them is in a pool of its own, and splits nothing.
+  vips.push({ address: '192.0.2.4', name: 'other', interfaces: ['eth1'], nodeSelectors: [] });
+  const pools = (vipObjects(vips, ['eth0']) as { kind: string; metadata: { name: string }; spec: { addresses?: string[] } }[]).filter((o) => o.kind === 'IPAddressPool');
+  t.same(
+    pools.map((p) => [p.metadata.name, p.spec.addresses]),
+    [
+      ['vips', ['192.0.2.1-192.0.2.3', '192.0.2.5/32', '2001:db8::1-2001:db8::2']],
+      ['vips-2', ['192.0.2.4/32']],
+    ],
+  );
+  const r = parseFileConfig({ vips: vips.map(({ address, name, interfaces }) => ({ address, name, ...(interfaces.length ? { interfaces } : {}) })).filter((_, i) => i !== 6) }, { hostname: 'h' });
+  t.ok(r.ok);
+  if (!r.ok) return;
+  const inputs = new FileWorld(r.config, '192.0.2.11', () => undefined).inputs([{ name: 'h', state: 'alive' }]);
+  for (const ip of ['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.5', '2001:db8::1', '2001:db8::2']) t.equal(inputs.config.poolIndex.poolOf(parseIP(ip)!)?.name, 'vips', `${ip} is in the VIPs' pool`);
+  t.equal(inputs.config.poolIndex.poolOf(parseIP('192.0.2.4')!)?.name, 'vips-2');
+  t.equal(inputs.config.poolIndex.poolOf(parseIP('192.0.2.6')!), undefined, 'no address beyond the VIPs');
 });
 
 t.test('labels at the budget still fit beside the version and eight interface MACs', async (t) => {
