@@ -35,12 +35,12 @@ RUN npm ci
 COPY tsconfig.json ./
 COPY src/ src/
 # The context holds src/ only (.dockerignore), so tsc compiles just that
-# (the type check); the images run the bundle (src/build/bundle.mjs: one
+# (the type check); the images run the bundle (src/packaging/bundle.mjs: one
 # tree-shaken file, about 30 MiB less per process than dist/src/ with the
 # whole of @kubernetes/client-node, docs/install.md "Resources"). Then the
 # development dependencies go.
 RUN npx tsc -p tsconfig.json \
- && node src/build/bundle.mjs \
+ && node src/packaging/bundle.mjs \
  && npm prune --omit=dev
 
 # ---- runtime: node and the built application, nothing else -----------------

@@ -53,7 +53,7 @@ t.test('every file copied from the context exists and is sent to the builder', a
   for (const notSent of ['node_modules/yaml/package.json', 'dist/src/cli/main.js', 'dev/apiserver/server.ts', 'dev/demo/command.ts', 'build/Release/shoal_packet.node', '.git/HEAD', 'test/k8s/crds.test.ts', 'k8s/speaker.yaml', 'README.md']) {
     t.notOk(sent(notSent), `${notSent} stays out of the image`);
   }
-  for (const needed of ['src/cli/main.ts', 'src/build/bundle.mjs', 'native/packet.cc', 'package-lock.json']) t.ok(sent(needed), `${needed} is sent`);
+  for (const needed of ['src/cli/main.ts', 'src/packaging/bundle.mjs', 'native/packet.cc', 'package-lock.json']) t.ok(sent(needed), `${needed} is sent`);
 });
 
 t.test('the runtime copies exactly what the build stage made, at the paths the code expects', async (t) => {
