@@ -36,7 +36,7 @@ t.test('build stage: compilers for the addons, npm ci, tsc, production dependenc
   t.match(build, /apt-get install -y --no-install-recommends python3 make g\+\+/);
   t.match(build, /npm ci/);
   t.match(build, /npx tsc -p tsconfig\.json/);
-  t.match(build, /node src\/build\/bundle\.mjs/, 'the bundle the images run');
+  t.match(build, /node src\/packaging\/bundle\.mjs/, 'the bundle the images run');
   t.match(build, /npm prune --omit=dev/);
   t.ok(runs(stage('build')).indexOf('npm ci') < runs(stage('build')).indexOf('tsc'), 'dependencies (and addons) before the TypeScript');
 });
