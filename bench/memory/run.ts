@@ -8,6 +8,11 @@
 //   npm run bench:memory -- --soak               # 30 minutes of churn (see below)
 //   npm run bench:memory -- --soak --minutes 60
 //   npm run bench:memory -- --services 100 --speaker-flags=--jitless   # try a node flag
+//   npm run bench:memory -- --entry dist/src/cli/main.js   # tsc's output instead of the images' bundle
+//
+// The controller and speakers run dist/bundle/shoal.js, as the images do
+// (--entry names another script; a run with --entry or added flags is an
+// experiment and writes memory-flags.* or memory-soak-flags.*).
 //
 // Steady state: for each size, N Services with an EndpointSlice each, the
 // controller allocates them all, the one speaker owns them all; after
@@ -30,7 +35,7 @@ import { join, relative, resolve } from 'node:path';
 import { packageRoot } from '../../src/util/package-root.js';
 import { rssMiB } from '../proc.js';
 import { heapFloor, heapOf, median, scrape, slope, type HeapReading } from './sample.js';
-import { PRODUCT_CLI, startNode, startSystem, stopProc, until, type Proc, type System } from './system.js';
+import { IMAGE_ENTRY, startNode, startSystem, stopProc, until, type Proc, type System } from './system.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -108,10 +113,10 @@ const speakerExtraFlags = extraFlags('speaker-flags');
 const controllerExtraFlags = extraFlags('controller-flags');
 const root = packageRoot() ?? process.cwd();
 /** --entry: the script the controller and speakers run, relative to the package root. */
-const entry = resolve(root, arg('entry', relative(root, PRODUCT_CLI)));
+const entry = resolve(root, arg('entry', relative(root, IMAGE_ENTRY)));
 const entryShown = relative(root, entry);
 /** A run that differs from the images (added flags, another entry) is an experiment. */
-const experiment = speakerExtraFlags.length + controllerExtraFlags.length > 0 || entry !== PRODUCT_CLI;
+const experiment = speakerExtraFlags.length + controllerExtraFlags.length > 0 || entry !== IMAGE_ENTRY;
 
 async function steady(sizes: number[], settleS: number, windowS: number): Promise<void> {
   const started = machine();

@@ -1,7 +1,7 @@
 // The Kubernetes-mode system as bench/memory runs it: the API server double,
 // the controller and speakers, each a process started the way its container
-// image starts it (Dockerfile: the speaker's node runs with
-// --max-semi-space-size=1, both with NODE_ENV=production), all on loopback
+// image starts it (Dockerfile: node runs the bundle dist/bundle/shoal.js, the
+// speaker's with --max-semi-space-size=1, both with NODE_ENV=production), all on loopback
 // with layer 2 off. The bench drives Services and EndpointSlices through
 // the double's unix socket.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -24,8 +24,8 @@ export const SPEAKER_NODE_FLAGS = ['--max-semi-space-size=1'] as const;
 export const CONTROLLER_NODE_FLAGS = [] as const;
 
 const root = packageRoot() ?? process.cwd();
-/** The `shoal` entry point the processes run unless SystemOptions.entry names another. */
-export const PRODUCT_CLI = join(root, 'dist', 'src', 'cli', 'main.js');
+/** What the images run (Dockerfile): the bundle, unless SystemOptions.entry names another script (dist/src/cli/main.js). */
+export const IMAGE_ENTRY = join(root, 'dist', 'bundle', 'shoal.js');
 const DEV_CLI = join(root, 'dist', 'dev', 'cli.js');
 
 export interface Proc {
@@ -159,7 +159,7 @@ export interface SystemOptions {
   /** Extra node flags for the speaker and the controller (profiling), after the image's. */
   speakerExtraFlags?: readonly string[];
   controllerExtraFlags?: readonly string[];
-  /** The script the controller and speakers run (default PRODUCT_CLI). */
+  /** The script the controller and speakers run (default IMAGE_ENTRY). */
   entry?: string;
 }
 
@@ -167,7 +167,7 @@ export interface SystemOptions {
 const nodeAddress = (k: number): string => `127.0.17.${k + 1}`;
 
 export async function startSystem(opts: SystemOptions): Promise<System> {
-  const cli = opts.entry ?? PRODUCT_CLI;
+  const cli = opts.entry ?? IMAGE_ENTRY;
   for (const f of [cli, DEV_CLI]) if (!existsSync(f)) throw new Error(`${f} is missing: run \`npm run build\` first`);
   const dir = mkdtempSync(join(tmpdir(), 'shoal-memory-'));
   const socket = join(dir, 'api.sock');
