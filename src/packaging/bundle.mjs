@@ -5,8 +5,9 @@
 //
 // Why: @kubernetes/client-node's entry points import every generated API
 // and model class. Loaded from node_modules, their source text and compiled
-// code cost a process about 30 MiB of heap it never uses; bundled, only the
-// classes shoal calls remain (bench/memory: docs/speaker.md, "Memory").
+// code cost a process about 30 MiB of RSS (20 MiB of heap) it never uses;
+// bundled, only the classes shoal calls remain (bench/memory:
+// docs/speaker.md, "Memory").
 //
 // Left outside the bundle (EXTERNAL), loaded from node_modules at run time:
 // packages with native addons, which esbuild cannot inline. Our own addons
@@ -38,7 +39,8 @@ export async function bundle(outfile = OUTFILE) {
     target: 'node20',
     minify: true,
     treeShaking: true,
-    // Error and class names stay readable in logs and stack traces.
+    // Functions and classes keep their `name` property as written (code that
+    // reads constructor.name behaves as unbundled).
     keepNames: true,
     legalComments: 'none',
     external: EXTERNAL,
