@@ -8,6 +8,11 @@
 //   npm run bench:memory -- --soak               # 30 minutes of churn (see below)
 //   npm run bench:memory -- --soak --minutes 60
 //   npm run bench:memory -- --services 100 --speaker-flags=--jitless   # try a node flag
+//   npm run bench:memory -- --entry dist/src/cli/main.js   # tsc's output instead of the images' bundle
+//
+// The controller and speakers run dist/bundle/shoal.js, as the images do
+// (--entry names another script; a run with --entry or added flags is an
+// experiment and writes memory-flags.* or memory-soak-flags.*).
 //
 // Steady state: for each size, N Services with an EndpointSlice each, the
 // controller allocates them all, the one speaker owns them all; after
@@ -26,11 +31,11 @@
 // the least-squares trend after the warm-up in MiB per hour.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { packageRoot } from '../../src/util/package-root.js';
 import { rssMiB } from '../proc.js';
 import { heapFloor, heapOf, median, scrape, slope, type HeapReading } from './sample.js';
-import { startNode, startSystem, stopProc, until, type Proc, type System } from './system.js';
+import { IMAGE_ENTRY, startNode, startSystem, stopProc, until, type Proc, type System } from './system.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -70,10 +75,16 @@ async function createServices(sys: System, from: number, to: number): Promise<vo
   }));
 }
 
+/** How many addresses the speaker announces from its node (/status; layer 2 is off, so no l2 metric counts them). */
 async function ownedIps(hostPort: string): Promise<number | undefined> {
-  const text = await scrape(hostPort, '/metrics');
-  const m = text && /^shoal_speaker_owned_ips(?:\{[^}]*\})? ([0-9.e+]+)$/m.exec(text);
-  return m ? Number(m[1]) : undefined;
+  const text = await scrape(hostPort, '/status');
+  if (!text) return undefined;
+  try {
+    const here = (JSON.parse(text) as { announcements?: { announcedHere?: unknown } }).announcements?.announcedHere;
+    return typeof here === 'number' ? here : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const speakerStatus = (sys: System, k: number): string => `${sys.nodes[k]!.address}:${sys.nodes[k]!.statusPort}`;
@@ -100,6 +111,12 @@ function extraFlags(name: string): string[] {
 }
 const speakerExtraFlags = extraFlags('speaker-flags');
 const controllerExtraFlags = extraFlags('controller-flags');
+const root = packageRoot() ?? process.cwd();
+/** --entry: the script the controller and speakers run, relative to the package root. */
+const entry = resolve(root, arg('entry', relative(root, IMAGE_ENTRY)));
+const entryShown = relative(root, entry);
+/** A run that differs from the images (added flags, another entry) is an experiment. */
+const experiment = speakerExtraFlags.length + controllerExtraFlags.length > 0 || entry !== IMAGE_ENTRY;
 
 async function steady(sizes: number[], settleS: number, windowS: number): Promise<void> {
   const started = machine();
@@ -109,7 +126,7 @@ async function steady(sizes: number[], settleS: number, windowS: number): Promis
   try {
     for (const n of sizes) {
       const t0 = Date.now();
-      const sys = await startSystem({ speakers: 1, speakerExtraFlags, controllerExtraFlags });
+      const sys = await startSystem({ speakers: 1, speakerExtraFlags, controllerExtraFlags, entry });
       try {
         await createServices(sys, 0, n);
         await until(async () => { assertAlive(sys); return (await sys.allocated()) >= n; }, 600_000, `the controller to allocate ${n} Services`, 1000);
@@ -168,6 +185,7 @@ async function steady(sizes: number[], settleS: number, windowS: number): Promis
   const text = [
     `bench/memory: steady state in Kubernetes mode (API double, controller, one speaker; loopback, layer 2 off)`,
     `machine: ${started.cpus} cpus (${started.model ?? '?'}), ${started.totalMemMiB} MiB; load ${started.loadavg.join(' ')} at start, ${ended.loadavg.join(' ')} at end; node ${process.version}`,
+    `entry: node ${entryShown}`,
     `node flags as the images: speaker --max-semi-space-size=1, controller none; NODE_ENV=production${speakerExtraFlags.length + controllerExtraFlags.length ? `; added: speaker [${speakerExtraFlags.join(' ')}], controller [${controllerExtraFlags.join(' ')}]` : ''}`,
     `settle ${settleS} s, then RSS every 1 s and heap every 2 s for ${windowS} s; heap used = lowest reading (nearest after a GC)`,
     '',
@@ -179,12 +197,12 @@ async function steady(sizes: number[], settleS: number, windowS: number): Promis
     ...targets.map((t) => `target ${t.what}: RSS < ${t.limitMiB} MiB: ${t.met ? 'met' : 'NOT met'} (${f1(t.rssMedianMiB)} MiB)`),
   ].join('\n');
   console.log(`\n${text}`);
-  const dir = join(packageRoot() ?? '.', 'bench', 'results');
+  const dir = join(root, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   // A run with added flags is an experiment: it does not replace the image's figures.
-  const base = speakerExtraFlags.length + controllerExtraFlags.length ? 'memory-flags' : 'memory';
+  const base = experiment ? 'memory-flags' : 'memory';
   writeFileSync(join(dir, `${base}.txt`), `${text}\n`);
-  writeFileSync(join(dir, `${base}.json`), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, machine: { atStart: started, atEnd: ended }, speakerExtraFlags, controllerExtraFlags, settleS, windowS, readyMs: timings, rows, targets }, null, 2)}\n`);
+  writeFileSync(join(dir, `${base}.json`), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, machine: { atStart: started, atEnd: ended }, entry: entryShown, speakerExtraFlags, controllerExtraFlags, settleS, windowS, readyMs: timings, rows, targets }, null, 2)}\n`);
 }
 
 interface SoakPoint {
@@ -198,7 +216,7 @@ interface SoakPoint {
 
 async function soak(services: number, minutes: number, warmupMin: number, churnS: number, restartMin: number): Promise<void> {
   const started = machine();
-  const sys = await startSystem({ speakers: 2, speakerExtraFlags, controllerExtraFlags });
+  const sys = await startSystem({ speakers: 2, speakerExtraFlags, controllerExtraFlags, entry });
   const points: SoakPoint[] = [];
   let churned = 0;
   let restarts = 0;
@@ -293,6 +311,7 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
   const text = [
     `bench/memory --soak: ${minutes} min, ${services} Services, churn every ${churnS} s (${churned} replaced), node-2 killed and restarted every ${restartMin} min (${restarts} times), /status and /metrics scraped every 15 s (${scrapes} speaker scrapes, ${failedScrapes} failed on the measured ones)`,
     `machine: ${started.cpus} cpus (${started.model ?? '?'}); load ${started.loadavg.join(' ')} at start, ${ended.loadavg.join(' ')} at end; node ${process.version}`,
+    `entry: node ${entryShown}${speakerExtraFlags.length + controllerExtraFlags.length ? `; added node flags: speaker [${speakerExtraFlags.join(' ')}], controller [${controllerExtraFlags.join(' ')}]` : ''}`,
     `measured after a ${warmupMin}-min warm-up, in ${bucketMin}-min buckets: RSS median, heap used floor (lowest reading); trend = least-squares slope`,
     '',
     table(
@@ -303,10 +322,11 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
     `target: no upward trend beyond 2 MiB/h after the warm-up: ${summary.map((s) => `${s.process} ${s.rssTrendMiBPerHour <= 2 && s.heapTrendMiBPerHour <= 2 ? 'met' : 'NOT met'}`).join(', ')}`,
   ].join('\n');
   console.log(`\n${text}`);
-  const dir = join(packageRoot() ?? '.', 'bench', 'results');
+  const dir = join(root, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'memory-soak.txt'), `${text}\n`);
-  writeFileSync(join(dir, 'memory-soak.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, machine: { atStart: started, atEnd: ended }, minutes, warmupMin, services, churnS, restartMin, churned, restarts, summary, points }, null, 2)}\n`);
+  const base = experiment ? 'memory-soak-flags' : 'memory-soak';
+  writeFileSync(join(dir, `${base}.txt`), `${text}\n`);
+  writeFileSync(join(dir, `${base}.json`), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, machine: { atStart: started, atEnd: ended }, entry: entryShown, speakerExtraFlags, controllerExtraFlags, minutes, warmupMin, services, churnS, restartMin, churned, restarts, summary, points }, null, 2)}\n`);
 }
 
 if (process.argv.includes('--soak')) {

@@ -1,7 +1,7 @@
 // The Kubernetes-mode system as bench/memory runs it: the API server double,
 // the controller and speakers, each a process started the way its container
-// image starts it (Dockerfile: the speaker's node runs with
-// --max-semi-space-size=1, both with NODE_ENV=production), all on loopback
+// image starts it (Dockerfile: node runs the bundle dist/bundle/shoal.js, the
+// speaker's with --max-semi-space-size=1, both with NODE_ENV=production), all on loopback
 // with layer 2 off. The bench drives Services and EndpointSlices through
 // the double's unix socket.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -24,7 +24,8 @@ export const SPEAKER_NODE_FLAGS = ['--max-semi-space-size=1'] as const;
 export const CONTROLLER_NODE_FLAGS = [] as const;
 
 const root = packageRoot() ?? process.cwd();
-const PRODUCT_CLI = join(root, 'dist', 'src', 'cli', 'main.js');
+/** What the images run (Dockerfile): the bundle, unless SystemOptions.entry names another script (dist/src/cli/main.js). */
+export const IMAGE_ENTRY = join(root, 'dist', 'bundle', 'shoal.js');
 const DEV_CLI = join(root, 'dist', 'dev', 'cli.js');
 
 export interface Proc {
@@ -158,13 +159,16 @@ export interface SystemOptions {
   /** Extra node flags for the speaker and the controller (profiling), after the image's. */
   speakerExtraFlags?: readonly string[];
   controllerExtraFlags?: readonly string[];
+  /** The script the controller and speakers run (default IMAGE_ENTRY). */
+  entry?: string;
 }
 
 /** Loopback addresses of this bench, away from the demo's 127.0.0.N. */
 const nodeAddress = (k: number): string => `127.0.17.${k + 1}`;
 
 export async function startSystem(opts: SystemOptions): Promise<System> {
-  for (const f of [PRODUCT_CLI, DEV_CLI]) if (!existsSync(f)) throw new Error(`${f} is missing: run \`npm run build\` first`);
+  const cli = opts.entry ?? IMAGE_ENTRY;
+  for (const f of [cli, DEV_CLI]) if (!existsSync(f)) throw new Error(`${f} is missing: run \`npm run build\` first`);
   const dir = mkdtempSync(join(tmpdir(), 'shoal-memory-'));
   const socket = join(dir, 'api.sock');
   const kubeconfig = join(dir, 'kubeconfig');
@@ -187,14 +191,14 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     for (const o of baseObjects(nodes)) await kube.apply(o as never);
     const controllerStatus = `${nodeAddress(0)}:${await freePort(nodeAddress(0))}`;
     const controller = startNode('controller', [...CONTROLLER_NODE_FLAGS, ...(opts.controllerExtraFlags ?? [])], [
-      PRODUCT_CLI, 'controller', '--kubeconfig', kubeconfig, '--namespace', NAMESPACE, '--status', controllerStatus, '--config-source', 'crd', '--log-level', 'warn',
+      cli, 'controller', '--kubeconfig', kubeconfig, '--namespace', NAMESPACE, '--status', controllerStatus, '--config-source', 'crd', '--log-level', 'warn',
     ]);
     procs.push(controller);
     const keyDir = await mountSecret(kube, NAMESPACE, GOSSIP_SECRET_NAME, join(dir, 'ml_secret_key'), 60_000);
     const speakers = new Map<string, Proc>();
     const startSpeaker = (n: SpeakerNode): Proc => {
       const p = startNode(n.name, [...SPEAKER_NODE_FLAGS, ...(opts.speakerExtraFlags ?? [])], [
-        PRODUCT_CLI, 'speaker', '--kubeconfig', kubeconfig, '--namespace', NAMESPACE, '--node-name', n.name,
+        cli, 'speaker', '--kubeconfig', kubeconfig, '--namespace', NAMESPACE, '--node-name', n.name,
         '--gossip-bind', `${n.address}:${n.gossipPort}`, '--status', `${n.address}:${n.statusPort}`,
         '--gossip-key-file', keyDir, '--layer2', 'off', '--config-source', 'crd', '--log-level', 'warn',
       ]);

@@ -36,6 +36,7 @@ t.test('build stage: compilers for the addons, npm ci, tsc, production dependenc
   t.match(build, /apt-get install -y --no-install-recommends python3 make g\+\+/);
   t.match(build, /npm ci/);
   t.match(build, /npx tsc -p tsconfig\.json/);
+  t.match(build, /node src\/packaging\/bundle\.mjs/, 'the bundle the images run');
   t.match(build, /npm prune --omit=dev/);
   t.ok(runs(stage('build')).indexOf('npm ci') < runs(stage('build')).indexOf('tsc'), 'dependencies (and addons) before the TypeScript');
 });
@@ -52,7 +53,7 @@ t.test('every file copied from the context exists and is sent to the builder', a
   for (const notSent of ['node_modules/yaml/package.json', 'dist/src/cli/main.js', 'dev/apiserver/server.ts', 'dev/demo/command.ts', 'build/Release/shoal_packet.node', '.git/HEAD', 'test/k8s/crds.test.ts', 'k8s/speaker.yaml', 'README.md']) {
     t.notOk(sent(notSent), `${notSent} stays out of the image`);
   }
-  for (const needed of ['src/cli/main.ts', 'native/packet.cc', 'package-lock.json']) t.ok(sent(needed), `${needed} is sent`);
+  for (const needed of ['src/cli/main.ts', 'src/packaging/bundle.mjs', 'native/packet.cc', 'package-lock.json']) t.ok(sent(needed), `${needed} is sent`);
 });
 
 t.test('the runtime copies exactly what the build stage made, at the paths the code expects', async (t) => {
@@ -64,19 +65,20 @@ t.test('the runtime copies exactly what the build stage made, at the paths the c
     '/src/package.json',
     '/src/binding.gyp',
     '/src/node_modules/',
-    '/src/dist/src/',
+    '/src/dist/bundle/shoal.js',
     '/src/build/Release/*.node',
   ]);
   // The build stage's WORKDIR is /src and mirrors this repository: each source
   // is a file copied there from the context or an output of npm ci / tsc /
   // node-gyp, which this repository's own build produces at the same path.
   t.equal(effective(stages, stage('build'), 'WORKDIR'), '/src');
-  t.ok(existsSync(join(REPO, 'dist/src/cli/main.js')), 'tsc output (run `npm run build` first)');
+  t.ok(existsSync(join(REPO, 'dist/bundle/shoal.js')), 'the bundle (run `npm run build` first)');
   const gyp = JSON.parse(readFileSync(join(REPO, 'binding.gyp'), 'utf8').replace(/^\s*#.*$/gm, '')) as { targets: { target_name: string }[] };
   const built = readdirSync(join(REPO, 'build/Release')).filter((f) => f.endsWith('.node')).sort();
   t.same(built, gyp.targets.map((x) => `${x.target_name}.node`).sort(), 'node-gyp builds one .node per binding.gyp target');
   t.equal(effective(stages, stage('runtime'), 'WORKDIR'), '/app');
-  t.equal(effective(stages, stage('runtime'), 'ENTRYPOINT'), '["/usr/local/bin/node", "/app/dist/src/cli/main.js"]', 'dist/src/cli/main.js under /app');
+  t.equal(effective(stages, stage('runtime'), 'ENTRYPOINT'), '["/usr/local/bin/node", "/app/dist/bundle/shoal.js"]', 'dist/bundle/shoal.js under /app');
+  t.equal(effective(stages, stage('speaker'), 'ENTRYPOINT'), '["/usr/local/bin/node", "--max-semi-space-size=1", "/app/dist/bundle/shoal.js"]', 'the speaker runs the same bundle');
   t.ok(existsSync(join(REPO, 'src/cli/main.ts')));
 });
 

@@ -13,6 +13,8 @@ function findRoot(): string {
 /** The repository root, from test/ as from dist/test/. */
 export const repoRoot = findRoot();
 export const cliPath = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+/** The bundle the container images run (src/packaging/bundle.mjs). */
+export const bundlePath = join(repoRoot, 'dist', 'bundle', 'shoal.js');
 /** The development command line: the demo and the Kubernetes API server double. */
 export const devCliPath = join(repoRoot, 'dist', 'dev', 'cli.js');
 

@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+// Builds dist/bundle/shoal.js: the `shoal` command (src/cli/main.ts) and
+// everything it imports in one minified, tree-shaken ES module. This is what
+// the container images run (Dockerfile; docs/install.md, "Resources").
+//
+// Why: @kubernetes/client-node's entry points import every generated API
+// and model class. Loaded from node_modules, their source text and compiled
+// code cost a process about 30 MiB of RSS (20 MiB of heap) it never uses;
+// bundled, only the classes shoal calls remain (bench/memory:
+// docs/speaker.md, "Memory").
+//
+// Left outside the bundle (EXTERNAL), loaded from node_modules at run time:
+// packages with native addons, which esbuild cannot inline. Our own addons
+// (build/Release/*.node) are loaded by path from the package root, which
+// src/util/package-root.ts finds above dist/bundle/ as it does above
+// dist/src/.
+//
+//   node src/packaging/bundle.mjs            # or: npm run bundle
+import { build } from 'esbuild';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const EXTERNAL = ['raw-socket', 'msgpackr-extract'];
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const OUTFILE = join(root, 'dist', 'bundle', 'shoal.js');
+
+/** Builds the bundle; returns esbuild's metafile (its inputs and the imports left in it). */
+export async function bundle(outfile = OUTFILE) {
+  mkdirSync(dirname(outfile), { recursive: true });
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: [join(root, 'src', 'cli', 'main.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    minify: true,
+    treeShaking: true,
+    // Functions and classes keep their `name` property as written (code that
+    // reads constructor.name behaves as unbundled).
+    keepNames: true,
+    legalComments: 'none',
+    external: EXTERNAL,
+    // CommonJS dependencies call require() for node's built-ins; an ES
+    // module has no require of its own.
+    banner: { js: "import { createRequire as __shoalCreateRequire } from 'node:module'; const require = __shoalCreateRequire(import.meta.url);" },
+    metafile: true,
+    logLevel: 'warning',
+  });
+  writeFileSync(`${outfile}.meta.json`, JSON.stringify(result.metafile));
+  return result.metafile;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await bundle();
+}

@@ -1,0 +1,81 @@
+// dist/bundle/shoal.js, the one file the container images run
+// (src/packaging/bundle.mjs): it starts and answers as the compiled CLI does,
+// finds package.json from where it lies, and leaves out of itself only
+// node's built-ins and the packages it is meant to load from node_modules.
+import { spawnSync } from 'node:child_process';
+import { builtinModules, createRequire } from 'node:module';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { bundlePath, repoRoot } from '../support/dist.js';
+
+interface Metafile {
+  inputs: Record<string, unknown>;
+  outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }>; imports: { path: string; kind: string; external?: boolean }[] }>;
+}
+
+const metaPath = `${bundlePath}.meta.json`;
+const missing = [bundlePath, metaPath].find((p) => !existsSync(p));
+if (missing) {
+  t.plan(0, `${missing} missing: run "npm run build" first`);
+} else {
+  const { EXTERNAL } = (await import(join(repoRoot, 'src', 'packaging', 'bundle.mjs'))) as { EXTERNAL: string[] };
+  const version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  const run = (...args: string[]) => spawnSync(process.execPath, [bundlePath, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, NODE_OPTIONS: '' } });
+
+  t.test('the bundle starts: --version is the package version, found from dist/bundle/', async (t) => {
+    const r = run('--version');
+    t.equal(r.status, 0, r.stderr);
+    t.equal(r.stdout.trim(), version);
+    const help = run('--help');
+    t.equal(help.status, 0, help.stderr);
+    for (const command of ['speaker', 'controller', 'validate', 'status']) t.match(help.stdout, new RegExp(`^  ${command}\\b`, 'm'), `${command} is a command`);
+  });
+
+  t.test('shoal validate through the bundle: the examples are valid, a bad pool is refused with its path', async (t) => {
+    const good = run('validate', join(repoRoot, 'k8s/examples/layer2.yaml'), join(repoRoot, 'k8s/examples/bgp-bfd.yaml'));
+    t.equal(good.status, 0, good.stderr + good.stdout);
+    t.match(good.stdout, /^ok: 2 file\(s\)/);
+    const dir = mkdtempSync(join(tmpdir(), 'shoal-bundle-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const bad = join(dir, 'pool.yaml');
+    writeFileSync(bad, 'apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: x, namespace: metallb-system}\nspec: {addresses: [192.0.2.300/32]}\n');
+    const r = run('validate', bad);
+    t.equal(r.status, 1, r.stderr);
+    t.match(r.stdout, /IPAddressPool metallb-system\/x spec\.addresses\[0\]/);
+  });
+
+  const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as Metafile;
+  const output = Object.values(meta.outputs)[0]!;
+
+  t.test('left out of the bundle: node built-ins, the native-addon packages, and optional packages their users guard', async (t) => {
+    const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+    // Required inside try/catch by ws (bufferutil, utf-8-validate) and
+    // node-fetch (encoding): absent, they fall back to JavaScript.
+    const guarded = ['bufferutil', 'utf-8-validate', 'encoding'];
+    const external = [...new Set(output.imports.filter((i) => i.external).map((i) => i.path))];
+    const packages = external.filter((p) => !builtins.has(p)).sort();
+    t.same(packages, [...new Set([...guarded, 'msgpackr-extract'])].sort(), 'no other package is loaded from node_modules by a static import or require');
+    t.ok(EXTERNAL.includes('msgpackr-extract') && EXTERNAL.includes('raw-socket'));
+    // raw-socket is loaded with createRequire (src/announce/l2/system-io.ts),
+    // which the bundler cannot see: it must resolve from the bundle's place.
+    const need = createRequire(bundlePath);
+    for (const p of EXTERNAL) t.ok(need.resolve(p), `${p} resolves from dist/bundle/`);
+    for (const p of Object.keys(meta.inputs)) {
+      t.notOk(EXTERNAL.some((e) => p.startsWith(`node_modules/${e}/`)), `${p}: an external package was inlined`);
+    }
+  });
+
+  t.test("tree-shaken: @kubernetes/client-node's API classes shoal never calls are not in the bundle", async (t) => {
+    // A module whose classes were all dropped still leaves a few bytes (its
+    // re-export): count the ones with code in the bundle.
+    const apis = Object.entries(output.inputs)
+      .filter(([p, i]) => p.includes('@kubernetes/client-node/dist/gen/apis/') && i.bytesInOutput > 1024)
+      .map(([p]) => p.replace(/.*\/apis\/(\w+)\.js$/, '$1'))
+      .sort();
+    t.ok(apis.includes('CoreV1Api'), 'the Core API is used (Services, Nodes, Secrets)');
+    t.notOk(apis.includes('AppsV1Api'), 'the Apps API is not');
+    t.ok(apis.length <= 8, `a handful of API classes, not the generated set: ${apis.join(', ')}`);
+  });
+}
