@@ -5,9 +5,12 @@
 //
 // set() is synchronous and cheap: it diffs the desired state against what is
 // announced and acts on the difference at once (a released address is no
-// longer answered by the time set() returns; a taken one has had its first
-// gratuitous round sent). Interface changes arrive through rtnetlink (plus a
-// slow periodic rescan as a safety net) and go through the same diff.
+// longer answered by the time set() returns; a taken one is answered, and
+// its first gratuitous round is sent at once or, past the pacing burst,
+// within the next few hundred milliseconds). Every gratuitous frame leaves
+// through one pacer (frame-pacer.ts): first rounds of a takeover, then
+// repeats, then re-assertions. Interface changes arrive through rtnetlink
+// (plus a slow periodic rescan as a safety net) and go through the same diff.
 //
 // Links that go and come back are reported ('link' events) and can be held
 // (holdLink: nothing announced on them until releaseLinks), so the owner of
@@ -30,7 +33,8 @@ import type { Logger } from '../../util/log.js';
 import { BatchLog } from '../../util/log-batch.js';
 import { InternedSets } from '../../util/interned-sets.js';
 import { decideArp, gratuitousArpFrames } from './arp-responder.js';
-import { DEFAULT_ARP_SCHEDULE_MS, DEFAULT_NDP_SCHEDULE_MS, GratuitousScheduler, validateSchedule } from './gratuitous.js';
+import { DEFAULT_GRATUITOUS_BURST, DEFAULT_GRATUITOUS_FRAMES_PER_SECOND, FramePacer, type PacedJob, type SendOutcome } from './frame-pacer.js';
+import { DEFAULT_ARP_SCHEDULE_MS, DEFAULT_NDP_SCHEDULE_MS, GratuitousSchedule, validateSchedule, type Cohort } from './gratuitous.js';
 import { announceable, canCarry, DEFAULT_EXCLUDED_INTERFACES, selectInterfaces, type SystemInterface } from './interfaces.js';
 import { errorCode, errorMessage, type ErrnoLike, type L2Io, type L2Port, type MulticastMembership } from './io.js';
 import { solicitedNodeMulticast } from './ipv6.js';
@@ -69,6 +73,10 @@ export interface AnnouncerOptions {
   arpScheduleMs?: readonly number[];
   /** Delays (ms after takeover) of the unsolicited NAs. */
   ndpScheduleMs?: readonly number[];
+  /** Gratuitous frames (ARP and NA, all interfaces) sent per second at most, on average. Default 5,000. */
+  gratuitousFramesPerSecond?: number;
+  /** Gratuitous frames that may go at once after a quiet spell. Default 500. */
+  gratuitousBurst?: number;
   /** Full rescan period behind the rtnetlink watch. Default 10 s, MetalLB's scan period. */
   rescanIntervalMs?: number;
   /** reassert(): addresses sent per interval. Default 500. */
@@ -109,6 +117,66 @@ interface LinkState {
   groups: Map<string, { users: number; joined: boolean }>;
 }
 
+/** Pacing lanes, highest priority first. */
+const FIRST_ROUNDS = 0;
+const REPEATS = 1;
+const REASSERTS = 2;
+
+/** errno codes of a send the kernel refused for a full queue: worth trying again shortly. */
+const QUEUE_FULL = new Set(['EAGAIN', 'EWOULDBLOCK', 'ENOBUFS']);
+
+/** One gratuitous round for one address on one interface: its frames, built when its turn comes. */
+interface Round {
+  ip: string;
+  name: string;
+  protocol: L2Protocol;
+  frames: readonly Buffer[];
+}
+
+/** How a paced round's frames leave, and who is told. */
+interface RoundIo {
+  send(r: Round, frame: Buffer): SendOutcome;
+  /** A frame of r the kernel kept refusing was given up. */
+  dropped(r: Round): void;
+  /** r's last frame was handed to send (or given up). */
+  finished(r: Round): void;
+}
+
+/**
+ * A paced sequence of rounds: next() gives the following one (undefined
+ * when there is none for now); drained() is told when next() came back empty.
+ */
+class RoundsJob implements PacedJob {
+  private round: Round | undefined;
+  private frame = 0;
+
+  constructor(
+    private readonly next: () => Round | undefined,
+    private readonly io: RoundIo,
+    private readonly drained: () => void = () => {},
+  ) {}
+
+  sendNext(giveUp: boolean): SendOutcome | 'done' {
+    while (!this.round || this.frame >= this.round.frames.length) {
+      if (this.round) this.io.finished(this.round);
+      this.round = this.next();
+      this.frame = 0;
+      if (!this.round) {
+        this.drained();
+        return 'done';
+      }
+    }
+    if (giveUp) {
+      this.frame++;
+      this.io.dropped(this.round);
+      return 'failed';
+    }
+    const outcome = this.io.send(this.round, this.round.frames[this.frame]!);
+    if (outcome !== 'refused') this.frame++;
+    return outcome;
+  }
+}
+
 const LINK_EVENT_DEBOUNCE_MS = 10;
 export const DEFAULT_REASSERT_BATCH = 500;
 export const DEFAULT_REASSERT_INTERVAL_MS = 100;
@@ -127,8 +195,14 @@ export class Announcer {
   private readonly schedules: Record<L2Protocol, readonly number[]>;
   private readonly rescanIntervalMs: number;
   private readonly onEvent: (e: AnnouncerEvent) => void;
-  private readonly scheduler: GratuitousScheduler;
+  private readonly scheduler: GratuitousSchedule;
+  private readonly pacer: FramePacer;
   private readonly reasserts: PacedQueue;
+  /** Addresses whose re-assertion round waits for the pacer, and the interfaces left of the one under way. */
+  private readonly reassertWaiting = new Set<string>();
+  private reassertIp: string | undefined;
+  private reassertNames: string[] = [];
+  private readonly reassertJob: RoundsJob;
   private readonly periodic: PeriodicReassert;
   /** Timers of reassert() rounds still to come. */
   private readonly burstTimers = new Set<TimerHandle>();
@@ -142,7 +216,8 @@ export class Announcer {
   private readonly sets = new InternedSets();
   /** "protocol/interface" -> the error last reported there, so each is logged once. */
   private readonly errors = new Map<string, { code: string; message: string }>();
-  private readonly lastConflictLog = new Map<string, number>();
+  /** Interface -> address -> when a conflict there was last logged. */
+  private readonly lastConflictLog = new Map<string, Map<string, number>>();
   /** Announceable interfaces carrying at the last scan; undefined before the first. */
   private carrying: ReadonlySet<string> | undefined;
   private readonly heldLinks = new Set<string>();
@@ -196,7 +271,14 @@ export class Announcer {
           }
         }
       : () => {};
-    this.scheduler = new GratuitousScheduler(this.clock);
+    this.scheduler = new GratuitousSchedule(this.clock, (cohort, round) => this.startRound(cohort, round));
+    this.pacer = new FramePacer({
+      clock: this.clock,
+      framesPerSecond: opts.gratuitousFramesPerSecond ?? DEFAULT_GRATUITOUS_FRAMES_PER_SECOND,
+      burst: opts.gratuitousBurst ?? DEFAULT_GRATUITOUS_BURST,
+      lanes: 3,
+    });
+    this.reassertJob = new RoundsJob(() => this.nextReassertRound(), this.roundIo);
   }
 
   /** Scans the interfaces, starts watching them, and announces what set() asked for so far. */
@@ -344,6 +426,9 @@ export class Announcer {
     this.clock.clearTimeout(this.rescanTimer);
     this.clock.clearTimeout(this.debounceTimer);
     this.scheduler.cancelAll();
+    this.pacer.clear();
+    this.reassertWaiting.clear();
+    this.reassertNames = [];
     this.reasserts.clear();
     this.periodic.stop();
     for (const timer of this.burstTimers) this.clock.clearTimeout(timer);
@@ -451,6 +536,8 @@ export class Announcer {
     this.closeIdlePorts();
     this.updateGauges();
     this.flushLogs();
+    // The pass's takeovers start their schedules together: one cohort each interface.
+    this.scheduler.seal();
   }
 
   /** One summary line per kind for what the pass that just ended announced and withdrew (each address is at debug). */
@@ -469,7 +556,7 @@ export class Announcer {
     this.announced.set(ip, this.sets.with(this.announced.get(ip), name));
     this.announcing.add(ip, { ip, interface: name, protocol: d.protocol });
     this.onEvent({ type: 'announce', protocol: d.protocol, interface: name, ip });
-    this.scheduler.start(`${ip}|${name}`, this.schedules[d.protocol], () => this.sendGratuitous(ip, name, d.protocol));
+    this.scheduler.add(name, ip, this.schedules[d.protocol]);
   }
 
   private withdraw(ip: string, name: string): void {
@@ -478,8 +565,8 @@ export class Announcer {
     const rest = this.sets.without(names, name);
     if (rest.size === 0) this.announced.delete(ip);
     else this.announced.set(ip, rest);
-    this.scheduler.cancel(`${ip}|${name}`);
-    this.lastConflictLog.delete(`${ip}|${name}`);
+    this.scheduler.cancel(name, ip);
+    this.lastConflictLog.get(name)?.delete(ip);
     const protocol = protocolOf(ipFamily(ip)!);
     const link = this.links.get(name);
     if (link && protocol === 'ndp') this.leaveGroup(link, solicitedNodeMulticast(ip));
@@ -636,44 +723,96 @@ export class Announcer {
     this.scheduleRescan(LINK_EVENT_DEBOUNCE_MS);
   }
 
+  /** Queues one paced round for ip on every interface it is announced on. */
   private reassertNow(ip: string): void {
-    const protocol = protocolOf(ipFamily(ip)!);
-    for (const name of this.announced.get(ip) ?? []) this.sendGratuitous(ip, name, protocol);
+    if (!this.announced.has(ip)) return;
+    this.reassertWaiting.add(ip);
+    this.pacer.add(REASSERTS, this.reassertJob);
   }
 
-  private sendGratuitous(ip: string, name: string, protocol: L2Protocol): void {
-    const link = this.links.get(name);
-    const mac = link?.iface.mac;
-    if (!link || !mac) return;
-    const frames = protocol === 'arp' ? gratuitousArpFrames(mac, ip) : [unsolicitedNaFrame(mac, ip)];
-    for (const frame of frames) {
-      if (this.send(link, protocol, frame)) {
-        this.metrics.gratuitousSent.inc({ protocol, interface: name });
-        this.metrics.metallb.gratuitousSent.inc({ ip });
+  private nextReassertRound(): Round | undefined {
+    for (;;) {
+      const name = this.reassertNames.pop();
+      if (name !== undefined) {
+        // Still announced there when its turn comes?
+        const round = this.announced.get(this.reassertIp!)?.has(name) ? this.roundFor(this.reassertIp!, name) : undefined;
+        if (round) return round;
+        continue;
       }
+      const ip = this.reassertWaiting.values().next().value as string | undefined;
+      if (ip === undefined) return undefined;
+      this.reassertWaiting.delete(ip);
+      this.reassertIp = ip;
+      this.reassertNames = [...(this.announced.get(ip) ?? [])].reverse();
     }
-    this.onEvent({ type: 'gratuitous', protocol, interface: name, ip });
   }
+
+  /** A cohort's round is due: its addresses still on the schedule get a round each, paced, firsts before repeats. */
+  private startRound(cohort: Cohort, round: number): void {
+    let next = 0;
+    const job = new RoundsJob(
+      () => {
+        while (next < cohort.ips.length) {
+          const ip = cohort.ips[next++]!;
+          if (!this.scheduler.isMember(cohort, ip)) continue;
+          const r = this.roundFor(ip, cohort.iface);
+          if (r) return r;
+        }
+        return undefined;
+      },
+      this.roundIo,
+      () => this.scheduler.roundDone(cohort),
+    );
+    this.pacer.add(round === 0 ? FIRST_ROUNDS : REPEATS, job);
+  }
+
+  private roundFor(ip: string, name: string): Round | undefined {
+    const mac = this.links.get(name)?.iface.mac;
+    if (!mac) return undefined;
+    const protocol = protocolOf(ipFamily(ip)!);
+    return { ip, name, protocol, frames: protocol === 'arp' ? gratuitousArpFrames(mac, ip) : [unsolicitedNaFrame(mac, ip)] };
+  }
+
+  private readonly roundIo: RoundIo = {
+    send: (r, frame) => {
+      const link = this.links.get(r.name);
+      if (!link) return 'failed';
+      const outcome = this.transmit(link, r.protocol, frame);
+      if (outcome === 'sent') {
+        this.metrics.gratuitousSent.inc({ protocol: r.protocol, interface: r.name });
+        this.metrics.metallb.gratuitousSent.inc({ ip: r.ip });
+      } else if (outcome === 'refused') this.metrics.gratuitousRefused.inc({ protocol: r.protocol, interface: r.name });
+      return outcome;
+    },
+    dropped: (r) => this.metrics.gratuitousDropped.inc({ protocol: r.protocol, interface: r.name }),
+    finished: (r) => this.onEvent({ type: 'gratuitous', protocol: r.protocol, interface: r.name, ip: r.ip }),
+  };
 
   private send(link: LinkState, protocol: L2Protocol, frame: Buffer): boolean {
+    return this.transmit(link, protocol, frame) === 'sent';
+  }
+
+  private transmit(link: LinkState, protocol: L2Protocol, frame: Buffer): SendOutcome {
     const port = link.ports[protocol];
-    if (!port) return false;
+    if (!port) return 'failed';
     try {
       port.send(frame);
-      return true;
+      return 'sent';
     } catch (err) {
       const code = errorCode(err);
       this.metrics.sendErrors.inc({ protocol, interface: link.iface.name, code });
+      if (QUEUE_FULL.has(code)) return 'refused';
       this.log.warn('send failed', { protocol, interface: link.iface.name, code, error: errorMessage(err) });
-      return false;
+      return 'failed';
     }
   }
 
   private logConflict(protocol: L2Protocol, name: string, ip: string, frame: Buffer): void {
-    const key = `${ip}|${name}`;
-    const last = this.lastConflictLog.get(key);
+    let byIp = this.lastConflictLog.get(name);
+    if (!byIp) this.lastConflictLog.set(name, (byIp = new Map()));
+    const last = byIp.get(ip);
     if (last !== undefined && this.clock.now() - last < CONFLICT_LOG_INTERVAL_MS) return;
-    this.lastConflictLog.set(key, this.clock.now());
+    byIp.set(ip, this.clock.now());
     this.log.warn('another host claims an address we announce', { ip, interface: name, protocol, frame: frame.toString('hex') });
   }
 
