@@ -49,6 +49,8 @@ export interface Cohort {
   next: number;
   /** Rounds handed on whose sending has not finished (see roundDone). */
   inFlight: number;
+  /** Members still on this cohort: at 0 its rounds to come are dropped. */
+  live: number;
 }
 
 const dueOf = (c: Cohort): number => c.startedAt + c.delays[c.next]!;
@@ -76,9 +78,12 @@ export class GratuitousSchedule {
     let bySchedule = this.open.get(iface);
     if (!bySchedule) this.open.set(iface, (bySchedule = new Map()));
     let cohort = bySchedule.get(delays);
-    if (!cohort) bySchedule.set(delays, (cohort = { iface, delays, startedAt: this.clock.now(), ips: [], next: 0, inFlight: 0 }));
+    if (!cohort) bySchedule.set(delays, (cohort = { iface, delays, startedAt: this.clock.now(), ips: [], next: 0, inFlight: 0, live: 0 }));
+    const before = byIp.get(ip);
+    if (before) this.leave(before);
     byIp.set(ip, cohort);
     cohort.ips.push(ip);
+    cohort.live++;
   }
 
   /** Ends the pass: the cohorts it filled start, their rounds due now handed on before this returns. */
@@ -92,8 +97,11 @@ export class GratuitousSchedule {
   /** Ends ip's schedule on iface: rounds still to come, or waiting to be sent, skip it. */
   cancel(iface: string, ip: string): void {
     const byIp = this.members.get(iface);
-    if (!byIp?.delete(ip)) return;
+    const cohort = byIp?.get(ip);
+    if (!byIp || !cohort) return;
+    byIp.delete(ip);
     if (byIp.size === 0) this.members.delete(iface);
+    this.leave(cohort);
   }
 
   cancelAll(): void {
@@ -135,6 +143,15 @@ export class GratuitousSchedule {
     if (!byIp) return;
     for (const ip of cohort.ips) if (byIp.get(ip) === cohort) byIp.delete(ip);
     if (byIp.size === 0) this.members.delete(cohort.iface);
+  }
+
+  /** One member fewer on cohort; with none left, its rounds to come (and their timer) go. */
+  private leave(cohort: Cohort): void {
+    if (--cohort.live > 0) return;
+    const at = this.queue.indexOf(cohort);
+    if (at < 0) return;
+    this.queue.splice(at, 1);
+    this.arm();
   }
 
   private insert(cohort: Cohort): void {
