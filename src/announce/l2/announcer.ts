@@ -37,7 +37,7 @@ import { DEFAULT_GRATUITOUS_BURST, DEFAULT_GRATUITOUS_FRAMES_PER_SECOND, FramePa
 import { DEFAULT_ARP_SCHEDULE_MS, DEFAULT_NDP_SCHEDULE_MS, GratuitousSchedule, validateSchedule, type Cohort } from './gratuitous.js';
 import { announceable, canCarry, DEFAULT_EXCLUDED_INTERFACES, selectInterfaces, type SystemInterface } from './interfaces.js';
 import { errorCode, errorMessage, type ErrnoLike, type L2Io, type L2Port, type MulticastMembership } from './io.js';
-import { solicitedNodeMulticast } from './ipv6.js';
+import { solicitedNodeGroup, solicitedNodeKey } from './ipv6.js';
 import { L2Metrics } from './metrics.js';
 import { decideNdp, unsolicitedNaFrame } from './ndp-responder.js';
 import { PacedQueue } from './paced-queue.js';
@@ -103,18 +103,23 @@ export interface AnnouncerStatus {
   yielded: string[];
 }
 
+/** Shared by every address of one family and interface set (desiredOf): never changed. */
 interface DesiredIp {
-  family: Family;
-  protocol: L2Protocol;
-  named: ReadonlySet<string> | undefined;
+  readonly family: Family;
+  readonly protocol: L2Protocol;
+  readonly named: ReadonlySet<string> | undefined;
 }
 
 interface LinkState {
   iface: SystemInterface;
   ports: Partial<Record<L2Protocol, L2Port>>;
   membership: MulticastMembership | undefined;
-  /** Solicited-node group -> announced addresses needing it; `joined` when the join succeeded. */
-  groups: Map<string, { users: number; joined: boolean }>;
+  /**
+   * Solicited-node group (solicitedNodeKey) -> announced addresses needing
+   * it times 2, plus 1 when the join succeeded: numbers both, so 10,000
+   * groups cost no string or object each.
+   */
+  groups: Map<number, number>;
 }
 
 /** Pacing lanes, highest priority first. */
@@ -208,6 +213,8 @@ export class Announcer {
   private readonly burstTimers = new Set<TimerHandle>();
 
   private desired = new Map<string, DesiredIp>();
+  /** Interface set (interned) -> family -> its DesiredIp. */
+  private readonly desiredShapes = new Map<ReadonlySet<string> | undefined, Partial<Record<Family, DesiredIp>>>();
   private snapshot: SystemInterface[] = [];
   private readonly links = new Map<string, LinkState>();
   /** Address -> interfaces it is answered on right now. */
@@ -307,13 +314,22 @@ export class Announcer {
       const ip = parseIP(text, { mapped: 'keep' });
       if (!ip) throw new TypeError(`L2 desired state: "${text}" is not an IP address`);
       const names = target.interfaces?.filter((n) => n !== '');
-      next.set(formatIP(ip), { family: ip.family, protocol: protocolOf(ip.family), named: names && names.length > 0 ? this.sets.of(names) : undefined });
+      const canonical = formatIP(ip);
+      // The caller's string when it is canonical already: one string per address, not two.
+      next.set(canonical === text ? text : canonical, this.desiredOf(ip.family, names && names.length > 0 ? this.sets.of(names) : undefined));
     }
     this.desired = next;
     for (const protocol of ['arp', 'ndp'] as const) {
       this.metrics.ownedIps.set({ protocol }, [...next.values()].filter((d) => d.protocol === protocol).length);
     }
     if (this.started) this.reconcile();
+  }
+
+  /** The one (immutable) DesiredIp for a family and interface set: a few shared by every address. */
+  private desiredOf(family: Family, named: ReadonlySet<string> | undefined): DesiredIp {
+    let byFamily = this.desiredShapes.get(named);
+    if (!byFamily) this.desiredShapes.set(named, (byFamily = {}));
+    return (byFamily[family] ??= { family, protocol: protocolOf(family), named });
   }
 
   /** Replaces the names the default interface selection skips (MetalLB's metallb-excludel2 list). */
@@ -335,7 +351,7 @@ export class Announcer {
         index: l.iface.index,
         mac: l.iface.mac,
         open: (Object.keys(l.ports) as L2Protocol[]).filter((p) => l.ports[p]),
-        groups: [...l.groups].filter(([, g]) => g.joined).map(([group]) => group),
+        groups: [...l.groups].filter(([, g]) => (g & 1) === 1).map(([key]) => solicitedNodeGroup(key)),
       })),
       errors: [...this.errors].map(([key, e]) => {
         const [protocol = '', iface = ''] = key.split('/');
@@ -552,7 +568,7 @@ export class Announcer {
     if (!d || !iface) return;
     const link = this.links.get(name) ?? this.addLink(iface);
     if (!this.ensurePort(link, d.protocol)) return;
-    if (d.protocol === 'ndp') this.joinGroup(link, solicitedNodeMulticast(ip));
+    if (d.protocol === 'ndp') this.joinGroup(link, solicitedNodeKey(ip));
     this.announced.set(ip, this.sets.with(this.announced.get(ip), name));
     this.announcing.add(ip, { ip, interface: name, protocol: d.protocol });
     this.onEvent({ type: 'announce', protocol: d.protocol, interface: name, ip });
@@ -569,7 +585,7 @@ export class Announcer {
     this.lastConflictLog.get(name)?.delete(ip);
     const protocol = protocolOf(ipFamily(ip)!);
     const link = this.links.get(name);
-    if (link && protocol === 'ndp') this.leaveGroup(link, solicitedNodeMulticast(ip));
+    if (link && protocol === 'ndp') this.leaveGroup(link, solicitedNodeKey(ip));
     this.withdrawing.add(ip, { ip, interface: name, protocol });
     this.onEvent({ type: 'withdraw', protocol, interface: name, ip });
   }
@@ -658,29 +674,32 @@ export class Announcer {
     }
   }
 
-  private joinGroup(link: LinkState, group: string): void {
-    const entry = link.groups.get(group) ?? { users: 0, joined: false };
-    link.groups.set(group, entry);
-    entry.users++;
-    if (entry.joined) return;
+  private joinGroup(link: LinkState, key: number): void {
+    const entry = (link.groups.get(key) ?? 0) + 2;
+    link.groups.set(key, entry);
+    if ((entry & 1) === 1) return;
     // A failed join is reported but does not stop the announcement: unicast
     // NS still reach us, and so do multicast ones on links that do not filter.
     try {
       link.membership ??= this.io.openMembership(link.iface);
-      link.membership.join(group);
-      entry.joined = true;
+      link.membership.join(solicitedNodeGroup(key));
+      link.groups.set(key, entry | 1);
     } catch (err) {
       this.reportError('ndp', link.iface.name, err as ErrnoLike);
     }
   }
 
-  private leaveGroup(link: LinkState, group: string): void {
-    const entry = link.groups.get(group);
-    if (!entry || --entry.users > 0) return;
-    link.groups.delete(group);
-    if (!entry.joined || !link.membership) return;
+  private leaveGroup(link: LinkState, key: number): void {
+    const entry = link.groups.get(key);
+    if (entry === undefined) return;
+    if (entry >= 4) {
+      link.groups.set(key, entry - 2);
+      return;
+    }
+    link.groups.delete(key);
+    if ((entry & 1) === 0 || !link.membership) return;
     try {
-      link.membership.leave(group);
+      link.membership.leave(solicitedNodeGroup(key));
     } catch (err) {
       this.reportError('ndp', link.iface.name, err as ErrnoLike);
     }
