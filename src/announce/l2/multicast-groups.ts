@@ -46,8 +46,12 @@ export class MulticastGroups implements MulticastMembership {
   private readonly holder = new Map<string, MulticastMembership>();
   /** Socket -> how many groups it holds. */
   private readonly counts = new Map<MulticastMembership, number>();
-  /** Groups past maxJoined, received through `all`. */
-  private readonly overflow = new Set<string>();
+  /**
+   * Groups past maxJoined, received through `all`: only counted (a set of
+   * 45,000 group strings would be megabytes), so each group must be joined
+   * and left once, as the announcer's per-group user counts ensure.
+   */
+  private overflow = 0;
   private all: AllMulticast | undefined;
   private readonly open: () => MulticastMembership;
   private readonly maxJoined: number;
@@ -75,10 +79,10 @@ export class MulticastGroups implements MulticastMembership {
   }
 
   join(group: string): void {
-    if (this.holder.has(group) || this.overflow.has(group)) return;
+    if (this.holder.has(group)) return;
     if (this.holder.size >= this.maxJoined) {
       this.all ??= this.o.openAllMulticast();
-      this.overflow.add(group);
+      this.overflow++;
       return;
     }
     const last = this.sockets[this.sockets.length - 1]!;
@@ -102,15 +106,14 @@ export class MulticastGroups implements MulticastMembership {
   }
 
   leave(group: string): void {
-    if (this.overflow.delete(group)) {
-      if (this.overflow.size === 0) {
+    const s = this.holder.get(group);
+    if (!s) {
+      if (this.overflow > 0 && --this.overflow === 0) {
         this.all?.close();
         this.all = undefined;
       }
       return;
     }
-    const s = this.holder.get(group);
-    if (!s) return;
     s.leave(group);
     this.holder.delete(group);
     const left = this.counts.get(s)! - 1;
@@ -126,7 +129,7 @@ export class MulticastGroups implements MulticastMembership {
   close(): void {
     this.all?.close();
     this.all = undefined;
-    this.overflow.clear();
+    this.overflow = 0;
     for (const s of this.sockets.splice(0)) s.close();
     this.holder.clear();
     this.counts.clear();

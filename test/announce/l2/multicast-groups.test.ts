@@ -52,7 +52,7 @@ t.test('past maxJoined groups the interface receives all multicast instead, whil
     maxJoined: 1500,
   });
   for (let i = 0; i < 5000; i++) pool.join(group(i));
-  pool.join(group(4999));
+  pool.join(group(7));
   t.equal(pool.joinedCount, 1500, 'joined one by one up to the limit');
   t.equal(sockets.reduce((n, s) => n + s.groups.size, 0), 1500, 'no kernel membership past it');
   t.ok(pool.allMulticast);
