@@ -311,12 +311,19 @@ export class Announcer {
     if (this.closed) throw new Error('announcer is closed');
     const next = new Map<string, DesiredIp>();
     for (const [text, target] of desired) {
+      const names = target.interfaces?.filter((n) => n !== '');
+      const named = names && names.length > 0 ? this.sets.of(names) : undefined;
+      // An address already desired in this spelling is canonical: no need to parse it again.
+      const known = this.desired.get(text);
+      if (known) {
+        next.set(text, this.desiredOf(known.family, named));
+        continue;
+      }
       const ip = parseIP(text, { mapped: 'keep' });
       if (!ip) throw new TypeError(`L2 desired state: "${text}" is not an IP address`);
-      const names = target.interfaces?.filter((n) => n !== '');
       const canonical = formatIP(ip);
       // The caller's string when it is canonical already: one string per address, not two.
-      next.set(canonical === text ? text : canonical, this.desiredOf(ip.family, names && names.length > 0 ? this.sets.of(names) : undefined));
+      next.set(canonical === text ? text : canonical, this.desiredOf(ip.family, named));
     }
     this.desired = next;
     for (const protocol of ['arp', 'ndp'] as const) {
