@@ -803,7 +803,7 @@ export class Announcer {
     send: (r, frame) => {
       const link = this.links.get(r.name);
       if (!link) return 'failed';
-      const outcome = this.transmit(link, r.protocol, frame);
+      const outcome = this.transmit(link, r.protocol, frame, true);
       if (outcome === 'sent') {
         this.metrics.gratuitousSent.inc({ protocol: r.protocol, interface: r.name });
         this.metrics.metallb.gratuitousSent.inc({ ip: r.ip });
@@ -818,7 +818,8 @@ export class Announcer {
     return this.transmit(link, protocol, frame) === 'sent';
   }
 
-  private transmit(link: LinkState, protocol: L2Protocol, frame: Buffer): SendOutcome {
+  /** paced: a refusal is the pacer's to retry and count (gratuitous_refused), not a send error. */
+  private transmit(link: LinkState, protocol: L2Protocol, frame: Buffer, paced = false): SendOutcome {
     const port = link.ports[protocol];
     if (!port) return 'failed';
     try {
@@ -826,8 +827,8 @@ export class Announcer {
       return 'sent';
     } catch (err) {
       const code = errorCode(err);
+      if (paced && QUEUE_FULL.has(code)) return 'refused';
       this.metrics.sendErrors.inc({ protocol, interface: link.iface.name, code });
-      if (QUEUE_FULL.has(code)) return 'refused';
       this.log.warn('send failed', { protocol, interface: link.iface.name, code, error: errorMessage(err) });
       return 'failed';
     }
