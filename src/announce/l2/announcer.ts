@@ -33,7 +33,7 @@ import type { Logger } from '../../util/log.js';
 import { BatchLog } from '../../util/log-batch.js';
 import { InternedSets } from '../../util/interned-sets.js';
 import { decideArp, gratuitousArpFrames } from './arp-responder.js';
-import { DEFAULT_GRATUITOUS_BURST, DEFAULT_GRATUITOUS_FRAMES_PER_SECOND, FramePacer, type PacedJob, type SendOutcome } from './frame-pacer.js';
+import { DEFAULT_GRATUITOUS_BURST, DEFAULT_GRATUITOUS_FRAMES_PER_SECOND, FramePacer, type SendOutcome } from './frame-pacer.js';
 import { DEFAULT_ARP_SCHEDULE_MS, DEFAULT_NDP_SCHEDULE_MS, GratuitousSchedule, validateSchedule, type Cohort } from './gratuitous.js';
 import { announceable, canCarry, DEFAULT_EXCLUDED_INTERFACES, selectInterfaces, type SystemInterface } from './interfaces.js';
 import { errorCode, errorMessage, type ErrnoLike, type L2Io, type L2Port, type MulticastMembership } from './io.js';
@@ -41,6 +41,7 @@ import { solicitedNodeGroup, solicitedNodeKey } from './ipv6.js';
 import { L2Metrics } from './metrics.js';
 import { decideNdp, unsolicitedNaFrame } from './ndp-responder.js';
 import { PacedQueue } from './paced-queue.js';
+import { RoundsJob, type Round, type RoundIo } from './rounds-job.js';
 import { DEFAULT_REASSERT_MAX_PER_SECOND, DEFAULT_REASSERT_PERIOD_MS, PeriodicReassert } from './periodic-reassert.js';
 import type { L2Claim, L2Decision, L2Protocol, L2Verdict, Ownership } from './verdict.js';
 
@@ -129,58 +130,6 @@ const REASSERTS = 2;
 
 /** errno codes of a send the kernel refused for a full queue: worth trying again shortly. */
 const QUEUE_FULL = new Set(['EAGAIN', 'EWOULDBLOCK', 'ENOBUFS']);
-
-/** One gratuitous round for one address on one interface: its frames, built when its turn comes. */
-interface Round {
-  ip: string;
-  name: string;
-  protocol: L2Protocol;
-  frames: readonly Buffer[];
-}
-
-/** How a paced round's frames leave, and who is told. */
-interface RoundIo {
-  send(r: Round, frame: Buffer): SendOutcome;
-  /** A frame of r the kernel kept refusing was given up. */
-  dropped(r: Round): void;
-  /** r's last frame was handed to send (or given up). */
-  finished(r: Round): void;
-}
-
-/**
- * A paced sequence of rounds: next() gives the following one (undefined
- * when there is none for now); drained() is told when next() came back empty.
- */
-class RoundsJob implements PacedJob {
-  private round: Round | undefined;
-  private frame = 0;
-
-  constructor(
-    private readonly next: () => Round | undefined,
-    private readonly io: RoundIo,
-    private readonly drained: () => void = () => {},
-  ) {}
-
-  sendNext(giveUp: boolean): SendOutcome | 'done' {
-    while (!this.round || this.frame >= this.round.frames.length) {
-      if (this.round) this.io.finished(this.round);
-      this.round = this.next();
-      this.frame = 0;
-      if (!this.round) {
-        this.drained();
-        return 'done';
-      }
-    }
-    if (giveUp) {
-      this.frame++;
-      this.io.dropped(this.round);
-      return 'failed';
-    }
-    const outcome = this.io.send(this.round, this.round.frames[this.frame]!);
-    if (outcome !== 'refused') this.frame++;
-    return outcome;
-  }
-}
 
 const LINK_EVENT_DEBOUNCE_MS = 10;
 export const DEFAULT_REASSERT_BATCH = 500;
