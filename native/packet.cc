@@ -164,6 +164,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     return DefineClass(env, "PacketSocket",
                        {
                            InstanceMethod<&PacketSocket::Send>("send"),
+                           InstanceMethod<&PacketSocket::SetAllMulticast>("setAllMulticast"),
                            InstanceMethod<&PacketSocket::CloseJs>("close"),
                            InstanceAccessor<&PacketSocket::Closed>("closed"),
                            InstanceAccessor<&PacketSocket::Ifindex>("ifindex"),
@@ -304,6 +305,31 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
       return env.Undefined();
     }
     return Napi::Number::New(env, static_cast<double>(n));
+  }
+
+  // setAllMulticast(on: boolean): a PACKET_MR_ALLMULTI membership, so the
+  // interface passes every multicast frame up (the NIC's filter included)
+  // without one kernel membership per group. The kernel counts it per
+  // socket and drops it when the socket closes.
+  Napi::Value SetAllMulticast(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsBoolean()) {
+      Napi::TypeError::New(env, "setAllMulticast(on: boolean)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (!poll_.open()) {
+      MakeErrnoError(env, EBADF, "setsockopt", "AF_PACKET socket on " + ifname_ + " is closed").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    packet_mreq mreq{};
+    mreq.mr_ifindex = ifindex_;
+    mreq.mr_type = PACKET_MR_ALLMULTI;
+    bool on = info[0].As<Napi::Boolean>().Value();
+    if (::setsockopt(poll_.fd(), SOL_PACKET, on ? PACKET_ADD_MEMBERSHIP : PACKET_DROP_MEMBERSHIP, &mreq, sizeof(mreq)) < 0) {
+      InterfaceError(env, errno, on ? "setsockopt(PACKET_ADD_MEMBERSHIP)" : "setsockopt(PACKET_DROP_MEMBERSHIP)", "AF_PACKET socket", ifname_)
+          .ThrowAsJavaScriptException();
+    }
+    return env.Undefined();
   }
 
   Napi::Value CloseJs(const Napi::CallbackInfo& info) {

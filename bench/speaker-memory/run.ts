@@ -71,6 +71,12 @@ function sumGauge(metrics: string, name: string, label = ''): number {
   return sum;
 }
 
+/** Addresses the speaker took, from its ownership-change counter; 0 when the page has none (yet). */
+function taken(metrics: string): number {
+  const m = /^shoal_speaker_ownership_changes_total\{direction="taken"\} ([0-9.e+]+)$/m.exec(metrics);
+  return m ? Number(m[1]) : 0;
+}
+
 interface Place {
   host: string;
   status: string;
@@ -99,10 +105,8 @@ async function measure(place: Place, dir: string, layer2: 'on' | 'off', n: numbe
   const owned = async (): Promise<boolean> => {
     if (proc.child.exitCode !== null) throw new Error(`the speaker exited: ${proc.output().slice(-2000)}`);
     const text = await place.metrics().catch(() => '');
-    if (!text) return false;
-    // Owned now: taken less released (shoal_speaker_owned_ips is gone; alone, the speaker takes every VIP).
-    const changes = (direction: string): number => sumGauge(text, `shoal_speaker_ownership_changes_total`, `direction="${direction}"`);
-    if (changes('taken') - changes('released') < n) return false;
+    // Alone in its cluster the speaker never releases: every address taken is owned.
+    if (taken(text) < n) return false;
     return layer2 === 'off' || sumGauge(text, 'shoal_l2_announced_ips') >= n;
   };
   await waitFor(owned, 300_000, `the speaker to own ${n} VIPs`, 200);

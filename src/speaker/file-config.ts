@@ -17,6 +17,8 @@
 //     interfaces: [eth0]            # default: every eligible interface
 //     gratuitousArpMs: [0, 250, 1000, 2000, 4000]
 //     unsolicitedNaMs: [0, 1000, 2000]
+//     gratuitousFramesPerSecond: 5000   # pacing of every gratuitous frame (docs/l2.md)
+//     gratuitousBurst: 500
 //   fencing:                        # split brain (docs/election.md, docs/failover.md); these are the defaults
 //     resolve: true                 # settle two members claiming one VIP; false: report only
 //     reassertMs: 3000              # periodic re-assertion of owned VIPs; 0: off
@@ -112,6 +114,9 @@ export interface FileSpeakerConfig {
     readonly interfaces: readonly string[];
     readonly gratuitousArpMs: readonly number[] | undefined;
     readonly unsolicitedNaMs: readonly number[] | undefined;
+    /** undefined: the announcer's defaults. */
+    readonly gratuitousFramesPerSecond: number | undefined;
+    readonly gratuitousBurst: number | undefined;
   };
   readonly fencing: FencingSettings;
   readonly vips: readonly FileVip[];
@@ -267,11 +272,13 @@ export function parseFileConfig(doc: unknown, defaults: { hostname: string } = {
   const statusAllow = readCidrs(issues, root, 'statusAllow');
 
   const l2 = asObj(issues, root['layer2'], 'layer2') ?? {};
-  checkKeys(issues, l2, ['interfaces', 'gratuitousArpMs', 'unsolicitedNaMs'], 'layer2');
+  checkKeys(issues, l2, ['interfaces', 'gratuitousArpMs', 'unsolicitedNaMs', 'gratuitousFramesPerSecond', 'gratuitousBurst'], 'layer2');
   const layer2 = {
     interfaces: readInterfaces(issues, l2, 'layer2'),
     gratuitousArpMs: readDelays(issues, l2, 'gratuitousArpMs', 'layer2'),
     unsolicitedNaMs: readDelays(issues, l2, 'unsolicitedNaMs', 'layer2'),
+    gratuitousFramesPerSecond: readInt(issues, l2, 'gratuitousFramesPerSecond', 'layer2', 1, 1_000_000),
+    gratuitousBurst: readInt(issues, l2, 'gratuitousBurst', 'layer2', 1, 1_000_000),
   };
 
   const fencing = readFencing(issues, root);

@@ -61,7 +61,13 @@ export async function startFileSpeaker(o: FileSpeakerOptions): Promise<RunningFi
     seeds: () => seeds,
     world,
     meta,
-    layer2: { mode: o.layer2, arpScheduleMs: file.layer2.gratuitousArpMs, ndpScheduleMs: file.layer2.unsolicitedNaMs },
+    layer2: {
+      mode: o.layer2,
+      arpScheduleMs: file.layer2.gratuitousArpMs,
+      ndpScheduleMs: file.layer2.unsolicitedNaMs,
+      gratuitousFramesPerSecond: file.layer2.gratuitousFramesPerSecond,
+      gratuitousBurst: file.layer2.gratuitousBurst,
+    },
     fencing: file.fencing,
     // Every minute until a key is configured: an upgrade keeps hosts running, and nobody misses it.
     encryption: { status: encryption, warnEveryMs: UNENCRYPTED_WARNING_INTERVAL_MS },

@@ -13,6 +13,9 @@ export interface Layer2Settings {
   mode: Layer2Mode;
   arpScheduleMs?: readonly number[] | undefined;
   ndpScheduleMs?: readonly number[] | undefined;
+  /** Pacing of every gratuitous frame; undefined: the announcer's defaults. */
+  gratuitousFramesPerSecond?: number | undefined;
+  gratuitousBurst?: number | undefined;
   /** Periodic re-assertion interval (fencing.reassertMs); 0 off, undefined the announcer's default. */
   reassertMs?: number | undefined;
 }
@@ -31,6 +34,8 @@ export function createLayer2(settings: Layer2Settings, clock: Clock, log: Logger
     registry,
     ...(settings.arpScheduleMs ? { arpScheduleMs: settings.arpScheduleMs } : {}),
     ...(settings.ndpScheduleMs ? { ndpScheduleMs: settings.ndpScheduleMs } : {}),
+    ...(settings.gratuitousFramesPerSecond !== undefined ? { gratuitousFramesPerSecond: settings.gratuitousFramesPerSecond } : {}),
+    ...(settings.gratuitousBurst !== undefined ? { gratuitousBurst: settings.gratuitousBurst } : {}),
     ...(settings.reassertMs !== undefined ? { reassertEveryMs: settings.reassertMs } : {}),
     onEvent,
   });

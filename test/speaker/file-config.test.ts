@@ -23,6 +23,11 @@ const good = {
   ],
 };
 
+function minimalPacing(): boolean {
+  const r = parseFileConfig({ vips: [{ address: '192.0.2.5' }] }, { hostname: 'h' });
+  return r.ok && r.config.layer2.gratuitousFramesPerSecond === undefined && r.config.layer2.gratuitousBurst === undefined;
+}
+
 t.test('a complete file parses, with defaults and canonical addresses', async (t) => {
   const r = parseFileConfig(good, { hostname: 'ignored' });
   t.ok(r.ok);
@@ -85,6 +90,11 @@ t.test('every error is reported with its path', async (t) => {
     'layer2.interfaces[1]: "a-very-long-interface-name" is not an interface name (1 to 15 bytes, no "/" or spaces)',
     'vips[0].interfaces[0]: "bad/name" is not an interface name (1 to 15 bytes, no "/" or spaces)',
   ]);
+  const paced = parseFileConfig({ layer2: { gratuitousFramesPerSecond: 2000, gratuitousBurst: 100 }, vips: [{ address: '192.0.2.5' }] }, { hostname: 'h' });
+  t.ok(paced.ok && paced.config.layer2.gratuitousFramesPerSecond === 2000 && paced.config.layer2.gratuitousBurst === 100, 'gratuitous pacing settings');
+  t.ok(minimalPacing(), 'left out: the announcer decides');
+  const badPacing = parseFileConfig({ layer2: { gratuitousFramesPerSecond: 0, gratuitousBurst: 1.5 }, vips: [{ address: '192.0.2.5' }] }, { hostname: 'h' });
+  t.same(badPacing.ok ? [] : badPacing.errors.map((e) => e.path), ['layer2.gratuitousFramesPerSecond', 'layer2.gratuitousBurst']);
   const listed = parseFileConfig({ status: '192.0.2.1', statusAllow: ['198.51.100.0/24'], vips: [{ address: '192.0.2.5' }] }, { hostname: 'h' });
   t.ok(listed.ok && listed.config.status?.[0]?.port === 7473 && listed.config.statusAllow[0] === '198.51.100.0/24', 'status as one address, an allow list');
 });

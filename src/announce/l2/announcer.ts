@@ -5,9 +5,12 @@
 //
 // set() is synchronous and cheap: it diffs the desired state against what is
 // announced and acts on the difference at once (a released address is no
-// longer answered by the time set() returns; a taken one has had its first
-// gratuitous round sent). Interface changes arrive through rtnetlink (plus a
-// slow periodic rescan as a safety net) and go through the same diff.
+// longer answered by the time set() returns; a taken one is answered, and
+// its first gratuitous round is sent at once or, past the pacing burst,
+// within the next few hundred milliseconds). Every gratuitous frame leaves
+// through one pacer (frame-pacer.ts): first rounds of a takeover, then
+// repeats, then re-assertions. Interface changes arrive through rtnetlink
+// (plus a slow periodic rescan as a safety net) and go through the same diff.
 //
 // Links that go and come back are reported ('link' events) and can be held
 // (holdLink: nothing announced on them until releaseLinks), so the owner of
@@ -30,13 +33,15 @@ import type { Logger } from '../../util/log.js';
 import { BatchLog } from '../../util/log-batch.js';
 import { InternedSets } from '../../util/interned-sets.js';
 import { decideArp, gratuitousArpFrames } from './arp-responder.js';
-import { DEFAULT_ARP_SCHEDULE_MS, DEFAULT_NDP_SCHEDULE_MS, GratuitousScheduler, validateSchedule } from './gratuitous.js';
+import { DEFAULT_GRATUITOUS_BURST, DEFAULT_GRATUITOUS_FRAMES_PER_SECOND, FramePacer, type SendOutcome } from './frame-pacer.js';
+import { DEFAULT_ARP_SCHEDULE_MS, DEFAULT_NDP_SCHEDULE_MS, GratuitousSchedule, validateSchedule, type Cohort } from './gratuitous.js';
 import { announceable, canCarry, DEFAULT_EXCLUDED_INTERFACES, selectInterfaces, type SystemInterface } from './interfaces.js';
 import { errorCode, errorMessage, type ErrnoLike, type L2Io, type L2Port, type MulticastMembership } from './io.js';
-import { solicitedNodeMulticast } from './ipv6.js';
+import { solicitedNodeGroup, solicitedNodeKey } from './ipv6.js';
 import { L2Metrics } from './metrics.js';
 import { decideNdp, unsolicitedNaFrame } from './ndp-responder.js';
 import { PacedQueue } from './paced-queue.js';
+import { RoundsJob, type Round, type RoundIo } from './rounds-job.js';
 import { DEFAULT_REASSERT_MAX_PER_SECOND, DEFAULT_REASSERT_PERIOD_MS, PeriodicReassert } from './periodic-reassert.js';
 import type { L2Claim, L2Decision, L2Protocol, L2Verdict, Ownership } from './verdict.js';
 
@@ -69,6 +74,10 @@ export interface AnnouncerOptions {
   arpScheduleMs?: readonly number[];
   /** Delays (ms after takeover) of the unsolicited NAs. */
   ndpScheduleMs?: readonly number[];
+  /** Gratuitous frames (ARP and NA, all interfaces) sent per second at most, on average. Default 5,000. */
+  gratuitousFramesPerSecond?: number;
+  /** Gratuitous frames that may go at once after a quiet spell. Default 500. */
+  gratuitousBurst?: number;
   /** Full rescan period behind the rtnetlink watch. Default 10 s, MetalLB's scan period. */
   rescanIntervalMs?: number;
   /** reassert(): addresses sent per interval. Default 500. */
@@ -95,19 +104,32 @@ export interface AnnouncerStatus {
   yielded: string[];
 }
 
+/** Shared by every address of one family and interface set (desiredOf): never changed. */
 interface DesiredIp {
-  family: Family;
-  protocol: L2Protocol;
-  named: ReadonlySet<string> | undefined;
+  readonly family: Family;
+  readonly protocol: L2Protocol;
+  readonly named: ReadonlySet<string> | undefined;
 }
 
 interface LinkState {
   iface: SystemInterface;
   ports: Partial<Record<L2Protocol, L2Port>>;
   membership: MulticastMembership | undefined;
-  /** Solicited-node group -> announced addresses needing it; `joined` when the join succeeded. */
-  groups: Map<string, { users: number; joined: boolean }>;
+  /**
+   * Solicited-node group (solicitedNodeKey) -> announced addresses needing
+   * it times 2, plus 1 when the join succeeded: numbers both, so 10,000
+   * groups cost no string or object each.
+   */
+  groups: Map<number, number>;
 }
+
+/** Pacing lanes, highest priority first. */
+const FIRST_ROUNDS = 0;
+const REPEATS = 1;
+const REASSERTS = 2;
+
+/** errno codes of a send the kernel refused for a full queue: worth trying again shortly. */
+const QUEUE_FULL = new Set(['EAGAIN', 'EWOULDBLOCK', 'ENOBUFS']);
 
 const LINK_EVENT_DEBOUNCE_MS = 10;
 export const DEFAULT_REASSERT_BATCH = 500;
@@ -127,13 +149,21 @@ export class Announcer {
   private readonly schedules: Record<L2Protocol, readonly number[]>;
   private readonly rescanIntervalMs: number;
   private readonly onEvent: (e: AnnouncerEvent) => void;
-  private readonly scheduler: GratuitousScheduler;
+  private readonly scheduler: GratuitousSchedule;
+  private readonly pacer: FramePacer;
   private readonly reasserts: PacedQueue;
+  /** Addresses whose re-assertion round waits for the pacer, and the interfaces left of the one under way. */
+  private readonly reassertWaiting = new Set<string>();
+  private reassertIp: string | undefined;
+  private reassertNames: string[] = [];
+  private readonly reassertJob: RoundsJob;
   private readonly periodic: PeriodicReassert;
   /** Timers of reassert() rounds still to come. */
   private readonly burstTimers = new Set<TimerHandle>();
 
   private desired = new Map<string, DesiredIp>();
+  /** Interface set (interned) -> family -> its DesiredIp. */
+  private readonly desiredShapes = new Map<ReadonlySet<string> | undefined, Partial<Record<Family, DesiredIp>>>();
   private snapshot: SystemInterface[] = [];
   private readonly links = new Map<string, LinkState>();
   /** Address -> interfaces it is answered on right now. */
@@ -142,7 +172,8 @@ export class Announcer {
   private readonly sets = new InternedSets();
   /** "protocol/interface" -> the error last reported there, so each is logged once. */
   private readonly errors = new Map<string, { code: string; message: string }>();
-  private readonly lastConflictLog = new Map<string, number>();
+  /** Interface -> address -> when a conflict there was last logged. */
+  private readonly lastConflictLog = new Map<string, Map<string, number>>();
   /** Announceable interfaces carrying at the last scan; undefined before the first. */
   private carrying: ReadonlySet<string> | undefined;
   private readonly heldLinks = new Set<string>();
@@ -196,7 +227,14 @@ export class Announcer {
           }
         }
       : () => {};
-    this.scheduler = new GratuitousScheduler(this.clock);
+    this.scheduler = new GratuitousSchedule(this.clock, (cohort, round) => this.startRound(cohort, round));
+    this.pacer = new FramePacer({
+      clock: this.clock,
+      framesPerSecond: opts.gratuitousFramesPerSecond ?? DEFAULT_GRATUITOUS_FRAMES_PER_SECOND,
+      burst: opts.gratuitousBurst ?? DEFAULT_GRATUITOUS_BURST,
+      lanes: 3,
+    });
+    this.reassertJob = new RoundsJob(() => this.nextReassertRound(), this.roundIo);
   }
 
   /** Scans the interfaces, starts watching them, and announces what set() asked for so far. */
@@ -222,16 +260,32 @@ export class Announcer {
     if (this.closed) throw new Error('announcer is closed');
     const next = new Map<string, DesiredIp>();
     for (const [text, target] of desired) {
+      const names = target.interfaces?.filter((n) => n !== '');
+      const named = names && names.length > 0 ? this.sets.of(names) : undefined;
+      // An address already desired in this spelling is canonical: no need to parse it again.
+      const known = this.desired.get(text);
+      if (known) {
+        next.set(text, this.desiredOf(known.family, named));
+        continue;
+      }
       const ip = parseIP(text, { mapped: 'keep' });
       if (!ip) throw new TypeError(`L2 desired state: "${text}" is not an IP address`);
-      const names = target.interfaces?.filter((n) => n !== '');
-      next.set(formatIP(ip), { family: ip.family, protocol: protocolOf(ip.family), named: names && names.length > 0 ? this.sets.of(names) : undefined });
+      const canonical = formatIP(ip);
+      // The caller's string when it is canonical already: one string per address, not two.
+      next.set(canonical === text ? text : canonical, this.desiredOf(ip.family, named));
     }
     this.desired = next;
     for (const protocol of ['arp', 'ndp'] as const) {
       this.metrics.ownedIps.set({ protocol }, [...next.values()].filter((d) => d.protocol === protocol).length);
     }
     if (this.started) this.reconcile();
+  }
+
+  /** The one (immutable) DesiredIp for a family and interface set: a few shared by every address. */
+  private desiredOf(family: Family, named: ReadonlySet<string> | undefined): DesiredIp {
+    let byFamily = this.desiredShapes.get(named);
+    if (!byFamily) this.desiredShapes.set(named, (byFamily = {}));
+    return (byFamily[family] ??= { family, protocol: protocolOf(family), named });
   }
 
   /** Replaces the names the default interface selection skips (MetalLB's metallb-excludel2 list). */
@@ -253,7 +307,7 @@ export class Announcer {
         index: l.iface.index,
         mac: l.iface.mac,
         open: (Object.keys(l.ports) as L2Protocol[]).filter((p) => l.ports[p]),
-        groups: [...l.groups].filter(([, g]) => g.joined).map(([group]) => group),
+        groups: [...l.groups].filter(([, g]) => (g & 1) === 1).map(([key]) => solicitedNodeGroup(key)),
       })),
       errors: [...this.errors].map(([key, e]) => {
         const [protocol = '', iface = ''] = key.split('/');
@@ -344,6 +398,9 @@ export class Announcer {
     this.clock.clearTimeout(this.rescanTimer);
     this.clock.clearTimeout(this.debounceTimer);
     this.scheduler.cancelAll();
+    this.pacer.clear();
+    this.reassertWaiting.clear();
+    this.reassertNames = [];
     this.reasserts.clear();
     this.periodic.stop();
     for (const timer of this.burstTimers) this.clock.clearTimeout(timer);
@@ -451,6 +508,8 @@ export class Announcer {
     this.closeIdlePorts();
     this.updateGauges();
     this.flushLogs();
+    // The pass's takeovers start their schedules together: one cohort each interface.
+    this.scheduler.seal();
   }
 
   /** One summary line per kind for what the pass that just ended announced and withdrew (each address is at debug). */
@@ -465,11 +524,11 @@ export class Announcer {
     if (!d || !iface) return;
     const link = this.links.get(name) ?? this.addLink(iface);
     if (!this.ensurePort(link, d.protocol)) return;
-    if (d.protocol === 'ndp') this.joinGroup(link, solicitedNodeMulticast(ip));
+    if (d.protocol === 'ndp') this.joinGroup(link, solicitedNodeKey(ip));
     this.announced.set(ip, this.sets.with(this.announced.get(ip), name));
     this.announcing.add(ip, { ip, interface: name, protocol: d.protocol });
     this.onEvent({ type: 'announce', protocol: d.protocol, interface: name, ip });
-    this.scheduler.start(`${ip}|${name}`, this.schedules[d.protocol], () => this.sendGratuitous(ip, name, d.protocol));
+    this.scheduler.add(name, ip, this.schedules[d.protocol]);
   }
 
   private withdraw(ip: string, name: string): void {
@@ -478,11 +537,11 @@ export class Announcer {
     const rest = this.sets.without(names, name);
     if (rest.size === 0) this.announced.delete(ip);
     else this.announced.set(ip, rest);
-    this.scheduler.cancel(`${ip}|${name}`);
-    this.lastConflictLog.delete(`${ip}|${name}`);
+    this.scheduler.cancel(name, ip);
+    this.lastConflictLog.get(name)?.delete(ip);
     const protocol = protocolOf(ipFamily(ip)!);
     const link = this.links.get(name);
-    if (link && protocol === 'ndp') this.leaveGroup(link, solicitedNodeMulticast(ip));
+    if (link && protocol === 'ndp') this.leaveGroup(link, solicitedNodeKey(ip));
     this.withdrawing.add(ip, { ip, interface: name, protocol });
     this.onEvent({ type: 'withdraw', protocol, interface: name, ip });
   }
@@ -571,29 +630,32 @@ export class Announcer {
     }
   }
 
-  private joinGroup(link: LinkState, group: string): void {
-    const entry = link.groups.get(group) ?? { users: 0, joined: false };
-    link.groups.set(group, entry);
-    entry.users++;
-    if (entry.joined) return;
+  private joinGroup(link: LinkState, key: number): void {
+    const entry = (link.groups.get(key) ?? 0) + 2;
+    link.groups.set(key, entry);
+    if ((entry & 1) === 1) return;
     // A failed join is reported but does not stop the announcement: unicast
     // NS still reach us, and so do multicast ones on links that do not filter.
     try {
       link.membership ??= this.io.openMembership(link.iface);
-      link.membership.join(group);
-      entry.joined = true;
+      link.membership.join(solicitedNodeGroup(key));
+      link.groups.set(key, entry | 1);
     } catch (err) {
       this.reportError('ndp', link.iface.name, err as ErrnoLike);
     }
   }
 
-  private leaveGroup(link: LinkState, group: string): void {
-    const entry = link.groups.get(group);
-    if (!entry || --entry.users > 0) return;
-    link.groups.delete(group);
-    if (!entry.joined || !link.membership) return;
+  private leaveGroup(link: LinkState, key: number): void {
+    const entry = link.groups.get(key);
+    if (entry === undefined) return;
+    if (entry >= 4) {
+      link.groups.set(key, entry - 2);
+      return;
+    }
+    link.groups.delete(key);
+    if ((entry & 1) === 0 || !link.membership) return;
     try {
-      link.membership.leave(group);
+      link.membership.leave(solicitedNodeGroup(key));
     } catch (err) {
       this.reportError('ndp', link.iface.name, err as ErrnoLike);
     }
@@ -636,44 +698,97 @@ export class Announcer {
     this.scheduleRescan(LINK_EVENT_DEBOUNCE_MS);
   }
 
+  /** Queues one paced round for ip on every interface it is announced on. */
   private reassertNow(ip: string): void {
-    const protocol = protocolOf(ipFamily(ip)!);
-    for (const name of this.announced.get(ip) ?? []) this.sendGratuitous(ip, name, protocol);
+    if (!this.announced.has(ip)) return;
+    this.reassertWaiting.add(ip);
+    this.pacer.add(REASSERTS, this.reassertJob);
   }
 
-  private sendGratuitous(ip: string, name: string, protocol: L2Protocol): void {
-    const link = this.links.get(name);
-    const mac = link?.iface.mac;
-    if (!link || !mac) return;
-    const frames = protocol === 'arp' ? gratuitousArpFrames(mac, ip) : [unsolicitedNaFrame(mac, ip)];
-    for (const frame of frames) {
-      if (this.send(link, protocol, frame)) {
-        this.metrics.gratuitousSent.inc({ protocol, interface: name });
-        this.metrics.metallb.gratuitousSent.inc({ ip });
+  private nextReassertRound(): Round | undefined {
+    for (;;) {
+      const name = this.reassertNames.pop();
+      if (name !== undefined) {
+        // Still announced there when its turn comes?
+        const round = this.announced.get(this.reassertIp!)?.has(name) ? this.roundFor(this.reassertIp!, name) : undefined;
+        if (round) return round;
+        continue;
       }
+      const ip = this.reassertWaiting.values().next().value as string | undefined;
+      if (ip === undefined) return undefined;
+      this.reassertWaiting.delete(ip);
+      this.reassertIp = ip;
+      this.reassertNames = [...(this.announced.get(ip) ?? [])].reverse();
     }
-    this.onEvent({ type: 'gratuitous', protocol, interface: name, ip });
   }
+
+  /** A cohort's round is due: its addresses still on the schedule get a round each, paced, firsts before repeats. */
+  private startRound(cohort: Cohort, round: number): void {
+    let next = 0;
+    const job = new RoundsJob(
+      () => {
+        while (next < cohort.ips.length) {
+          const ip = cohort.ips[next++]!;
+          if (!this.scheduler.isMember(cohort, ip)) continue;
+          const r = this.roundFor(ip, cohort.iface);
+          if (r) return r;
+        }
+        return undefined;
+      },
+      this.roundIo,
+      () => this.scheduler.roundDone(cohort),
+    );
+    this.pacer.add(round === 0 ? FIRST_ROUNDS : REPEATS, job);
+  }
+
+  private roundFor(ip: string, name: string): Round | undefined {
+    const mac = this.links.get(name)?.iface.mac;
+    if (!mac) return undefined;
+    const protocol = protocolOf(ipFamily(ip)!);
+    return { ip, name, protocol, frames: protocol === 'arp' ? gratuitousArpFrames(mac, ip) : [unsolicitedNaFrame(mac, ip)] };
+  }
+
+  private readonly roundIo: RoundIo = {
+    send: (r, frame) => {
+      const link = this.links.get(r.name);
+      if (!link) return 'failed';
+      const outcome = this.transmit(link, r.protocol, frame, true);
+      if (outcome === 'sent') {
+        this.metrics.gratuitousSent.inc({ protocol: r.protocol, interface: r.name });
+        this.metrics.metallb.gratuitousSent.inc({ ip: r.ip });
+      } else if (outcome === 'refused') this.metrics.gratuitousRefused.inc({ protocol: r.protocol, interface: r.name });
+      return outcome;
+    },
+    dropped: (r) => this.metrics.gratuitousDropped.inc({ protocol: r.protocol, interface: r.name }),
+    finished: (r) => this.onEvent({ type: 'gratuitous', protocol: r.protocol, interface: r.name, ip: r.ip }),
+  };
 
   private send(link: LinkState, protocol: L2Protocol, frame: Buffer): boolean {
+    return this.transmit(link, protocol, frame) === 'sent';
+  }
+
+  /** paced: a refusal is the pacer's to retry and count (gratuitous_refused), not a send error. */
+  private transmit(link: LinkState, protocol: L2Protocol, frame: Buffer, paced = false): SendOutcome {
     const port = link.ports[protocol];
-    if (!port) return false;
+    if (!port) return 'failed';
     try {
       port.send(frame);
-      return true;
+      return 'sent';
     } catch (err) {
       const code = errorCode(err);
+      if (paced && QUEUE_FULL.has(code)) return 'refused';
       this.metrics.sendErrors.inc({ protocol, interface: link.iface.name, code });
       this.log.warn('send failed', { protocol, interface: link.iface.name, code, error: errorMessage(err) });
-      return false;
+      return 'failed';
     }
   }
 
   private logConflict(protocol: L2Protocol, name: string, ip: string, frame: Buffer): void {
-    const key = `${ip}|${name}`;
-    const last = this.lastConflictLog.get(key);
+    let byIp = this.lastConflictLog.get(name);
+    if (!byIp) this.lastConflictLog.set(name, (byIp = new Map()));
+    const last = byIp.get(ip);
     if (last !== undefined && this.clock.now() - last < CONFLICT_LOG_INTERVAL_MS) return;
-    this.lastConflictLog.set(key, this.clock.now());
+    byIp.set(ip, this.clock.now());
     this.log.warn('another host claims an address we announce', { ip, interface: name, protocol, frame: frame.toString('hex') });
   }
 

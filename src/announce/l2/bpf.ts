@@ -75,3 +75,6 @@ export const NEIGHBOR_DISCOVERY_FILTER: readonly BpfInstruction[] = [
   ret(ACCEPT_BYTES),
   ret(0),
 ];
+
+/** Nothing: for a socket held only for a membership, so the kernel queues nothing on it. */
+export const DROP_ALL_FILTER: readonly BpfInstruction[] = [ret(0)];

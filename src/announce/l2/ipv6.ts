@@ -99,9 +99,21 @@ export function pseudoHeader(src: string, dst: string, length: number, nextHeade
 
 /** ff02::1:ffXX:XXXX from the low 24 bits of the address (RFC 4291 section 2.7.1). */
 export function solicitedNodeMulticast(ip: string): string {
+  return solicitedNodeGroup(solicitedNodeKey(ip));
+}
+
+/** The low 24 bits of ip, which name its solicited-node group: a number, so a table of groups holds no strings. */
+export function solicitedNodeKey(ip: string): number {
   const b = parseIPv6(ip);
+  return (b[13]! << 16) | (b[14]! << 8) | b[15]!;
+}
+
+/** The solicited-node group of a solicitedNodeKey. */
+export function solicitedNodeGroup(key: number): string {
   const out = parseIPv6('ff02::1:ff00:0');
-  b.copy(out, 13, 13, 16);
+  out[13] = (key >> 16) & 0xff;
+  out[14] = (key >> 8) & 0xff;
+  out[15] = key & 0xff;
   return formatIPv6(out);
 }
 

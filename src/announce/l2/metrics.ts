@@ -12,6 +12,8 @@ export class L2Metrics {
   readonly requestsReceived: Counter<'protocol' | 'interface' | 'verdict'>;
   readonly responsesSent: Counter<'protocol' | 'interface'>;
   readonly gratuitousSent: Counter<'protocol' | 'interface'>;
+  readonly gratuitousRefused: Counter<'protocol' | 'interface'>;
+  readonly gratuitousDropped: Counter<'protocol' | 'interface'>;
   readonly sendErrors: Counter<'protocol' | 'interface' | 'code'>;
   readonly socketErrors: Counter<'protocol' | 'interface' | 'code'>;
   readonly ownedIps: Gauge<'protocol'>;
@@ -40,6 +42,18 @@ export class L2Metrics {
     this.gratuitousSent = new Counter({
       name: 'shoal_l2_gratuitous_sent_total',
       help: 'Gratuitous ARP frames and unsolicited Neighbor Advertisements sent',
+      labelNames: ['protocol', 'interface'],
+      registers,
+    });
+    this.gratuitousRefused = new Counter({
+      name: 'shoal_l2_gratuitous_refused_total',
+      help: 'Gratuitous frames the kernel refused for a full send queue (EAGAIN/ENOBUFS); each is tried again after a pause',
+      labelNames: ['protocol', 'interface'],
+      registers,
+    });
+    this.gratuitousDropped = new Counter({
+      name: 'shoal_l2_gratuitous_dropped_total',
+      help: 'Gratuitous frames given up after the kernel refused them 5 times in a row',
       labelNames: ['protocol', 'interface'],
       registers,
     });

@@ -4,6 +4,34 @@
 // thousand groups and then refuses the next with ENOMEM. A node announcing
 // more IPv6 addresses than that (one solicited-node group each, unless they
 // share the low 24 bits) opens another socket and joins there.
+//
+// Past `maxJoined` groups an interface stops joining one by one and receives
+// every multicast group instead (an all-multicast membership, PACKET_MR_ALLMULTI,
+// held while any group is over the limit). Linux keeps an interface's groups
+// in a list it walks on every join (and on every multicast packet received),
+// so n joins cost n^2/2 steps: at 50,000 groups, most of a minute of kernel
+// time in which the speaker's event loop is blocked. The price: the groups
+// past the limit are not reported by MLD, so a switch that snoops MLD may not
+// forward their solicitations to this port (switches' snooping tables hold a
+// few thousand groups a port, fewer than the limit, and flood what does not
+// fit); unicast solicitations and gratuitous NAs are unaffected.
+
+/** Groups joined one by one on an interface before all-multicast takes over the rest. */
+export const DEFAULT_MAX_JOINED_GROUPS = 4096;
+
+/** Receives every multicast group on one interface until closed. */
+export interface AllMulticast {
+  close(): void;
+}
+
+export interface MulticastGroupsOptions {
+  /** Makes one more membership socket; the first is opened at once, so a missing capability shows up here. */
+  open: () => MulticastMembership;
+  /** Starts receiving every multicast group on the interface. */
+  openAllMulticast: () => AllMulticast;
+  /** Default DEFAULT_MAX_JOINED_GROUPS. */
+  maxJoined?: number;
+}
 
 import { errorCode, type MulticastMembership } from './io.js';
 
@@ -18,10 +46,31 @@ export class MulticastGroups implements MulticastMembership {
   private readonly holder = new Map<string, MulticastMembership>();
   /** Socket -> how many groups it holds. */
   private readonly counts = new Map<MulticastMembership, number>();
+  /**
+   * Groups past maxJoined, received through `all`: only counted (a set of
+   * 45,000 group strings would be megabytes), so each group must be joined
+   * and left once, as the announcer's per-group user counts ensure.
+   */
+  private overflow = 0;
+  private all: AllMulticast | undefined;
+  private readonly open: () => MulticastMembership;
+  private readonly maxJoined: number;
 
-  /** `open` makes one more socket; the first is opened at once, so a missing capability shows up here. */
-  constructor(private readonly open: () => MulticastMembership) {
-    this.add(open());
+  constructor(private readonly o: MulticastGroupsOptions) {
+    this.open = o.open;
+    this.maxJoined = o.maxJoined ?? DEFAULT_MAX_JOINED_GROUPS;
+    if (!Number.isInteger(this.maxJoined) || this.maxJoined < 0) throw new RangeError(`maxJoined must be a non-negative integer, got ${this.maxJoined}`);
+    this.add(this.open());
+  }
+
+  /** Groups joined one by one (the rest, if any, are received through all-multicast). */
+  get joinedCount(): number {
+    return this.holder.size;
+  }
+
+  /** Whether the interface receives every multicast group now. */
+  get allMulticast(): boolean {
+    return this.all !== undefined;
   }
 
   /** Sockets open now. */
@@ -31,6 +80,11 @@ export class MulticastGroups implements MulticastMembership {
 
   join(group: string): void {
     if (this.holder.has(group)) return;
+    if (this.holder.size >= this.maxJoined) {
+      this.all ??= this.o.openAllMulticast();
+      this.overflow++;
+      return;
+    }
     const last = this.sockets[this.sockets.length - 1]!;
     try {
       last.join(group);
@@ -53,7 +107,13 @@ export class MulticastGroups implements MulticastMembership {
 
   leave(group: string): void {
     const s = this.holder.get(group);
-    if (!s) return;
+    if (!s) {
+      if (this.overflow > 0 && --this.overflow === 0) {
+        this.all?.close();
+        this.all = undefined;
+      }
+      return;
+    }
     s.leave(group);
     this.holder.delete(group);
     const left = this.counts.get(s)! - 1;
@@ -67,6 +127,9 @@ export class MulticastGroups implements MulticastMembership {
   }
 
   close(): void {
+    this.all?.close();
+    this.all = undefined;
+    this.overflow = 0;
     for (const s of this.sockets.splice(0)) s.close();
     this.holder.clear();
     this.counts.clear();

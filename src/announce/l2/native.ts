@@ -22,6 +22,8 @@ export interface NativeInterfaceInfo {
 export interface NativePacketSocket {
   /** Sends one whole frame (Ethernet header included); returns the bytes sent or throws with an errno code. */
   send(frame: Buffer): number;
+  /** Adds (true) or drops a PACKET_MR_ALLMULTI membership: every multicast frame passes the interface. */
+  setAllMulticast(on: boolean): void;
   close(): void;
   readonly closed: boolean;
   readonly ifindex: number;

@@ -15,7 +15,7 @@ import { getSystemErrorMap } from 'node:util';
 
 import { isLinkLocalIPv6, parseIP, writeIPv6 } from '../../net/index.js';
 import { formatMac } from './mac.js';
-import { assembleBpf, ARP_FILTER, NEIGHBOR_DISCOVERY_FILTER } from './bpf.js';
+import { assembleBpf, ARP_FILTER, DROP_ALL_FILTER, NEIGHBOR_DISCOVERY_FILTER } from './bpf.js';
 import { ETHERTYPE_ARP, ETHERTYPE_IPV6 } from './ethernet.js';
 import type { SystemInterface } from './interfaces.js';
 import { MulticastGroups } from './multicast-groups.js';
@@ -130,6 +130,8 @@ class RawSocketMembership implements MulticastMembership {
   }
 }
 
+const DROP_ALL_FILTER_CODE = assembleBpf(DROP_ALL_FILTER);
+
 const PROTOCOL_SOCKETS: Record<L2Protocol, { ethertype: number; filter: Buffer }> = {
   arp: { ethertype: ETHERTYPE_ARP, filter: assembleBpf(ARP_FILTER) },
   ndp: { ethertype: ETHERTYPE_IPV6, filter: assembleBpf(NEIGHBOR_DISCOVERY_FILTER) },
@@ -180,7 +182,21 @@ export function createSystemIo(): L2Io {
         close: () => socket.close(),
       };
     },
-    openMembership: (iface) => new MulticastGroups(() => new RawSocketMembership(iface)),
+    openMembership: (iface) =>
+      new MulticastGroups({
+        open: () => new RawSocketMembership(iface),
+        openAllMulticast: () => {
+          // A socket of its own that reads nothing: the membership lasts as long as it is open.
+          const socket = new addon.PacketSocket(iface.name, ETHERTYPE_IPV6, DROP_ALL_FILTER_CODE, () => {}, () => {});
+          try {
+            socket.setAllMulticast(true);
+          } catch (err) {
+            socket.close();
+            throw err;
+          }
+          return { close: () => socket.close() };
+        },
+      }),
     watchLinks: (onChange, onError) => new addon.LinkWatcher(onChange, onError),
   };
 }

@@ -180,7 +180,7 @@ t.test('carrier loss withdraws, carrier back re-announces; a recreated interface
 });
 
 t.test('socket errors: open failures are retried, receive errors withdraw and rebuild, send errors are counted', async (t) => {
-  const { io, clock, desired, events, metric } = setup();
+  const { io, clock, desired, events, metric, askArp } = setup();
   io.openFailures.set('arp/eth0', errno('EPERM', 'AF_PACKET socket on eth0 needs CAP_NET_RAW (run as root or grant the capability)'));
   desired({ [VIP4]: {} });
   t.match(events.at(-1), { type: 'error', code: 'EPERM', message: /CAP_NET_RAW/ });
@@ -202,7 +202,11 @@ t.test('socket errors: open failures are retried, receive errors withdraw and re
 
   io.port('arp', 'eth0').failSends = errno('ENOBUFS');
   clock.advance(10_000);
-  t.ok((await metric('shoal_l2_send_errors_total', { code: 'ENOBUFS' })) > 0);
+  t.ok((await metric('shoal_l2_gratuitous_refused_total', { protocol: 'arp' })) > 0, 'gratuitous frames refused for a full queue are counted and tried again');
+  t.ok((await metric('shoal_l2_gratuitous_dropped_total', { protocol: 'arp' })) > 0, 'and given up when it stays full');
+  t.equal(await metric('shoal_l2_send_errors_total', { code: 'ENOBUFS' }), 0, 'not as send errors');
+  askArp('eth0', VIP4);
+  t.equal(await metric('shoal_l2_send_errors_total', { code: 'ENOBUFS' }), 1, 'an answer that cannot go is a send error');
 });
 
 t.test('a conflicting claim is counted, not fought', async (t) => {

@@ -14,6 +14,10 @@ export class FakePort implements L2Port {
   readonly sent: Buffer[] = [];
   closed = false;
   failSends: ErrnoLike | undefined;
+  /** Sends still to refuse with EAGAIN, as a full socket queue would. */
+  refuseSends = 0;
+  /** Told of every frame sent. */
+  onSend: ((frame: Buffer) => void) | undefined;
 
   constructor(
     readonly onFrame: (frame: Buffer) => void,
@@ -23,7 +27,12 @@ export class FakePort implements L2Port {
   send(frame: Buffer): void {
     if (this.closed) throw errno('EBADF', 'closed');
     if (this.failSends) throw this.failSends;
+    if (this.refuseSends > 0) {
+      this.refuseSends--;
+      throw errno('EAGAIN', 'Resource temporarily unavailable');
+    }
     this.sent.push(frame);
+    this.onSend?.(frame);
   }
 
   close(): void {
@@ -78,6 +87,8 @@ export class FakeIo implements L2Io {
   /** "protocol/interface" -> the error openPort throws there. */
   readonly openFailures = new Map<string, ErrnoLike>();
   scans = 0;
+  /** Told of every port opened, before anything is sent on it. */
+  onOpen: ((port: FakePort, protocol: L2Protocol, iface: string) => void) | undefined;
   private onLinkChange: (() => void) | undefined;
 
   scan(): SystemInterface[] {
@@ -90,6 +101,7 @@ export class FakeIo implements L2Io {
     const failure = this.openFailures.get(key);
     if (failure) throw failure;
     const port = new FakePort(onFrame, onError);
+    this.onOpen?.(port, protocol, iface.name);
     this.opened.set(key, [...(this.opened.get(key) ?? []), port]);
     return port;
   }

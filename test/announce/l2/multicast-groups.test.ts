@@ -30,12 +30,72 @@ class FakeSocket implements MulticastMembership {
 
 const group = (i: number): string => `ff02::1:ff00:${i.toString(16)}`;
 
+const noAllMulticast = (): never => {
+  throw new Error('all-multicast not expected here');
+};
+
+t.test('past maxJoined groups the interface receives all multicast instead, while any group is over the limit', async (t) => {
+  const sockets: FakeSocket[] = [];
+  let opened = 0;
+  let open = 0;
+  const pool = new MulticastGroups({
+    open: () => {
+      const s = new FakeSocket(1000);
+      sockets.push(s);
+      return s;
+    },
+    openAllMulticast: () => {
+      opened++;
+      open++;
+      return { close: () => open-- };
+    },
+    maxJoined: 1500,
+  });
+  for (let i = 0; i < 5000; i++) pool.join(group(i));
+  pool.join(group(7));
+  t.equal(pool.joinedCount, 1500, 'joined one by one up to the limit');
+  t.equal(sockets.reduce((n, s) => n + s.groups.size, 0), 1500, 'no kernel membership past it');
+  t.ok(pool.allMulticast);
+  t.equal(opened, 1, 'one all-multicast membership for every group past the limit');
+  for (let i = 1500; i < 4999; i++) pool.leave(group(i));
+  t.equal(open, 1, 'held while one group is still over the limit');
+  pool.leave(group(4999));
+  t.equal(open, 0, 'dropped with the last');
+  t.notOk(pool.allMulticast);
+  pool.join(group(6000));
+  t.equal(open, 1);
+  pool.close();
+  t.equal(open, 0, 'close drops it');
+  t.throws(() => new MulticastGroups({ open: () => new FakeSocket(1), openAllMulticast: noAllMulticast, maxJoined: -1 }), /maxJoined must be a non-negative integer, got -1/);
+});
+
+t.test('a failed all-multicast membership is reported and the group not counted', async (t) => {
+  let fail = true;
+  const pool = new MulticastGroups({
+    open: () => new FakeSocket(10),
+    openAllMulticast: () => {
+      if (fail) throw Object.assign(new Error('setsockopt(PACKET_ADD_MEMBERSHIP) failed'), { code: 'EPERM' });
+      return { close: () => {} };
+    },
+    maxJoined: 1,
+  });
+  pool.join(group(1));
+  t.throws(() => pool.join(group(2)), { code: 'EPERM' });
+  t.notOk(pool.allMulticast);
+  fail = false;
+  pool.join(group(2));
+  t.ok(pool.allMulticast, 'a later join tries again');
+});
+
 t.test('a full socket spills over to new ones; every group is held exactly once', async (t) => {
   const sockets: FakeSocket[] = [];
-  const pool = new MulticastGroups(() => {
-    const s = new FakeSocket(1000);
-    sockets.push(s);
-    return s;
+  const pool = new MulticastGroups({
+    open: () => {
+      const s = new FakeSocket(1000);
+      sockets.push(s);
+      return s;
+    },
+    openAllMulticast: noAllMulticast,
   });
   for (let i = 0; i < 2500; i++) pool.join(group(i));
   pool.join(group(7));
@@ -69,7 +129,7 @@ t.test('a full socket spills over to new ones; every group is held exactly once'
 });
 
 t.test('other errors are not retried elsewhere', async (t) => {
-  const pool = new MulticastGroups(() => new FakeSocket(1, 'EINVAL'));
+  const pool = new MulticastGroups({ open: () => new FakeSocket(1, 'EINVAL'), openAllMulticast: noAllMulticast });
   pool.join(group(1));
   t.throws(() => pool.join(group(2)), { code: 'EINVAL' });
   t.equal(pool.socketCount, 1);
@@ -78,11 +138,14 @@ t.test('other errors are not retried elsewhere', async (t) => {
 t.test('a fresh socket that cannot take one group reports the error and is closed', async (t) => {
   const sockets: FakeSocket[] = [];
   let capacity = 2;
-  const pool = new MulticastGroups(() => {
-    const s = new FakeSocket(capacity);
-    sockets.push(s);
-    capacity = 0;
-    return s;
+  const pool = new MulticastGroups({
+    open: () => {
+      const s = new FakeSocket(capacity);
+      sockets.push(s);
+      capacity = 0;
+      return s;
+    },
+    openAllMulticast: noAllMulticast,
   });
   pool.join(group(1));
   pool.join(group(2));

@@ -1,0 +1,58 @@
+// Gratuitous rounds as a job for the frame pacer (frame-pacer.ts): a round
+// is one address's frames on one interface, built when its turn comes, so a
+// takeover of 50,000 addresses queues a cursor, not 50,000 frames.
+
+import type { PacedJob, SendOutcome } from './frame-pacer.js';
+import type { L2Protocol } from './verdict.js';
+
+/** One gratuitous round for one address on one interface: its frames, built when its turn comes. */
+export interface Round {
+  ip: string;
+  name: string;
+  protocol: L2Protocol;
+  frames: readonly Buffer[];
+}
+
+/** How a paced round's frames leave, and who is told. */
+export interface RoundIo {
+  send(r: Round, frame: Buffer): SendOutcome;
+  /** A frame of r the kernel kept refusing was given up. */
+  dropped(r: Round): void;
+  /** r's last frame was handed to send (or given up). */
+  finished(r: Round): void;
+}
+
+/**
+ * A paced sequence of rounds: next() gives the following one (undefined
+ * when there is none for now); drained() is told when next() came back empty.
+ */
+export class RoundsJob implements PacedJob {
+  private round: Round | undefined;
+  private frame = 0;
+
+  constructor(
+    private readonly next: () => Round | undefined,
+    private readonly io: RoundIo,
+    private readonly drained: () => void = () => {},
+  ) {}
+
+  sendNext(giveUp: boolean): SendOutcome | 'done' {
+    while (!this.round || this.frame >= this.round.frames.length) {
+      if (this.round) this.io.finished(this.round);
+      this.round = this.next();
+      this.frame = 0;
+      if (!this.round) {
+        this.drained();
+        return 'done';
+      }
+    }
+    if (giveUp) {
+      this.frame++;
+      this.io.dropped(this.round);
+      return 'failed';
+    }
+    const outcome = this.io.send(this.round, this.round.frames[this.frame]!);
+    if (outcome !== 'refused') this.frame++;
+    return outcome;
+  }
+}
