@@ -6,14 +6,13 @@
 // ARP or NDP for them and the client reaches whichever node the speakers
 // announced. Everything is read from the speakers' /metrics and /status.
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ipKey } from '../../src/net/index.js';
 import { NetLab, run, waitFor, type LabProcess } from '../../test/support/netlab.js';
 import { arpingOnce } from '../l2/arping.js';
 import { ProbeLog } from './probes.js';
 import { SHOAL_CLI } from './topology.js';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 export const MASS_NODES = ['n1', 'n2', 'n3', 'n4', 'n5'] as const;
 export type MassNode = (typeof MASS_NODES)[number];
