@@ -109,21 +109,24 @@ export class MassLab {
     }
   }
 
-  /** Starts a speaker on every node with the same file, n2..n5 labelled tier=rest. */
-  startSpeakers(dir: string, vips: readonly MassVip[]): void {
-    for (const n of MASS_NODES) {
-      const file = {
-        node: n,
-        ...(n === 'n1' ? {} : { labels: { tier: 'rest' } }),
-        gossip: { bind: `${massNodeIp(n)}:7946`, join: MASS_NODES.map((m) => `${massNodeIp(m)}:7946`), profile: 'fast' },
-        status: `${massNodeIp(n)}:7473`,
-        layer2: { interfaces: ['eth0'] },
-        vips: vips.map((v) => (v.anywhere ? { address: v.address } : { address: v.address, nodeSelectors: [{ matchLabels: { tier: 'rest' } }] })),
-      };
-      const path = join(dir, `mass-${n}.yaml`);
-      writeFileSync(path, JSON.stringify(file));
-      this.speakers.set(n, this.lab.spawn(n, process.execPath, [SHOAL_CLI, 'speaker', '--config', path, '--layer2', 'on', '--max-vips', String(Math.max(1, vips.length))]));
-    }
+  /** Starts a node's speaker with the file every node gets (n2..n5 labelled tier=rest). */
+  startSpeaker(n: MassNode, dir: string, vips: readonly MassVip[], profile: string): void {
+    const file = {
+      node: n,
+      ...(n === 'n1' ? {} : { labels: { tier: 'rest' } }),
+      gossip: { bind: `${massNodeIp(n)}:7946`, join: MASS_NODES.map((m) => `${massNodeIp(m)}:7946`), profile },
+      status: `${massNodeIp(n)}:7473`,
+      layer2: { interfaces: ['eth0'] },
+      vips: vips.map((v) => (v.anywhere ? { address: v.address } : { address: v.address, nodeSelectors: [{ matchLabels: { tier: 'rest' } }] })),
+    };
+    const path = join(dir, `mass-${n}.yaml`);
+    writeFileSync(path, JSON.stringify(file));
+    this.speakers.set(n, this.lab.spawn(n, process.execPath, [SHOAL_CLI, 'speaker', '--config', path, '--layer2', 'on', '--max-vips', String(Math.max(1, vips.length))]));
+  }
+
+  /** The last lines a node's speaker logged, to say why it did not settle. */
+  speakerTail(n: MassNode, lines = 20): string {
+    return (this.speakers.get(n)?.output() ?? '').trimEnd().split('\n').slice(-lines).join('\n');
   }
 
   speakerExited(n: MassNode): string | undefined {

@@ -24,7 +24,7 @@ function pcapOf(frames: readonly { at: number; frame: Buffer }[], o: { ns?: bool
   head.writeUInt16LE(2, 4);
   w32(head, 65535, 16);
   w32(head, 1, 20);
-  const parts = [head];
+  const parts: Buffer[] = [head];
   for (const f of frames) {
     const rec = Buffer.alloc(16);
     const sec = Math.floor(f.at / 1000);
