@@ -8,14 +8,17 @@
 //   npm run bench:failover-mass
 //   npm run bench:failover-mass -- --trials 1 --vips 2000
 //
-// Flags: --trials N (per case, 3), --vips N (10000), --interval MS /
-// --timeout MS (client request period and timeout, 10 and 200), --out PREFIX
-// (bench/results/failover-mass: .json and .txt).
+// Flags: --trials N (per case, 3), --vips N (10000), --profile fast|lan
+// (the speakers' gossip profile, fast), --cases one,mass (both), --settle S
+// (seconds the speakers may take to agree at each start step, 300),
+// --interval MS / --timeout MS (client request period and timeout, 10 and
+// 200), --out PREFIX (bench/results/failover-mass: .json and .txt).
 //
 // Method (docs/failover.md, "Mass failover"): every trial builds the lab
-// afresh (mass-lab.ts), starts the five speakers and waits until their
-// /metrics agree (every member alive and ready, the owned addresses adding up
-// to the file) and their /status name the same owner for every address.
+// afresh (mass-lab.ts), starts the speakers (n1 and n2, then one more at a
+// time) and waits after each step until their /metrics agree (every member
+// alive and ready, the owned addresses adding up to the file); then their
+// /status must name the same owner for every address.
 // Half the VIPs may be owned by any node, half only by n2..n5 (a node
 // selector), so n1 holds a fifth of the first half: about 1,000 addresses.
 // The client sends HTTP requests to the first and the last of them (file
