@@ -5,7 +5,7 @@
 // last of them. The baseline in the same run is the same lab and procedure
 // with a single VIP. Needs root.
 //
-//   npm run bench:failover-mass
+//   npm run bench:failover-mass                       # about 20 minutes
 //   npm run bench:failover-mass -- --trials 1 --vips 2000
 //
 // Flags: --trials N (per case, 3), --vips N (10000), --profile fast|lan
@@ -147,10 +147,9 @@ async function runTrial(kind: CaseName, trial: number, dir: string): Promise<Tri
     const t0 = Date.now();
     // One speaker after the other, each once the ones before agree: five
     // speakers of 10,000 VIPs started at once elect from partial views, claim
-    // the same addresses and spend minutes settling the conflicts on this
+    // the same addresses and spend minutes settling the conflicts on a busy
     // machine (docs/failover.md).
-    // n1 and n2 start together: a speaker alone never joins a cluster, so
-    // it holds layer 2 back.
+    // n1 and n2 start together: n1 alone may own only half the file.
     for (let i = 2; i <= MASS_NODES.length; i++) {
       for (const n of MASS_NODES.slice(i === 2 ? 0 : i - 1, i)) lab.startSpeaker(n, dir, file, PROFILE);
       await settle(lab, MASS_NODES.slice(0, i), file.length);
