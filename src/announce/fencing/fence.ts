@@ -22,6 +22,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 import type { Clock, TimerHandle } from '../../util/clock.js';
+import { SpellLog } from '../../util/log-spell.js';
 import type { Logger } from '../../util/log.js';
 import type { MacAddress } from '../l2/mac.js';
 import type { L2Claim, L2Protocol } from '../l2/verdict.js';
@@ -98,6 +99,8 @@ export class Fence {
   private readonly live = new Map<string, LiveConflict & { timer: TimerHandle }>();
   private readonly lastBurst = new Map<string, number>();
   private readonly lastReport = new Map<string, number>();
+  /** One per message: a healed split brain contests thousands of addresses at once. */
+  private readonly spells: Record<'won' | 'yield' | 'member' | 'outsider', SpellLog>;
   private readonly conflicts: Counter<'address' | 'resolution'>;
   private readonly liveGauge: Gauge;
   private readonly winBurstMs: readonly number[];
@@ -107,6 +110,12 @@ export class Fence {
     if (!(o.yieldMs > 0) || !Number.isFinite(o.yieldMs)) throw new RangeError(`yieldMs must be a positive number of ms, got ${o.yieldMs}`);
     this.resolver = new ClaimResolver(o.self);
     this.log = o.logger.child({ module: 'announce/fencing' });
+    this.spells = {
+      won: new SpellLog(this.log, 'warn', 'split brain: another member claims an address we announce; we keep it and re-assert', o.clock),
+      yield: new SpellLog(this.log, 'warn', 'split brain: another member claims an address we announce; yielding it', o.clock),
+      member: new SpellLog(this.log, 'error', 'another member claims an address we announce', o.clock),
+      outsider: new SpellLog(this.log, 'error', 'a host outside the cluster claims an address we announce (an IP conflict on the network): not fighting it', o.clock),
+    };
     this.winBurstMs = o.winBurstMs ?? DEFAULT_WIN_BURST_MS;
     const registers = [o.registry];
     // The address label is bounded by the addresses this node announces:
@@ -178,6 +187,7 @@ export class Fence {
 
   close(): void {
     this.closed = true;
+    for (const spell of Object.values(this.spells)) spell.close();
     for (const y of this.yields.values()) this.o.clock.clearTimeout(y.timer);
     for (const c of this.live.values()) this.o.clock.clearTimeout(c.timer);
     this.yields.clear();
@@ -219,10 +229,10 @@ export class Fence {
       const now = this.o.clock.now();
       if (last === undefined || now - last >= REPORT_INTERVAL_MS) {
         this.lastReport.set(key, now);
-        this.log.error(c.member ? 'another member claims an address we announce' : 'a host outside the cluster claims an address we announce (an IP conflict on the network): not fighting it', fields);
+        this.spells[c.member ? 'member' : 'outsider'].add(c.ip, fields);
       }
     } else {
-      this.log.warn(c.resolution === 'won' ? 'split brain: another member claims an address we announce; we keep it and re-assert' : 'split brain: another member claims an address we announce; yielding it', fields);
+      this.spells[c.resolution === 'won' ? 'won' : 'yield'].add(c.ip, fields);
     }
     try {
       this.o.onConflict?.(c);

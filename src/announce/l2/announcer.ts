@@ -31,6 +31,7 @@ import { canonicalIP, formatIP, ipFamily, parseIP, type Family } from '../../net
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import { BatchLog } from '../../util/log-batch.js';
+import { SpellLog } from '../../util/log-spell.js';
 import { InternedSets } from '../../util/interned-sets.js';
 import { decideArp, gratuitousArpFrames } from './arp-responder.js';
 import { DEFAULT_GRATUITOUS_BURST, DEFAULT_GRATUITOUS_FRAMES_PER_SECOND, FramePacer, type SendOutcome } from './frame-pacer.js';
@@ -144,6 +145,8 @@ export class Announcer {
   private readonly io: L2Io;
   private readonly clock: Clock;
   private readonly log: Logger;
+  /** Claims by other hosts, summarised when they come in floods. */
+  private readonly conflictLog: SpellLog;
   private readonly metrics: L2Metrics;
   private exclude: readonly RegExp[];
   private readonly schedules: Record<L2Protocol, readonly number[]>;
@@ -193,6 +196,7 @@ export class Announcer {
     this.io = opts.io;
     this.clock = opts.clock;
     this.log = opts.logger.child({ module: 'announce/l2' });
+    this.conflictLog = new SpellLog(this.log, 'warn', 'another host claims an address we announce', this.clock);
     this.announcing = new BatchLog(this.log, 'announcing');
     this.withdrawing = new BatchLog(this.log, 'withdrawn');
     this.exclude = opts.excludeInterfaces ?? DEFAULT_EXCLUDED_INTERFACES;
@@ -397,6 +401,7 @@ export class Announcer {
     this.closed = true;
     this.clock.clearTimeout(this.rescanTimer);
     this.clock.clearTimeout(this.debounceTimer);
+    this.conflictLog.close();
     this.scheduler.cancelAll();
     this.pacer.clear();
     this.reassertWaiting.clear();
@@ -789,7 +794,7 @@ export class Announcer {
     const last = byIp.get(ip);
     if (last !== undefined && this.clock.now() - last < CONFLICT_LOG_INTERVAL_MS) return;
     byIp.set(ip, this.clock.now());
-    this.log.warn('another host claims an address we announce', { ip, interface: name, protocol, frame: frame.toString('hex') });
+    this.conflictLog.add(ip, { ip, interface: name, protocol, frame: frame.toString('hex') });
   }
 
   private reportError(protocol: L2Protocol | 'scan' | 'watch', name: string, err: ErrnoLike): void {
