@@ -88,7 +88,9 @@ const ordered = [...configs].sort((a, b) => Number(b.profile === lanProfile) - N
 for (const n of sizes) {
   for (const c of ordered) {
     const t0 = Date.now();
-    const d = await measureDetection(c, n, trialsFor(n), 1000 + n);
+    // Large runs take hours of wall time: say how far they are.
+    const progress = n >= 1000 ? (line: string): boolean => process.stderr.write(`    ${line} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`) : undefined;
+    const d = await measureDetection(c, n, trialsFor(n), 1000 + n, progress);
     const bw = await measureBandwidth(c, n, n >= 5000 ? 30 : 60, 2000 + n);
     (results['detection'] as unknown[]).push({ config: label(c), n, ...d });
     (results['bandwidth'] as unknown[]).push({ config: label(c), n, ...bw });

@@ -112,7 +112,7 @@ export async function measureBandwidth(c: BenchConfig, size: number, windowSec: 
  * until every running member does, then replaces it with a fresh member
  * (joined by push-pull) so the cluster size stays at `size`; repeats.
  */
-export async function measureDetection(c: BenchConfig, size: number, trials: number, seed: number): Promise<DetectionResult> {
+export async function measureDetection(c: BenchConfig, size: number, trials: number, seed: number, progress?: (line: string) => void): Promise<DetectionResult> {
   const obs = new Observer();
   const sim = newSim(c, size, seed, obs);
   obs.now = () => sim.clock.now();
@@ -146,6 +146,7 @@ export async function measureDetection(c: BenchConfig, size: number, trials: num
     void fresh.cluster.join([peers[Math.floor(rand() * peers.length)]!.address]);
     await sim.runUntil(() => sim.allSee(index, 'alive'), 30_000, 20);
     await sim.run(1_000, 100);
+    progress?.(`${label(c)} n=${size} trial ${trial + 1}/${trials}: all ${done === undefined ? 'missed' : `${Math.round(done)} ms`}`);
   }
   await sim.shutdown();
   const pct = (v: number[]): { p50: number; p99: number; max: number } => ({ p50: percentile(v, 50), p99: percentile(v, 99), max: percentile(v, 100) });
