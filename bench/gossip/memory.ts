@@ -39,8 +39,8 @@ interface Row {
 
 console.log(`bench/gossip/memory: sizes ${sizes.join(', ')}; fast profile, ${seconds} s of protocol time after start`);
 console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} (heap figures do not depend on load)\n`);
-const rows: Row[] = [];
-for (const n of sizes) {
+/** One size, in a function of its own: a suspended async frame would keep the previous simulation reachable. */
+async function measure(n: number): Promise<Row> {
   const base = await heap();
   const sim = new Simulation({ size: n, seed: 1, network: { minDelayMs: 0.1, maxDelayMs: 0.5 }, member: { profile: fastProfile, meta: { version: '0.1.0' } } });
   const built = await heap();
@@ -49,8 +49,10 @@ for (const n of sizes) {
   await sim.run(seconds * 1000, 100);
   const ran = await heap();
   await sim.shutdown();
-  rows.push({ n, memberKiB: (built - base) / n / 1024, entryBytesConverged: (converged - built) / (n * n), entryBytesAfterRun: (ran - built) / (n * n) });
+  return { n, memberKiB: (built - base) / n / 1024, entryBytesConverged: (converged - built) / (n * n), entryBytesAfterRun: (ran - built) / (n * n) };
 }
+const rows: Row[] = [];
+for (const n of sizes) rows.push(await measure(n));
 const first = rows[0]!;
 const w = [6, 14, 22, 22, 14, 22];
 const line = (c: string[]): string => c.map((x, i) => (i === 0 ? x.padEnd(w[i]!) : x.padStart(w[i]!))).join('  ');
