@@ -81,6 +81,13 @@ export async function measureBandwidth(c: BenchConfig, size: number, windowSec: 
   const sim = newSim(c, size, seed, undefined);
   sim.startConverged();
   await sim.run(5_000, 100);
+  const bw = await quietTraffic(sim, windowSec);
+  await sim.shutdown();
+  return bw;
+}
+
+/** Runs a quiet cluster for windowSec and returns what its members sent, per member and second. */
+async function quietTraffic(sim: Simulation, windowSec: number): Promise<BandwidthResult> {
   const snap = (): { p: number; b: number; s: number } => {
     let p = 0;
     let b = 0;
@@ -96,8 +103,7 @@ export async function measureBandwidth(c: BenchConfig, size: number, windowSec: 
   const before = snap();
   await sim.run(windowSec * 1000, 200);
   const after = snap();
-  await sim.shutdown();
-  const per = (v: number): number => v / size / windowSec;
+  const per = (v: number): number => v / sim.members.length / windowSec;
   return {
     windowSec,
     packetsPerSec: per(after.p - before.p),
@@ -111,8 +117,17 @@ export async function measureBandwidth(c: BenchConfig, size: number, windowSec: 
  * Kills a random member, times until the first member declares it dead and
  * until every running member does, then replaces it with a fresh member
  * (joined by push-pull) so the cluster size stays at `size`; repeats.
+ * With quietWindowSec, the quiet cluster's traffic is measured first, on
+ * the same simulation: at n = 5000 building a second one costs minutes.
  */
-export async function measureDetection(c: BenchConfig, size: number, trials: number, seed: number, progress?: (line: string) => void): Promise<DetectionResult> {
+export async function measureDetection(
+  c: BenchConfig,
+  size: number,
+  trials: number,
+  seed: number,
+  progress?: (line: string) => void,
+  quietWindowSec?: number,
+): Promise<DetectionResult & { quiet?: BandwidthResult }> {
   const obs = new Observer();
   const sim = newSim(c, size, seed, obs);
   obs.now = () => sim.clock.now();
@@ -120,6 +135,8 @@ export async function measureDetection(c: BenchConfig, size: number, trials: num
   for (const m of sim.members) obs.markRunning(m.name, true);
   sim.startConverged();
   await sim.run(3_000, 100);
+  const quiet = quietWindowSec === undefined ? undefined : await quietTraffic(sim, quietWindowSec);
+  if (quiet) progress?.(`${label(c)} n=${size} quiet traffic: ${(quiet.totalBytesPerSec / 1024).toFixed(2)} KiB/s per member`);
   const first: number[] = [];
   const all: number[] = [];
   let undetected = 0;
@@ -150,7 +167,7 @@ export async function measureDetection(c: BenchConfig, size: number, trials: num
   }
   await sim.shutdown();
   const pct = (v: number[]): { p50: number; p99: number; max: number } => ({ p50: percentile(v, 50), p99: percentile(v, 99), max: percentile(v, 100) });
-  return { trials, firstMs: pct(first), allMs: pct(all), undetected };
+  return { trials, firstMs: pct(first), allMs: pct(all), undetected, ...(quiet ? { quiet } : {}) };
 }
 
 export interface FalseDeathResult {
