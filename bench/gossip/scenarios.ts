@@ -5,6 +5,9 @@ import type { MemberEvent } from '../../src/cluster/cluster.js';
 import type { TimingProfile } from '../../src/cluster/options.js';
 import { seededRandom, Simulation } from '../../dev/gossip-sim/simulation.js';
 import { percentile } from '../stats.js';
+import { encodeStreamMessage } from '../../src/cluster/codec.js';
+import { pushPullInterval } from '../../src/cluster/timing.js';
+import type { MemberRecord } from '../../src/cluster/messages.js';
 
 export interface BenchConfig {
   profile: TimingProfile;
@@ -76,7 +79,25 @@ function newSim(c: BenchConfig, size: number, seed: number, obs: Observer | unde
   return sim;
 }
 
-/** Quiet-cluster traffic per member: probes, acks, gossip and periodic push-pull. */
+/**
+ * Steady-state push-pull bytes each member sends per second in a cluster of
+ * `size`: the periodic exchange starts 0.5 to 1.5 intervals after a member
+ * starts (pushPullInterval: 270 s at n = 5000), so a measuring window of
+ * seconds after a converged start sees none. Each member starts one
+ * exchange per interval on average and answers one: two full member lists,
+ * encoded as the members of the simulation would send them, plus the
+ * transport's 32-bit length prefix.
+ */
+export function steadyPushPullBytesPerSec(profile: TimingProfile, size: number): number {
+  const members: MemberRecord[] = Array.from({ length: size }, (_, i) => {
+    const a = Simulation.address(i);
+    return { name: `m${i}`, host: a.host, port: a.port, incarnation: 0, state: 'alive', meta: { version: '0.1.0' } };
+  });
+  const bytes = 4 + encodeStreamMessage({ type: 'push-pull', join: false, members }).length;
+  return (2 * bytes) / (pushPullInterval(profile.pushPullIntervalMs, size) / 1000);
+}
+
+/** Quiet-cluster traffic per member: probes, acks, gossip and any push-pull in the window. */
 export async function measureBandwidth(c: BenchConfig, size: number, windowSec: number, seed: number): Promise<BandwidthResult> {
   const sim = newSim(c, size, seed, undefined);
   sim.startConverged();
