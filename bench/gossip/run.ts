@@ -10,12 +10,14 @@
 //
 // n = 5000 is not in the default run: every simulated member holds the whole
 // member table, so one process holds n^2 entries (25 million) and a run takes
-// hours of wall time. The large run compares the two profiles with Lifeguard
-// on, and writes its own results file:
+// hours of wall time. The large run measures fast (or lan, --profiles) with
+// Lifeguard on, in two processes that write their own results files
+// (docs/gossip.md, "Large clusters"):
 //
-//   npm run build && node --max-old-space-size=12288 dist/bench/gossip/run.js \
-//     --sizes 5000 --lifeguard-only --false-death-size 5000 --scenarios loss5 \
-//     --minutes 1 --out gossip-5000
+//   npm run build && node --max-old-space-size=7168 dist/bench/gossip/run.js \
+//     --sizes 5000 --profiles fast --lifeguard-only --scenarios none --trials 3 --window 10 --out gossip-5000-fast
+//   node --max-old-space-size=7168 dist/bench/gossip/run.js --sizes none --profiles fast \
+//     --lifeguard-only --false-death-size 5000 --scenarios loss5 --minutes 0.25 --out gossip-5000-false-deaths
 //
 // Every table compares each profile with lan (memberlist's timing, the
 // baseline) measured in the same run.
