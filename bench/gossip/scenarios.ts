@@ -5,6 +5,9 @@ import type { MemberEvent } from '../../src/cluster/cluster.js';
 import type { TimingProfile } from '../../src/cluster/options.js';
 import { seededRandom, Simulation } from '../../dev/gossip-sim/simulation.js';
 import { percentile } from '../stats.js';
+import { encodeStreamMessage } from '../../src/cluster/codec.js';
+import { pushPullInterval } from '../../src/cluster/timing.js';
+import type { MemberRecord } from '../../src/cluster/messages.js';
 
 export interface BenchConfig {
   profile: TimingProfile;
@@ -76,11 +79,36 @@ function newSim(c: BenchConfig, size: number, seed: number, obs: Observer | unde
   return sim;
 }
 
-/** Quiet-cluster traffic per member: probes, acks, gossip and periodic push-pull. */
+/**
+ * Steady-state push-pull bytes each member sends per second in a cluster of
+ * `size`: the periodic exchange starts 0.5 to 1.5 intervals after a member
+ * starts (pushPullInterval: 270 s at n = 5000), so a measuring window of
+ * seconds after a converged start sees none. Each member starts one
+ * exchange per interval on average and answers one: two full member lists,
+ * encoded as the members of the simulation would send them, plus the
+ * transport's 32-bit length prefix.
+ */
+export function steadyPushPullBytesPerSec(profile: TimingProfile, size: number): number {
+  const members: MemberRecord[] = Array.from({ length: size }, (_, i) => {
+    const a = Simulation.address(i);
+    return { name: `m${i}`, host: a.host, port: a.port, incarnation: 0, state: 'alive', meta: { version: '0.1.0' } };
+  });
+  const bytes = 4 + encodeStreamMessage({ type: 'push-pull', join: false, members }).length;
+  return (2 * bytes) / (pushPullInterval(profile.pushPullIntervalMs, size) / 1000);
+}
+
+/** Quiet-cluster traffic per member: probes, acks, gossip and any push-pull in the window. */
 export async function measureBandwidth(c: BenchConfig, size: number, windowSec: number, seed: number): Promise<BandwidthResult> {
   const sim = newSim(c, size, seed, undefined);
   sim.startConverged();
   await sim.run(5_000, 100);
+  const bw = await quietTraffic(sim, windowSec);
+  await sim.shutdown();
+  return bw;
+}
+
+/** Runs a quiet cluster for windowSec and returns what its members sent, per member and second. */
+async function quietTraffic(sim: Simulation, windowSec: number): Promise<BandwidthResult> {
   const snap = (): { p: number; b: number; s: number } => {
     let p = 0;
     let b = 0;
@@ -96,8 +124,7 @@ export async function measureBandwidth(c: BenchConfig, size: number, windowSec: 
   const before = snap();
   await sim.run(windowSec * 1000, 200);
   const after = snap();
-  await sim.shutdown();
-  const per = (v: number): number => v / size / windowSec;
+  const per = (v: number): number => v / sim.members.length / windowSec;
   return {
     windowSec,
     packetsPerSec: per(after.p - before.p),
@@ -111,8 +138,17 @@ export async function measureBandwidth(c: BenchConfig, size: number, windowSec: 
  * Kills a random member, times until the first member declares it dead and
  * until every running member does, then replaces it with a fresh member
  * (joined by push-pull) so the cluster size stays at `size`; repeats.
+ * With quietWindowSec, the quiet cluster's traffic is measured first, on
+ * the same simulation: at n = 5000 building a second one costs minutes.
  */
-export async function measureDetection(c: BenchConfig, size: number, trials: number, seed: number): Promise<DetectionResult> {
+export async function measureDetection(
+  c: BenchConfig,
+  size: number,
+  trials: number,
+  seed: number,
+  progress?: (line: string) => void,
+  quietWindowSec?: number,
+): Promise<DetectionResult & { quiet?: BandwidthResult }> {
   const obs = new Observer();
   const sim = newSim(c, size, seed, obs);
   obs.now = () => sim.clock.now();
@@ -120,6 +156,8 @@ export async function measureDetection(c: BenchConfig, size: number, trials: num
   for (const m of sim.members) obs.markRunning(m.name, true);
   sim.startConverged();
   await sim.run(3_000, 100);
+  const quiet = quietWindowSec === undefined ? undefined : await quietTraffic(sim, quietWindowSec);
+  if (quiet) progress?.(`${label(c)} n=${size} quiet traffic: ${(quiet.totalBytesPerSec / 1024).toFixed(2)} KiB/s per member`);
   const first: number[] = [];
   const all: number[] = [];
   let undetected = 0;
@@ -146,10 +184,11 @@ export async function measureDetection(c: BenchConfig, size: number, trials: num
     void fresh.cluster.join([peers[Math.floor(rand() * peers.length)]!.address]);
     await sim.runUntil(() => sim.allSee(index, 'alive'), 30_000, 20);
     await sim.run(1_000, 100);
+    progress?.(`${label(c)} n=${size} trial ${trial + 1}/${trials}: all ${done === undefined ? 'missed' : `${Math.round(done)} ms`}`);
   }
   await sim.shutdown();
   const pct = (v: number[]): { p50: number; p99: number; max: number } => ({ p50: percentile(v, 50), p99: percentile(v, 99), max: percentile(v, 100) });
-  return { trials, firstMs: pct(first), allMs: pct(all), undetected };
+  return { trials, firstMs: pct(first), allMs: pct(all), undetected, ...(quiet ? { quiet } : {}) };
 }
 
 export interface FalseDeathResult {

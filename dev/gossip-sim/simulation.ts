@@ -8,7 +8,7 @@ import type { Logger } from '../../src/util/log.js';
 import type { Address } from '../../src/net/index.js';
 import { Cluster, type MemberEvent } from '../../src/cluster/cluster.js';
 import { resolveOptions, type ClusterOptions } from '../../src/cluster/options.js';
-import { MemberTable } from '../../src/cluster/members.js';
+import { MemberTable, newMember } from '../../src/cluster/members.js';
 import type { MemberRecord } from '../../src/cluster/messages.js';
 import { MemoryNetwork, type MemoryNetworkOptions } from './memory-transport.js';
 
@@ -113,7 +113,7 @@ export class Simulation {
       const now = m.clock.now();
       for (const r of records) {
         if (table.get(r.name) || table.size >= maxMembers) continue;
-        table.add({ name: r.name, host: r.host, port: r.port, incarnation: r.incarnation, state: 'alive', meta: r.meta, stateChangedAt: now, suspicion: undefined, verified: true });
+        table.add(newMember({ name: r.name, host: r.host, port: r.port, incarnation: r.incarnation, state: 'alive', meta: r.meta, stateChangedAt: now, verified: true }));
       }
       m.cluster.start();
     });

@@ -20,7 +20,7 @@ import { decodePacket, encodedMetaSize, encodePacket, framedSize, MAX_U32 } from
 import { resolveOptions, type ClusterOptions, type ResolvedOptions } from './options.js';
 import { newCounters, type ClusterCounters, type DropReason } from './counters.js';
 import { Joiner } from './join.js';
-import { isLiveMember, MemberTable, type Member } from './members.js';
+import { isLiveMember, MemberTable, newMember, type Member } from './members.js';
 import { Membership, ownConclusion, type NewsSource } from './membership.js';
 import type { Dead, MemberState, Message, Meta } from './messages.js';
 import { Prober } from './probe.js';
@@ -117,7 +117,7 @@ export class Cluster {
     this.awareness = new Awareness(this.opts.lifeguard ? this.opts.profile.awarenessMaxMultiplier : 1);
     this.queue = new BroadcastQueue(() => retransmitLimit(this.opts.profile.retransmitMult, this.table.live), 2 * this.opts.maxMembers);
     this.checkMetaSize(this.opts.meta);
-    this.self = {
+    this.self = newMember({
       name: this.name,
       host: this.opts.advertiseHost,
       port: this.opts.advertisePort,
@@ -125,9 +125,8 @@ export class Cluster {
       state: 'alive',
       meta: this.opts.meta,
       stateChangedAt: this.clock.now(),
-      suspicion: undefined,
       verified: true,
-    };
+    });
     this.table.add(this.self);
     this.sealing = new Sealing(this.opts, this.clock, this.log, (reason) => this.drop(reason));
     // What every part of the protocol reads of the member, and may do through it.

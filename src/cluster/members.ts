@@ -2,6 +2,13 @@
 // state, O(1) random sampling, the randomized round-robin probe order, and
 // the members we have not yet heard from ourselves (probed apart, so that
 // names anyone can make up do not slow down the probing of real members).
+//
+// A simulated cluster of n members holds n tables of n entries, so an entry
+// is kept small: one map from name to position in the dense list (not a map
+// to the member and another to its position), and the address index keyed
+// by the host string the member already holds (members at one host on
+// several ports, rare outside tests, spill into a second map keyed by
+// host:port) rather than a new "host:port" string per entry.
 import { formatAddress, type Address } from '../net/index.js';
 import type { Suspicion } from './suspicion.js';
 import type { KnownMember } from './precedence.js';
@@ -17,7 +24,7 @@ export interface Member extends KnownMember {
   stateChangedAt: number;
   suspicion: Suspicion | undefined;
   /** When one of our probes of it was last acked, directly or through a helper (clock time). */
-  lastAckAt?: number;
+  lastAckAt: number | undefined;
   /**
    * We have reason to hold it real: it answered a probe, a packet came from
    * its address, or the seed we joined through knew it. Until then it is
@@ -25,7 +32,28 @@ export interface Member extends KnownMember {
    */
   verified: boolean;
   /** Probes in a row it left unanswered while not verified. */
-  unanswered?: number;
+  unanswered: number | undefined;
+}
+
+/**
+ * A new table entry. Every entry is made here with all its fields, in one
+ * order: one object shape for all, and no property store added later when
+ * a field is first set (n simulated tables of n entries feel every word).
+ */
+export function newMember(m: Omit<Member, 'suspicion' | 'lastAckAt' | 'unanswered'>): Member {
+  return {
+    name: m.name,
+    host: m.host,
+    port: m.port,
+    incarnation: m.incarnation,
+    state: m.state,
+    meta: m.meta,
+    stateChangedAt: m.stateChangedAt,
+    suspicion: undefined,
+    verified: m.verified,
+    lastAckAt: undefined,
+    unanswered: undefined,
+  };
 }
 
 const isLive = (s: MemberState): boolean => s === 'alive' || s === 'suspect';
@@ -34,13 +62,16 @@ const isLive = (s: MemberState): boolean => s === 'alive' || s === 'suspect';
 export const isLiveMember = (m: Member): boolean => isLive(m.state);
 
 export class MemberTable {
-  private readonly byName = new Map<string, Member>();
-  private readonly byAddress = new Map<string, Member>();
+  /** Name -> index in `list`. */
+  private readonly slot = new Map<string, number>();
+  /** Host -> the member indexed at that host (any port). */
+  private readonly byHost = new Map<string, Member>();
+  /** "host:port" -> member, for a second port at a host byHost already holds. */
+  private readonly byHostPort = new Map<string, Member>();
   /** Members not yet verified, in the order the unverified probe lane visits them. */
   private readonly unverified = new Set<Member>();
-  /** Dense array for sampling; index kept in `slot`. */
+  /** Dense array for sampling, and the members by `slot`. */
   private readonly list: Member[] = [];
-  private readonly slot = new Map<string, number>();
   private readonly counts: Record<MemberState, number> = { alive: 0, suspect: 0, dead: 0, left: 0 };
   private verifiedLiveCount = 0;
   private probeOrder: string[] = [];
@@ -53,7 +84,8 @@ export class MemberTable {
   }
 
   get(name: string): Member | undefined {
-    return this.byName.get(name);
+    const i = this.slot.get(name);
+    return i === undefined ? undefined : this.list[i];
   }
 
   count(state: MemberState): number {
@@ -81,12 +113,13 @@ export class MemberTable {
 
   /** The member that advertises this address, if any. */
   atAddress(a: Address): Member | undefined {
-    return this.byAddress.get(formatAddress(a));
+    const m = this.byHost.get(a.host);
+    if (m && m.port === a.port) return m;
+    return this.byHostPort.size ? this.byHostPort.get(formatAddress(a)) : undefined;
   }
 
   add(m: Member): void {
-    if (this.byName.has(m.name)) throw new Error(`member ${m.name} already present`);
-    this.byName.set(m.name, m);
+    if (this.slot.has(m.name)) throw new Error(`member ${m.name} already present`);
     this.index(m);
     if (!m.verified) this.unverified.add(m);
     else if (isLive(m.state)) this.verifiedLiveCount++;
@@ -109,8 +142,7 @@ export class MemberTable {
 
   /** A member now at another address; it has to prove itself again there. */
   move(m: Member, to: Address): void {
-    const old = formatAddress(m);
-    if (this.byAddress.get(old) === m) this.byAddress.delete(old);
+    this.unindex(m);
     m.host = to.host;
     m.port = to.port;
     this.index(m);
@@ -123,9 +155,24 @@ export class MemberTable {
 
   /** Indexes m by its address unless a live member is there already (the first keeps it). */
   private index(m: Member): void {
-    const key = formatAddress(m);
-    const holder = this.byAddress.get(key);
-    if (!holder || !isLive(holder.state)) this.byAddress.set(key, m);
+    const holder = this.atAddress(m);
+    if (holder && isLive(holder.state)) return;
+    const atHost = this.byHost.get(m.host);
+    if (!atHost || atHost.port === m.port) {
+      this.byHost.set(m.host, m);
+      if (this.byHostPort.size) this.byHostPort.delete(formatAddress(m));
+    } else {
+      this.byHostPort.set(formatAddress(m), m);
+    }
+  }
+
+  /** Drops m from the address index if it holds its address. */
+  private unindex(m: Member): void {
+    if (this.byHost.get(m.host) === m) this.byHost.delete(m.host);
+    else if (this.byHostPort.size) {
+      const key = formatAddress(m);
+      if (this.byHostPort.get(key) === m) this.byHostPort.delete(key);
+    }
   }
 
   markVerified(m: Member): void {
@@ -152,15 +199,13 @@ export class MemberTable {
   }
 
   remove(name: string): Member | undefined {
-    const m = this.byName.get(name);
-    if (!m) return undefined;
-    this.byName.delete(name);
-    const key = formatAddress(m);
-    if (this.byAddress.get(key) === m) this.byAddress.delete(key);
+    const i = this.slot.get(name);
+    if (i === undefined) return undefined;
+    const m = this.list[i]!;
+    this.unindex(m);
     this.unverified.delete(m);
     if (m.verified && isLive(m.state)) this.verifiedLiveCount--;
     this.counts[m.state]--;
-    const i = this.slot.get(name)!;
     const last = this.list.pop()!;
     if (last !== m) {
       this.list[i] = last;
@@ -197,7 +242,7 @@ export class MemberTable {
       if (this.probeIndex >= this.probeOrder.length) this.newRound();
       if (this.probeOrder.length === 0) return undefined;
       const name = this.probeOrder[this.probeIndex++]!;
-      const m = this.byName.get(name);
+      const m = this.get(name);
       if (m && eligible(m)) return m;
     }
     return undefined;

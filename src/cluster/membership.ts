@@ -12,7 +12,7 @@ import type { MemberEventKind } from './cluster.js';
 import { encodeMessage } from './codec.js';
 import type { ResolvedOptions } from './options.js';
 import type { ClusterCounters, DropReason } from './counters.js';
-import type { Member, MemberTable } from './members.js';
+import { newMember, type Member, type MemberTable } from './members.js';
 import type { Alive, Dead, MemberRecord, MemberState, Message, Suspect } from './messages.js';
 import { decideAlive, decideDead, decideSuspect, type NewsContext, type PrecedenceRules } from './precedence.js';
 import { TokenBucket } from './rate.js';
@@ -110,7 +110,7 @@ export class Membership {
     switch (d.action) {
       case 'add': {
         if (!this.admit(msg, src, now)) return;
-        const m: Member = { name: msg.node, host: msg.host, port: msg.port, incarnation: msg.incarnation, state: 'alive', meta: msg.meta, stateChangedAt: now, suspicion: undefined, verified: src.vouches };
+        const m = newMember({ name: msg.node, host: msg.host, port: msg.port, incarnation: msg.incarnation, state: 'alive', meta: msg.meta, stateChangedAt: now, verified: src.vouches });
         this.ctx.table.add(m);
         this.broadcast(msg.node, msg);
         this.ctx.emit('join', m, undefined);
