@@ -20,7 +20,7 @@
 //    (1 s) apart.
 //
 // A due round is handed on (onRound), not sent: the announcer paces the
-// frames (paced-queue.ts), so a round's addresses may go out over a few
+// frames (frame-pacer.ts), so a round's addresses may go out over a few
 // hundred milliseconds after it is due.
 
 import type { Clock, TimerHandle } from '../../util/clock.js';
