@@ -123,9 +123,10 @@ export class FileWorld implements World {
   }
 
   /**
-   * Takes a reloaded file (SIGHUP). VIPs, labels and layer-2 settings apply
-   * at once; the node name, gossip, status and fencing settings need a
-   * restart, which the returned list says.
+   * Takes a reloaded file (SIGHUP). VIPs, labels and the layer-2
+   * interfaces apply at once; the node name, gossip, status and fencing
+   * settings and the layer-2 gratuitous schedules and pacing (the announcer
+   * is built with them) need a restart, which the returned list says.
    */
   update(file: FileSpeakerConfig): string[] {
     const needRestart: string[] = [];
@@ -133,8 +134,19 @@ export class FileWorld implements World {
     if (JSON.stringify(file.gossip) !== JSON.stringify(this.file.gossip)) needRestart.push('gossip');
     if (JSON.stringify([file.status, file.statusAllow]) !== JSON.stringify([this.file.status, this.file.statusAllow])) needRestart.push('status');
     if (JSON.stringify(file.fencing) !== JSON.stringify(this.file.fencing)) needRestart.push('fencing');
+    const { interfaces, ...gratuitous } = file.layer2;
+    const { interfaces: _running, ...runningGratuitous } = this.file.layer2;
+    if (JSON.stringify(gratuitous) !== JSON.stringify(runningGratuitous)) needRestart.push('layer2');
     const next = fromFile(file);
-    this.file = { ...settingsOf(file), node: this.file.node, gossip: this.file.gossip, status: this.file.status, statusAllow: this.file.statusAllow, fencing: this.file.fencing };
+    this.file = {
+      ...settingsOf(file),
+      node: this.file.node,
+      gossip: this.file.gossip,
+      status: this.file.status,
+      statusAllow: this.file.statusAllow,
+      fencing: this.file.fencing,
+      layer2: { ...this.file.layer2, interfaces },
+    };
     this.config = next.config;
     this.services = next.services;
     for (const fn of this.listeners) fn();

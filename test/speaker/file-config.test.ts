@@ -252,3 +252,16 @@ t.test('a reload keeps the running fencing settings and says they need a restart
   t.same(world.update(b.config), ['fencing']);
   t.same(world.update(b.config), ['fencing'], 'still the running one (quorum off) until a restart');
 });
+
+t.test('a reload applies new layer-2 interfaces at once; new gratuitous schedules or pacing need a restart', async (t) => {
+  const a = parseFileConfig({ node: 'h', vips: [{ address: '192.0.2.5' }] }, { hostname: 'h' });
+  const b = parseFileConfig({ node: 'h', layer2: { interfaces: ['eth1'], gratuitousFramesPerSecond: 100 }, vips: [{ address: '192.0.2.5' }] }, { hostname: 'h' });
+  const c = parseFileConfig({ node: 'h', layer2: { interfaces: ['eth1'] }, vips: [{ address: '192.0.2.5' }] }, { hostname: 'h' });
+  if (!a.ok || !b.ok || !c.ok) throw new Error('fixture');
+  const world = new FileWorld(a.config, '192.0.2.1', () => undefined);
+  t.same(world.update(b.config), ['layer2']);
+  t.same(world.update(b.config), ['layer2'], 'the running pacing stays until a restart');
+  t.same(world.update(c.config), [], 'back to what runs');
+  const l2 = world.inputs([{ name: 'h', state: 'alive' }])!.config.l2Advertisements;
+  t.same(l2.map((ad) => ad.interfaces), [['eth1']], 'the interfaces applied');
+});
