@@ -1,15 +1,16 @@
 // The layer-2 announcer: takes "this node announces these addresses on these
 // interfaces" and makes the wire match. It owns the per-interface sockets,
-// the solicited-node group joins and the gratuitous schedules, and answers
-// ARP/NS through the pure decide functions.
+// the solicited-node group joins and (through gratuitous-sender.ts) the
+// gratuitous schedules, and answers ARP/NS through the pure decide
+// functions.
 //
 // set() is synchronous and cheap: it diffs the desired state against what is
 // announced and acts on the difference at once (a released address is no
 // longer answered by the time set() returns; a taken one is answered, and
 // its first gratuitous round is sent at once or, past the pacing burst,
-// within the next few hundred milliseconds). Every gratuitous frame leaves
-// through one pacer (frame-pacer.ts): first rounds of a takeover, then
-// repeats, then re-assertions. Interface changes arrive through rtnetlink
+// within the next few hundred milliseconds). When gratuitous frames leave
+// is gratuitous-sender.ts's (schedules and one pacer); how they are sent
+// and counted is the announcer's. Interface changes arrive through rtnetlink
 // (plus a slow periodic rescan as a safety net) and go through the same diff.
 //
 // Links that go and come back are reported ('link' events) and can be held
@@ -33,16 +34,17 @@ import type { Logger } from '../../util/log.js';
 import { BatchLog } from '../../util/log-batch.js';
 import { SpellLog } from '../../util/log-spell.js';
 import { InternedSets } from '../../util/interned-sets.js';
-import { decideArp, gratuitousArpFrames } from './arp-responder.js';
-import { DEFAULT_GRATUITOUS_BURST, DEFAULT_GRATUITOUS_FRAMES_PER_SECOND, FramePacer, type SendOutcome } from './frame-pacer.js';
-import { DEFAULT_ARP_SCHEDULE_MS, DEFAULT_NDP_SCHEDULE_MS, GratuitousSchedule, validateSchedule, type Cohort } from './gratuitous.js';
+import { decideArp } from './arp-responder.js';
+import type { SendOutcome } from './frame-pacer.js';
+import { DEFAULT_ARP_SCHEDULE_MS, DEFAULT_NDP_SCHEDULE_MS, validateSchedule } from './gratuitous.js';
+import { GratuitousSender } from './gratuitous-sender.js';
 import { announceable, canCarry, DEFAULT_EXCLUDED_INTERFACES, selectInterfaces, type SystemInterface } from './interfaces.js';
 import { errorCode, errorMessage, type ErrnoLike, type L2Io, type L2Port, type MulticastMembership } from './io.js';
 import { solicitedNodeGroup, solicitedNodeKey } from './ipv6.js';
 import { L2Metrics } from './metrics.js';
-import { decideNdp, unsolicitedNaFrame } from './ndp-responder.js';
+import { decideNdp } from './ndp-responder.js';
 import { PacedQueue } from './paced-queue.js';
-import { RoundsJob, type Round, type RoundIo } from './rounds-job.js';
+import type { RoundIo } from './rounds-job.js';
 import { DEFAULT_REASSERT_MAX_PER_SECOND, DEFAULT_REASSERT_PERIOD_MS, PeriodicReassert } from './periodic-reassert.js';
 import type { L2Claim, L2Decision, L2Protocol, L2Verdict, Ownership } from './verdict.js';
 
@@ -124,11 +126,6 @@ interface LinkState {
   groups: Map<number, number>;
 }
 
-/** Pacing lanes, highest priority first. */
-const FIRST_ROUNDS = 0;
-const REPEATS = 1;
-const REASSERTS = 2;
-
 /** errno codes of a send the kernel refused for a full queue: worth trying again shortly. */
 const QUEUE_FULL = new Set(['EAGAIN', 'EWOULDBLOCK', 'ENOBUFS']);
 
@@ -152,14 +149,8 @@ export class Announcer {
   private readonly schedules: Record<L2Protocol, readonly number[]>;
   private readonly rescanIntervalMs: number;
   private readonly onEvent: (e: AnnouncerEvent) => void;
-  private readonly scheduler: GratuitousSchedule;
-  private readonly pacer: FramePacer;
+  private readonly gratuitous: GratuitousSender;
   private readonly reasserts: PacedQueue;
-  /** Addresses whose re-assertion round waits for the pacer, and the interfaces left of the one under way. */
-  private readonly reassertWaiting = new Set<string>();
-  private reassertIp: string | undefined;
-  private reassertNames: string[] = [];
-  private readonly reassertJob: RoundsJob;
   private readonly periodic: PeriodicReassert;
   /** Timers of reassert() rounds still to come. */
   private readonly burstTimers = new Set<TimerHandle>();
@@ -207,14 +198,14 @@ export class Announcer {
     this.rescanIntervalMs = opts.rescanIntervalMs ?? 10_000;
     if (!(this.rescanIntervalMs > 0)) throw new RangeError(`rescanIntervalMs must be positive, got ${this.rescanIntervalMs}`);
     const batch = opts.reassertBatch ?? DEFAULT_REASSERT_BATCH;
-    this.reasserts = new PacedQueue(this.clock, batch, opts.reassertIntervalMs ?? DEFAULT_REASSERT_INTERVAL_MS, (ip) => this.reassertNow(ip), 'reassert');
+    this.reasserts = new PacedQueue(this.clock, batch, opts.reassertIntervalMs ?? DEFAULT_REASSERT_INTERVAL_MS, (ip) => this.gratuitous.reassert(ip), 'reassert');
     this.periodic = new PeriodicReassert({
       clock: this.clock,
       periodMs: opts.reassertEveryMs ?? DEFAULT_REASSERT_PERIOD_MS,
       maxPerSecond: opts.reassertMaxPerSecond ?? DEFAULT_REASSERT_MAX_PER_SECOND,
       ...(opts.random ? { random: opts.random } : {}),
       addresses: () => [...this.announced.keys()],
-      send: (ip) => this.reassertNow(ip),
+      send: (ip) => this.gratuitous.reassert(ip),
     });
     // Registered only once the options are known good, so a refused
     // construction leaves the registry as it was.
@@ -231,14 +222,14 @@ export class Announcer {
           }
         }
       : () => {};
-    this.scheduler = new GratuitousSchedule(this.clock, (cohort, round) => this.startRound(cohort, round));
-    this.pacer = new FramePacer({
+    this.gratuitous = new GratuitousSender({
       clock: this.clock,
-      framesPerSecond: opts.gratuitousFramesPerSecond ?? DEFAULT_GRATUITOUS_FRAMES_PER_SECOND,
-      burst: opts.gratuitousBurst ?? DEFAULT_GRATUITOUS_BURST,
-      lanes: 3,
+      ...(opts.gratuitousFramesPerSecond !== undefined ? { framesPerSecond: opts.gratuitousFramesPerSecond } : {}),
+      ...(opts.gratuitousBurst !== undefined ? { burst: opts.gratuitousBurst } : {}),
+      announcedOn: (ip) => this.announced.get(ip),
+      macOf: (name) => this.links.get(name)?.iface.mac,
+      io: this.roundIo,
     });
-    this.reassertJob = new RoundsJob(() => this.nextReassertRound(), this.roundIo);
   }
 
   /** Scans the interfaces, starts watching them, and announces what set() asked for so far. */
@@ -402,10 +393,7 @@ export class Announcer {
     this.clock.clearTimeout(this.rescanTimer);
     this.clock.clearTimeout(this.debounceTimer);
     this.conflictLog.close();
-    this.scheduler.cancelAll();
-    this.pacer.clear();
-    this.reassertWaiting.clear();
-    this.reassertNames = [];
+    this.gratuitous.close();
     this.reasserts.clear();
     this.periodic.stop();
     for (const timer of this.burstTimers) this.clock.clearTimeout(timer);
@@ -514,7 +502,7 @@ export class Announcer {
     this.updateGauges();
     this.flushLogs();
     // The pass's takeovers start their schedules together: one cohort each interface.
-    this.scheduler.seal();
+    this.gratuitous.passEnded();
   }
 
   /** One summary line per kind for what the pass that just ended announced and withdrew (each address is at debug). */
@@ -533,7 +521,7 @@ export class Announcer {
     this.announced.set(ip, this.sets.with(this.announced.get(ip), name));
     this.announcing.add(ip, { ip, interface: name, protocol: d.protocol });
     this.onEvent({ type: 'announce', protocol: d.protocol, interface: name, ip });
-    this.scheduler.add(name, ip, this.schedules[d.protocol]);
+    this.gratuitous.taken(name, ip, this.schedules[d.protocol]);
   }
 
   private withdraw(ip: string, name: string): void {
@@ -542,7 +530,7 @@ export class Announcer {
     const rest = this.sets.without(names, name);
     if (rest.size === 0) this.announced.delete(ip);
     else this.announced.set(ip, rest);
-    this.scheduler.cancel(name, ip);
+    this.gratuitous.withdrawn(name, ip);
     this.lastConflictLog.get(name)?.delete(ip);
     const protocol = protocolOf(ipFamily(ip)!);
     const link = this.links.get(name);
@@ -703,56 +691,7 @@ export class Announcer {
     this.scheduleRescan(LINK_EVENT_DEBOUNCE_MS);
   }
 
-  /** Queues one paced round for ip on every interface it is announced on. */
-  private reassertNow(ip: string): void {
-    if (!this.announced.has(ip)) return;
-    this.reassertWaiting.add(ip);
-    this.pacer.add(REASSERTS, this.reassertJob);
-  }
-
-  private nextReassertRound(): Round | undefined {
-    for (;;) {
-      const name = this.reassertNames.pop();
-      if (name !== undefined) {
-        // Still announced there when its turn comes?
-        const round = this.announced.get(this.reassertIp!)?.has(name) ? this.roundFor(this.reassertIp!, name) : undefined;
-        if (round) return round;
-        continue;
-      }
-      const ip = this.reassertWaiting.values().next().value as string | undefined;
-      if (ip === undefined) return undefined;
-      this.reassertWaiting.delete(ip);
-      this.reassertIp = ip;
-      this.reassertNames = [...(this.announced.get(ip) ?? [])].reverse();
-    }
-  }
-
-  /** A cohort's round is due: its addresses still on the schedule get a round each, paced, firsts before repeats. */
-  private startRound(cohort: Cohort, round: number): void {
-    let next = 0;
-    const job = new RoundsJob(
-      () => {
-        while (next < cohort.ips.length) {
-          const ip = cohort.ips[next++]!;
-          if (!this.scheduler.isMember(cohort, ip)) continue;
-          const r = this.roundFor(ip, cohort.iface);
-          if (r) return r;
-        }
-        return undefined;
-      },
-      this.roundIo,
-      () => this.scheduler.roundDone(cohort),
-    );
-    this.pacer.add(round === 0 ? FIRST_ROUNDS : REPEATS, job);
-  }
-
-  private roundFor(ip: string, name: string): Round | undefined {
-    const mac = this.links.get(name)?.iface.mac;
-    if (!mac) return undefined;
-    const protocol = protocolOf(ipFamily(ip)!);
-    return { ip, name, protocol, frames: protocol === 'arp' ? gratuitousArpFrames(mac, ip) : [unsolicitedNaFrame(mac, ip)] };
-  }
-
+  /** How a paced gratuitous frame is sent, counted and reported. */
   private readonly roundIo: RoundIo = {
     send: (r, frame) => {
       const link = this.links.get(r.name);
