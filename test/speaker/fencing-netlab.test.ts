@@ -70,6 +70,15 @@ t.test('split brain: one answerer during a partition, clients on the owner after
   for (const [n, dst] of blackholes) await lab.ip(lab.ns(n), 'route', 'add', 'blackhole', `${dst}/32`);
   await waitFor(async () => (await fl.announcements('n2'))?.find((a) => a.ip === VIP4)?.owner === 'n2', 30_000, 'n2 to elect itself for the VIP (n1 dead in its view)');
   t.pass('n2 elected itself: two members claim the VIPs');
+  // A conflict is live for the yield window after the last claim seen, and
+  // n2 stops claiming once it yields: look while it is fresh, not after the
+  // slow client checks below.
+  await waitFor(
+    async () => (await conflicts(fl, 'n1'))?.live.some((c) => c.ip === VIP4 && c.member === 'n2' && c.resolution === 'won') ?? false,
+    30_000,
+    'n1 to report the conflict with n2 as won',
+  );
+  t.pass('n1 reports the conflict with n2 as won');
   await waitFor(
     async () => {
       const c = await conflicts(fl, 'n2');
@@ -83,9 +92,7 @@ t.test('split brain: one answerer during a partition, clients on the owner after
   t.equal((await fl.announcements('n2'))?.find((a) => a.ip === VIP4)?.owner, 'n2', 'n2 still elects itself');
   for (let i = 0; i < 3; i++) t.same(await fl.arping(VIP4), [MAC.n1], `arping ${VIP4} answered by n1 alone (${i + 1} of 3)`);
   t.match(await fl.ndisc(VIP6), MAC.n1, `ndisc6 ${VIP6} resolves to n1`);
-  const won = await conflicts(fl, 'n1');
-  t.ok(won?.live.some((c) => c.ip === VIP4 && c.member === 'n2' && c.resolution === 'won'), 'n1 reports the conflict with n2 as won');
-  t.match(await fl.metrics('n1'), /shoal_l2_conflicts_total\{address="192\.0\.2\.100",resolution="won"\} [1-9]/, 'and counts it');
+  t.match(await fl.metrics('n1'), /shoal_l2_conflicts_total\{address="192\.0\.2\.100",resolution="won"\} [1-9]/, 'n1 counts the conflict with n2 as won');
 
   // ---- heal
   for (const [n, dst] of blackholes) await lab.ip(lab.ns(n), 'route', 'del', 'blackhole', `${dst}/32`);
