@@ -117,7 +117,7 @@ t.test('layer 2 in Kubernetes mode: allocate, elect, answer ARP, fail over, rele
     const owners = new Set<string>();
     for (const name of running) {
       const n = NODES.find((x) => x.name === name)!;
-      const r = await c.lab.exec('c', 'curl', ['-s', '--max-time', '1', `http://${n.v4}:7473/status`], { allowFail: true });
+      const r = await c.lab.exec('c', 'curl', ['-s', '--max-time', '10', `http://${n.v4}:7473/status`], { allowFail: true });
       try {
         const doc = JSON.parse(r.stdout) as { announcements: { ips: { ip: string; owner: string | null }[] }; fencing?: { ready?: boolean } };
         // A speaker still warming up (delayed failback) is about to move the address.
@@ -129,15 +129,16 @@ t.test('layer 2 in Kubernetes mode: allocate, elect, answer ARP, fail over, rele
     const [only] = owners;
     return owners.size === 1 && only && only !== 'none' && only !== 'unreachable' ? only : undefined;
   };
+  // Up to 5 s for two replies: a speaker slowed by load still gets several requests to answer.
   const arping = async (ip: string): Promise<string[]> => {
-    const r = await c.lab.exec('c', 'arping', ['-c', '2', '-w', '2', '-I', 'eth0', ip], { allowFail: true });
+    const r = await c.lab.exec('c', 'arping', ['-c', '2', '-w', '5', '-I', 'eth0', ip], { allowFail: true });
     return [...new Set([...r.stdout.matchAll(/\[([0-9a-f:]{17})\]/gi)].map((m) => m[1]!.toLowerCase()))];
   };
   const all = NODES.map((n) => n.name);
   t.teardown(async () => {
     if (t.passing()) return;
     for (const n of NODES) {
-      const r = await c.lab.exec('c', 'curl', ['-s', '--max-time', '1', `http://${n.v4}:7473/status`], { allowFail: true });
+      const r = await c.lab.exec('c', 'curl', ['-s', '--max-time', '10', `http://${n.v4}:7473/status`], { allowFail: true });
       const doc = JSON.parse(r.stdout || '{}') as Record<string, unknown>;
       t.comment(`${n.name}: fencing ${JSON.stringify(doc['fencing'])} layer2 hold ${JSON.stringify((doc['layer2'] as { hold?: unknown } | undefined)?.hold)} announcements ${JSON.stringify(doc['announcements'])}`);
     }
@@ -238,12 +239,13 @@ t.test('BGP in Kubernetes mode: ECMP through FRR, Local policy, graceful withdra
   }, 45_000, 'an HTTP answer through the router');
   t.pass(`a client behind the router reaches the VIP (answered by ${answer})`);
 
-  // A graceful stop withdraws before it closes: the path goes long before the 90 s hold time.
+  // A graceful stop withdraws before it closes: the path goes before the
+  // 90 s hold time would end (the wait gives up at 80 s, so a path that
+  // only went with the hold time fails it).
   const stopped = c.speakers.get('n3')!;
-  const t0 = Date.now();
   process.kill(stopped.pid, 'SIGTERM');
-  await waitFor(async () => JSON.stringify(await frr!.kernelNexthops(`${vip}/32`)) === JSON.stringify(['192.0.2.11', '192.0.2.12']), 45_000, 'n3\'s path to go', 50);
-  t.ok(Date.now() - t0 < 45_000, 'SIGTERM withdrew n3\'s path before the hold time ran out');
+  await waitFor(async () => JSON.stringify(await frr!.kernelNexthops(`${vip}/32`)) === JSON.stringify(['192.0.2.11', '192.0.2.12']), 80_000, 'n3\'s path to go', 50);
+  t.pass('SIGTERM withdrew n3\'s path before the hold time ran out');
   await stopped.exited;
 
   await c.kube.delete(services, 'default', 'web');
