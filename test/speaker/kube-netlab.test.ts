@@ -51,7 +51,7 @@ async function cluster(t: { teardown(fn: () => unknown): void }, tag: string, ob
   const socket = join(dir, 'api.sock');
   const kubeconfig = join(dir, 'kubeconfig');
   lab.spawn('api', process.execPath, [devCliPath, 'apiserver', '--listen', `${API}:6443`, '--socket', socket, '--kubeconfig-out', kubeconfig]);
-  await waitFor(() => existsSync(socket) && existsSync(kubeconfig), 20_000, 'the API double to listen');
+  await waitFor(() => existsSync(socket) && existsSync(kubeconfig), 30_000, 'the API double to listen');
   const kube = new SocketKube(socket);
   const base: object[] = [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } },
@@ -72,7 +72,8 @@ async function cluster(t: { teardown(fn: () => unknown): void }, tag: string, ob
   for (const o of [...base, ...objects]) await kube.apply(o as never);
   lab.spawn('api', process.execPath, [cliPath, 'controller', '--kubeconfig', kubeconfig, '--namespace', NS, '--status', `${API}:7472`, '--config-source', 'crd']);
   // Encrypted gossip, as installed: the controller creates the Secret, the test mounts it as the kubelet would.
-  const keyDir = await mountSecret(kube, NS, 'memberlist', join(dir, 'ml_secret_key'));
+  // The controller has to start (30 s on a loaded machine) before it creates the Secret.
+  const keyDir = await mountSecret(kube, NS, 'memberlist', join(dir, 'ml_secret_key'), 60_000);
   const speakers = new Map<string, LabProcess>();
   const startSpeaker = (name: string): void => {
     const n = NODES.find((x) => x.name === name)!;
