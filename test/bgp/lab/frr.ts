@@ -49,7 +49,8 @@ export class Frr {
   async vtysh(...cmds: string[]): Promise<string> {
     const args = ['--vty_socket', this.dir];
     for (const c of cmds) args.push('-c', c);
-    return (await run('vtysh', args, { timeoutMs: 15_000 })).stdout;
+    // A timeout throws out of the waits that poll FRR: generous for a loaded machine.
+    return (await run('vtysh', args, { timeoutMs: 45_000 })).stdout;
   }
 
   async json<T>(cmd: string): Promise<T> {
