@@ -16,6 +16,8 @@ import { GoBgp, gobgpToml } from './lab/gobgp.js';
 import { ShoalNode, type ShoalConfig } from './lab/shoal-node.js';
 
 const why = netlabUnavailable();
+// The file as a whole: two subtests of up to 180 s each, more than the runner's 300 s default.
+t.setTimeout(420_000);
 
 const routerConf = `frr defaults traditional
 hostname r1

@@ -20,6 +20,8 @@ import { SocketKube } from '../support/kube-socket.js';
 import { NetLab, netlabUnavailable, waitFor, type LabProcess } from '../support/netlab.js';
 
 const skip = netlabUnavailable() ?? distMissing();
+// The file as a whole: two subtests of up to 240 s each, more than the runner's 300 s default.
+t.setTimeout(600_000);
 const NS = 'metallb-system';
 const API = '192.0.2.250';
 const ROUTER = '192.0.2.254';
