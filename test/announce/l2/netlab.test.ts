@@ -100,6 +100,8 @@ t.test('ARP and NDP answers, takeover by gratuitous announcements alone, release
     await waitFor(async () => (await neighbour(lab, 'c1', VIP6))?.mac === N2_MAC, 45_000, 'client IPv6 neighbour entry to move to n2');
     t.pass('both client neighbour entries now point at n2');
     await lab.kill(capture, 'SIGINT');
+    // tcpdump prints its counts as it exits; the exit can be reported before that output is read.
+    await waitFor(() => / packets captured/.test(capture.output()), 10_000, "tcpdump's closing counts");
     t.match(capture.output(), /^0 packets captured/m, 'the client sent no ARP request and no NS meanwhile');
     t.same(h2.verdicts(h2Since), [], 'and n2 received no question about the VIPs: the announcements alone moved the entries');
     t.ok(h2.events.slice(h2Since).some((e) => e.event === 'gratuitous' && e.protocol === 'arp'), 'n2 sent gratuitous ARP');
