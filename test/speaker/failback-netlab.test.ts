@@ -45,7 +45,7 @@ t.test('a restarted owner takes its VIPs back only once it says it is ready', { 
       if (!states.every((r) => r === true)) return false;
       return (await fl.agreedOwner(VIP4, NODES)) as NodeName | undefined;
     },
-    FIRST_START_DELAY_MS + 45_000,
+    FIRST_START_DELAY_MS + 60_000,
     'every speaker to warm up and agree on an owner',
   );
   t.equal(await waitFor(async () => (await fl.agreedOwner(VIP6, NODES)) as NodeName | undefined, 45_000, `an owner of ${VIP6}`), owner, `${owner} owns ${VIP6} too`);

@@ -215,7 +215,8 @@ t.test('BGP in Kubernetes mode: ECMP through FRR, Local policy, graceful withdra
   for (const n of NODES) await serveVip(c.lab, n.name, vip, '198.51.100.0/24', ROUTER);
 
   const all = NODES.map((n) => n.v4).sort();
-  await waitFor(async () => JSON.stringify(await frr!.kernelNexthops(`${vip}/32`)) === JSON.stringify(all), 40_000, 'one ECMP route to the VIP over the three nodes', 200);
+  // Three speaker processes start, join and open their sessions (process start 30 s, Established 60 s).
+  await waitFor(async () => JSON.stringify(await frr!.kernelNexthops(`${vip}/32`)) === JSON.stringify(all), 90_000, 'one ECMP route to the VIP over the three nodes', 200);
   t.pass(`the router's kernel holds ${vip} via ${all.join(', ')}`);
   const bgpStatuses = await waitFor(async () => {
     const list = (await c.kube.list(serviceBgpStatuses, NS)) as { status?: { node?: string; serviceName?: string; peers?: string[] } }[];

@@ -73,7 +73,7 @@ t.test('a link flap does not pull clients to the flapped node', { skip: skip ?? 
     const a4 = await fl.arping(VIP4);
     return a4.length === 1 && a4[0] === MAC.n1;
   };
-  await waitFor(settled, 45_000, 'every speaker to agree on the ring owners, and n1 to answer for the VIP');
+  await waitFor(settled, 60_000, 'every speaker to agree on the ring owners, and n1 to answer for the VIP');
   t.pass('n1 owns both VIPs and n3 owns the third, by every speaker\'s status');
 
   /**
