@@ -83,11 +83,11 @@ t.test('ECMP over three nodes, a client reaching the service, BFD against the ho
     );
     for (const n of nodes) await frr.waitEstablished(n.addr);
     const all = nodes.map((n) => n.addr).sort();
-    t.same(await waitFor(async () => { const nh = await frr!.kernelNexthops(VIP); return nh.length === 3 ? nh : undefined; }, 15_000, 'three next hops in the kernel'), all, 'one multipath route over the three nodes');
+    t.same(await waitFor(async () => { const nh = await frr!.kernelNexthops(VIP); return nh.length === 3 ? nh : undefined; }, 45_000, 'three next hops in the kernel'), all, 'one multipath route over the three nodes');
 
     const answers = new Set<string>();
     for (let i = 0; i < 30; i++) {
-      const r = await lab.exec('c1', 'curl', ['-s', '--max-time', '2', `http://${VIP}/`]);
+      const r = await lab.exec('c1', 'curl', ['-s', '--max-time', '10', `http://${VIP}/`]);
       answers.add(r.stdout);
     }
     t.ok([...answers].every((a) => /^n[123]$/.test(a)), `every request answered by a node: ${[...answers].join(', ')}`);
@@ -97,7 +97,7 @@ t.test('ECMP over three nodes, a client reaching the service, BFD against the ho
       const peers = await frr!.json<Record<string, { status?: string }>>('show bfd peers json');
       const up = (peers as unknown as Array<{ peer: string; status: string }>).filter((p) => p.status === 'up').map((p) => p.peer);
       return up.includes('192.0.2.11') && up.includes('192.0.2.13');
-    }, 15_000, 'FRR BFD sessions up with n1 and n3');
+    }, 45_000, 'FRR BFD sessions up with n1 and n3');
     const [st] = await shoal[0]!.status();
     t.match(st, { state: 'Established', bfd: { state: 'Up', transmitIntervalMs: 100, detectionTimeMs: 300 } });
 
@@ -109,19 +109,25 @@ t.test('ECMP over three nodes, a client reaching the service, BFD against the ho
       const nh = await frr!.kernelNexthops(VIP);
       for (const a of ['192.0.2.11', '192.0.2.12']) if (!nh.includes(a) && gone[a] === undefined) gone[a] = Date.now() - cut;
       return gone['192.0.2.11'] !== undefined && gone['192.0.2.12'] !== undefined;
-    }, 15_000, 'both cut paths withdrawn', 10);
+    }, 45_000, 'both cut paths withdrawn', 10);
     const bfdMs = gone['192.0.2.11']!;
     const holdMs = gone['192.0.2.12']!;
+    // How fast is for the benchmarks; here, which mechanism took each path
+    // down (FRR's own record), and their order, which a 300 ms detection
+    // against a 3 s hold timer keeps on any machine.
     t.comment(`path removal after the cut: BFD ${bfdMs} ms, hold time only ${holdMs} ms`);
-    t.ok(bfdMs < 1000, `BFD (100 ms x 3) path gone in under 1 s (${bfdMs} ms)`);
+    const resets = await frr.json<Record<string, { lastResetDueTo?: string; lastNotificationReason?: string }>>('show bgp neighbors json');
+    const why = (a: string): string => `${resets[a]?.lastResetDueTo ?? ''} / ${resets[a]?.lastNotificationReason ?? ''}`;
+    t.match(why('192.0.2.11'), /BFD/i, `FRR took n1's session down for BFD (${why('192.0.2.11')})`);
+    t.match(why('192.0.2.12'), /Hold Timer/i, `FRR took n2's session down for its hold timer (${why('192.0.2.12')})`);
     t.ok(holdMs > bfdMs, 'the hold-time path goes after the BFD one');
-    t.ok(holdMs >= 1500 && holdMs < 6000, `the hold-time path goes with the 3 s hold timer (${holdMs} ms)`);
+    t.ok(holdMs >= 1500, `the hold-time path outlives the cut by more than half the 3 s hold timer (${holdMs} ms)`);
     t.same(await frr.kernelNexthops(VIP), ['192.0.2.13'], 'the untouched node still carries the service');
-    const r = await lab.exec('c1', 'curl', ['-s', '--max-time', '2', `http://${VIP}/`]);
+    const r = await lab.exec('c1', 'curl', ['-s', '--max-time', '10', `http://${VIP}/`]);
     t.equal(r.stdout, 'n3');
 
     await Promise.all([lab.setLink('n1', true), lab.setLink('n2', true)]);
-    t.same(await waitFor(async () => { const nh = await frr!.kernelNexthops(VIP); return nh.length === 3 ? nh : undefined; }, 20_000, 'paths back after the links return'), all, 'sessions re-establish through the FSM');
+    t.same(await waitFor(async () => { const nh = await frr!.kernelNexthops(VIP); return nh.length === 3 ? nh : undefined; }, 60_000, 'paths back after the links return'), all, 'sessions re-establish through the FSM');
   } finally {
     await lab.destroy();
     frr?.cleanup();

@@ -62,16 +62,16 @@ protocol bgp n2 from node {
       { peers: [{ name: 'r1', peerAddress: '192.0.2.1', peerAsn: 65000, localAsn: 65000, routerId: '192.0.2.12' }], routes: { r1: [{ prefix: '198.51.100.20/32', localPref: 250, communities: ['no-export'] }] } },
       dir,
     );
-    await waitFor(async () => (await bird!.protocolState('n1')) === 'Established', 20_000, 'BIRD n1 Established', 100);
-    await waitFor(async () => (await bird!.protocolState('n2')) === 'Established', 20_000, 'BIRD n2 Established', 100);
-    const v4 = await waitFor(() => bird!.route('198.51.100.10/32'), 10_000, 'route in BIRD', 100);
+    await waitFor(async () => (await bird!.protocolState('n1')) === 'Established', 60_000, 'BIRD n1 Established', 100);
+    await waitFor(async () => (await bird!.protocolState('n2')) === 'Established', 60_000, 'BIRD n2 Established', 100);
+    const v4 = await waitFor(() => bird!.route('198.51.100.10/32'), 45_000, 'route in BIRD', 100);
     t.match(v4, { nextHop: '192.0.2.11', communities: ['65001:100'], largeCommunities: ['65001:1:2'] });
-    const v6 = await waitFor(() => bird!.route('2001:db8:ffff::10/128'), 10_000, 'IPv6 route in BIRD', 100);
+    const v6 = await waitFor(() => bird!.route('2001:db8:ffff::10/128'), 45_000, 'IPv6 route in BIRD', 100);
     t.equal(v6.nextHop, '2001:db8::11');
-    const ibgp = await waitFor(() => bird!.route('198.51.100.20/32'), 10_000, 'iBGP route in BIRD', 100);
+    const ibgp = await waitFor(() => bird!.route('198.51.100.20/32'), 45_000, 'iBGP route in BIRD', 100);
     t.match(ibgp, { nextHop: '192.0.2.12', localPref: 250, communities: ['65535:65281'] });
     await n1.setRoutes({});
-    await waitFor(async () => (await bird!.route('198.51.100.10/32')) === undefined && (await bird!.route('2001:db8:ffff::10/128')) === undefined, 10_000, 'withdraws reach BIRD', 100);
+    await waitFor(async () => (await bird!.route('198.51.100.10/32')) === undefined && (await bird!.route('2001:db8:ffff::10/128')) === undefined, 45_000, 'withdraws reach BIRD', 100);
     t.pass('withdrawn');
   } finally {
     await lab.destroy();
@@ -103,18 +103,18 @@ t.test('GoBGP: eBGP and iBGP', { skip: why ?? false }, async (t) => {
       { peers: [{ name: 'r1', peerAddress: '192.0.2.1', peerAsn: 65000, localAsn: 65000, routerId: '192.0.2.12' }], routes: { r1: [{ prefix: '198.51.100.20/32', localPref: 250, largeCommunities: ['65000:5:6'] }] } },
       dir,
     );
-    const v4 = await waitFor(async () => (await gobgp!.paths('198.51.100.10/32'))[0], 20_000, 'route in GoBGP', 100);
+    const v4 = await waitFor(async () => (await gobgp!.paths('198.51.100.10/32'))[0], 60_000, 'route in GoBGP', 100);
     t.equal(v4.nexthop, '192.0.2.11');
     const attrs = JSON.stringify(v4.attrs);
     t.match(attrs, /"communities":\[4259905636\]/, 'community 65001:100');
     t.match(attrs, /"ASN":65001,"LocalData1":1,"LocalData2":2/, 'large community 65001:1:2');
-    const v6 = await waitFor(async () => (await gobgp!.paths('2001:db8:ffff::10/128'))[0], 10_000, 'IPv6 route in GoBGP', 100);
+    const v6 = await waitFor(async () => (await gobgp!.paths('2001:db8:ffff::10/128'))[0], 45_000, 'IPv6 route in GoBGP', 100);
     t.equal(v6.nexthop, '2001:db8::11');
-    const ibgp = await waitFor(async () => (await gobgp!.paths('198.51.100.20/32'))[0], 10_000, 'iBGP route in GoBGP', 100);
+    const ibgp = await waitFor(async () => (await gobgp!.paths('198.51.100.20/32'))[0], 45_000, 'iBGP route in GoBGP', 100);
     t.equal(ibgp.nexthop, '192.0.2.12');
     t.match(JSON.stringify(ibgp.attrs), /"type":5,"value":250/, 'LOCAL_PREF 250');
     await n1.setRoutes({});
-    await waitFor(async () => (await gobgp!.paths('198.51.100.10/32')).length === 0 && (await gobgp!.paths('2001:db8:ffff::10/128')).length === 0, 10_000, 'withdraws reach GoBGP', 100);
+    await waitFor(async () => (await gobgp!.paths('198.51.100.10/32')).length === 0 && (await gobgp!.paths('2001:db8:ffff::10/128')).length === 0, 45_000, 'withdraws reach GoBGP', 100);
     t.pass('withdrawn');
   } finally {
     await lab.destroy();

@@ -22,7 +22,7 @@ export function startDemo(t: { teardown(fn: () => unknown): void }, args: readon
   t.teardown(async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGINT');
-    const stopped = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 15_000))]);
+    const stopped = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 45_000).unref())]);
     if (!stopped) child.kill('SIGKILL');
   });
   return { output: () => out, exited, kill: (signal) => child.kill(signal) };

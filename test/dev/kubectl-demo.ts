@@ -62,7 +62,8 @@ t.test('kubectl drives the demo: apply, create service, get svc shows the extern
       let e = '';
       c.stdout.on('data', (b: Buffer) => (o += b.toString()));
       c.stderr.on('data', (b: Buffer) => (e += b.toString()));
-      c.on('exit', (code) => resolve({ code, out: o, err: e }));
+      // 'close', not 'exit': the exit can be reported before the last output is read.
+      c.on('close', (code) => resolve({ code, out: o, err: e }));
     });
 
   const applied = await kubectl('apply', '-f', join(repoRoot, 'k8s', 'examples', 'layer2.yaml'));
@@ -98,8 +99,14 @@ t.test('kubectl drives the demo: apply, create service, get svc shows the extern
 
   const nodes = rows((await kubectl('get', 'no')).out);
   t.same(nodes.map((n) => [n['NAME'], n['STATUS']]), [['node-1', 'Ready'], ['node-2', 'Ready'], ['node-3', 'Ready']], 'kubectl get no');
-  const events = rows((await kubectl('get', 'ev')).out);
-  t.ok(events.some((e) => e['OBJECT'] === 'service/web' && /192\.0\.2\.|2001:db8:/.test(e['MESSAGE'] ?? '')), 'kubectl get ev shows the allocation Event of web');
+  // The Event is written after the status the wait above saw: ask until it is there.
+  await waitFor(
+    async () => rows((await kubectl('get', 'ev')).out).some((e) => e['OBJECT'] === 'service/web' && /192\.0\.2\.|2001:db8:/.test(e['MESSAGE'] ?? '')),
+    45_000,
+    'kubectl get ev to show the allocation Event of web',
+    500,
+  );
+  t.pass('kubectl get ev shows the allocation Event of web');
   t.equal((await kubectl('get', 'cm', '-A')).code, 0, 'kubectl get cm');
 
   await t.test('kubectl get servicel2statuses -A shows the announcing node', { skip: speakerWritesL2Status() ? false : 'the speakers of this build do not write ServiceL2Status (k8s/speaker-rbac.yaml grants no create on servicel2statuses)' }, async (t) => {

@@ -46,7 +46,7 @@ async function runAs(node: string, addon: string, bounding: readonly string[]): 
   const [cmd, args] = asUser(IMAGE_UID, [node, '-e', PROBE, addon], [`--bounding-set=-all${bounding.map((c) => `,+${c}`).join('')}`, '--no-new-privs']);
   let result;
   try {
-    const { stdout, stderr } = await execFileP(cmd, args, { timeout: 20_000, cwd: join(addon, '..') });
+    const { stdout, stderr } = await execFileP(cmd, args, { timeout: 60_000, cwd: join(addon, '..') });
     result = { stdout, stderr, code: 0 };
   } catch (err) {
     // setpriv's exec of a binary whose file capabilities exceed the bounding set fails here, by design.

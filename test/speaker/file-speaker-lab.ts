@@ -62,6 +62,13 @@ export function speakerFile(node: NodeName, vips: readonly Vip[], layer2: Layer2
   });
 }
 
+/**
+ * How long one /status or /metrics request may take. A speaker on a machine
+ * at load 15 can take seconds to answer; a shorter limit turns a slow answer
+ * into "no answer", which a direct check reads as a wrong one.
+ */
+const HTTP_MAX_SECONDS = '10';
+
 export class FileSpeakerLab {
   readonly speakers = new Map<NodeName, LabProcess>();
 
@@ -96,7 +103,7 @@ export class FileSpeakerLab {
   }
 
   async status(n: NodeName): Promise<Record<string, unknown> | undefined> {
-    const r = await this.lab.exec('c', 'curl', ['-s', '--max-time', '1', `http://${ADDR[n][0]}:7473/status`], { allowFail: true });
+    const r = await this.lab.exec('c', 'curl', ['-s', '--max-time', HTTP_MAX_SECONDS, `http://${ADDR[n][0]}:7473/status`], { allowFail: true });
     if (r.code !== 0) return undefined;
     try {
       return JSON.parse(r.stdout) as Record<string, unknown>;
@@ -125,19 +132,24 @@ export class FileSpeakerLab {
 
   /** /metrics of a speaker, as text ("" when it does not answer). */
   async metrics(n: NodeName): Promise<string> {
-    const r = await this.lab.exec('c', 'curl', ['-s', '--max-time', '1', `http://${ADDR[n][0]}:7473/metrics`], { allowFail: true });
+    const r = await this.lab.exec('c', 'curl', ['-s', '--max-time', HTTP_MAX_SECONDS, `http://${ADDR[n][0]}:7473/metrics`], { allowFail: true });
     return r.code === 0 ? r.stdout : '';
   }
 
-  /** The MACs that answer an ARP request for ip from the client. */
+  /**
+   * The MACs that answer an ARP request for ip from the client: arping asks
+   * once a second until two replies came or 5 s passed, so a speaker slowed
+   * by load still gets several chances to answer, and a second answerer
+   * still shows up (it answers the same requests).
+   */
   async arping(ip: string): Promise<string[]> {
-    const r = await this.lab.exec('c', 'arping', ['-c', '2', '-w', '2', '-I', 'eth0', ip], { allowFail: true });
+    const r = await this.lab.exec('c', 'arping', ['-c', '2', '-w', '5', '-I', 'eth0', ip], { allowFail: true });
     return [...new Set([...r.stdout.matchAll(/\[([0-9a-f:]{17})\]/gi)].map((m) => m[1]!.toLowerCase()))];
   }
 
-  /** ndisc6's output for ip from the client (it prints the target's link-layer address). */
+  /** ndisc6's output for ip from the client (it prints the target's link-layer address); up to five tries of a second each. */
   async ndisc(ip: string): Promise<string> {
-    return (await this.lab.exec('c', 'ndisc6', ['-1', '-r', '3', '-w', '500', ip, 'eth0'], { allowFail: true })).stdout.toLowerCase();
+    return (await this.lab.exec('c', 'ndisc6', ['-1', '-r', '5', '-w', '1000', ip, 'eth0'], { allowFail: true })).stdout.toLowerCase();
   }
 
   /** The client's neighbour entry for ip ("" when it has none). */

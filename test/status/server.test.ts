@@ -133,18 +133,21 @@ t.test('answers are capped in size, and bytes held for clients that do not read 
   const { server, base } = await serve(t, {
     sections: [{ name: 'big', json: () => big, text: () => big }],
     subResources: [{ prefix: 'small', handle: () => ({ json: { ok: true }, text: 'ok' }) }],
-    limits: { maxResponseBytes: 9 * 1024 * 1024, maxBufferedBytes: 12 * 1024 * 1024, idleTimeoutMs: 1000 },
+    // The stalled client must still hold its answer while the two requests
+    // below are made: with 1 s a slow run saw it released first and the
+    // second large answer fit.
+    limits: { maxResponseBytes: 9 * 1024 * 1024, maxBufferedBytes: 12 * 1024 * 1024, idleTimeoutMs: 10_000 },
   });
   // A client that asks and never reads: its answer stays in the process.
   const stalled: Socket = connect(server.port, '127.0.0.1', () => stalled.write('GET /status?format=text HTTP/1.1\r\nhost: x\r\n\r\n'));
   stalled.pause();
   t.teardown(() => stalled.destroy());
-  await waitFor(() => server.bufferedBytes > 0, 10_000, 'the answer to be held');
+  await waitFor(() => server.bufferedBytes > 0, 45_000, 'the answer to be held');
   const busy = await fetch(`${base}/status?format=text`);
   t.equal(busy.status, 503, 'a second large answer does not fit');
   t.match(await busy.text(), /busy/);
   t.equal((await fetch(`${base}/status/small`)).status, 200, 'a small one does');
-  await waitFor(() => server.bufferedBytes === 0, 20_000, 'the idle timeout to close the stalled client and release its answer');
+  await waitFor(() => server.bufferedBytes === 0, 10_000 + 45_000, 'the idle timeout to close the stalled client and release its answer');
   t.equal((await fetch(`${base}/status?format=text`)).status, 200, 'room again');
 
   const { base: tiny } = await serve(t, { sections: [{ name: 'big', json: () => big, text: () => big }], limits: { maxResponseBytes: 1024 } });

@@ -128,7 +128,7 @@ export class Harness {
   }
 
   /** Sends a command and resolves with its ack. */
-  async command(cmd: Record<string, unknown>, timeoutMs = 20_000): Promise<HarnessEvent> {
+  async command(cmd: Record<string, unknown>, timeoutMs = 45_000): Promise<HarnessEvent> {
     const id = this.nextId++;
     const since = this.events.length;
     this.proc.child.stdin?.write(JSON.stringify({ ...cmd, id }) + '\n');

@@ -114,12 +114,17 @@ t.test('sockets: EPERM without CAP_NET_RAW, no fd leaked by close, GC or exit, l
     let changes = 0;
     const w = new addon.LinkWatcher(() => { changes++; }, (e) => console.log('error', e.message));
     execFileSync('ip', ['link', 'add', 'br7', 'type', 'bridge']);
-    setTimeout(() => {
+    // Until the watcher reports (10 s at most): a fixed 200 ms could pass
+    // before a paused process had read the notification.
+    const until = Date.now() + 10000;
+    const report = () => {
+      if (changes === 0 && Date.now() < until) return void setTimeout(report, 50);
       const seen = addon.listInterfaces().some((i) => i.name === 'br7');
       execFileSync('ip', ['link', 'del', 'br7']);
       w.close();
       console.log(JSON.stringify({ changes, seen }));
-    }, 200);`);
+    };
+    setTimeout(report, 50);`);
   const w = JSON.parse(watch.stdout) as { changes: number; seen: boolean };
   t.ok(w.changes >= 1, `rtnetlink reported the new link (${w.changes} batch(es))`);
   t.ok(w.seen, 'and a rescan finds it');

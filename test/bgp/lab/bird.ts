@@ -25,7 +25,7 @@ export class Bird {
     writeFileSync(join(dir, 'bird.conf'), conf);
     const p = lab.spawn(host, 'bird', ['-f', '-c', join(dir, 'bird.conf'), '-s', join(dir, 'bird.ctl'), '-P', join(dir, 'bird.pid')]);
     const b = new Bird(lab, host, dir);
-    await waitFor(async () => p.child.exitCode !== null || (await b.birdc('show status')).includes('Daemon is up'), 10_000, `bird in ${host}`, 100);
+    await waitFor(async () => p.child.exitCode !== null || (await b.birdc('show status')).includes('Daemon is up'), 30_000, `bird in ${host}`, 100);
     if (p.child.exitCode !== null) throw new Error(`bird exited: ${p.output()}`);
     return b;
   }

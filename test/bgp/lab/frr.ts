@@ -34,14 +34,14 @@ export class Frr {
     chmodSync(dir, 0o775);
     const common = (name: string): string[] => ['-u', 'frr', '-g', 'frr', '-P', '0', '-f', join(dir, `${name}.conf`), '-i', join(dir, `${name}.pid`), '-z', join(dir, 'zserv.api'), '--vty_socket', dir];
     const zebra = lab.spawn(host, '/usr/lib/frr/zebra', common('zebra'));
-    await waitFor(() => existsSync(join(dir, 'zserv.api')) || zebra.child.exitCode !== null, 10_000, `zebra in ${host}`);
+    await waitFor(() => existsSync(join(dir, 'zserv.api')) || zebra.child.exitCode !== null, 30_000, `zebra in ${host}`);
     if (zebra.child.exitCode !== null) throw new Error(`zebra exited: ${zebra.output()}`);
     if (opts.bfd !== undefined) {
       lab.spawn(host, '/usr/lib/frr/bfdd', common('bfdd'));
-      await waitFor(() => existsSync(join(dir, 'bfdd.vty')), 10_000, `bfdd in ${host}`);
+      await waitFor(() => existsSync(join(dir, 'bfdd.vty')), 30_000, `bfdd in ${host}`);
     }
     const bgpd = lab.spawn(host, '/usr/lib/frr/bgpd', common('bgpd'));
-    await waitFor(() => existsSync(join(dir, 'bgpd.vty')) || bgpd.child.exitCode !== null, 10_000, `bgpd in ${host}`);
+    await waitFor(() => existsSync(join(dir, 'bgpd.vty')) || bgpd.child.exitCode !== null, 30_000, `bgpd in ${host}`);
     if (bgpd.child.exitCode !== null) throw new Error(`bgpd exited: ${bgpd.output()}`);
     return new Frr(lab, host, dir);
   }
@@ -49,7 +49,8 @@ export class Frr {
   async vtysh(...cmds: string[]): Promise<string> {
     const args = ['--vty_socket', this.dir];
     for (const c of cmds) args.push('-c', c);
-    return (await run('vtysh', args, { timeoutMs: 15_000 })).stdout;
+    // A timeout throws out of the waits that poll FRR: generous for a loaded machine.
+    return (await run('vtysh', args, { timeoutMs: 45_000 })).stdout;
   }
 
   async json<T>(cmd: string): Promise<T> {

@@ -43,7 +43,7 @@ export class GoBgp {
     writeFileSync(join(dir, 'gobgpd.toml'), toml);
     const p = lab.spawn(host, 'gobgpd', ['-f', join(dir, 'gobgpd.toml'), '-p', '--api-hosts', '127.0.0.1:50051', '--pprof-disable', '-l', 'warn']);
     const g = new GoBgp(lab, host, dir);
-    await waitFor(async () => p.child.exitCode !== null || (await g.cli(['global'], true)).includes('AS:'), 10_000, `gobgpd in ${host}`, 100);
+    await waitFor(async () => p.child.exitCode !== null || (await g.cli(['global'], true)).includes('AS:'), 30_000, `gobgpd in ${host}`, 100);
     if (p.child.exitCode !== null) throw new Error(`gobgpd exited: ${p.output()}`);
     return g;
   }
