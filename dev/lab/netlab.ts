@@ -13,6 +13,9 @@ import { promisify } from 'node:util';
 
 const execFileP = promisify(execFile);
 
+/** How long after a lab process exits its output may still be arriving. */
+const OUTPUT_GRACE_MS = 2000;
+
 /** Why namespace tests cannot run here, or undefined when they can. */
 export function netlabUnavailable(): string | undefined {
   if (process.platform !== 'linux') return 'network namespaces need Linux';
@@ -149,8 +152,13 @@ export class NetLab {
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
+    // Exited once its output is read to the end ('close'), so a caller that
+    // kills a capture and then counts its lines sees the last of them. A
+    // daemon that forked can hold the pipes open after the process is gone:
+    // then its output is taken as it stands a moment after 'exit'.
     const exited = new Promise<number | NodeJS.Signals>((resolve) => {
-      child.on('exit', (code, signal) => resolve(code ?? signal ?? 0));
+      child.on('close', (code, signal) => resolve(code ?? signal ?? 0));
+      child.on('exit', (code, signal) => setTimeout(() => resolve(code ?? signal ?? 0), OUTPUT_GRACE_MS).unref());
     });
     const p: LabProcess = { child, pid: child.pid, output: () => out, exited };
     this.procs.push(p);
