@@ -36,6 +36,7 @@ import { SpellLog } from '../../util/log-spell.js';
 import { InternedSets } from '../../util/interned-sets.js';
 import { decideArp } from './arp-responder.js';
 import type { SendOutcome } from './frame-pacer.js';
+import { GratuitousFrames } from './gratuitous-frames.js';
 import { DEFAULT_ARP_SCHEDULE_MS, DEFAULT_NDP_SCHEDULE_MS, validateSchedule } from './gratuitous.js';
 import { GratuitousSender } from './gratuitous-sender.js';
 import { announceable, canCarry, DEFAULT_EXCLUDED_INTERFACES, selectInterfaces, type SystemInterface } from './interfaces.js';
@@ -150,6 +151,8 @@ export class Announcer {
   private readonly rescanIntervalMs: number;
   private readonly onEvent: (e: AnnouncerEvent) => void;
   private readonly gratuitous: GratuitousSender;
+  /** The buffers every gratuitous frame is written into, one address after another. */
+  private readonly frames = new GratuitousFrames();
   private readonly reasserts: PacedQueue;
   private readonly periodic: PeriodicReassert;
   /** Timers of reassert() rounds still to come. */
@@ -691,20 +694,25 @@ export class Announcer {
     this.scheduleRescan(LINK_EVENT_DEBOUNCE_MS);
   }
 
-  /** How a paced gratuitous frame is sent, counted and reported. */
+  /** How a paced gratuitous frame is written (for the interface's MAC now), sent, counted and reported. */
   private readonly roundIo: RoundIo = {
-    send: (r, frame) => {
+    send: (r, index) => {
       const link = this.links.get(r.name);
-      if (!link) return 'failed';
-      const outcome = this.transmit(link, r.protocol, frame, true);
-      if (outcome === 'sent') {
-        this.metrics.gratuitousSent.inc({ protocol: r.protocol, interface: r.name });
-        this.metrics.metallb.gratuitousSent.inc({ ip: r.ip });
-      } else if (outcome === 'refused') this.metrics.gratuitousRefused.inc({ protocol: r.protocol, interface: r.name });
+      const mac = link?.iface.mac;
+      if (!link || !mac) return 'failed';
+      const outcome = this.transmit(link, r.protocol, this.frames.write(r.protocol, mac, r.ip, index), true);
+      if (outcome === 'refused') this.metrics.gratuitousRefused.inc({ protocol: r.protocol, interface: r.name });
       return outcome;
     },
     dropped: (r) => this.metrics.gratuitousDropped.inc({ protocol: r.protocol, interface: r.name }),
-    finished: (r) => this.onEvent({ type: 'gratuitous', protocol: r.protocol, interface: r.name, ip: r.ip }),
+    finished: (r, sent) => {
+      // Counted once a round, not once a frame: each inc builds its label key.
+      if (sent > 0) {
+        this.metrics.gratuitousSent.inc({ protocol: r.protocol, interface: r.name }, sent);
+        this.metrics.metallb.gratuitousSent.inc({ ip: r.ip }, sent);
+      }
+      this.onEvent({ type: 'gratuitous', protocol: r.protocol, interface: r.name, ip: r.ip });
+    },
   };
 
   private send(link: LinkState, protocol: L2Protocol, frame: Buffer): boolean {
