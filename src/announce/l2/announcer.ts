@@ -36,7 +36,7 @@ import { SpellLog } from '../../util/log-spell.js';
 import { InternedSets } from '../../util/interned-sets.js';
 import { decideArp } from './arp-responder.js';
 import type { SendOutcome } from './frame-pacer.js';
-import { GratuitousFrames } from './gratuitous-frames.js';
+import { GratuitousFrames, protocolOfCanonical } from './gratuitous-frames.js';
 import { DEFAULT_ARP_SCHEDULE_MS, DEFAULT_NDP_SCHEDULE_MS, validateSchedule } from './gratuitous.js';
 import { GratuitousSender } from './gratuitous-sender.js';
 import { announceable, canCarry, DEFAULT_EXCLUDED_INTERFACES, selectInterfaces, type SystemInterface } from './interfaces.js';
@@ -467,33 +467,42 @@ export class Announcer {
       else link.iface = now;
     }
 
+    // Runs every rescan over every address: the loops below are forEach and
+    // compare interned sets by identity, so an unchanged pass allocates
+    // nothing per address (for-of over entries builds a pair for each).
     const wanted = new Map<string, ReadonlySet<string>>();
     this.yieldedOn.clear();
     // Addresses asking for the same interfaces get the same answer: worked out once a pass.
     const selected = new Map<ReadonlySet<string> | undefined, Partial<Record<Family, ReadonlySet<string>>>>();
-    for (const [ip, d] of this.desired) {
+    this.desired.forEach((d, ip) => {
       let byFamily = selected.get(d.named);
       if (!byFamily) selected.set(d.named, (byFamily = {}));
       let names = byFamily[d.family];
       if (!names) {
         names = this.sets.of(selectInterfaces(d.family, d.named, this.snapshot, this.exclude).filter((n) => !this.heldLinks.has(n)));
         byFamily[d.family] = names;
+        for (const name of d.named ?? []) {
+          if (byName.has(name)) this.clearError(d.protocol, name, 'ENODEV');
+          else this.reportError(d.protocol, name, Object.assign(new Error(`interface ${name} does not exist`), { code: 'ENODEV' }));
+        }
       }
       if (this.yielded.has(ip)) {
         this.yieldedOn.set(ip, names);
         wanted.set(ip, NO_INTERFACES);
       } else wanted.set(ip, names);
-      for (const name of d.named ?? []) {
-        if (byName.has(name)) this.clearError(d.protocol, name, 'ENODEV');
-        else this.reportError(d.protocol, name, Object.assign(new Error(`interface ${name} does not exist`), { code: 'ENODEV' }));
-      }
-    }
-    for (const [ip, names] of [...this.announced]) {
-      for (const name of [...names]) if (!wanted.get(ip)?.has(name)) this.withdraw(ip, name);
-    }
-    for (const [ip, names] of wanted) {
-      for (const name of names) if (!this.announced.get(ip)?.has(name)) this.announce(ip, name);
-    }
+    });
+    const withdrawals: string[] = [];
+    this.announced.forEach((names, ip) => {
+      const keep = wanted.get(ip);
+      if (keep === names) return;
+      for (const name of names) if (!keep?.has(name)) withdrawals.push(ip, name);
+    });
+    for (let i = 0; i < withdrawals.length; i += 2) this.withdraw(withdrawals[i]!, withdrawals[i + 1]!);
+    wanted.forEach((names, ip) => {
+      const now = this.announced.get(ip);
+      if (now === names) return;
+      for (const name of names) if (!now?.has(name)) this.announce(ip, name);
+    });
     // A yielded address still listens, to see whether its winner keeps claiming it.
     for (const [ip, names] of this.yieldedOn) {
       for (const name of names) {
@@ -593,13 +602,11 @@ export class Announcer {
    */
   private announcedCounts(): Map<string, number> {
     const bySet = new Map<ReadonlySet<string>, { arp: number; ndp: number }>();
-    for (const [ip, names] of this.announced) {
+    this.announced.forEach((names, ip) => {
       let c = bySet.get(names);
       if (!c) bySet.set(names, (c = { arp: 0, ndp: 0 }));
-      // Canonical text: only IPv6 has a colon.
-      if (ip.includes(':')) c.ndp++;
-      else c.arp++;
-    }
+      c[protocolOfCanonical(ip)]++;
+    });
     const counts = new Map<string, number>();
     for (const [names, c] of bySet) {
       for (const name of names) {

@@ -60,11 +60,11 @@ export class GratuitousFrames {
     if (!frame) throw new RangeError(`a gratuitous ${protocol} round has no frame ${index}`);
     if (protocol === 'arp') {
       writeIPv4(ip, frame, ARP_SENDER_IP);
-      frame.copy(frame, ARP_TARGET_IP, ARP_SENDER_IP, ARP_SENDER_IP + 4);
+      frame.copyWithin(ARP_TARGET_IP, ARP_SENDER_IP, ARP_SENDER_IP + 4);
     } else {
       // The source is the target itself, as in unsolicitedNaFrame.
       writeIPv6(ip, frame, NA_SOURCE);
-      frame.copy(frame, NA_TARGET, NA_SOURCE, NA_SOURCE + 16);
+      frame.copyWithin(NA_TARGET, NA_SOURCE, NA_SOURCE + 16);
       fillIcmpv6Checksum(frame, ETHERNET_HEADER_BYTES);
     }
     return frame;
