@@ -713,11 +713,7 @@ export class Announcer {
     },
     dropped: (r) => this.metrics.gratuitousDropped.inc({ protocol: r.protocol, interface: r.name }),
     finished: (r, sent) => {
-      // Counted once a round, not once a frame: each inc builds its label key.
-      if (sent > 0) {
-        this.metrics.gratuitousSent.inc({ protocol: r.protocol, interface: r.name }, sent);
-        this.metrics.metallb.gratuitousSent.inc({ ip: r.ip }, sent);
-      }
+      if (sent > 0) this.metrics.countGratuitous(r.protocol, r.name, r.ip, sent);
       this.onEvent({ type: 'gratuitous', protocol: r.protocol, interface: r.name, ip: r.ip });
     },
   };
