@@ -71,54 +71,65 @@ function hexDigit(c: number): number {
 }
 
 /**
- * The groups of text[from, to), a colon-separated list of 1-4 hex digit
- * groups whose last entry may be a dotted quad (two groups), appended to
- * out. False when the list is malformed. An empty span is an empty list.
+ * Writes the groups of text[from, to), a colon-separated list of 1-4 hex
+ * digit groups whose last entry may be a dotted quad (two groups), into
+ * out[0..]. Returns how many, or -1 when the list is malformed or longer
+ * than an address. An empty span is an empty list.
  */
-function pushGroups(text: string, from: number, to: number, out: number[]): boolean {
-  if (from === to) return true;
+function writeGroups(text: string, from: number, to: number, out: number[]): number {
+  if (from === to) return 0;
+  let n = 0;
   let start = from;
   for (let i = from; i <= to; i++) {
     if (i < to && text.charCodeAt(i) !== 58) continue;
     const dot = i === to ? text.indexOf('.', start) : -1;
     if (dot >= 0 && dot < to) {
       const v4 = v4Number(text, start, to);
-      if (v4 === undefined) return false;
-      out.push(v4 >>> 16, v4 & 0xffff);
-      return true;
+      if (v4 === undefined || n > 6) return -1;
+      out[n++] = v4 >>> 16;
+      out[n++] = v4 & 0xffff;
+      return n;
     }
     const len = i - start;
-    if (len < 1 || len > 4) return false;
+    if (len < 1 || len > 4 || n === 8) return -1;
     let g = 0;
     for (let k = start; k < i; k++) {
       const d = hexDigit(text.charCodeAt(k));
-      if (d < 0) return false;
+      if (d < 0) return -1;
       g = g * 16 + d;
     }
-    out.push(g);
+    out[n++] = g;
     start = i + 1;
   }
-  return true;
+  return n;
 }
 
-/** RFC 4291 2.2 text (at most one "::", optional dotted-quad tail) as eight groups, else undefined. */
-function v6Groups(text: string): number[] | undefined {
+/**
+ * Scratch for v6Groups. Every caller reads the groups at once and keeps
+ * none, so parsing, which the responders and the gratuitous frames do for
+ * every address they write, allocates no arrays.
+ */
+const scratchGroups = [0, 0, 0, 0, 0, 0, 0, 0];
+const scratchTail = [0, 0, 0, 0, 0, 0, 0, 0];
+
+/**
+ * RFC 4291 2.2 text (at most one "::", optional dotted-quad tail) as eight
+ * groups, else undefined. The array is shared: read it before the next call.
+ */
+function v6Groups(text: string): readonly number[] | undefined {
+  const groups = scratchGroups;
   const gap = text.indexOf('::');
-  const groups: number[] = [];
-  if (gap < 0) {
-    if (!pushGroups(text, 0, text.length, groups) || groups.length !== 8) return undefined;
-    return groups;
-  }
+  if (gap < 0) return writeGroups(text, 0, text.length, groups) === 8 ? groups : undefined;
   if (text.indexOf('::', gap + 1) >= 0) return undefined;
   // A dotted quad is only allowed at the very end.
   const dot = text.indexOf('.');
   if (dot >= 0 && dot < gap) return undefined;
-  const tail: number[] = [];
-  if (!pushGroups(text, 0, gap, groups) || !pushGroups(text, gap + 2, text.length, tail)) return undefined;
+  const head = writeGroups(text, 0, gap, groups);
+  const tail = writeGroups(text, gap + 2, text.length, scratchTail);
   // "::" stands for at least one group.
-  if (groups.length + tail.length > 7) return undefined;
-  while (groups.length + tail.length < 8) groups.push(0);
-  for (const g of tail) groups.push(g);
+  if (head < 0 || tail < 0 || head + tail > 7) return undefined;
+  for (let i = head; i < 8 - tail; i++) groups[i] = 0;
+  for (let i = 0; i < tail; i++) groups[8 - tail + i] = scratchTail[i]!;
   return groups;
 }
 

@@ -36,6 +36,7 @@ import { SpellLog } from '../../util/log-spell.js';
 import { InternedSets } from '../../util/interned-sets.js';
 import { decideArp } from './arp-responder.js';
 import type { SendOutcome } from './frame-pacer.js';
+import { GratuitousFrames, protocolOfCanonical } from './gratuitous-frames.js';
 import { DEFAULT_ARP_SCHEDULE_MS, DEFAULT_NDP_SCHEDULE_MS, validateSchedule } from './gratuitous.js';
 import { GratuitousSender } from './gratuitous-sender.js';
 import { announceable, canCarry, DEFAULT_EXCLUDED_INTERFACES, selectInterfaces, type SystemInterface } from './interfaces.js';
@@ -150,6 +151,8 @@ export class Announcer {
   private readonly rescanIntervalMs: number;
   private readonly onEvent: (e: AnnouncerEvent) => void;
   private readonly gratuitous: GratuitousSender;
+  /** The buffers every gratuitous frame is written into, one address after another. */
+  private readonly frames = new GratuitousFrames();
   private readonly reasserts: PacedQueue;
   private readonly periodic: PeriodicReassert;
   /** Timers of reassert() rounds still to come. */
@@ -254,25 +257,33 @@ export class Announcer {
   set(desired: L2DesiredState): void {
     if (this.closed) throw new Error('announcer is closed');
     const next = new Map<string, DesiredIp>();
-    for (const [text, target] of desired) {
-      const names = target.interfaces?.filter((n) => n !== '');
-      const named = names && names.length > 0 ? this.sets.of(names) : undefined;
+    const owned = { arp: 0, ndp: 0 };
+    // Callers share one interface list among many addresses: its interned set is worked out once.
+    let lastInterfaces: readonly string[] | undefined;
+    let lastNamed: ReadonlySet<string> | undefined;
+    desired.forEach((target, text) => {
+      if (target.interfaces !== lastInterfaces || lastInterfaces === undefined) {
+        const names = target.interfaces?.filter((n) => n !== '');
+        lastInterfaces = target.interfaces;
+        lastNamed = names && names.length > 0 ? this.sets.of(names) : undefined;
+      }
+      const named = lastNamed;
       // An address already desired in this spelling is canonical: no need to parse it again.
       const known = this.desired.get(text);
+      let d: DesiredIp;
       if (known) {
-        next.set(text, this.desiredOf(known.family, named));
-        continue;
+        next.set(text, (d = this.desiredOf(known.family, named)));
+      } else {
+        const ip = parseIP(text, { mapped: 'keep' });
+        if (!ip) throw new TypeError(`L2 desired state: "${text}" is not an IP address`);
+        const canonical = formatIP(ip);
+        // The caller's string when it is canonical already: one string per address, not two.
+        next.set(canonical === text ? text : canonical, (d = this.desiredOf(ip.family, named)));
       }
-      const ip = parseIP(text, { mapped: 'keep' });
-      if (!ip) throw new TypeError(`L2 desired state: "${text}" is not an IP address`);
-      const canonical = formatIP(ip);
-      // The caller's string when it is canonical already: one string per address, not two.
-      next.set(canonical === text ? text : canonical, this.desiredOf(ip.family, named));
-    }
+      owned[d.protocol]++;
+    });
     this.desired = next;
-    for (const protocol of ['arp', 'ndp'] as const) {
-      this.metrics.ownedIps.set({ protocol }, [...next.values()].filter((d) => d.protocol === protocol).length);
-    }
+    for (const protocol of ['arp', 'ndp'] as const) this.metrics.ownedIps.set({ protocol }, owned[protocol]);
     if (this.started) this.reconcile();
   }
 
@@ -442,7 +453,12 @@ export class Announcer {
    */
   private noteLinkChanges(): void {
     const named = new Set<string>();
-    for (const d of this.desired.values()) for (const n of d.named ?? []) named.add(n);
+    let last: ReadonlySet<string> | undefined;
+    this.desired.forEach((d) => {
+      if (d.named === last) return;
+      last = d.named;
+      for (const n of d.named ?? []) named.add(n);
+    });
     const now = new Set(this.snapshot.filter((i) => canCarry(i) && announceable(i, named, this.exclude)).map((i) => i.name));
     const before = this.carrying;
     this.carrying = now;
@@ -464,33 +480,48 @@ export class Announcer {
       else link.iface = now;
     }
 
-    const wanted = new Map<string, ReadonlySet<string>>();
-    this.yieldedOn.clear();
-    // Addresses asking for the same interfaces get the same answer: worked out once a pass.
-    const selected = new Map<ReadonlySet<string> | undefined, Partial<Record<Family, ReadonlySet<string>>>>();
-    for (const [ip, d] of this.desired) {
-      let byFamily = selected.get(d.named);
-      if (!byFamily) selected.set(d.named, (byFamily = {}));
-      let names = byFamily[d.family];
+    // Runs every rescan over every address, so nothing here is built per
+    // address: what an address wants follows from its shared DesiredIp
+    // (worked out once a pass) and whether it is yielded; the loops are
+    // forEach (for-of over entries builds a pair for each) and compare
+    // interned sets by identity. desired and yielded are replaced, never
+    // changed, so the locals hold this pass's view whatever an observer does.
+    const desired = this.desired;
+    const yielded = this.yielded;
+    const selected = new Map<DesiredIp, ReadonlySet<string>>();
+    const namesFor = (d: DesiredIp): ReadonlySet<string> => {
+      let names = selected.get(d);
       if (!names) {
         names = this.sets.of(selectInterfaces(d.family, d.named, this.snapshot, this.exclude).filter((n) => !this.heldLinks.has(n)));
-        byFamily[d.family] = names;
+        selected.set(d, names);
+        for (const name of d.named ?? []) {
+          if (byName.has(name)) this.clearError(d.protocol, name, 'ENODEV');
+          else this.reportError(d.protocol, name, Object.assign(new Error(`interface ${name} does not exist`), { code: 'ENODEV' }));
+        }
       }
-      if (this.yielded.has(ip)) {
-        this.yieldedOn.set(ip, names);
-        wanted.set(ip, NO_INTERFACES);
-      } else wanted.set(ip, names);
-      for (const name of d.named ?? []) {
-        if (byName.has(name)) this.clearError(d.protocol, name, 'ENODEV');
-        else this.reportError(d.protocol, name, Object.assign(new Error(`interface ${name} does not exist`), { code: 'ENODEV' }));
-      }
+      return names;
+    };
+    const wantedFor = (d: DesiredIp, ip: string): ReadonlySet<string> => (yielded.has(ip) ? NO_INTERFACES : namesFor(d));
+    desired.forEach(namesFor);
+    this.yieldedOn.clear();
+    for (const ip of yielded) {
+      const d = desired.get(ip);
+      if (d) this.yieldedOn.set(ip, namesFor(d));
     }
-    for (const [ip, names] of [...this.announced]) {
-      for (const name of [...names]) if (!wanted.get(ip)?.has(name)) this.withdraw(ip, name);
-    }
-    for (const [ip, names] of wanted) {
-      for (const name of names) if (!this.announced.get(ip)?.has(name)) this.announce(ip, name);
-    }
+    const withdrawals: string[] = [];
+    this.announced.forEach((names, ip) => {
+      const d = desired.get(ip);
+      const keep = d && wantedFor(d, ip);
+      if (keep === names) return;
+      for (const name of names) if (!keep?.has(name)) withdrawals.push(ip, name);
+    });
+    for (let i = 0; i < withdrawals.length; i += 2) this.withdraw(withdrawals[i]!, withdrawals[i + 1]!);
+    desired.forEach((d, ip) => {
+      const names = wantedFor(d, ip);
+      const now = this.announced.get(ip);
+      if (now === names) return;
+      for (const name of names) if (!now?.has(name)) this.announce(ip, name);
+    });
     // A yielded address still listens, to see whether its winner keeps claiming it.
     for (const [ip, names] of this.yieldedOn) {
       for (const name of names) {
@@ -590,13 +621,11 @@ export class Announcer {
    */
   private announcedCounts(): Map<string, number> {
     const bySet = new Map<ReadonlySet<string>, { arp: number; ndp: number }>();
-    for (const [ip, names] of this.announced) {
+    this.announced.forEach((names, ip) => {
       let c = bySet.get(names);
       if (!c) bySet.set(names, (c = { arp: 0, ndp: 0 }));
-      // Canonical text: only IPv6 has a colon.
-      if (ip.includes(':')) c.ndp++;
-      else c.arp++;
-    }
+      c[protocolOfCanonical(ip)]++;
+    });
     const counts = new Map<string, number>();
     for (const [names, c] of bySet) {
       for (const name of names) {
@@ -691,20 +720,21 @@ export class Announcer {
     this.scheduleRescan(LINK_EVENT_DEBOUNCE_MS);
   }
 
-  /** How a paced gratuitous frame is sent, counted and reported. */
+  /** How a paced gratuitous frame is written (for the interface's MAC now), sent, counted and reported. */
   private readonly roundIo: RoundIo = {
-    send: (r, frame) => {
+    send: (r, index) => {
       const link = this.links.get(r.name);
-      if (!link) return 'failed';
-      const outcome = this.transmit(link, r.protocol, frame, true);
-      if (outcome === 'sent') {
-        this.metrics.gratuitousSent.inc({ protocol: r.protocol, interface: r.name });
-        this.metrics.metallb.gratuitousSent.inc({ ip: r.ip });
-      } else if (outcome === 'refused') this.metrics.gratuitousRefused.inc({ protocol: r.protocol, interface: r.name });
+      const mac = link?.iface.mac;
+      if (!link || !mac) return 'failed';
+      const outcome = this.transmit(link, r.protocol, this.frames.write(r.protocol, mac, r.ip, index), true);
+      if (outcome === 'refused') this.metrics.gratuitousRefused.inc({ protocol: r.protocol, interface: r.name });
       return outcome;
     },
     dropped: (r) => this.metrics.gratuitousDropped.inc({ protocol: r.protocol, interface: r.name }),
-    finished: (r) => this.onEvent({ type: 'gratuitous', protocol: r.protocol, interface: r.name, ip: r.ip }),
+    finished: (r, sent) => {
+      if (sent > 0) this.metrics.countGratuitous(r.protocol, r.name, r.ip, sent);
+      this.onEvent({ type: 'gratuitous', protocol: r.protocol, interface: r.name, ip: r.ip });
+    },
   };
 
   private send(link: LinkState, protocol: L2Protocol, frame: Buffer): boolean {

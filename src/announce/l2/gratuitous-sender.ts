@@ -2,16 +2,14 @@
 // each takeover (gratuitous.ts, one cohort per pass and interface), the
 // re-assertions asked for, and the one pacer (frame-pacer.ts) they all go
 // through, first rounds of a takeover before repeats, both before
-// re-assertions. Frames are built when their turn comes, for the
-// interface's MAC at that moment; how a frame is sent and counted is the
-// announcer's (RoundIo).
+// re-assertions. A round is an address and an interface; its frames are
+// written when their turn comes, for the interface's MAC at that moment,
+// and how a frame is written, sent and counted is the announcer's (RoundIo).
 
-import { ipFamily } from '../../net/index.js';
 import type { Clock } from '../../util/clock.js';
-import { gratuitousArpFrames } from './arp-responder.js';
 import { DEFAULT_GRATUITOUS_BURST, DEFAULT_GRATUITOUS_FRAMES_PER_SECOND, FramePacer } from './frame-pacer.js';
+import { protocolOfCanonical } from './gratuitous-frames.js';
 import { GratuitousSchedule, type Cohort } from './gratuitous.js';
-import { unsolicitedNaFrame } from './ndp-responder.js';
 import { RoundsJob, type Round, type RoundIo } from './rounds-job.js';
 
 /** Pacing lanes, highest priority first. */
@@ -38,7 +36,11 @@ export class GratuitousSender {
   /** Addresses whose re-assertion round waits for the pacer, and the interfaces left of the one under way. */
   private readonly reassertWaiting = new Set<string>();
   private reassertIp: string | undefined;
-  private reassertNames: string[] = [];
+  /** The interfaces of reassertIp, and how many of them are done. */
+  private reassertNames: readonly string[] = [];
+  private reassertNext = 0;
+  /** The names of each (interned, so shared) interface set as a list, made once a set rather than once an address. */
+  private readonly namesOf = new WeakMap<ReadonlySet<string>, readonly string[]>();
   private readonly reassertJob: RoundsJob;
 
   constructor(private readonly o: GratuitousSenderOptions) {
@@ -80,12 +82,13 @@ export class GratuitousSender {
     this.pacer.clear();
     this.reassertWaiting.clear();
     this.reassertNames = [];
+    this.reassertNext = 0;
   }
 
   private nextReassertRound(): Round | undefined {
     for (;;) {
-      const name = this.reassertNames.pop();
-      if (name !== undefined) {
+      if (this.reassertNext < this.reassertNames.length) {
+        const name = this.reassertNames[this.reassertNext++]!;
         // Still announced there when its turn comes?
         const round = this.o.announcedOn(this.reassertIp!)?.has(name) ? this.roundFor(this.reassertIp!, name) : undefined;
         if (round) return round;
@@ -95,8 +98,16 @@ export class GratuitousSender {
       if (ip === undefined) return undefined;
       this.reassertWaiting.delete(ip);
       this.reassertIp = ip;
-      this.reassertNames = [...(this.o.announcedOn(ip) ?? [])].reverse();
+      this.reassertNames = this.names(this.o.announcedOn(ip));
+      this.reassertNext = 0;
     }
+  }
+
+  private names(set: ReadonlySet<string> | undefined): readonly string[] {
+    if (!set) return [];
+    let names = this.namesOf.get(set);
+    if (!names) this.namesOf.set(set, (names = [...set]));
+    return names;
   }
 
   /** A cohort's round is due: its addresses still on the schedule get a round each, paced, firsts before repeats. */
@@ -118,10 +129,9 @@ export class GratuitousSender {
     this.pacer.add(round === 0 ? FIRST_ROUNDS : REPEATS, job);
   }
 
+  /** A round for ip on name, unless name has no MAC to announce from now. */
   private roundFor(ip: string, name: string): Round | undefined {
-    const mac = this.o.macOf(name);
-    if (!mac) return undefined;
-    const protocol = ipFamily(ip) === 4 ? 'arp' : 'ndp';
-    return { ip, name, protocol, frames: protocol === 'arp' ? gratuitousArpFrames(mac, ip) : [unsolicitedNaFrame(mac, ip)] };
+    if (!this.o.macOf(name)) return undefined;
+    return { ip, name, protocol: protocolOfCanonical(ip) };
   }
 }

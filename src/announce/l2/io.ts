@@ -11,6 +11,7 @@ export interface ErrnoLike extends Error {
 
 /** One link-layer socket on one interface, pre-filtered for one protocol's questions. */
 export interface L2Port {
+  /** Sends frame at once; the frame is only the caller's to keep (it is rewritten for the next one), so a port that keeps it copies it. */
   send(frame: Buffer): void;
   close(): void;
 }

@@ -87,6 +87,27 @@ export function internetChecksum(parts: readonly Buffer[]): number {
   return ~sum & 0xffff;
 }
 
+/**
+ * Fills in the checksum of the ICMPv6 message carried by the IPv6 packet at
+ * buf[offset] (fixed header, then the message), from the addresses and
+ * payload length in its header: what icmpv6Checksum gives, computed in
+ * place, for frames rewritten address after address without a buffer each.
+ */
+export function fillIcmpv6Checksum(buf: Buffer, offset: number): void {
+  const length = buf.readUInt16BE(offset + 4);
+  const message = offset + IPV6_HEADER_BYTES;
+  buf.writeUInt16BE(0, message + 2);
+  // Pseudo-header: source and destination, the 32-bit length, the next header.
+  let sum = length + NEXT_HEADER_ICMPV6;
+  for (let i = offset + 8; i < message; i += 2) sum += (buf[i]! << 8) | buf[i + 1]!;
+  const end = message + length;
+  let i = message;
+  for (; i + 1 < end; i += 2) sum += (buf[i]! << 8) | buf[i + 1]!;
+  if (i < end) sum += buf[i]! << 8;
+  while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
+  buf.writeUInt16BE(~sum & 0xffff, message + 2);
+}
+
 /** The RFC 8200 section 8.1 pseudo-header for an upper-layer packet of `length` bytes. */
 export function pseudoHeader(src: string, dst: string, length: number, nextHeader: number): Buffer {
   const out = Buffer.alloc(40);

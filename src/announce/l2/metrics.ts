@@ -25,8 +25,15 @@ export class L2Metrics {
     readonly gratuitousSent: Counter<'ip'>;
   };
 
+  /** Gratuitous frames sent and not yet added to the counters: protocol -> interface -> frames. */
+  private readonly sentOn: Record<L2Protocol, Map<string, number>> = { arp: new Map(), ndp: new Map() };
+  /** The same, address -> frames, for MetalLB's per-address counter. */
+  private readonly sentFor = new Map<string, number>();
+
   constructor(registry: Registry) {
     const registers = [registry];
+    // Read by the counters whenever they are read (a scrape), so the text is never behind.
+    const flush = (): void => this.flushGratuitous();
     this.requestsReceived = new Counter({
       name: 'shoal_l2_requests_received_total',
       help: 'ARP and Neighbor Solicitation frames received, by the verdict the responder gave them',
@@ -44,6 +51,7 @@ export class L2Metrics {
       help: 'Gratuitous ARP frames and unsolicited Neighbor Advertisements sent',
       labelNames: ['protocol', 'interface'],
       registers,
+      collect: flush,
     });
     this.gratuitousRefused = new Counter({
       name: 'shoal_l2_gratuitous_refused_total',
@@ -85,8 +93,37 @@ export class L2Metrics {
     this.metallb = {
       requestsReceived: new Counter({ name: 'metallb_layer2_requests_received', help: 'Number of layer2 requests received for owned IPs', labelNames: ['ip'], registers }),
       responsesSent: new Counter({ name: 'metallb_layer2_responses_sent', help: 'Number of layer2 responses sent for owned IPs in response to requests', labelNames: ['ip'], registers }),
-      gratuitousSent: new Counter({ name: 'metallb_layer2_gratuitous_sent', help: 'Number of gratuitous layer2 packets sent for owned IPs as a result of failovers', labelNames: ['ip'], registers }),
+      gratuitousSent: new Counter({
+        name: 'metallb_layer2_gratuitous_sent',
+        help: 'Number of gratuitous layer2 packets sent for owned IPs as a result of failovers',
+        labelNames: ['ip'],
+        registers,
+        collect: flush,
+      }),
     };
+  }
+
+  /**
+   * Counts gratuitous frames sent for ip on iface. Kept as plain numbers and
+   * added to gratuitousSent and MetalLB's per-address counter when those are
+   * read: a prom-client inc builds its label key on every call, which at the
+   * periodic re-assertion's thousand addresses a second was a steady stream
+   * of garbage.
+   */
+  countGratuitous(protocol: L2Protocol, iface: string, ip: string, frames: number): void {
+    const byIface = this.sentOn[protocol];
+    byIface.set(iface, (byIface.get(iface) ?? 0) + frames);
+    this.sentFor.set(ip, (this.sentFor.get(ip) ?? 0) + frames);
+  }
+
+  private flushGratuitous(): void {
+    for (const protocol of ['arp', 'ndp'] as const) {
+      const byIface = this.sentOn[protocol];
+      byIface.forEach((frames, iface) => this.gratuitousSent.inc({ protocol, interface: iface }, frames));
+      byIface.clear();
+    }
+    this.sentFor.forEach((frames, ip) => this.metallb.gratuitousSent.inc({ ip }, frames));
+    this.sentFor.clear();
   }
 
   setAnnounced(protocol: L2Protocol, iface: string, count: number): void {

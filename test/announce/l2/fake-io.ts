@@ -31,8 +31,10 @@ export class FakePort implements L2Port {
       this.refuseSends--;
       throw errno('EAGAIN', 'Resource temporarily unavailable');
     }
-    this.sent.push(frame);
-    this.onSend?.(frame);
+    // The announcer rewrites its gratuitous frames in place, as the kernel copies them: keep a copy.
+    const copy = Buffer.from(frame);
+    this.sent.push(copy);
+    this.onSend?.(copy);
   }
 
   close(): void {
