@@ -108,10 +108,11 @@ export class MulticastGroups implements MulticastMembership {
   leave(group: string): void {
     const s = this.holder.get(group);
     if (!s) {
-      if (this.overflow > 0 && --this.overflow === 0) {
-        this.all?.close();
-        this.all = undefined;
-      }
+      // All-multicast is given up in settle(), at the end of the batch: a
+      // batch that leaves groups before it joins others (a reconcile
+      // withdraws first) would otherwise close and reopen it, and closing
+      // a packet socket waits for an RCU grace period in the kernel.
+      if (this.overflow > 0) this.overflow--;
       return;
     }
     s.leave(group);
@@ -124,6 +125,13 @@ export class MulticastGroups implements MulticastMembership {
       this.counts.delete(s);
       this.sockets.splice(this.sockets.indexOf(s), 1);
     }
+  }
+
+  /** Ends a batch of joins and leaves: all-multicast goes once no group is past the limit. */
+  settle(): void {
+    if (this.overflow > 0 || !this.all) return;
+    this.all.close();
+    this.all = undefined;
   }
 
   close(): void {
