@@ -53,6 +53,8 @@ export class MulticastGroups implements MulticastMembership {
    */
   private overflow = 0;
   private all: AllMulticast | undefined;
+  /** Why all-multicast could not be had in this batch; tried again in the next (settle() ends a batch). */
+  private allFailed: unknown;
   private readonly open: () => MulticastMembership;
   private readonly maxJoined: number;
 
@@ -81,7 +83,18 @@ export class MulticastGroups implements MulticastMembership {
   join(group: string): void {
     if (this.holder.has(group)) return;
     if (this.holder.size >= this.maxJoined) {
-      this.all ??= this.o.openAllMulticast();
+      if (!this.all) {
+        // One attempt a batch: each costs opening and closing a socket (an
+        // RCU grace period in the kernel), and a batch can bring thousands
+        // of groups past the limit. The others fail with the same error.
+        if (this.allFailed) throw this.allFailed;
+        try {
+          this.all = this.o.openAllMulticast();
+        } catch (err) {
+          this.allFailed = err;
+          throw err;
+        }
+      }
       this.overflow++;
       return;
     }
@@ -127,8 +140,9 @@ export class MulticastGroups implements MulticastMembership {
     }
   }
 
-  /** Ends a batch of joins and leaves: all-multicast goes once no group is past the limit. */
+  /** Ends a batch of joins and leaves: all-multicast goes once no group is past the limit, and a failed one may be tried again. */
   settle(): void {
+    this.allFailed = undefined;
     if (this.overflow > 0 || !this.all) return;
     this.all.close();
     this.all = undefined;
