@@ -1,6 +1,6 @@
 import t from 'tap';
 
-import { FramePacer, MAX_FRAMES_PER_TURN, MAX_REFUSALS, PACER_RETRY_MS, type PacedJob, type SendOutcome } from '../../../src/announce/l2/frame-pacer.js';
+import { FramePacer, MAX_FRAMES_PER_TURN, MAX_REFUSALS, MAX_TURN_MS, PACER_RETRY_MS, type PacedJob, type SendOutcome } from '../../../src/announce/l2/frame-pacer.js';
 import { VirtualClock, type Clock, type TimerHandle } from '../../../src/util/clock.js';
 
 /** A job of `count` frames named `${name}${i}`, sent into `log` as `name@ms`; `refuse(frame)` says what the kernel does. */
@@ -82,6 +82,30 @@ t.test('a turn of the event loop sends at most MAX_FRAMES_PER_TURN frames; the n
   t.equal(skipped, MAX_FRAMES_PER_TURN, 'a job that only skips frames is cut into turns as well');
   turn();
   t.equal(skipped, 2 * MAX_FRAMES_PER_TURN);
+});
+
+t.test('a turn also ends after MAX_TURN_MS of sending, whatever the count', async (t) => {
+  // Every send takes 1 ms of this clock: a turn holds MAX_TURN_MS frames, not MAX_FRAMES_PER_TURN.
+  let now = 0;
+  const timers: (() => void)[] = [];
+  const clock: Clock = { now: () => now, setTimeout: (fn) => timers.push(fn) as unknown as TimerHandle, clearTimeout: () => {} };
+  let sent = 0;
+  const slow: PacedJob = {
+    sendNext: () => {
+      if (sent >= 100) return 'done';
+      now += 1;
+      sent++;
+      return 'sent';
+    },
+  };
+  const pacer = new FramePacer({ clock, framesPerSecond: 1_000_000, burst: 1000, lanes: 1 });
+  pacer.add(0, slow);
+  t.ok(MAX_TURN_MS < MAX_FRAMES_PER_TURN);
+  t.equal(sent, MAX_TURN_MS, 'the first turn stops once its sends took MAX_TURN_MS');
+  timers.shift()!();
+  t.equal(sent, 2 * MAX_TURN_MS, 'and so does the next');
+  while (timers.length) timers.shift()!();
+  t.equal(sent, 100, 'every frame goes in the end');
 });
 
 t.test('a lane is served only when the lanes before it are empty', async (t) => {
