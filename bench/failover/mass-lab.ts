@@ -39,6 +39,8 @@ export interface SpeakerReading {
   ready: boolean;
   /** shoal_l2_* counters of frames not sent or refused (errors, refusals, drops), by name. */
   refused: Record<string, number>;
+  /** Suspicions and death declarations of this member by the others that it refuted (shoal_gossip_accused_total): false ones. */
+  accused: number;
 }
 
 /** Sum of every sample of a metric (all label sets); undefined when absent. */
@@ -148,6 +150,7 @@ export class MassLab {
       alive: metricSum(text, 'shoal_gossip_members', { state: 'alive' }) ?? 0,
       ready: metricSum(text, 'shoal_speaker_ready') === 1,
       refused: Object.fromEntries(refusalCounters(text).map((name) => [name, metricSum(text, name) ?? 0])),
+      accused: (metricSum(text, 'shoal_gossip_accused_total', { kind: 'suspect' }) ?? 0) + (metricSum(text, 'shoal_gossip_accused_total', { kind: 'dead' }) ?? 0),
     };
   }
 

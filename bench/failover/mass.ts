@@ -9,7 +9,10 @@
 //   npm run bench:failover-mass -- --trials 1 --vips 2000
 //
 // Flags: --trials N (per case, 3), --vips N (10000), --profile fast|lan
-// (the speakers' gossip profile, fast), --cases one,mass (both), --settle S
+// (the speakers' gossip profile, fast), --start stepwise|together (n1 and
+// n2, then one at a time, each step once they agree; or all five at once:
+// stepwise), --soak S (after settling, watch S seconds and count false
+// suspicions; 0), --cases one,mass (both), --settle S
 // (seconds the speakers may take to agree at each start step, 300),
 // --interval MS / --timeout MS (client request period and timeout, 10 and
 // 200), --out PREFIX (bench/results/failover-mass: .json and .txt).
@@ -53,14 +56,19 @@ const OUT = arg('out', 'bench/results/failover-mass');
 const CASES = arg('cases', 'one,mass').split(',');
 /** The speakers' gossip profile (fast, the default, or lan). */
 const PROFILE = arg('profile', 'fast');
+/** How the speakers start: one step after the other (stepwise, the default), or all five at once (together). */
+const START = arg('start', 'stepwise');
+if (START !== 'stepwise' && START !== 'together') throw new Error(`--start wants stepwise or together, got ${START}`);
+/** After settling, how long to watch the speakers before the kill (0: not watched): do they stay settled? */
+const SOAK_MS = Number(arg('soak', '0')) * 1000;
 /** How long the speakers may take to agree after they start. */
 const SETTLE_MS = Number(arg('settle', '300')) * 1000;
 /** The first round's frames of one address arrive within this of its first (the second ARP round is 250 ms later). */
 const ROUND_WINDOW_MS = 100;
 /**
- * Between scrapes of the speakers' /metrics while waiting: rendering it
- * (a metallb_* series per address) costs a speaker of 10,000 VIPs enough
- * CPU to delay its gossip on a busy machine.
+ * Between scrapes of the speakers' /metrics while waiting: a scrape of a
+ * speaker of 10,000 VIPs is a few ms (bench/metrics), but five curls every
+ * second would still be load the failover does not need.
  */
 const SCRAPE_EVERY_MS = 5_000;
 /** After recovery: the rest of the gratuitous schedule (ARP rounds up to 4 s) and the requests' timeouts. */
@@ -88,6 +96,10 @@ interface TrialResult {
   victim: MassNode;
   /** Speakers started until settled, ms. */
   settledMs: number;
+  /** False suspicions and deaths the speakers refuted (shoal_gossip_accused_total, summed) until settled. */
+  accusedAtStart: number | undefined;
+  /** --soak: the false suspicions in that window, and whether every speaker still agreed at its end. */
+  soak: { seconds: number; accused: number | undefined; stillSettled: boolean } | undefined;
   figures: Omit<MassFigures, 'moved'> & { moved: [string, number, number][] };
   probes: Probe[];
   /** tcpdump's own count of frames the kernel dropped before it read them. */
@@ -130,6 +142,12 @@ async function settle(lab: MassLab, nodes: readonly MassNode[], vips: number): P
   }
 }
 
+/** Refuted accusations summed over the speakers; undefined when one did not answer. */
+async function accusations(lab: MassLab): Promise<number | undefined> {
+  const rs = await Promise.all(MASS_NODES.map((n) => lab.reading(n)));
+  return rs.every((r) => r) ? rs.reduce((s, r) => s + r!.accused, 0) : undefined;
+}
+
 async function refusedOf(lab: MassLab, nodes: readonly MassNode[]): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const n of nodes) for (const [k, v] of Object.entries((await lab.reading(n))?.refused ?? {})) out[k] = (out[k] ?? 0) + v;
@@ -145,14 +163,18 @@ async function runTrial(kind: CaseName, trial: number, dir: string): Promise<Tri
     await lab.checkIsolation('198.51.100.1', '2001:db8:1::1');
     await lab.startServers();
     const t0 = Date.now();
-    // One speaker after the other, each once the ones before agree: five
-    // speakers of 10,000 VIPs started at once elect from partial views, claim
-    // the same addresses and spend minutes settling the conflicts on a busy
-    // machine (docs/failover.md).
+    // By default one speaker after the other, each once the ones before
+    // agree, so the failover starts from a cluster built as it would grow;
     // n1 and n2 start together: n1 alone may own only half the file.
-    for (let i = 2; i <= MASS_NODES.length; i++) {
-      for (const n of MASS_NODES.slice(i === 2 ? 0 : i - 1, i)) lab.startSpeaker(n, dir, file, PROFILE);
-      await settle(lab, MASS_NODES.slice(0, i), file.length);
+    // --start together measures exactly that: all five at once, one wait.
+    if (START === 'together') {
+      for (const n of MASS_NODES) lab.startSpeaker(n, dir, file, PROFILE);
+      await settle(lab, MASS_NODES, file.length);
+    } else {
+      for (let i = 2; i <= MASS_NODES.length; i++) {
+        for (const n of MASS_NODES.slice(i === 2 ? 0 : i - 1, i)) lab.startSpeaker(n, dir, file, PROFILE);
+        await settle(lab, MASS_NODES.slice(0, i), file.length);
+      }
     }
     const settledMs = Date.now() - t0;
     // Every speaker names the same owner for every address.
@@ -166,7 +188,17 @@ async function runTrial(kind: CaseName, trial: number, dir: string): Promise<Tri
     const victim: MassNode = kind === 'mass' ? 'n1' : (owners.get(ipKey(file[0]!.address)) as MassNode);
     const lostIps = file.map((v) => ipKey(v.address)).filter((ip) => owners.get(ip) === victim);
     const survivors = MASS_NODES.filter((n) => n !== victim);
-    log(`  ${kind} #${trial}: settled after ${settledMs} ms; ${victim} owns ${lostIps.length} of ${file.length}`);
+    const accusedAtStart = await accusations(lab);
+    log(`  ${kind} #${trial}: settled after ${settledMs} ms (${accusedAtStart ?? '?'} false suspicions refuted on the way); ${victim} owns ${lostIps.length} of ${file.length}`);
+    let soak: TrialResult['soak'];
+    if (SOAK_MS > 0) {
+      await sleep(SOAK_MS);
+      const rs = await Promise.all(MASS_NODES.map((n) => lab.reading(n)));
+      const stillSettled = rs.every((r) => r && r.alive === MASS_NODES.length && r.ready) && rs.reduce((s, r) => s + (r?.owned ?? 0), 0) === file.length;
+      const after = await accusations(lab);
+      soak = { seconds: SOAK_MS / 1000, accused: after !== undefined && accusedAtStart !== undefined ? after - accusedAtStart : undefined, stillSettled };
+      log(`  ${kind} #${trial}: ${soak.seconds} s later: ${soak.accused ?? '?'} false suspicions, ${stillSettled ? 'still settled' : 'NOT settled'}`);
+    }
     // The start-up rounds (ARP up to 4 s) are over before the capture starts.
     await sleep(TAIL_MS);
 
@@ -227,6 +259,8 @@ async function runTrial(kind: CaseName, trial: number, dir: string): Promise<Tri
       vips: file.length,
       victim,
       settledMs,
+      accusedAtStart,
+      soak,
       figures: { ...f, moved: f.moved.map((m) => [m.ip, Math.round(m.ms * 10) / 10, m.formsSeen]) },
       probes,
       captureDrops,
@@ -281,7 +315,7 @@ async function main(): Promise<void> {
 
   const out: string[] = [];
   out.push(
-    `bench/failover mass: ${TRIALS} trials per case; ${VIPS} VIPs over ${MASS_NODES.length} nodes (${massFile(VIPS).length} in the file: ${memoryVips(VIPS).v4.length} IPv4 from 198.51.100.0/24 and 203.0.113.0/24, ${memoryVips(VIPS).v6.length} IPv6 from 2001:db8:1::/64), baseline one VIP; gossip profile ${PROFILE}; client request every ${INTERVAL_MS} ms, timeout ${TIMEOUT_MS} ms`,
+    `bench/failover mass: ${TRIALS} trials per case; ${VIPS} VIPs over ${MASS_NODES.length} nodes (${massFile(VIPS).length} in the file: ${memoryVips(VIPS).v4.length} IPv4 from 198.51.100.0/24 and 203.0.113.0/24, ${memoryVips(VIPS).v6.length} IPv6 from 2001:db8:1::/64), baseline one VIP; gossip profile ${PROFILE}; speakers started ${START === 'together' ? 'all at once' : 'n1+n2, then one at a time'}; client request every ${INTERVAL_MS} ms, timeout ${TIMEOUT_MS} ms`,
   );
   out.push(`machine: ${cpus().length} CPUs, load average ${loadBefore.map((l) => l.toFixed(1)).join(' ')} before, ${loadAfter.map((l) => l.toFixed(1)).join(' ')} after; Node ${process.version}`);
   out.push('');
@@ -329,7 +363,7 @@ async function main(): Promise<void> {
   writeFileSync(`${OUT}.txt`, text);
   writeFileSync(
     `${OUT}.json`,
-    JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: cpus().length, loadavgBefore: loadBefore, loadavgAfter: loadAfter, seconds: Math.round((Date.now() - started) / 1000), vips: VIPS, trialsPerCase: TRIALS, profile: PROFILE, intervalMs: INTERVAL_MS, timeoutMs: TIMEOUT_MS, roundWindowMs: ROUND_WINDOW_MS, summary, trials }, null, 1) + '\n',
+    JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: cpus().length, loadavgBefore: loadBefore, loadavgAfter: loadAfter, seconds: Math.round((Date.now() - started) / 1000), vips: VIPS, trialsPerCase: TRIALS, profile: PROFILE, start: START, intervalMs: INTERVAL_MS, timeoutMs: TIMEOUT_MS, roundWindowMs: ROUND_WINDOW_MS, summary, trials }, null, 1) + '\n',
   );
   log(`wrote ${OUT}.json and ${OUT}.txt`);
 }

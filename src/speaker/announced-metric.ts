@@ -3,8 +3,9 @@
 // MetalLB's, it is the desired state: whether the routers or clients have
 // taken it up is another matter. Series of what is no longer announced go.
 
-import { Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { formatIP, parseIP } from '../net/index.js';
+import { SeriesFamily } from '../util/series-family.js';
 import { namespacedKey } from '../kube/object-key.js';
 import type { Reconciled } from './speaker.js';
 
@@ -28,15 +29,17 @@ export function announcedSeries(r: Reconciled, node: string): Labels[] {
 }
 
 export class AnnouncedMetric {
-  private readonly gauge: Gauge<keyof Labels>;
+  // One series per address and service: kept as rendered text so a scrape stays cheap at 10,000 addresses.
+  private readonly gauge: SeriesFamily<keyof Labels>;
   private current = new Map<string, Labels>();
 
   constructor(registry: Registry) {
-    this.gauge = new Gauge({
+    this.gauge = new SeriesFamily({
       name: 'metallb_speaker_announced',
       help: 'Service addresses this node announces, per protocol: desired state, not a sign that routers or clients took it up',
+      type: 'gauge',
       labelNames: ['ip', 'node', 'protocol', 'service'],
-      registers: [registry],
+      registry,
     });
   }
 

@@ -16,6 +16,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { formatAddress, type Address } from '../net/index.js';
 import { RealClock, type Clock } from '../util/clock.js';
 import { limitedLog, type LimitedLog } from '../util/log-limit.js';
+import { metricsText } from '../util/series-family.js';
 import { quote } from '../util/text.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { parseAllowList, type AllowList } from './access.js';
@@ -182,7 +183,7 @@ export class StatusServer {
     if (!this.bucket.take()) return this.answer(res, 429, TEXT, 'too many requests; try again in a second\n', { 'retry-after': '1' });
     switch (route.kind) {
       case 'metrics':
-        return this.answer(res, 200, this.opts.registry.contentType, await this.opts.registry.metrics());
+        return this.answer(res, 200, this.opts.registry.contentType, await metricsText(this.opts.registry));
       case 'status':
         if (route.format === 'text') return this.answer(res, 200, TEXT, this.opts.sections.map((s) => s.text()).join('\n\n') + '\n');
         return this.answer(res, 200, JSON_TYPE, jsonBody(Object.fromEntries(this.opts.sections.map((s) => [s.name, s.json()]))));

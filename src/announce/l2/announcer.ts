@@ -530,6 +530,7 @@ export class Announcer {
       }
     }
     this.closeIdlePorts();
+    for (const link of this.links.values()) link.membership?.settle?.();
     this.updateGauges();
     this.flushLogs();
     // The pass's takeovers start their schedules together: one cohort each interface.

@@ -20,6 +20,8 @@ export interface L2Port {
 export interface MulticastMembership {
   join(group: string): void;
   leave(group: string): void;
+  /** Called after a batch of joins and leaves: releases what the batch left unneeded (none by default). */
+  settle?(): void;
   close(): void;
 }
 

@@ -6,6 +6,7 @@
 
 import { Counter, Gauge, type Registry } from 'prom-client';
 
+import { SeriesFamily } from '../../util/series-family.js';
 import type { L2Protocol } from './verdict.js';
 
 export class L2Metrics {
@@ -20,9 +21,9 @@ export class L2Metrics {
   readonly announcedIps: Gauge<'protocol' | 'interface'>;
   /** MetalLB's own names and ip label (internal/layer2/stats.go), so its dashboards work unchanged. */
   readonly metallb: {
-    readonly requestsReceived: Counter<'ip'>;
-    readonly responsesSent: Counter<'ip'>;
-    readonly gratuitousSent: Counter<'ip'>;
+    readonly requestsReceived: SeriesFamily<'ip'>;
+    readonly responsesSent: SeriesFamily<'ip'>;
+    readonly gratuitousSent: SeriesFamily<'ip'>;
   };
 
   /** Gratuitous frames sent and not yet added to the counters: protocol -> interface -> frames. */
@@ -90,16 +91,12 @@ export class L2Metrics {
       registers,
     });
     for (const protocol of ['arp', 'ndp'] as const) this.ownedIps.set({ protocol }, 0);
+    // One series per address: kept as rendered text (SeriesFamily) so a scrape stays cheap at 10,000 addresses.
+    const perIp = (name: string, help: string, collect?: () => void) => new SeriesFamily({ name, help, type: 'counter', labelNames: ['ip'], registry, ...(collect ? { collect } : {}) });
     this.metallb = {
-      requestsReceived: new Counter({ name: 'metallb_layer2_requests_received', help: 'Number of layer2 requests received for owned IPs', labelNames: ['ip'], registers }),
-      responsesSent: new Counter({ name: 'metallb_layer2_responses_sent', help: 'Number of layer2 responses sent for owned IPs in response to requests', labelNames: ['ip'], registers }),
-      gratuitousSent: new Counter({
-        name: 'metallb_layer2_gratuitous_sent',
-        help: 'Number of gratuitous layer2 packets sent for owned IPs as a result of failovers',
-        labelNames: ['ip'],
-        registers,
-        collect: flush,
-      }),
+      requestsReceived: perIp('metallb_layer2_requests_received', 'Number of layer2 requests received for owned IPs'),
+      responsesSent: perIp('metallb_layer2_responses_sent', 'Number of layer2 responses sent for owned IPs in response to requests'),
+      gratuitousSent: perIp('metallb_layer2_gratuitous_sent', 'Number of gratuitous layer2 packets sent for owned IPs as a result of failovers', flush),
     };
   }
 

@@ -53,6 +53,8 @@ export class MulticastGroups implements MulticastMembership {
    */
   private overflow = 0;
   private all: AllMulticast | undefined;
+  /** Why all-multicast could not be had in this batch; tried again in the next (settle() ends a batch). */
+  private allFailed: unknown;
   private readonly open: () => MulticastMembership;
   private readonly maxJoined: number;
 
@@ -81,7 +83,18 @@ export class MulticastGroups implements MulticastMembership {
   join(group: string): void {
     if (this.holder.has(group)) return;
     if (this.holder.size >= this.maxJoined) {
-      this.all ??= this.o.openAllMulticast();
+      if (!this.all) {
+        // One attempt a batch: each costs opening and closing a socket (an
+        // RCU grace period in the kernel), and a batch can bring thousands
+        // of groups past the limit. The others fail with the same error.
+        if (this.allFailed) throw this.allFailed;
+        try {
+          this.all = this.o.openAllMulticast();
+        } catch (err) {
+          this.allFailed = err;
+          throw err;
+        }
+      }
       this.overflow++;
       return;
     }
@@ -108,10 +121,11 @@ export class MulticastGroups implements MulticastMembership {
   leave(group: string): void {
     const s = this.holder.get(group);
     if (!s) {
-      if (this.overflow > 0 && --this.overflow === 0) {
-        this.all?.close();
-        this.all = undefined;
-      }
+      // All-multicast is given up in settle(), at the end of the batch: a
+      // batch that leaves groups before it joins others (a reconcile
+      // withdraws first) would otherwise close and reopen it, and closing
+      // a packet socket waits for an RCU grace period in the kernel.
+      if (this.overflow > 0) this.overflow--;
       return;
     }
     s.leave(group);
@@ -124,6 +138,14 @@ export class MulticastGroups implements MulticastMembership {
       this.counts.delete(s);
       this.sockets.splice(this.sockets.indexOf(s), 1);
     }
+  }
+
+  /** Ends a batch of joins and leaves: all-multicast goes once no group is past the limit, and a failed one may be tried again. */
+  settle(): void {
+    this.allFailed = undefined;
+    if (this.overflow > 0 || !this.all) return;
+    this.all.close();
+    this.all = undefined;
   }
 
   close(): void {

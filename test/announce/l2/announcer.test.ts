@@ -48,6 +48,7 @@ t.test('taking an address: sockets, the gratuitous schedule, and answers', async
   t.same(arp.sent, gratuitousArpFrames(mac('eth0'), VIP4));
   t.equal(ndp.sent.length, 1, 'first unsolicited NA');
   t.same([...io.memberships.get('eth0')!.groups], ['ff02::1:ff00:100'], 'joined the solicited-node group');
+  t.same(io.memberships.get('eth0')!.settled, [['ff02::1:ff00:100']], 'the membership is told once the pass has joined and left what it needs (all-multicast goes only then)');
   clock.advance(10_000);
   t.equal(arp.sent.length, 10, 'five rounds of two');
   t.equal(ndp.sent.length, 3, 'three NAs');

@@ -45,6 +45,8 @@ export class FakePort implements L2Port {
 export class FakeMembership implements MulticastMembership {
   readonly groups = new Set<string>();
   closed = false;
+  /** Batches ended (settle() calls), and the groups held at each. */
+  readonly settled: string[][] = [];
 
   join(group: string): void {
     if (this.groups.has(group)) throw errno('EADDRINUSE');
@@ -53,6 +55,10 @@ export class FakeMembership implements MulticastMembership {
 
   leave(group: string): void {
     if (!this.groups.delete(group)) throw errno('EADDRNOTAVAIL');
+  }
+
+  settle(): void {
+    this.settled.push([...this.groups]);
   }
 
   close(): void {

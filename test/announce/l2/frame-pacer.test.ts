@@ -1,7 +1,7 @@
 import t from 'tap';
 
-import { FramePacer, MAX_REFUSALS, PACER_RETRY_MS, type PacedJob, type SendOutcome } from '../../../src/announce/l2/frame-pacer.js';
-import { VirtualClock } from '../../../src/util/clock.js';
+import { FramePacer, MAX_FRAMES_PER_TURN, MAX_REFUSALS, MAX_TURN_MS, PACER_RETRY_MS, type PacedJob, type SendOutcome } from '../../../src/announce/l2/frame-pacer.js';
+import { VirtualClock, type Clock, type TimerHandle } from '../../../src/util/clock.js';
 
 /** A job of `count` frames named `${name}${i}`, sent into `log` as `name@ms`; `refuse(frame)` says what the kernel does. */
 function job(clock: VirtualClock, log: string[], name: string, count: number, refuse: (frame: string) => boolean = () => false): PacedJob & { given: string[] } {
@@ -32,7 +32,9 @@ t.test('the burst goes at once, the rest at the rate; any window holds at most b
   const log: string[] = [];
   const pacer = new FramePacer({ clock, framesPerSecond: 1000, burst: 100, lanes: 1 });
   pacer.add(0, job(clock, log, 'a', 1100));
-  t.equal(log.length, 100, 'the burst, before add returns');
+  t.equal(log.length, MAX_FRAMES_PER_TURN, 'the first turn of the burst, before add returns');
+  clock.advance(0);
+  t.equal(log.length, 100, 'the rest of the burst in the turns that follow, at the same time');
   clock.advance(2000);
   t.equal(log.length, 1100);
   t.ok(at(log.at(-1)!) <= 1000 + PACER_RETRY_MS, `1,000 frames past the burst take 1 s at 1,000/s (last at ${at(log.at(-1)!)} ms)`);
@@ -47,6 +49,63 @@ t.test('the burst goes at once, the rest at the rate; any window holds at most b
   }
   t.equal(pacer.jobs, 0);
   t.equal(clock.pending, 0, 'no timer once idle');
+});
+
+t.test('a turn of the event loop sends at most MAX_FRAMES_PER_TURN frames; the next turn comes after pending I/O (a 0 ms timer)', async (t) => {
+  // A clock stopped at 0 whose timers run one at a time, when the test says: each run is one turn.
+  const timers: { fn: () => void; ms: number }[] = [];
+  const clock: Clock = { now: () => 0, setTimeout: (fn, ms) => timers.push({ fn, ms }) as unknown as TimerHandle, clearTimeout: () => {} };
+  const turn = (): number => {
+    const next = timers.shift()!;
+    t.equal(next.ms, 0, 'the next turn is a 0 ms timer');
+    next.fn();
+    return timers.length;
+  };
+  const log: string[] = [];
+  const burst = MAX_FRAMES_PER_TURN * 2 + 5;
+  const pacer = new FramePacer({ clock, framesPerSecond: 1000, burst, lanes: 2 });
+  pacer.add(1, job(clock as VirtualClock, log, 'low', burst));
+  t.equal(log.length, MAX_FRAMES_PER_TURN, 'the first turn, before add returns');
+  pacer.add(0, job(clock as VirtualClock, log, 'top', 2));
+  t.equal(log.length, MAX_FRAMES_PER_TURN, 'a job added while a turn is pending waits for that turn');
+  turn();
+  t.equal(log.length, 2 * MAX_FRAMES_PER_TURN);
+  t.same(log.slice(MAX_FRAMES_PER_TURN, MAX_FRAMES_PER_TURN + 2), ['top0@0', 'top1@0'], 'a takeover queued between two turns goes first in the next');
+  turn();
+  t.equal(log.length, burst, 'the rest of the burst');
+  t.same(timers.map((x) => x.ms), [PACER_RETRY_MS], 'then the budget is spent: the ordinary wait');
+  // Skipped frames count as attempts too.
+  let skipped = 0;
+  timers.length = 0;
+  const skipping = new FramePacer({ clock, framesPerSecond: 1000, burst: 10, lanes: 1 });
+  skipping.add(0, { sendNext: () => (skipped++ < 1000 ? 'failed' : 'done') });
+  t.equal(skipped, MAX_FRAMES_PER_TURN, 'a job that only skips frames is cut into turns as well');
+  turn();
+  t.equal(skipped, 2 * MAX_FRAMES_PER_TURN);
+});
+
+t.test('a turn also ends after MAX_TURN_MS of sending, whatever the count', async (t) => {
+  // Every send takes 1 ms of this clock: a turn holds MAX_TURN_MS frames, not MAX_FRAMES_PER_TURN.
+  let now = 0;
+  const timers: (() => void)[] = [];
+  const clock: Clock = { now: () => now, setTimeout: (fn) => timers.push(fn) as unknown as TimerHandle, clearTimeout: () => {} };
+  let sent = 0;
+  const slow: PacedJob = {
+    sendNext: () => {
+      if (sent >= 100) return 'done';
+      now += 1;
+      sent++;
+      return 'sent';
+    },
+  };
+  const pacer = new FramePacer({ clock, framesPerSecond: 1_000_000, burst: 1000, lanes: 1 });
+  pacer.add(0, slow);
+  t.ok(MAX_TURN_MS < MAX_FRAMES_PER_TURN);
+  t.equal(sent, MAX_TURN_MS, 'the first turn stops once its sends took MAX_TURN_MS');
+  timers.shift()!();
+  t.equal(sent, 2 * MAX_TURN_MS, 'and so does the next');
+  while (timers.length) timers.shift()!();
+  t.equal(sent, 100, 'every frame goes in the end');
 });
 
 t.test('a lane is served only when the lanes before it are empty', async (t) => {
