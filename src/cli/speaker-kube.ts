@@ -3,8 +3,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAddress, type Address } from '../net/index.js';
-import { profileByName } from '../cluster/options.js';
-import { DEFAULT_GOSSIP_PORT } from '../cluster/launch.js';
+import { DEFAULT_GOSSIP_PORT, profileByName } from '../cluster/options.js';
 import { CONFIG_SOURCE_MODES, GOSSIP_SECRET_KEY, type ConfigSourceMode } from '../kube/defaults.js';
 import { parseDelayList, parseMsFlag, parseOnOff } from '../speaker/fencing-settings.js';
 import { startKubeSpeaker } from '../speaker/kube-mode.js';

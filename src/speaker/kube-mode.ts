@@ -31,7 +31,7 @@ import type { FencingSettings } from './fencing-settings.js';
 import { EXCLUDE_L2_CONFIGMAP, ExcludeL2List, formatExcludeError } from './exclude-l2.js';
 import { kubeGossipKey } from './gossip-key.js';
 import { KubeWorld } from './kube-world.js';
-import type { Layer2Mode } from './layer2.js';
+import type { Layer2Mode } from './layer2-mode.js';
 import type { LocalOwnershipChange } from './speaker.js';
 import { bgpSection } from './status.js';
 import { FailbackWarmUp } from './warm-up.js';
