@@ -125,6 +125,7 @@ export async function startKubeSpeaker(o: KubeSpeakerOptions): Promise<RunningSp
   });
   const bgp = new BgpSpeaker({ clock, logger: log, registry, listen: { address: o.bgpListen.host, port: o.bgpListen.port } });
   const events = new EventRecorder(kubeConfig, { component: 'shoal-speaker', host: node, clock, logger: log });
+  world.onServiceDeleted((svc) => events.forgetObject(referenceTo(services, svc)));
   const statusWriter = new StatusObjectWriter(kubeConfig, { clock, logger: log, metrics: statusWriterMetrics(registry) });
   const announcementStatus = new AnnouncementStatus({ node, namespace: o.namespace, writer: statusWriter, pod: () => world.ownPod(), logger: log });
   const seeds = (): Address[] => world.seedHosts().map((host) => ({ host, port: o.gossipBind.port }));
