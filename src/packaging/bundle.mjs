@@ -1,7 +1,12 @@
 #!/usr/bin/env node
 // Builds dist/bundle/shoal.js: the `shoal` command (src/cli/main.ts) and
-// everything it imports in one minified, tree-shaken ES module. This is what
+// everything it imports as minified, tree-shaken ES modules. This is what
 // the container images run (Dockerfile; docs/install.md, "Resources").
+// shoal.js itself is only the command line; each command's work, which its
+// module imports with `await import()` when it runs, is a chunk under
+// dist/bundle/chunks/ (esbuild's code splitting), with the code that
+// commands share in chunks of its own: a controller does not load the
+// gossip, layer 2 and BGP code, nor a speaker the allocator.
 //
 // Why: @kubernetes/client-node's entry points import every generated API
 // and model class. Loaded from node_modules, their source text and compiled
