@@ -9,7 +9,9 @@ import { parseDelayList, parseMsFlag, parseOnOff } from '../speaker/fencing-sett
 import { startKubeSpeaker } from '../speaker/kube-mode.js';
 import { parseAllowList } from '../status/access.js';
 import { parseListen, splitList } from '../status/listen.js';
+import { RealClock } from '../util/clock.js';
 import { parseLogLevel } from '../util/log.js';
+import { loadTrim, startPeriodicTrim } from '../util/malloc-trim.js';
 import { failbackDelayMs, layer2Mode, leaveTimeoutMs, type SpeakerFlags } from './speaker.js';
 import { stopOnSignals } from './signals.js';
 
@@ -60,5 +62,10 @@ export async function runKubeSpeaker(flags: SpeakerFlags): Promise<void> {
     leaveTimeoutMs: leaveTimeoutMs(flags.leaveTimeout),
     logLevel: parseLogLevel(flags.logLevel),
   });
-  stopOnSignals(speaker.log, () => speaker.stop());
+  const trim = loadTrim();
+  const stopTrims = trim ? startPeriodicTrim(new RealClock(), trim) : undefined;
+  stopOnSignals(speaker.log, async () => {
+    stopTrims?.();
+    await speaker.stop();
+  });
 }
