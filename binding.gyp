@@ -17,6 +17,10 @@
     {
       "target_name": "shoal_tcp",
       "sources": ["native/tcp.cc"]
+    },
+    {
+      "target_name": "shoal_memory",
+      "sources": ["native/memory.cc"]
     }
   ]
 }

@@ -35,7 +35,7 @@ import { join, relative, resolve } from 'node:path';
 import { packageRoot } from '../../src/util/package-root.js';
 import { rssMiB } from '../proc.js';
 import { heapFloor, heapOf, median, scrape, slope, type HeapReading } from './sample.js';
-import { IMAGE_ENTRY, startNode, startSystem, stopProc, until, type Proc, type System } from './system.js';
+import { CONTROLLER_NODE_FLAGS, IMAGE_ENTRY, SPEAKER_NODE_FLAGS, startNode, startSystem, stopProc, until, type Proc, type System } from './system.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -186,7 +186,7 @@ async function steady(sizes: number[], settleS: number, windowS: number): Promis
     `bench/memory: steady state in Kubernetes mode (API double, controller, one speaker; loopback, layer 2 off)`,
     `machine: ${started.cpus} cpus (${started.model ?? '?'}), ${started.totalMemMiB} MiB; load ${started.loadavg.join(' ')} at start, ${ended.loadavg.join(' ')} at end; node ${process.version}`,
     `entry: node ${entryShown}`,
-    `node flags as the images: speaker --max-semi-space-size=1, controller none; NODE_ENV=production${speakerExtraFlags.length + controllerExtraFlags.length ? `; added: speaker [${speakerExtraFlags.join(' ')}], controller [${controllerExtraFlags.join(' ')}]` : ''}`,
+    `node flags as the images: speaker ${SPEAKER_NODE_FLAGS.join(' ')}, controller ${CONTROLLER_NODE_FLAGS.join(' ') || 'none'}; NODE_ENV=production${speakerExtraFlags.length + controllerExtraFlags.length ? `; added: speaker [${speakerExtraFlags.join(' ')}], controller [${controllerExtraFlags.join(' ')}]` : ''}`,
     `settle ${settleS} s, then RSS every 1 s and heap every 2 s for ${windowS} s; heap used = lowest reading (nearest after a GC)`,
     '',
     table(

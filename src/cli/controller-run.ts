@@ -5,7 +5,9 @@ import { parseAddress } from '../net/index.js';
 import { Controller, controllerStatusSection } from '../controller/index.js';
 import { loadKubeConfig } from '../kube/kubeconfig.js';
 import { StatusServer } from '../status/server.js';
+import { RealClock } from '../util/clock.js';
 import { createLogger } from '../util/log.js';
+import { loadTrim, startPeriodicTrim } from '../util/malloc-trim.js';
 import { controllerSettings, DEFAULT_CONTROLLER_STATUS_PORT, type ControllerFlags } from './controller.js';
 import { stopOnSignals } from './signals.js';
 import { VERSION } from './version.js';
@@ -40,7 +42,10 @@ export async function runController(flags: ControllerFlags): Promise<void> {
   await status.start();
   log.info('status endpoint listening', { address: `${statusAddr.host}:${status.port}` });
 
+  const trim = loadTrim();
+  const stopTrims = trim ? startPeriodicTrim(new RealClock(), trim) : undefined;
   stopOnSignals(log, async () => {
+    stopTrims?.();
     await controller.stop();
     await status.close();
   });

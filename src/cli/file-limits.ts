@@ -1,7 +1,7 @@
 // The limits of file mode (src/speaker/file-config.ts) as flags, shared by
 // `shoal speaker --config` and `shoal validate` so both judge a file alike.
 import { Option } from 'commander';
-import { DEFAULT_FILE_LIMITS, type FileLimits } from '../speaker/file-config.js';
+import { DEFAULT_FILE_LIMITS, type FileLimits } from '../speaker/file-limits.js';
 
 export interface FileLimitFlags {
   maxVips: string;

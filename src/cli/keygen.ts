@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
-import { newGossipKey } from '../speaker/gossip-key.js';
+import { newGossipKey } from '../cluster/new-key.js';
 
 const KEY_FILE_MODE = 0o600;
 

@@ -3,14 +3,15 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAddress, type Address } from '../net/index.js';
-import { profileByName } from '../cluster/options.js';
-import { DEFAULT_GOSSIP_PORT } from '../cluster/launch.js';
+import { DEFAULT_GOSSIP_PORT, profileByName } from '../cluster/options.js';
 import { CONFIG_SOURCE_MODES, GOSSIP_SECRET_KEY, type ConfigSourceMode } from '../kube/defaults.js';
 import { parseDelayList, parseMsFlag, parseOnOff } from '../speaker/fencing-settings.js';
 import { startKubeSpeaker } from '../speaker/kube-mode.js';
 import { parseAllowList } from '../status/access.js';
 import { parseListen, splitList } from '../status/listen.js';
+import { RealClock } from '../util/clock.js';
 import { parseLogLevel } from '../util/log.js';
+import { loadTrim, startPeriodicTrim } from '../util/malloc-trim.js';
 import { failbackDelayMs, layer2Mode, leaveTimeoutMs, type SpeakerFlags } from './speaker.js';
 import { stopOnSignals } from './signals.js';
 
@@ -61,5 +62,10 @@ export async function runKubeSpeaker(flags: SpeakerFlags): Promise<void> {
     leaveTimeoutMs: leaveTimeoutMs(flags.leaveTimeout),
     logLevel: parseLogLevel(flags.logLevel),
   });
-  stopOnSignals(speaker.log, () => speaker.stop());
+  const trim = loadTrim();
+  const stopTrims = trim ? startPeriodicTrim(new RealClock(), trim) : undefined;
+  stopOnSignals(speaker.log, async () => {
+    stopTrims?.();
+    await speaker.stop();
+  });
 }

@@ -3,10 +3,10 @@
 // and speaker-file.ts / speaker-kube.ts only turn flags into options; the
 // process is assembled in src/speaker/.
 import type { Command } from 'commander';
-import { DEFAULT_GOSSIP_PORT } from '../cluster/launch.js';
+import { DEFAULT_GOSSIP_PORT } from '../cluster/options.js';
 import { DEFAULT_NAMESPACE } from '../kube/defaults.js';
 import { DEFAULT_FENCING } from '../speaker/fencing-settings.js';
-import { LAYER2_MODES, type Layer2Mode } from '../speaker/layer2.js';
+import { LAYER2_MODES, type Layer2Mode } from '../speaker/layer2-mode.js';
 import { DEFAULT_FAILBACK_DELAY_MS, MAX_FAILBACK_DELAY_MS } from '../speaker/readiness.js';
 import { fileLimitOptions, type FileLimitFlags } from './file-limits.js';
 

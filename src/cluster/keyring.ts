@@ -17,8 +17,8 @@
 // how often).
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { SEALED_PACKET } from './codec.js';
+import { KEY_BYTES } from './new-key.js';
 
-export const KEY_BYTES = 32;
 const STAMP_BYTES = 8;
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;

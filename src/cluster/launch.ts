@@ -7,11 +7,10 @@ import { RealClock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { familyFromName, formatAddress, ipFamily, isLinkLocalIPv6, parseAddress, parseIP, type Address, type Family } from '../net/index.js';
 import { Cluster } from './cluster.js';
-import type { ClusterOptions } from './options.js';
+import { DEFAULT_GOSSIP_PORT, type ClusterOptions } from './options.js';
 import { Keyring } from './keyring.js';
 import { NetTransport } from './net-transport.js';
 
-export const DEFAULT_GOSSIP_PORT = 7946;
 
 /** The first non-internal address of the wanted family, for a member bound to a wildcard. */
 export function defaultAdvertiseHost(family: Family): string {

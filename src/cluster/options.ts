@@ -12,6 +12,9 @@
 import type { Keyring } from './keyring.js';
 import type { Meta } from './messages.js';
 
+/** memberlist's port, which MetalLB's speakers gossip on. */
+export const DEFAULT_GOSSIP_PORT = 7946;
+
 export interface TimingProfile {
   readonly name: string;
   /** Period between probes of successive members. */

@@ -181,6 +181,7 @@ export class Controller {
       })
       .onDelete((svc) => {
         this.written.forget(objectKey(svc));
+        this.recorder.forgetObject(referenceTo(services, svc));
         enqueue(svc);
       });
     this.namespaceInformer
@@ -236,6 +237,11 @@ export class Controller {
   }
 
   /** For /healthz: undefined when healthy. A missing or refused configuration is not ill health. */
+  /** What the Event correlator holds: bounded, and nothing about deleted Services (it forgets them). */
+  eventCacheSizes(): ReturnType<EventRecorder['cacheSizes']> {
+    return this.recorder.cacheSizes();
+  }
+
   unhealthy(): string | undefined {
     if (this.phase === 'new' || this.phase === 'syncing') return 'waiting for the informers to list';
     if (this.phase !== 'running') return this.phase;

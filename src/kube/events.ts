@@ -116,6 +116,21 @@ export class EventRecorder {
     if (!this.working) void this.work();
   }
 
+  /**
+   * Forgets `object` (it was deleted): its rate limit, aggregation counts
+   * and written Events, which would otherwise stay until the caches' LRU
+   * pushed them out (event-correlator.ts). Its events already queued are
+   * still written.
+   */
+  forgetObject(object: InvolvedObject): void {
+    this.correlator.forgetObject(object);
+  }
+
+  /** Entries the correlator holds (bounded; forgetObject() drops a deleted object's). */
+  cacheSizes(): ReturnType<EventCorrelator['sizes']> {
+    return this.correlator.sizes();
+  }
+
   /** Resolves when every event recorded so far has been written or given up. */
   flush(): Promise<void> {
     if (!this.working && this.queue.length === 0) return Promise.resolve();

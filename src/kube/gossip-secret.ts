@@ -14,7 +14,7 @@
 // The controller checks once at start, retrying with backoff until the API
 // answers, and reports the outcome in its /status.
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { newGossipKey } from '../speaker/gossip-key.js';
+import { newGossipKey } from '../cluster/new-key.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import type { BackoffPolicy } from '../util/backoff.js';

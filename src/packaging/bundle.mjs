@@ -1,7 +1,12 @@
 #!/usr/bin/env node
 // Builds dist/bundle/shoal.js: the `shoal` command (src/cli/main.ts) and
-// everything it imports in one minified, tree-shaken ES module. This is what
+// everything it imports as minified, tree-shaken ES modules. This is what
 // the container images run (Dockerfile; docs/install.md, "Resources").
+// shoal.js itself is only the command line; each command's work, which its
+// module imports with `await import()` when it runs, is a chunk under
+// dist/bundle/chunks/ (esbuild's code splitting), with the code that
+// commands share in chunks of its own: a controller does not load the
+// gossip, layer 2 and BGP code, nor a speaker the allocator.
 //
 // Why: @kubernetes/client-node's entry points import every generated API
 // and model class. Loaded from node_modules, their source text and compiled
@@ -17,22 +22,45 @@
 //
 //   node src/packaging/bundle.mjs            # or: npm run bundle
 import { build } from 'esbuild';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const EXTERNAL = ['raw-socket', 'msgpackr-extract'];
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const OUTFILE = join(root, 'dist', 'bundle', 'shoal.js');
+/** Where the chunks go, beside OUTFILE: the code of one command each, and what commands share. */
+export const CHUNK_DIR = 'chunks';
+
+/**
+ * node-fetch (client-node's HTTP) imports whatwg-url, whose module loads a
+ * 260 KB Unicode table (tr46) at start-up, only to fall back on it where
+ * node has no URL class of its own (`Url.URL || whatwgUrl.URL`). Node has
+ * one: in the bundle, whatwg-url is node's URL, and tr46 is left out.
+ */
+const nodeUrlForWhatwgUrl = {
+  name: 'whatwg-url-is-node-url',
+  setup(b) {
+    b.onResolve({ filter: /^whatwg-url$/ }, () => ({ path: 'whatwg-url', namespace: 'node-url' }));
+    b.onLoad({ filter: /.*/, namespace: 'node-url' }, () => ({
+      contents: "import { URL, URLSearchParams } from 'node:url'; export { URL, URLSearchParams }; export default { URL, URLSearchParams };",
+      loader: 'js',
+    }));
+  },
+};
 
 /** Builds the bundle; returns esbuild's metafile (its inputs and the imports left in it). */
 export async function bundle(outfile = OUTFILE) {
-  mkdirSync(dirname(outfile), { recursive: true });
+  const outdir = dirname(outfile);
+  rmSync(join(outdir, CHUNK_DIR), { recursive: true, force: true });
+  mkdirSync(outdir, { recursive: true });
   const result = await build({
     absWorkingDir: root,
-    entryPoints: [join(root, 'src', 'cli', 'main.ts')],
-    outfile,
+    entryPoints: { [basename(outfile, '.js')]: join(root, 'src', 'cli', 'main.ts') },
+    outdir,
+    splitting: true,
+    chunkNames: `${CHUNK_DIR}/[name]-[hash]`,
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -44,6 +72,7 @@ export async function bundle(outfile = OUTFILE) {
     keepNames: true,
     legalComments: 'none',
     external: EXTERNAL,
+    plugins: [nodeUrlForWhatwgUrl],
     // CommonJS dependencies call require() for node's built-ins; an ES
     // module has no require of its own.
     banner: { js: "import { createRequire as __shoalCreateRequire } from 'node:module'; const require = __shoalCreateRequire(import.meta.url);" },

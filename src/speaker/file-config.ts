@@ -34,8 +34,7 @@ import { hostname } from 'node:os';
 import { formatIP, parseAddress, parseIP, parseRange, type Address } from '../net/index.js';
 import { MACS_META_MAX_BYTES } from '../announce/fencing/member-macs.js';
 import { encodedMetaSize, MAX_META_ENTRIES } from '../cluster/codec.js';
-import { profileByName, profiles, type TimingProfile } from '../cluster/options.js';
-import { DEFAULT_GOSSIP_PORT } from '../cluster/launch.js';
+import { DEFAULT_GOSSIP_PORT, profileByName, profiles, type TimingProfile } from '../cluster/options.js';
 import type { ConfigError, LabelSelector } from '../config/model.js';
 import { asObj, at, checkKeys, idx, isObj, Issues, readBool, readInt, readList, readString, readStringList, readStringMap, type Obj } from '../config/reader.js';
 import { labelKeyProblem, labelValueProblem, parseSelectorList } from '../config/selector.js';
@@ -44,24 +43,9 @@ import { DEFAULT_STATUS_PORT } from '../status/listen.js';
 import { readBounded } from '../util/read-bounded.js';
 import { DEFAULT_FAILBACK_DELAY_MS, MAX_FAILBACK_DELAY_MS } from './readiness.js';
 import { quote } from '../util/text.js';
+import { DEFAULT_FILE_LIMITS, type FileLimits } from './file-limits.js';
 import { DEFAULT_FENCING, MAX_SETTING_MS, type FencingSettings } from './fencing-settings.js';
 import { labelsToMeta } from './file-world.js';
-
-/**
- * Bounds on what one file may ask for. A file is trusted input, but a
- * mistake (a generated list gone wrong) should be an error naming the
- * place, not a speaker using a gigabyte; the flags raise them.
- */
-export interface FileLimits {
-  /** VIP entries (--max-vips). */
-  readonly maxVips: number;
-  /** Bytes of a VIP name (--max-name-length): names appear in logs, /status and every election. */
-  readonly maxNameBytes: number;
-  /** Bytes of the file (--max-file-size). */
-  readonly maxFileBytes: number;
-}
-
-export const DEFAULT_FILE_LIMITS: FileLimits = { maxVips: 10_000, maxNameBytes: 128, maxFileBytes: 4 * 1024 * 1024 };
 
 /**
  * Labels travel as gossip metadata, which the gossip layer caps at 512

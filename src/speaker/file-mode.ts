@@ -9,10 +9,11 @@ import { statusListen } from '../status/listen.js';
 import { RealClock } from '../util/clock.js';
 import { createLogger, type Logger, type LogLevel } from '../util/log.js';
 import { SpeakerAssembly } from './assembly.js';
-import { loadFileConfig, timingProfile, type FileLimits } from './file-config.js';
+import { loadFileConfig, timingProfile } from './file-config.js';
+import type { FileLimits } from './file-limits.js';
 import { FileWorld, labelsToMeta } from './file-world.js';
 import { fileGossipKey, UNENCRYPTED_WARNING_INTERVAL_MS } from './gossip-key.js';
-import type { Layer2Mode } from './layer2.js';
+import type { Layer2Mode } from './layer2-mode.js';
 import { FailbackWarmUp } from './warm-up.js';
 
 export interface FileSpeakerOptions {

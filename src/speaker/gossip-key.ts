@@ -8,18 +8,13 @@
 //     (`shoal keygen` writes one), so existing hosts keep working through an
 //     upgrade but nobody misses it;
 //   - /status says which, in its `encryption` section.
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { KEY_BYTES, type Keyring } from '../cluster/keyring.js';
+import type { Keyring } from '../cluster/keyring.js';
 import { loadKeyring } from '../cluster/launch.js';
 import type { StatusSection } from '../status/server.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 
-/** A new random AES-256 gossip key, base64: a key file's line, or the memberlist Secret's `secretkey`. */
-export function newGossipKey(): string {
-  return randomBytes(KEY_BYTES).toString('base64');
-}
 
 export interface GossipKey {
   readonly keyring: Keyring | undefined;

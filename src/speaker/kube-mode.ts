@@ -31,7 +31,7 @@ import type { FencingSettings } from './fencing-settings.js';
 import { EXCLUDE_L2_CONFIGMAP, ExcludeL2List, formatExcludeError } from './exclude-l2.js';
 import { kubeGossipKey } from './gossip-key.js';
 import { KubeWorld } from './kube-world.js';
-import type { Layer2Mode } from './layer2.js';
+import type { Layer2Mode } from './layer2-mode.js';
 import type { LocalOwnershipChange } from './speaker.js';
 import { bgpSection } from './status.js';
 import { FailbackWarmUp } from './warm-up.js';
@@ -125,6 +125,7 @@ export async function startKubeSpeaker(o: KubeSpeakerOptions): Promise<RunningSp
   });
   const bgp = new BgpSpeaker({ clock, logger: log, registry, listen: { address: o.bgpListen.host, port: o.bgpListen.port } });
   const events = new EventRecorder(kubeConfig, { component: 'shoal-speaker', host: node, clock, logger: log });
+  world.onServiceDeleted((svc) => events.forgetObject(referenceTo(services, svc)));
   const statusWriter = new StatusObjectWriter(kubeConfig, { clock, logger: log, metrics: statusWriterMetrics(registry) });
   const announcementStatus = new AnnouncementStatus({ node, namespace: o.namespace, writer: statusWriter, pod: () => world.ownPod(), logger: log });
   const seeds = (): Address[] => world.seedHosts().map((host) => ({ host, port: o.gossipBind.port }));

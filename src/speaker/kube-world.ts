@@ -74,6 +74,7 @@ export class KubeWorld implements World {
   private readonly electionNodes = new Map<string, ElectionNode>();
   private readonly listeners: (() => void)[] = [];
   private readonly seedListeners: (() => void)[] = [];
+  private readonly deletedServiceListeners: ((svc: V1Service) => void)[] = [];
   private readonly verdictListeners: ((state: AcceptanceState) => void)[] = [];
   private readonly log: Logger;
 
@@ -103,7 +104,10 @@ export class KubeWorld implements World {
     this.serviceInformer
       .onAdd((s) => this.refreshService(objectKey(s)))
       .onUpdate((s) => this.refreshService(objectKey(s)))
-      .onDelete((s) => this.refreshService(objectKey(s)));
+      .onDelete((s) => {
+        this.refreshService(objectKey(s));
+        for (const fn of this.deletedServiceListeners) fn(s);
+      });
     const onSlice = (slice: V1EndpointSlice, deleted: boolean): void => {
       const svc = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
       if (!svc) return;
@@ -197,6 +201,11 @@ export class KubeWorld implements World {
       .filter((p) => p.spec?.nodeName !== this.opts.node && p.status?.podIP && !p.metadata?.deletionTimestamp)
       .map((p) => p.status!.podIP!)
       .sort();
+  }
+
+  /** Told each Service deleted, after the world has let it go (service() no longer finds it). */
+  onServiceDeleted(fn: (svc: V1Service) => void): void {
+    this.deletedServiceListeners.push(fn);
   }
 
   onSeedsChange(fn: () => void): void {

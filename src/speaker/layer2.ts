@@ -6,8 +6,7 @@ import { CAP_NET_RAW, hasCapability } from '../util/caps.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 
-export type Layer2Mode = 'auto' | 'on' | 'off';
-export const LAYER2_MODES: readonly Layer2Mode[] = ['auto', 'on', 'off'];
+import type { Layer2Mode } from './layer2-mode.js';
 
 export interface Layer2Settings {
   mode: Layer2Mode;

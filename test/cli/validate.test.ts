@@ -5,8 +5,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { EXIT_INVALID, EXIT_USAGE, EXIT_VALID, runValidate } from '../../src/cli/validate.js';
-import { DEFAULT_FILE_LIMITS } from '../../src/speaker/file-config.js';
+import { EXIT_INVALID, EXIT_USAGE, EXIT_VALID } from '../../src/cli/validate.js';
+import { runValidate } from '../../src/cli/validate-run.js';
+import { DEFAULT_FILE_LIMITS } from '../../src/speaker/file-limits.js';
 import { cliPath, distMissing, repoRoot } from '../support/dist.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'shoal-validate-'));

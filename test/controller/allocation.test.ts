@@ -176,3 +176,23 @@ t.test('a class change (through a type change) takes back what the controller wr
   h.service('next');
   await h.waitIngress('next', ['192.0.2.0']);
 });
+
+t.test('Service churn leaves nothing in the Event correlator: a deleted Service is forgotten', async (t) => {
+  const h = await harness(t);
+  h.pool('default', ['192.0.2.0/28']);
+  h.service('stays');
+  const ctl = await h.start();
+  await h.settled(ctl);
+  await h.waitIngress('stays', ['192.0.2.0']);
+  await quiesce(ctl);
+  const base = ctl.eventCacheSizes();
+  t.ok(base.objects >= 1, 'the live Service has its entries');
+  for (let i = 0; i < 12; i++) {
+    h.service(`churn-${i}`);
+    await eventually(() => h.reasons(`churn-${i}`).includes('IPAllocated'), `churn-${i} allocated`);
+    h.deleteService(`churn-${i}`);
+    await eventually(() => !ctl.status().services.some((s) => s.service === `default/churn-${i}`), `churn-${i} released`);
+  }
+  await quiesce(ctl);
+  t.same(ctl.eventCacheSizes(), base, 'twelve Services created and deleted: the caches hold what they held before');
+});

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { kubeConfigYaml } from '../../dev/apiserver/kubeconfig.js';
 import { controllerSettings } from '../../src/cli/controller.js';
-import { runValidate } from '../../src/cli/validate.js';
+import { runValidate } from '../../src/cli/validate-run.js';
 import type { ControllerStatus } from '../../src/controller/index.js';
 import { cliPath, distMissing, repoRoot } from '../support/dist.js';
 import { freePorts } from '../support/ports.js';

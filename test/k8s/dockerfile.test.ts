@@ -66,6 +66,7 @@ t.test('the runtime copies exactly what the build stage made, at the paths the c
     '/src/binding.gyp',
     '/src/node_modules/',
     '/src/dist/bundle/shoal.js',
+    '/src/dist/bundle/chunks/',
     '/src/build/Release/*.node',
   ]);
   // The build stage's WORKDIR is /src and mirrors this repository: each source
@@ -73,12 +74,14 @@ t.test('the runtime copies exactly what the build stage made, at the paths the c
   // node-gyp, which this repository's own build produces at the same path.
   t.equal(effective(stages, stage('build'), 'WORKDIR'), '/src');
   t.ok(existsSync(join(REPO, 'dist/bundle/shoal.js')), 'the bundle (run `npm run build` first)');
+  t.ok(readdirSync(join(REPO, 'dist/bundle/chunks')).some((f) => f.endsWith('.js')), 'the chunks the bundle loads per command');
   const gyp = JSON.parse(readFileSync(join(REPO, 'binding.gyp'), 'utf8').replace(/^\s*#.*$/gm, '')) as { targets: { target_name: string }[] };
   const built = readdirSync(join(REPO, 'build/Release')).filter((f) => f.endsWith('.node')).sort();
   t.same(built, gyp.targets.map((x) => `${x.target_name}.node`).sort(), 'node-gyp builds one .node per binding.gyp target');
   t.equal(effective(stages, stage('runtime'), 'WORKDIR'), '/app');
   t.equal(effective(stages, stage('runtime'), 'ENTRYPOINT'), '["/usr/local/bin/node", "/app/dist/bundle/shoal.js"]', 'dist/bundle/shoal.js under /app');
   t.equal(effective(stages, stage('speaker'), 'ENTRYPOINT'), '["/usr/local/bin/node", "--max-semi-space-size=1", "/app/dist/bundle/shoal.js"]', 'the speaker runs the same bundle');
+  t.equal(effective(stages, stage('controller'), 'ENTRYPOINT'), '["/usr/local/bin/node", "--max-semi-space-size=1", "/app/dist/bundle/shoal.js"]', 'the controller too, with the same young generation');
   t.ok(existsSync(join(REPO, 'src/cli/main.ts')));
 });
 

@@ -63,3 +63,49 @@ t.test('options are validated', async (t) => {
   t.throws(() => new EventCorrelator({ clock: new VirtualClock(), burst: 0 }));
   t.throws(() => new EventCorrelator({ clock: new VirtualClock(), cacheSize: 0 }));
 });
+
+t.test('forgetObject drops every entry of a deleted object: churn leaves nothing behind', async (t) => {
+  const { c, clock, say } = setup({ aggregateThreshold: 3 });
+  const churn = (cycles: number, forget: boolean): void => {
+    for (let i = 0; i < cycles; i++) {
+      const name = `svc-${i}`;
+      // What the controller says about a Service in its life: an allocation,
+      // a repeat, a few distinct failures (aggregated past the threshold).
+      say(ev('assigned 192.0.2.1', name));
+      say(ev('assigned 192.0.2.1', name));
+      for (let k = 0; k < 4; k++) say(ev(`pool exhausted (${k})`, name, 'AllocationFailed'));
+      clock.advance(1000);
+      if (forget) c.forgetObject(ev('', name).involvedObject);
+    }
+  };
+  churn(500, true);
+  t.same(c.sizes(), { buckets: 0, similar: 0, written: 0, objects: 0 }, 'nothing is kept about 500 deleted Services');
+
+  const kept = setup({ aggregateThreshold: 3, cacheSize: 4096 });
+  say(ev('assigned 192.0.2.9', 'live'));
+  churn(500, true);
+  t.same(c.sizes(), { buckets: 1, similar: 1, written: 1, objects: 1 }, 'a live object keeps its entries');
+  t.match(say(ev('assigned 192.0.2.9', 'live')), { action: 'update', count: 2 }, 'and still counts up its Event');
+
+  // Without forgetting, the same churn fills the caches (the growth this prevents).
+  for (let i = 0; i < 500; i++) {
+    kept.say(ev('assigned 192.0.2.1', `svc-${i}`));
+    kept.say(ev('pool exhausted', `svc-${i}`, 'AllocationFailed'));
+  }
+  t.same(kept.c.sizes(), { buckets: 500, similar: 1000, written: 1000, objects: 500 });
+});
+
+t.test('the index follows the caches: LRU evictions and forget() leave no object behind', async (t) => {
+  const { c, say } = setup({ cacheSize: 8 });
+  for (let i = 0; i < 100; i++) say(ev('assigned 192.0.2.1', `svc-${i}`));
+  t.same(c.sizes(), { buckets: 8, similar: 8, written: 8, objects: 8 }, 'bounded by cacheSize, index included');
+  const one = setup();
+  const r = one.say(ev('x', 'web'));
+  if (r.action === 'drop') throw new Error('unexpected drop');
+  one.c.forget(r.key);
+  t.match(one.c.sizes(), { written: 0, objects: 1 }, 'the bucket and the aggregation count stay');
+  one.c.forgetObject(ev('', 'web').involvedObject);
+  t.same(one.c.sizes(), { buckets: 0, similar: 0, written: 0, objects: 0 });
+  one.c.forgetObject(ev('', 'never-seen').involvedObject);
+  t.match(one.say(ev('x', 'web')), { action: 'create', count: 1 }, 'a forgotten object starts afresh');
+});

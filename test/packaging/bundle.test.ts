@@ -1,7 +1,9 @@
-// dist/bundle/shoal.js, the one file the container images run
-// (src/packaging/bundle.mjs): it starts and answers as the compiled CLI does,
-// finds package.json from where it lies, and leaves out of itself only
-// node's built-ins and the packages it is meant to load from node_modules.
+// dist/bundle/shoal.js, what the container images run
+// (src/packaging/bundle.mjs), with the chunks it loads per command from
+// dist/bundle/chunks/: it starts and answers as the compiled CLI does, finds
+// package.json from where it lies, leaves out of itself only node's
+// built-ins and the packages it is meant to load from node_modules, and a
+// process loads only the code of its own command.
 import { spawnSync } from 'node:child_process';
 import { builtinModules, createRequire } from 'node:module';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +14,7 @@ import { bundlePath, repoRoot } from '../support/dist.js';
 
 interface Metafile {
   inputs: Record<string, unknown>;
-  outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }>; imports: { path: string; kind: string; external?: boolean }[] }>;
+  outputs: Record<string, { entryPoint?: string; inputs: Record<string, { bytesInOutput: number }>; imports: { path: string; kind: string; external?: boolean }[] }>;
 }
 
 const metaPath = `${bundlePath}.meta.json`;
@@ -47,14 +49,40 @@ if (missing) {
   });
 
   const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as Metafile;
-  const output = Object.values(meta.outputs)[0]!;
+  const outputs = Object.values(meta.outputs);
+  const imports = outputs.flatMap((o) => o.imports);
+  const bytesOf = new Map<string, number>();
+  for (const o of outputs) for (const [p, i] of Object.entries(o.inputs)) bytesOf.set(p, (bytesOf.get(p) ?? 0) + i.bytesInOutput);
+  const outputNamed = (path: string): string => {
+    const name = Object.keys(meta.outputs).find((o) => o === path || o.endsWith(`/${path.replace(/^.*\//, '')}`));
+    if (!name) throw new Error(`${path}: no such output in the metafile`);
+    return name;
+  };
+  /** The inputs a process has loaded once `roots` ran: the outputs they import statically, transitively. */
+  const loadedBy = (roots: string[]): Set<string> => {
+    const seen = new Set<string>();
+    const visit = (o: string): void => {
+      if (seen.has(o)) return;
+      seen.add(o);
+      for (const i of meta.outputs[o]!.imports) if (i.kind === 'import-statement' && !i.external) visit(outputNamed(i.path));
+    };
+    roots.forEach(visit);
+    return new Set([...seen].flatMap((o) => Object.entries(meta.outputs[o]!.inputs).filter(([, i]) => i.bytesInOutput > 0).map(([p]) => p)));
+  };
+  const entry = outputNamed('dist/bundle/shoal.js');
+  /** The chunk a command's `await import('./x-run.js')` loads. */
+  const chunkOf = (source: string): string => {
+    const o = Object.entries(meta.outputs).find(([, v]) => v.entryPoint === source);
+    if (!o) throw new Error(`${source} is not a chunk of its own: is it still imported dynamically?`);
+    return o[0];
+  };
 
   t.test('left out of the bundle: node built-ins, the native-addon packages, and optional packages their users guard', async (t) => {
     const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
     // Required inside try/catch by ws (bufferutil, utf-8-validate) and
     // node-fetch (encoding): absent, they fall back to JavaScript.
     const guarded = ['bufferutil', 'utf-8-validate', 'encoding'];
-    const external = [...new Set(output.imports.filter((i) => i.external).map((i) => i.path))];
+    const external = [...new Set(imports.filter((i) => i.external).map((i) => i.path))];
     const packages = external.filter((p) => !builtins.has(p)).sort();
     t.same(packages, [...new Set([...guarded, 'msgpackr-extract'])].sort(), 'no other package is loaded from node_modules by a static import or require');
     t.ok(EXTERNAL.includes('msgpackr-extract') && EXTERNAL.includes('raw-socket'));
@@ -70,12 +98,33 @@ if (missing) {
   t.test("tree-shaken: @kubernetes/client-node's API classes shoal never calls are not in the bundle", async (t) => {
     // A module whose classes were all dropped still leaves a few bytes (its
     // re-export): count the ones with code in the bundle.
-    const apis = Object.entries(output.inputs)
-      .filter(([p, i]) => p.includes('@kubernetes/client-node/dist/gen/apis/') && i.bytesInOutput > 1024)
+    const apis = [...bytesOf]
+      .filter(([p, bytes]) => p.includes('@kubernetes/client-node/dist/gen/apis/') && bytes > 1024)
       .map(([p]) => p.replace(/.*\/apis\/(\w+)\.js$/, '$1'))
       .sort();
     t.ok(apis.includes('CoreV1Api'), 'the Core API is used (Services, Nodes, Secrets)');
     t.notOk(apis.includes('AppsV1Api'), 'the Apps API is not');
     t.ok(apis.length <= 8, `a handful of API classes, not the generated set: ${apis.join(', ')}`);
+  });
+
+  t.test("whatwg-url is node's URL: its Unicode table (tr46) is not in the bundle", async (t) => {
+    t.notOk([...bytesOf.keys()].some((p) => p.startsWith('node_modules/tr46/') || p.startsWith('node_modules/whatwg-url/')), 'no tr46 or whatwg-url source');
+    t.ok([...bytesOf.keys()].some((p) => p.startsWith('node_modules/node-fetch/')), 'node-fetch, which imported it, is bundled');
+  });
+
+  t.test('a process loads only the code of its command', async (t) => {
+    const has = (loaded: Set<string>, prefix: string): boolean => [...loaded].some((p) => p.startsWith(prefix));
+    const start = loadedBy([entry]);
+    for (const heavy of ['node_modules/@kubernetes/client-node/', 'node_modules/yaml/', 'node_modules/prom-client/', 'node_modules/msgpackr/', 'src/cluster/cluster.ts', 'src/announce/l2/announcer.ts', 'src/config/', 'src/controller/']) {
+      t.notOk(has(start, heavy), `the entry (every command's start, --help) loads no ${heavy}`);
+    }
+    const controller = loadedBy([entry, chunkOf('src/cli/controller-run.ts')]);
+    t.ok(has(controller, 'src/controller/') && has(controller, 'node_modules/@kubernetes/client-node/'), 'the controller loads its own code and the Kubernetes client');
+    for (const other of ['src/cluster/cluster.ts', 'node_modules/msgpackr/', 'src/announce/l2/announcer.ts', 'src/announce/election.ts', 'src/bgp/', 'src/speaker/speaker.ts']) t.notOk(has(controller, other), `the controller loads no ${other}`);
+    const speaker = loadedBy([entry, chunkOf('src/cli/speaker-kube.ts')]);
+    t.ok(has(speaker, 'src/bgp/') && has(speaker, 'src/cluster/cluster.ts'), 'the speaker loads BGP and gossip');
+    for (const other of ['src/controller/', 'src/alloc/']) t.notOk(has(speaker, other), `the speaker loads no ${other}`);
+    const fileSpeaker = loadedBy([entry, chunkOf('src/cli/speaker-file.ts')]);
+    t.notOk(has(fileSpeaker, 'node_modules/@kubernetes/client-node/'), 'file mode loads no Kubernetes client');
   });
 }

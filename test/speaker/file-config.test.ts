@@ -6,7 +6,8 @@ import t from 'tap';
 import { MAX_GOSSIPED_MACS, macsMeta } from '../../src/announce/fencing/member-macs.js';
 import { encodedMetaSize } from '../../src/cluster/codec.js';
 import { parseIP } from '../../src/net/index.js';
-import { DEFAULT_FILE_LIMITS, loadFileConfig, parseFileConfig, timingProfile, type FileVip } from '../../src/speaker/file-config.js';
+import { loadFileConfig, parseFileConfig, timingProfile, type FileVip } from '../../src/speaker/file-config.js';
+import { DEFAULT_FILE_LIMITS } from '../../src/speaker/file-limits.js';
 import { FileWorld, labelsFromMeta, labelsToMeta, vipObjects, vipServices } from '../../src/speaker/file-world.js';
 
 const good = {

@@ -8,7 +8,8 @@ import t from 'tap';
 import { writeKeyFile } from '../../src/cli/keygen.js';
 import { gossipKeyPath } from '../../src/cli/speaker-kube.js';
 import { loadKeyring } from '../../src/cluster/launch.js';
-import { encryptionSection, fileGossipKey, kubeGossipKey, newGossipKey, UNENCRYPTED_WARNING_INTERVAL_MS, warnWhileUnencrypted } from '../../src/speaker/gossip-key.js';
+import { newGossipKey } from '../../src/cluster/new-key.js';
+import { encryptionSection, fileGossipKey, kubeGossipKey, UNENCRYPTED_WARNING_INTERVAL_MS, warnWhileUnencrypted } from '../../src/speaker/gossip-key.js';
 import { VirtualClock } from '../../src/util/clock.js';
 import { createLogger } from '../../src/util/log.js';
 

@@ -99,4 +99,12 @@ t.test('services, endpoints, nodes, config, passwords and seeds', async (t) => {
   s.delete(ipAddressPools, NS, 'bad');
   await eventually(() => world.configErrors.length === 0, 'recovery');
   t.match(await registry.getSingleMetricAsString('shoal_speaker_config_stale'), /shoal_speaker_config_stale 0/);
+
+  // A deleted Service is told once, after the world let it go (the speaker
+  // then forgets its Events about it: kube-mode.ts).
+  const deleted: string[] = [];
+  world.onServiceDeleted((svc) => deleted.push(`${svc.metadata?.name}:${world.service(`default/${svc.metadata?.name}`) === undefined ? 'gone' : 'still known'}`));
+  s.delete(services, 'default', 'pending');
+  await eventually(() => deleted.length > 0, 'the deletion');
+  t.same(deleted, ['pending:gone']);
 });

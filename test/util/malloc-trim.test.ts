@@ -1,0 +1,45 @@
+// The periodic malloc trim: on its interval, until stopped; and the addon
+// behind it, which gives freed C heap back (glibc) or says it cannot.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { VirtualClock } from '../../src/util/clock.js';
+import { DEFAULT_TRIM_INTERVAL_MS, loadTrim, startPeriodicTrim } from '../../src/util/malloc-trim.js';
+import { repoRoot } from '../support/dist.js';
+
+t.test('trims every interval until stopped', async (t) => {
+  const clock = new VirtualClock();
+  let trims = 0;
+  const stop = startPeriodicTrim(clock, () => (trims++, true), 1000);
+  clock.advance(999);
+  t.equal(trims, 0, 'not at start: the first trim waits one interval');
+  clock.advance(1);
+  t.equal(trims, 1);
+  clock.advance(5000);
+  t.equal(trims, 6);
+  stop();
+  clock.advance(10_000);
+  t.equal(trims, 6, 'none after stop()');
+  t.equal(clock.nextAt(), undefined, 'no timer left');
+  t.throws(() => startPeriodicTrim(clock, () => true, 0), /interval 0/);
+  t.ok(DEFAULT_TRIM_INTERVAL_MS >= 10_000, 'the default is seconds apart, not a busy loop');
+});
+
+t.test('the addon: trim() answers whether memory went back; no addon, no trim', async (t) => {
+  const trim = loadTrim(repoRoot);
+  if (!trim) {
+    t.comment('build/Release/shoal_memory.node is not built (run `npm install` or `npx node-gyp rebuild`): the addon is not checked');
+  } else {
+    // Free a few MiB of C heap (Buffers larger than the pool come from malloc), then trim.
+    const allocated = ((): number => Array.from({ length: 2000 }, () => Buffer.alloc(8192)).length)();
+    t.equal(allocated, 2000);
+    const r = trim();
+    t.ok(r === true || r === false || r === undefined, `true, false, or undefined off glibc: ${String(r)}`);
+    const glibc = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime;
+    if (glibc) t.type(r, 'boolean', `on glibc ${glibc}, malloc_trim ran`);
+  }
+  const empty = mkdtempSync(join(tmpdir(), 'shoal-trim-'));
+  t.teardown(() => rmSync(empty, { recursive: true, force: true }));
+  t.equal(loadTrim(empty), undefined, 'a package root without the addon: no trim, no error');
+});
