@@ -236,12 +236,12 @@ export class Controller {
     this.log.info('stopped');
   }
 
-  /** For /healthz: undefined when healthy. A missing or refused configuration is not ill health. */
   /** What the Event correlator holds: bounded, and nothing about deleted Services (it forgets them). */
   eventCacheSizes(): ReturnType<EventRecorder['cacheSizes']> {
     return this.recorder.cacheSizes();
   }
 
+  /** For /healthz: undefined when healthy. A missing or refused configuration is not ill health. */
   unhealthy(): string | undefined {
     if (this.phase === 'new' || this.phase === 'syncing') return 'waiting for the informers to list';
     if (this.phase !== 'running') return this.phase;
