@@ -271,16 +271,21 @@ export class Announcer {
       // An address already desired in this spelling is canonical: no need to parse it again.
       const known = this.desired.get(text);
       let d: DesiredIp;
+      let key: string;
       if (known) {
-        next.set(text, (d = this.desiredOf(known.family, named)));
+        key = text;
+        d = this.desiredOf(known.family, named);
       } else {
         const ip = parseIP(text, { mapped: 'keep' });
         if (!ip) throw new TypeError(`L2 desired state: "${text}" is not an IP address`);
         const canonical = formatIP(ip);
         // The caller's string when it is canonical already: one string per address, not two.
-        next.set(canonical === text ? text : canonical, (d = this.desiredOf(ip.family, named)));
+        key = canonical === text ? text : canonical;
+        d = this.desiredOf(ip.family, named);
       }
-      owned[d.protocol]++;
+      // Two spellings of one address are one owned address.
+      if (!next.has(key)) owned[d.protocol]++;
+      next.set(key, d);
     });
     this.desired = next;
     for (const protocol of ['arp', 'ndp'] as const) this.metrics.ownedIps.set({ protocol }, owned[protocol]);
