@@ -42,7 +42,7 @@ export async function runController(flags: ControllerFlags): Promise<void> {
   await status.start();
   log.info('status endpoint listening', { address: `${statusAddr.host}:${status.port}` });
 
-  const trim = loadTrim();
+  const trim = loadTrim((message, fields) => log.warn(message, fields));
   const stopTrims = trim ? startPeriodicTrim(new RealClock(), trim) : undefined;
   stopOnSignals(log, async () => {
     stopTrims?.();

@@ -62,7 +62,7 @@ export async function runKubeSpeaker(flags: SpeakerFlags): Promise<void> {
     leaveTimeoutMs: leaveTimeoutMs(flags.leaveTimeout),
     logLevel: parseLogLevel(flags.logLevel),
   });
-  const trim = loadTrim();
+  const trim = loadTrim((message, fields) => speaker.log.warn(message, fields));
   const stopTrims = trim ? startPeriodicTrim(new RealClock(), trim) : undefined;
   stopOnSignals(speaker.log, async () => {
     stopTrims?.();

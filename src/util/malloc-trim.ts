@@ -19,11 +19,20 @@ const ADDON_RELATIVE_PATH = join('build', 'Release', 'shoal_memory.node');
 /** true: memory released; false: none to release; undefined: not glibc. */
 export type Trim = () => boolean | undefined;
 
-/** The addon's trim, or undefined when the addon is not built (trimming is an optimisation: nothing depends on it). */
-export function loadTrim(root: string | undefined = packageRoot()): Trim | undefined {
+/**
+ * The addon's trim, or undefined when the addon is not built or does not
+ * load (built for another node, say): trimming is an optimisation and
+ * nothing depends on it, so a process starts without it, and `warn` says why.
+ */
+export function loadTrim(warn: (message: string, fields: Record<string, unknown>) => void, root: string | undefined = packageRoot()): Trim | undefined {
   const path = root ? join(root, ADDON_RELATIVE_PATH) : undefined;
   if (!path || !existsSync(path)) return undefined;
-  return (createRequire(import.meta.url)(path) as { trim: Trim }).trim;
+  try {
+    return (createRequire(import.meta.url)(path) as { trim: Trim }).trim;
+  } catch (err) {
+    warn('memory addon does not load: freed C heap is not given back to the system', { path, error: (err as Error).message });
+    return undefined;
+  }
 }
 
 /** Calls `trim` every `intervalMs` on `clock` until the returned stop() is called. */

@@ -1,6 +1,6 @@
 // The periodic malloc trim: on its interval, until stopped; and the addon
 // behind it, which gives freed C heap back (glibc) or says it cannot.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -26,20 +26,26 @@ t.test('trims every interval until stopped', async (t) => {
   t.ok(DEFAULT_TRIM_INTERVAL_MS >= 10_000, 'the default is seconds apart, not a busy loop');
 });
 
-t.test('the addon: trim() answers whether memory went back; no addon, no trim', async (t) => {
-  const trim = loadTrim(repoRoot);
-  if (!trim) {
-    t.comment('build/Release/shoal_memory.node is not built (run `npm install` or `npx node-gyp rebuild`): the addon is not checked');
-  } else {
-    // Free a few MiB of C heap (Buffers larger than the pool come from malloc), then trim.
-    const allocated = ((): number => Array.from({ length: 2000 }, () => Buffer.alloc(8192)).length)();
-    t.equal(allocated, 2000);
-    const r = trim();
-    t.ok(r === true || r === false || r === undefined, `true, false, or undefined off glibc: ${String(r)}`);
-    const glibc = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime;
-    if (glibc) t.type(r, 'boolean', `on glibc ${glibc}, malloc_trim ran`);
-  }
+t.test('the addon: trim() answers whether memory went back; no addon or a broken one, no trim', async (t) => {
+  const warned: string[] = [];
+  const warn = (message: string): void => void warned.push(message);
+  // npm install builds it (binding.gyp): a checkout without it is a broken install.
+  const trim = loadTrim(warn, repoRoot);
+  if (!trim) return t.fail('build/Release/shoal_memory.node is not built or does not load (run `npx node-gyp rebuild`)');
+  // Free a few MiB of C heap (Buffers larger than the pool come from malloc), then trim.
+  const allocated = ((): number => Array.from({ length: 2000 }, () => Buffer.alloc(8192)).length)();
+  t.equal(allocated, 2000);
+  const r = trim();
+  t.ok(r === true || r === false || r === undefined, `true, false, or undefined off glibc: ${String(r)}`);
+  const glibc = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime;
+  if (glibc) t.type(r, 'boolean', `on glibc ${glibc}, malloc_trim ran`);
+
   const empty = mkdtempSync(join(tmpdir(), 'shoal-trim-'));
   t.teardown(() => rmSync(empty, { recursive: true, force: true }));
-  t.equal(loadTrim(empty), undefined, 'a package root without the addon: no trim, no error');
+  t.equal(loadTrim(warn, empty), undefined, 'a package root without the addon: no trim');
+  t.same(warned, [], 'and no warning: not built is not an error');
+  mkdirSync(join(empty, 'build', 'Release'), { recursive: true });
+  writeFileSync(join(empty, 'build', 'Release', 'shoal_memory.node'), 'not a shared object');
+  t.equal(loadTrim(warn, empty), undefined, 'an addon that does not load: no trim, no throw');
+  t.match(warned, [/memory addon does not load/], 'and a warning says so');
 });
