@@ -262,3 +262,9 @@ t.test('the exclusion list can change while running (metallb-excludel2); MetalLB
   t.equal(await metric('metallb_layer2_responses_sent', { ip: VIP4 }), 1);
   t.ok((await metric('metallb_layer2_gratuitous_sent', { ip: VIP4 })) > 0);
 });
+
+t.test('one address in two spellings is one owned address', async (t) => {
+  const { desired, metric } = setup();
+  desired({ [VIP6]: {}, [VIP6.toUpperCase()]: {}, [VIP6.replace('::', ':0::')]: {} });
+  t.equal(await metric('shoal_l2_owned_ips', { protocol: 'ndp' }), 1);
+});
