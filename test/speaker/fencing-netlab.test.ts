@@ -77,7 +77,12 @@ t.test('split brain: one answerer during a partition, clients on the owner after
     async () => (await conflicts(fl, 'n1'))?.live.some((c) => c.ip === VIP4 && c.member === 'n2' && c.resolution === 'won') ?? false,
     30_000,
     'n1 to report the conflict with n2 as won',
-  );
+  ).catch(async (err: unknown) => {
+    // What n1 did see, to tell a claim never received from one attributed or resolved otherwise.
+    const counted = (await fl.metrics('n1')).split('\n').filter((l) => l.startsWith('shoal_l2_conflicts_total'));
+    t.comment(`n1's conflicts: ${JSON.stringify((await conflicts(fl, 'n1'))?.live)}; counted: ${counted.join('; ')}`);
+    throw err;
+  });
   t.pass('n1 reports the conflict with n2 as won');
   await waitFor(
     async () => {
@@ -154,8 +159,10 @@ t.test('split brain: one answerer during a partition, clients on the owner after
       await waitFor(probeReported, 8000, "n1 to answer and report the intruder's DAD probe");
       break;
     } catch (err) {
+      // What n1 made of the NDP frames it saw, to tell a probe never received from one misjudged.
+      const verdicts = (await fl.metrics('n1')).split('\n').filter((l) => l.startsWith('shoal_l2_requests_received_total{protocol="ndp"'));
+      t.comment(`DAD probe ${attempt} not reported; n1's NDP verdicts: ${verdicts.join('; ')}`);
       if (attempt === 3) throw err;
-      t.comment(`DAD probe ${attempt} not reported; probing again`);
       await lab.ip(lab.ns('x'), '-6', 'addr', 'del', `${VIP6}/128`, 'dev', 'eth0');
     }
   }
