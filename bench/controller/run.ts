@@ -6,10 +6,12 @@
 //
 //   npm run bench:controller                          # 1,000 and 10,000 Services
 //   npm run bench:controller -- --sizes 2000,20000
+//   npm run bench:controller -- --node-flags=--optimize-for-size   # try a node flag
 //
 // The double runs in this process (its store is watched directly, so the
 // bench adds no client load of its own); the controller is a separate
-// `shoal controller` process with the flags its image uses, talking to the
+// `shoal controller` process with the node flags its image uses
+// (CONTROLLER_NODE_FLAGS, bench/memory/system.ts), talking to the
 // double over loopback HTTP through @kubernetes/client-node. Services are
 // IPv6 single-stack, from one pool of 2001:db8:1::/112 (data only: no
 // packet is sent to these addresses), without node ports: a cluster's node
@@ -20,6 +22,10 @@
 // the smallest size of the same run: 1.0 means the controller scales
 // linearly; a wall-clock figure alone says more about this machine than
 // about the controller.
+//
+// --node-flags adds node flags after the image's (space-separated inside one
+// argument); such a run is an experiment and writes controller-flags.* (or
+// --out NAME.*) instead of controller.*.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,6 +37,7 @@ import { kubeConfigYaml } from '../../dev/apiserver/kubeconfig.js';
 import { startApiServerDouble, type ApiServerDouble } from '../../dev/apiserver/server.js';
 import { ipAddressPools, namespaces, services } from '../../src/kube/resources.js';
 import { packageRoot } from '../../src/util/package-root.js';
+import { CONTROLLER_NODE_FLAGS } from '../memory/system.js';
 import { freePort, rssMiB } from '../proc.js';
 import { fmtMs, percentile } from '../stats.js';
 
@@ -44,6 +51,12 @@ const CONFIG_NS = 'metallb-system';
 const SERVICE_NS = 'bench';
 const root = packageRoot() ?? process.cwd();
 const cli = join(root, 'dist', 'src', 'cli', 'main.js');
+
+/** Extra node flags to try, after the image's: --node-flags=--optimize-for-size (space-separated inside one argument). */
+const extraFlags = (process.argv.find((a) => a.startsWith('--node-flags='))?.slice('--node-flags='.length) ?? '').split(' ').filter(Boolean);
+const nodeFlags = [...CONTROLLER_NODE_FLAGS, ...extraFlags];
+/** Where the results go: a run with added flags is an experiment and keeps controller.* as it is. */
+const outName = arg('out', extraFlags.length > 0 ? 'controller-flags' : 'controller');
 
 const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
 
@@ -81,7 +94,7 @@ async function startController(kubeconfig: string): Promise<RunningController> {
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [cli, 'controller', '--kubeconfig', kubeconfig, '--status', `127.0.0.1:${port}`, '--config-source', 'crd', '--no-gossip-secret', '--log-level', 'warn'],
+    [...nodeFlags, cli, 'controller', '--kubeconfig', kubeconfig, '--status', `127.0.0.1:${port}`, '--config-source', 'crd', '--no-gossip-secret', '--log-level', 'warn'],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -252,6 +265,7 @@ async function main(): Promise<void> {
 
   const lines = [
     `bench/controller: ${machine.cores} cores, load average ${machine.loadAtStart.join(' ')} at the start, ${loadAtEnd.join(' ')} at the end`,
+    `controller node flags: ${nodeFlags.join(' ') || 'none'}${extraFlags.length > 0 ? ` (added: ${extraFlags.join(' ')})` : ''}`,
     '',
     '| services | creation burst (ms) | all addressed (ms) | per service (ms) | ratio to smallest | latency p50 / p99 / max (ms) | status writes | controller RSS (MiB) | restart: ready / idle (ms) | restart writes |',
     '|---|---|---|---|---|---|---|---|---|---|',
@@ -269,8 +283,8 @@ async function main(): Promise<void> {
   process.stdout.write('\n' + text);
   const out = join(root, 'bench', 'results');
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'controller.json'), JSON.stringify({ machine: { ...machine, loadAtEnd }, results }, null, 2) + '\n');
-  writeFileSync(join(out, 'controller.txt'), text);
+  writeFileSync(join(out, `${outName}.json`), JSON.stringify({ machine: { ...machine, loadAtEnd }, nodeFlags, extraFlags, results }, null, 2) + '\n');
+  writeFileSync(join(out, `${outName}.txt`), text);
   const restartClean = results.every((r) => r.restart.writesTotal === 0);
   process.stdout.write(`restart writes nothing: ${restartClean ? 'met' : 'NOT met'}\n`);
 }

@@ -1,7 +1,8 @@
 // The Kubernetes-mode system as bench/memory runs it: the API server double,
 // the controller and speakers, each a process started the way its container
 // image starts it (Dockerfile: node runs the bundle dist/bundle/shoal.js, the
-// speaker and the controller with --max-semi-space-size=1, both with NODE_ENV=production), all on loopback
+// speaker and the controller with --max-semi-space-size=1, the controller also with --single-threaded,
+// both with NODE_ENV=production), all on loopback
 // with layer 2 off. The bench drives Services and EndpointSlices through
 // the double's unix socket.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -21,7 +22,7 @@ export const SERVICE_NAMESPACE = 'default';
 
 /** Node flags of the images' entrypoints (Dockerfile). */
 export const SPEAKER_NODE_FLAGS = ['--max-semi-space-size=1'] as const;
-export const CONTROLLER_NODE_FLAGS = ['--max-semi-space-size=1'] as const;
+export const CONTROLLER_NODE_FLAGS = ['--max-semi-space-size=1', '--single-threaded'] as const;
 
 const root = packageRoot() ?? process.cwd();
 /** What the images run (Dockerfile): the bundle, unless SystemOptions.entry names another script (dist/src/cli/main.js). */

@@ -81,7 +81,7 @@ t.test('the runtime copies exactly what the build stage made, at the paths the c
   t.equal(effective(stages, stage('runtime'), 'WORKDIR'), '/app');
   t.equal(effective(stages, stage('runtime'), 'ENTRYPOINT'), '["/usr/local/bin/node", "/app/dist/bundle/shoal.js"]', 'dist/bundle/shoal.js under /app');
   t.equal(effective(stages, stage('speaker'), 'ENTRYPOINT'), '["/usr/local/bin/node", "--max-semi-space-size=1", "/app/dist/bundle/shoal.js"]', 'the speaker runs the same bundle');
-  t.equal(effective(stages, stage('controller'), 'ENTRYPOINT'), '["/usr/local/bin/node", "--max-semi-space-size=1", "/app/dist/bundle/shoal.js"]', 'the controller too, with the same young generation');
+  t.equal(effective(stages, stage('controller'), 'ENTRYPOINT'), '["/usr/local/bin/node", "--max-semi-space-size=1", "--single-threaded", "/app/dist/bundle/shoal.js"]', 'the controller too, with the same young generation and no V8 worker threads');
   t.ok(existsSync(join(REPO, 'src/cli/main.ts')));
 });
 
