@@ -1,7 +1,7 @@
 // What the benchmarks read of the processes they start, and the one way
 // they pick a port for them.
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePorts } from '../test/support/ports.js';
 
 /** VmRSS of a live process, MiB; undefined once it is gone. */
 export function rssMiB(pid: number): number | undefined {
@@ -13,14 +13,8 @@ export function rssMiB(pid: number): number | undefined {
   }
 }
 
-/** A TCP port free on `host` right now. */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
+/** A port free on `host` right now for TCP and UDP (see test/support/ports.ts). */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const [port] = await freePorts(1, host);
+  return port!;
 }
