@@ -4,14 +4,16 @@
 // gratuitous schedules, and answers ARP/NS through the pure decide
 // functions.
 //
-// set() is synchronous and cheap: it diffs the desired state against what is
-// announced and acts on the difference at once (a released address is no
-// longer answered by the time set() returns; a taken one is answered, and
-// its first gratuitous round is sent at once or, past the pacing burst,
-// within the next few hundred milliseconds). When gratuitous frames leave
-// is gratuitous-sender.ts's (schedules and one pacer); how they are sent
-// and counted is the announcer's. Interface changes arrive through rtnetlink
-// (plus a slow periodic rescan as a safety net) and go through the same diff.
+// set() is synchronous and cheap: it takes the desired state in
+// (desired-state.ts: one owned address however it is spelled), diffs it
+// against what is announced and acts on the difference at once (a released
+// address is no longer answered by the time set() returns; a taken one is
+// answered, and its first gratuitous round is sent at once or, past the
+// pacing burst, within the next few hundred milliseconds). When gratuitous
+// frames leave is gratuitous-sender.ts's (schedules and one pacer); how they
+// are sent and counted is the announcer's. Interface changes arrive through
+// rtnetlink (plus a slow periodic rescan as a safety net) and go through the
+// same diff.
 //
 // Links that go and come back are reported ('link' events) and can be held
 // (holdLink: nothing announced on them until releaseLinks), so the owner of
@@ -28,13 +30,14 @@
 
 import type { Registry } from 'prom-client';
 
-import { canonicalIP, formatIP, ipFamily, parseIP, type Family } from '../../net/index.js';
+import { canonicalIP, ipFamily } from '../../net/index.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import { BatchLog } from '../../util/log-batch.js';
 import { SpellLog } from '../../util/log-spell.js';
 import { InternedSets } from '../../util/interned-sets.js';
 import { decideArp } from './arp-responder.js';
+import { DesiredIntake, protocolOf, type DesiredIp, type L2DesiredState } from './desired-state.js';
 import type { SendOutcome } from './frame-pacer.js';
 import { GratuitousFrames, protocolOfCanonical } from './gratuitous-frames.js';
 import { DEFAULT_ARP_SCHEDULE_MS, DEFAULT_NDP_SCHEDULE_MS, validateSchedule } from './gratuitous.js';
@@ -48,14 +51,6 @@ import { PacedQueue } from './paced-queue.js';
 import type { RoundIo } from './rounds-job.js';
 import { DEFAULT_REASSERT_MAX_PER_SECOND, DEFAULT_REASSERT_PERIOD_MS, PeriodicReassert } from './periodic-reassert.js';
 import type { L2Claim, L2Decision, L2Protocol, L2Verdict, Ownership } from './verdict.js';
-
-/** Where to announce one address. No interfaces (or an empty list) means the default selection. */
-export interface L2Target {
-  interfaces?: readonly string[];
-}
-
-/** Address (any textual form) -> where to announce it. */
-export type L2DesiredState = ReadonlyMap<string, L2Target>;
 
 export type AnnouncerEvent =
   | { type: 'verdict'; protocol: L2Protocol; interface: string; verdict: L2Verdict; ip?: string; detail?: string; claim?: L2Claim }
@@ -108,13 +103,6 @@ export interface AnnouncerStatus {
   yielded: string[];
 }
 
-/** Shared by every address of one family and interface set (desiredOf): never changed. */
-interface DesiredIp {
-  readonly family: Family;
-  readonly protocol: L2Protocol;
-  readonly named: ReadonlySet<string> | undefined;
-}
-
 interface LinkState {
   iface: SystemInterface;
   ports: Partial<Record<L2Protocol, L2Port>>;
@@ -135,7 +123,6 @@ export const DEFAULT_REASSERT_BATCH = 500;
 export const DEFAULT_REASSERT_INTERVAL_MS = 100;
 const CONFLICT_LOG_INTERVAL_MS = 10_000;
 
-const protocolOf = (family: Family): L2Protocol => (family === 4 ? 'arp' : 'ndp');
 /** The interfaces of a yielded address: none (it is heard, not answered). */
 const NO_INTERFACES: ReadonlySet<string> = new Set();
 
@@ -158,15 +145,15 @@ export class Announcer {
   /** Timers of reassert() rounds still to come. */
   private readonly burstTimers = new Set<TimerHandle>();
 
-  private desired = new Map<string, DesiredIp>();
-  /** Interface set (interned) -> family -> its DesiredIp. */
-  private readonly desiredShapes = new Map<ReadonlySet<string> | undefined, Partial<Record<Family, DesiredIp>>>();
+  /** Canonical address -> what it wants; replaced by set(), never changed. */
+  private desired: ReadonlyMap<string, DesiredIp> = new Map();
   private snapshot: SystemInterface[] = [];
   private readonly links = new Map<string, LinkState>();
   /** Address -> interfaces it is answered on right now. */
   private readonly announced = new Map<string, ReadonlySet<string>>();
   /** The interface sets of `desired` and `announced`: a few distinct ones shared by every address. */
   private readonly sets = new InternedSets();
+  private readonly intake = new DesiredIntake(this.sets);
   /** "protocol/interface" -> the error last reported there, so each is logged once. */
   private readonly errors = new Map<string, { code: string; message: string }>();
   /** Interface -> address -> when a conflict there was last logged. */
@@ -256,47 +243,10 @@ export class Announcer {
   /** Replaces the desired state; throws (changing nothing) on an invalid address. */
   set(desired: L2DesiredState): void {
     if (this.closed) throw new Error('announcer is closed');
-    const next = new Map<string, DesiredIp>();
-    const owned = { arp: 0, ndp: 0 };
-    // Callers share one interface list among many addresses: its interned set is worked out once.
-    let lastInterfaces: readonly string[] | undefined;
-    let lastNamed: ReadonlySet<string> | undefined;
-    desired.forEach((target, text) => {
-      if (target.interfaces !== lastInterfaces || lastInterfaces === undefined) {
-        const names = target.interfaces?.filter((n) => n !== '');
-        lastInterfaces = target.interfaces;
-        lastNamed = names && names.length > 0 ? this.sets.of(names) : undefined;
-      }
-      const named = lastNamed;
-      // An address already desired in this spelling is canonical: no need to parse it again.
-      const known = this.desired.get(text);
-      let d: DesiredIp;
-      let key: string;
-      if (known) {
-        key = text;
-        d = this.desiredOf(known.family, named);
-      } else {
-        const ip = parseIP(text, { mapped: 'keep' });
-        if (!ip) throw new TypeError(`L2 desired state: "${text}" is not an IP address`);
-        const canonical = formatIP(ip);
-        // The caller's string when it is canonical already: one string per address, not two.
-        key = canonical === text ? text : canonical;
-        d = this.desiredOf(ip.family, named);
-      }
-      // Two spellings of one address are one owned address.
-      if (!next.has(key)) owned[d.protocol]++;
-      next.set(key, d);
-    });
-    this.desired = next;
-    for (const protocol of ['arp', 'ndp'] as const) this.metrics.ownedIps.set({ protocol }, owned[protocol]);
+    const next = this.intake.read(desired, this.desired);
+    this.desired = next.ips;
+    for (const protocol of ['arp', 'ndp'] as const) this.metrics.ownedIps.set({ protocol }, next.owned[protocol]);
     if (this.started) this.reconcile();
-  }
-
-  /** The one (immutable) DesiredIp for a family and interface set: a few shared by every address. */
-  private desiredOf(family: Family, named: ReadonlySet<string> | undefined): DesiredIp {
-    let byFamily = this.desiredShapes.get(named);
-    if (!byFamily) this.desiredShapes.set(named, (byFamily = {}));
-    return (byFamily[family] ??= { family, protocol: protocolOf(family), named });
   }
 
   /** Replaces the names the default interface selection skips (MetalLB's metallb-excludel2 list). */
