@@ -31,6 +31,13 @@ import { fencingSection, layer2Section } from './status.js';
 import { FailbackWarmUp } from './warm-up.js';
 import type { World } from './world.js';
 
+/**
+ * The debug lines of the announcer's per-address events, as constants: a
+ * gratuitous round comes for every address every few seconds, and a message
+ * built for each would be made even when the logger's level drops the line.
+ */
+const LAYER2_EVENT_MESSAGES = { announce: 'layer2 announce', withdraw: 'layer2 withdraw', gratuitous: 'layer2 gratuitous' } as const;
+
 export interface SpeakerAssemblyOptions {
   node: string;
   clock: Clock;
@@ -219,7 +226,7 @@ export class SpeakerAssembly {
       this.log.info(e.carrying ? 'link carrying' : 'link not carrying', { interface: e.interface });
       this.guard.link(e.interface, e.carrying);
     } else if (e.type === 'gratuitous' || e.type === 'announce' || e.type === 'withdraw') {
-      this.log.debug(`layer2 ${e.type}`, { protocol: e.protocol, interface: e.interface, ip: e.ip });
+      this.log.debug(LAYER2_EVENT_MESSAGES[e.type], { protocol: e.protocol, interface: e.interface, ip: e.ip });
     }
   }
 }

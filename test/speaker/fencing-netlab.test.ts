@@ -40,6 +40,20 @@ async function conflicts(fl: FileSpeakerLab, n: NodeName): Promise<ConflictsSect
   return ((await fl.status(n)) as { conflicts?: ConflictsSection } | undefined)?.conflicts;
 }
 
+/** Neighbor Solicitations a host's kernel has sent (its DAD probes among them), from its namespace's ICMPv6 counters. */
+async function solicitationsSent(lab: FileSpeakerLab['lab'], host: string): Promise<number> {
+  const snmp = (await lab.exec(host, 'cat', ['/proc/net/snmp6'])).stdout;
+  const m = /^Icmp6OutNeighborSolicits\s+(\d+)$/m.exec(snmp);
+  if (!m) throw new Error(`no Icmp6OutNeighborSolicits in ${host}'s /proc/net/snmp6`);
+  return Number(m[1]);
+}
+
+/** n1's log lines about claims and conflicts, the last `max` of them. */
+function claimLog(fl: FileSpeakerLab, max = 20): string {
+  const lines = (fl.speakers.get('n1')?.output() ?? '').split('\n').filter((l) => l.includes('"module":"announce/fencing"') || l.includes('claims an address'));
+  return lines.slice(-max).join('\n');
+}
+
 /** Broadcast ARP claims for vip sent by mac, as tcpdump -e printed them. */
 function broadcastClaims(capture: LabProcess, vip: string, mac: string): number {
   return capture
@@ -81,6 +95,7 @@ t.test('split brain: one answerer during a partition, clients on the owner after
     // What n1 did see, to tell a claim never received from one attributed or resolved otherwise.
     const counted = (await fl.metrics('n1')).split('\n').filter((l) => l.startsWith('shoal_l2_conflicts_total'));
     t.comment(`n1's conflicts: ${JSON.stringify((await conflicts(fl, 'n1'))?.live)}; counted: ${counted.join('; ')}`);
+    t.comment(`n1's log of claims:\n${claimLog(fl)}`);
     throw err;
   });
   t.pass('n1 reports the conflict with n2 as won');
@@ -148,24 +163,37 @@ t.test('split brain: one answerer during a partition, clients on the owner after
   // ---- and one doing DAD for the IPv6 VIP (the lab turns DAD off on its hosts)
   await lab.sysctl('x', 'net.ipv6.conf.all.accept_dad', '1');
   await lab.sysctl('x', 'net.ipv6.conf.eth0.accept_dad', '1');
-  // DAD sends one probe; on a loaded machine the frame can be missed, so a
-  // probe that went unreported is made again (the address removed and added),
-  // at most three times.
-  const probeReported = async (): Promise<boolean> =>
-    (await conflicts(fl, 'n1'))?.live.some((c) => c.ip === VIP6 && c.mac === INTRUDER_MAC && c.resolution === 'probe') ?? false;
+  // DAD sends one probe after a random delay of up to a second (Linux's
+  // rtr_solicit_delay; RFC 4862 5.4.2). n1's periodic re-assertion sends an
+  // unsolicited NA for the VIP every 2.4 to 3.6 s; one that arrives in that
+  // delay makes the intruder's kernel give the address up before it probes
+  // (5.4.4): n1 defended it, but there was no probe to report. Such a try
+  // is made again (the address removed and added); a probe that did go out
+  // must be reported.
+  const vip6State = async (): Promise<string> => (await lab.ip(lab.ns('x'), '-6', 'addr', 'show', 'dev', 'eth0')).split('\n').find((l) => l.includes(`${VIP6}/128`)) ?? '';
   for (let attempt = 1; ; attempt++) {
+    const before = await solicitationsSent(lab, 'x');
     await lab.ip(lab.ns('x'), '-6', 'addr', 'add', `${VIP6}/128`, 'dev', 'eth0');
-    try {
-      await waitFor(probeReported, 8000, "n1 to answer and report the intruder's DAD probe");
-      break;
-    } catch (err) {
-      // What n1 made of the NDP frames it saw, to tell a probe never received from one misjudged.
-      const verdicts = (await fl.metrics('n1')).split('\n').filter((l) => l.startsWith('shoal_l2_requests_received_total{protocol="ndp"'));
-      t.comment(`DAD probe ${attempt} not reported; n1's NDP verdicts: ${verdicts.join('; ')}`);
-      if (attempt === 3) throw err;
-      await lab.ip(lab.ns('x'), '-6', 'addr', 'del', `${VIP6}/128`, 'dev', 'eth0');
-    }
+    const concluded = await waitFor(async () => {
+      const state = await vip6State();
+      return !state.includes('tentative') || state.includes('dadfailed') ? state : undefined;
+    }, 30_000, "the intruder's DAD for the IPv6 VIP to conclude");
+    if ((await solicitationsSent(lab, 'x')) > before) break;
+    t.comment(`try ${attempt}: the intruder gave the VIP up without probing (${concluded.trim()}): n1's periodic NA came first`);
+    if (attempt === 8) throw new Error("the intruder's kernel never sent its DAD probe in 8 tries");
+    await lab.ip(lab.ns('x'), '-6', 'addr', 'del', `${VIP6}/128`, 'dev', 'eth0');
   }
+  await waitFor(
+    async () => (await conflicts(fl, 'n1'))?.live.some((c) => c.ip === VIP6 && c.mac === INTRUDER_MAC && c.resolution === 'probe'),
+    30_000,
+    "n1 to answer and report the intruder's DAD probe",
+  ).catch(async (err: unknown) => {
+    // What n1 made of the NDP frames it saw, to tell a probe never received from one misjudged.
+    const verdicts = (await fl.metrics('n1')).split('\n').filter((l) => l.startsWith('shoal_l2_requests_received_total{protocol="ndp"'));
+    t.comment(`n1's NDP verdicts: ${verdicts.join('; ')}; the intruder's VIP: ${(await vip6State()).trim()}`);
+    t.comment(`n1's log of claims:\n${claimLog(fl)}`);
+    throw err;
+  });
   t.pass("n1 defended the IPv6 VIP against the intruder's DAD and reported it");
   await waitFor(async () => (await lab.ip(lab.ns('x'), '-6', 'addr', 'show', 'dev', 'eth0')).includes('dadfailed'), 10_000, "the intruder's kernel to mark its copy dadfailed");
   t.pass("the intruder's kernel gave the address up (dadfailed)");

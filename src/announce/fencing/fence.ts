@@ -47,8 +47,13 @@ export interface LiveConflict {
   readonly interface: string;
   /** The claimant's MAC. */
   readonly mac: MacAddress;
-  /** The member that MAC belongs to, if any. */
-  readonly member: string | undefined;
+  /**
+   * The member that MAC belongs to, if any, as of the latest claim: a
+   * claim can come before the claimant's MACs reach us by gossip (a member
+   * starting up, not yet in our view), and the conflict is then put right
+   * by the next claim rather than left on an unknown host.
+   */
+  member: string | undefined;
   /** When it was first seen (clock ms) and last seen. */
   readonly since: number;
   lastSeen: number;
@@ -76,7 +81,7 @@ export interface FenceOptions {
   yieldMs: number;
   /** The winner's re-assertion rounds after beating a claimant (ms after the claim). */
   winBurstMs?: readonly number[];
-  /** Told when a conflict starts or changes resolution (for Kubernetes Events). */
+  /** Told when a conflict starts, changes resolution or is attributed to another member (for Kubernetes Events). */
   onConflict?: (c: LiveConflict) => void;
 }
 
@@ -208,7 +213,13 @@ export class Fence {
       existing.lastSeen = now;
       this.o.clock.clearTimeout(existing.timer);
       existing.timer = expire();
-      if (existing.resolution === c.resolution) return;
+      const attributed = existing.member !== c.member;
+      existing.member = c.member;
+      if (existing.resolution === c.resolution) {
+        // Same resolution, now named: the observer hears of the member; nothing new to count.
+        if (attributed) this.notify(existing);
+        return;
+      }
       existing.resolution = c.resolution;
       this.started(existing);
       return;
@@ -234,6 +245,10 @@ export class Fence {
     } else {
       this.spells[c.resolution === 'won' ? 'won' : 'yield'].add(c.ip, fields);
     }
+    this.notify(c);
+  }
+
+  private notify(c: LiveConflict): void {
     try {
       this.o.onConflict?.(c);
     } catch (err) {

@@ -1,17 +1,19 @@
 // The layer-2 announcer: takes "this node announces these addresses on these
 // interfaces" and makes the wire match. It owns the per-interface sockets,
-// the solicited-node group joins and (through gratuitous-sender.ts) the
-// gratuitous schedules, and answers ARP/NS through the pure decide
+// the solicited-node group joins (solicited-groups.ts) and (through
+// gratuitous-sender.ts) the gratuitous schedules, and answers ARP/NS through the pure decide
 // functions.
 //
-// set() is synchronous and cheap: it diffs the desired state against what is
-// announced and acts on the difference at once (a released address is no
-// longer answered by the time set() returns; a taken one is answered, and
-// its first gratuitous round is sent at once or, past the pacing burst,
-// within the next few hundred milliseconds). When gratuitous frames leave
-// is gratuitous-sender.ts's (schedules and one pacer); how they are sent
-// and counted is the announcer's. Interface changes arrive through rtnetlink
-// (plus a slow periodic rescan as a safety net) and go through the same diff.
+// set() is synchronous and cheap: it takes the desired state in
+// (desired-state.ts: one owned address however it is spelled), diffs it
+// against what is announced and acts on the difference at once (a released
+// address is no longer answered by the time set() returns; a taken one is
+// answered, and its first gratuitous round is sent at once or, past the
+// pacing burst, within the next few hundred milliseconds). When gratuitous
+// frames leave is gratuitous-sender.ts's (schedules and one pacer); how they
+// are sent and counted is the announcer's. Interface changes arrive through
+// rtnetlink (plus a slow periodic rescan as a safety net) and go through the
+// same diff.
 //
 // Links that go and come back are reported ('link' events) and can be held
 // (holdLink: nothing announced on them until releaseLinks), so the owner of
@@ -28,34 +30,29 @@
 
 import type { Registry } from 'prom-client';
 
-import { canonicalIP, formatIP, ipFamily, parseIP, type Family } from '../../net/index.js';
+import { canonicalIP, ipFamily } from '../../net/index.js';
+import { validateBackoff, type BackoffPolicy } from '../../util/backoff.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import { BatchLog } from '../../util/log-batch.js';
 import { SpellLog } from '../../util/log-spell.js';
 import { InternedSets } from '../../util/interned-sets.js';
 import { decideArp } from './arp-responder.js';
+import { DesiredIntake, protocolOf, type DesiredIp, type L2DesiredState } from './desired-state.js';
 import type { SendOutcome } from './frame-pacer.js';
 import { GratuitousFrames, protocolOfCanonical } from './gratuitous-frames.js';
 import { DEFAULT_ARP_SCHEDULE_MS, DEFAULT_NDP_SCHEDULE_MS, validateSchedule } from './gratuitous.js';
 import { GratuitousSender } from './gratuitous-sender.js';
 import { announceable, canCarry, DEFAULT_EXCLUDED_INTERFACES, selectInterfaces, type SystemInterface } from './interfaces.js';
-import { errorCode, errorMessage, type ErrnoLike, type L2Io, type L2Port, type MulticastMembership } from './io.js';
+import { errorCode, errorMessage, type ErrnoLike, type L2Io, type L2Port } from './io.js';
 import { solicitedNodeGroup, solicitedNodeKey } from './ipv6.js';
 import { L2Metrics } from './metrics.js';
 import { decideNdp } from './ndp-responder.js';
 import { PacedQueue } from './paced-queue.js';
+import { DEFAULT_JOIN_RETRY, SolicitedGroups } from './solicited-groups.js';
 import type { RoundIo } from './rounds-job.js';
 import { DEFAULT_REASSERT_MAX_PER_SECOND, DEFAULT_REASSERT_PERIOD_MS, PeriodicReassert } from './periodic-reassert.js';
 import type { L2Claim, L2Decision, L2Protocol, L2Verdict, Ownership } from './verdict.js';
-
-/** Where to announce one address. No interfaces (or an empty list) means the default selection. */
-export interface L2Target {
-  interfaces?: readonly string[];
-}
-
-/** Address (any textual form) -> where to announce it. */
-export type L2DesiredState = ReadonlyMap<string, L2Target>;
 
 export type AnnouncerEvent =
   | { type: 'verdict'; protocol: L2Protocol; interface: string; verdict: L2Verdict; ip?: string; detail?: string; claim?: L2Claim }
@@ -92,15 +89,18 @@ export interface AnnouncerOptions {
   reassertEveryMs?: number;
   /** Periodic re-assertion: addresses per second at most, however many are announced. Default 1,000. */
   reassertMaxPerSecond?: number;
-  /** Uniform in [0, 1), for the periodic re-assertion's jitter; seeded in tests. */
+  /** Uniform in [0, 1), for the periodic re-assertion's and the group join retries' jitter; seeded in tests. */
   random?: () => number;
+  /** Backoff of the retries of solicited-node group joins that failed. Default 1 s doubling to 60 s. */
+  joinRetry?: BackoffPolicy;
   /** Observer for tests, the harness and the status endpoint. What it throws is logged and dropped. */
   onEvent?: (e: AnnouncerEvent) => void;
 }
 
 export interface AnnouncerStatus {
   ips: { ip: string; protocol: L2Protocol; requested: string[] | 'default'; announcedOn: string[] }[];
-  interfaces: { name: string; index: number; mac: string | undefined; open: L2Protocol[]; groups: string[] }[];
+  /** groups: solicited-node groups joined; unjoinedGroups: wanted but not joined, waiting for a retry. */
+  interfaces: { name: string; index: number; mac: string | undefined; open: L2Protocol[]; groups: string[]; unjoinedGroups: number }[];
   errors: { protocol: string; interface: string; code: string; message: string }[];
   /** Interfaces held by holdLink(): nothing is announced on them. */
   heldInterfaces: string[];
@@ -108,23 +108,11 @@ export interface AnnouncerStatus {
   yielded: string[];
 }
 
-/** Shared by every address of one family and interface set (desiredOf): never changed. */
-interface DesiredIp {
-  readonly family: Family;
-  readonly protocol: L2Protocol;
-  readonly named: ReadonlySet<string> | undefined;
-}
-
 interface LinkState {
   iface: SystemInterface;
   ports: Partial<Record<L2Protocol, L2Port>>;
-  membership: MulticastMembership | undefined;
-  /**
-   * Solicited-node group (solicitedNodeKey) -> announced addresses needing
-   * it times 2, plus 1 when the join succeeded: numbers both, so 10,000
-   * groups cost no string or object each.
-   */
-  groups: Map<number, number>;
+  /** The solicited-node groups its announced IPv6 addresses need. */
+  groups: SolicitedGroups;
 }
 
 /** errno codes of a send the kernel refused for a full queue: worth trying again shortly. */
@@ -135,7 +123,6 @@ export const DEFAULT_REASSERT_BATCH = 500;
 export const DEFAULT_REASSERT_INTERVAL_MS = 100;
 const CONFLICT_LOG_INTERVAL_MS = 10_000;
 
-const protocolOf = (family: Family): L2Protocol => (family === 4 ? 'arp' : 'ndp');
 /** The interfaces of a yielded address: none (it is heard, not answered). */
 const NO_INTERFACES: ReadonlySet<string> = new Set();
 
@@ -157,16 +144,18 @@ export class Announcer {
   private readonly periodic: PeriodicReassert;
   /** Timers of reassert() rounds still to come. */
   private readonly burstTimers = new Set<TimerHandle>();
+  private readonly random: (() => number) | undefined;
+  private readonly joinRetry: BackoffPolicy;
 
-  private desired = new Map<string, DesiredIp>();
-  /** Interface set (interned) -> family -> its DesiredIp. */
-  private readonly desiredShapes = new Map<ReadonlySet<string> | undefined, Partial<Record<Family, DesiredIp>>>();
+  /** Canonical address -> what it wants; replaced by set(), never changed. */
+  private desired: ReadonlyMap<string, DesiredIp> = new Map();
   private snapshot: SystemInterface[] = [];
   private readonly links = new Map<string, LinkState>();
   /** Address -> interfaces it is answered on right now. */
   private readonly announced = new Map<string, ReadonlySet<string>>();
   /** The interface sets of `desired` and `announced`: a few distinct ones shared by every address. */
   private readonly sets = new InternedSets();
+  private readonly intake = new DesiredIntake(this.sets);
   /** "protocol/interface" -> the error last reported there, so each is logged once. */
   private readonly errors = new Map<string, { code: string; message: string }>();
   /** Interface -> address -> when a conflict there was last logged. */
@@ -200,6 +189,9 @@ export class Announcer {
     };
     this.rescanIntervalMs = opts.rescanIntervalMs ?? 10_000;
     if (!(this.rescanIntervalMs > 0)) throw new RangeError(`rescanIntervalMs must be positive, got ${this.rescanIntervalMs}`);
+    this.random = opts.random;
+    this.joinRetry = opts.joinRetry ?? DEFAULT_JOIN_RETRY;
+    validateBackoff(this.joinRetry);
     const batch = opts.reassertBatch ?? DEFAULT_REASSERT_BATCH;
     this.reasserts = new PacedQueue(this.clock, batch, opts.reassertIntervalMs ?? DEFAULT_REASSERT_INTERVAL_MS, (ip) => this.gratuitous.reassert(ip), 'reassert');
     this.periodic = new PeriodicReassert({
@@ -256,47 +248,10 @@ export class Announcer {
   /** Replaces the desired state; throws (changing nothing) on an invalid address. */
   set(desired: L2DesiredState): void {
     if (this.closed) throw new Error('announcer is closed');
-    const next = new Map<string, DesiredIp>();
-    const owned = { arp: 0, ndp: 0 };
-    // Callers share one interface list among many addresses: its interned set is worked out once.
-    let lastInterfaces: readonly string[] | undefined;
-    let lastNamed: ReadonlySet<string> | undefined;
-    desired.forEach((target, text) => {
-      if (target.interfaces !== lastInterfaces || lastInterfaces === undefined) {
-        const names = target.interfaces?.filter((n) => n !== '');
-        lastInterfaces = target.interfaces;
-        lastNamed = names && names.length > 0 ? this.sets.of(names) : undefined;
-      }
-      const named = lastNamed;
-      // An address already desired in this spelling is canonical: no need to parse it again.
-      const known = this.desired.get(text);
-      let d: DesiredIp;
-      let key: string;
-      if (known) {
-        key = text;
-        d = this.desiredOf(known.family, named);
-      } else {
-        const ip = parseIP(text, { mapped: 'keep' });
-        if (!ip) throw new TypeError(`L2 desired state: "${text}" is not an IP address`);
-        const canonical = formatIP(ip);
-        // The caller's string when it is canonical already: one string per address, not two.
-        key = canonical === text ? text : canonical;
-        d = this.desiredOf(ip.family, named);
-      }
-      // Two spellings of one address are one owned address.
-      if (!next.has(key)) owned[d.protocol]++;
-      next.set(key, d);
-    });
-    this.desired = next;
-    for (const protocol of ['arp', 'ndp'] as const) this.metrics.ownedIps.set({ protocol }, owned[protocol]);
+    const next = this.intake.read(desired, this.desired);
+    this.desired = next.ips;
+    for (const protocol of ['arp', 'ndp'] as const) this.metrics.ownedIps.set({ protocol }, next.owned[protocol]);
     if (this.started) this.reconcile();
-  }
-
-  /** The one (immutable) DesiredIp for a family and interface set: a few shared by every address. */
-  private desiredOf(family: Family, named: ReadonlySet<string> | undefined): DesiredIp {
-    let byFamily = this.desiredShapes.get(named);
-    if (!byFamily) this.desiredShapes.set(named, (byFamily = {}));
-    return (byFamily[family] ??= { family, protocol: protocolOf(family), named });
   }
 
   /** Replaces the names the default interface selection skips (MetalLB's metallb-excludel2 list). */
@@ -318,7 +273,8 @@ export class Announcer {
         index: l.iface.index,
         mac: l.iface.mac,
         open: (Object.keys(l.ports) as L2Protocol[]).filter((p) => l.ports[p]),
-        groups: [...l.groups].filter(([, g]) => (g & 1) === 1).map(([key]) => solicitedNodeGroup(key)),
+        groups: l.groups.joined().map(solicitedNodeGroup),
+        unjoinedGroups: l.groups.pending,
       })),
       errors: [...this.errors].map(([key, e]) => {
         const [protocol = '', iface = ''] = key.split('/');
@@ -535,7 +491,7 @@ export class Announcer {
       }
     }
     this.closeIdlePorts();
-    for (const link of this.links.values()) link.membership?.settle?.();
+    for (const link of this.links.values()) link.groups.settle();
     this.updateGauges();
     this.flushLogs();
     // The pass's takeovers start their schedules together: one cohort each interface.
@@ -554,7 +510,7 @@ export class Announcer {
     if (!d || !iface) return;
     const link = this.links.get(name) ?? this.addLink(iface);
     if (!this.ensurePort(link, d.protocol)) return;
-    if (d.protocol === 'ndp') this.joinGroup(link, solicitedNodeKey(ip));
+    if (d.protocol === 'ndp') link.groups.add(solicitedNodeKey(ip));
     this.announced.set(ip, this.sets.with(this.announced.get(ip), name));
     this.announcing.add(ip, { ip, interface: name, protocol: d.protocol });
     this.onEvent({ type: 'announce', protocol: d.protocol, interface: name, ip });
@@ -571,14 +527,30 @@ export class Announcer {
     this.lastConflictLog.get(name)?.delete(ip);
     const protocol = protocolOf(ipFamily(ip)!);
     const link = this.links.get(name);
-    if (link && protocol === 'ndp') this.leaveGroup(link, solicitedNodeKey(ip));
+    if (link && protocol === 'ndp') link.groups.remove(solicitedNodeKey(ip));
     this.withdrawing.add(ip, { ip, interface: name, protocol });
     this.onEvent({ type: 'withdraw', protocol, interface: name, ip });
   }
 
   private addLink(iface: SystemInterface): LinkState {
-    const link: LinkState = { iface, ports: {}, membership: undefined, groups: new Map() };
-    this.links.set(iface.name, link);
+    const name = iface.name;
+    const link: LinkState = {
+      iface,
+      ports: {},
+      groups: new SolicitedGroups({
+        // The link's iface is replaced at each scan: the membership opens on the one current then.
+        openMembership: () => this.io.openMembership(link.iface),
+        clock: this.clock,
+        ...(this.random ? { random: this.random } : {}),
+        retry: this.joinRetry,
+        onProblem: (err) => this.reportError('ndp', name, err),
+        onRecovered: (code, retries) => {
+          this.clearError('ndp', name, code);
+          this.log.info('solicited-node groups joined after failed joins', { interface: name, code, retries });
+        },
+      }),
+    };
+    this.links.set(name, link);
     return link;
   }
 
@@ -589,7 +561,7 @@ export class Announcer {
     const link = this.links.get(name);
     if (!link) return;
     for (const protocol of ['arp', 'ndp'] as const) this.closePort(link, protocol);
-    link.membership?.close();
+    link.groups.close();
     this.links.delete(name);
   }
 
@@ -652,40 +624,9 @@ export class Announcer {
     for (const [name, link] of this.links) {
       for (const protocol of ['arp', 'ndp'] as const) if (!inUse.has(`${protocol}/${name}`)) this.closePort(link, protocol);
       if (!link.ports.arp && !link.ports.ndp) {
-        link.membership?.close();
+        link.groups.close();
         this.links.delete(name);
       }
-    }
-  }
-
-  private joinGroup(link: LinkState, key: number): void {
-    const entry = (link.groups.get(key) ?? 0) + 2;
-    link.groups.set(key, entry);
-    if ((entry & 1) === 1) return;
-    // A failed join is reported but does not stop the announcement: unicast
-    // NS still reach us, and so do multicast ones on links that do not filter.
-    try {
-      link.membership ??= this.io.openMembership(link.iface);
-      link.membership.join(solicitedNodeGroup(key));
-      link.groups.set(key, entry | 1);
-    } catch (err) {
-      this.reportError('ndp', link.iface.name, err as ErrnoLike);
-    }
-  }
-
-  private leaveGroup(link: LinkState, key: number): void {
-    const entry = link.groups.get(key);
-    if (entry === undefined) return;
-    if (entry >= 4) {
-      link.groups.set(key, entry - 2);
-      return;
-    }
-    link.groups.delete(key);
-    if ((entry & 1) === 0 || !link.membership) return;
-    try {
-      link.membership.leave(solicitedNodeGroup(key));
-    } catch (err) {
-      this.reportError('ndp', link.iface.name, err as ErrnoLike);
     }
   }
 

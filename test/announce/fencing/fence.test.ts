@@ -49,7 +49,7 @@ function fenceFor(self: string, opts: { resolve?: boolean; macs?: Record<string,
     yieldMs: 10_000,
     onConflict: (c) => conflicts.push({ ...c }),
   });
-  return { clock, l2, registry, fence, conflicts };
+  return { clock, l2, registry, dir, fence, conflicts };
 }
 
 // Names picked so each side of the contest is exercised: who wins VIP4 between "a" and "b".
@@ -130,6 +130,30 @@ t.test('a host outside the cluster is reported, never fought', async (t) => {
   t.same(fence.status().map((c) => [c.mac, c.member, c.resolution]), [['02:00:00:00:00:99', undefined, 'unknown-host']]);
   clock.advance(10_000);
   t.same(fence.status(), [], 'gone from the live list once its claims stop');
+});
+
+t.test("a claimant first seen before its MACs were gossiped is named once they are, and the contest resolved as a member's", async (t) => {
+  // A member starting up can claim an address before it is in our view
+  // (it elected itself from a partial view); its MACs come with it.
+  const { dir, l2, fence, conflicts, registry } = fenceFor(WINNER);
+  const mac = '02:00:00:00:00:0b';
+  fence.claim(VIP4, 'arp', 'eth0', { mac, probe: false });
+  t.same(fence.status().map((c) => [c.member, c.resolution]), [[undefined, 'unknown-host']], 'an unknown MAC is an unknown host');
+  dir.learn([{ name: LOSER, meta: macsMeta([mac]) }]);
+  fence.claim(VIP4, 'arp', 'eth0', { mac, probe: false });
+  t.same(fence.status().map((c) => [c.mac, c.member, c.resolution]), [[mac, LOSER, 'won']], 'the live conflict names the member and is won');
+  t.same(l2.bursts.map((b) => b.ips), [[VIP4]], 'and the winner re-asserts');
+  t.same(conflicts.map((c) => [c.member, c.resolution]), [[undefined, 'unknown-host'], [LOSER, 'won']], 'the observer hears of both');
+  const counted = (await registry.getSingleMetric('shoal_l2_conflicts_total')!.get()).values.map((v) => [v.labels['resolution'], v.value]);
+  t.same(counted, [['unknown-host', 1], ['won', 1]]);
+
+  // Named with the same resolution (a probe): the observer is told, nothing more is counted.
+  const probe = fenceFor(WINNER);
+  probe.fence.claim(VIP4, 'arp', 'eth0', { mac, probe: true });
+  probe.dir.learn([{ name: LOSER, meta: macsMeta([mac]) }]);
+  probe.fence.claim(VIP4, 'arp', 'eth0', { mac, probe: true });
+  t.same(probe.conflicts.map((c) => [c.member, c.resolution]), [[undefined, 'probe'], [LOSER, 'probe']]);
+  t.same((await probe.registry.getSingleMetric('shoal_l2_conflicts_total')!.get()).values.map((v) => v.value), [1]);
 });
 
 t.test('probes, our own MACs, and resolution off', async (t) => {

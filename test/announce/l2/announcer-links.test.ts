@@ -5,7 +5,8 @@
 import { Registry } from 'prom-client';
 import t from 'tap';
 
-import { Announcer, type AnnouncerEvent, type L2Target } from '../../../src/announce/l2/announcer.js';
+import { Announcer, type AnnouncerEvent } from '../../../src/announce/l2/announcer.js';
+import type { L2Target } from '../../../src/announce/l2/desired-state.js';
 import { decodeArp } from '../../../src/announce/l2/arp.js';
 import { gratuitousArpFrames } from '../../../src/announce/l2/arp-responder.js';
 import { decodeEthernet } from '../../../src/announce/l2/ethernet.js';

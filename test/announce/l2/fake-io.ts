@@ -47,8 +47,14 @@ export class FakeMembership implements MulticastMembership {
   closed = false;
   /** Batches ended (settle() calls), and the groups held at each. */
   readonly settled: string[][] = [];
+  /** The errno code every join fails with while set, as a socket out of option memory would (the message names the group, as raw-socket's does). */
+  failJoins: string | undefined;
+  /** Joins tried, failed ones included. */
+  joinAttempts = 0;
 
   join(group: string): void {
+    this.joinAttempts++;
+    if (this.failJoins) throw errno(this.failJoins, `IPV6_ADD_MEMBERSHIP ${group} failed`);
     if (this.groups.has(group)) throw errno('EADDRINUSE');
     this.groups.add(group);
   }
@@ -114,7 +120,11 @@ export class FakeIo implements L2Io {
     return port;
   }
 
+  /** Makes the membership of an interface; default a FakeMembership. */
+  membershipFactory: ((iface: SystemInterface) => MulticastMembership) | undefined;
+
   openMembership(iface: SystemInterface): MulticastMembership {
+    if (this.membershipFactory) return this.membershipFactory(iface);
     const m = new FakeMembership();
     this.memberships.set(iface.name, m);
     return m;

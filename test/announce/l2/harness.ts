@@ -15,7 +15,8 @@ import { createInterface } from 'node:readline';
 
 import { Registry } from 'prom-client';
 
-import { Announcer, type AnnouncerEvent, type L2Target } from '../../../src/announce/l2/announcer.js';
+import { Announcer, type AnnouncerEvent } from '../../../src/announce/l2/announcer.js';
+import type { L2Target } from '../../../src/announce/l2/desired-state.js';
 import { createSystemIo } from '../../../src/announce/l2/system-io.js';
 import { RealClock } from '../../../src/util/clock.js';
 import { createLogger } from '../../../src/util/log.js';
