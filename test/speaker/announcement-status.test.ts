@@ -52,8 +52,9 @@ t.test('each update hands the writer only the objects that differ from the last 
   t.same(w.last.get(statusKey('l2', 'default/svc-7'))?.status, { node: 'node-a', serviceName: 'svc-7', serviceNamespace: 'default', interfaces: [{ name: 'eth1' }] });
 
   w.given.length = 0;
-  const fewer = announced(['eth1']);
-  fewer.l2.delete('default/svc-3');
+  const l2 = new Map(announced(['eth1']).l2);
+  l2.delete('default/svc-3');
+  const fewer = { l2, bgp: announced().bgp };
   pub.update(fewer);
   t.same(w.given, [[statusKey('l2', 'default/svc-3'), undefined]], 'a service no longer announced: its object goes');
 
