@@ -25,6 +25,24 @@ Napi::Value Trim(const Napi::CallbackInfo& info) {
 #endif
 }
 
+// limitArenas(n): at most n malloc arenas from now on (mallopt
+// M_ARENA_MAX; glibc otherwise gives threads arenas of their own, up to 8
+// per core, each keeping the pages it touched). The environment's
+// MALLOC_ARENA_MAX does the same at start-up, but glibc ignores it in a
+// process with file capabilities (AT_SECURE), which the speaker's image
+// gives node. True when set, false when refused, undefined off glibc.
+Napi::Value LimitArenas(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(info.Env(), "limitArenas(n): n must be a number").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+#ifdef __GLIBC__
+  return Napi::Boolean::New(info.Env(), mallopt(M_ARENA_MAX, info[0].As<Napi::Number>().Int32Value()) == 1);
+#else
+  return info.Env().Undefined();
+#endif
+}
+
 // reduceHeap(): tells V8 that memory is short (moderate pressure). V8
 // starts an incremental full collection, marked as one that reduces memory
 // (the kind its memory reducer runs when a process goes idle): it compacts
@@ -39,6 +57,7 @@ Napi::Value ReduceHeap(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("trim", Napi::Function::New(env, Trim, "trim"));
+  exports.Set("limitArenas", Napi::Function::New(env, LimitArenas, "limitArenas"));
   exports.Set("reduceHeap", Napi::Function::New(env, ReduceHeap, "reduceHeap"));
   return exports;
 }

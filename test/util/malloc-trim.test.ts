@@ -41,12 +41,18 @@ t.test('the addon: trim() answers whether memory went back; no addon or a broken
   const glibc = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime;
   if (glibc) t.type(r, 'boolean', `on glibc ${glibc}, malloc_trim ran`);
 
+  // limitArenas caps glibc's malloc arenas (what the speaker sets before its Kubernetes-mode code loads).
+  const arenas = loadMemoryAddon(warn, repoRoot)!.limitArenas(8);
+  if (glibc) t.equal(arenas, true, 'mallopt(M_ARENA_MAX) accepted');
+  else t.equal(arenas, undefined, 'not glibc: nothing to set');
+  t.throws(() => (loadMemoryAddon(warn, repoRoot)!.limitArenas as (n?: unknown) => unknown)('one'), /n must be a number/);
+
   // reduceHeap starts a full (major) collection: one shows up within seconds in an
   // otherwise quiet process, where V8 would otherwise wait for its memory reducer.
   const addon = loadMemoryAddon(warn, repoRoot)!;
   const majors: number[] = [];
   const obs = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) if ((e.detail as { kind?: number } | undefined)?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) majors.push(e.startTime);
+    for (const e of list.getEntries()) if (((e as { detail?: unknown }).detail as { kind?: number } | undefined)?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) majors.push(e.startTime);
   });
   obs.observe({ entryTypes: ['gc'] });
   t.teardown(() => obs.disconnect());
