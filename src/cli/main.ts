@@ -1,29 +1,8 @@
 #!/usr/bin/env node
-// The `shoal` command line.
-import { Command } from 'commander';
-import { registerControllerCommand } from './controller.js';
-import { registerGossipCommand } from './gossip.js';
-import { registerKeygenCommand } from './keygen.js';
-import { registerSpeakerCommand } from './speaker.js';
-import { registerStatusCommands } from './status.js';
-import { registerValidateCommand } from './validate.js';
-import { VERSION } from './version.js';
+// The `shoal` command. What must happen before the program loads happens
+// here first (a speaker's malloc arenas: malloc-arenas.ts); the command
+// line itself is program.ts, imported only then, so that in the bundle its
+// code, shared with every command, is not evaluated before.
+import './malloc-arenas.js';
 
-export function buildProgram(): Command {
-  const program = new Command();
-  program.name('shoal').description('bare-metal LoadBalancer for Kubernetes: gossip, ARP/NDP and BGP announcing').version(VERSION);
-  registerSpeakerCommand(program);
-  registerStatusCommands(program);
-  registerGossipCommand(program);
-  registerControllerCommand(program);
-  registerValidateCommand(program);
-  registerKeygenCommand(program);
-  return program;
-}
-
-buildProgram()
-  .parseAsync(process.argv)
-  .catch((err: unknown) => {
-    process.stderr.write(`shoal: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  });
+await import('./program.js');

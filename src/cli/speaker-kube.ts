@@ -11,7 +11,8 @@ import { parseAllowList } from '../status/access.js';
 import { parseListen, splitList } from '../status/listen.js';
 import { RealClock } from '../util/clock.js';
 import { parseLogLevel } from '../util/log.js';
-import { loadTrim, startPeriodicTrim } from '../util/malloc-trim.js';
+import { startHeapRelease } from '../util/heap-release.js';
+import { loadMemoryAddon, startPeriodicTrim } from '../util/malloc-trim.js';
 import { failbackDelayMs, layer2Mode, leaveTimeoutMs, type SpeakerFlags } from './speaker.js';
 import { stopOnSignals } from './signals.js';
 
@@ -62,10 +63,13 @@ export async function runKubeSpeaker(flags: SpeakerFlags): Promise<void> {
     leaveTimeoutMs: leaveTimeoutMs(flags.leaveTimeout),
     logLevel: parseLogLevel(flags.logLevel),
   });
-  const trim = loadTrim((message, fields) => speaker.log.warn(message, fields));
-  const stopTrims = trim ? startPeriodicTrim(new RealClock(), trim) : undefined;
+  const memory = loadMemoryAddon((message, fields) => speaker.log.warn(message, fields));
+  const stopTrims = memory ? startPeriodicTrim(new RealClock(), memory.trim) : undefined;
+  // The heap a burst of Services committed goes back once it is garbage (src/util/heap-release.ts).
+  const stopHeapRelease = memory ? startHeapRelease(new RealClock(), memory.reduceHeap) : undefined;
   stopOnSignals(speaker.log, async () => {
     stopTrims?.();
+    stopHeapRelease?.();
     await speaker.stop();
   });
 }

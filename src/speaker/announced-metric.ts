@@ -28,10 +28,18 @@ export function announcedSeries(r: Reconciled, node: string): Labels[] {
   return out;
 }
 
+/**
+ * Keeps the gauge equal to the series of the last update. Each reconcile
+ * names every series; one already there costs a lookup, not a new map of
+ * them all: that map lived from one reconcile to the next and, at 1,000
+ * Services arriving, reached V8's old generation (docs/speaker.md, "Memory").
+ */
 export class AnnouncedMetric {
   // One series per address and service: kept as rendered text so a scrape stays cheap at 10,000 addresses.
   private readonly gauge: SeriesFamily<keyof Labels>;
-  private current = new Map<string, Labels>();
+  /** By protocol, service and address: the series' labels and the update that last named it. */
+  private readonly current = new Map<string, { labels: Labels; seen: number }>();
+  private updates = 0;
 
   constructor(registry: Registry) {
     this.gauge = new SeriesFamily({
@@ -44,9 +52,21 @@ export class AnnouncedMetric {
   }
 
   update(series: readonly Labels[]): void {
-    const next = new Map(series.map((l) => [`${l.protocol} ${l.service} ${l.ip}`, l]));
-    for (const [k, l] of this.current) if (!next.has(k)) this.gauge.remove(l);
-    for (const l of next.values()) this.gauge.set(l, 1);
-    this.current = next;
+    const now = ++this.updates;
+    for (const l of series) {
+      const key = `${l.protocol} ${l.service} ${l.ip}`;
+      const had = this.current.get(key);
+      if (had) {
+        had.seen = now;
+        continue;
+      }
+      this.current.set(key, { labels: l, seen: now });
+      this.gauge.set(l, 1);
+    }
+    for (const [key, e] of this.current) {
+      if (e.seen === now) continue;
+      this.gauge.remove(e.labels);
+      this.current.delete(key);
+    }
   }
 }

@@ -34,3 +34,20 @@ t.test("metallb_speaker_announced: MetalLB's labels, one series per service, add
 t.test('layer-2 services of a reconcile: interfaces united and sorted, [] for every interface', async (t) => {
   t.same(l2Services(reconciled.result, new Set(['192.0.2.1', '192.0.2.2'])), new Map([['default/a', ['eth0', 'eth1']], ['default/b', ['eth0', 'eth1']], ['default/c', []]]));
 });
+
+t.test('metallb_speaker_announced: a series named again stays, one no longer named goes, one named anew comes', async (t) => {
+  const r = new Registry();
+  const m = new AnnouncedMetric(r);
+  const l2 = (ip: string, service: string) => ({ ip, node: 'node-a', protocol: 'layer2' as const, service });
+  const names = async (): Promise<string[]> => [...(await r.metrics()).matchAll(/ip="([^"]+)",node="node-a",protocol="layer2",service="([^"]+)"/g)].map((x) => `${x[1]} ${x[2]}`).sort();
+  m.update([l2('192.0.2.1', 'default/a'), l2('192.0.2.2', 'default/b')]);
+  t.same(await names(), ['192.0.2.1 default/a', '192.0.2.2 default/b']);
+  m.update([l2('192.0.2.2', 'default/b'), l2('192.0.2.1', 'default/a')]);
+  t.same(await names(), ['192.0.2.1 default/a', '192.0.2.2 default/b'], 'the same series in another order');
+  m.update([l2('192.0.2.2', 'default/b'), l2('192.0.2.3', 'default/c')]);
+  t.same(await names(), ['192.0.2.2 default/b', '192.0.2.3 default/c']);
+  m.update([]);
+  t.same(await names(), []);
+  m.update([l2('192.0.2.1', 'default/a')]);
+  t.same(await names(), ['192.0.2.1 default/a'], 'back after it went');
+});

@@ -3,9 +3,10 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import t from 'tap';
 import { VirtualClock } from '../../src/util/clock.js';
-import { DEFAULT_TRIM_INTERVAL_MS, loadTrim, startPeriodicTrim } from '../../src/util/malloc-trim.js';
+import { DEFAULT_TRIM_INTERVAL_MS, loadMemoryAddon, loadTrim, startPeriodicTrim } from '../../src/util/malloc-trim.js';
 import { repoRoot } from '../support/dist.js';
 
 t.test('trims every interval until stopped', async (t) => {
@@ -39,6 +40,28 @@ t.test('the addon: trim() answers whether memory went back; no addon or a broken
   t.ok(r === true || r === false || r === undefined, `true, false, or undefined off glibc: ${String(r)}`);
   const glibc = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime;
   if (glibc) t.type(r, 'boolean', `on glibc ${glibc}, malloc_trim ran`);
+
+  // limitArenas caps glibc's malloc arenas (what the speaker sets before its Kubernetes-mode code loads).
+  const arenas = loadMemoryAddon(warn, repoRoot)!.limitArenas(8);
+  if (glibc) t.equal(arenas, true, 'mallopt(M_ARENA_MAX) accepted');
+  else t.equal(arenas, undefined, 'not glibc: nothing to set');
+  t.throws(() => (loadMemoryAddon(warn, repoRoot)!.limitArenas as (n?: unknown) => unknown)('one'), /n must be a number/);
+
+  // reduceHeap starts a full (major) collection: one shows up within seconds in an
+  // otherwise quiet process, where V8 would otherwise wait for its memory reducer.
+  const addon = loadMemoryAddon(warn, repoRoot)!;
+  const majors: number[] = [];
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if (((e as { detail?: unknown }).detail as { kind?: number } | undefined)?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) majors.push(e.startTime);
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  t.teardown(() => obs.disconnect());
+  await new Promise((r) => setTimeout(r, 50));
+  majors.length = 0;
+  addon.reduceHeap();
+  // Incremental marking finishes in tasks of its own: give it turns of the event loop.
+  for (let i = 0; i < 300 && majors.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  t.ok(majors.length > 0, 'a major collection ran after reduceHeap()');
 
   const empty = mkdtempSync(join(tmpdir(), 'shoal-trim-'));
   t.teardown(() => rmSync(empty, { recursive: true, force: true }));

@@ -1,0 +1,71 @@
+// When the speaker asks V8 to give back committed heap: only when what is
+// committed is far above what was live over the last readings, and not
+// again at once; the timer that reads and releases, on a virtual clock.
+import t from 'tap';
+import { VirtualClock } from '../../src/util/clock.js';
+import { HeapExcess, readHeap, startHeapRelease, type HeapReading } from '../../src/util/heap-release.js';
+
+const MiB = 1048576;
+const heap = (usedMiB: number, totalMiB: number): HeapReading => ({ usedBytes: usedMiB * MiB, totalBytes: totalMiB * MiB });
+const opts = { windowReadings: 3, ratio: 2, minExcessBytes: 16 * MiB, holdOffMs: 10_000 };
+
+t.test('a heap committed far above what is live is released; a heap in proportion is not', async (t) => {
+  const e = new HeapExcess(opts);
+  t.equal(e.offer(0, heap(16, 18)), false, 'steady state at 100 Services: 16 of 18 MiB');
+  t.equal(e.offer(5000, heap(25, 57)), true, 'a burst over: 25 of 57 MiB');
+  t.equal(e.offer(10_000, heap(25, 28)), false, 'given back');
+});
+
+t.test('the live heap is the lowest reading of the window: garbage not collected yet counts as excess', async (t) => {
+  const e = new HeapExcess(opts);
+  t.equal(e.offer(0, heap(18, 20)), false);
+  t.equal(e.offer(5000, heap(55, 58)), true, '55 MiB used, but 18 was enough a moment ago');
+  const later = new HeapExcess(opts);
+  for (const [i, used] of [55, 56, 55].entries()) t.equal(later.offer(i * 5000, heap(used, 58)), false, 'all readings high: nothing says the heap is mostly garbage');
+});
+
+t.test('both conditions: twice the live heap and more than minExcessBytes over it', async (t) => {
+  t.equal(new HeapExcess(opts).offer(0, heap(4, 12)), false, '3x but only 8 MiB over');
+  t.equal(new HeapExcess(opts).offer(0, heap(40, 70)), false, '30 MiB over but under 2x');
+  t.equal(new HeapExcess(opts).offer(0, heap(30, 61)), true);
+});
+
+t.test('at most one release per hold-off, then again while the excess stays', async (t) => {
+  const e = new HeapExcess(opts);
+  t.equal(e.offer(0, heap(20, 60)), true);
+  t.equal(e.offer(5000, heap(20, 60)), false, 'within the hold-off');
+  t.equal(e.offer(9999, heap(20, 60)), false);
+  t.equal(e.offer(10_000, heap(20, 60)), true, 'the heap was not given back: asked again');
+});
+
+t.test('bad settings are refused with what was given', async (t) => {
+  t.throws(() => new HeapExcess({ ...opts, windowReadings: 0 }), /windowReadings >= 1.*"windowReadings":0/);
+  t.throws(() => new HeapExcess({ ...opts, ratio: 1 }), /ratio > 1/);
+});
+
+t.test('startHeapRelease reads every interval and releases when told, until stopped', async (t) => {
+  const clock = new VirtualClock();
+  const readings = [heap(16, 18), heap(16, 18), heap(25, 57), heap(25, 28)];
+  let reads = 0;
+  let releases = 0;
+  const stop = startHeapRelease(clock, () => void releases++, { intervalMs: 5000, excess: opts, read: () => readings[Math.min(reads++, readings.length - 1)]! });
+  clock.advance(4999);
+  t.equal(reads, 0, 'the first reading waits one interval');
+  clock.advance(1);
+  t.equal(reads, 1);
+  clock.advance(10_000);
+  t.equal(releases, 1, 'released at the third reading');
+  clock.advance(10_000);
+  t.equal(releases, 1, 'and not again once given back');
+  stop();
+  const before = reads;
+  clock.advance(60_000);
+  t.equal(reads, before, 'no reading after stop()');
+  t.equal(clock.nextAt(), undefined, 'no timer left');
+  t.throws(() => startHeapRelease(clock, () => undefined, { intervalMs: 0 }), /interval 0/);
+});
+
+t.test('readHeap reads this process: used within committed', async (t) => {
+  const r = readHeap();
+  t.ok(r.usedBytes > 0 && r.usedBytes <= r.totalBytes, `${r.usedBytes} of ${r.totalBytes}`);
+});
