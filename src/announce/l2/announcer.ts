@@ -287,6 +287,10 @@ export class Announcer {
       if (!next.has(key)) owned[d.protocol]++;
       next.set(key, d);
     });
+    // Released addresses take their per-address series with them.
+    this.desired.forEach((_, ip) => {
+      if (!next.has(ip)) this.metrics.forgetAddress(ip);
+    });
     this.desired = next;
     for (const protocol of ['arp', 'ndp'] as const) this.metrics.ownedIps.set({ protocol }, owned[protocol]);
     if (this.started) this.reconcile();
