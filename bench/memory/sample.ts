@@ -69,3 +69,36 @@ export function slope(points: readonly { x: number; y: number }[]): number {
   }
   return den === 0 ? NaN : num / den;
 }
+
+export interface FullGc {
+  /** Heap used before and after the collection, MiB (V8 prints MB of 2^20 bytes). */
+  beforeMiB: number;
+  afterMiB: number;
+  /** Heap committed after it, MiB. */
+  committedMiB: number;
+}
+
+/**
+ * A full collection (Mark-Compact) from a --trace-gc line, else undefined
+ * (scavenges, other output). What a full collection leaves is the live heap:
+ * heap used after GC, exactly, where heapFloor is an upper bound.
+ *   [pid:0x...]  1234 ms: Mark-Compact 18.2 (20.1) -> 15.3 (20.5) MB, 12.3 / 0.0 ms  (...)
+ */
+export function parseFullGc(line: string): FullGc | undefined {
+  const m = /: Mark-Compact(?: \(reduce\))? ([0-9.]+) \(([0-9.]+)\) -> ([0-9.]+) \(([0-9.]+)\) MB/.exec(line);
+  return m ? { beforeMiB: Number(m[1]), afterMiB: Number(m[3]), committedMiB: Number(m[4]) } : undefined;
+}
+
+/**
+ * The live heap in a V8 heap snapshot (the JSON --heapsnapshot-signal
+ * writes, taken after a full collection): the sum of every node's self
+ * size, MiB.
+ */
+export function snapshotLiveMiB(snapshot: { snapshot: { meta: { node_fields: string[] } }; nodes: number[] }): number {
+  const fields = snapshot.snapshot.meta.node_fields;
+  const at = fields.indexOf('self_size');
+  if (at < 0) throw new Error('heap snapshot: no self_size field');
+  let bytes = 0;
+  for (let i = at; i < snapshot.nodes.length; i += fields.length) bytes += snapshot.nodes[i]!;
+  return bytes / MiB;
+}

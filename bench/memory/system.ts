@@ -37,19 +37,33 @@ export interface Proc {
   tail(): string;
 }
 
-/** Starts a node process with the image's environment; extra node flags (profiling) go before the script. */
-export function startNode(name: string, nodeFlags: readonly string[], args: readonly string[]): Proc {
-  const child = spawn(process.execPath, [...nodeFlags, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_ENV: 'production', NODE_OPTIONS: '' } });
-  const lines: string[] = [];
+/** Calls `onLine` with each complete line of a stream. */
+function eachLine(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
   let partial = '';
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => {
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
     const all = (partial + chunk).split('\n');
     partial = all.pop() ?? '';
-    for (const l of all) {
-      lines.push(l);
-      if (lines.length > 40) lines.shift();
-    }
+    for (const l of all) onLine(l);
+  });
+}
+
+export interface NodeIo {
+  /** Receives what the process writes to stdout (where V8's --trace-gc writes); without it stdout is dropped. */
+  onStdoutLine?: (line: string) => void;
+  /** Working directory (where --heapsnapshot-signal writes its snapshots). */
+  cwd?: string;
+}
+
+/** Starts a node process with the image's environment; extra node flags (profiling) go before the script. */
+export function startNode(name: string, nodeFlags: readonly string[], args: readonly string[], io: NodeIo = {}): Proc {
+  const { onStdoutLine, cwd } = io;
+  const child = spawn(process.execPath, [...nodeFlags, ...args], { stdio: ['ignore', onStdoutLine ? 'pipe' : 'ignore', 'pipe'], env: { ...process.env, NODE_ENV: 'production', NODE_OPTIONS: '' }, ...(cwd !== undefined && { cwd }) });
+  if (onStdoutLine) eachLine(child.stdout!, onStdoutLine);
+  const lines: string[] = [];
+  eachLine(child.stderr!, (l) => {
+    lines.push(l);
+    if (lines.length > 40) lines.shift();
   });
   if (child.pid === undefined) throw new Error(`${name} did not start`);
   return { name, child, pid: child.pid, tail: () => lines.join('\n') };
@@ -162,6 +176,19 @@ export interface SystemOptions {
   controllerExtraFlags?: readonly string[];
   /** The script the controller and speakers run (default IMAGE_ENTRY). */
   entry?: string;
+  /**
+   * Runs the controller and the speakers with V8's --trace-gc, a measuring
+   * instrument rather than an experiment (it only prints a line per
+   * collection), and hands each line they print to stdout to this callback
+   * with the process's name ("controller", "node-1"...).
+   */
+  onTraceGc?: (process: string, line: string) => void;
+  /**
+   * Runs the controller and the speakers with --heapsnapshot-signal=SIGUSR2
+   * in this directory: SIGUSR2 makes one write a heap snapshot here (after a
+   * full collection), a measuring instrument too (see liveHeap in run.ts).
+   */
+  heapSnapshotDir?: string;
 }
 
 /** Loopback addresses of this bench, away from the demo's 127.0.0.N. */
@@ -191,18 +218,21 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     const kube = new SocketKube(socket);
     for (const o of baseObjects(nodes)) await kube.apply(o as never);
     const controllerStatus = `${nodeAddress(0)}:${await freePort(nodeAddress(0))}`;
-    const controller = startNode('controller', [...CONTROLLER_NODE_FLAGS, ...(opts.controllerExtraFlags ?? [])], [
+    const trace = opts.onTraceGc;
+    const traceFlags = [...(trace ? ['--trace-gc'] : []), ...(opts.heapSnapshotDir !== undefined ? ['--heapsnapshot-signal=SIGUSR2'] : [])];
+    const io = (name: string): NodeIo => ({ ...(trace && { onStdoutLine: (l: string) => trace(name, l) }), ...(opts.heapSnapshotDir !== undefined && { cwd: opts.heapSnapshotDir }) });
+    const controller = startNode('controller', [...CONTROLLER_NODE_FLAGS, ...(opts.controllerExtraFlags ?? []), ...traceFlags], [
       cli, 'controller', '--kubeconfig', kubeconfig, '--namespace', NAMESPACE, '--status', controllerStatus, '--config-source', 'crd', '--log-level', 'warn',
-    ]);
+    ], io('controller'));
     procs.push(controller);
     const keyDir = await mountSecret(kube, NAMESPACE, GOSSIP_SECRET_NAME, join(dir, 'ml_secret_key'), 60_000);
     const speakers = new Map<string, Proc>();
     const startSpeaker = (n: SpeakerNode): Proc => {
-      const p = startNode(n.name, [...SPEAKER_NODE_FLAGS, ...(opts.speakerExtraFlags ?? [])], [
+      const p = startNode(n.name, [...SPEAKER_NODE_FLAGS, ...(opts.speakerExtraFlags ?? []), ...traceFlags], [
         cli, 'speaker', '--kubeconfig', kubeconfig, '--namespace', NAMESPACE, '--node-name', n.name,
         '--gossip-bind', `${n.address}:${n.gossipPort}`, '--status', `${n.address}:${n.statusPort}`,
         '--gossip-key-file', keyDir, '--layer2', 'off', '--config-source', 'crd', '--log-level', 'warn',
-      ]);
+      ], io(n.name));
       speakers.set(n.name, p);
       return p;
     };

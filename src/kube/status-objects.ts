@@ -151,6 +151,8 @@ export class StatusObjectWriter {
   private pumpTimer: TimerHandle | undefined;
   private pumpSoon = false;
   private inFlight = false;
+  /** The key of the request in flight: its entry must outlive a set(key, undefined) until the answer is in. */
+  private writingKey: string | undefined;
   private closed = false;
   private requestCount = 0;
   private failureCount = 0;
@@ -217,7 +219,10 @@ export class StatusObjectWriter {
     if (desired?.name !== undefined && e.live === undefined) e.unread = true;
     if (this.settled(e)) {
       this.due.delete(key);
-      if (e.desired === undefined && e.live === undefined) this.drop(key, e);
+      // A create in flight has no live object yet but will have one: dropping
+      // the entry now would lose it, and the object would stay in the API
+      // for good. The pump deletes it once the create has answered.
+      if (e.desired === undefined && e.live === undefined && key !== this.writingKey) this.drop(key, e);
       return;
     }
     if (e.retryTimer === undefined) this.markDue(key);
@@ -309,6 +314,7 @@ export class StatusObjectWriter {
     const e = this.entries.get(key);
     if (!e) return this.next();
     this.inFlight = true;
+    this.writingKey = key;
     try {
       const done = await this.step(e);
       e.attempts = 0;
@@ -319,6 +325,7 @@ export class StatusObjectWriter {
       this.failed(key, e, err);
     } finally {
       this.inFlight = false;
+      this.writingKey = undefined;
     }
     this.next();
   }
@@ -344,7 +351,10 @@ export class StatusObjectWriter {
     if (this.closed) return;
     e.retryTimer = this.clock.setTimeout(() => {
       e.retryTimer = undefined;
-      if (this.entries.get(key) === e && !this.settled(e)) this.markDue(key);
+      if (this.entries.get(key) !== e) return;
+      if (!this.settled(e)) this.markDue(key);
+      // Unwanted while its failed request was in flight: nothing is left to do or keep.
+      else if (e.desired === undefined && e.live === undefined) this.drop(key, e);
     }, delay);
   }
 

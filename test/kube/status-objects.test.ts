@@ -244,3 +244,30 @@ t.test('a condition keeps its lastTransitionTime while its status stays: a resta
   t.same(keepTransitionTimes({ assignedIPv4: 1 }, live), { assignedIPv4: 1 }, 'no conditions: as given');
   t.same(keepTransitionTimes(same, undefined), same, 'nothing live: as given');
 });
+
+t.test('an object no longer wanted while its create is in flight is deleted once the create lands, not left behind', async (t) => {
+  // Service churn: a speaker starts announcing a Service, and the Service is
+  // deleted before the ServiceL2Status create returns. Forgetting the key at
+  // once lost the object the create was making: one orphan per such race.
+  const s = await setup(t);
+  const [[key, desired]] = [...desiredStatuses('node-a', NS, undefined, { l2: services(1), bgp: new Map() })] as [[string, Parameters<StatusObjectWriter['set']>[1]]];
+  s.writer.set(key, desired);
+  await turn(); // the pump runs and sends the create; its answer takes more than one turn
+  t.equal(s.times.length, 0, 'the create has not answered yet');
+  t.ok(s.writer.stats.writing, 'the create is in flight');
+  s.writer.set(key, undefined);
+  await drive(s);
+  t.same(list(s.d), [], 'no ServiceL2Status left for a Service no longer announced');
+  t.same(s.writer.keys(), [], 'nothing left tracked');
+
+  // The same race with a create that fails: nothing to delete, and the key is not kept either.
+  s.d.faults.failNext({ verb: 'create', resource: 'servicel2statuses.metallb.io', code: 503 });
+  s.writer.set(key, desired);
+  await turn();
+  t.ok(s.writer.stats.writing, 'the failing create is in flight');
+  s.writer.set(key, undefined);
+  await drive(s);
+  t.equal(s.d.faults.pendingFailures, 0, 'the create did fail');
+  t.same(list(s.d), [], 'nothing created');
+  t.same(s.writer.keys(), [], 'nothing left tracked after the backoff');
+});

@@ -249,6 +249,10 @@ export class Announcer {
   set(desired: L2DesiredState): void {
     if (this.closed) throw new Error('announcer is closed');
     const next = this.intake.read(desired, this.desired);
+    // Released addresses take their per-address series with them.
+    this.desired.forEach((_, ip) => {
+      if (!next.ips.has(ip)) this.metrics.forgetAddress(ip);
+    });
     this.desired = next.ips;
     for (const protocol of ['arp', 'ndp'] as const) this.metrics.ownedIps.set({ protocol }, next.owned[protocol]);
     if (this.started) this.reconcile();

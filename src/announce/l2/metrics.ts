@@ -2,7 +2,9 @@
 // Labels are bounded: protocol (arp|ndp), interface, verdict and errno code;
 // never the address, which would grow with every service. MetalLB's
 // metallb_layer2_* counters are kept too, with its ip label, for its
-// dashboards; they grow with the addresses this node ever answered for.
+// dashboards: a series lives while its address is owned by this node and
+// goes when the address is released (forgetAddress), so they follow the
+// addresses owned now, not every address owned since start-up.
 
 import { Counter, Gauge, type Registry } from 'prom-client';
 
@@ -121,6 +123,17 @@ export class L2Metrics {
     }
     this.sentFor.forEach((frames, ip) => this.metallb.gratuitousSent.inc({ ip }, frames));
     this.sentFor.clear();
+  }
+
+  /**
+   * Drops the per-address series of an address this node no longer owns.
+   * Under Service churn they would otherwise pile up, one set per address
+   * ever owned; a later owner starts again from 0, which Prometheus reads
+   * as a counter reset.
+   */
+  forgetAddress(ip: string): void {
+    this.sentFor.delete(ip);
+    for (const family of [this.metallb.requestsReceived, this.metallb.responsesSent, this.metallb.gratuitousSent]) family.remove({ ip });
   }
 
   setAnnounced(protocol: L2Protocol, iface: string, count: number): void {

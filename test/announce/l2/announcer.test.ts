@@ -264,6 +264,31 @@ t.test('the exclusion list can change while running (metallb-excludel2); MetalLB
   t.ok((await metric('metallb_layer2_gratuitous_sent', { ip: VIP4 })) > 0);
 });
 
+t.test('MetalLB counters by ip follow the addresses owned now: a released address takes its series with it', async (t) => {
+  // Service churn hands this node address after address; each answered one
+  // made three series that stayed for the life of the process.
+  const { desired, metric, askArp, registry } = setup();
+  const series = async (): Promise<number> => {
+    let n = 0;
+    for (const name of ['metallb_layer2_requests_received', 'metallb_layer2_responses_sent', 'metallb_layer2_gratuitous_sent']) n += (await registry.getSingleMetric(name)!.get()).values.length;
+    return n;
+  };
+  desired({ [VIP4]: {} });
+  askArp('eth0', VIP4);
+  t.equal(await series(), 3, 'one owned, answered address: three series');
+  for (let i = 1; i <= 50; i++) {
+    const ip = `198.51.100.${i}`;
+    desired({ [VIP4]: {}, [ip]: {} });
+    askArp('eth0', ip);
+    t.equal(await metric('metallb_layer2_responses_sent', { ip }), 1);
+  }
+  desired({ [VIP4]: {} });
+  t.equal(await series(), 3, 'fifty addresses owned and released: back to the one still owned');
+  t.equal(await metric('metallb_layer2_requests_received', { ip: VIP4 }), 1, 'the address still owned keeps its count');
+  desired({});
+  t.equal(await series(), 0, 'nothing owned: no per-address series');
+});
+
 t.test('one address in two spellings is one owned address', async (t) => {
   const { desired, metric } = setup();
   desired({ [VIP6]: {}, [VIP6.toUpperCase()]: {}, [VIP6.replace('::', ':0::')]: {} });
