@@ -7,7 +7,8 @@ import { loadKubeConfig } from '../kube/kubeconfig.js';
 import { StatusServer } from '../status/server.js';
 import { RealClock } from '../util/clock.js';
 import { createLogger } from '../util/log.js';
-import { loadTrim, startPeriodicTrim } from '../util/malloc-trim.js';
+import { startHeapRelease } from '../util/heap-release.js';
+import { loadMemoryAddon, startPeriodicTrim } from '../util/malloc-trim.js';
 import { controllerSettings, DEFAULT_CONTROLLER_STATUS_PORT, type ControllerFlags } from './controller.js';
 import { stopOnSignals } from './signals.js';
 import { VERSION } from './version.js';
@@ -42,10 +43,13 @@ export async function runController(flags: ControllerFlags): Promise<void> {
   await status.start();
   log.info('status endpoint listening', { address: `${statusAddr.host}:${status.port}` });
 
-  const trim = loadTrim((message, fields) => log.warn(message, fields));
-  const stopTrims = trim ? startPeriodicTrim(new RealClock(), trim) : undefined;
+  const memory = loadMemoryAddon((message, fields) => log.warn(message, fields));
+  const stopTrims = memory ? startPeriodicTrim(new RealClock(), memory.trim) : undefined;
+  // Garbage a slow churn leaves is collected and its heap given back (src/util/heap-release.ts).
+  const stopHeapRelease = memory ? startHeapRelease(new RealClock(), memory.reduceHeap) : undefined;
   stopOnSignals(log, async () => {
     stopTrims?.();
+    stopHeapRelease?.();
     await controller.stop();
     await status.close();
   });

@@ -11,6 +11,16 @@
 // live; the caller then asks V8 for the same kind of collection its memory
 // reducer runs (the shoal_memory addon's reduceHeap: incremental, so no
 // long pause on the thread that answers gossip).
+//
+// The same collection is asked for when V8 has run no full collection for
+// a while (maxQuietMs). V8 collects the old generation when it nears a
+// limit that it raises as the heap grows, and a process with a small,
+// steady heap and a little churn (the controller replacing a Service now
+// and then) promotes garbage slowly enough to go for hours without one:
+// the garbage is kept and committed, and RSS climbs by a few MiB an hour
+// (docs/speaker.md, "Growth"). On a heap of 20 MiB one such collection
+// every few minutes costs milliseconds, in incremental steps.
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import type { Clock, TimerHandle } from './clock.js';
 
@@ -21,6 +31,8 @@ export interface HeapReading {
   readonly usedBytes: number;
   /** What V8 has committed (total_heap_size). */
   readonly totalBytes: number;
+  /** Full (mark-compact) collections so far, when known; a change means one ran since the last reading. */
+  readonly fullCollections?: number;
 }
 
 export interface HeapExcessOptions {
@@ -32,10 +44,15 @@ export interface HeapExcessOptions {
   readonly minExcessBytes: number;
   /** At most one release in this long. */
   readonly holdOffMs: number;
+  /** Release also when no full collection has run for this long (readings must count them); undefined: never for that reason. */
+  readonly maxQuietMs?: number;
 }
 
-/** Every 5 s, looking back 30 s; twice the live heap and 16 MiB over it; at most one release in 10 s. */
-export const DEFAULT_HEAP_EXCESS: HeapExcessOptions = { windowReadings: 6, ratio: 2, minExcessBytes: 16 * MiB, holdOffMs: 10_000 };
+/**
+ * Every 5 s, looking back 30 s; twice the live heap and 16 MiB over it; at
+ * most one release in 10 s; and a full collection at least every 5 minutes.
+ */
+export const DEFAULT_HEAP_EXCESS: HeapExcessOptions = { windowReadings: 6, ratio: 2, minExcessBytes: 16 * MiB, holdOffMs: 10_000, maxQuietMs: 300_000 };
 export const DEFAULT_HEAP_CHECK_INTERVAL_MS = 5000;
 
 /**
@@ -47,10 +64,13 @@ export const DEFAULT_HEAP_CHECK_INTERVAL_MS = 5000;
 export class HeapExcess {
   private readonly used: number[] = [];
   private lastRelease = -Infinity;
+  /** When a full collection was last seen to have run (or the first reading), and the count then. */
+  private lastFullAt: number | undefined;
+  private fullCount: number | undefined;
 
   constructor(private readonly opts: HeapExcessOptions = DEFAULT_HEAP_EXCESS) {
-    if (!(opts.windowReadings >= 1) || !(opts.ratio > 1) || !(opts.minExcessBytes >= 0) || !(opts.holdOffMs >= 0)) {
-      throw new Error(`heap release: expected windowReadings >= 1, ratio > 1, minExcessBytes >= 0, holdOffMs >= 0, got ${JSON.stringify(opts)}`);
+    if (!(opts.windowReadings >= 1) || !(opts.ratio > 1) || !(opts.minExcessBytes >= 0) || !(opts.holdOffMs >= 0) || !(opts.maxQuietMs === undefined || opts.maxQuietMs > 0)) {
+      throw new Error(`heap release: expected windowReadings >= 1, ratio > 1, minExcessBytes >= 0, holdOffMs >= 0, maxQuietMs > 0 if given, got ${JSON.stringify(opts)}`);
     }
   }
 
@@ -58,20 +78,41 @@ export class HeapExcess {
   offer(nowMs: number, r: HeapReading): boolean {
     this.used.push(r.usedBytes);
     if (this.used.length > this.opts.windowReadings) this.used.shift();
+    if (r.fullCollections !== undefined && (this.lastFullAt === undefined || r.fullCollections !== this.fullCount)) {
+      this.fullCount = r.fullCollections;
+      this.lastFullAt = nowMs;
+    }
     if (nowMs - this.lastRelease < this.opts.holdOffMs) return false;
     const live = Math.min(...this.used);
-    if (r.totalBytes > this.opts.ratio * live && r.totalBytes - live > this.opts.minExcessBytes) {
+    const quiet = this.opts.maxQuietMs !== undefined && this.lastFullAt !== undefined && nowMs - this.lastFullAt >= this.opts.maxQuietMs;
+    if (quiet || (r.totalBytes > this.opts.ratio * live && r.totalBytes - live > this.opts.minExcessBytes)) {
       this.lastRelease = nowMs;
+      // The collection asked for restarts the quiet time, so a V8 that ignores the request is asked once per maxQuietMs, not every hold-off.
+      if (this.lastFullAt !== undefined) this.lastFullAt = nowMs;
       return true;
     }
     return false;
   }
 }
 
-/** This process's heap, as HeapExcess reads it. */
+let fullCollections: number | undefined;
+
+/** Starts counting this process's full collections (once; node reports each as a 'gc' performance entry). */
+function countFullCollections(): void {
+  if (fullCollections !== undefined) return;
+  fullCollections = 0;
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      if ((e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) fullCollections!++;
+    }
+  }).observe({ entryTypes: ['gc'] });
+}
+
+/** This process's heap, as HeapExcess reads it, with its full collections counted from the first call. */
 export function readHeap(): HeapReading {
+  countFullCollections();
   const h = getHeapStatistics();
-  return { usedBytes: h.used_heap_size, totalBytes: h.total_heap_size };
+  return { usedBytes: h.used_heap_size, totalBytes: h.total_heap_size, fullCollections };
 }
 
 /** Reads the heap every `intervalMs` on `clock` and calls `release` when HeapExcess says so, until the returned stop() is called. */

@@ -1,7 +1,10 @@
-// When the speaker asks V8 to give back committed heap: only when what is
-// committed is far above what was live over the last readings, and not
-// again at once; the timer that reads and releases, on a virtual clock.
+// When the speaker and the controller ask V8 to give back committed heap:
+// when what is committed is far above what was live over the last
+// readings, or when no full collection has run for a while, and not again
+// at once; the timer that reads and releases, on a virtual clock.
 import t from 'tap';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { VirtualClock } from '../../src/util/clock.js';
 import { HeapExcess, readHeap, startHeapRelease, type HeapReading } from '../../src/util/heap-release.js';
 
@@ -36,6 +39,40 @@ t.test('at most one release per hold-off, then again while the excess stays', as
   t.equal(e.offer(5000, heap(20, 60)), false, 'within the hold-off');
   t.equal(e.offer(9999, heap(20, 60)), false);
   t.equal(e.offer(10_000, heap(20, 60)), true, 'the heap was not given back: asked again');
+});
+
+t.test('no full collection for maxQuietMs: released, in proportion or not; a collection of its own restarts the wait', async (t) => {
+  const quiet = { ...opts, maxQuietMs: 300_000 };
+  const counted = (usedMiB: number, totalMiB: number, full: number): HeapReading => ({ ...heap(usedMiB, totalMiB), fullCollections: full });
+  const e = new HeapExcess(quiet);
+  t.equal(e.offer(0, counted(15, 17, 3)), false, 'the first reading starts the quiet time');
+  t.equal(e.offer(299_999, counted(20, 22, 3)), false, 'garbage piling up, not yet quiet for long enough');
+  t.equal(e.offer(300_000, counted(20, 22, 3)), true, 'five minutes without a full collection: one is asked for');
+  t.equal(e.offer(310_000, counted(20, 22, 3)), false, 'V8 did not run it: not asked again every hold-off');
+  t.equal(e.offer(599_999, counted(20, 22, 3)), false);
+  t.equal(e.offer(600_000, counted(20, 22, 3)), true, 'asked again a quiet time later');
+  t.equal(e.offer(605_000, counted(15, 17, 4)), false, 'it ran');
+  t.equal(e.offer(800_000, counted(16, 17, 5)), false, 'V8 collected on its own at 800 s...');
+  t.equal(e.offer(1_099_999, counted(18, 19, 5)), false, '...so the next quiet time counts from there');
+  t.equal(e.offer(1_100_000, counted(18, 19, 5)), true);
+  const uncounted = new HeapExcess(quiet);
+  t.equal(uncounted.offer(0, heap(15, 17)), false);
+  t.equal(uncounted.offer(3_600_000, heap(20, 22)), false, 'readings that do not count collections never trip the quiet time');
+});
+
+t.test('readHeap counts full collections', async (t) => {
+  const before = readHeap().fullCollections;
+  t.type(before, 'number');
+  // A full collection on demand, without starting the test runner with --expose-gc.
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  gc();
+  let after = before;
+  for (let i = 0; i < 100 && after === before; i++) {
+    await new Promise((r) => setTimeout(r, 20)); // the observer is told after the collection, asynchronously
+    after = readHeap().fullCollections;
+  }
+  t.ok(after! > before!, `a full collection was counted (${before} -> ${after})`);
 });
 
 t.test('bad settings are refused with what was given', async (t) => {
