@@ -44,6 +44,10 @@ type Scenario = (typeof allScenarios)[number];
 const scenarios = (arg('scenarios') ?? allScenarios.join(',')).split(',').filter((x) => x !== 'none') as Scenario[];
 for (const s of scenarios) if (!allScenarios.includes(s)) throw new Error(`--scenarios: unknown scenario "${s}" (known: ${allScenarios.join(', ')})`);
 const outName = arg('out') ?? 'gossip';
+// --wall-minutes M: past M minutes of wall time from the start, no further
+// detection trial starts and false-death runs stop at their next 10 s of
+// protocol time; the results say how many trials and minutes ran.
+const wallDeadline = arg('wall-minutes') === undefined ? Infinity : Date.now() + Number(arg('wall-minutes')) * 60_000;
 // Lifeguard off is only a comparison; the large run leaves it out.
 const lifeguardOnly = process.argv.includes('--lifeguard-only');
 const configs: BenchConfig[] = [
@@ -96,7 +100,7 @@ for (const n of sizes) {
     const progress = n >= 1000 ? (line: string): boolean => process.stderr.write(`    ${line} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`) : undefined;
     // At n = 5000 the quiet traffic is measured on the detection run's cluster before its first kill.
     const large = n >= 5000;
-    const { quiet, ...d } = await measureDetection(c, n, trialsFor(n), 1000 + n, progress, large ? Number(arg('window') ?? 10) : undefined);
+    const { quiet, ...d } = await measureDetection(c, n, trialsFor(n), 1000 + n, progress, large ? Number(arg('window') ?? 10) : undefined, wallDeadline);
     const bw = quiet ?? (await measureBandwidth(c, n, 60, 2000 + n));
     (results['detection'] as unknown[]).push({ config: label(c), n, ...d });
     // The window is too short for periodic push-pull (every 135 to 405 s at n = 5000): its steady rate is computed.
@@ -135,7 +139,8 @@ const fdRows: string[][] = [];
 for (const c of configs) {
   for (const scenario of scenarios) {
     const t0 = Date.now();
-    const r = await measureFalseDeaths(c, falseDeathSize, minutes, scenario, 3000);
+    const progress = (line: string): boolean => process.stderr.write(`    ${line} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+    const r = await measureFalseDeaths(c, falseDeathSize, minutes, scenario, 3000, wallDeadline, progress);
     (results['falseDeaths'] as unknown[]).push({ config: label(c), n: falseDeathSize, ...r });
     fdRows.push([
       label(c),
@@ -144,12 +149,14 @@ for (const c of configs) {
       String(r.healthyDeathViews),
       scenario === 'stall' ? `${r.stallsDeclaredDead}/${r.stalls}` : '-',
       String(r.refutes),
+      // Less than --minutes when the wall-clock deadline ended the run.
+      String(Number(r.minutes.toFixed(2))),
     ]);
     process.stderr.write(`  ${label(c)} ${scenario}: ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   }
 }
-if (fdRows.length) console.log(`\nFalse deaths, n=${falseDeathSize}, ${minutes} simulated minutes each`);
-if (fdRows.length) console.log(table(['profile', 'scenario', 'false deaths', 'views', 'stalled member dead', 'refutes'], fdRows));
+if (fdRows.length) console.log(`\nFalse deaths, n=${falseDeathSize}, ${minutes} simulated minutes each${wallDeadline === Infinity ? '' : ' at most (--wall-minutes)'}`);
+if (fdRows.length) console.log(table(['profile', 'scenario', 'false deaths', 'views', 'stalled member dead', 'refutes', 'minutes'], fdRows));
 
 results['machine'] = { cpus: cpus().length, loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadavg() };
 results['wallSeconds'] = Math.round((Date.now() - started) / 1000);
