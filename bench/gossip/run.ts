@@ -98,9 +98,10 @@ for (const n of sizes) {
     const t0 = Date.now();
     // Large runs take hours of wall time: say how far they are.
     const progress = n >= 1000 ? (line: string): boolean => process.stderr.write(`    ${line} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`) : undefined;
-    // At n = 5000 the quiet traffic is measured on the detection run's cluster before its first kill.
+    // At n = 5000 the quiet traffic is measured on the detection run's cluster before its first kill,
+    // and replacement members take new addresses (measureDetection says why).
     const large = n >= 5000;
-    const { quiet, ...d } = await measureDetection(c, n, trialsFor(n), 1000 + n, progress, large ? Number(arg('window') ?? 10) : undefined, wallDeadline);
+    const { quiet, ...d } = await measureDetection(c, n, trialsFor(n), 1000 + n, progress, large ? Number(arg('window') ?? 10) : undefined, wallDeadline, large);
     const bw = quiet ?? (await measureBandwidth(c, n, 60, 2000 + n));
     (results['detection'] as unknown[]).push({ config: label(c), n, ...d });
     // The window is too short for periodic push-pull (every 135 to 405 s at n = 5000): its steady rate is computed.

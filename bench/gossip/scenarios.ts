@@ -149,6 +149,7 @@ export async function measureDetection(
   progress?: (line: string) => void,
   quietWindowSec?: number,
   wallDeadline = Infinity,
+  newAddresses = false,
 ): Promise<DetectionResult & { quiet?: BandwidthResult }> {
   const obs = new Observer();
   const sim = newSim(c, size, seed, obs);
@@ -181,8 +182,13 @@ export async function measureDetection(
       first.push(obs.firstDeadAt.get(victim.name)! - killedAt);
       all.push(done);
     }
-    // Replace the victim with a new member at its address and let it join.
-    const fresh = sim.addMember(`${victim.name}r${trial}`, index);
+    // Replace the victim with a new member and let it join: at the victim's
+    // address, or with newAddresses at one no member had. Members reach out
+    // to a dead member's address every reconnect interval (1 s with fast) with
+    // a full push-pull, which a replacement at that address answers: at
+    // n = 5000 that is 5000 exchanges of 5000 members a simulated second,
+    // and most of the run's wall time.
+    const fresh = sim.addMember(`${victim.name}r${trial}`, index, newAddresses ? size + trial : index);
     obs.markRunning(fresh.name, true);
     fresh.cluster.start();
     const peers = sim.members.filter((m) => m.alive && m !== fresh);
