@@ -207,6 +207,16 @@ export class MemoryTransport implements Transport {
   }
 
   exchange(to: Address, request: Uint8Array, timeoutMs: number): Promise<Buffer> {
+    const dst = this.net.lookup(to);
+    // An unreachable peer looks like a connect that never completes.
+    const reachable = !this.ep.closed && dst !== undefined && this.net.reachable(this.ep, dst);
+    if (reachable) this.ep.stats.streamBytesSent += request.length;
+    // No closure here sees `request`: the timeout timer of an exchange that
+    // is never answered would keep it (the whole member list) for its 10 s.
+    return this.awaitReply(to, reachable ? dst : undefined, reachable ? handOver(request) : undefined, timeoutMs);
+  }
+
+  private awaitReply(to: Address, dst: Endpoint | undefined, payload: Buffer | undefined, timeoutMs: number): Promise<Buffer> {
     const clock = this.net.clockRef;
     return new Promise<Buffer>((resolve, reject) => {
       let settled = false;
@@ -217,12 +227,8 @@ export class MemoryTransport implements Transport {
         fn();
       };
       const timer = clock.setTimeout(() => settle(() => reject(new TransportError('timeout', `exchange with ${formatAddress(to)} timed out after ${timeoutMs} ms`))), timeoutMs);
-      const dst = this.net.lookup(to);
       if (this.ep.closed) return settle(() => reject(new TransportError('closed', 'transport is closed')));
-      // An unreachable peer looks like a connect that never completes.
-      if (!dst || !this.net.reachable(this.ep, dst)) return;
-      this.ep.stats.streamBytesSent += request.length;
-      const payload = handOver(request);
+      if (!dst || !payload) return;
       const from = this.ep.address;
       this.net.deliver(dst, () => {
         const h = dst.handlers;
