@@ -9,15 +9,17 @@
 //   npm run bench:gossip -- --sizes 10,100 --trials 30 --minutes 10
 //
 // n = 5000 is not in the default run: every simulated member holds the whole
-// member table, so one process holds n^2 entries (25 million) and a run takes
-// hours of wall time. The large run measures fast (or lan, --profiles) with
-// Lifeguard on, in two processes that write their own results files
-// (docs/gossip.md, "Large clusters"):
+// member table, so one process holds n^2 entries (25 million, about 6 GiB of
+// heap) and a run takes up to half an hour of wall time. The large run
+// measures each profile, and false deaths, in processes of their own, one
+// at a time, each writing its own results files and bounded by
+// --wall-minutes (docs/gossip.md, "Large clusters"):
 //
-//   npm run build && node --max-old-space-size=7168 dist/bench/gossip/run.js \
-//     --sizes 5000 --profiles fast --lifeguard-only --scenarios none --trials 3 --window 10 --out gossip-5000-fast
-//   node --max-old-space-size=7168 dist/bench/gossip/run.js --sizes none --profiles fast \
-//     --lifeguard-only --false-death-size 5000 --scenarios loss5 --minutes 0.25 --out gossip-5000-false-deaths
+//   npm run build && node --max-old-space-size=8192 --max-semi-space-size=64 dist/bench/gossip/run.js \
+//     --sizes 5000 --profiles fast --lifeguard-only --scenarios none --trials 8 --window 10 --wall-minutes 24 --out gossip-5000-fast
+//   (the same with --profiles lan --trials 3 --wall-minutes 9 --out gossip-5000-lan)
+//   node --max-old-space-size=8192 --max-semi-space-size=64 dist/bench/gossip/run.js --sizes none --profiles fast \
+//     --lifeguard-only --false-death-size 5000 --scenarios loss5 --minutes 10 --wall-minutes 30 --out gossip-5000-false-deaths
 //
 // Every table compares each profile with lan (memberlist's timing, the
 // baseline) measured in the same run.
