@@ -9,15 +9,17 @@
 //   npm run bench:gossip -- --sizes 10,100 --trials 30 --minutes 10
 //
 // n = 5000 is not in the default run: every simulated member holds the whole
-// member table, so one process holds n^2 entries (25 million) and a run takes
-// hours of wall time. The large run measures fast (or lan, --profiles) with
-// Lifeguard on, in two processes that write their own results files
-// (docs/gossip.md, "Large clusters"):
+// member table, so one process holds n^2 entries (25 million, about 6 GiB of
+// heap) and a run takes up to half an hour of wall time. The large run
+// measures each profile, and false deaths, in processes of their own, one
+// at a time, each writing its own results files and bounded by
+// --wall-minutes (docs/gossip.md, "Large clusters"):
 //
-//   npm run build && node --max-old-space-size=7168 dist/bench/gossip/run.js \
-//     --sizes 5000 --profiles fast --lifeguard-only --scenarios none --trials 3 --window 10 --out gossip-5000-fast
-//   node --max-old-space-size=7168 dist/bench/gossip/run.js --sizes none --profiles fast \
-//     --lifeguard-only --false-death-size 5000 --scenarios loss5 --minutes 0.25 --out gossip-5000-false-deaths
+//   npm run build && node --max-old-space-size=8192 --max-semi-space-size=64 dist/bench/gossip/run.js \
+//     --sizes 5000 --profiles fast --lifeguard-only --scenarios none --trials 8 --window 10 --wall-minutes 24 --out gossip-5000-fast
+//   (the same with --profiles lan --trials 3 --wall-minutes 9 --out gossip-5000-lan)
+//   node --max-old-space-size=8192 --max-semi-space-size=64 dist/bench/gossip/run.js --sizes none --profiles fast \
+//     --lifeguard-only --false-death-size 5000 --scenarios loss5 --minutes 10 --wall-minutes 30 --out gossip-5000-false-deaths
 //
 // Every table compares each profile with lan (memberlist's timing, the
 // baseline) measured in the same run.
@@ -44,6 +46,10 @@ type Scenario = (typeof allScenarios)[number];
 const scenarios = (arg('scenarios') ?? allScenarios.join(',')).split(',').filter((x) => x !== 'none') as Scenario[];
 for (const s of scenarios) if (!allScenarios.includes(s)) throw new Error(`--scenarios: unknown scenario "${s}" (known: ${allScenarios.join(', ')})`);
 const outName = arg('out') ?? 'gossip';
+// --wall-minutes M: past M minutes of wall time from the start, no further
+// detection trial starts and false-death runs stop at their next 10 s of
+// protocol time; the results say how many trials and minutes ran.
+const wallDeadline = arg('wall-minutes') === undefined ? Infinity : Date.now() + Number(arg('wall-minutes')) * 60_000;
 // Lifeguard off is only a comparison; the large run leaves it out.
 const lifeguardOnly = process.argv.includes('--lifeguard-only');
 const configs: BenchConfig[] = [
@@ -94,9 +100,10 @@ for (const n of sizes) {
     const t0 = Date.now();
     // Large runs take hours of wall time: say how far they are.
     const progress = n >= 1000 ? (line: string): boolean => process.stderr.write(`    ${line} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`) : undefined;
-    // At n = 5000 the quiet traffic is measured on the detection run's cluster before its first kill.
+    // At n = 5000 the quiet traffic is measured on the detection run's cluster before its first kill,
+    // and replacement members take new addresses (measureDetection says why).
     const large = n >= 5000;
-    const { quiet, ...d } = await measureDetection(c, n, trialsFor(n), 1000 + n, progress, large ? Number(arg('window') ?? 10) : undefined);
+    const { quiet, ...d } = await measureDetection(c, n, trialsFor(n), 1000 + n, progress, large ? Number(arg('window') ?? 10) : undefined, wallDeadline, large);
     const bw = quiet ?? (await measureBandwidth(c, n, 60, 2000 + n));
     (results['detection'] as unknown[]).push({ config: label(c), n, ...d });
     // The window is too short for periodic push-pull (every 135 to 405 s at n = 5000): its steady rate is computed.
@@ -135,7 +142,8 @@ const fdRows: string[][] = [];
 for (const c of configs) {
   for (const scenario of scenarios) {
     const t0 = Date.now();
-    const r = await measureFalseDeaths(c, falseDeathSize, minutes, scenario, 3000);
+    const progress = (line: string): boolean => process.stderr.write(`    ${line} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+    const r = await measureFalseDeaths(c, falseDeathSize, minutes, scenario, 3000, wallDeadline, progress);
     (results['falseDeaths'] as unknown[]).push({ config: label(c), n: falseDeathSize, ...r });
     fdRows.push([
       label(c),
@@ -144,12 +152,14 @@ for (const c of configs) {
       String(r.healthyDeathViews),
       scenario === 'stall' ? `${r.stallsDeclaredDead}/${r.stalls}` : '-',
       String(r.refutes),
+      // Less than --minutes when the wall-clock deadline ended the run.
+      String(Number(r.minutes.toFixed(2))),
     ]);
     process.stderr.write(`  ${label(c)} ${scenario}: ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   }
 }
-if (fdRows.length) console.log(`\nFalse deaths, n=${falseDeathSize}, ${minutes} simulated minutes each`);
-if (fdRows.length) console.log(table(['profile', 'scenario', 'false deaths', 'views', 'stalled member dead', 'refutes'], fdRows));
+if (fdRows.length) console.log(`\nFalse deaths, n=${falseDeathSize}, ${minutes} simulated minutes each${wallDeadline === Infinity ? '' : ' at most (--wall-minutes)'}`);
+if (fdRows.length) console.log(table(['profile', 'scenario', 'false deaths', 'views', 'stalled member dead', 'refutes', 'minutes'], fdRows));
 
 results['machine'] = { cpus: cpus().length, loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadavg() };
 results['wallSeconds'] = Math.round((Date.now() - started) / 1000);

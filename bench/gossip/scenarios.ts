@@ -148,6 +148,8 @@ export async function measureDetection(
   seed: number,
   progress?: (line: string) => void,
   quietWindowSec?: number,
+  wallDeadline = Infinity,
+  newAddresses = false,
 ): Promise<DetectionResult & { quiet?: BandwidthResult }> {
   const obs = new Observer();
   const sim = newSim(c, size, seed, obs);
@@ -162,7 +164,11 @@ export async function measureDetection(
   const all: number[] = [];
   let undetected = 0;
   const limitMs = 60_000;
-  for (let trial = 0; trial < trials; trial++) {
+  // Past the wall-clock deadline no further trial starts (the first always
+  // runs): `trials` in the result says how many ran.
+  let ran = 0;
+  for (let trial = 0; trial < trials && (trial === 0 || Date.now() < wallDeadline); trial++) {
+    ran++;
     const index = Math.floor(rand() * size);
     const victim = sim.members[index]!;
     obs.markRunning(victim.name, false);
@@ -176,8 +182,13 @@ export async function measureDetection(
       first.push(obs.firstDeadAt.get(victim.name)! - killedAt);
       all.push(done);
     }
-    // Replace the victim with a new member at its address and let it join.
-    const fresh = sim.addMember(`${victim.name}r${trial}`, index);
+    // Replace the victim with a new member and let it join: at the victim's
+    // address, or with newAddresses at one no member had. Members reach out
+    // to a dead member's address every reconnect interval (1 s with fast) with
+    // a full push-pull, which a replacement at that address answers: at
+    // n = 5000 that is 5000 exchanges of 5000 members a simulated second,
+    // and most of the run's wall time.
+    const fresh = sim.addMember(`${victim.name}r${trial}`, index, newAddresses ? size + trial : index);
     obs.markRunning(fresh.name, true);
     fresh.cluster.start();
     const peers = sim.members.filter((m) => m.alive && m !== fresh);
@@ -188,7 +199,7 @@ export async function measureDetection(
   }
   await sim.shutdown();
   const pct = (v: number[]): { p50: number; p99: number; max: number } => ({ p50: percentile(v, 50), p99: percentile(v, 99), max: percentile(v, 100) });
-  return { trials, firstMs: pct(first), allMs: pct(all), undetected, ...(quiet ? { quiet } : {}) };
+  return { trials: ran, firstMs: pct(first), allMs: pct(all), undetected, ...(quiet ? { quiet } : {}) };
 }
 
 export interface FalseDeathResult {
@@ -212,7 +223,15 @@ export interface FalseDeathResult {
  * with member 0 stalling its event loop for 2 s at random (every 30 to 90 s),
  * and counts every death declared about a member that was running.
  */
-export async function measureFalseDeaths(c: BenchConfig, size: number, minutes: number, scenario: 'loss5' | 'loss10' | 'stall', seed: number): Promise<FalseDeathResult> {
+export async function measureFalseDeaths(
+  c: BenchConfig,
+  size: number,
+  minutes: number,
+  scenario: 'loss5' | 'loss10' | 'stall',
+  seed: number,
+  wallDeadline = Infinity,
+  progress?: (line: string) => void,
+): Promise<FalseDeathResult> {
   const obs = new Observer();
   const loss = scenario === 'loss5' ? 0.05 : scenario === 'loss10' ? 0.1 : 0;
   const sim = newSim(c, size, seed, obs, 0);
@@ -222,11 +241,12 @@ export async function measureFalseDeaths(c: BenchConfig, size: number, minutes: 
   await sim.run(3_000, 100);
   sim.net.loss = loss;
   const rand = seededRandom(seed + 17);
-  const end = sim.clock.now() + minutes * 60_000;
+  const start = sim.clock.now();
+  const end = start + minutes * 60_000;
   let stalls = 0;
   if (scenario === 'stall') {
     let next = sim.clock.now() + 30_000 + rand() * 60_000;
-    while (next + 2_000 < end) {
+    while (next + 2_000 < end && Date.now() < wallDeadline) {
       await sim.run(next - sim.clock.now(), 100);
       sim.pause(0);
       stalls++;
@@ -235,7 +255,15 @@ export async function measureFalseDeaths(c: BenchConfig, size: number, minutes: 
       next = sim.clock.now() + 30_000 + rand() * 60_000;
     }
   }
-  await sim.run(end - sim.clock.now(), 100);
+  // With a wall-clock deadline, in chunks of protocol time so that the
+  // deadline can end the run early: `minutes` in the result is the protocol
+  // time that ran. Without one, a single run, as before the deadline existed.
+  const chunk = wallDeadline === Infinity ? Infinity : 10_000;
+  while (sim.clock.now() < end && Date.now() < wallDeadline) {
+    await sim.run(Math.min(chunk, end - sim.clock.now()), 100);
+    if (size >= 1000) progress?.(`${label(c)} n=${size} ${scenario}: ${((sim.clock.now() - start) / 60_000).toFixed(2)} of ${minutes} simulated minutes, ${obs.falseDeaths.length} false death views so far`);
+  }
+  const ranMinutes = (sim.clock.now() - start) / 60_000;
   const stalledName = sim.members[0]!.name;
   const isStalled = (d: { subject: string }): boolean => scenario === 'stall' && d.subject === stalledName;
   const healthy = obs.falseDeaths.filter((d) => !isStalled(d));
@@ -244,7 +272,7 @@ export async function measureFalseDeaths(c: BenchConfig, size: number, minutes: 
   await sim.shutdown();
   return {
     scenario,
-    minutes,
+    minutes: ranMinutes,
     healthyFalseDeaths: episodes(healthy),
     healthyDeathViews: healthy.length,
     stallsDeclaredDead: episodes(obs.falseDeaths.filter(isStalled)),

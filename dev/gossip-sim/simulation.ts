@@ -65,8 +65,9 @@ export class Simulation {
     return { host: `198.51.${100 + Math.floor(i / 250)}.${(i % 250) + 1}`, port: 7946 };
   }
 
-  addMember(name = `m${this.members.length}`, index = this.members.length): SimMember {
-    const address = Simulation.address(index);
+  /** Adds a member at slot `index`, by default at that slot's address (`at` gives another slot's). */
+  addMember(name = `m${this.members.length}`, index = this.members.length, at = index): SimMember {
+    const address = Simulation.address(at);
     const clock = new PausableClock(this.clock);
     const table = new MemberTable(this.random);
     this.tables[index] = table;

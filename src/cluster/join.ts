@@ -123,7 +123,8 @@ export class Joiner {
     const { ctx } = this;
     if (ctx.table.count('dead') + ctx.table.count('left') === 0) return;
     const now = ctx.clock.now();
-    for (const m of [...ctx.table.all()]) {
+    // Live members are kept whatever their age: only the dead and left need a look.
+    for (const m of ctx.table.downMembers()) {
       // A dead name we never heard from ourselves (a member that died before
       // we probed it, or one made up) is not worth an hour of reconnects.
       const keep =

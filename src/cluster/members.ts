@@ -70,6 +70,8 @@ export class MemberTable {
   private readonly byHostPort = new Map<string, Member>();
   /** Members not yet verified, in the order the unverified probe lane visits them. */
   private readonly unverified = new Set<Member>();
+  /** Dead and left members: the only ones reaping has to look at (a few among thousands). */
+  private readonly down = new Set<Member>();
   /** Dense array for sampling, and the members by `slot`. */
   private readonly list: Member[] = [];
   private readonly counts: Record<MemberState, number> = { alive: 0, suspect: 0, dead: 0, left: 0 };
@@ -111,6 +113,15 @@ export class MemberTable {
     return this.list;
   }
 
+  /**
+   * Dead and left members, in the order all() lists them: what a pass over
+   * all() that only acts on those would visit, without walking every
+   * live member (reaping runs every reconnect period on every member).
+   */
+  downMembers(): Member[] {
+    return [...this.down].sort((a, b) => this.slot.get(a.name)! - this.slot.get(b.name)!);
+  }
+
   /** The member that advertises this address, if any. */
   atAddress(a: Address): Member | undefined {
     const m = this.byHost.get(a.host);
@@ -123,6 +134,7 @@ export class MemberTable {
     this.index(m);
     if (!m.verified) this.unverified.add(m);
     else if (isLive(m.state)) this.verifiedLiveCount++;
+    if (!isLive(m.state)) this.down.add(m);
     this.slot.set(m.name, this.list.length);
     this.list.push(m);
     this.counts[m.state]++;
@@ -136,6 +148,8 @@ export class MemberTable {
     this.counts[m.state]--;
     this.counts[state]++;
     if (m.verified) this.verifiedLiveCount += Number(isLive(state)) - Number(isLive(m.state));
+    if (isLive(state)) this.down.delete(m);
+    else this.down.add(m);
     m.state = state;
     m.stateChangedAt = now;
   }
@@ -204,6 +218,7 @@ export class MemberTable {
     const m = this.list[i]!;
     this.unindex(m);
     this.unverified.delete(m);
+    this.down.delete(m);
     if (m.verified && isLive(m.state)) this.verifiedLiveCount--;
     this.counts[m.state]--;
     const last = this.list.pop()!;
