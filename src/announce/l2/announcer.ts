@@ -550,7 +550,8 @@ export class Announcer {
         onProblem: (err) => this.reportError('ndp', name, err),
         onRecovered: (code, retries) => {
           this.clearError('ndp', name, code);
-          this.log.info('solicited-node groups joined after failed joins', { interface: name, code, retries });
+          // Joined, or no longer wanted (their addresses withdrawn): either way none waits now.
+          this.log.info('no solicited-node group left unjoined after failed joins', { interface: name, code, retries });
         },
       }),
     };
@@ -683,7 +684,9 @@ export class Announcer {
     },
     dropped: (r) => this.metrics.gratuitousDropped.inc({ protocol: r.protocol, interface: r.name }),
     finished: (r, sent) => {
-      if (sent > 0) this.metrics.countGratuitous(r.protocol, r.name, r.ip, sent);
+      // A round is counted when the pacer takes the next one, which can be after its address
+      // was released: the frames count for the interface, but bring back no per-address series.
+      if (sent > 0) this.metrics.countGratuitous(r.protocol, r.name, this.desired.has(r.ip) ? r.ip : undefined, sent);
       this.onEvent({ type: 'gratuitous', protocol: r.protocol, interface: r.name, ip: r.ip });
     },
   };

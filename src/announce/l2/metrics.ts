@@ -107,12 +107,13 @@ export class L2Metrics {
    * added to gratuitousSent and MetalLB's per-address counter when those are
    * read: a prom-client inc builds its label key on every call, which at the
    * periodic re-assertion's thousand addresses a second was a steady stream
-   * of garbage.
+   * of garbage. `ip` is undefined for an address no longer owned: its frames
+   * count for the interface, and it gets no per-address series back.
    */
-  countGratuitous(protocol: L2Protocol, iface: string, ip: string, frames: number): void {
+  countGratuitous(protocol: L2Protocol, iface: string, ip: string | undefined, frames: number): void {
     const byIface = this.sentOn[protocol];
     byIface.set(iface, (byIface.get(iface) ?? 0) + frames);
-    this.sentFor.set(ip, (this.sentFor.get(ip) ?? 0) + frames);
+    if (ip !== undefined) this.sentFor.set(ip, (this.sentFor.get(ip) ?? 0) + frames);
   }
 
   private flushGratuitous(): void {

@@ -74,7 +74,7 @@ t.test('joins a socket refuses are retried with backoff until they succeed; the 
   t.same([...membership.groups].sort(), VIPS.slice(0, 3).map(groupOf).sort());
   t.equal(eth0()?.unjoinedGroups, 0);
   t.same(announcer.status().errors, [], 'the problem is over');
-  t.equal(lines.filter((l) => l.msg.includes('solicited-node groups')).length, 1, 'and its end logged once');
+  t.equal(lines.filter((l) => l.msg.includes('no solicited-node group left unjoined')).length, 1, 'and its end logged once');
   const attempts = membership.joinAttempts;
   clock.advance(120_000);
   t.equal(membership.joinAttempts, attempts, 'no retry once every group is joined');

@@ -289,6 +289,22 @@ t.test('MetalLB counters by ip follow the addresses owned now: a released addres
   t.equal(await series(), 0, 'nothing owned: no per-address series');
 });
 
+t.test('a gratuitous round still under way when its address is released brings no series back', async (t) => {
+  // The pacer counts a round when it takes the next one, which can be a
+  // turn later (a turn sends at most 64 frames), after the release.
+  const { desired, clock, registry } = setup();
+  const gratuitousSeries = async (): Promise<number> => (await registry.getSingleMetric('metallb_layer2_gratuitous_sent')!.get()).values.length;
+  const many = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`198.51.100.${i + 1}`, {}]));
+  desired(many);
+  t.ok((await gratuitousSeries()) < 100, 'the first turn has sent some of the rounds, not all');
+  desired({});
+  clock.advance(10_000);
+  t.equal(await gratuitousSeries(), 0, 'released before their rounds were counted: no series');
+  desired({ [VIP4]: {} });
+  clock.advance(10_000);
+  t.equal(await gratuitousSeries(), 1, 'owned again: counted again');
+});
+
 t.test('one address in two spellings is one owned address', async (t) => {
   const { desired, metric } = setup();
   desired({ [VIP6]: {}, [VIP6.toUpperCase()]: {}, [VIP6.replace('::', ':0::')]: {} });
