@@ -7,8 +7,7 @@ import { loadKubeConfig } from '../kube/kubeconfig.js';
 import { StatusServer } from '../status/server.js';
 import { RealClock } from '../util/clock.js';
 import { createLogger } from '../util/log.js';
-import { startHeapRelease } from '../util/heap-release.js';
-import { loadMemoryAddon, startPeriodicTrim } from '../util/malloc-trim.js';
+import { startMemoryUpkeep } from '../util/heap-release.js';
 import { controllerSettings, DEFAULT_CONTROLLER_STATUS_PORT, type ControllerFlags } from './controller.js';
 import { stopOnSignals } from './signals.js';
 import { VERSION } from './version.js';
@@ -43,13 +42,10 @@ export async function runController(flags: ControllerFlags): Promise<void> {
   await status.start();
   log.info('status endpoint listening', { address: `${statusAddr.host}:${status.port}` });
 
-  const memory = loadMemoryAddon((message, fields) => log.warn(message, fields));
-  const stopTrims = memory ? startPeriodicTrim(new RealClock(), memory.trim) : undefined;
-  // Garbage a slow churn leaves is collected and its heap given back (src/util/heap-release.ts).
-  const stopHeapRelease = memory ? startHeapRelease(new RealClock(), memory.reduceHeap) : undefined;
+  // Freed C heap and the heap a burst or a slow churn left go back to the system (src/util/heap-release.ts).
+  const stopMemoryUpkeep = startMemoryUpkeep(new RealClock(), (message, fields) => log.warn(message, fields));
   stopOnSignals(log, async () => {
-    stopTrims?.();
-    stopHeapRelease?.();
+    stopMemoryUpkeep();
     await controller.stop();
     await status.close();
   });

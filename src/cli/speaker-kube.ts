@@ -11,8 +11,7 @@ import { parseAllowList } from '../status/access.js';
 import { parseListen, splitList } from '../status/listen.js';
 import { RealClock } from '../util/clock.js';
 import { parseLogLevel } from '../util/log.js';
-import { startHeapRelease } from '../util/heap-release.js';
-import { loadMemoryAddon, startPeriodicTrim } from '../util/malloc-trim.js';
+import { startMemoryUpkeep } from '../util/heap-release.js';
 import { failbackDelayMs, layer2Mode, leaveTimeoutMs, type SpeakerFlags } from './speaker.js';
 import { stopOnSignals } from './signals.js';
 
@@ -63,13 +62,10 @@ export async function runKubeSpeaker(flags: SpeakerFlags): Promise<void> {
     leaveTimeoutMs: leaveTimeoutMs(flags.leaveTimeout),
     logLevel: parseLogLevel(flags.logLevel),
   });
-  const memory = loadMemoryAddon((message, fields) => speaker.log.warn(message, fields));
-  const stopTrims = memory ? startPeriodicTrim(new RealClock(), memory.trim) : undefined;
-  // The heap a burst of Services committed goes back once it is garbage (src/util/heap-release.ts).
-  const stopHeapRelease = memory ? startHeapRelease(new RealClock(), memory.reduceHeap) : undefined;
+  // Freed C heap and the heap a burst or a slow churn left go back to the system (src/util/heap-release.ts).
+  const stopMemoryUpkeep = startMemoryUpkeep(new RealClock(), (message, fields) => speaker.log.warn(message, fields));
   stopOnSignals(speaker.log, async () => {
-    stopTrims?.();
-    stopHeapRelease?.();
+    stopMemoryUpkeep();
     await speaker.stop();
   });
 }

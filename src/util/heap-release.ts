@@ -23,6 +23,7 @@
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import type { Clock, TimerHandle } from './clock.js';
+import { loadMemoryAddon, startPeriodicTrim } from './malloc-trim.js';
 
 const MiB = 1048576;
 
@@ -132,5 +133,21 @@ export function startHeapRelease(clock: Clock, release: () => void, opts: { inte
   return () => {
     stopped = true;
     clock.clearTimeout(timer);
+  };
+}
+
+/**
+ * A long-running process's memory upkeep: the malloc trim and the heap
+ * release, both through the shoal_memory addon; nothing when it does not
+ * load (`warn` says why). Returns stop().
+ */
+export function startMemoryUpkeep(clock: Clock, warn: (message: string, fields: Record<string, unknown>) => void): () => void {
+  const memory = loadMemoryAddon(warn);
+  if (!memory) return () => {};
+  const stopTrims = startPeriodicTrim(clock, memory.trim);
+  const stopHeapRelease = startHeapRelease(clock, memory.reduceHeap);
+  return () => {
+    stopTrims();
+    stopHeapRelease();
   };
 }

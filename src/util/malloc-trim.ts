@@ -55,11 +55,6 @@ export function loadMemoryAddon(warn: (message: string, fields: Record<string, u
   }
 }
 
-/** The addon's trim (loadMemoryAddon). */
-export function loadTrim(warn: (message: string, fields: Record<string, unknown>) => void, root: string | undefined = packageRoot()): Trim | undefined {
-  return loadMemoryAddon(warn, root)?.trim;
-}
-
 /** Calls `trim` every `intervalMs` on `clock` until the returned stop() is called. */
 export function startPeriodicTrim(clock: Clock, trim: Trim, intervalMs: number = DEFAULT_TRIM_INTERVAL_MS): () => void {
   if (!(intervalMs > 0)) throw new Error(`malloc trim interval ${intervalMs}: expected a positive number of milliseconds`);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import t from 'tap';
 import { VirtualClock } from '../../src/util/clock.js';
-import { DEFAULT_TRIM_INTERVAL_MS, loadMemoryAddon, loadTrim, startPeriodicTrim } from '../../src/util/malloc-trim.js';
+import { DEFAULT_TRIM_INTERVAL_MS, loadMemoryAddon, startPeriodicTrim } from '../../src/util/malloc-trim.js';
 import { repoRoot } from '../support/dist.js';
 
 t.test('trims every interval until stopped', async (t) => {
@@ -31,7 +31,7 @@ t.test('the addon: trim() answers whether memory went back; no addon or a broken
   const warned: string[] = [];
   const warn = (message: string): void => void warned.push(message);
   // npm install builds it (binding.gyp): a checkout without it is a broken install.
-  const trim = loadTrim(warn, repoRoot);
+  const trim = loadMemoryAddon(warn, repoRoot)?.trim;
   if (!trim) return t.fail('build/Release/shoal_memory.node is not built or does not load (run `npx node-gyp rebuild`)');
   // Free a few MiB of C heap (Buffers larger than the pool come from malloc), then trim.
   const allocated = ((): number => Array.from({ length: 2000 }, () => Buffer.alloc(8192)).length)();
@@ -65,10 +65,10 @@ t.test('the addon: trim() answers whether memory went back; no addon or a broken
 
   const empty = mkdtempSync(join(tmpdir(), 'shoal-trim-'));
   t.teardown(() => rmSync(empty, { recursive: true, force: true }));
-  t.equal(loadTrim(warn, empty), undefined, 'a package root without the addon: no trim');
+  t.equal(loadMemoryAddon(warn, empty)?.trim, undefined, 'a package root without the addon: no trim');
   t.same(warned, [], 'and no warning: not built is not an error');
   mkdirSync(join(empty, 'build', 'Release'), { recursive: true });
   writeFileSync(join(empty, 'build', 'Release', 'shoal_memory.node'), 'not a shared object');
-  t.equal(loadTrim(warn, empty), undefined, 'an addon that does not load: no trim, no throw');
+  t.equal(loadMemoryAddon(warn, empty)?.trim, undefined, 'an addon that does not load: no trim, no throw');
   t.match(warned, [/memory addon does not load/], 'and a warning says so');
 });
