@@ -244,7 +244,7 @@ async function serve(ctx: HandlerContext, req: IncomingMessage, res: ServerRespo
   const present = (obj: StoredObject): object => ({ ...obj, apiVersion });
   // Built-in list items carry no kind/apiVersion on the wire; custom resources' do.
   const presentItem = (obj: StoredObject): object => {
-    if (type.model === undefined) return present(obj);
+    if (!type.builtin) return present(obj);
     const { kind: _k, apiVersion: _a, ...rest } = obj;
     return rest;
   };

@@ -52,7 +52,7 @@ export function groupVersionDocument(types: readonly ResourceType[], catalog: Re
     const json = { 'application/json': { schema: body } };
     const ok = { '200': { description: 'OK', content: json } };
     // Built-in kinds take strategic merge patches; custom resources do not (no Go struct to merge by).
-    const patchTypes = ['application/json-patch+json', 'application/merge-patch+json', ...(t.model !== undefined ? ['application/strategic-merge-patch+json'] : [])];
+    const patchTypes = ['application/json-patch+json', 'application/merge-patch+json', ...(t.builtin ? ['application/strategic-merge-patch+json'] : [])];
     const op = (action: string, extra: object = {}): object => ({
       operationId: `${action}${t.kind}`,
       'x-kubernetes-action': action,

@@ -52,7 +52,7 @@ export class ResourceCatalog {
   }
 
   describe(type: ResourceType, version = type.version): TypeDescription {
-    if (type.model !== undefined) {
+    if (type.builtin) {
       const names = builtinNames.get(`${type.group}/${type.plural}`);
       return {
         shortNames: names?.shortNames ?? [],

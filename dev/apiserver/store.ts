@@ -182,7 +182,7 @@ export class ObjectStore {
       this.tables.set(t, {
         type: t,
         strategy: strategies.get(t)!,
-        installed: t.model !== undefined || (opts.installCustomResources ?? true),
+        installed: t.builtin || (opts.installCustomResources ?? true),
         objects: new Map(),
         log: new ChangeLog(limit),
         watchers: new Set(),

@@ -212,7 +212,7 @@ export function createStrategies(types: readonly ResourceType[], allocator: Serv
       case 'discovery.k8s.io/endpointslices': s = endpointSliceStrategy(); break;
       case 'coordination.k8s.io/leases': s = leaseStrategy(); break;
       case 'events.k8s.io/events': s = { ...base, allowCreateOnUpdate: true }; break;
-      default: s = t.model === undefined ? customResourceStrategy() : { ...base };
+      default: s = !t.builtin ? customResourceStrategy() : { ...base };
     }
     out.set(t, s);
   }

@@ -44,6 +44,7 @@ import type { ControllerStatus, RecentError } from './status.js';
 import { WorkQueue } from './workqueue.js';
 import { WrittenCache } from './written-cache.js';
 import { DEFAULT_NAMESPACE } from '../kube/defaults.js';
+import { wireTime, type Wire } from '../kube/wire.js';
 
 export { DEFAULT_NAMESPACE };
 /** The queue key of the configuration; Service keys always contain a slash. */
@@ -87,8 +88,8 @@ export class Controller {
   private readonly alloc: Allocator;
   private readonly planner: ServicePlanner;
   private readonly acceptance: ConfigAcceptance<ConfigCandidateSource>;
-  private readonly services: Informer<V1Service>;
-  private readonly namespaceInformer: Informer<V1Namespace>;
+  private readonly services: Informer<Wire<V1Service>>;
+  private readonly namespaceInformer: Informer<Wire<V1Namespace>>;
   private readonly config: ConfigSource;
   private readonly writer: ServiceStatusWriter;
   /** ConfigurationState and IPAddressPool status: coalesced, paced, never in the way of allocating. */
@@ -167,7 +168,7 @@ export class Controller {
       metrics: { stale: this.metrics.configStale, loaded: this.metrics.configLoaded, refused: this.metrics.configErrors },
     });
 
-    const enqueue = (svc: V1Service): void => {
+    const enqueue = (svc: Wire<V1Service>): void => {
       if (this.registered) this.queue.add(objectKey(svc));
     };
     this.services
@@ -384,7 +385,7 @@ export class Controller {
 
   /** Step 3 of the start: every address already in a status, oldest Service first. */
   private registerExisting(): void {
-    const created = (s: V1Service): number => s.metadata?.creationTimestamp?.getTime() ?? 0;
+    const created = (s: Wire<V1Service>): number => wireTime(s.metadata?.creationTimestamp) ?? 0;
     const list = this.services.list().sort((a, b) => created(a) - created(b) || (objectKey(a) < objectKey(b) ? -1 : 1));
     let conflicts = 0;
     for (const svc of list) {
@@ -432,7 +433,7 @@ export class Controller {
    * (and the work queue retries the whole reconcile with backoff) when the
    * service changed meanwhile or the write failed.
    */
-  private async write(key: string, svc: V1Service, plan: Plan): Promise<boolean> {
+  private async write(key: string, svc: Wire<V1Service>, plan: Plan): Promise<boolean> {
     const change: StatusChange = {
       ...(plan.ingress !== undefined && { ingress: plan.ingress.map((ip) => ({ ip })) }),
       ...(plan.poolAnnotation !== undefined && { annotations: { [POOL_ANNOTATION]: plan.poolAnnotation } }),
@@ -471,7 +472,7 @@ export class Controller {
     }
   }
 
-  private namespaceChanged(ns: V1Namespace): void {
+  private namespaceChanged(ns: Wire<V1Namespace>): void {
     if (!this.registered) return;
     const namespace = ns.metadata?.name;
     for (const key of this.services.keys()) if (splitKey(key).namespace === namespace) this.queue.add(key);

@@ -22,6 +22,7 @@ import { Annotation, annotation, type AllocCode, type Allocator, type Failure, t
 import { namespacedKey } from '../kube/object-key.js';
 import { ingressEqual } from '../kube/status-writer.js';
 import { deprecatedAnnotations, ingressOrder, POOL_ANNOTATION, sameIPSet, statusIPs, toServiceInput } from './service-view.js';
+import type { Wire } from '../kube/wire.js';
 
 /** Event reasons; MetalLB's where MetalLB has one. */
 export const Reason = {
@@ -126,7 +127,7 @@ export class ServicePlanner {
    * service, oldest first (the older of two claimants keeps a contested
    * address), before any plan(). Returns the conflict events.
    */
-  register(svc: V1Service, namespaceLabels: Readonly<Record<string, string>> | undefined): PlannedEvent[] {
+  register(svc: Wire<V1Service>, namespaceLabels: Readonly<Record<string, string>> | undefined): PlannedEvent[] {
     const input = toServiceInput(svc, namespaceLabels);
     const key = namespacedKey(input.namespace, input.name);
     const status = statusIPs(svc);
@@ -156,7 +157,7 @@ export class ServicePlanner {
   }
 
   /** Decides about the service `key`; `svc` undefined means it was deleted. */
-  plan(key: string, svc: V1Service | undefined, namespaceLabels: Readonly<Record<string, string>> | undefined): Plan {
+  plan(key: string, svc: Wire<V1Service> | undefined, namespaceLabels: Readonly<Record<string, string>> | undefined): Plan {
     if (!svc) {
       const r = this.alloc.release(key);
       this.books.delete(key);
@@ -299,7 +300,7 @@ export class ServicePlanner {
    * may already carry its new controller's status) or the service is no
    * LoadBalancer at all.
    */
-  private notOurs(key: string, svc: V1Service, input: ServiceInput, status: readonly string[]): Plan {
+  private notOurs(key: string, svc: Wire<V1Service>, input: ServiceInput, status: readonly string[]): Plan {
     const held = this.alloc.get(key);
     const r = this.alloc.release(key);
     this.books.delete(key);
@@ -318,7 +319,7 @@ export class ServicePlanner {
   }
 
   /** As MetalLB: a service about to be written that still uses metallb.universe.tf/ annotations is told so. */
-  private withDeprecations(svc: V1Service, plan: Plan): Plan {
+  private withDeprecations(svc: Wire<V1Service>, plan: Plan): Plan {
     if (plan.ingress === undefined && plan.poolAnnotation === undefined) return plan;
     const old = deprecatedAnnotations(svc);
     if (old.length === 0) return plan;

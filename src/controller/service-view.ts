@@ -5,6 +5,7 @@
 import type { V1Service } from '@kubernetes/client-node';
 import { Annotation, ANNOTATION_PREFIX, DEPRECATED_ANNOTATION_PREFIX, type IPFamilyPolicy, type ServiceInput } from '../alloc/index.js';
 import { ipKey, type FamilyName } from '../net/index.js';
+import type { Wire } from '../kube/wire.js';
 
 /** Written by the controller, as MetalLB's does: the pool a service's addresses came from. */
 export const POOL_ANNOTATION = `${ANNOTATION_PREFIX}${Annotation.ipAllocatedFromPool}`;
@@ -12,7 +13,7 @@ export const POOL_ANNOTATION = `${ANNOTATION_PREFIX}${Annotation.ipAllocatedFrom
 const FAMILY_POLICIES: readonly string[] = ['SingleStack', 'PreferDualStack', 'RequireDualStack'];
 
 /** Copies what the allocator needs out of a Service; `namespaceLabels` are its namespace's labels. */
-export function toServiceInput(svc: V1Service, namespaceLabels: Readonly<Record<string, string>> | undefined): ServiceInput {
+export function toServiceInput(svc: Wire<V1Service>, namespaceLabels: Readonly<Record<string, string>> | undefined): ServiceInput {
   const spec = svc.spec ?? {};
   const policy = spec.ipFamilyPolicy;
   const etp = spec.externalTrafficPolicy;
@@ -34,7 +35,7 @@ export function toServiceInput(svc: V1Service, namespaceLabels: Readonly<Record<
 }
 
 /** The addresses in status.loadBalancer.ingress, in order (hostname-only entries have none). */
-export function statusIPs(svc: V1Service): string[] {
+export function statusIPs(svc: Wire<V1Service>): string[] {
   return (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '').filter((ip) => ip !== '');
 }
 
@@ -55,7 +56,7 @@ export function ingressOrder(current: readonly string[], ips: readonly string[])
 }
 
 /** Annotations under MetalLB's old metallb.universe.tf/ prefix, sorted. */
-export function deprecatedAnnotations(svc: V1Service): string[] {
+export function deprecatedAnnotations(svc: Wire<V1Service>): string[] {
   return Object.keys(svc.metadata?.annotations ?? {})
     .filter((k) => k.startsWith(DEPRECATED_ANNOTATION_PREFIX))
     .sort();

@@ -14,14 +14,15 @@
 
 import type { V1Service } from '@kubernetes/client-node';
 import { objectKey } from '../kube/object-key.js';
+import type { Wire } from '../kube/wire.js';
 
 export class WrittenCache {
-  private readonly written = new Map<string, V1Service>();
+  private readonly written = new Map<string, Wire<V1Service>>();
   /** Keys with a write in flight, and the versions the informer reported meanwhile. */
   private readonly inFlight = new Map<string, Set<string>>();
 
   /** The freshest known state of a service: what was written, else the informer's object. */
-  latest(key: string, cached: V1Service | undefined): V1Service | undefined {
+  latest(key: string, cached: Wire<V1Service> | undefined): Wire<V1Service> | undefined {
     if (cached === undefined) return undefined;
     return this.written.get(key) ?? cached;
   }
@@ -36,7 +37,7 @@ export class WrittenCache {
   }
 
   /** Records a service as the API server returned it after a write. */
-  wrote(svc: V1Service): void {
+  wrote(svc: Wire<V1Service>): void {
     const key = objectKey(svc);
     const rv = svc.metadata?.resourceVersion ?? '';
     if (this.inFlight.get(key)?.has(rv)) {
@@ -48,7 +49,7 @@ export class WrittenCache {
   }
 
   /** An informer event: once it carries the version written, the informer is current. */
-  observed(svc: V1Service): void {
+  observed(svc: Wire<V1Service>): void {
     const key = objectKey(svc);
     const rv = svc.metadata?.resourceVersion ?? '';
     this.inFlight.get(key)?.add(rv);

@@ -18,7 +18,7 @@
 //   deleting every pool in one go is more often an uninstall than a wish to
 //   revoke every address).
 
-import type { KubeConfig, KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
+import type { KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
 import { parseConfigMap, parseResources, type ConfigError, type MetalLBResources, type ParseResult } from '../config/index.js';
 import { objectPath } from '../config/crd.js';
 import type { BackoffPolicy } from '../util/backoff.js';
@@ -38,12 +38,13 @@ import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 
 import type { ConfigSourceMode } from './defaults.js';
+import type { Wire, KubeObject } from './wire.js';
 export { CONFIG_SOURCE_MODES, type ConfigSourceMode } from './defaults.js';
 
 /** A Kubernetes object the configuration was read from, for Events about it. */
 export interface ConfigObject {
   readonly type: ResourceType;
-  readonly obj: KubernetesObject;
+  readonly obj: KubeObject;
 }
 
 export type ConfigCandidate =
@@ -71,10 +72,10 @@ export interface CrdObjects {
   readonly items: readonly CustomObject[];
 }
 
-const byName = (a: KubernetesObject, b: KubernetesObject): number => ((a.metadata?.name ?? '') < (b.metadata?.name ?? '') ? -1 : 1);
+const byName = (a: KubeObject, b: KubeObject): number => ((a.metadata?.name ?? '') < (b.metadata?.name ?? '') ? -1 : 1);
 
 /** Pure: the candidate for `mode` given what exists. */
-export function selectConfig(mode: ConfigSourceMode, crds: readonly CrdObjects[], configMap: V1ConfigMap | undefined): ConfigCandidate {
+export function selectConfig(mode: ConfigSourceMode, crds: readonly CrdObjects[], configMap: Wire<V1ConfigMap> | undefined): ConfigCandidate {
   const objects: ConfigObject[] = crds.flatMap((c) => [...c.items].sort(byName).map((obj) => ({ type: c.type, obj })));
   const useCrds = mode !== 'configmap' && objects.length > 0;
   const useMap = mode !== 'crd' && configMap !== undefined;
@@ -87,7 +88,7 @@ export function selectConfig(mode: ConfigSourceMode, crds: readonly CrdObjects[]
     return parseResources(res as MetalLBResources);
   };
   if (useCrds && useMap) {
-    const cm = configMap as V1ConfigMap;
+    const cm = configMap as Wire<V1ConfigMap>;
     const alone = fromCrds();
     const verdict = alone.ok ? 'they are valid on their own' : `they have ${alone.errors.length} error(s) on their own`;
     const error: ConfigError = {
@@ -100,7 +101,7 @@ export function selectConfig(mode: ConfigSourceMode, crds: readonly CrdObjects[]
     return { kind: 'config', source: 'mixed', result: { ok: false, errors: [error] }, objects: [{ type: configMaps, obj: cm }] };
   }
   if (useCrds) return { kind: 'config', source: 'crd', result: fromCrds(), objects };
-  return { kind: 'config', source: 'configmap', result: parseConfigMap(configMap), objects: [{ type: configMaps, obj: configMap as V1ConfigMap }] };
+  return { kind: 'config', source: 'configmap', result: parseConfigMap(configMap), objects: [{ type: configMaps, obj: configMap as Wire<V1ConfigMap> }] };
 }
 
 /**
@@ -146,7 +147,7 @@ export interface ConfigSourceOptions {
 /** The informers behind selectConfig. */
 export class ConfigSource {
   private readonly crdInformers: Informer<CustomObject>[] = [];
-  private readonly mapInformer: Informer<V1ConfigMap> | undefined;
+  private readonly mapInformer: Informer<Wire<V1ConfigMap>> | undefined;
   private readonly listeners: (() => void)[] = [];
   readonly configMapName: string;
 
@@ -162,7 +163,7 @@ export class ConfigSource {
     const changed = (): void => {
       for (const fn of this.listeners) fn();
     };
-    const watchAll = <T extends KubernetesObject>(inf: Informer<T>): Informer<T> => inf.onAdd(changed).onUpdate(changed).onDelete(changed);
+    const watchAll = <T extends KubeObject>(inf: Informer<T>): Informer<T> => inf.onAdd(changed).onUpdate(changed).onDelete(changed);
     if (opts.mode !== 'configmap') {
       for (const type of opts.kinds ?? CRD_LISTS.map(([, t]) => t)) this.crdInformers.push(watchAll(new Informer(kc, type, common)));
     }
@@ -206,7 +207,7 @@ export class ConfigSource {
     await Promise.all(this.informers().map((inf) => inf.stop()));
   }
 
-  private informers(): Informer<KubernetesObject>[] {
-    return [...this.crdInformers, ...(this.mapInformer ? [this.mapInformer] : [])] as Informer<KubernetesObject>[];
+  private informers(): Informer<KubeObject>[] {
+    return [...this.crdInformers, ...(this.mapInformer ? [this.mapInformer] : [])] as Informer<KubeObject>[];
   }
 }

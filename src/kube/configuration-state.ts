@@ -11,6 +11,7 @@ import type { AcceptanceState } from '../config/acceptance.js';
 import { formatConfigError } from '../config/index.js';
 import { configurationStates } from './resources.js';
 import type { DesiredStatusObject } from './status-objects.js';
+import { toWireTime } from './wire.js';
 
 export const LABEL_COMPONENT_TYPE = 'metallb.io/component-type';
 export const LABEL_NODE_NAME = 'metallb.io/node-name';
@@ -33,10 +34,10 @@ export function desiredConfigurationState(namespace: string, c: Component, st: A
     // The CRD bounds a condition message at 32 KiB.
     const summary = all.length <= MESSAGE_LIMIT ? all : `${all.slice(0, MESSAGE_LIMIT - 40)}\n... (${refusal.errors.length} errors in all)`;
     result = 'Invalid';
-    condition = { type: CONDITION_CONFIG_VALID, status: 'False', reason: 'ConfigurationError', message: summary, lastTransitionTime: seconds(refusal.at) };
+    condition = { type: CONDITION_CONFIG_VALID, status: 'False', reason: 'ConfigurationError', message: summary, lastTransitionTime: toWireTime(refusal.at) };
   } else if (st.loadedAt) {
     result = 'Valid';
-    condition = { type: CONDITION_CONFIG_VALID, status: 'True', reason: 'Reconciled', message: '', lastTransitionTime: seconds(st.loadedAt) };
+    condition = { type: CONDITION_CONFIG_VALID, status: 'True', reason: 'Reconciled', message: '', lastTransitionTime: toWireTime(st.loadedAt) };
   } else {
     return undefined;
   }
@@ -52,7 +53,3 @@ export function desiredConfigurationState(namespace: string, c: Component, st: A
   };
 }
 
-/** metav1.Time: RFC 3339 in whole seconds. */
-function seconds(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}

@@ -4,14 +4,16 @@
 // floods. Writing is asynchronous and never blocks or throws at the caller:
 // one worker writes in order, retrying transient API failures with backoff.
 
-import { CoreV1Api, setHeaderOptions, PatchStrategy, type CoreV1Event, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import type { CoreV1Event, KubeConfig } from '@kubernetes/client-node';
 import { validateBackoff, type BackoffPolicy } from '../util/backoff.js';
 import { EventCorrelator, type Correlation, type CorrelatorOptions, type EventInput, type InvolvedObject } from './event-correlator.js';
 import { describeApiError, isAlreadyExists, isNotFound, isRetryable, retryDelayMs } from './errors.js';
-import { apiVersionOf, type ResourceType } from './resources.js';
+import { apiVersionOf, coreEvents, resourcePath, type ResourceType } from './resources.js';
+import { KubeRest } from './rest.js';
 import { namespacedKey } from './object-key.js';
 import { RealClock, sleep, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
+import { toWireTime, type KubeObject, type Wire } from './wire.js';
 
 export type { InvolvedObject } from './event-correlator.js';
 
@@ -51,7 +53,7 @@ interface Job {
 }
 
 /** An ObjectReference for `obj` of `type`: informer objects carry no kind or apiVersion. */
-export function referenceTo(type: ResourceType, obj: KubernetesObject): InvolvedObject {
+export function referenceTo(type: ResourceType, obj: KubeObject): InvolvedObject {
   const m = obj.metadata ?? {};
   if (!m.name) throw new Error(`cannot record an event about a ${type.kind} without metadata.name`);
   const ref: InvolvedObject = { kind: type.kind, apiVersion: apiVersionOf(type), name: m.name };
@@ -61,12 +63,8 @@ export function referenceTo(type: ResourceType, obj: KubernetesObject): Involved
   return ref;
 }
 
-function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d+Z$/, 'Z');
-}
-
 export class EventRecorder {
-  private readonly api: CoreV1Api;
+  private readonly rest: KubeRest;
   private readonly correlator: EventCorrelator;
   private readonly clock: Clock;
   private readonly now: () => Date;
@@ -85,7 +83,7 @@ export class EventRecorder {
 
   constructor(kc: KubeConfig, private readonly opts: EventRecorderOptions) {
     if (!opts.component) throw new Error('event recorder: component is required');
-    this.api = kc.makeApiClient(CoreV1Api);
+    this.rest = new KubeRest(kc);
     this.clock = opts.clock ?? new RealClock();
     this.now = opts.now ?? (() => new Date());
     this.random = opts.random ?? Math.random;
@@ -171,14 +169,16 @@ export class EventRecorder {
     for (let attempt = 0; ; attempt++) {
       try {
         if (mode === 'update') {
-          const patch = { count: c.count, lastTimestamp: rfc3339(job.at), message: c.message };
-          await this.api.patchNamespacedEvent(
-            { name: c.name, namespace: c.namespace, body: patch },
-            setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-          );
+          const patch = { count: c.count, lastTimestamp: toWireTime(job.at), message: c.message };
+          await this.rest.request({
+            method: 'PATCH',
+            path: resourcePath(coreEvents, { namespace: c.namespace, name: c.name }),
+            body: patch,
+            contentType: 'application/merge-patch+json',
+          });
           this.counters.updated++;
         } else {
-          await this.api.createNamespacedEvent({ namespace: c.namespace, body: this.body(job) });
+          await this.rest.request({ method: 'POST', path: resourcePath(coreEvents, { namespace: c.namespace }), body: this.body(job) });
           this.counters.created++;
         }
         return;
@@ -202,18 +202,20 @@ export class EventRecorder {
     }
   }
 
-  private body(job: Job): CoreV1Event {
+  private body(job: Job): Wire<CoreV1Event> {
     const { c, input } = job;
     if (c.action === 'drop') throw new Error('unreachable: dropped events are not written');
-    const ev: CoreV1Event = {
+    const ev: Wire<CoreV1Event> = {
+      apiVersion: apiVersionOf(coreEvents),
+      kind: coreEvents.kind,
       metadata: { name: c.name, namespace: c.namespace },
       involvedObject: input.involvedObject,
       reason: input.reason,
       message: c.message,
       type: input.type,
       count: c.count,
-      firstTimestamp: c.firstTimestamp,
-      lastTimestamp: job.at,
+      firstTimestamp: toWireTime(c.firstTimestamp),
+      lastTimestamp: toWireTime(job.at),
       source: input.source,
       reportingComponent: input.source.component,
       reportingInstance: input.source.host ?? '',

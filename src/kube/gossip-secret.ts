@@ -13,7 +13,7 @@
 //
 // The controller checks once at start, retrying with backoff until the API
 // answers, and reports the outcome in its /status.
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import { newGossipKey } from '../cluster/new-key.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
@@ -21,6 +21,9 @@ import type { BackoffPolicy } from '../util/backoff.js';
 import { sleep } from '../util/clock.js';
 import { GOSSIP_SECRET_KEY, GOSSIP_SECRET_NAME } from './defaults.js';
 import { describeApiError, isAlreadyExists, isNotFound, retryDelayMs } from './errors.js';
+import { resourcePath, secrets } from './resources.js';
+import { KubeRest } from './rest.js';
+import type { Wire } from './wire.js';
 
 export type GossipSecretState =
   /** Not checked yet, or the API has not answered yet. */
@@ -56,7 +59,7 @@ export function usableKey(data: Record<string, string> | undefined): boolean {
 }
 
 export class GossipSecretKeeper {
-  private readonly api: CoreV1Api;
+  private readonly rest: KubeRest;
   private readonly name: string;
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;
@@ -66,7 +69,7 @@ export class GossipSecretKeeper {
     kc: KubeConfig,
     private readonly opts: GossipSecretOptions,
   ) {
-    this.api = kc.makeApiClient(CoreV1Api);
+    this.rest = new KubeRest(kc);
     this.name = opts.name ?? GOSSIP_SECRET_NAME;
     this.current = { name: this.name, state: 'pending', message: null };
   }
@@ -111,7 +114,7 @@ export class GossipSecretKeeper {
   private async ensure(): Promise<GossipSecretStatus> {
     const { namespace } = this.opts;
     try {
-      const s = await this.api.readNamespacedSecret({ namespace, name: this.name });
+      const s = await this.rest.request<Wire<V1Secret>>({ method: 'GET', path: resourcePath(secrets, { namespace, name: this.name }) });
       if (usableKey(s.data)) return { name: this.name, state: 'exists', message: null };
       return {
         name: this.name,
@@ -122,8 +125,9 @@ export class GossipSecretKeeper {
       if (!isNotFound(err)) throw err;
     }
     try {
-      await this.api.createNamespacedSecret({
-        namespace,
+      await this.rest.request({
+        method: 'POST',
+        path: resourcePath(secrets, { namespace }),
         body: {
           apiVersion: 'v1',
           kind: 'Secret',

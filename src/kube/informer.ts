@@ -1,4 +1,4 @@
-// A typed informer on client-node's ListWatch: list, then watch from the
+// An informer on client-node's ListWatch: list, then watch from the
 // list's resourceVersion, with a cache readable by key, add/update/delete
 // handlers, a barrier for the first full list, and the recovery client-node
 // 1.4 leaves to its caller: its ListWatch stops for good on any error other
@@ -7,13 +7,15 @@
 // Types that may not be installed (metallb.io CRDs) count as synced and
 // empty while the server answers 404, and are retried until they appear.
 
-import { ADD, DELETE, ERROR, ListWatch, UPDATE, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { ListWatch } from '@kubernetes/client-node/dist/cache.js';
+import { ADD, DELETE, ERROR, UPDATE } from '@kubernetes/client-node/dist/informer.js';
 import { validateBackoff, type BackoffPolicy } from '../util/backoff.js';
 import { describeApiError, isNotFound, retryDelayMs } from './errors.js';
 import { listAll, makeLister } from './list.js';
 import { namespacedKey, objectKey } from './object-key.js';
 import { qualifiedResource, resourcePath, type ResourceType } from './resources.js';
-import { toModel } from './typed.js';
+import type { KubeObject } from './wire.js';
 import { InformerWatch } from './watch.js';
 import { RealClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
@@ -56,14 +58,19 @@ type Handler<A extends unknown[]> = (...args: A) => void;
  * "Memory"). A write of a cached object stays safe: an update without
  * managedFields leaves the server's as they are.
  */
-export function withoutManagedFields<T extends KubernetesObject>(obj: T): T {
+export function withoutManagedFields<T extends KubeObject>(obj: T): T {
   if (obj.metadata?.managedFields !== undefined) delete obj.metadata.managedFields;
   return obj;
 }
 
-export class Informer<T extends KubernetesObject> {
-  private lw: ListWatch<T>;
-  private readonly newListWatch: () => ListWatch<T>;
+// client-node's ListWatch asks for its model types but reads no more of an
+// object than the metadata every object as sent has; the objects it holds
+// and hands back are this informer's, as the list and the watch sent them.
+type Listed = KubernetesObject;
+
+export class Informer<T extends KubeObject> {
+  private lw: ListWatch<Listed>;
+  private readonly newListWatch: () => ListWatch<Listed>;
   private readonly watch: InformerWatch;
   private readonly cache = new Map<string, T>();
   private readonly adds: Handler<[T]>[] = [];
@@ -92,7 +99,7 @@ export class Informer<T extends KubernetesObject> {
     this.log = (opts.logger ?? silentLogger).child({ informer: qualifiedResource(type), ...(opts.namespace && { namespace: opts.namespace }) });
     this.backoff = opts.backoff ?? { initialMs: 500, maxMs: 30_000 };
     validateBackoff(this.backoff);
-    this.optional = opts.optional ?? type.model === undefined;
+    this.optional = opts.optional ?? !type.builtin;
     const pageSize = opts.pageSize ?? 500;
     this.syncBarrier = new Promise<void>((resolve, reject) => {
       this.resolveSync = resolve;
@@ -106,7 +113,7 @@ export class Informer<T extends KubernetesObject> {
       ...(opts.labelSelector !== undefined && { labelSelector: opts.labelSelector }),
       ...(opts.fieldSelector !== undefined && { fieldSelector: opts.fieldSelector }),
     };
-    const listFn = async (): Promise<{ metadata?: { resourceVersion?: string }; items: T[] }> => {
+    const listFn = async (): Promise<{ metadata?: { resourceVersion?: string }; items: Listed[] }> => {
       this.counters.lists++;
       this.listed = false;
       try {
@@ -116,7 +123,7 @@ export class Informer<T extends KubernetesObject> {
         this.isInstalled = true;
         this.attempt = 0;
         this.dropAllBut(list.items);
-        return list;
+        return list as { metadata: { resourceVersion: string }; items: Listed[] };
       } catch (err) {
         if (isNotFound(err)) {
           // The type is not served (its CRD is gone): none of its objects exist.
@@ -134,7 +141,7 @@ export class Informer<T extends KubernetesObject> {
       timeoutSeconds: () => fixedTimeout ?? Math.floor(300 * (1 + this.random())),
       deadlineGraceMs: 30_000,
       backoff: this.backoff,
-      transform: (obj) => withoutManagedFields(toModel(type, obj)),
+      transform: (obj) => withoutManagedFields(obj as KubeObject),
       onStart: () => {
         this.counters.watches++;
         // ListWatch asks to watch right after it has applied a list: the cache is complete.
@@ -147,11 +154,11 @@ export class Informer<T extends KubernetesObject> {
     });
     const path = resourcePath(type, opts.namespace !== undefined ? { namespace: opts.namespace } : {});
     this.newListWatch = () => {
-      const lw = new ListWatch<T>(path, this.watch, listFn, false, opts.labelSelector, opts.fieldSelector);
+      const lw = new ListWatch<Listed>(path, this.watch, listFn, false, opts.labelSelector, opts.fieldSelector);
       // Callbacks of a replaced ListWatch are ignored.
-      lw.on(ADD, (obj) => { if (lw === this.lw) this.upsert(obj); });
-      lw.on(UPDATE, (obj) => { if (lw === this.lw) this.upsert(obj); });
-      lw.on(DELETE, (obj) => { if (lw === this.lw) this.remove(obj); });
+      lw.on(ADD, (obj) => { if (lw === this.lw) this.upsert(obj as T); });
+      lw.on(UPDATE, (obj) => { if (lw === this.lw) this.upsert(obj as T); });
+      lw.on(DELETE, (obj) => { if (lw === this.lw) this.remove(obj as T); });
       lw.on(ERROR, (err) => { if (lw === this.lw) this.failed(err); });
       return lw;
     };

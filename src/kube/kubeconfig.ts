@@ -8,7 +8,10 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
+import type { Cluster, Context, User } from '@kubernetes/client-node';
+// client-node's modules are imported one by one, not through its index,
+// which also loads every generated API and model class (src/kube/wire.ts).
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 
 export type KubeConfigSource = 'options' | 'file' | 'in-cluster' | 'env' | 'home';
 

@@ -2,6 +2,7 @@
 // The informers, the status writer and the in-repo API server double all
 // take their paths and scopes from here, so a type is described once.
 
+import type { KubeObject, Wire } from './wire.js';
 import type {
   CoreV1Event,
   EventsV1Event,
@@ -16,7 +17,7 @@ import type {
   V1Service,
 } from '@kubernetes/client-node';
 
-export interface ResourceType<T extends KubernetesObject = KubernetesObject> {
+export interface ResourceType<T extends KubeObject = KubeObject> {
   /** API group; '' is the core group served under /api. */
   readonly group: string;
   /** The version clients use and the double stores. */
@@ -28,18 +29,14 @@ export interface ResourceType<T extends KubernetesObject = KubernetesObject> {
   readonly namespaced: boolean;
   /** Whether status is written only through the /status subresource. */
   readonly statusSubresource: boolean;
-  /**
-   * client-node model class name used to turn watch objects into the same
-   * classes its list calls return; absent for custom resources, which
-   * client-node returns as plain JSON everywhere.
-   */
-  readonly model?: string;
-  /** Phantom marker so that a descriptor carries its object type. */
+  /** Served by every API server (not a custom resource that may not be installed). */
+  readonly builtin: boolean;
+  /** Phantom marker so that a descriptor carries its object type (as sent: wire.ts). */
   readonly __type?: T;
 }
 
-/** A custom resource as client-node returns it: plain JSON. */
-export interface CustomObject extends KubernetesObject {
+/** A custom resource: JSON whose spec and status the type checker knows nothing of. */
+export interface CustomObject extends KubeObject {
   spec?: Record<string, unknown>;
   status?: Record<string, unknown>;
   [field: string]: unknown;
@@ -52,27 +49,26 @@ function builtin<T extends KubernetesObject>(
   kind: string,
   namespaced: boolean,
   statusSubresource: boolean,
-  model: string,
-): ResourceType<T> {
-  return { group, version, otherVersions: [], plural, kind, namespaced, statusSubresource, model };
+): ResourceType<Wire<T>> {
+  return { group, version, otherVersions: [], plural, kind, namespaced, statusSubresource, builtin: true };
 }
 
 function metallb(plural: string, kind: string, version = 'v1beta1', otherVersions: string[] = []): ResourceType<CustomObject> {
   // Every metallb.io CRD is namespaced and declares the status subresource.
-  return { group: 'metallb.io', version, otherVersions, plural, kind, namespaced: true, statusSubresource: true };
+  return { group: 'metallb.io', version, otherVersions, plural, kind, namespaced: true, statusSubresource: true, builtin: false };
 }
 
-export const namespaces = builtin<V1Namespace>('', 'v1', 'namespaces', 'Namespace', false, true, 'V1Namespace');
-export const nodes = builtin<V1Node>('', 'v1', 'nodes', 'Node', false, true, 'V1Node');
-export const services = builtin<V1Service>('', 'v1', 'services', 'Service', true, true, 'V1Service');
-export const pods = builtin<V1Pod>('', 'v1', 'pods', 'Pod', true, true, 'V1Pod');
-export const configMaps = builtin<V1ConfigMap>('', 'v1', 'configmaps', 'ConfigMap', true, false, 'V1ConfigMap');
-export const secrets = builtin<V1Secret>('', 'v1', 'secrets', 'Secret', true, false, 'V1Secret');
-export const coreEvents = builtin<CoreV1Event>('', 'v1', 'events', 'Event', true, false, 'CoreV1Event');
+export const namespaces = builtin<V1Namespace>('', 'v1', 'namespaces', 'Namespace', false, true);
+export const nodes = builtin<V1Node>('', 'v1', 'nodes', 'Node', false, true);
+export const services = builtin<V1Service>('', 'v1', 'services', 'Service', true, true);
+export const pods = builtin<V1Pod>('', 'v1', 'pods', 'Pod', true, true);
+export const configMaps = builtin<V1ConfigMap>('', 'v1', 'configmaps', 'ConfigMap', true, false);
+export const secrets = builtin<V1Secret>('', 'v1', 'secrets', 'Secret', true, false);
+export const coreEvents = builtin<CoreV1Event>('', 'v1', 'events', 'Event', true, false);
 export const endpointSlices = builtin<V1EndpointSlice>(
-  'discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice', true, false, 'V1EndpointSlice');
-export const events = builtin<EventsV1Event>('events.k8s.io', 'v1', 'events', 'Event', true, false, 'EventsV1Event');
-export const leases = builtin<V1Lease>('coordination.k8s.io', 'v1', 'leases', 'Lease', true, false, 'V1Lease');
+  'discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice', true, false);
+export const events = builtin<EventsV1Event>('events.k8s.io', 'v1', 'events', 'Event', true, false);
+export const leases = builtin<V1Lease>('coordination.k8s.io', 'v1', 'leases', 'Lease', true, false);
 
 export const ipAddressPools = metallb('ipaddresspools', 'IPAddressPool');
 export const l2Advertisements = metallb('l2advertisements', 'L2Advertisement');

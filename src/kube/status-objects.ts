@@ -22,13 +22,14 @@
 // status written (the IPAddressPools, which users create).
 
 import { Counter, type Registry } from 'prom-client';
-import { CustomObjectsApi, type KubeConfig, type V1OwnerReference } from '@kubernetes/client-node';
+import type { KubeConfig, V1OwnerReference } from '@kubernetes/client-node';
 import { TokenBucket } from '../cluster/rate.js';
 import { validateBackoff, type BackoffPolicy } from '../util/backoff.js';
 import { RealClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { describeApiError, isConflict, isNotFound, retryDelayMs } from './errors.js';
-import { apiVersionOf, type CustomObject, type ResourceType } from './resources.js';
+import { apiVersionOf, resourcePath, type CustomObject, type ResourceType } from './resources.js';
+import { KubeRest } from './rest.js';
 
 export interface DesiredStatusObject {
   readonly type: ResourceType<CustomObject>;
@@ -136,7 +137,7 @@ export function keepTransitionTimes(status: unknown, liveStatusJson: string | un
 }
 
 export class StatusObjectWriter {
-  private readonly api: CustomObjectsApi;
+  private readonly rest: KubeRest;
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly log: Logger;
@@ -159,7 +160,7 @@ export class StatusObjectWriter {
   private readonly idleWaiters: (() => void)[] = [];
 
   constructor(kc: KubeConfig, private readonly opts: StatusObjectWriterOptions = {}) {
-    this.api = kc.makeApiClient(CustomObjectsApi);
+    this.rest = new KubeRest(kc);
     this.clock = opts.clock ?? new RealClock();
     this.random = opts.random ?? Math.random;
     this.log = (opts.logger ?? silentLogger).child({ component: 'status-objects' });
@@ -180,7 +181,7 @@ export class StatusObjectWriter {
    * process that has not decided yet must not delete what is still true.
    */
   async adopt(type: ResourceType<CustomObject>, namespace: string, labelSelector: string, keyOf: (obj: CustomObject) => string | undefined): Promise<void> {
-    const list = (await this.api.listNamespacedCustomObject({ group: type.group, version: type.version, namespace, plural: type.plural, labelSelector })) as { items?: CustomObject[] };
+    const list = await this.rest.request<{ items?: CustomObject[] | null }>({ method: 'GET', path: resourcePath(type, { namespace }), query: { labelSelector } });
     let n = 0;
     for (const obj of list.items ?? []) {
       const key = keyOf(obj) ?? `orphan:${type.plural}/${obj.metadata?.name ?? ''}`;
@@ -365,17 +366,18 @@ export class StatusObjectWriter {
       const live = e.live!;
       const type = live.type;
       await this.request(type, 'delete', () =>
-        this.api.deleteNamespacedCustomObject({ group: type.group, version: type.version, namespace: live.namespace, plural: type.plural, name: live.name }),
+        this.rest.request({ method: 'DELETE', path: resourcePath(type, { namespace: live.namespace, name: live.name }) }),
       ).catch((err: unknown) => {
         if (!isNotFound(err)) throw err;
       });
       e.live = undefined;
       return true;
     }
-    const g = { group: d.type.group, version: d.type.version, namespace: d.namespace, plural: d.type.plural };
+    const at = (name?: string, subresource?: string): string =>
+      resourcePath(d.type, { namespace: d.namespace, ...(name !== undefined && { name }), ...(subresource !== undefined && { subresource }) });
     if (e.unread && d.name !== undefined) {
       try {
-        e.live = liveOf((await this.request(d.type, 'get', () => this.api.getNamespacedCustomObject({ ...g, name: d.name! }))) as CustomObject, d.type, d.owned);
+        e.live = liveOf((await this.request(d.type, 'get', () => this.rest.request<CustomObject>({ method: 'GET', path: at(d.name) }))), d.type, d.owned);
       } catch (err) {
         if (!isNotFound(err)) throw err;
         e.live = undefined;
@@ -386,16 +388,16 @@ export class StatusObjectWriter {
     if (e.live === undefined) {
       if (!d.owned) return true; // The pool is gone: nothing to write on.
       const body = { apiVersion: apiVersionOf(d.type), kind: d.type.kind, metadata: this.metadata(d, undefined) };
-      e.live = liveOf((await this.request(d.type, 'create', () => this.api.createNamespacedCustomObject({ ...g, body }))) as CustomObject, d.type, true);
+      e.live = liveOf((await this.request(d.type, 'create', () => this.rest.request<CustomObject>({ method: 'POST', path: at(), body }))), d.type, true);
       return this.settled(e);
     }
     const live = e.live;
     const body = { apiVersion: apiVersionOf(d.type), kind: d.type.kind, metadata: this.metadata(d, live), status: keepTransitionTimes(d.status, live.statusJson) };
     try {
       if (d.owned && live.metaJson !== metaJson(d.labels, d.ownerReferences)) {
-        e.live = liveOf((await this.request(d.type, 'update', () => this.api.replaceNamespacedCustomObject({ ...g, name: live.name, body }))) as CustomObject, d.type, live.owned);
+        e.live = liveOf((await this.request(d.type, 'update', () => this.rest.request<CustomObject>({ method: 'PUT', path: at(live.name), body }))), d.type, live.owned);
       } else {
-        e.live = liveOf((await this.request(d.type, 'update-status', () => this.api.replaceNamespacedCustomObjectStatus({ ...g, name: live.name, body }))) as CustomObject, d.type, live.owned);
+        e.live = liveOf((await this.request(d.type, 'update-status', () => this.rest.request<CustomObject>({ method: 'PUT', path: at(live.name, 'status'), body }))), d.type, live.owned);
       }
     } catch (err) {
       if (isConflict(err)) {
@@ -415,8 +417,8 @@ export class StatusObjectWriter {
 
   private async reread(d: DesiredStatusObject, live: Live): Promise<Live | undefined> {
     try {
-      return liveOf((await this.request(d.type, 'get', () =>
-        this.api.getNamespacedCustomObject({ group: d.type.group, version: d.type.version, namespace: d.namespace, plural: d.type.plural, name: live.name }))) as CustomObject, d.type, live.owned);
+      const path = resourcePath(d.type, { namespace: d.namespace, name: live.name });
+      return liveOf(await this.request(d.type, 'get', () => this.rest.request<CustomObject>({ method: 'GET', path })), d.type, live.owned);
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;

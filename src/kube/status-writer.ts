@@ -16,12 +16,15 @@
 //   are retried here with backoff on the injected Clock, honouring
 //   Retry-After, until maxAttempts; close() abandons the wait.
 
-import { CoreV1Api, type KubeConfig, type V1LoadBalancerIngress, type V1Service } from '@kubernetes/client-node';
+import type { KubeConfig, V1LoadBalancerIngress, V1Service } from '@kubernetes/client-node';
 import { validateBackoff, type BackoffPolicy } from '../util/backoff.js';
 import { RealClock, sleep, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { describeApiError, isConflict, isNotFound, isRetryable, retryDelayMs } from './errors.js';
 import { objectKey } from './object-key.js';
+import { resourcePath, services } from './resources.js';
+import { KubeRest } from './rest.js';
+import type { Wire } from './wire.js';
 
 export interface LoadBalancerIngress {
   ip: string;
@@ -38,7 +41,7 @@ export interface StatusChange {
 }
 
 export type StatusWriteResult =
-  | { outcome: 'written'; service: V1Service; attempts: number }
+  | { outcome: 'written'; service: Wire<V1Service>; attempts: number }
   /** The object already says it: nothing sent. */
   | { outcome: 'unchanged'; attempts: 0 }
   /** The service does not exist (any more). */
@@ -74,7 +77,7 @@ export function ingressEqual(current: readonly V1LoadBalancerIngress[] | undefin
 }
 
 /** `base` with `change` applied, or undefined when `base` already says it all. */
-export function applyStatusChange(base: V1Service, change: StatusChange): V1Service | undefined {
+export function applyStatusChange(base: Wire<V1Service>, change: StatusChange): Wire<V1Service> | undefined {
   const ingress = change.ingress !== undefined && !ingressEqual(base.status?.loadBalancer?.ingress, change.ingress) ? change.ingress : undefined;
   const annotations = { ...base.metadata?.annotations };
   let annotated = false;
@@ -85,7 +88,7 @@ export function applyStatusChange(base: V1Service, change: StatusChange): V1Serv
     else annotations[key] = value;
   }
   if (ingress === undefined && !annotated) return undefined;
-  const body: V1Service = { ...base };
+  const body: Wire<V1Service> = { ...base };
   if (annotated) body.metadata = { ...base.metadata, annotations };
   if (ingress !== undefined) {
     body.status = { ...base.status, loadBalancer: ingress.length === 0 ? {} : { ...base.status?.loadBalancer, ingress: ingress.map((i) => ({ ...i })) } };
@@ -94,7 +97,7 @@ export function applyStatusChange(base: V1Service, change: StatusChange): V1Serv
 }
 
 export class ServiceStatusWriter {
-  private readonly api: CoreV1Api;
+  private readonly rest: KubeRest;
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly log: Logger;
@@ -103,7 +106,7 @@ export class ServiceStatusWriter {
   private readonly closed = new AbortController();
 
   constructor(kc: KubeConfig, opts: ServiceStatusWriterOptions = {}) {
-    this.api = kc.makeApiClient(CoreV1Api);
+    this.rest = new KubeRest(kc);
     this.clock = opts.clock ?? new RealClock();
     this.random = opts.random ?? Math.random;
     this.log = (opts.logger ?? silentLogger).child({ component: 'service-status-writer' });
@@ -114,7 +117,7 @@ export class ServiceStatusWriter {
   }
 
   /** Applies `change` to the service `base` (as read: its resourceVersion guards the write). */
-  async write(base: V1Service, change: StatusChange): Promise<StatusWriteResult> {
+  async write(base: Wire<V1Service>, change: StatusChange): Promise<StatusWriteResult> {
     const namespace = base.metadata?.namespace ?? '';
     const name = base.metadata?.name ?? '';
     for (const i of change.ingress ?? []) {
@@ -125,7 +128,8 @@ export class ServiceStatusWriter {
     for (let attempts = 1; ; attempts++) {
       if (this.closed.signal.aborted) return { outcome: 'cancelled' };
       try {
-        return { outcome: 'written', service: await this.api.replaceNamespacedServiceStatus({ namespace, name, body }), attempts };
+        const service = await this.rest.request<Wire<V1Service>>({ method: 'PUT', path: resourcePath(services, { namespace, name, subresource: 'status' }), body });
+        return { outcome: 'written', service, attempts };
       } catch (error) {
         if (isNotFound(error)) return { outcome: 'gone', attempts };
         if (isConflict(error)) return { outcome: 'conflict', error, attempts };

@@ -3,10 +3,11 @@
 // reflector does), give up on a connection that outlives that timeout (a
 // dead peer otherwise hangs the watch forever: client-node drops its own
 // timeout signal), slow down when the server keeps ending watches at once,
-// turn watch objects into the model classes list calls return, and go
-// quiet after stop() instead of reporting the abort as an error.
+// trim watch objects as the informer trims what it lists, and go quiet
+// after stop() instead of reporting the abort as an error.
 
-import { Watch, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { Watch } from '@kubernetes/client-node/dist/watch.js';
 import { backoffDelay, type BackoffPolicy } from '../util/backoff.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 
@@ -89,8 +90,7 @@ export class InformerWatch extends Watch {
       (phase, obj, raw) => {
         events++;
         this.opts.onEvent?.(phase);
-        const typed = phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED' ? this.opts.transform(obj) : obj;
-        callback(phase, typed, raw);
+        callback(phase, phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED' ? this.opts.transform(obj) : obj, raw);
       },
       finish,
     );

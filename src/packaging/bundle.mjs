@@ -50,6 +50,46 @@ const nodeUrlForWhatwgUrl = {
   },
 };
 
+/**
+ * Two of client-node's modules that shoal loads import far more than they
+ * use, and what they import names every generated model class (about 700,
+ * with the model deserializer's table of them all; src/kube/wire.ts):
+ * - config.js (KubeConfig) takes createConfiguration and ServerConfiguration
+ *   from the generated index, which re-exports every model;
+ * - cache.js (ListWatch) takes the model serializer only to "serialize" its
+ *   label and field selectors as type 'string', which the serializer hands
+ *   back unchanged.
+ * In the bundle, config.js gets those two names from the modules that
+ * define them, and cache.js a serializer that does what it asked of the real
+ * one for strings and refuses anything else. If a later client-node imports
+ * more through these paths, the build fails on the missing export, and the
+ * bundle test fails on a model class in the bundle.
+ */
+const clientNodeWithoutModels = {
+  name: 'client-node-without-models',
+  setup(b) {
+    const from = (importer, file) => importer.replace(/\\/g, '/').endsWith(`@kubernetes/client-node/dist/${file}`);
+    b.onResolve({ filter: /^\.\/gen\/index\.js$/ }, (a) =>
+      from(a.importer, 'config.js') ? { path: join(dirname(a.importer), 'gen', 'configuration-only.js'), namespace: 'client-node-trimmed' } : undefined);
+    b.onResolve({ filter: /^\.\/serializer\.js$/ }, (a) =>
+      from(a.importer, 'cache.js') ? { path: join(dirname(a.importer), 'string-serializer.js'), namespace: 'client-node-trimmed' } : undefined);
+    b.onLoad({ filter: /configuration-only\.js$/, namespace: 'client-node-trimmed' }, (a) => ({
+      contents: "export { createConfiguration } from './configuration.js'; export { ServerConfiguration } from './servers.js';",
+      resolveDir: dirname(a.path),
+      loader: 'js',
+    }));
+    b.onLoad({ filter: /string-serializer\.js$/, namespace: 'client-node-trimmed' }, () => ({
+      contents: `export const ObjectSerializer = {
+  serialize(data, type) {
+    if (type !== 'string') throw new Error('client-node ListWatch: only strings are serialized in this build, asked for ' + type);
+    return data;
+  },
+};`,
+      loader: 'js',
+    }));
+  },
+};
+
 /** Builds the bundle; returns esbuild's metafile (its inputs and the imports left in it). */
 export async function bundle(outfile = OUTFILE) {
   const outdir = dirname(outfile);
@@ -72,7 +112,7 @@ export async function bundle(outfile = OUTFILE) {
     keepNames: true,
     legalComments: 'none',
     external: EXTERNAL,
-    plugins: [nodeUrlForWhatwgUrl],
+    plugins: [nodeUrlForWhatwgUrl, clientNodeWithoutModels],
     // CommonJS dependencies call require() for node's built-ins; an ES
     // module has no require of its own.
     banner: { js: "import { createRequire as __shoalCreateRequire } from 'node:module'; const require = __shoalCreateRequire(import.meta.url);" },

@@ -20,6 +20,7 @@ import { namespacedKey, splitKey } from '../kube/object-key.js';
 import { serviceBgpStatuses, serviceL2Statuses, type CustomObject } from '../kube/resources.js';
 import type { DesiredStatusObject, StatusObjectWriter } from '../kube/status-objects.js';
 import type { Logger } from '../util/log.js';
+import type { Wire } from '../kube/wire.js';
 
 /** MetalLB's labels on status objects (internal/k8s/controllers/values.go). */
 export const LABEL_NODE = 'metallb.io/node';
@@ -88,7 +89,7 @@ export function desiredStatuses(
 }
 
 /** The owner reference naming a Pod. */
-export function podOwner(pod: V1Pod | undefined): V1OwnerReference | undefined {
+export function podOwner(pod: Wire<V1Pod> | undefined): V1OwnerReference | undefined {
   const name = pod?.metadata?.name;
   const uid = pod?.metadata?.uid;
   if (!name || !uid) return undefined;
@@ -100,7 +101,7 @@ export interface AnnouncementStatusOptions {
   namespace: string;
   writer: StatusObjectWriter;
   /** This speaker's Pod, when it runs as one. */
-  pod: () => V1Pod | undefined;
+  pod: () => Wire<V1Pod> | undefined;
   logger: Logger;
 }
 

@@ -35,6 +35,7 @@ import type { Layer2Mode } from './layer2-mode.js';
 import type { LocalOwnershipChange } from './speaker.js';
 import { bgpSection } from './status.js';
 import { FailbackWarmUp } from './warm-up.js';
+import type { Wire } from '../kube/wire.js';
 
 export interface KubeSpeakerOptions {
   node: string;
@@ -206,7 +207,7 @@ export async function startKubeSpeaker(o: KubeSpeakerOptions): Promise<RunningSp
   // The layer-2 exclusion list (ConfigMap metallb-excludel2); a bad one is refused, the last good one stays.
   const exclude = new ExcludeL2List();
   const excludeInformer = new Informer(kubeConfig, configMaps, { clock, logger: log, namespace: o.namespace, fieldSelector: `metadata.name=${EXCLUDE_L2_CONFIGMAP}` });
-  const onExclude = (cm: V1ConfigMap | undefined): void => {
+  const onExclude = (cm: Wire<V1ConfigMap> | undefined): void => {
     const verdict = exclude.offer(cm?.data, `ConfigMap ${namespacedKey(o.namespace, EXCLUDE_L2_CONFIGMAP)}`);
     if (verdict.kind === 'applied') {
       log.info('layer-2 interface exclusion list in force', { source: cm ? EXCLUDE_L2_CONFIGMAP : 'default', patterns: verdict.patterns.map((p) => p.source) });

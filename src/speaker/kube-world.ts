@@ -3,7 +3,7 @@
 // BGP passwords and the other speaker pods (gossip seeds). Indexes are
 // updated per event so that one election's inputs cost no re-scan of the
 // cluster; an invalid configuration never replaces the last good one.
-import type { KubeConfig, KubernetesObject, V1EndpointSlice, V1Node, V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
+import type { KubeConfig, V1EndpointSlice, V1Node, V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { electionNode, endpointsFromSlices, type ElectionMember, type ElectionNode, type ElectionService } from '../announce/election-inputs.js';
 import type { AcceptanceState } from '../config/acceptance.js';
@@ -17,6 +17,7 @@ import { registerTwin } from '../util/metric-twin.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import type { SelfNode, World } from './world.js';
+import type { Wire, KubeObject } from '../kube/wire.js';
 
 export interface KubeWorldOptions {
   kubeConfig: KubeConfig;
@@ -38,7 +39,7 @@ export interface KubeWorldOptions {
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
 /** The election's view of a Service, or undefined when the speaker has nothing to do with it. */
-export function serviceInput(svc: V1Service, slices: Iterable<V1EndpointSlice>, lbClass: string | undefined): ElectionService | undefined {
+export function serviceInput(svc: Wire<V1Service>, slices: Iterable<Wire<V1EndpointSlice>>, lbClass: string | undefined): ElectionService | undefined {
   const spec = svc.spec;
   if (spec?.type !== 'LoadBalancer') return undefined;
   if ((spec.loadBalancerClass ?? undefined) !== lbClass) return undefined;
@@ -55,26 +56,26 @@ export function serviceInput(svc: V1Service, slices: Iterable<V1EndpointSlice>, 
 }
 
 /** A node's InternalIP addresses by family (the first of each). */
-export function nodeAddresses(node: V1Node | undefined): { ipv4: string | undefined; ipv6: string | undefined } {
+export function nodeAddresses(node: Wire<V1Node> | undefined): { ipv4: string | undefined; ipv6: string | undefined } {
   const internal = (node?.status?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address);
   return { ipv4: internal.find((a) => ipFamily(a) === 4), ipv6: internal.find((a) => ipFamily(a) === 6) };
 }
 
 export class KubeWorld implements World {
   private readonly acceptance: ConfigAcceptance;
-  private readonly serviceInformer: Informer<V1Service>;
-  private readonly sliceInformer: Informer<V1EndpointSlice>;
-  private readonly nodeInformer: Informer<V1Node>;
-  private readonly secretInformer: Informer<V1Secret>;
-  private readonly podInformer: Informer<V1Pod>;
+  private readonly serviceInformer: Informer<Wire<V1Service>>;
+  private readonly sliceInformer: Informer<Wire<V1EndpointSlice>>;
+  private readonly nodeInformer: Informer<Wire<V1Node>>;
+  private readonly secretInformer: Informer<Wire<V1Secret>>;
+  private readonly podInformer: Informer<Wire<V1Pod>>;
   private readonly configSource: ConfigSource;
   /** service key -> slice key -> slice */
-  private readonly slicesByService = new Map<string, Map<string, V1EndpointSlice>>();
+  private readonly slicesByService = new Map<string, Map<string, Wire<V1EndpointSlice>>>();
   private readonly serviceInputs = new Map<string, ElectionService>();
   private readonly electionNodes = new Map<string, ElectionNode>();
   private readonly listeners: (() => void)[] = [];
   private readonly seedListeners: (() => void)[] = [];
-  private readonly deletedServiceListeners: ((svc: V1Service) => void)[] = [];
+  private readonly deletedServiceListeners: ((svc: Wire<V1Service>) => void)[] = [];
   private readonly verdictListeners: ((state: AcceptanceState) => void)[] = [];
   private readonly log: Logger;
 
@@ -108,7 +109,7 @@ export class KubeWorld implements World {
         this.refreshService(objectKey(s));
         for (const fn of this.deletedServiceListeners) fn(s);
       });
-    const onSlice = (slice: V1EndpointSlice, deleted: boolean): void => {
+    const onSlice = (slice: Wire<V1EndpointSlice>, deleted: boolean): void => {
       const svc = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
       if (!svc) return;
       const key = namespacedKey(slice.metadata?.namespace, svc);
@@ -123,7 +124,7 @@ export class KubeWorld implements World {
       .onAdd((s) => onSlice(s, false))
       .onUpdate((s) => onSlice(s, false))
       .onDelete((s) => onSlice(s, true));
-    const onNode = (n: V1Node, deleted: boolean): void => {
+    const onNode = (n: Wire<V1Node>, deleted: boolean): void => {
       const name = n.metadata?.name ?? '';
       if (deleted) this.electionNodes.delete(name);
       else this.electionNodes.set(name, electionNode(n));
@@ -204,7 +205,7 @@ export class KubeWorld implements World {
   }
 
   /** Told each Service deleted, after the world has let it go (service() no longer finds it). */
-  onServiceDeleted(fn: (svc: V1Service) => void): void {
+  onServiceDeleted(fn: (svc: Wire<V1Service>) => void): void {
     this.deletedServiceListeners.push(fn);
   }
 
@@ -223,12 +224,12 @@ export class KubeWorld implements World {
   }
 
   /** This node's speaker Pod (it matches the peer selector), for owner references. */
-  ownPod(): V1Pod | undefined {
+  ownPod(): Wire<V1Pod> | undefined {
     return this.podInformer.list().find((p) => p.spec?.nodeName === this.opts.node && !p.metadata?.deletionTimestamp);
   }
 
   /** The Service object, for Events about it. */
-  service(key: string): V1Service | undefined {
+  service(key: string): Wire<V1Service> | undefined {
     return this.serviceInformer.get(key);
   }
 
@@ -269,7 +270,7 @@ export class KubeWorld implements World {
     for (const fn of this.listeners) fn();
   }
 
-  private informers(): Informer<KubernetesObject>[] {
-    return [this.serviceInformer, this.sliceInformer, this.nodeInformer, this.secretInformer, this.podInformer] as Informer<KubernetesObject>[];
+  private informers(): Informer<KubeObject>[] {
+    return [this.serviceInformer, this.sliceInformer, this.nodeInformer, this.secretInformer, this.podInformer] as Informer<KubeObject>[];
   }
 }

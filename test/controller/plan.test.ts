@@ -6,6 +6,7 @@ import { Allocator, classPredicate } from '../../src/alloc/index.js';
 import { parseResources, type Pool } from '../../src/config/index.js';
 import { ServicePlanner } from '../../src/controller/plan.js';
 import { POOL_ANNOTATION } from '../../src/controller/service-view.js';
+import type { Wire } from '../../src/kube/wire.js';
 
 function pools(spec: Record<string, string[]>, extra: Record<string, Record<string, unknown>> = {}): Pool[] {
   const r = parseResources({ ipAddressPools: Object.entries(spec).map(([name, addresses]) => ({ metadata: { name, namespace: 'metallb-system' }, spec: { addresses, ...extra[name] } })) });
@@ -23,7 +24,7 @@ interface Svc {
   lbIP?: string;
 }
 
-function svc(name: string, s: Svc = {}): V1Service {
+function svc(name: string, s: Svc = {}): Wire<V1Service> {
   return {
     metadata: { name, namespace: 'default', annotations: s.annotations ?? {}, resourceVersion: '1' },
     spec: {
@@ -156,7 +157,7 @@ t.test('not ours: what the controller wrote is taken back, nothing else', async 
 
 t.test('PreferDualStack: an additional family from the same pool when it appears; the missing one reported once', async (t) => {
   const { alloc, planner } = setup(pools({ a: ['192.0.2.0/30'] }));
-  const s = (ingress: string[]): V1Service => svc('p', { families: ['IPv4', 'IPv6'], policy: 'PreferDualStack', ingress, annotations: { [POOL_ANNOTATION]: 'a' } });
+  const s = (ingress: string[]): Wire<V1Service> => svc('p', { families: ['IPv4', 'IPv6'], policy: 'PreferDualStack', ingress, annotations: { [POOL_ANNOTATION]: 'a' } });
   t.match(planner.plan('default/p', s([]), undefined), { ingress: ['192.0.2.0'] });
   const noted = planner.plan('default/p', s(['192.0.2.0']), undefined);
   t.match(noted.events, [{ type: 'Normal', reason: 'AdditionalAssignFailed', message: /pool-lacks-family/ }]);

@@ -1,9 +1,10 @@
 import t from 'tap';
 import type { V1Service } from '@kubernetes/client-node';
 import { WrittenCache } from '../../src/controller/written-cache.js';
+import type { Wire } from '../../src/kube/wire.js';
 
-const at = (rv: string, ip = ''): V1Service => ({ metadata: { name: 'web', namespace: 'default', resourceVersion: rv }, status: { loadBalancer: { ingress: ip ? [{ ip }] : [] } } });
-const rvOf = (s: V1Service | undefined): string | undefined => s?.metadata?.resourceVersion;
+const at = (rv: string, ip = ''): Wire<V1Service> => ({ metadata: { name: 'web', namespace: 'default', resourceVersion: rv }, status: { loadBalancer: { ingress: ip ? [{ ip }] : [] } } });
+const rvOf = (s: Wire<V1Service> | undefined): string | undefined => s?.metadata?.resourceVersion;
 
 t.test('a written object stands in for the cached one until the informer reports its version', async (t) => {
   const c = new WrittenCache();

@@ -2,11 +2,12 @@ import t from 'tap';
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { attributeErrors, selectConfig, type CrdObjects } from '../../src/kube/config-source.js';
 import { configMaps, ipAddressPools, l2Advertisements, type CustomObject } from '../../src/kube/resources.js';
+import type { Wire } from '../../src/kube/wire.js';
 
 const NS = 'metallb-system';
 const pool = (name: string, addresses: string[]): CustomObject => ({ apiVersion: 'metallb.io/v1beta1', kind: 'IPAddressPool', metadata: { name, namespace: NS }, spec: { addresses } });
 const adv = (name: string, pools: string[]): CustomObject => ({ apiVersion: 'metallb.io/v1beta1', kind: 'L2Advertisement', metadata: { name, namespace: NS }, spec: { ipAddressPools: pools } });
-const cm = (config: string): V1ConfigMap => ({ metadata: { name: 'config', namespace: NS }, data: { config } });
+const cm = (config: string): Wire<V1ConfigMap> => ({ metadata: { name: 'config', namespace: NS }, data: { config } });
 const seed = 'address-pools:\n  - name: my-ip-space\n    protocol: layer2\n    addresses:\n      - 192.0.2.240/28\n';
 const crds = (pools: CustomObject[], advs: CustomObject[] = []): CrdObjects[] => [
   { type: ipAddressPools, items: pools },

@@ -5,7 +5,7 @@ import { EventRecorder, referenceTo, type EventRecorderOptions } from '../../src
 import { nodes, services } from '../../src/kube/resources.js';
 import { VirtualClock } from '../../src/util/clock.js';
 import type { ApiServerDouble } from '../../dev/apiserver/server.js';
-import { double, eventually } from '../dev/apiserver/support.js';
+import { asSent, double, eventually } from '../dev/apiserver/support.js';
 
 const svcRef = { kind: 'Service', apiVersion: 'v1', namespace: 'default', name: 'web', uid: 'u-web' };
 
@@ -57,7 +57,7 @@ t.test('an event becomes a core/v1 Event; repeats count up the same one', async 
 t.test('events about cluster-scoped objects go to "default"; references come from the resource table', async (t) => {
   const { rec, core, events } = await setup(t);
   const node = await core.createNode({ body: { metadata: { name: 'node-a' } } });
-  const listed = (await core.listNode()).items.find((n) => n.metadata?.name === 'node-a')!;
+  const listed = asSent((await core.listNode()).items.find((n) => n.metadata?.name === 'node-a')!);
   t.equal(listed.kind, undefined, 'list items have no kind: the reference needs the type');
   rec.event(referenceTo(nodes, listed), 'Warning', 'NoSpeaker', 'no speaker on node-a');
   await rec.flush();

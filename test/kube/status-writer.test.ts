@@ -3,27 +3,28 @@ import { CoreV1Api, type V1Service } from '@kubernetes/client-node';
 import { ServiceStatusWriter, applyStatusChange, ingressEqual, type ServiceStatusWriterOptions } from '../../src/kube/status-writer.js';
 import { VirtualClock } from '../../src/util/clock.js';
 import type { ApiServerDouble } from '../../dev/apiserver/server.js';
-import { double, eventually, settle } from '../dev/apiserver/support.js';
+import { asSent, double, eventually, settle } from '../dev/apiserver/support.js';
+import type { Wire } from '../../src/kube/wire.js';
 
 const ns = 'default';
 const POOL = 'metallb.io/ip-allocated-from-pool';
 
 async function setup(t: Parameters<typeof double>[0], opts: ServiceStatusWriterOptions = {}): Promise<{
-  d: ApiServerDouble; core: CoreV1Api; clock: VirtualClock; writer: ServiceStatusWriter; base: V1Service; statusWrites: () => number;
+  d: ApiServerDouble; core: CoreV1Api; clock: VirtualClock; writer: ServiceStatusWriter; base: Wire<V1Service>; model: V1Service; statusWrites: () => number;
 }> {
   const d = await double(t);
   const core = d.kubeConfig().makeApiClient(CoreV1Api);
-  const base = await core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'web' }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }] } } });
+  const model = await core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'web' }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }] } } });
   const clock = new VirtualClock();
   const writer = new ServiceStatusWriter(d.kubeConfig(), { clock, random: () => 0, backoff: { initialMs: 1000, maxMs: 8000, jitter: 0 }, ...opts });
   t.teardown(() => writer.close());
   const statusWrites = (): number => d.requests.filter((r) => r.resource === 'services/status' && r.verb === 'update').length;
-  return { d, core, clock, writer, base, statusWrites };
+  return { d, core, clock, writer, base: asSent(model), model, statusWrites };
 }
 
-const read = (core: CoreV1Api): Promise<V1Service> => core.readNamespacedService({ namespace: ns, name: 'web' });
+const read = async (core: CoreV1Api): Promise<Wire<V1Service>> => asSent(await core.readNamespacedService({ namespace: ns, name: 'web' }));
 const ingressOf = async (core: CoreV1Api): Promise<unknown> => (await read(core)).status?.loadBalancer;
-const written = (r: unknown): V1Service => (r as { service: V1Service }).service;
+const written = (r: unknown): Wire<V1Service> => (r as { service: Wire<V1Service> }).service;
 
 t.test('ingress comparison treats a missing ipMode as the VIP the server fills in', async (t) => {
   t.ok(ingressEqual([{ ip: '192.0.2.1', ipMode: 'VIP' }], [{ ip: '192.0.2.1' }]));
@@ -34,7 +35,7 @@ t.test('ingress comparison treats a missing ipMode as the VIP the server fills i
 });
 
 t.test('the body of a write: only what changes, nothing when nothing does', async (t) => {
-  const base: V1Service = { metadata: { name: 'web', resourceVersion: '7', annotations: { keep: 'me', [POOL]: 'old' } }, spec: { type: 'LoadBalancer' }, status: { loadBalancer: { ingress: [{ ip: '192.0.2.1', ipMode: 'VIP' }] } } };
+  const base: Wire<V1Service> = { metadata: { name: 'web', resourceVersion: '7', annotations: { keep: 'me', [POOL]: 'old' } }, spec: { type: 'LoadBalancer' }, status: { loadBalancer: { ingress: [{ ip: '192.0.2.1', ipMode: 'VIP' }] } } };
   t.equal(applyStatusChange(base, { ingress: [{ ip: '192.0.2.1' }], annotations: { [POOL]: 'old' } }), undefined, 'already so');
   t.same(applyStatusChange(base, { annotations: { [POOL]: 'new' } }), { ...base, metadata: { ...base.metadata, annotations: { keep: 'me', [POOL]: 'new' } } }, 'the annotation alone; the resourceVersion read is kept');
   t.same(applyStatusChange(base, { annotations: { [POOL]: null } })?.metadata?.annotations, { keep: 'me' }, 'null removes');
@@ -63,8 +64,8 @@ t.test('writes status and annotation in one request through the status subresour
 });
 
 t.test('a write from an out-of-date object conflicts and says so at once: no re-read, no retry', async (t) => {
-  const { d, core, clock, writer, base, statusWrites } = await setup(t);
-  await core.replaceNamespacedService({ namespace: ns, name: 'web', body: { ...base, metadata: { ...base.metadata, labels: { changed: 'yes' } } } });
+  const { d, core, clock, writer, base, model, statusWrites } = await setup(t);
+  await core.replaceNamespacedService({ namespace: ns, name: 'web', body: { ...model, metadata: { ...model.metadata, labels: { changed: 'yes' } } } });
   const r = await writer.write(base, { ingress: [{ ip: '192.0.2.20' }] });
   t.match(r, { outcome: 'conflict', attempts: 1, error: { code: 409 } });
   t.equal(clock.pending, 0, 'no backoff for a conflict');

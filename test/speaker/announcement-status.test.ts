@@ -8,6 +8,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { DesiredStatusObject, StatusObjectWriter } from '../../src/kube/status-objects.js';
 import { AnnouncementStatus, desiredStatuses, statusKey, type AnnouncedServices } from '../../src/speaker/announcement-status.js';
 import { silentLogger } from '../../src/util/log.js';
+import type { Wire } from '../../src/kube/wire.js';
 
 const NS = 'metallb-system';
 
@@ -35,7 +36,7 @@ const announced = (ifacesOf7: string[] = []): AnnouncedServices => ({
 
 t.test('each update hands the writer only the objects that differ from the last ones it was given', async (t) => {
   const w = recordingWriter();
-  let pod: V1Pod | undefined;
+  let pod: Wire<V1Pod> | undefined;
   const pub = new AnnouncementStatus({ node: 'node-a', namespace: NS, writer: w.writer, pod: () => pod, logger: silentLogger });
 
   pub.update(announced());

@@ -1,6 +1,7 @@
 // Shared helpers for tests that drive client-node against the API server double.
 
 import { startApiServerDouble, type ApiServerDouble, type ApiServerDoubleOptions } from '../../../dev/apiserver/server.js';
+import type { Wire } from '../../../src/kube/wire.js';
 
 /**
  * Waits until `check` returns a value other than undefined/false, polling
@@ -48,4 +49,13 @@ export async function rejection(fn: () => Promise<unknown>): Promise<unknown> {
     return err;
   }
   throw new Error('expected a rejection');
+}
+
+/**
+ * A client-node model (what its typed calls return) as the API server sent
+ * it: JSON, timestamps as RFC 3339 strings. shoal's own code reads objects
+ * in this form (src/kube/wire.ts).
+ */
+export function asSent<T>(model: T): Wire<T> {
+  return JSON.parse(JSON.stringify(model)) as Wire<T>;
 }

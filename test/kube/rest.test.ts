@@ -1,0 +1,97 @@
+import t from 'tap';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
+import { ApiError, KubeRest } from '../../src/kube/rest.js';
+import { describeApiError, isAlreadyExists, isNotFound, isRetryable } from '../../src/kube/errors.js';
+import { configMaps, resourcePath, services } from '../../src/kube/resources.js';
+import { double } from '../dev/apiserver/support.js';
+
+const ns = 'default';
+
+t.test('objects come back as sent: JSON with timestamps as strings, unknown fields kept', async (t) => {
+  const d = await double(t);
+  const rest = new KubeRest(d.kubeConfig());
+  const created = await rest.request<{ metadata: { name: string; creationTimestamp: string; resourceVersion: string }; data: Record<string, string> }>({
+    method: 'POST',
+    path: resourcePath(configMaps, { namespace: ns }),
+    body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'one' }, data: { a: 'b' } },
+  });
+  t.equal(created.metadata.name, 'one');
+  t.type(created.metadata.creationTimestamp, 'string');
+  t.match(created.metadata.creationTimestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  const patched = await rest.request<{ data: Record<string, string> }>({
+    method: 'PATCH',
+    path: resourcePath(configMaps, { namespace: ns, name: 'one' }),
+    body: { data: { c: 'd' } },
+    contentType: 'application/merge-patch+json',
+  });
+  t.same(patched.data, { a: 'b', c: 'd' }, 'a merge patch merges');
+  const list = await rest.request<{ items: { metadata: { name: string } }[] }>({
+    method: 'GET',
+    path: resourcePath(configMaps, { namespace: ns }),
+    query: { labelSelector: undefined, fieldSelector: 'metadata.name=one' },
+  });
+  t.same(list.items.map((i) => i.metadata.name), ['one'], 'query parameters are sent, undefined ones left out');
+  t.equal(await rest.request({ method: 'DELETE', path: resourcePath(configMaps, { namespace: ns, name: 'one' }) }) !== undefined, true);
+});
+
+t.test('a refusal is an ApiError that errors.ts reads like client-node\'s', async (t) => {
+  const d = await double(t);
+  const rest = new KubeRest(d.kubeConfig());
+  const missing = await rest.request({ method: 'GET', path: resourcePath(services, { namespace: ns, name: 'absent' }) }).catch((e: unknown) => e);
+  t.ok(missing instanceof ApiError);
+  t.equal((missing as ApiError).code, 404);
+  t.ok(isNotFound(missing));
+  t.match((missing as Error).message, /^GET \/api\/v1\/namespaces\/default\/services\/absent: HTTP 404: /);
+  const body = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'twice' } };
+  await rest.request({ method: 'POST', path: resourcePath(configMaps, { namespace: ns }), body });
+  const again = await rest.request({ method: 'POST', path: resourcePath(configMaps, { namespace: ns }), body }).catch((e: unknown) => e);
+  t.ok(isAlreadyExists(again), 'the Status reason is read from the body');
+  d.faults.failNext({ verb: 'list', resource: 'services', code: 429, retryAfterSeconds: 2 });
+  const throttled = await rest.request({ method: 'GET', path: resourcePath(services) }).catch((e: unknown) => e);
+  t.match(describeApiError(throttled), { status: 429, retryAfterSeconds: 2, network: false });
+  t.ok(isRetryable(throttled));
+});
+
+t.test('credentials and headers come from the kubeconfig; a dead server is a network failure', async (t) => {
+  const seen: { method?: string; url?: string; headers: IncomingHttpHeaders; body: string }[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      seen.push({ method: req.method, url: req.url, headers: req.headers, body });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(req.method === 'DELETE' ? '' : '{"kind":"Service"}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => server.close());
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server: `${url}/`, skipTLSVerify: true }],
+    users: [{ name: 'u', token: 'secret-token' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
+  const rest = new KubeRest(kc);
+  t.same(await rest.request({ method: 'PUT', path: '/api/v1/namespaces/a%20b/services/web/status', body: { spec: {} }, query: { dryRun: 'All' } }), { kind: 'Service' });
+  t.equal(await rest.request({ method: 'DELETE', path: '/api/v1/namespaces/x/services/web' }), undefined, 'an empty answer is undefined');
+  const [put] = seen;
+  t.equal(put?.method, 'PUT');
+  t.equal(put?.url, '/api/v1/namespaces/a%20b/services/web/status?dryRun=All', 'the server URL\'s trailing slash is not doubled');
+  t.equal(put?.headers.authorization, 'Bearer secret-token');
+  t.equal(put?.headers.accept, 'application/json');
+  t.equal(put?.headers['content-type'], 'application/json');
+  t.equal(put?.body, '{"spec":{}}');
+  t.equal(seen[1]?.headers['content-type'], undefined, 'no body, no content type');
+
+  await new Promise<void>((r) => server.close(() => r()));
+  const refused = await rest.request({ method: 'GET', path: '/api/v1/services' }).catch((e: unknown) => e);
+  t.match(describeApiError(refused), { network: true }, 'a refused connection is worth retrying');
+  t.equal(describeApiError(refused).status, undefined);
+
+  const none = new KubeConfig();
+  await t.rejects(new KubeRest(none).request({ method: 'GET', path: '/api' }), /no current cluster/);
+});
