@@ -13,7 +13,9 @@
 //
 // The controller and speakers run dist/bundle/shoal.js, as the images do
 // (--entry names another script; a run with --entry or added flags is an
-// experiment and writes memory-flags.* or memory-soak-flags.*).
+// experiment and writes memory-flags.* or memory-soak-flags.*; --results
+// NAME writes bench/results/NAME.txt and NAME.json instead, so that a
+// comparison keeps both of its runs).
 //
 // Steady state: for each size, N Services with an EndpointSlice each, the
 // controller allocates them all, the one speaker owns them all; after
@@ -131,6 +133,8 @@ const root = packageRoot() ?? process.cwd();
 const entry = resolve(root, arg('entry', relative(root, IMAGE_ENTRY)));
 const entryShown = relative(root, entry);
 /** A run that differs from the images (added flags, another entry) is an experiment. */
+const resultsName = process.argv.includes('--results') ? arg('results', '') : undefined;
+if (resultsName !== undefined && !/^[\w.-]+$/.test(resultsName)) throw new Error(`--results: a file name under bench/results without extension, got "${resultsName}"`);
 const experiment = speakerExtraFlags.length + controllerExtraFlags.length > 0 || entry !== IMAGE_ENTRY;
 
 async function steady(sizes: number[], settleS: number, windowS: number): Promise<void> {
@@ -215,7 +219,7 @@ async function steady(sizes: number[], settleS: number, windowS: number): Promis
   const dir = join(root, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   // A run with added flags is an experiment: it does not replace the image's figures.
-  const base = experiment ? 'memory-flags' : 'memory';
+  const base = resultsName ?? (experiment ? 'memory-flags' : 'memory');
   writeFileSync(join(dir, `${base}.txt`), `${text}\n`);
   writeFileSync(join(dir, `${base}.json`), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, machine: { atStart: started, atEnd: ended }, entry: entryShown, speakerExtraFlags, controllerExtraFlags, settleS, windowS, readyMs: timings, rows, targets }, null, 2)}\n`);
 }
@@ -421,7 +425,7 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
   console.log(`\n${text}`);
   const dir = join(root, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  const base = experiment ? 'memory-soak-flags' : 'memory-soak';
+  const base = resultsName ?? (experiment ? 'memory-soak-flags' : 'memory-soak');
   writeFileSync(join(dir, `${base}.txt`), `${text}\n`);
   writeFileSync(join(dir, `${base}.json`), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, machine: { atStart: started, atEnd: ended }, entry: entryShown, speakerExtraFlags, controllerExtraFlags, minutes, warmupMin, services, churnS, restartMin, churned, restarts, liveSnapshotsAtMin: liveAt, summary, points }, null, 2)}\n`);
 }

@@ -1,8 +1,8 @@
-// What went wrong in a call to the API server, in one shape. KubeRest
-// (rest.ts) raises ApiError, as client-node's typed APIs raise ApiException
-// (HTTP `code`, the Status as JSON text in `body`, the headers); client-node's
-// Watch a plain Error with `statusCode`; a failed connection is node's own
-// error or node-fetch's FetchError (errno string in `code`).
+// What went wrong in a call through client-node, in one shape. KubeRest
+// (rest.ts) raises client-node's ApiException (HTTP `code`, the Status as
+// JSON text in `body`), as its typed APIs do; its Watch a plain Error with
+// `statusCode`; node-fetch a FetchError (errno string in `code`) when the
+// connection fails.
 
 import { backoffDelay, type BackoffPolicy } from '../util/backoff.js';
 
