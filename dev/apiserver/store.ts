@@ -31,6 +31,7 @@ import {
   type ResourceType,
 } from '../../src/kube/resources.js';
 import { namespacedKey } from '../../src/kube/object-key.js';
+import { formatWireTime } from '../../src/kube/wire.js';
 
 export type { StoredObject } from './history.js';
 
@@ -627,7 +628,7 @@ export class ObjectStore {
   }
 
   private timestamp(): string {
-    return this.now().toISOString().replace(/\.\d+Z$/, 'Z');
+    return formatWireTime(this.now());
   }
 
   private key(t: Table, namespace: string | undefined, name: string): string {

@@ -44,7 +44,7 @@ import type { ControllerStatus, RecentError } from './status.js';
 import { WorkQueue } from './workqueue.js';
 import { WrittenCache } from './written-cache.js';
 import { DEFAULT_NAMESPACE } from '../kube/defaults.js';
-import { wireTime, type Wire } from '../kube/wire.js';
+import { parseWireTime, type Wire } from '../kube/wire.js';
 
 export { DEFAULT_NAMESPACE };
 /** The queue key of the configuration; Service keys always contain a slash. */
@@ -385,7 +385,7 @@ export class Controller {
 
   /** Step 3 of the start: every address already in a status, oldest Service first. */
   private registerExisting(): void {
-    const created = (s: Wire<V1Service>): number => wireTime(s.metadata?.creationTimestamp) ?? 0;
+    const created = (s: Wire<V1Service>): number => parseWireTime(s.metadata?.creationTimestamp) ?? 0;
     const list = this.services.list().sort((a, b) => created(a) - created(b) || (objectKey(a) < objectKey(b) ? -1 : 1));
     let conflicts = 0;
     for (const svc of list) {

@@ -11,7 +11,7 @@ import type { AcceptanceState } from '../config/acceptance.js';
 import { formatConfigError } from '../config/index.js';
 import { configurationStates } from './resources.js';
 import type { DesiredStatusObject } from './status-objects.js';
-import { toWireTime } from './wire.js';
+import { formatWireTime } from './wire.js';
 
 export const LABEL_COMPONENT_TYPE = 'metallb.io/component-type';
 export const LABEL_NODE_NAME = 'metallb.io/node-name';
@@ -34,10 +34,10 @@ export function desiredConfigurationState(namespace: string, c: Component, st: A
     // The CRD bounds a condition message at 32 KiB.
     const summary = all.length <= MESSAGE_LIMIT ? all : `${all.slice(0, MESSAGE_LIMIT - 40)}\n... (${refusal.errors.length} errors in all)`;
     result = 'Invalid';
-    condition = { type: CONDITION_CONFIG_VALID, status: 'False', reason: 'ConfigurationError', message: summary, lastTransitionTime: toWireTime(refusal.at) };
+    condition = { type: CONDITION_CONFIG_VALID, status: 'False', reason: 'ConfigurationError', message: summary, lastTransitionTime: formatWireTime(refusal.at) };
   } else if (st.loadedAt) {
     result = 'Valid';
-    condition = { type: CONDITION_CONFIG_VALID, status: 'True', reason: 'Reconciled', message: '', lastTransitionTime: toWireTime(st.loadedAt) };
+    condition = { type: CONDITION_CONFIG_VALID, status: 'True', reason: 'Reconciled', message: '', lastTransitionTime: formatWireTime(st.loadedAt) };
   } else {
     return undefined;
   }

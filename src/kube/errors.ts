@@ -35,6 +35,12 @@ function parseBody(body: unknown): Record<string, unknown> | undefined {
   return body && typeof body === 'object' ? (body as Record<string, unknown>) : undefined;
 }
 
+/** The message of a Status answer (text or parsed), if the body is one. */
+export function statusMessageIn(body: unknown): string | undefined {
+  const s = parseBody(body);
+  return s && s['kind'] === 'Status' && typeof s['message'] === 'string' && s['message'] !== '' ? s['message'] : undefined;
+}
+
 export function describeApiError(err: unknown): ApiFailure {
   const e = (err ?? {}) as { code?: unknown; statusCode?: unknown; body?: unknown; headers?: unknown; message?: unknown; type?: unknown; errno?: unknown };
   const status = typeof e.code === 'number' ? e.code : typeof e.statusCode === 'number' ? e.statusCode : undefined;

@@ -13,7 +13,7 @@ import { KubeRest } from './rest.js';
 import { namespacedKey } from './object-key.js';
 import { RealClock, sleep, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
-import { toWireTime, type KubeObject, type Wire } from './wire.js';
+import { formatWireTime, type KubeObject, type Wire } from './wire.js';
 
 export type { InvolvedObject } from './event-correlator.js';
 
@@ -169,7 +169,7 @@ export class EventRecorder {
     for (let attempt = 0; ; attempt++) {
       try {
         if (mode === 'update') {
-          const patch = { count: c.count, lastTimestamp: toWireTime(job.at), message: c.message };
+          const patch = { count: c.count, lastTimestamp: formatWireTime(job.at), message: c.message };
           await this.rest.request({
             method: 'PATCH',
             path: resourcePath(coreEvents, { namespace: c.namespace, name: c.name }),
@@ -214,8 +214,8 @@ export class EventRecorder {
       message: c.message,
       type: input.type,
       count: c.count,
-      firstTimestamp: toWireTime(c.firstTimestamp),
-      lastTimestamp: toWireTime(job.at),
+      firstTimestamp: formatWireTime(c.firstTimestamp),
+      lastTimestamp: formatWireTime(job.at),
       source: input.source,
       reportingComponent: input.source.component,
       reportingInstance: input.source.host ?? '',

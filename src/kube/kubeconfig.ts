@@ -11,6 +11,8 @@ import { delimiter, join } from 'node:path';
 import type { Cluster, Context, User } from '@kubernetes/client-node';
 // client-node's modules are imported one by one, not through its index,
 // which also loads every generated API and model class (src/kube/wire.ts).
+// The package has no "exports" map, so these paths are public in effect;
+// should a later 1.x add one, every Kubernetes test fails at import.
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 
 export type KubeConfigSource = 'options' | 'file' | 'in-cluster' | 'env' | 'home';
@@ -40,7 +42,10 @@ export function loadKubeConfig(opts: LoadKubeConfigOptions = {}): { kubeConfig: 
       if (!kc.getContextObject(opts.context)) throw new Error(`kubeconfig has no context "${opts.context}"`);
       kc.setCurrentContext(opts.context);
     }
-    if (!kc.getCurrentCluster()) throw new Error(`kubeconfig (${source}) has no current cluster: set current-context or pass a context`);
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error(`kubeconfig (${source}) has no current cluster: set current-context or pass a context`);
+    if (!cluster.server) throw new Error(`kubeconfig (${source}): cluster "${cluster.name}" has no server`);
+    withoutTrailingSlashes(kc);
     return { kubeConfig: kc, source };
   };
   if (opts.options) {
@@ -87,6 +92,17 @@ export function loadKubeConfig(opts: LoadKubeConfigOptions = {}): { kubeConfig: 
   }
   tried.push(`${home} (missing)`);
   throw new Error(`no Kubernetes configuration found; tried ${tried.join(', ')}`);
+}
+
+/**
+ * client-node appends a request's path to the server as written, so a
+ * server written with a trailing slash ("https://host:6443/") would give
+ * "//api/v1/..." to every list, write and watch.
+ */
+function withoutTrailingSlashes(kc: KubeConfig): void {
+  if (!kc.clusters.some((c) => c.server.endsWith('/'))) return;
+  const clusters = kc.clusters.map((c) => ({ ...c, server: c.server.replace(/\/+$/, '') }));
+  kc.loadFromOptions({ clusters, users: kc.users, contexts: kc.contexts, currentContext: kc.currentContext });
 }
 
 function restoreEnv(name: string, value: string | undefined): void {

@@ -15,6 +15,7 @@ import { ApiException } from '@kubernetes/client-node/dist/gen/apis/exception.js
 import { createConfiguration } from '@kubernetes/client-node/dist/gen/configuration.js';
 import { HttpMethod } from '@kubernetes/client-node/dist/gen/http/http.js';
 import { ServerConfiguration } from '@kubernetes/client-node/dist/gen/servers.js';
+import { statusMessageIn } from './errors.js';
 
 export interface KubeRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -28,18 +29,33 @@ export interface KubeRequest {
   contentType?: string;
 }
 
+export interface KubeRestOptions {
+  /**
+   * Give up on a request with no complete answer after this long (default
+   * 60 s): a server that stopped answering would otherwise hold the caller
+   * (an informer's list, the event writer) for good. It fails as a network
+   * error (ETIMEDOUT), which callers retry.
+   */
+  timeoutMs?: number;
+}
+
 export class KubeRest {
   private readonly config: Configuration;
+  private readonly timeoutMs: number;
 
   /** Throws, as client-node's makeApiClient does, when the kubeconfig names no current cluster. */
-  constructor(kc: KubeConfig) {
+  constructor(kc: KubeConfig, opts: KubeRestOptions = {}) {
     const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error('kubeconfig: no current cluster');
-    // A server written with a trailing slash would otherwise give "//api/v1/...".
-    this.config = createConfiguration({ baseServer: new ServerConfiguration(cluster.server.replace(/\/+$/, ''), {}), authMethods: { default: kc } });
+    if (!cluster?.server) throw new Error('kubeconfig: no current cluster, or it names no server');
+    this.timeoutMs = opts.timeoutMs ?? 60_000;
+    if (!(this.timeoutMs > 0)) throw new Error(`KubeRest: timeoutMs must be > 0, got ${this.timeoutMs}`);
+    this.config = createConfiguration({ baseServer: new ServerConfiguration(cluster.server, {}), authMethods: { default: kc } });
   }
 
-  /** The answer's JSON body, undefined when it has none. A refusal throws client-node's ApiException. */
+  /**
+   * The answer's JSON body. A refusal throws client-node's ApiException, an
+   * empty answer too, except to a DELETE (whose answer callers ignore).
+   */
   async request<T>(req: KubeRequest): Promise<T> {
     const ctx = this.config.baseServer.makeRequestContext(req.path, HttpMethod[req.method]);
     ctx.setHeaderParam('Accept', 'application/json');
@@ -50,27 +66,35 @@ export class KubeRest {
     }
     // The KubeConfig adds its agent (CA, client certificate, proxy) and credentials, refreshing tokens as needed.
     await this.config.authMethods.default?.applySecurityAuthentication(ctx);
-    const res = await this.config.httpApi.send(ctx).toPromise();
-    const text = await res.body.text();
+    ctx.setSignal(AbortSignal.timeout(this.timeoutMs));
     const what = `${req.method} ${req.path}`;
-    if (res.httpStatusCode < 200 || res.httpStatusCode > 299) {
-      throw new ApiException(res.httpStatusCode, `${what}: HTTP ${res.httpStatusCode}${statusMessage(text)}`, text, res.headers);
+    let status: number;
+    let text: string;
+    let headers: Record<string, string>;
+    try {
+      const res = await this.config.httpApi.send(ctx).toPromise();
+      status = res.httpStatusCode;
+      headers = res.headers;
+      text = await res.body.text();
+    } catch (err) {
+      if ((err as { name?: unknown }).name !== 'AbortError') throw err;
+      throw Object.assign(new Error(`${what}: no complete answer within ${this.timeoutMs / 1000} s`, { cause: err }), { code: 'ETIMEDOUT' });
     }
-    if (text === '') return undefined as T;
+    if (status < 200 || status > 299) {
+      const refusal = new ApiException(status, what, text, headers);
+      // One line that names the request, not client-node's dump of body and headers.
+      const said = statusMessageIn(text);
+      refusal.message = `${what}: HTTP ${status}${said !== undefined ? `: ${said}` : ''}`;
+      throw refusal;
+    }
+    if (text === '') {
+      if (req.method === 'DELETE') return undefined as T;
+      throw new Error(`${what}: empty answer (HTTP ${status})`);
+    }
     try {
       return JSON.parse(text) as T;
     } catch (err) {
-      throw new Error(`${what}: the answer (HTTP ${res.httpStatusCode}) is not JSON: ${(err as Error).message}`, { cause: err });
+      throw new Error(`${what}: the answer (HTTP ${status}) is not JSON: ${(err as Error).message}`, { cause: err });
     }
-  }
-}
-
-/** The message of a Status body, for the exception's own message. */
-function statusMessage(body: string): string {
-  try {
-    const s = JSON.parse(body) as { message?: unknown };
-    return typeof s.message === 'string' && s.message !== '' ? `: ${s.message}` : '';
-  } catch {
-    return '';
   }
 }

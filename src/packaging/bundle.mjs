@@ -11,8 +11,10 @@
 // Why: @kubernetes/client-node's entry points import every generated API
 // and model class. Loaded from node_modules, their source text and compiled
 // code cost a process about 30 MiB of RSS (20 MiB of heap) it never uses;
-// bundled, only the classes shoal calls remain (bench/memory:
-// docs/speaker.md, "Memory").
+// shoal imports client-node's modules one by one and sends its requests
+// without the generated classes (src/kube/rest.ts), and bundled, with the
+// plugin below, none of them remain (bench/memory: docs/speaker.md,
+// "Memory").
 //
 // Left outside the bundle (EXTERNAL), loaded from node_modules at run time:
 // packages with native addons, which esbuild cannot inline. Our own addons

@@ -57,3 +57,14 @@ t.test('nothing found is an error naming what was tried', async (t) => {
     /no Kubernetes configuration found; tried in-cluster \(no token at .*\), \$KUBECONFIG \(not set\), .*\.kube\/config \(missing\)/,
   );
 });
+
+t.test("a server's trailing slashes are dropped; a cluster without a server is refused", async (t) => {
+  const dir = t.testdir({});
+  const file = join(dir, 'slash.yaml');
+  writeFileSync(file, kubeConfigYaml('https://192.0.2.10:6443/k8s//', { name: 'slash' }));
+  const { kubeConfig } = loadKubeConfig({ kubeconfigPath: file, env: {} });
+  t.equal(kubeConfig.getCurrentCluster()?.server, 'https://192.0.2.10:6443/k8s', 'requests and watches append "/api/..." to it');
+  t.equal(kubeConfig.getCurrentUser()?.name, 'slash', 'users and contexts kept');
+  const noServer = { clusters: [{ name: 'c', server: '', skipTLSVerify: false }], users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' };
+  t.throws(() => loadKubeConfig({ options: noServer }), /cluster "c" has no server/);
+});

@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiException, KubeConfig } from '@kubernetes/client-node';
@@ -54,43 +54,78 @@ t.test("a refusal is client-node's ApiException, as its typed calls throw", asyn
   t.ok(isRetryable(throttled));
 });
 
-t.test('credentials and headers come from the kubeconfig; a dead server is a network failure', async (t) => {
+/** A server that records what it is sent; `/hang` never answers and `/empty` answers 200 with no body. */
+async function recorder(t: Test): Promise<{ url: string; seen: { method?: string; url?: string; headers: IncomingHttpHeaders; body: string }[]; close: () => Promise<void> }> {
   const seen: { method?: string; url?: string; headers: IncomingHttpHeaders; body: string }[] = [];
   const server = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
       seen.push({ method: req.method, url: req.url, headers: req.headers, body });
+      if (req.url?.endsWith('/hang')) return;
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(req.method === 'DELETE' ? '' : '{"kind":"Service"}');
+      res.end(req.method === 'DELETE' || req.url?.endsWith('/empty') ? '' : '{"kind":"Service"}');
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.teardown(() => server.close());
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  let closed = false;
+  const close = (): Promise<void> => {
+    if (closed) return Promise.resolve();
+    closed = true;
+    server.closeAllConnections();
+    return new Promise<void>((r) => server.close(() => r()));
+  };
+  t.teardown(close);
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, close };
+}
+
+function kubeConfig(server: string, user: { name: string; token?: string; username?: string; password?: string }): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromOptions({
-    clusters: [{ name: 'c', server: `${url}/`, skipTLSVerify: true }],
-    users: [{ name: 'u', token: 'secret-token' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    clusters: [{ name: 'c', server, skipTLSVerify: true }],
+    users: [user],
+    contexts: [{ name: 'x', cluster: 'c', user: user.name }],
     currentContext: 'x',
   });
-  const rest = new KubeRest(kc);
+  return kc;
+}
+
+t.test('credentials and headers come from the kubeconfig; a dead server is a network failure', async (t) => {
+  const { url, seen, close } = await recorder(t);
+  const rest = new KubeRest(kubeConfig(url, { name: 'u', token: 'secret-token' }));
   t.same(await rest.request({ method: 'PUT', path: '/api/v1/namespaces/a%20b/services/web/status', body: { spec: {} }, query: { dryRun: 'All' } }), { kind: 'Service' });
-  t.equal(await rest.request({ method: 'DELETE', path: '/api/v1/namespaces/x/services/web' }), undefined, 'an empty answer is undefined');
+  t.equal(await rest.request({ method: 'DELETE', path: '/api/v1/namespaces/x/services/web' }), undefined, 'an empty answer to a DELETE is undefined');
+  await t.rejects(rest.request({ method: 'GET', path: '/api/v1/empty' }), /GET \/api\/v1\/empty: empty answer \(HTTP 200\)/, 'to anything else, an error that names the request');
   const [put] = seen;
   t.equal(put?.method, 'PUT');
-  t.equal(put?.url, '/api/v1/namespaces/a%20b/services/web/status?dryRun=All', 'the server URL\'s trailing slash is not doubled');
+  t.equal(put?.url, '/api/v1/namespaces/a%20b/services/web/status?dryRun=All');
   t.equal(put?.headers.authorization, 'Bearer secret-token');
   t.equal(put?.headers.accept, 'application/json');
   t.equal(put?.headers['content-type'], 'application/json');
   t.equal(put?.body, '{"spec":{}}');
   t.equal(seen[1]?.headers['content-type'], undefined, 'no body, no content type');
 
-  await new Promise<void>((r) => server.close(() => r()));
+  await close();
   const refused = await rest.request({ method: 'GET', path: '/api/v1/services' }).catch((e: unknown) => e);
   t.match(describeApiError(refused), { network: true }, 'a refused connection is worth retrying');
   t.equal(describeApiError(refused).status, undefined);
 
   t.throws(() => new KubeRest(new KubeConfig()), /no current cluster/);
+  t.throws(() => new KubeRest(kubeConfig(url, { name: 'u' }), { timeoutMs: 0 }), /timeoutMs must be > 0/);
+});
+
+t.test('a server behind a path prefix, basic authentication', async (t) => {
+  const { url, seen } = await recorder(t);
+  const rest = new KubeRest(kubeConfig(`${url}/k8s/clusters/c-1`, { name: 'u', username: 'admin', password: 'pw' }));
+  await rest.request({ method: 'GET', path: '/api/v1/services' });
+  t.equal(seen[0]?.url, '/k8s/clusters/c-1/api/v1/services', 'the path is appended to the server\'s');
+  t.equal(seen[0]?.headers.authorization, `Basic ${Buffer.from('admin:pw').toString('base64')}`);
+});
+
+t.test('a request with no answer gives up after its timeout, as a network failure', async (t) => {
+  const { url } = await recorder(t);
+  const rest = new KubeRest(kubeConfig(url, { name: 'u' }), { timeoutMs: 200 });
+  const hung = await rest.request({ method: 'GET', path: '/api/v1/hang' }).catch((e: unknown) => e);
+  t.match(hung, { code: 'ETIMEDOUT', message: /^GET \/api\/v1\/hang: no complete answer within 0.2 s$/ });
+  t.ok(describeApiError(hung).network, 'callers retry it');
 });
