@@ -34,37 +34,65 @@ export interface HeapReading {
   readonly totalBytes: number;
   /** Full (mark-compact) collections so far, when known; a change means one ran since the last reading. */
   readonly fullCollections?: number;
+  /** Heap used as read just after the last full collection, when known: nearly what was live then. */
+  readonly usedAfterFullBytes?: number;
 }
 
 export interface HeapExcessOptions {
-  /** Readings the live estimate looks back over (the lowest of them). */
+  /**
+   * Readings the live estimate looks back over (the lowest of them), at
+   * most: a full collection seen in the counts, or a release, starts the
+   * window afresh.
+   */
   readonly windowReadings: number;
   /** The committed heap must exceed the live estimate by this factor... */
   readonly ratio: number;
-  /** ...and by this many bytes. */
+  /**
+   * ...and by this many bytes. The same amount of growth of the heap used
+   * over the live estimate also asks for a collection (see offer).
+   */
   readonly minExcessBytes: number;
   /** At most one release in this long. */
   readonly holdOffMs: number;
   /** Release also when no full collection has run for this long (readings must count them); undefined: never for that reason. */
   readonly maxQuietMs?: number;
+  /**
+   * Release at the first reading. A process just started holds its
+   * start-up garbage until its first full collection, and, until one is
+   * seen, nothing says what is live: a burst right after start (a speaker
+   * restarted into 1,000 Services) was otherwise kept for as long as V8
+   * waited, 40 s in one run.
+   */
+  readonly releaseAtStart?: boolean;
 }
 
 /**
- * Every 5 s, looking back 30 s; twice the live heap and 16 MiB over it; at
- * most one release in 10 s; and a full collection at least every 5 minutes.
+ * Every 5 s, looking back up to 5 minutes; twice the live heap and 16 MiB
+ * over it, or 16 MiB of growth; at most one release in 10 s; and a full
+ * collection at least every 5 minutes.
  */
-export const DEFAULT_HEAP_EXCESS: HeapExcessOptions = { windowReadings: 6, ratio: 2, minExcessBytes: 16 * MiB, holdOffMs: 10_000, maxQuietMs: 300_000 };
+export const DEFAULT_HEAP_EXCESS: HeapExcessOptions = { windowReadings: 60, ratio: 2, minExcessBytes: 16 * MiB, holdOffMs: 10_000, maxQuietMs: 300_000, releaseAtStart: true };
 export const DEFAULT_HEAP_CHECK_INTERVAL_MS = 5000;
 
 /**
  * Decides, reading by reading, when to release the heap. The live heap is
- * estimated as the lowest `used` of the last readings: each is taken at a
- * random point between collections, so the lowest is nearest after one (an
- * upper bound of what is live).
+ * estimated as the lowest `used` since the last full collection: the heap
+ * used read just after it, when the readings carry it, and the readings
+ * since (each taken at a random point between collections, so the lowest
+ * is nearest after one: an upper bound of what is live).
+ *
+ * Released when the committed heap is far above that estimate, and also
+ * when the heap used has grown by minExcessBytes over it. Until a full
+ * collection runs, garbage counts as used: when 1,000 Services arrived at
+ * a speaker, V8 ran its own 40 s later, holding 45 MiB used meanwhile, most
+ * of it garbage, and no reading between two collections said so. The
+ * collection asked for says what is live; were the growth live after all,
+ * it cost one incremental collection.
  */
 export class HeapExcess {
   private readonly used: number[] = [];
   private lastRelease = -Infinity;
+  private readings = 0;
   /** When a full collection was last seen to have run (or the first reading), and the count then. */
   private lastFullAt: number | undefined;
   private fullCount: number | undefined;
@@ -77,17 +105,27 @@ export class HeapExcess {
 
   /** Takes a reading at `nowMs`; true when the heap should be released now. */
   offer(nowMs: number, r: HeapReading): boolean {
-    this.used.push(r.usedBytes);
-    if (this.used.length > this.opts.windowReadings) this.used.shift();
+    const first = this.readings++ === 0;
     if (r.fullCollections !== undefined && (this.lastFullAt === undefined || r.fullCollections !== this.fullCount)) {
       this.fullCount = r.fullCollections;
       this.lastFullAt = nowMs;
+      // The readings before it counted garbage it has collected.
+      this.used.length = 0;
+      if (r.usedAfterFullBytes !== undefined) this.used.push(r.usedAfterFullBytes);
     }
+    this.used.push(r.usedBytes);
+    if (this.used.length > this.opts.windowReadings) this.used.shift();
     if (nowMs - this.lastRelease < this.opts.holdOffMs) return false;
     const live = Math.min(...this.used);
     const quiet = this.opts.maxQuietMs !== undefined && this.lastFullAt !== undefined && nowMs - this.lastFullAt >= this.opts.maxQuietMs;
-    if (quiet || (r.totalBytes > this.opts.ratio * live && r.totalBytes - live > this.opts.minExcessBytes)) {
+    const committedFarAbove = r.totalBytes > this.opts.ratio * live && r.totalBytes - live > this.opts.minExcessBytes;
+    const grown = r.usedBytes - live > this.opts.minExcessBytes;
+    const atStart = this.opts.releaseAtStart === true && first;
+    if (quiet || committedFarAbove || grown || atStart) {
       this.lastRelease = nowMs;
+      // Measured afresh from here: a heap that grew for good (more
+      // Services) is not asked again on the strength of the old low.
+      this.used.length = 0;
       // The collection asked for restarts the quiet time, so a V8 that ignores the request is asked once per maxQuietMs, not every hold-off.
       if (this.lastFullAt !== undefined) this.lastFullAt = nowMs;
       return true;
@@ -97,14 +135,21 @@ export class HeapExcess {
 }
 
 let fullCollections: number | undefined;
+let usedAfterFull: number | undefined;
 
-/** Starts counting this process's full collections (once; node reports each as a 'gc' performance entry). */
+/**
+ * Starts counting this process's full collections (once; node reports each
+ * as a 'gc' performance entry, soon after it ran, before much is allocated
+ * again: the heap used then is nearly what was live).
+ */
 function countFullCollections(): void {
   if (fullCollections !== undefined) return;
   fullCollections = 0;
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
-      if ((e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) fullCollections!++;
+      if ((e as { detail?: { kind?: number } }).detail?.kind !== constants.NODE_PERFORMANCE_GC_MAJOR) continue;
+      fullCollections!++;
+      usedAfterFull = getHeapStatistics().used_heap_size;
     }
   }).observe({ entryTypes: ['gc'] });
 }
@@ -113,7 +158,7 @@ function countFullCollections(): void {
 export function readHeap(): HeapReading {
   countFullCollections();
   const h = getHeapStatistics();
-  return { usedBytes: h.used_heap_size, totalBytes: h.total_heap_size, fullCollections };
+  return { usedBytes: h.used_heap_size, totalBytes: h.total_heap_size, fullCollections, ...(usedAfterFull !== undefined && { usedAfterFullBytes: usedAfterFull }) };
 }
 
 /** Reads the heap every `intervalMs` on `clock` and calls `release` when HeapExcess says so, until the returned stop() is called. */
@@ -122,6 +167,8 @@ export function startHeapRelease(clock: Clock, release: () => void, opts: { inte
   if (!(intervalMs > 0)) throw new Error(`heap release check interval ${intervalMs}: expected a positive number of milliseconds`);
   const excess = new HeapExcess(opts.excess);
   const read = opts.read ?? readHeap;
+  // Collections from now on count, not only from the first reading.
+  if (opts.read === undefined) countFullCollections();
   let timer: TimerHandle | undefined;
   let stopped = false;
   const tick = (): void => {

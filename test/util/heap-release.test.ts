@@ -27,6 +27,34 @@ t.test('the live heap is the lowest reading of the window: garbage not collected
   for (const [i, used] of [55, 56, 55].entries()) t.equal(later.offer(i * 5000, heap(used, 58)), false, 'all readings high: nothing says the heap is mostly garbage');
 });
 
+t.test('the heap used just after a full collection is the live estimate; 16 MiB of growth over it asks for one', async (t) => {
+  const after = (usedMiB: number, totalMiB: number, full: number, afterMiB: number): HeapReading => ({ ...heap(usedMiB, totalMiB), fullCollections: full, usedAfterFullBytes: afterMiB * MiB });
+  const burst = new HeapExcess({ ...opts, windowReadings: 60 });
+  t.equal(burst.offer(0, after(40, 42, 1, 12)), true, '1,000 Services arrived between two readings: 42 MiB committed, 12 live after the last collection');
+  const big = new HeapExcess({ ...opts, windowReadings: 60 });
+  t.equal(big.offer(0, after(32, 36, 4, 30)), false, '30 MiB live after the collection, 32 used');
+  t.equal(big.offer(5000, after(46, 50, 4, 30)), false, '16 MiB of growth: not more than minExcessBytes');
+  t.equal(big.offer(10_000, after(48, 52, 4, 30)), true, '18 MiB of growth, though in proportion: a collection says whether it is garbage');
+  t.equal(big.offer(15_000, after(47, 52, 5, 47)), false, 'it was live: 47 MiB after the collection');
+  t.equal(big.offer(30_000, after(50, 54, 5, 47)), false, 'and that is the new estimate');
+});
+
+t.test('releaseAtStart: the first reading asks for a collection, whatever it reads', async (t) => {
+  const e = new HeapExcess({ ...opts, releaseAtStart: true });
+  t.equal(e.offer(0, heap(16, 18)), true, 'start-up garbage, or a burst right after start: nothing says which yet');
+  t.equal(e.offer(10_000, heap(16, 18)), false, 'once only');
+  t.equal(new HeapExcess(opts).offer(0, heap(16, 18)), false, 'off unless asked for');
+});
+
+t.test('a release starts the window afresh: a heap that grew for good is not released on the old low', async (t) => {
+  const e = new HeapExcess(opts);
+  t.equal(e.offer(0, heap(10, 12)), false, '100 Services');
+  t.equal(e.offer(5000, heap(38, 42)), true, '1,000 arrive: 42 MiB committed against 10 live a moment ago');
+  t.equal(e.offer(15_000, heap(25, 30)), false, 'collected and given back: 25 MiB is what is live now');
+  t.equal(e.offer(30_000, heap(35, 40)), false, 'garbage piling up again over the new low of 25, not over the old 10');
+  t.equal(e.offer(35_000, heap(40, 52)), true, 'but far above the new low once more: released again');
+});
+
 t.test('both conditions: twice the live heap and more than minExcessBytes over it', async (t) => {
   t.equal(new HeapExcess(opts).offer(0, heap(4, 12)), false, '3x but only 8 MiB over');
   t.equal(new HeapExcess(opts).offer(0, heap(40, 70)), false, '30 MiB over but under 2x');
@@ -73,6 +101,8 @@ t.test('readHeap counts full collections', async (t) => {
     after = readHeap().fullCollections;
   }
   t.ok(after! > before!, `a full collection was counted (${before} -> ${after})`);
+  const r = readHeap();
+  t.ok(r.usedAfterFullBytes !== undefined && r.usedAfterFullBytes > 0 && r.usedAfterFullBytes <= r.totalBytes, 'with the heap used read just after it');
 });
 
 t.test('bad settings are refused with what was given', async (t) => {
