@@ -55,6 +55,22 @@ export interface NodeIo {
   cwd?: string;
 }
 
+/** Every process started here and not yet exited, killed by pid if the bench itself is stopped. */
+const running = new Set<ChildProcess>();
+let killOnSignal = false;
+
+/** On SIGINT or SIGTERM, the processes the bench started go with it instead of running on as orphans. */
+function killChildrenOnSignal(): void {
+  if (killOnSignal) return;
+  killOnSignal = true;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      for (const child of running) child.kill('SIGKILL');
+      process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+    });
+  }
+}
+
 /** Starts a node process with the image's environment; extra node flags (profiling) go before the script. */
 export function startNode(name: string, nodeFlags: readonly string[], args: readonly string[], io: NodeIo = {}): Proc {
   const { onStdoutLine, cwd } = io;
@@ -66,6 +82,9 @@ export function startNode(name: string, nodeFlags: readonly string[], args: read
     if (lines.length > 40) lines.shift();
   });
   if (child.pid === undefined) throw new Error(`${name} did not start`);
+  killChildrenOnSignal();
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   return { name, child, pid: child.pid, tail: () => lines.join('\n') };
 }
 
