@@ -21,7 +21,9 @@
 // controller allocates them all, the one speaker owns them all; after
 // --settle seconds, RSS (/proc/PID/status VmRSS) is sampled every second
 // and the V8 heap (the processes' /metrics) every two seconds for --window
-// seconds. A bare `node -e` process runs alongside as the baseline: what
+// seconds, and VmHWM, the most each process held at once since it started
+// (the Services' arrival included), is read at the end. A bare `node -e`
+// process runs alongside as the baseline: what
 // node itself costs on this machine at this moment.
 //
 // Soak (--soak): --soak-services Services, two speakers; every
@@ -50,7 +52,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { packageRoot } from '../../src/util/package-root.js';
-import { rssMiB } from '../proc.js';
+import { peakRssMiB, rssMiB } from '../proc.js';
 import { heapFloor, heapOf, median, parseFullGc, scrape, slope, snapshotLiveMiB, type HeapReading } from './sample.js';
 import { CONTROLLER_NODE_FLAGS, IMAGE_ENTRY, SPEAKER_NODE_FLAGS, startNode, startSystem, stopProc, until, type Proc, type System } from './system.js';
 
@@ -117,6 +119,8 @@ interface Row {
   process: string;
   rssMedianMiB: number;
   rssMaxMiB: number;
+  /** VmHWM at the end of the window: the peak since start, the Services' arrival included. */
+  rssPeakMiB: number | undefined;
   heapUsedFloorMiB: number;
   heapTotalMiB: number;
 }
@@ -173,6 +177,7 @@ async function steady(sizes: number[], settleS: number, windowS: number): Promis
           await sleep(1000);
         }
         assertAlive(sys);
+        const peaks = new Map(who.map(([w, p]) => [w, peakRssMiB(p.pid)]));
         for (const [w] of who) {
           const r = rss.get(w)!;
           const h = heap.get(w)!;
@@ -181,6 +186,7 @@ async function steady(sizes: number[], settleS: number, windowS: number): Promis
             process: w,
             rssMedianMiB: median(r),
             rssMaxMiB: Math.max(...r),
+            rssPeakMiB: peaks.get(w),
             heapUsedFloorMiB: heapFloor(h),
             heapTotalMiB: median(h.map((x) => x.totalMiB)),
           });
@@ -206,11 +212,11 @@ async function steady(sizes: number[], settleS: number, windowS: number): Promis
     `machine: ${started.cpus} cpus (${started.model ?? '?'}), ${started.totalMemMiB} MiB; load ${started.loadavg.join(' ')} at start, ${ended.loadavg.join(' ')} at end; node ${process.version}`,
     `entry: node ${entryShown}`,
     `node flags as the images: speaker ${SPEAKER_NODE_FLAGS.join(' ')}, controller ${CONTROLLER_NODE_FLAGS.join(' ') || 'none'}; NODE_ENV=production${speakerExtraFlags.length + controllerExtraFlags.length ? `; added: speaker [${speakerExtraFlags.join(' ')}], controller [${controllerExtraFlags.join(' ')}]` : ''}`,
-    `settle ${settleS} s, then RSS every 1 s and heap every 2 s for ${windowS} s; heap used = lowest reading (nearest after a GC)`,
+    `settle ${settleS} s, then RSS every 1 s and heap every 2 s for ${windowS} s; heap used = lowest reading (nearest after a GC); RSS peak = VmHWM at the end (start and the Services' arrival included)`,
     '',
     table(
-      ['services', 'process', 'RSS median MiB', 'RSS max MiB', 'heap used (floor) MiB', 'heap total MiB'],
-      rows.map((r) => [String(r.services), r.process, f1(r.rssMedianMiB), f1(r.rssMaxMiB), f1(r.heapUsedFloorMiB), f1(r.heapTotalMiB)]),
+      ['services', 'process', 'RSS median MiB', 'RSS max MiB', 'RSS peak since start MiB', 'heap used (floor) MiB', 'heap total MiB'],
+      rows.map((r) => [String(r.services), r.process, f1(r.rssMedianMiB), f1(r.rssMaxMiB), f1(r.rssPeakMiB), f1(r.heapUsedFloorMiB), f1(r.heapTotalMiB)]),
     ),
     '',
     ...targets.map((t) => `target ${t.what}: RSS < ${t.limitMiB} MiB: ${t.met ? 'met' : 'NOT met'} (${f1(t.rssMedianMiB)} MiB)`),

@@ -377,7 +377,7 @@ export class StatusObjectWriter {
       resourcePath(d.type, { namespace: d.namespace, ...(name !== undefined && { name }), ...(subresource !== undefined && { subresource }) });
     if (e.unread && d.name !== undefined) {
       try {
-        e.live = liveOf((await this.request(d.type, 'get', () => this.rest.request<CustomObject>({ method: 'GET', path: at(d.name) }))), d.type, d.owned);
+        e.live = liveOf(await this.request(d.type, 'get', () => this.rest.request<CustomObject>({ method: 'GET', path: at(d.name) })), d.type, d.owned);
       } catch (err) {
         if (!isNotFound(err)) throw err;
         e.live = undefined;
@@ -388,16 +388,16 @@ export class StatusObjectWriter {
     if (e.live === undefined) {
       if (!d.owned) return true; // The pool is gone: nothing to write on.
       const body = { apiVersion: apiVersionOf(d.type), kind: d.type.kind, metadata: this.metadata(d, undefined) };
-      e.live = liveOf((await this.request(d.type, 'create', () => this.rest.request<CustomObject>({ method: 'POST', path: at(), body }))), d.type, true);
+      e.live = liveOf(await this.request(d.type, 'create', () => this.rest.request<CustomObject>({ method: 'POST', path: at(), body })), d.type, true);
       return this.settled(e);
     }
     const live = e.live;
     const body = { apiVersion: apiVersionOf(d.type), kind: d.type.kind, metadata: this.metadata(d, live), status: keepTransitionTimes(d.status, live.statusJson) };
     try {
       if (d.owned && live.metaJson !== metaJson(d.labels, d.ownerReferences)) {
-        e.live = liveOf((await this.request(d.type, 'update', () => this.rest.request<CustomObject>({ method: 'PUT', path: at(live.name), body }))), d.type, live.owned);
+        e.live = liveOf(await this.request(d.type, 'update', () => this.rest.request<CustomObject>({ method: 'PUT', path: at(live.name), body })), d.type, live.owned);
       } else {
-        e.live = liveOf((await this.request(d.type, 'update-status', () => this.rest.request<CustomObject>({ method: 'PUT', path: at(live.name, 'status'), body }))), d.type, live.owned);
+        e.live = liveOf(await this.request(d.type, 'update-status', () => this.rest.request<CustomObject>({ method: 'PUT', path: at(live.name, 'status'), body })), d.type, live.owned);
       }
     } catch (err) {
       if (isConflict(err)) {
