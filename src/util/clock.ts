@@ -247,3 +247,25 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<b
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/**
+ * Calls `fn` every `intervalMs` on `clock`, the first time one interval
+ * from now, until the returned stop() is called. Each call is scheduled
+ * when the one before has returned, so a slow call delays the next rather
+ * than piling calls up.
+ */
+export function repeat(clock: Clock, intervalMs: number, fn: () => void): () => void {
+  if (!(intervalMs > 0)) throw new Error(`repeat: interval ${intervalMs}: expected a positive number of milliseconds`);
+  let timer: TimerHandle | undefined;
+  let stopped = false;
+  const tick = (): void => {
+    if (stopped) return;
+    fn();
+    timer = clock.setTimeout(tick, intervalMs);
+  };
+  timer = clock.setTimeout(tick, intervalMs);
+  return () => {
+    stopped = true;
+    clock.clearTimeout(timer);
+  };
+}

@@ -22,7 +22,7 @@
 // every few minutes costs milliseconds, in incremental steps.
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
-import type { Clock, TimerHandle } from './clock.js';
+import { repeat, type Clock } from './clock.js';
 import { loadMemoryAddon, startPeriodicTrim } from './malloc-trim.js';
 
 const MiB = 1048576;
@@ -169,18 +169,9 @@ export function startHeapRelease(clock: Clock, release: () => void, opts: { inte
   const read = opts.read ?? readHeap;
   // Collections from now on count, not only from the first reading.
   if (opts.read === undefined) countFullCollections();
-  let timer: TimerHandle | undefined;
-  let stopped = false;
-  const tick = (): void => {
-    if (stopped) return;
+  return repeat(clock, intervalMs, () => {
     if (excess.offer(clock.now(), read())) release();
-    timer = clock.setTimeout(tick, intervalMs);
-  };
-  timer = clock.setTimeout(tick, intervalMs);
-  return () => {
-    stopped = true;
-    clock.clearTimeout(timer);
-  };
+  });
 }
 
 /**

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { Clock, TimerHandle } from './clock.js';
+import { repeat, type Clock } from './clock.js';
 import { packageRoot } from './package-root.js';
 
 /** Twice a minute: a pause of a few milliseconds at most, rare against gossip's timeouts. */
@@ -58,16 +58,5 @@ export function loadMemoryAddon(warn: (message: string, fields: Record<string, u
 /** Calls `trim` every `intervalMs` on `clock` until the returned stop() is called. */
 export function startPeriodicTrim(clock: Clock, trim: Trim, intervalMs: number = DEFAULT_TRIM_INTERVAL_MS): () => void {
   if (!(intervalMs > 0)) throw new Error(`malloc trim interval ${intervalMs}: expected a positive number of milliseconds`);
-  let timer: TimerHandle | undefined;
-  let stopped = false;
-  const tick = (): void => {
-    if (stopped) return;
-    trim();
-    timer = clock.setTimeout(tick, intervalMs);
-  };
-  timer = clock.setTimeout(tick, intervalMs);
-  return () => {
-    stopped = true;
-    clock.clearTimeout(timer);
-  };
+  return repeat(clock, intervalMs, () => void trim());
 }

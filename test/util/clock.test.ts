@@ -1,5 +1,5 @@
 import t from 'tap';
-import { sleep, VirtualClock } from '../../src/util/clock.js';
+import { repeat, sleep, VirtualClock } from '../../src/util/clock.js';
 
 t.test('virtual clock fires timers in time then insertion order', async (t) => {
   const c = new VirtualClock(100);
@@ -66,4 +66,19 @@ t.test('sleep runs on the injected clock and ends early on abort', async (t) => 
   t.equal(await q, false);
   t.equal(clock.pending, 0, 'its timer was cancelled');
   t.equal(await sleep(clock, 5, ac.signal), false, 'already aborted');
+});
+
+t.test('repeat calls every interval, the first one interval from now, until stopped', async (t) => {
+  const clock = new VirtualClock();
+  const at: number[] = [];
+  const stop = repeat(clock, 1000, () => void at.push(clock.now()));
+  clock.advance(999);
+  t.same(at, [], 'not at once');
+  clock.advance(2001);
+  t.same(at, [1000, 2000, 3000]);
+  stop();
+  clock.advance(5000);
+  t.same(at, [1000, 2000, 3000], 'nothing after stop()');
+  t.equal(clock.pending, 0, 'no timer left behind');
+  t.throws(() => repeat(clock, 0, () => {}), /interval 0: expected a positive number/);
 });
