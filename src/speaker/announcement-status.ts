@@ -10,7 +10,7 @@
 // Service (in another namespace) would have the garbage collector delete
 // the status at once. The Pod going away takes its statuses with it.
 //
-// Deciding is pure (desiredStatuses); writing goes through
+// Deciding is pure (desiredStatus); writing goes through
 // StatusObjectWriter, which coalesces, paces and retries, so announcing
 // never waits for the API.
 
@@ -72,20 +72,6 @@ export function desiredStatus(node: string, namespace: string, owner: V1OwnerRef
     generateName: kind === 'l2' ? 'l2-' : 'bgp-',
     status,
   };
-}
-
-/** The status objects this node should have, by writer key. */
-export function desiredStatuses(
-  node: string,
-  namespace: string,
-  owner: V1OwnerReference | undefined,
-  services: AnnouncedServices,
-): Map<string, DesiredStatusObject> {
-  const out = new Map<string, DesiredStatusObject>();
-  for (const kind of ['l2', 'bgp'] as const) {
-    for (const [service, list] of services[kind]) out.set(statusKey(kind, service), desiredStatus(node, namespace, owner, kind, service, list));
-  }
-  return out;
 }
 
 /** The owner reference naming a Pod. */

@@ -6,7 +6,8 @@
 import t from 'tap';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { DesiredStatusObject, StatusObjectWriter } from '../../src/kube/status-objects.js';
-import { AnnouncementStatus, desiredStatuses, statusKey, type AnnouncedServices } from '../../src/speaker/announcement-status.js';
+import { AnnouncementStatus, statusKey, type AnnouncedServices } from '../../src/speaker/announcement-status.js';
+import { desiredStatuses } from '../support/announcement-status.js';
 import { silentLogger } from '../../src/util/log.js';
 import type { Wire } from '../../src/kube/wire.js';
 
