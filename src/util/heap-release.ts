@@ -61,7 +61,7 @@ export interface HeapExcessOptions {
    * start-up garbage until its first full collection, and, until one is
    * seen, nothing says what is live: a burst right after start (a speaker
    * restarted into 1,000 Services) was otherwise kept for as long as V8
-   * waited, 40 s in one run.
+   * waited to collect.
    */
   readonly releaseAtStart?: boolean;
 }
@@ -84,10 +84,10 @@ export const DEFAULT_HEAP_CHECK_INTERVAL_MS = 5000;
  * Released when the committed heap is far above that estimate, and also
  * when the heap used has grown by minExcessBytes over it. Until a full
  * collection runs, garbage counts as used: when 1,000 Services arrived at
- * a speaker, V8 ran its own 40 s later, holding 45 MiB used meanwhile, most
- * of it garbage, and no reading between two collections said so. The
- * collection asked for says what is live; were the growth live after all,
- * it cost one incremental collection.
+ * a speaker, V8 could run its own tens of seconds later, the heap twice
+ * what was live meanwhile, and no reading between two collections said
+ * so. The collection asked for says what is live; were the growth live
+ * after all, it cost one incremental collection.
  */
 export class HeapExcess {
   private readonly used: number[] = [];
