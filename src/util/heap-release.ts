@@ -57,6 +57,15 @@ export interface HeapExcessOptions {
   /** Release also when no full collection has run for this long (readings must count them); undefined: never for that reason. */
   readonly maxQuietMs?: number;
   /**
+   * Release also when nothing was released for maxQuietMs and the committed
+   * heap is more than this over the live estimate. V8's own collections
+   * free garbage but keep the pages; over an hour of churn a speaker's
+   * committed heap crept up 1.7 MiB/h while what each collection left rose
+   * 0.7 (bench/results/memory-soak-60min-rest.txt). Undefined: never for
+   * that reason.
+   */
+  readonly slackBytes?: number;
+  /**
    * Release at the first reading. A process just started holds its
    * start-up garbage until its first full collection, and, until one is
    * seen, nothing says what is live: a burst right after start (a speaker
@@ -68,10 +77,19 @@ export interface HeapExcessOptions {
 
 /**
  * Every 5 s, looking back up to 5 minutes; twice the live heap and 16 MiB
- * over it, or 16 MiB of growth; at most one release in 10 s; and a full
- * collection at least every 5 minutes.
+ * over it, or 16 MiB of growth; at most one release in 10 s; a full
+ * collection at least every 5 minutes; and, at most every 5 minutes, a
+ * release of more than 4 MiB committed over the live heap.
  */
-export const DEFAULT_HEAP_EXCESS: HeapExcessOptions = { windowReadings: 60, ratio: 2, minExcessBytes: 16 * MiB, holdOffMs: 10_000, maxQuietMs: 300_000, releaseAtStart: true };
+export const DEFAULT_HEAP_EXCESS: HeapExcessOptions = {
+  windowReadings: 60,
+  ratio: 2,
+  minExcessBytes: 16 * MiB,
+  holdOffMs: 10_000,
+  maxQuietMs: 300_000,
+  slackBytes: 4 * MiB,
+  releaseAtStart: true,
+};
 export const DEFAULT_HEAP_CHECK_INTERVAL_MS = 5000;
 
 /**
@@ -121,7 +139,9 @@ export class HeapExcess {
     const committedFarAbove = r.totalBytes > this.opts.ratio * live && r.totalBytes - live > this.opts.minExcessBytes;
     const grown = r.usedBytes - live > this.opts.minExcessBytes;
     const atStart = this.opts.releaseAtStart === true && first;
-    if (quiet || committedFarAbove || grown || atStart) {
+    const slack = this.opts.slackBytes !== undefined && this.opts.maxQuietMs !== undefined
+      && nowMs - this.lastRelease >= this.opts.maxQuietMs && r.totalBytes - live > this.opts.slackBytes;
+    if (quiet || committedFarAbove || grown || atStart || slack) {
       this.lastRelease = nowMs;
       // Measured afresh from here: a heap that grew for good (more
       // Services) is not asked again on the strength of the old low.

@@ -46,6 +46,16 @@ t.test('releaseAtStart: the first reading asks for a collection, whatever it rea
   t.equal(new HeapExcess(opts).offer(0, heap(16, 18)), false, 'off unless asked for');
 });
 
+t.test('slackBytes: a few MiB committed over the live heap are given back, once per maxQuietMs', async (t) => {
+  const counted = (usedMiB: number, totalMiB: number, full: number): HeapReading => ({ ...heap(usedMiB, totalMiB), fullCollections: full });
+  const e = new HeapExcess({ ...opts, windowReadings: 60, maxQuietMs: 300_000, slackBytes: 4 * MiB });
+  t.equal(e.offer(0, counted(14, 24, 1)), true, 'nothing released yet and 10 MiB of slack');
+  t.equal(e.offer(5000, counted(14, 16, 2)), false, 'given back');
+  t.equal(e.offer(200_000, counted(15, 24, 3)), false, 'V8 collected on its own and kept its pages: 9 MiB of slack, but released 200 s ago');
+  t.equal(e.offer(300_000, counted(15, 24, 3)), true, 'five minutes since the last release');
+  t.equal(e.offer(600_000, counted(15, 18, 4)), false, '3 MiB of slack: left alone');
+});
+
 t.test('a release starts the window afresh: a heap that grew for good is not released on the old low', async (t) => {
   const e = new HeapExcess(opts);
   t.equal(e.offer(0, heap(10, 12)), false, '100 Services');
