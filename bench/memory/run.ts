@@ -48,13 +48,13 @@
 // target is judged on the RSS trend and on the live heap's change between
 // the two snapshots (else, with at least three full collections after the
 // warm-up, on the trend of the heap after them; else on the floor's).
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { packageRoot } from '../../src/util/package-root.js';
 import { peakRssMiB, rssMiB } from '../proc.js';
 import { heapFloor, heapOf, median, parseFullGc, scrape, slope, snapshotLiveMiB, type HeapReading } from './sample.js';
-import { CONTROLLER_NODE_FLAGS, IMAGE_ENTRY, SPEAKER_NODE_FLAGS, startNode, startSystem, stopProc, until, type Proc, type System } from './system.js';
+import { CONTROLLER_NODE_FLAGS, IMAGE_ENTRY, makeScratchDir, removeScratchDir, SPEAKER_NODE_FLAGS, startNode, startSystem, stopProc, until, type Proc, type System } from './system.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -281,7 +281,7 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
     const name = measuredName(p);
     if (gc && name) fullGcs.push({ at: Date.now(), process: name, afterMiB: gc.afterMiB });
   };
-  const snapshotDir = mkdtempSync(join(tmpdir(), 'shoal-soak-heap-'));
+  const snapshotDir = makeScratchDir('shoal-soak-heap-');
   /** Live heap (heap snapshot) per measured process: [at the end of the warm-up, at the end]. */
   const live = new Map<string, [number | undefined, number | undefined]>([['speaker', [undefined, undefined]], ['controller', [undefined, undefined]]]);
   const sys = await startSystem({ speakers: 2, speakerExtraFlags, controllerExtraFlags, entry, onTraceGc, ...(liveHeapSnapshots && { heapSnapshotDir: snapshotDir }) });
@@ -356,7 +356,7 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
     if (liveHeapSnapshots) await snapshotAll(1);
   } finally {
     await sys.stop();
-    rmSync(snapshotDir, { recursive: true, force: true });
+    removeScratchDir(snapshotDir);
   }
   const ended = machine();
   const bucketMin = 2;

@@ -57,18 +57,34 @@ export interface NodeIo {
 
 /** Every process started here and not yet exited, killed by pid if the bench itself is stopped. */
 const running = new Set<ChildProcess>();
-let killOnSignal = false;
+/** Every temporary directory made here and not yet removed, removed if the bench itself is stopped. */
+const scratch = new Set<string>();
+let cleanUpOnSignal = false;
 
-/** On SIGINT or SIGTERM, the processes the bench started go with it instead of running on as orphans. */
-function killChildrenOnSignal(): void {
-  if (killOnSignal) return;
-  killOnSignal = true;
+/** On SIGINT or SIGTERM, the processes the bench started go with it instead of running on as orphans, and its temporary directories too. */
+function cleanUpOnSignals(): void {
+  if (cleanUpOnSignal) return;
+  cleanUpOnSignal = true;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       for (const child of running) child.kill('SIGKILL');
+      for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
       process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
     });
   }
+}
+
+/** A new temporary directory named from `prefix`, removed by removeScratchDir or when the bench is stopped by a signal. */
+export function makeScratchDir(prefix: string): string {
+  cleanUpOnSignals();
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratch.add(dir);
+  return dir;
+}
+
+export function removeScratchDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  scratch.delete(dir);
 }
 
 /** Starts a node process with the image's environment; extra node flags (profiling) go before the script. */
@@ -82,7 +98,7 @@ export function startNode(name: string, nodeFlags: readonly string[], args: read
     if (lines.length > 40) lines.shift();
   });
   if (child.pid === undefined) throw new Error(`${name} did not start`);
-  killChildrenOnSignal();
+  cleanUpOnSignals();
   running.add(child);
   child.once('exit', () => running.delete(child));
   return { name, child, pid: child.pid, tail: () => lines.join('\n') };
@@ -216,7 +232,7 @@ const nodeAddress = (k: number): string => `127.0.17.${k + 1}`;
 export async function startSystem(opts: SystemOptions): Promise<System> {
   const cli = opts.entry ?? IMAGE_ENTRY;
   for (const f of [cli, DEV_CLI]) if (!existsSync(f)) throw new Error(`${f} is missing: run \`npm run build\` first`);
-  const dir = mkdtempSync(join(tmpdir(), 'shoal-memory-'));
+  const dir = makeScratchDir('shoal-memory-');
   const socket = join(dir, 'api.sock');
   const kubeconfig = join(dir, 'kubeconfig');
   // One gossip port for every node, as a DaemonSet has: a speaker seeds
@@ -273,12 +289,12 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
         for (const p of speakers.values()) await stopProc(p);
         await stopProc(controller);
         await stopProc(apiserver);
-        rmSync(dir, { recursive: true, force: true });
+        removeScratchDir(dir);
       },
     };
   } catch (err) {
     for (const p of procs.reverse()) await stopProc(p, 'SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+    removeScratchDir(dir);
     throw err;
   }
 }
