@@ -1,6 +1,6 @@
 // What went wrong in a call through client-node, in one shape. KubeRest
-// (rest.ts) raises client-node's ApiException (HTTP `code`, the Status as
-// JSON text in `body`), as its typed APIs do; its Watch a plain Error with
+// (rest.ts) raises client-node's ApiException (HTTP `code`, the Status in
+// `body`), as its typed APIs do; its Watch a plain Error with
 // `statusCode`; node-fetch a FetchError (errno string in `code`) when the
 // connection fails.
 
@@ -33,6 +33,16 @@ function parseBody(body: unknown): Record<string, unknown> | undefined {
     }
   }
   return body && typeof body === 'object' ? (body as Record<string, unknown>) : undefined;
+}
+
+/**
+ * A refusal's body as KubeRest keeps it: the JSON object it holds (a
+ * Status, as a rule), else the text. Parsed once here, so that the checks
+ * callers run one after the other (isConflict, isNotFound, describeApiError)
+ * do not parse it again each.
+ */
+export function refusalBody(text: string): unknown {
+  return parseBody(text) ?? text;
 }
 
 /** The message of a Status answer (text or parsed), if the body is one. */

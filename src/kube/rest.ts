@@ -15,7 +15,7 @@ import { ApiException } from '@kubernetes/client-node/dist/gen/apis/exception.js
 import { createConfiguration } from '@kubernetes/client-node/dist/gen/configuration.js';
 import { HttpMethod } from '@kubernetes/client-node/dist/gen/http/http.js';
 import { ServerConfiguration } from '@kubernetes/client-node/dist/gen/servers.js';
-import { statusMessageIn } from './errors.js';
+import { refusalBody, statusMessageIn } from './errors.js';
 
 export interface KubeRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -81,9 +81,10 @@ export class KubeRest {
       throw Object.assign(new Error(`${what}: no complete answer within ${this.timeoutMs / 1000} s`, { cause: err }), { code: 'ETIMEDOUT' });
     }
     if (status < 200 || status > 299) {
-      const refusal = new ApiException(status, what, text, headers);
+      const body = refusalBody(text);
+      const refusal = new ApiException(status, what, body, headers);
       // One line that names the request, not client-node's dump of body and headers.
-      const said = statusMessageIn(text);
+      const said = statusMessageIn(body);
       refusal.message = `${what}: HTTP ${status}${said !== undefined ? `: ${said}` : ''}`;
       throw refusal;
     }

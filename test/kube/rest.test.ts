@@ -44,6 +44,7 @@ t.test("a refusal is client-node's ApiException, as its typed calls throw", asyn
   t.equal((missing as ApiException<string>).code, 404);
   t.ok(isNotFound(missing));
   t.match((missing as Error).message, /GET \/api\/v1\/namespaces\/default\/services\/absent: HTTP 404: /, 'the message names the request');
+  t.match((missing as ApiException<unknown>).body, { kind: 'Status', reason: 'NotFound' }, 'the Status is kept parsed');
   const body = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'twice' } };
   await rest.request({ method: 'POST', path: resourcePath(configMaps, { namespace: ns }), body });
   const again = await rest.request({ method: 'POST', path: resourcePath(configMaps, { namespace: ns }), body }).catch((e: unknown) => e);
@@ -54,7 +55,7 @@ t.test("a refusal is client-node's ApiException, as its typed calls throw", asyn
   t.ok(isRetryable(throttled));
 });
 
-/** A server that records what it is sent; `/hang` never answers and `/empty` answers 200 with no body. */
+/** A server that records what it is sent; `/hang` never answers, `/empty` answers 200 with no body and `/proxy-error` 502 with a page of text. */
 async function recorder(t: Test): Promise<{ url: string; seen: { method?: string; url?: string; headers: IncomingHttpHeaders; body: string }[]; close: () => Promise<void> }> {
   const seen: { method?: string; url?: string; headers: IncomingHttpHeaders; body: string }[] = [];
   const server = createServer((req, res) => {
@@ -63,6 +64,11 @@ async function recorder(t: Test): Promise<{ url: string; seen: { method?: string
     req.on('end', () => {
       seen.push({ method: req.method, url: req.url, headers: req.headers, body });
       if (req.url?.endsWith('/hang')) return;
+      if (req.url?.endsWith('/proxy-error')) {
+        res.writeHead(502, { 'content-type': 'text/html' });
+        res.end('<html>Bad Gateway</html>');
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(req.method === 'DELETE' || req.url?.endsWith('/empty') ? '' : '{"kind":"Service"}');
     });
@@ -104,6 +110,9 @@ t.test('credentials and headers come from the kubeconfig; a dead server is a net
   t.equal(put?.headers['content-type'], 'application/json');
   t.equal(put?.body, '{"spec":{}}');
   t.equal(seen[1]?.headers['content-type'], undefined, 'no body, no content type');
+  const proxied = await rest.request({ method: 'GET', path: '/api/v1/proxy-error' }).catch((e: unknown) => e);
+  t.match(proxied, { code: 502, body: '<html>Bad Gateway</html>', message: 'GET /api/v1/proxy-error: HTTP 502' }, 'a body that is not JSON is kept as text, and not quoted in the message');
+  t.ok(isRetryable(proxied));
 
   await close();
   const refused = await rest.request({ method: 'GET', path: '/api/v1/services' }).catch((e: unknown) => e);
