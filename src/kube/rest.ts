@@ -15,6 +15,7 @@ import { ApiException } from '@kubernetes/client-node/dist/gen/apis/exception.js
 import { createConfiguration } from '@kubernetes/client-node/dist/gen/configuration.js';
 import { HttpMethod } from '@kubernetes/client-node/dist/gen/http/http.js';
 import { ServerConfiguration } from '@kubernetes/client-node/dist/gen/servers.js';
+import { RealClock, type Clock } from '../util/clock.js';
 import { refusalBody, statusMessageIn } from './errors.js';
 
 export interface KubeRequest {
@@ -37,17 +38,21 @@ export interface KubeRestOptions {
    * error (ETIMEDOUT), which callers retry.
    */
   timeoutMs?: number;
+  /** Times the timeout (tests run it on a VirtualClock); default the real one. */
+  clock?: Clock;
 }
 
 export class KubeRest {
   private readonly config: Configuration;
   private readonly timeoutMs: number;
+  private readonly clock: Clock;
 
   /** Throws, as client-node's makeApiClient does, when the kubeconfig names no current cluster. */
   constructor(kc: KubeConfig, opts: KubeRestOptions = {}) {
     const cluster = kc.getCurrentCluster();
     if (!cluster?.server) throw new Error('kubeconfig: no current cluster, or it names no server');
     this.timeoutMs = opts.timeoutMs ?? 60_000;
+    this.clock = opts.clock ?? new RealClock();
     if (!(this.timeoutMs > 0)) throw new Error(`KubeRest: timeoutMs must be > 0, got ${this.timeoutMs}`);
     this.config = createConfiguration({ baseServer: new ServerConfiguration(cluster.server, {}), authMethods: { default: kc } });
   }
@@ -66,7 +71,14 @@ export class KubeRest {
     }
     // The KubeConfig adds its agent (CA, client certificate, proxy) and credentials, refreshing tokens as needed.
     await this.config.authMethods.default?.applySecurityAuthentication(ctx);
-    ctx.setSignal(AbortSignal.timeout(this.timeoutMs));
+    // A timer cleared with the answer, not AbortSignal.timeout: node keeps
+    // that signal, its timer and a finalizer cell for the whole timeout
+    // once the HTTP library listens on it, so a burst of requests (a peer
+    // restarting hands this speaker 50 Services to write) held a minute's
+    // worth of them (docs/speaker.md, "Growth").
+    const abort = new AbortController();
+    const timer = this.clock.setTimeout(() => abort.abort(), this.timeoutMs);
+    ctx.setSignal(abort.signal);
     const what = `${req.method} ${req.path}`;
     let status: number;
     let text: string;
@@ -79,6 +91,8 @@ export class KubeRest {
     } catch (err) {
       if ((err as { name?: unknown }).name !== 'AbortError') throw err;
       throw Object.assign(new Error(`${what}: no complete answer within ${this.timeoutMs / 1000} s`, { cause: err }), { code: 'ETIMEDOUT' });
+    } finally {
+      this.clock.clearTimeout(timer);
     }
     if (status < 200 || status > 299) {
       const body = refusalBody(text);
