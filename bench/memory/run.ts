@@ -8,6 +8,7 @@
 //   npm run bench:memory -- --soak               # 30 minutes of churn (see below)
 //   npm run bench:memory -- --soak --minutes 60
 //   npm run bench:memory -- --soak --live-heap   # also heap snapshots: the live heap at the warm-up and the end
+//   npm run bench:memory -- --soak --live-heap --keep-snapshots DIR   # and keep them (snapshot-diff.ts compares two)
 //   npm run bench:memory -- --services 100 --speaker-flags=--jitless   # try a node flag
 //   npm run bench:memory -- --entry dist/src/cli/main.js   # tsc's output instead of the images' bundle
 //
@@ -48,7 +49,7 @@
 // target is judged on the RSS trend and on the live heap's change between
 // the two snapshots (else, with at least three full collections after the
 // warm-up, on the trend of the heap after them; else on the floor's).
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { packageRoot } from '../../src/util/package-root.js';
@@ -242,9 +243,10 @@ interface SoakPoint {
 /**
  * Makes `p` write a heap snapshot into `dir` (it runs with
  * --heapsnapshot-signal=SIGUSR2) and returns the live heap in it, MiB;
- * undefined when none is complete within 60 s. The file is removed.
+ * undefined when none is complete within 60 s. The file is removed, after
+ * a copy to `keepAs` when given (for snapshot-diff.ts).
  */
-async function liveHeap(p: Proc, dir: string): Promise<number | undefined> {
+async function liveHeap(p: Proc, dir: string, keepAs?: string): Promise<number | undefined> {
   const mine = (): string[] => readdirSync(dir).filter((f) => f.endsWith('.heapsnapshot') && f.includes(`.${p.pid}.`));
   const before = new Set(mine());
   p.child.kill('SIGUSR2');
@@ -255,6 +257,7 @@ async function liveHeap(p: Proc, dir: string): Promise<number | undefined> {
     if (file === undefined) continue;
     try {
       const live = snapshotLiveMiB(JSON.parse(readFileSync(join(dir, file), 'utf8')) as Parameters<typeof snapshotLiveMiB>[0]);
+      if (keepAs !== undefined) copyFileSync(join(dir, file), keepAs);
       rmSync(join(dir, file), { force: true });
       return live;
     } catch {
@@ -311,7 +314,7 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
       liveAt[k] = tMin();
       for (const [name, proc] of measured) {
         const p = proc();
-        if (p) live.get(name)![k] = await liveHeap(p, snapshotDir);
+        if (p) live.get(name)![k] = await liveHeap(p, snapshotDir, keepSnapshots === undefined ? undefined : join(keepSnapshots, `${name}-${k === 0 ? 'warm-up' : 'end'}.heapsnapshot`));
       }
       process.stdout.write(`  ${tMin().toFixed(1)} min: live heap (heap snapshot) ${measured.map(([name]) => `${name} ${f1(live.get(name)![k])} MiB`).join(', ')}\n`);
     };
@@ -438,6 +441,13 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
 
 /** Soak: heap snapshots at the warm-up and at the end (see above). */
 const liveHeapSnapshots = process.argv.includes('--live-heap');
+/** --keep-snapshots DIR (with --live-heap): the snapshots are kept there, as speaker-warm-up.heapsnapshot, speaker-end..., controller-... */
+const keepSnapshots = process.argv.includes('--keep-snapshots') ? arg('keep-snapshots', '') : undefined;
+if (keepSnapshots !== undefined) {
+  if (keepSnapshots === '' || keepSnapshots.startsWith('--')) throw new Error('--keep-snapshots: name the directory to keep the snapshots in');
+  if (!liveHeapSnapshots) throw new Error('--keep-snapshots DIR keeps the snapshots --live-heap takes: give --live-heap too');
+  mkdirSync(keepSnapshots, { recursive: true });
+}
 
 if (process.argv.includes('--soak')) {
   await soak(num('soak-services', 100), num('minutes', 30), num('warmup-minutes', 5), num('churn-seconds', 10), num('restart-minutes', 3));

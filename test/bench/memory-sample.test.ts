@@ -1,5 +1,5 @@
 import t from 'tap';
-import { heapFloor, parseFullGc, slope, snapshotLiveMiB } from '../../bench/memory/sample.js';
+import { heapFloor, parseFullGc, slope, snapshotComposition, snapshotLiveMiB } from '../../bench/memory/sample.js';
 
 t.test('a full collection is read from a --trace-gc line; scavenges and other lines are not', async (t) => {
   const full = '[31238:0x357548d0]      117 ms: Mark-Compact 27.0 (29.3) -> 6.1 (11.6) MB, 2.73 / 0.00 ms  (+ 0.2 ms in 4 steps since start of marking, biggest step 0.1 ms, walltime since start of marking 11 ms) (average mu = 1.000, current mu = 1.000) finalize incremental marking via stack guard; GC in old space requested';
@@ -20,4 +20,26 @@ t.test('the live heap of a snapshot is the sum of its self sizes', async (t) => 
   const fake = { snapshot: { meta: { node_fields: ['type', 'name', 'id', 'self_size', 'edge_count'] } }, nodes: [0, 0, 1, 1048576, 0, 0, 0, 3, 524288, 0] };
   t.equal(snapshotLiveMiB(fake), 1.5);
   t.throws(() => snapshotLiveMiB({ snapshot: { meta: { node_fields: ['type'] } }, nodes: [] }), /self_size/);
+});
+
+t.test("a snapshot's composition groups nodes by type, and by name where the name says what a node is", async (t) => {
+  const snapshot = {
+    snapshot: { meta: { node_fields: ['type', 'name', 'id', 'self_size', 'edge_count'], node_types: [['hidden', 'object', 'string', 'code']] } },
+    strings: ['', 'Timeout', 'a long string', '(code for request)', '(code deopt data)', '(code for apply)'],
+    nodes: [
+      1, 1, 1, 80, 0, // object Timeout
+      1, 1, 3, 80, 0, // object Timeout
+      2, 2, 5, 40, 0, // a string: grouped by type alone
+      3, 3, 7, 900, 0, // compiled functions: one group
+      3, 5, 9, 300, 0,
+      3, 4, 11, 500, 0, // code (code deopt data)
+    ],
+  };
+  t.same([...snapshotComposition(snapshot)], [
+    ['object Timeout', { bytes: 160, count: 2 }],
+    ['string', { bytes: 40, count: 1 }],
+    ['code', { bytes: 1200, count: 2 }],
+    ['code (code deopt data)', { bytes: 500, count: 1 }],
+  ]);
+  t.throws(() => snapshotComposition({ snapshot: { meta: { node_fields: ['type', 'self_size'], node_types: [[]] } }, strings: [], nodes: [] }), /type, name and self_size/);
 });
