@@ -110,6 +110,13 @@ export interface HeapSnapshotJson {
   strings: string[];
 }
 
+/** Nodes of one group of a heap snapshot: their node type, total self size and number. */
+export interface SnapshotGroup {
+  type: string;
+  bytes: number;
+  count: number;
+}
+
 /** Node types whose names say what a node is (a constructor, a V8 internal kind); strings and numbers are grouped by type alone. */
 const NAMED_TYPES = new Set(['object', 'closure', 'native', 'hidden', 'code', 'array', 'object shape', 'synthetic']);
 
@@ -120,18 +127,18 @@ const NAMED_TYPES = new Set(['object', 'closure', 'native', 'hidden', 'code', 'a
  * snapshots of one process by group tells V8's compiled code from the
  * program's own data.
  */
-export function snapshotComposition(snapshot: HeapSnapshotJson): Map<string, { bytes: number; count: number }> {
+export function snapshotComposition(snapshot: HeapSnapshotJson): Map<string, SnapshotGroup> {
   const fields = snapshot.snapshot.meta.node_fields;
   const types = snapshot.snapshot.meta.node_types[0];
   const [ti, ni, si] = ['type', 'name', 'self_size'].map((f) => fields.indexOf(f));
   if (ti! < 0 || ni! < 0 || si! < 0 || !Array.isArray(types)) throw new Error('heap snapshot: expected type, name and self_size node fields and a list of node types');
-  const out = new Map<string, { bytes: number; count: number }>();
+  const out = new Map<string, SnapshotGroup>();
   for (let i = 0; i < snapshot.nodes.length; i += fields.length) {
     const type = String(types[snapshot.nodes[i + ti!]!]);
     const name = NAMED_TYPES.has(type) ? snapshot.strings[snapshot.nodes[i + ni!]!] ?? '' : '';
     // Compiled functions are named after their function: one group for all of them.
     const key = name === '' || (type === 'code' && name.startsWith('(code for ')) ? type : `${type} ${name.slice(0, 60)}`;
-    const g = out.get(key) ?? { bytes: 0, count: 0 };
+    const g = out.get(key) ?? { type, bytes: 0, count: 0 };
     g.bytes += snapshot.nodes[i + si!]!;
     g.count++;
     out.set(key, g);

@@ -23,11 +23,7 @@ const KiB = 1024;
 const total = (c: Composition): number => [...c.values()].reduce((a, g) => a + g.bytes, 0);
 const byType = (c: Composition): Map<string, number> => {
   const out = new Map<string, number>();
-  // A group is "type" or "type name"; two-word types come first in the snapshot's list, so match the known ones.
-  for (const [key, g] of c) {
-    const type = key.startsWith('object shape') ? 'object shape' : key.startsWith('concatenated string') ? 'concatenated string' : key.startsWith('sliced string') ? 'sliced string' : key.split(' ')[0]!;
-    out.set(type, (out.get(type) ?? 0) + g.bytes);
-  }
+  for (const g of c.values()) out.set(g.type, (out.get(g.type) ?? 0) + g.bytes);
   return out;
 };
 const signed = (bytes: number): string => `${bytes >= 0 ? '+' : ''}${(bytes / KiB).toFixed(1)}`;

@@ -36,10 +36,10 @@ t.test("a snapshot's composition groups nodes by type, and by name where the nam
     ],
   };
   t.same([...snapshotComposition(snapshot)], [
-    ['object Timeout', { bytes: 160, count: 2 }],
-    ['string', { bytes: 40, count: 1 }],
-    ['code', { bytes: 1200, count: 2 }],
-    ['code (code deopt data)', { bytes: 500, count: 1 }],
+    ['object Timeout', { type: 'object', bytes: 160, count: 2 }],
+    ['string', { type: 'string', bytes: 40, count: 1 }],
+    ['code', { type: 'code', bytes: 1200, count: 2 }],
+    ['code (code deopt data)', { type: 'code', bytes: 500, count: 1 }],
   ]);
   t.throws(() => snapshotComposition({ snapshot: { meta: { node_fields: ['type', 'self_size'], node_types: [[]] } }, strings: [], nodes: [] }), /type, name and self_size/);
 });

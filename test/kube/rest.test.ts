@@ -137,13 +137,15 @@ t.test('a request with no answer gives up after its timeout, as a network failur
   const clock = new VirtualClock(0);
   const rest = new KubeRest(kubeConfig(url, { name: 'u' }), { clock });
   await rest.request({ method: 'GET', path: '/api/v1/services' });
-  await t.rejects(rest.request({ method: 'GET', path: '/api/v1/empty' }));
-  t.equal(clock.pending, 0, 'the timeout is cleared with the answer, a refused one too');
+  await t.rejects(rest.request({ method: 'GET', path: '/api/v1/proxy-error' }), { code: 502 });
+  await t.rejects(rest.request({ method: 'GET', path: '/api/v1/empty' }), /empty answer/);
+  t.equal(clock.pending, 0, 'the timeout is cleared with the answer: a good one, a refusal, an empty one');
 
   const pending = rest.request({ method: 'GET', path: '/api/v1/hang' }).catch((e: unknown) => e);
-  while (seen.length < 3) await new Promise((r) => setTimeout(r, 10));
+  while (seen.length < 4) await new Promise((r) => setTimeout(r, 10));
   t.equal(clock.pending, 1);
   clock.advance(59_999);
+  t.equal(clock.pending, 1, 'not given up before the timeout');
   clock.advance(1);
   const hung = await pending;
   t.match(hung, { code: 'ETIMEDOUT', message: /^GET \/api\/v1\/hang: no complete answer within 60 s$/ });
