@@ -111,8 +111,8 @@ export class MassLab {
     }
   }
 
-  /** Starts a node's speaker with the file every node gets (n2..n5 labelled tier=rest). */
-  startSpeaker(n: MassNode, dir: string, vips: readonly MassVip[], profile: string): void {
+  /** Starts a node's speaker, node running with `nodeFlags`, with the file every node gets (n2..n5 labelled tier=rest). */
+  startSpeaker(n: MassNode, dir: string, vips: readonly MassVip[], profile: string, nodeFlags: readonly string[] = []): void {
     const file = {
       node: n,
       ...(n === 'n1' ? {} : { labels: { tier: 'rest' } }),
@@ -123,7 +123,7 @@ export class MassLab {
     };
     const path = join(dir, `mass-${n}.yaml`);
     writeFileSync(path, JSON.stringify(file));
-    this.speakers.set(n, this.lab.spawn(n, process.execPath, [SHOAL_CLI, 'speaker', '--config', path, '--layer2', 'on', '--max-vips', String(Math.max(1, vips.length))]));
+    this.speakers.set(n, this.lab.spawn(n, process.execPath, [...nodeFlags, SHOAL_CLI, 'speaker', '--config', path, '--layer2', 'on', '--max-vips', String(Math.max(1, vips.length))]));
   }
 
   /** The last lines a node's speaker logged, to say why it did not settle. */

@@ -15,7 +15,11 @@
 // suspicions; 0), --cases one,mass (both), --settle S
 // (seconds the speakers may take to agree at each start step, 300),
 // --interval MS / --timeout MS (client request period and timeout, 10 and
-// 200), --out PREFIX (bench/results/failover-mass: .json and .txt).
+// 200), --out PREFIX (bench/results/failover-mass: .json and .txt),
+// --speaker-flags=FLAGS (node flags of every speaker, none),
+// --compare-flags=FLAGS (run every trial twice, with and without these
+// node flags added to the speakers', the order alternating from trial to
+// trial, and compare the two: what a node flag costs the failover).
 //
 // Method (docs/failover.md, "Mass failover"): every trial builds the lab
 // afresh (mass-lab.ts), starts the speakers (n1 and n2, then one more at a
@@ -35,6 +39,7 @@ import { dirname, join } from 'node:path';
 import { ipKey } from '../../src/net/index.js';
 import { netlabUnavailable, waitFor } from '../../test/support/netlab.js';
 import { pcapRecords } from '../../test/support/pcap.js';
+import { nodeFlagsArg } from '../proc.js';
 import { percentile } from '../stats.js';
 import { announcementsIn } from './announcements.js';
 import { MASS_NODES, MassLab, massNodeMac, type MassNode, type MassVip, type SpeakerReading } from './mass-lab.js';
@@ -59,6 +64,13 @@ const PROFILE = arg('profile', 'fast');
 /** How the speakers start: one step after the other (stepwise, the default), or all five at once (together). */
 const START = arg('start', 'stepwise');
 if (START !== 'stepwise' && START !== 'together') throw new Error(`--start wants stepwise or together, got ${START}`);
+/** Node flags of every speaker. */
+const SPEAKER_FLAGS = nodeFlagsArg('speaker-flags');
+/** Node flags added to the speakers' in the compared runs; none: no comparison. */
+const COMPARE_FLAGS = nodeFlagsArg('compare-flags');
+type Variant = 'base' | 'compared';
+const VARIANTS: readonly Variant[] = COMPARE_FLAGS.length ? ['base', 'compared'] : ['base'];
+const flagsOf = (v: Variant): string[] => (v === 'base' ? SPEAKER_FLAGS : [...SPEAKER_FLAGS, ...COMPARE_FLAGS]);
 /** After settling, how long to watch the speakers before the kill (0: not watched): do they stay settled? */
 const SOAK_MS = Number(arg('soak', '0')) * 1000;
 /** How long the speakers may take to agree after they start. */
@@ -92,6 +104,9 @@ interface Probe {
 interface TrialResult {
   case: CaseName;
   trial: number;
+  /** Whether the speakers ran with --compare-flags added. */
+  variant: Variant;
+  nodeFlags: string[];
   vips: number;
   victim: MassNode;
   /** Speakers started until settled, ms. */
@@ -154,7 +169,8 @@ async function refusedOf(lab: MassLab, nodes: readonly MassNode[]): Promise<Reco
   return out;
 }
 
-async function runTrial(kind: CaseName, trial: number, dir: string): Promise<TrialResult> {
+async function runTrial(kind: CaseName, trial: number, variant: Variant, dir: string): Promise<TrialResult> {
+  const nodeFlags = flagsOf(variant);
   const file: MassVip[] = kind === 'mass' ? massFile(VIPS) : [{ address: '198.51.100.1', anywhere: true }];
   const lab = await MassLab.create();
   current = lab;
@@ -168,11 +184,11 @@ async function runTrial(kind: CaseName, trial: number, dir: string): Promise<Tri
     // n1 and n2 start together: n1 alone may own only half the file.
     // --start together measures exactly that: all five at once, one wait.
     if (START === 'together') {
-      for (const n of MASS_NODES) lab.startSpeaker(n, dir, file, PROFILE);
+      for (const n of MASS_NODES) lab.startSpeaker(n, dir, file, PROFILE, nodeFlags);
       await settle(lab, MASS_NODES, file.length);
     } else {
       for (let i = 2; i <= MASS_NODES.length; i++) {
-        for (const n of MASS_NODES.slice(i === 2 ? 0 : i - 1, i)) lab.startSpeaker(n, dir, file, PROFILE);
+        for (const n of MASS_NODES.slice(i === 2 ? 0 : i - 1, i)) lab.startSpeaker(n, dir, file, PROFILE, nodeFlags);
         await settle(lab, MASS_NODES.slice(0, i), file.length);
       }
     }
@@ -189,7 +205,8 @@ async function runTrial(kind: CaseName, trial: number, dir: string): Promise<Tri
     const lostIps = file.map((v) => ipKey(v.address)).filter((ip) => owners.get(ip) === victim);
     const survivors = MASS_NODES.filter((n) => n !== victim);
     const accusedAtStart = await accusations(lab);
-    log(`  ${kind} #${trial}: settled after ${settledMs} ms (${accusedAtStart ?? '?'} false suspicions refuted on the way); ${victim} owns ${lostIps.length} of ${file.length}`);
+    const tag = `${kind} #${trial}${variant === 'compared' ? ' +flags' : ''}`;
+    log(`  ${tag}: settled after ${settledMs} ms (${accusedAtStart ?? '?'} false suspicions refuted on the way); ${victim} owns ${lostIps.length} of ${file.length}`);
     let soak: TrialResult['soak'];
     if (SOAK_MS > 0) {
       await sleep(SOAK_MS);
@@ -197,7 +214,7 @@ async function runTrial(kind: CaseName, trial: number, dir: string): Promise<Tri
       const stillSettled = rs.every((r) => r && r.alive === MASS_NODES.length && r.ready) && rs.reduce((s, r) => s + (r?.owned ?? 0), 0) === file.length;
       const after = await accusations(lab);
       soak = { seconds: SOAK_MS / 1000, accused: after !== undefined && accusedAtStart !== undefined ? after - accusedAtStart : undefined, stillSettled };
-      log(`  ${kind} #${trial}: ${soak.seconds} s later: ${soak.accused ?? '?'} false suspicions, ${stillSettled ? 'still settled' : 'NOT settled'}`);
+      log(`  ${tag}: ${soak.seconds} s later: ${soak.accused ?? '?'} false suspicions, ${stillSettled ? 'still settled' : 'NOT settled'}`);
     }
     // The start-up rounds (ARP up to 4 s) are over before the capture starts.
     await sleep(TAIL_MS);
@@ -256,6 +273,8 @@ async function runTrial(kind: CaseName, trial: number, dir: string): Promise<Tri
     const r: TrialResult = {
       case: kind,
       trial,
+      variant,
+      nodeFlags,
       vips: file.length,
       victim,
       settledMs,
@@ -267,7 +286,7 @@ async function runTrial(kind: CaseName, trial: number, dir: string): Promise<Tri
       interfaceDrops,
       refused,
     };
-    log(`  ${kind} #${trial}: ${f.moved.length}/${f.lost} moved, p50 ${f.p50Ms.toFixed(0)} ms, last ${f.lastMs.toFixed(0)} ms, burst ${f.burstMs.toFixed(0)} ms, first-round frames ${f.firstRoundFrames.seen}/${f.firstRoundFrames.expected}; outage ${probes.map((p) => `${p.role} ${p.outage?.ms ?? '-'} ms`).join(', ')}`);
+    log(`  ${tag}: ${f.moved.length}/${f.lost} moved, p50 ${f.p50Ms.toFixed(0)} ms, last ${f.lastMs.toFixed(0)} ms, burst ${f.burstMs.toFixed(0)} ms, first-round frames ${f.firstRoundFrames.seen}/${f.firstRoundFrames.expected}; outage ${probes.map((p) => `${p.role} ${p.outage?.ms ?? '-'} ms`).join(', ')}`);
     return r;
   } finally {
     current = undefined;
@@ -285,7 +304,7 @@ function trialRow(r: TrialResult): string[] {
     return `${ms(p.outage?.ms)} (#${p.rank ?? '-'})`;
   };
   return [
-    `${r.case} #${r.trial}`,
+    `${r.case} #${r.trial}${r.variant === 'compared' ? ' +flags' : ''}`,
     `${f.lost} (${f.ipv4}/${f.ipv6})`,
     `${f.moved.length}`,
     ms(f.p50Ms),
@@ -299,37 +318,11 @@ function trialRow(r: TrialResult): string[] {
   ];
 }
 
-async function main(): Promise<void> {
-  const why = netlabUnavailable();
-  if (why) throw new Error(`bench/failover mass ${why}`);
-  const started = Date.now();
-  const loadBefore = loadavg();
-  const dir = mkdtempSync(join(tmpdir(), 'shoal-failover-mass-'));
-  const trials: TrialResult[] = [];
-  try {
-    for (const kind of (['one', 'mass'] as const).filter((c) => CASES.includes(c))) for (let i = 1; i <= TRIALS; i++) trials.push(await runTrial(kind, i, dir));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-  const loadAfter = loadavg();
-
-  const out: string[] = [];
-  out.push(
-    `bench/failover mass: ${TRIALS} trials per case; ${VIPS} VIPs over ${MASS_NODES.length} nodes (${massFile(VIPS).length} in the file: ${memoryVips(VIPS).v4.length} IPv4 from 198.51.100.0/24 and 203.0.113.0/24, ${memoryVips(VIPS).v6.length} IPv6 from 2001:db8:1::/64), baseline one VIP; gossip profile ${PROFILE}; speakers started ${START === 'together' ? 'all at once' : 'n1+n2, then one at a time'}; client request every ${INTERVAL_MS} ms, timeout ${TIMEOUT_MS} ms`,
-  );
-  out.push(`machine: ${cpus().length} CPUs, load average ${loadBefore.map((l) => l.toFixed(1)).join(' ')} before, ${loadAfter.map((l) => l.toFixed(1)).join(' ')} after; Node ${process.version}`);
-  out.push('');
-  out.push('Per trial, ms from the kill (SIGKILL of the owner\'s speaker and HTTP server) to the first gratuitous ARP / unsolicited NA from the new owner at the client, per lost address');
-  out.push(
-    formatTable(
-      ['trial', 'lost (v4/v6)', 'moved', 'p50', 'p99', 'last', 'burst', 'first-round frames seen/expected', 'drops capture/interfaces/speakers', 'outage first (#move)', 'outage last (#move)'],
-      trials.map(trialRow),
-    ),
-  );
-  const pick = (kind: CaseName): TrialResult[] => trials.filter((t) => t.case === kind);
-  const one = pick('one');
-  const mass = pick('mass');
-  const summary = {
+/** Medians over one way's trials. */
+function summarize(trials: readonly TrialResult[]) {
+  const one = trials.filter((t) => t.case === 'one');
+  const mass = trials.filter((t) => t.case === 'mass');
+  return {
     oneMovedMs: median(one.map((t) => t.figures.lastMs)),
     oneOutageMs: median(one.map((t) => t.probes[0]!.outage?.ms)),
     massP50Ms: median(mass.map((t) => t.figures.p50Ms)),
@@ -340,9 +333,45 @@ async function main(): Promise<void> {
     massOutageLastMs: median(mass.map((t) => t.probes.find((p) => p.role === 'last')!.outage?.ms)),
     firstRoundFrames: { seen: mass.reduce((s, t) => s + t.figures.firstRoundFrames.seen, 0), expected: mass.reduce((s, t) => s + t.figures.firstRoundFrames.expected, 0) },
   };
+}
+type FailoverSummary = ReturnType<typeof summarize>;
+
+async function main(): Promise<void> {
+  const why = netlabUnavailable();
+  if (why) throw new Error(`bench/failover mass ${why}`);
+  const started = Date.now();
+  const loadBefore = loadavg();
+  const dir = mkdtempSync(join(tmpdir(), 'shoal-failover-mass-'));
+  const trials: TrialResult[] = [];
+  try {
+    // With --compare-flags each trial runs both ways, the first way
+    // alternating, so that a drift of the machine's load lands on both.
+    for (const kind of (['one', 'mass'] as const).filter((c) => CASES.includes(c))) {
+      for (let i = 1; i <= TRIALS; i++) for (const v of i % 2 ? VARIANTS : [...VARIANTS].reverse()) trials.push(await runTrial(kind, i, v, dir));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const loadAfter = loadavg();
+
+  const out: string[] = [];
+  out.push(
+    `bench/failover mass: ${TRIALS} trials per case; ${VIPS} VIPs over ${MASS_NODES.length} nodes (${massFile(VIPS).length} in the file: ${memoryVips(VIPS).v4.length} IPv4 from 198.51.100.0/24 and 203.0.113.0/24, ${memoryVips(VIPS).v6.length} IPv6 from 2001:db8:1::/64), baseline one VIP; gossip profile ${PROFILE};${SPEAKER_FLAGS.length ? ` speakers' node flags [${SPEAKER_FLAGS.join(' ')}];` : ''}${COMPARE_FLAGS.length ? ` every trial also with [${COMPARE_FLAGS.join(' ')}] added (+flags), the order alternating;` : ''} speakers started ${START === 'together' ? 'all at once' : 'n1+n2, then one at a time'}; client request every ${INTERVAL_MS} ms, timeout ${TIMEOUT_MS} ms`,
+  );
+  out.push(`machine: ${cpus().length} CPUs, load average ${loadBefore.map((l) => l.toFixed(1)).join(' ')} before, ${loadAfter.map((l) => l.toFixed(1)).join(' ')} after; Node ${process.version}`);
+  out.push('');
+  out.push('Per trial, ms from the kill (SIGKILL of the owner\'s speaker and HTTP server) to the first gratuitous ARP / unsolicited NA from the new owner at the client, per lost address');
+  out.push(
+    formatTable(
+      ['trial', 'lost (v4/v6)', 'moved', 'p50', 'p99', 'last', 'burst', 'first-round frames seen/expected', 'drops capture/interfaces/speakers', 'outage first (#move)', 'outage last (#move)'],
+      trials.map(trialRow),
+    ),
+  );
+  const summary = summarize(trials.filter((t) => t.variant === 'base'));
+  const compared = COMPARE_FLAGS.length ? summarize(trials.filter((t) => t.variant === 'compared')) : undefined;
   const ratio = (a: number, b: number): string => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}x` : '-');
   out.push('');
-  out.push(`Medians over the trials, mass (about 1,000 addresses lost) against the baseline (one address) in the same run`);
+  out.push(`Medians over the trials, mass (about 1,000 addresses lost) against the baseline (one address) in the same run${compared ? ', speakers without the compared flags' : ''}`);
   out.push(
     formatTable(
       ['figure', 'mass ms', 'one address ms', 'ratio'],
@@ -357,13 +386,30 @@ async function main(): Promise<void> {
     ),
   );
   out.push(`first-round frames over the mass trials: ${summary.firstRoundFrames.seen} seen of ${summary.firstRoundFrames.expected} expected (two ARP frames per IPv4 address, one NA per IPv6 address)`);
+  if (compared) {
+    const rows: [string, keyof FailoverSummary][] = [
+      ['one address: moved at client', 'oneMovedMs'],
+      ['one address: client-visible outage', 'oneOutageMs'],
+      ['mass: moved at client, p50', 'massP50Ms'],
+      ['mass: moved at client, p99', 'massP99Ms'],
+      ['mass: moved at client, last address', 'massLastMs'],
+      ['mass: client-visible outage, first address', 'massOutageFirstMs'],
+      ['mass: client-visible outage, last address', 'massOutageLastMs'],
+      ['mass: gratuitous burst', 'massBurstMs'],
+    ];
+    const num = (v: FailoverSummary[keyof FailoverSummary]): number => (typeof v === 'number' ? v : NaN);
+    out.push('');
+    out.push(`Medians over the trials, the speakers with [${COMPARE_FLAGS.join(' ')}] added to their node flags against without, in the same run`);
+    out.push(formatTable(['figure', 'without ms', 'with ms', 'ratio'], rows.map(([label, k]) => [label, ms(num(summary[k])), ms(num(compared[k])), ratio(num(compared[k]), num(summary[k]))])));
+    out.push(`first-round frames over the mass trials with the flags: ${compared.firstRoundFrames.seen} seen of ${compared.firstRoundFrames.expected} expected`);
+  }
   const text = out.join('\n') + '\n';
   process.stdout.write(text);
   mkdirSync(dirname(OUT), { recursive: true });
   writeFileSync(`${OUT}.txt`, text);
   writeFileSync(
     `${OUT}.json`,
-    JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: cpus().length, loadavgBefore: loadBefore, loadavgAfter: loadAfter, seconds: Math.round((Date.now() - started) / 1000), vips: VIPS, trialsPerCase: TRIALS, profile: PROFILE, start: START, intervalMs: INTERVAL_MS, timeoutMs: TIMEOUT_MS, roundWindowMs: ROUND_WINDOW_MS, summary, trials }, null, 1) + '\n',
+    JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: cpus().length, loadavgBefore: loadBefore, loadavgAfter: loadAfter, seconds: Math.round((Date.now() - started) / 1000), vips: VIPS, trialsPerCase: TRIALS, profile: PROFILE, start: START, speakerFlags: SPEAKER_FLAGS, compareFlags: COMPARE_FLAGS, intervalMs: INTERVAL_MS, timeoutMs: TIMEOUT_MS, roundWindowMs: ROUND_WINDOW_MS, summary, ...(compared && { compared }), trials }, null, 1) + '\n',
   );
   log(`wrote ${OUT}.json and ${OUT}.txt`);
 }

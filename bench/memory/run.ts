@@ -10,6 +10,7 @@
 //   npm run bench:memory -- --soak --live-heap   # also heap snapshots: the live heap at the warm-up and the end
 //   npm run bench:memory -- --soak --live-heap --keep-snapshots DIR   # and keep them (snapshot-diff.ts compares two)
 //   npm run bench:memory -- --services 100 --speaker-flags=--jitless   # try a node flag
+//   npm run bench:memory -- --soak --twin-flags=--max-opt=1   # a third speaker with a node flag, measured beside the first
 //   npm run bench:memory -- --entry dist/src/cli/main.js   # tsc's output instead of the images' bundle
 //
 // The controller and speakers run dist/bundle/shoal.js, as the images do
@@ -34,7 +35,8 @@
 // speakers and the controller are scraped every 15 s. The first speaker and
 // the controller are measured: RSS and heap used (the lowest reading of each
 // 2-minute bucket: see heapFloor) at --warmup-minutes and at the end, and
-// the least-squares trend after the warm-up in MiB per hour. Both run with
+// the least-squares trend after the warm-up in MiB per hour, and the CPU
+// time each used after the warm-up (/proc/PID/stat). Both run with
 // V8's --trace-gc, which prints what each full collection leaves: the heap
 // used after GC, exactly, where the floor is an upper bound that a process
 // collecting its old generation rarely overstates. A process that allocates
@@ -53,7 +55,7 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { packageRoot } from '../../src/util/package-root.js';
-import { peakRssMiB, rssMiB } from '../proc.js';
+import { cpuSeconds, nodeFlagsArg, peakRssMiB, rssMiB } from '../proc.js';
 import { heapFloor, heapOf, median, parseFullGc, scrape, slope, snapshotLiveMiB, type HeapReading } from './sample.js';
 import { CONTROLLER_NODE_FLAGS, IMAGE_ENTRY, makeScratchDir, removeScratchDir, SPEAKER_NODE_FLAGS, startNode, startSystem, stopProc, until, type Proc, type System } from './system.js';
 
@@ -126,13 +128,16 @@ interface Row {
   heapTotalMiB: number;
 }
 
-/** Extra node flags to try, e.g. --speaker-flags=--jitless (space-separated inside one argument). */
-function extraFlags(name: string): string[] {
-  const given = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return given ? given.slice(name.length + 3).split(' ').filter(Boolean) : [];
-}
-const speakerExtraFlags = extraFlags('speaker-flags');
-const controllerExtraFlags = extraFlags('controller-flags');
+/** Extra node flags to try, e.g. --speaker-flags=--jitless. */
+const speakerExtraFlags = nodeFlagsArg('speaker-flags');
+const controllerExtraFlags = nodeFlagsArg('controller-flags');
+/**
+ * Soak: --twin-flags=FLAGS adds a third speaker, node-3, that runs with
+ * these node flags added and is measured beside node-1 under the same churn,
+ * restarts and scrapes: a flag's cost and gain in one run.
+ */
+const twinFlags = nodeFlagsArg('twin-flags');
+const TWIN = 'speaker +flags';
 const root = packageRoot() ?? process.cwd();
 /** --entry: the script the controller and speakers run, relative to the package root. */
 const entry = resolve(root, arg('entry', relative(root, IMAGE_ENTRY)));
@@ -140,7 +145,7 @@ const entryShown = relative(root, entry);
 /** A run that differs from the images (added flags, another entry) is an experiment. */
 const resultsName = process.argv.includes('--results') ? arg('results', '') : undefined;
 if (resultsName !== undefined && !/^[\w.-]+$/.test(resultsName)) throw new Error(`--results: a file name under bench/results without extension, got "${resultsName}"`);
-const experiment = speakerExtraFlags.length + controllerExtraFlags.length > 0 || entry !== IMAGE_ENTRY;
+const experiment = speakerExtraFlags.length + controllerExtraFlags.length + twinFlags.length > 0 || entry !== IMAGE_ENTRY;
 
 async function steady(sizes: number[], settleS: number, windowS: number): Promise<void> {
   const started = machine();
@@ -235,6 +240,8 @@ interface SoakPoint {
   tMin: number;
   process: string;
   rssMiB: number | undefined;
+  /** CPU time the process has used since it started, user and system, s. */
+  cpuS: number | undefined;
   heapUsedMiB: number | undefined;
   heapTotalMiB: number | undefined;
   externalMiB: number | undefined;
@@ -278,7 +285,8 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
   const started = machine();
   const fullGcs: GcPoint[] = [];
   // The first speaker is the one measured (its restarted peer is node-2).
-  const measuredName = (p: string): string | undefined => (p === 'controller' ? 'controller' : p === 'node-1' ? 'speaker' : undefined);
+  const measuredName = (p: string): string | undefined => (p === 'controller' ? 'controller' : p === 'node-1' ? 'speaker' : p === 'node-3' && twinFlags.length ? TWIN : undefined);
+  const names = ['speaker', ...(twinFlags.length ? [TWIN] : []), 'controller'];
   const onTraceGc = (p: string, line: string): void => {
     const gc = parseFullGc(line);
     const name = measuredName(p);
@@ -286,8 +294,14 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
   };
   const snapshotDir = makeScratchDir('shoal-soak-heap-');
   /** Live heap (heap snapshot) per measured process: [at the end of the warm-up, at the end]. */
-  const live = new Map<string, [number | undefined, number | undefined]>([['speaker', [undefined, undefined]], ['controller', [undefined, undefined]]]);
-  const sys = await startSystem({ speakers: 2, speakerExtraFlags, controllerExtraFlags, entry, onTraceGc, ...(liveHeapSnapshots && { heapSnapshotDir: snapshotDir }) });
+  const live = new Map<string, [number | undefined, number | undefined]>(names.map((n) => [n, [undefined, undefined]]));
+  const sys = await startSystem({
+    speakers: twinFlags.length ? 3 : 2,
+    speakerExtraFlags,
+    controllerExtraFlags,
+    nodeExtraFlags: { 'node-3': twinFlags },
+    entry,
+    onTraceGc, ...(liveHeapSnapshots && { heapSnapshotDir: snapshotDir }) });
   const points: SoakPoint[] = [];
   let t0 = Date.now();
   const liveAt: [number | undefined, number | undefined] = [undefined, undefined];
@@ -295,6 +309,10 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
   let restarts = 0;
   let scrapes = 0;
   let failedScrapes = 0;
+  /** CPU seconds of each measured process, and when they were read. */
+  type CpuReading = { at: number; byProcess: Map<string, number | undefined> };
+  let cpuAtWarmup: CpuReading | undefined;
+  let cpuAtEnd: CpuReading | undefined;
   try {
     await createServices(sys, 0, services);
     await until(async () => { assertAlive(sys); return (await sys.allocated()) >= services; }, 600_000, `the controller to allocate ${services} Services`, 1000);
@@ -308,8 +326,16 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
     let nextScrape = Date.now();
     const measured: [string, () => Proc | undefined, string][] = [
       ['speaker', () => sys.speakers.get(sys.nodes[0]!.name), speakerStatus(sys, 0)],
+      ...(twinFlags.length ? [[TWIN, () => sys.speakers.get(sys.nodes[2]!.name), speakerStatus(sys, 2)] as [string, () => Proc | undefined, string]] : []),
       ['controller', () => sys.controller, sys.controllerStatus],
     ];
+    const cpuNow = (): CpuReading => ({
+      at: Date.now(),
+      byProcess: new Map(measured.map(([name, proc]) => {
+        const p = proc();
+        return [name, p ? cpuSeconds(p.pid) : undefined];
+      })),
+    });
     const snapshotAll = async (k: 0 | 1): Promise<void> => {
       liveAt[k] = tMin();
       for (const [name, proc] of measured) {
@@ -321,6 +347,7 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
     while (tMin() < minutes) {
       assertAlive(sys);
       if (liveHeapSnapshots && liveAt[0] === undefined && tMin() >= warmupMin / 2) await snapshotAll(0);
+      if (cpuAtWarmup === undefined && tMin() >= warmupMin) cpuAtWarmup = cpuNow();
       if (Date.now() >= nextChurn) {
         nextChurn += churnS * 1000;
         await sys.deleteService(oldest++);
@@ -338,24 +365,25 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
       }
       if (Date.now() >= nextScrape) {
         nextScrape += 15_000;
-        for (const k of [0, 1]) {
+        for (const k of sys.nodes.keys()) {
           for (const path of ['/status', '/metrics']) {
             scrapes++;
-            if ((await scrape(speakerStatus(sys, k), path)) === undefined && !(k === 1)) failedScrapes++;
+            if ((await scrape(speakerStatus(sys, k), path)) === undefined && k !== 1) failedScrapes++;
           }
         }
         if ((await scrape(sys.controllerStatus, '/status')) === undefined) failedScrapes++;
         for (const [name, proc, status] of measured) {
           const p = proc();
           const h = await heapOf(status);
-          points.push({ tMin: tMin(), process: name, rssMiB: p ? rssMiB(p.pid) : undefined, heapUsedMiB: h?.usedMiB, heapTotalMiB: h?.totalMiB, externalMiB: h?.externalMiB });
+          points.push({ tMin: tMin(), process: name, rssMiB: p ? rssMiB(p.pid) : undefined, cpuS: p ? cpuSeconds(p.pid) : undefined, heapUsedMiB: h?.usedMiB, heapTotalMiB: h?.totalMiB, externalMiB: h?.externalMiB });
         }
-        const last = points.slice(-2).map((p) => `${p.process} ${f1(p.rssMiB)} MiB (heap ${f1(p.heapUsedMiB)} of ${f1(p.heapTotalMiB)}, external ${f1(p.externalMiB)})`).join(', ');
+        const last = points.slice(-measured.length).map((p) => `${p.process} ${f1(p.rssMiB)} MiB (heap ${f1(p.heapUsedMiB)} of ${f1(p.heapTotalMiB)}, external ${f1(p.externalMiB)})`).join(', ');
         process.stdout.write(`  ${tMin().toFixed(1)} min: ${last}\n`);
       }
       await sleep(250);
     }
     assertAlive(sys);
+    cpuAtEnd = cpuNow();
     if (liveHeapSnapshots) await snapshotAll(1);
   } finally {
     await sys.stop();
@@ -363,7 +391,7 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
   }
   const ended = machine();
   const bucketMin = 2;
-  const summary = ['speaker', 'controller'].map((name) => {
+  const summary = names.map((name) => {
     const mine = points.filter((p) => p.process === name && p.tMin >= warmupMin);
     const buckets = new Map<number, SoakPoint[]>();
     for (const p of mine) {
@@ -385,6 +413,9 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
     const [liveStart, liveEnd] = live.get(name)!;
     const liveHours = liveAt[0] !== undefined && liveAt[1] !== undefined ? (liveAt[1] - liveAt[0]) / 60 : NaN;
     const liveChange = liveStart !== undefined && liveEnd !== undefined && liveHours > 0 ? (liveEnd - liveStart) / liveHours : NaN;
+    const cpuFrom = cpuAtWarmup?.byProcess.get(name);
+    const cpuTo = cpuAtEnd?.byProcess.get(name);
+    const cpuPercent = cpuAtWarmup && cpuAtEnd && cpuFrom !== undefined && cpuTo !== undefined ? ((cpuTo - cpuFrom) / ((cpuAtEnd.at - cpuAtWarmup.at) / 1000)) * 100 : NaN;
     const heapJudgedBy = Number.isFinite(liveChange) ? 'live heap (snapshots)' : gcs.length >= 3 ? 'after full GC' : 'floor';
     const heapJudged = Number.isFinite(liveChange) ? liveChange : gcs.length >= 3 ? gcTrend : slope(series.map((s) => ({ x: s.tMin / 60, y: s.heap })));
     return {
@@ -397,6 +428,8 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
       heapTrendMiBPerHour: slope(series.map((s) => ({ x: s.tMin / 60, y: s.heap }))),
       heapTotalTrendMiBPerHour: slope(series.map((s) => ({ x: s.tMin / 60, y: s.heapTotal }))),
       externalTrendMiBPerHour: slope(series.map((s) => ({ x: s.tMin / 60, y: s.external }))),
+      /** CPU time used after the warm-up, user and system, in % of one core. */
+      cpuPercent,
       fullGcs: gcs.length,
       afterGcFirstMiB: gcs[0]?.afterMiB,
       afterGcLastMiB: gcs.at(-1)?.afterMiB,
@@ -416,12 +449,13 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
     `bench/memory --soak: ${minutes} min, ${services} Services, churn every ${churnS} s (${churned} replaced), node-2 killed and restarted every ${restartMin} min (${restarts} times), /status and /metrics scraped every 15 s (${scrapes} speaker scrapes, ${failedScrapes} failed on the measured ones)`,
     `machine: ${started.cpus} cpus (${started.model ?? '?'}); load ${started.loadavg.join(' ')} at start, ${ended.loadavg.join(' ')} at end; node ${process.version}`,
     `entry: node ${entryShown}${speakerExtraFlags.length + controllerExtraFlags.length ? `; added node flags: speaker [${speakerExtraFlags.join(' ')}], controller [${controllerExtraFlags.join(' ')}]` : ''}`,
+    ...(twinFlags.length ? [`"${TWIN}" is node-3, a third speaker with [${twinFlags.join(' ')}] added to its node flags, measured beside node-1 ("speaker") under the same churn, restarts and scrapes`] : []),
     `measured after a ${warmupMin}-min warm-up, in ${bucketMin}-min buckets: RSS median, heap used floor (lowest reading); trend = least-squares slope`,
     `heap after full GC: what each Mark-Compact after the warm-up left (--trace-gc)${liveHeapSnapshots ? `; live heap: a heap snapshot (--heapsnapshot-signal, after a full collection) at ${f1(liveAt[0])} and ${f1(liveAt[1])} min, its live bytes` : ''}`,
     '',
     table(
-      ['process', 'RSS start', 'RSS end', 'RSS trend MiB/h', 'heap used start', 'heap used end', 'heap used trend MiB/h', 'heap total trend MiB/h', 'external trend MiB/h'],
-      summary.map((s) => [s.process, f1(s.startRssMiB), f1(s.endRssMiB), f1(s.rssTrendMiBPerHour), f1(s.startHeapMiB), f1(s.endHeapMiB), f1(s.heapTrendMiBPerHour), f1(s.heapTotalTrendMiBPerHour), f1(s.externalTrendMiBPerHour)]),
+      ['process', 'RSS start', 'RSS end', 'RSS trend MiB/h', 'heap used start', 'heap used end', 'heap used trend MiB/h', 'heap total trend MiB/h', 'external trend MiB/h', 'CPU % of a core'],
+      summary.map((s) => [s.process, f1(s.startRssMiB), f1(s.endRssMiB), f1(s.rssTrendMiBPerHour), f1(s.startHeapMiB), f1(s.endHeapMiB), f1(s.heapTrendMiBPerHour), f1(s.heapTotalTrendMiBPerHour), f1(s.externalTrendMiBPerHour), f1(s.cpuPercent)]),
     ),
     '',
     table(
@@ -436,7 +470,7 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
   mkdirSync(dir, { recursive: true });
   const base = resultsName ?? (experiment ? 'memory-soak-flags' : 'memory-soak');
   writeFileSync(join(dir, `${base}.txt`), `${text}\n`);
-  writeFileSync(join(dir, `${base}.json`), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, machine: { atStart: started, atEnd: ended }, entry: entryShown, speakerExtraFlags, controllerExtraFlags, minutes, warmupMin, services, churnS, restartMin, churned, restarts, liveSnapshotsAtMin: liveAt, summary, points }, null, 2)}\n`);
+  writeFileSync(join(dir, `${base}.json`), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, machine: { atStart: started, atEnd: ended }, entry: entryShown, speakerExtraFlags, controllerExtraFlags, twinFlags, minutes, warmupMin, services, churnS, restartMin, churned, restarts, liveSnapshotsAtMin: liveAt, summary, points }, null, 2)}\n`);
 }
 
 /** Soak: heap snapshots at the warm-up and at the end (see above). */

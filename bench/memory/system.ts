@@ -209,6 +209,8 @@ export interface SystemOptions {
   /** Extra node flags for the speaker and the controller (profiling), after the image's. */
   speakerExtraFlags?: readonly string[];
   controllerExtraFlags?: readonly string[];
+  /** More node flags for single speakers, by node name, after speakerExtraFlags (the soak's twin). */
+  nodeExtraFlags?: Readonly<Record<string, readonly string[]>>;
   /** The script the controller and speakers run (default IMAGE_ENTRY). */
   entry?: string;
   /**
@@ -263,7 +265,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     const keyDir = await mountSecret(kube, NAMESPACE, GOSSIP_SECRET_NAME, join(dir, 'ml_secret_key'), 60_000);
     const speakers = new Map<string, Proc>();
     const startSpeaker = (n: SpeakerNode): Proc => {
-      const p = startNode(n.name, [...SPEAKER_NODE_FLAGS, ...(opts.speakerExtraFlags ?? []), ...traceFlags], [
+      const p = startNode(n.name, [...SPEAKER_NODE_FLAGS, ...(opts.speakerExtraFlags ?? []), ...(opts.nodeExtraFlags?.[n.name] ?? []), ...traceFlags], [
         cli, 'speaker', '--kubeconfig', kubeconfig, '--namespace', NAMESPACE, '--node-name', n.name,
         '--gossip-bind', `${n.address}:${n.gossipPort}`, '--status', `${n.address}:${n.statusPort}`,
         '--gossip-key-file', keyDir, '--layer2', 'off', '--config-source', 'crd', '--log-level', 'warn',
