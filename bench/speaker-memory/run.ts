@@ -26,6 +26,7 @@ import { NetLab, netlabUnavailable, waitFor, type LabProcess } from '../../test/
 import { gauge, memoryVips } from '../failover/memory.js';
 import { rssMiB } from '../proc.js';
 import { SHOAL_CLI } from '../failover/topology.js';
+import { SPEAKER_NODE_FLAGS } from '../memory/system.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -35,7 +36,7 @@ const SIZES = arg('sizes', '1,10000,50000').split(',').map(Number);
 const WINDOW_MS = Number(arg('window-ms', '5000'));
 const SNAPSHOT = process.argv.includes('--heap-snapshot');
 /** The speaker image's entrypoint flags (Dockerfile). */
-const IMAGE_FLAGS = ['--max-semi-space-size=1'];
+const IMAGE_FLAGS = SPEAKER_NODE_FLAGS;
 const unavailable = netlabUnavailable();
 const LAYER2 = arg('layer2', unavailable ? 'off' : 'on,off').split(',') as ('on' | 'off')[];
 if (unavailable && LAYER2.includes('on')) throw new Error(`--layer2 on needs a namespace lab: ${unavailable}`);

@@ -1,5 +1,5 @@
 // bench/tiers: what the speaker's hot paths cost when node runs with a
-// flag that changes V8's compilers, against the image's own flags, in the
+// flag that changes V8's compilers, against the image's other flags, in the
 // same run. Made to weigh --max-opt=1 (no optimizing compiler: the speaker's
 // code stays in V8's interpreter and baseline tier, docs/speaker.md
 // "Growth"), and good for any other flag.
@@ -19,6 +19,9 @@
 //   ARP decide         decideArp on 1,000 requests for an owned address
 //   gratuitous frames  the first frames of a failover of 1,000 addresses
 //                      (500 IPv4: two ARP each; 500 IPv6: one NA each)
+//   BGP updates        10,000 routes (508 IPv4 /32, 9,492 IPv6 /128) made
+//                      into one eBGP session's routes and UPDATE messages:
+//                      what a session's start or a mass change costs
 //   /metrics 10,000    metricsText of the layer-2 and announced series of
 //                      10,000 addresses after one counter changed
 // Each workload runs in a process of its own (so one's warm-up does not
@@ -40,8 +43,13 @@ import type { ElectionInputs, ElectionNode, ElectionService } from '../../src/an
 import { decideArp } from '../../src/announce/l2/arp-responder.js';
 import { GratuitousFrames } from '../../src/announce/l2/gratuitous-frames.js';
 import { L2Metrics } from '../../src/announce/l2/metrics.js';
+import { outRoute, type OutRoute, type SessionView } from '../../src/bgp/advertise/out-route.js';
+import { normalizeRoute, type NormalizedRoute } from '../../src/bgp/advertise/route.js';
+import { buildAnnouncements } from '../../src/bgp/advertise/updates.js';
+import { defaultDecodeContext } from '../../src/bgp/messages/message.js';
 import { decodePacket, encodeMessage, encodePacket } from '../../src/cluster/codec.js';
 import { parseResources } from '../../src/config/index.js';
+import { parseIP } from '../../src/net/index.js';
 import { AnnouncedMetric } from '../../src/speaker/announced-metric.js';
 import { metricsText } from '../../src/util/series-family.js';
 import { packageRoot } from '../../src/util/package-root.js';
@@ -130,6 +138,27 @@ const WORKLOADS: Record<string, () => Workload> = {
       },
     };
   },
+  'bgp-updates': () => {
+    const routes: NormalizedRoute[] = Array.from({ length: ADDRESSES }, (_, i) => {
+      const r = normalizeRoute({ prefix: `${address(i)}/${i < 508 ? 32 : 128}`, communities: ['65535:65281'] });
+      if (!r.ok) throw new Error(`bench route ${address(i)} did not normalize`);
+      return r.value;
+    });
+    const view: SessionView = { ibgp: false, localAsn: 65001, fourOctetAs: true, families: [4, 6], localAddress: parseIP('2001:db8::11') };
+    const v4NextHop = parseIP('192.0.2.11');
+    return {
+      label: 'BGP: 10,000 routes to one eBGP session, as UPDATE messages',
+      run: () => {
+        const out: OutRoute[] = [];
+        for (const r of routes) {
+          const o = outRoute(r.prefix.family === 4 ? { ...r, nextHop: v4NextHop } : r, view);
+          if ('skip' in o) throw new Error(o.skip);
+          out.push(o);
+        }
+        return buildAnnouncements(out, { ...defaultDecodeContext, fourOctetAs: true });
+      },
+    };
+  },
   'metrics-text': () => {
     const registry = new Registry();
     const l2 = new L2Metrics(registry).metallb;
@@ -184,7 +213,9 @@ async function main(): Promise<void> {
   const out = arg('out', 'tiers');
   const compareFlags = nodeFlagsArg('compare-flags');
   if (!compareFlags.length) compareFlags.push('--max-opt=1');
-  const ways = { without: [...SPEAKER_NODE_FLAGS], with: [...SPEAKER_NODE_FLAGS, ...compareFlags] };
+  // "Without" is the image's flags less the compared ones, should the image already have them.
+  const imageFlags = SPEAKER_NODE_FLAGS.filter((f) => !compareFlags.includes(f));
+  const ways = { without: imageFlags, with: [...imageFlags, ...compareFlags] };
   const script = fileURLToPath(import.meta.url);
   const readings: Record<string, Record<'without' | 'with', Reading[]>> = {};
   const loadBefore = loadavg();
@@ -213,7 +244,7 @@ async function main(): Promise<void> {
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]): string => c.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ');
   const text = [
-    `bench/tiers: the speaker's hot paths with [${compareFlags.join(' ')}] added to the image's node flags [${SPEAKER_NODE_FLAGS.join(' ')}] ("with") against without; ${rounds} rounds, one process per workload, way and round; medians over the rounds`,
+    `bench/tiers: the speaker's hot paths with [${compareFlags.join(' ')}] added to the image's other node flags [${imageFlags.join(' ')}] ("with") against without; ${rounds} rounds, one process per workload, way and round; medians over the rounds`,
     `machine: ${cpus().length} CPUs, load average ${loadBefore.map((l) => l.toFixed(1)).join(' ')} before, ${loadAfter.map((l) => l.toFixed(1)).join(' ')} after; node ${process.version}`,
     '',
     line(header),

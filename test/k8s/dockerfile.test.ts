@@ -7,6 +7,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { CONTROLLER_NODE_FLAGS, SPEAKER_NODE_FLAGS } from '../../bench/memory/system.js';
 import { effective, makeIgnore, parseCopy, parseDockerfile, type Stage } from './support/dockerfile.js';
 import { REPO, find, installed } from './support/manifests.js';
 
@@ -82,6 +83,10 @@ t.test('the runtime copies exactly what the build stage made, at the paths the c
   t.equal(effective(stages, stage('runtime'), 'ENTRYPOINT'), '["/usr/local/bin/node", "/app/dist/bundle/shoal.js"]', 'dist/bundle/shoal.js under /app');
   t.equal(effective(stages, stage('speaker'), 'ENTRYPOINT'), '["/usr/local/bin/node", "--max-semi-space-size=1", "/app/dist/bundle/shoal.js"]', 'the speaker runs the same bundle');
   t.equal(effective(stages, stage('controller'), 'ENTRYPOINT'), '["/usr/local/bin/node", "--max-semi-space-size=1", "--single-threaded", "/app/dist/bundle/shoal.js"]', 'the controller too, with the same young generation and no V8 worker threads');
+  // The benchmarks start the processes with these flags to measure what the images run.
+  const entry = (flags: readonly string[]): string => JSON.stringify(['/usr/local/bin/node', ...flags, '/app/dist/bundle/shoal.js']).replaceAll('","', '", "');
+  t.equal(effective(stages, stage('speaker'), 'ENTRYPOINT'), entry(SPEAKER_NODE_FLAGS), "bench/memory's SPEAKER_NODE_FLAGS are the speaker image's");
+  t.equal(effective(stages, stage('controller'), 'ENTRYPOINT'), entry(CONTROLLER_NODE_FLAGS), "bench/memory's CONTROLLER_NODE_FLAGS are the controller image's");
   t.ok(existsSync(join(REPO, 'src/cli/main.ts')));
 });
 
