@@ -137,6 +137,7 @@ const controllerExtraFlags = nodeFlagsArg('controller-flags');
  * restarts and scrapes: a flag's cost and gain in one run.
  */
 const twinFlags = nodeFlagsArg('twin-flags');
+if (twinFlags.length && !process.argv.includes('--soak')) throw new Error('--twin-flags adds a speaker to the soak: give --soak too');
 const TWIN = 'speaker +flags';
 const root = packageRoot() ?? process.cwd();
 /** --entry: the script the controller and speakers run, relative to the package root. */

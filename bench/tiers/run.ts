@@ -194,10 +194,11 @@ async function child(name: string): Promise<void> {
   for (let i = 0; i < 20 || performance.now() < end; i++) await timed(w);
   const samples: number[] = [];
   for (let i = 0; i < 15; i++) samples.push(await timed(w));
-  process.stdout.write(`${JSON.stringify({ firstMs, warmMs: percentile(samples, 50) })}\n`);
+  process.stdout.write(`${JSON.stringify({ label: w.label, firstMs, warmMs: percentile(samples, 50) })}\n`);
 }
 
 interface Reading {
+  label: string;
   firstMs: number;
   warmMs: number;
 }
@@ -232,12 +233,12 @@ async function main(): Promise<void> {
     process.stderr.write(`round ${r + 1} of ${rounds} done\n`);
   }
   const loadAfter = loadavg();
-  const med = (rs: Reading[], k: keyof Reading): number => percentile(rs.map((x) => x[k]), 50);
+  const med = (rs: Reading[], k: 'firstMs' | 'warmMs'): number => percentile(rs.map((x) => x[k]), 50);
   const fmt = (ms: number): string => (ms >= 1 ? ms.toFixed(2) : ms >= 0.01 ? ms.toFixed(3) : ms.toFixed(5));
   const rows = Object.entries(readings).map(([name, r]) => {
     const w = { firstMs: med(r.without, 'firstMs'), warmMs: med(r.without, 'warmMs') };
     const f = { firstMs: med(r.with, 'firstMs'), warmMs: med(r.with, 'warmMs') };
-    return { name, label: WORKLOADS[name]!().label, without: w, with: f, firstRatio: f.firstMs / w.firstMs, warmRatio: f.warmMs / w.warmMs };
+    return { name, label: r.without[0]!.label, without: w, with: f, firstRatio: f.firstMs / w.firstMs, warmRatio: f.warmMs / w.warmMs };
   });
   const header = ['workload', 'first call ms, without', 'with', 'ratio', 'warm ms, without', 'with', 'ratio'];
   const cells = rows.map((x) => [x.label, fmt(x.without.firstMs), fmt(x.with.firstMs), `${x.firstRatio.toFixed(2)}x`, fmt(x.without.warmMs), fmt(x.with.warmMs), `${x.warmRatio.toFixed(2)}x`]);
