@@ -302,7 +302,9 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
     controllerExtraFlags,
     nodeExtraFlags: { 'node-3': twinFlags },
     entry,
-    onTraceGc, ...(liveHeapSnapshots && { heapSnapshotDir: snapshotDir }) });
+    onTraceGc,
+    ...(liveHeapSnapshots && { heapSnapshotDir: snapshotDir }),
+  });
   const points: SoakPoint[] = [];
   let t0 = Date.now();
   const liveAt: [number | undefined, number | undefined] = [undefined, undefined];
