@@ -312,10 +312,6 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
   let restarts = 0;
   let scrapes = 0;
   let failedScrapes = 0;
-  /** CPU seconds of each measured process, and when they were read. */
-  type CpuReading = { at: number; byProcess: Map<string, number | undefined> };
-  let cpuAtWarmup: CpuReading | undefined;
-  let cpuAtEnd: CpuReading | undefined;
   try {
     await createServices(sys, 0, services);
     await until(async () => { assertAlive(sys); return (await sys.allocated()) >= services; }, 600_000, `the controller to allocate ${services} Services`, 1000);
@@ -332,13 +328,6 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
       ...(twinFlags.length ? [[TWIN, () => sys.speakers.get(sys.nodes[2]!.name), speakerStatus(sys, 2)] as [string, () => Proc | undefined, string]] : []),
       ['controller', () => sys.controller, sys.controllerStatus],
     ];
-    const cpuNow = (): CpuReading => ({
-      at: Date.now(),
-      byProcess: new Map(measured.map(([name, proc]) => {
-        const p = proc();
-        return [name, p ? cpuSeconds(p.pid) : undefined];
-      })),
-    });
     const snapshotAll = async (k: 0 | 1): Promise<void> => {
       liveAt[k] = tMin();
       for (const [name, proc] of measured) {
@@ -350,7 +339,6 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
     while (tMin() < minutes) {
       assertAlive(sys);
       if (liveHeapSnapshots && liveAt[0] === undefined && tMin() >= warmupMin / 2) await snapshotAll(0);
-      if (cpuAtWarmup === undefined && tMin() >= warmupMin) cpuAtWarmup = cpuNow();
       if (Date.now() >= nextChurn) {
         nextChurn += churnS * 1000;
         await sys.deleteService(oldest++);
@@ -386,7 +374,6 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
       await sleep(250);
     }
     assertAlive(sys);
-    cpuAtEnd = cpuNow();
     if (liveHeapSnapshots) await snapshotAll(1);
   } finally {
     await sys.stop();
@@ -416,9 +403,10 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
     const [liveStart, liveEnd] = live.get(name)!;
     const liveHours = liveAt[0] !== undefined && liveAt[1] !== undefined ? (liveAt[1] - liveAt[0]) / 60 : NaN;
     const liveChange = liveStart !== undefined && liveEnd !== undefined && liveHours > 0 ? (liveEnd - liveStart) / liveHours : NaN;
-    const cpuFrom = cpuAtWarmup?.byProcess.get(name);
-    const cpuTo = cpuAtEnd?.byProcess.get(name);
-    const cpuPercent = cpuAtWarmup && cpuAtEnd && cpuFrom !== undefined && cpuTo !== undefined ? ((cpuTo - cpuFrom) / ((cpuAtEnd.at - cpuAtWarmup.at) / 1000)) * 100 : NaN;
+    // From the first scrape after the warm-up to the last, both read with the process's RSS.
+    const withCpu = mine.filter((p) => p.cpuS !== undefined);
+    const [cpuFrom, cpuTo] = [withCpu[0], withCpu.at(-1)];
+    const cpuPercent = cpuFrom && cpuTo && cpuTo.tMin > cpuFrom.tMin ? ((cpuTo.cpuS! - cpuFrom.cpuS!) / ((cpuTo.tMin - cpuFrom.tMin) * 60)) * 100 : NaN;
     const heapJudgedBy = Number.isFinite(liveChange) ? 'live heap (snapshots)' : gcs.length >= 3 ? 'after full GC' : 'floor';
     const heapJudged = Number.isFinite(liveChange) ? liveChange : gcs.length >= 3 ? gcTrend : slope(series.map((s) => ({ x: s.tMin / 60, y: s.heap })));
     return {

@@ -54,6 +54,7 @@ import { AnnouncedMetric } from '../../src/speaker/announced-metric.js';
 import { metricsText } from '../../src/util/series-family.js';
 import { packageRoot } from '../../src/util/package-root.js';
 import { arpRequestFrame } from '../../test/announce/l2/frames.js';
+import { formatTable } from '../failover/report.js';
 import { SPEAKER_NODE_FLAGS } from '../memory/system.js';
 import { nodeFlagsArg } from '../proc.js';
 import { percentile } from '../stats.js';
@@ -242,15 +243,11 @@ async function main(): Promise<void> {
   });
   const header = ['workload', 'first call ms, without', 'with', 'ratio', 'warm ms, without', 'with', 'ratio'];
   const cells = rows.map((x) => [x.label, fmt(x.without.firstMs), fmt(x.with.firstMs), `${x.firstRatio.toFixed(2)}x`, fmt(x.without.warmMs), fmt(x.with.warmMs), `${x.warmRatio.toFixed(2)}x`]);
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: string[]): string => c.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ');
   const text = [
     `bench/tiers: the speaker's hot paths with [${compareFlags.join(' ')}] added to the image's other node flags [${imageFlags.join(' ')}] ("with") against without; ${rounds} rounds, one process per workload, way and round; medians over the rounds`,
     `machine: ${cpus().length} CPUs, load average ${loadBefore.map((l) => l.toFixed(1)).join(' ')} before, ${loadAfter.map((l) => l.toFixed(1)).join(' ')} after; node ${process.version}`,
     '',
-    line(header),
-    line(widths.map((w) => '-'.repeat(w))),
-    ...cells.map(line),
+    formatTable(header, cells),
   ].join('\n');
   process.stdout.write(`${text}\n`);
   const dir = join(packageRoot() ?? process.cwd(), 'bench', 'results');
