@@ -246,6 +246,8 @@ interface SoakPoint {
   heapUsedMiB: number | undefined;
   heapTotalMiB: number | undefined;
   externalMiB: number | undefined;
+  codeSpaceMiB: number | undefined;
+  oldSpaceMiB: number | undefined;
 }
 
 /**
@@ -366,7 +368,7 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
         for (const [name, proc, status] of measured) {
           const p = proc();
           const h = await heapOf(status);
-          points.push({ tMin: tMin(), process: name, rssMiB: p ? rssMiB(p.pid) : undefined, cpuS: p ? cpuSeconds(p.pid) : undefined, heapUsedMiB: h?.usedMiB, heapTotalMiB: h?.totalMiB, externalMiB: h?.externalMiB });
+          points.push({ tMin: tMin(), process: name, rssMiB: p ? rssMiB(p.pid) : undefined, cpuS: p ? cpuSeconds(p.pid) : undefined, heapUsedMiB: h?.usedMiB, heapTotalMiB: h?.totalMiB, externalMiB: h?.externalMiB, codeSpaceMiB: h?.codeSpaceMiB, oldSpaceMiB: h?.oldSpaceMiB });
         }
         const last = points.slice(-measured.length).map((p) => `${p.process} ${f1(p.rssMiB)} MiB (heap ${f1(p.heapUsedMiB)} of ${f1(p.heapTotalMiB)}, external ${f1(p.externalMiB)})`).join(', ');
         process.stdout.write(`  ${tMin().toFixed(1)} min: ${last}\n`);
@@ -395,6 +397,10 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
       heap: Math.min(...values(ps, (p) => p.heapUsedMiB)),
       heapTotal: median(values(ps, (p) => p.heapTotalMiB)),
       external: median(values(ps, (p) => p.externalMiB)),
+      codeSpace: median(values(ps, (p) => p.codeSpaceMiB)),
+      oldSpace: median(values(ps, (p) => p.oldSpaceMiB)),
+      // What V8's heap does not account for: malloc, thread stacks, the binary's touched pages.
+      outsideHeap: median(values(ps, (p) => (p.rssMiB === undefined || p.heapTotalMiB === undefined ? undefined : p.rssMiB - p.heapTotalMiB))),
     }));
     const first = series[0];
     const last = series.at(-1);
@@ -419,6 +425,13 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
       heapTrendMiBPerHour: slope(series.map((s) => ({ x: s.tMin / 60, y: s.heap }))),
       heapTotalTrendMiBPerHour: slope(series.map((s) => ({ x: s.tMin / 60, y: s.heapTotal }))),
       externalTrendMiBPerHour: slope(series.map((s) => ({ x: s.tMin / 60, y: s.external }))),
+      codeSpaceStartMiB: first?.codeSpace,
+      codeSpaceEndMiB: last?.codeSpace,
+      codeSpaceTrendMiBPerHour: slope(series.map((s) => ({ x: s.tMin / 60, y: s.codeSpace }))),
+      oldSpaceTrendMiBPerHour: slope(series.map((s) => ({ x: s.tMin / 60, y: s.oldSpace }))),
+      outsideHeapStartMiB: first?.outsideHeap,
+      outsideHeapEndMiB: last?.outsideHeap,
+      outsideHeapTrendMiBPerHour: slope(series.map((s) => ({ x: s.tMin / 60, y: s.outsideHeap }))),
       /** CPU time used after the warm-up, user and system, in % of one core. */
       cpuPercent,
       fullGcs: gcs.length,
@@ -452,6 +465,12 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
     table(
       ['process', 'live heap start', 'live heap end', 'live heap change MiB/h', 'full GCs', 'heap after GC first', 'heap after GC last', 'heap after GC trend MiB/h'],
       summary.map((s) => [s.process, f1(s.liveStartMiB), f1(s.liveEndMiB), f1(s.liveChangeMiBPerHour), String(s.fullGcs), f1(s.afterGcFirstMiB), f1(s.afterGcLastMiB), f1(s.afterGcTrendMiBPerHour)]),
+    ),
+    '',
+    `where the committed heap and RSS go (2-min bucket medians): V8's code space (compiled machine code) and old space, and RSS less the heap total (malloc, stacks, the binary)`,
+    table(
+      ['process', 'code space start', 'code space end', 'code space trend MiB/h', 'old space trend MiB/h', 'RSS less heap start', 'RSS less heap end', 'RSS less heap trend MiB/h'],
+      summary.map((s) => [s.process, f1(s.codeSpaceStartMiB), f1(s.codeSpaceEndMiB), f1(s.codeSpaceTrendMiBPerHour), f1(s.oldSpaceTrendMiBPerHour), f1(s.outsideHeapStartMiB), f1(s.outsideHeapEndMiB), f1(s.outsideHeapTrendMiBPerHour)]),
     ),
     '',
     `target: no upward trend beyond 2 MiB/h after the warm-up (RSS, and heap ${summary.map((s) => `${s.process}: ${s.heapJudgedBy}`).join(', ')}): ${summary.map((s) => `${s.process} ${s.met ? 'met' : 'NOT met'}`).join(', ')}`,

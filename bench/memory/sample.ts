@@ -10,6 +10,12 @@ export function metricValue(text: string, name: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/** The sample of `name` whose only label is `label="value"`; undefined when absent. */
+export function labelledMetricValue(text: string, name: string, label: string, value: string): number | undefined {
+  const m = new RegExp(`^${name}\\{${label}="${value}"\\} ([0-9.e+-]+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
 export interface HeapReading {
   /** nodejs_heap_size_used_bytes: live objects and garbage not yet collected, MiB. */
   usedMiB: number;
@@ -17,6 +23,10 @@ export interface HeapReading {
   totalMiB: number;
   /** nodejs_external_memory_bytes: memory outside the heap held by JS objects (Buffers), MiB. */
   externalMiB: number | undefined;
+  /** nodejs_heap_space_size_total_bytes{space="code"}: committed for compiled machine code, MiB. */
+  codeSpaceMiB?: number | undefined;
+  /** nodejs_heap_space_size_total_bytes{space="old"}: committed for old objects (bytecode and deoptimization data among them), MiB. */
+  oldSpaceMiB?: number | undefined;
 }
 
 /** GETs a status endpoint path; the body, or undefined when it does not answer within 5 s. */
@@ -34,8 +44,17 @@ export async function heapOf(hostPort: string): Promise<HeapReading | undefined>
   if (text === undefined) return undefined;
   const used = metricValue(text, 'nodejs_heap_size_used_bytes');
   const total = metricValue(text, 'nodejs_heap_size_total_bytes');
-  const external = metricValue(text, 'nodejs_external_memory_bytes');
-  return used === undefined || total === undefined ? undefined : { usedMiB: used / MiB, totalMiB: total / MiB, externalMiB: external === undefined ? undefined : external / MiB };
+  return used === undefined || total === undefined ? undefined : {
+    usedMiB: used / MiB,
+    totalMiB: total / MiB,
+    externalMiB: inMiB(metricValue(text, 'nodejs_external_memory_bytes')),
+    codeSpaceMiB: inMiB(labelledMetricValue(text, 'nodejs_heap_space_size_total_bytes', 'space', 'code')),
+    oldSpaceMiB: inMiB(labelledMetricValue(text, 'nodejs_heap_space_size_total_bytes', 'space', 'old')),
+  };
+}
+
+function inMiB(bytes: number | undefined): number | undefined {
+  return bytes === undefined ? undefined : bytes / MiB;
 }
 
 export function median(values: readonly number[]): number {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { heapFloor, parseFullGc, slope, snapshotComposition, snapshotLiveMiB } from '../../bench/memory/sample.js';
+import { heapFloor, labelledMetricValue, metricValue, parseFullGc, slope, snapshotComposition, snapshotLiveMiB } from '../../bench/memory/sample.js';
 
 t.test('a full collection is read from a --trace-gc line; scavenges and other lines are not', async (t) => {
   const full = '[31238:0x357548d0]      117 ms: Mark-Compact 27.0 (29.3) -> 6.1 (11.6) MB, 2.73 / 0.00 ms  (+ 0.2 ms in 4 steps since start of marking, biggest step 0.1 ms, walltime since start of marking 11 ms) (average mu = 1.000, current mu = 1.000) finalize incremental marking via stack guard; GC in old space requested';
@@ -8,6 +8,21 @@ t.test('a full collection is read from a --trace-gc line; scavenges and other li
   t.same(parseFullGc(reduce), { beforeMiB: 19.8, afterMiB: 17.4, committedMiB: 20.3 }, "the memory reducer's collections count too");
   t.equal(parseFullGc('[31238:0x357548d0]       12 ms: Scavenge 2.1 (3.0) -> 1.9 (4.0) MB, 0.45 / 0.00 ms  (average mu = 1.000, current mu = 1.000) allocation failure;'), undefined);
   t.equal(parseFullGc('{"level":"warn","msg":"Mark-Compact 1 (2) -> 3 (4) MB"}'), undefined, 'a log line that merely quotes one is not one');
+});
+
+t.test("a heap space is read by its label from prom-client's exposition", async (t) => {
+  const text = [
+    'nodejs_heap_size_total_bytes 23068672',
+    'nodejs_heap_space_size_total_bytes{space="old"} 17563648',
+    'nodejs_heap_space_size_total_bytes{space="code"} 3145728',
+    'nodejs_heap_space_size_total_bytes{space="code_large_object"} 0',
+    'nodejs_heap_space_size_used_bytes{space="code"} 2621440',
+  ].join('\n');
+  t.equal(labelledMetricValue(text, 'nodejs_heap_space_size_total_bytes', 'space', 'code'), 3145728, 'not code_large_object, not the used series');
+  t.equal(labelledMetricValue(text, 'nodejs_heap_space_size_total_bytes', 'space', 'old'), 17563648);
+  t.equal(labelledMetricValue(text, 'nodejs_heap_space_size_total_bytes', 'space', 'map'), undefined, 'a space this V8 does not have');
+  t.equal(metricValue(text, 'nodejs_heap_size_total_bytes'), 23068672);
+  t.equal(metricValue(text, 'nodejs_heap_space_size_total_bytes'), undefined, 'a labelled series is not read as an unlabelled one');
 });
 
 t.test('the floor is the lowest reading; the trend a least-squares slope', async (t) => {
