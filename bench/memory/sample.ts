@@ -95,6 +95,12 @@ export interface FullGc {
   afterMiB: number;
   /** Heap committed after it, MiB. */
   committedMiB: number;
+  /**
+   * V8 ran it to reduce memory ("Mark-Compact (reduce)"): its memory
+   * reducer's, or one asked for by memory pressure (the heap release);
+   * otherwise V8 ran it on its own, nearing its old-generation limit.
+   */
+  reducing: boolean;
 }
 
 /**
@@ -104,8 +110,8 @@ export interface FullGc {
  *   [pid:0x...]  1234 ms: Mark-Compact 18.2 (20.1) -> 15.3 (20.5) MB, 12.3 / 0.0 ms  (...)
  */
 export function parseFullGc(line: string): FullGc | undefined {
-  const m = /: Mark-Compact(?: \(reduce\))? ([0-9.]+) \(([0-9.]+)\) -> ([0-9.]+) \(([0-9.]+)\) MB/.exec(line);
-  return m ? { beforeMiB: Number(m[1]), afterMiB: Number(m[3]), committedMiB: Number(m[4]) } : undefined;
+  const m = /: Mark-Compact( \(reduce\))? ([0-9.]+) \(([0-9.]+)\) -> ([0-9.]+) \(([0-9.]+)\) MB/.exec(line);
+  return m ? { beforeMiB: Number(m[2]), afterMiB: Number(m[4]), committedMiB: Number(m[5]), reducing: m[1] !== undefined } : undefined;
 }
 
 /**
