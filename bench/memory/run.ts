@@ -284,6 +284,7 @@ interface GcPoint {
   afterMiB: number;
   committedMiB: number;
   reducing: boolean;
+  pauseMs: number;
 }
 
 async function soak(services: number, minutes: number, warmupMin: number, churnS: number, restartMin: number): Promise<void> {
@@ -295,7 +296,7 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
   const onTraceGc = (p: string, line: string): void => {
     const gc = parseFullGc(line);
     const name = measuredName(p);
-    if (gc && name) fullGcs.push({ at: Date.now(), process: name, afterMiB: gc.afterMiB, committedMiB: gc.committedMiB, reducing: gc.reducing });
+    if (gc && name) fullGcs.push({ at: Date.now(), process: name, afterMiB: gc.afterMiB, committedMiB: gc.committedMiB, reducing: gc.reducing, pauseMs: gc.pauseMs });
   };
   const snapshotDir = makeScratchDir('shoal-soak-heap-');
   /** Live heap (heap snapshot) per measured process: [at the end of the warm-up, at the end]. */
@@ -406,7 +407,7 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
     }));
     const first = series[0];
     const last = series.at(-1);
-    const gcs = fullGcs.filter((g) => g.process === name).map((g) => ({ tMin: (g.at - t0) / 60_000, afterMiB: g.afterMiB, committedMiB: g.committedMiB, reducing: g.reducing })).filter((g) => g.tMin >= warmupMin);
+    const gcs = fullGcs.filter((g) => g.process === name).map((g) => ({ tMin: (g.at - t0) / 60_000, afterMiB: g.afterMiB, committedMiB: g.committedMiB, reducing: g.reducing, pauseMs: g.pauseMs })).filter((g) => g.tMin >= warmupMin);
     const gcTrend = slope(gcs.map((g) => ({ x: g.tMin / 60, y: g.afterMiB })));
     const [liveStart, liveEnd] = live.get(name)!;
     const liveHours = liveAt[0] !== undefined && liveAt[1] !== undefined ? (liveAt[1] - liveAt[0]) / 60 : NaN;
@@ -443,6 +444,8 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
       reducingGcs: gcs.filter((g) => g.reducing).length,
       committedAfterGcFirstMiB: gcs[0]?.committedMiB,
       committedAfterGcLastMiB: gcs.at(-1)?.committedMiB,
+      gcPauseMedianMs: median(gcs.map((g) => g.pauseMs)),
+      gcPauseMaxMs: gcs.length ? Math.max(...gcs.map((g) => g.pauseMs)) : NaN,
       liveStartMiB: liveStart,
       liveEndMiB: liveEnd,
       liveChangeMiBPerHour: liveChange,
@@ -460,7 +463,7 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
     `entry: node ${entryShown}${speakerExtraFlags.length + controllerExtraFlags.length ? `; added node flags: speaker [${speakerExtraFlags.join(' ')}], controller [${controllerExtraFlags.join(' ')}]` : ''}`,
     ...(twinFlags.length ? [`"${TWIN}" is node-3, a third speaker with [${twinFlags.join(' ')}] added to its node flags, measured beside node-1 ("speaker") under the same churn, restarts and scrapes`] : []),
     `measured after a ${warmupMin}-min warm-up, in ${bucketMin}-min buckets: RSS median, heap used floor (lowest reading); trend = least-squares slope`,
-    `heap after full GC: what each Mark-Compact after the warm-up left, and what V8 kept committed then (--trace-gc); reducing: run to reduce memory (the heap release's, or V8's memory reducer's)${liveHeapSnapshots ? `; live heap: a heap snapshot (--heapsnapshot-signal, after a full collection) at ${f1(liveAt[0])} and ${f1(liveAt[1])} min, its live bytes` : ''}`,
+    `heap after full GC: what each Mark-Compact after the warm-up left, and what V8 kept committed then (--trace-gc); reducing: run to reduce memory (the heap release's, or V8's memory reducer's); pause: its atomic pause on the main thread${liveHeapSnapshots ? `; live heap: a heap snapshot (--heapsnapshot-signal, after a full collection) at ${f1(liveAt[0])} and ${f1(liveAt[1])} min, its live bytes` : ''}`,
     '',
     table(
       ['process', 'RSS start', 'RSS end', 'RSS trend MiB/h', 'heap used start', 'heap used end', 'heap used trend MiB/h', 'heap total trend MiB/h', 'external trend MiB/h', 'CPU % of a core'],
@@ -468,8 +471,8 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
     ),
     '',
     table(
-      ['process', 'live heap start', 'live heap end', 'live heap change MiB/h', 'full GCs', 'of them reducing', 'heap after GC first', 'heap after GC last', 'heap after GC trend MiB/h', 'committed after GC first', 'committed after GC last'],
-      summary.map((s) => [s.process, f1(s.liveStartMiB), f1(s.liveEndMiB), f1(s.liveChangeMiBPerHour), String(s.fullGcs), String(s.reducingGcs), f1(s.afterGcFirstMiB), f1(s.afterGcLastMiB), f1(s.afterGcTrendMiBPerHour), f1(s.committedAfterGcFirstMiB), f1(s.committedAfterGcLastMiB)]),
+      ['process', 'live heap start', 'live heap end', 'live heap change MiB/h', 'full GCs', 'of them reducing', 'heap after GC first', 'heap after GC last', 'heap after GC trend MiB/h', 'committed after GC first', 'committed after GC last', 'pause median ms', 'pause max ms'],
+      summary.map((s) => [s.process, f1(s.liveStartMiB), f1(s.liveEndMiB), f1(s.liveChangeMiBPerHour), String(s.fullGcs), String(s.reducingGcs), f1(s.afterGcFirstMiB), f1(s.afterGcLastMiB), f1(s.afterGcTrendMiBPerHour), f1(s.committedAfterGcFirstMiB), f1(s.committedAfterGcLastMiB), f1(s.gcPauseMedianMs), f1(s.gcPauseMaxMs)]),
     ),
     '',
     `where the committed heap and RSS go (2-min bucket medians): V8's code space (compiled machine code) and old space, and RSS less the heap total (malloc, stacks, the binary)`,

@@ -101,6 +101,8 @@ export interface FullGc {
    * otherwise V8 ran it on its own, nearing its old-generation limit.
    */
   reducing: boolean;
+  /** Its atomic pause on the main thread, ms (the first of V8's "x / y ms"); incremental steps before it are not counted. */
+  pauseMs: number;
 }
 
 /**
@@ -110,8 +112,8 @@ export interface FullGc {
  *   [pid:0x...]  1234 ms: Mark-Compact 18.2 (20.1) -> 15.3 (20.5) MB, 12.3 / 0.0 ms  (...)
  */
 export function parseFullGc(line: string): FullGc | undefined {
-  const m = /: Mark-Compact( \(reduce\))? ([0-9.]+) \(([0-9.]+)\) -> ([0-9.]+) \(([0-9.]+)\) MB/.exec(line);
-  return m ? { beforeMiB: Number(m[2]), afterMiB: Number(m[4]), committedMiB: Number(m[5]), reducing: m[1] !== undefined } : undefined;
+  const m = /: Mark-Compact( \(reduce\))? ([0-9.]+) \(([0-9.]+)\) -> ([0-9.]+) \(([0-9.]+)\) MB, ([0-9.]+) \//.exec(line);
+  return m ? { beforeMiB: Number(m[2]), afterMiB: Number(m[4]), committedMiB: Number(m[5]), reducing: m[1] !== undefined, pauseMs: Number(m[6]) } : undefined;
 }
 
 /**

@@ -3,9 +3,9 @@ import { heapFloor, labelledMetricValue, metricValue, parseFullGc, slope, snapsh
 
 t.test('a full collection is read from a --trace-gc line; scavenges and other lines are not', async (t) => {
   const full = '[31238:0x357548d0]      117 ms: Mark-Compact 27.0 (29.3) -> 6.1 (11.6) MB, 2.73 / 0.00 ms  (+ 0.2 ms in 4 steps since start of marking, biggest step 0.1 ms, walltime since start of marking 11 ms) (average mu = 1.000, current mu = 1.000) finalize incremental marking via stack guard; GC in old space requested';
-  t.same(parseFullGc(full), { beforeMiB: 27, afterMiB: 6.1, committedMiB: 11.6, reducing: false });
+  t.same(parseFullGc(full), { beforeMiB: 27, afterMiB: 6.1, committedMiB: 11.6, reducing: false, pauseMs: 2.73 });
   const reduce = '[7:0x5f1c2c0]   601234 ms: Mark-Compact (reduce) 19.8 (22.1) -> 17.4 (20.3) MB, 21.50 / 0.00 ms  (average mu = 0.998, current mu = 0.990) memory reducer; GC in old space requested';
-  t.same(parseFullGc(reduce), { beforeMiB: 19.8, afterMiB: 17.4, committedMiB: 20.3, reducing: true }, "the memory reducer's collections count too, and say so");
+  t.same(parseFullGc(reduce), { beforeMiB: 19.8, afterMiB: 17.4, committedMiB: 20.3, reducing: true, pauseMs: 21.5 }, "the memory reducer's collections count too, and say so");
   t.equal(parseFullGc('[31238:0x357548d0]       12 ms: Scavenge 2.1 (3.0) -> 1.9 (4.0) MB, 0.45 / 0.00 ms  (average mu = 1.000, current mu = 1.000) allocation failure;'), undefined);
   t.equal(parseFullGc('{"level":"warn","msg":"Mark-Compact 1 (2) -> 3 (4) MB"}'), undefined, 'a log line that merely quotes one is not one');
 });
