@@ -66,6 +66,17 @@ export interface HeapExcessOptions {
    */
   readonly slackBytes?: number;
   /**
+   * Release also when the heap used has grown this much over the live
+   * estimate, at most once per garbageHoldOffMs. V8 lets the old generation
+   * fill to a limit of the live heap plus a fixed step (several MiB) before
+   * it collects, and keeps the pages committed for the next fill: under a
+   * slow churn the committed heap climbs to that limit and stays. A
+   * collection asked for after a few MiB of garbage keeps the fill, and so
+   * what is committed, lower. Undefined: never for that reason.
+   */
+  readonly garbageBytes?: number;
+  readonly garbageHoldOffMs?: number;
+  /**
    * Release at the first reading. A process just started holds its
    * start-up garbage until its first full collection, and, until one is
    * seen, nothing says what is live: a burst right after start (a speaker
@@ -78,8 +89,9 @@ export interface HeapExcessOptions {
 /**
  * Every 5 s, looking back up to 5 minutes; twice the live heap and 16 MiB
  * over it, or 16 MiB of growth; at most one release in 10 s; a full
- * collection at least every 5 minutes; and, at most every 5 minutes, a
- * release of more than 4 MiB committed over the live heap.
+ * collection at least every 5 minutes; at most every 5 minutes, a
+ * release of more than 4 MiB committed over the live heap; and, at most
+ * once a minute, a collection once 4 MiB of garbage have built up.
  */
 export const DEFAULT_HEAP_EXCESS: HeapExcessOptions = {
   windowReadings: 60,
@@ -88,6 +100,8 @@ export const DEFAULT_HEAP_EXCESS: HeapExcessOptions = {
   holdOffMs: 10_000,
   maxQuietMs: 300_000,
   slackBytes: 4 * MiB,
+  garbageBytes: 4 * MiB,
+  garbageHoldOffMs: 60_000,
   releaseAtStart: true,
 };
 export const DEFAULT_HEAP_CHECK_INTERVAL_MS = 5000;
@@ -116,8 +130,11 @@ export class HeapExcess {
   private fullCount: number | undefined;
 
   constructor(private readonly opts: HeapExcessOptions = DEFAULT_HEAP_EXCESS) {
-    if (!(opts.windowReadings >= 1) || !(opts.ratio > 1) || !(opts.minExcessBytes >= 0) || !(opts.holdOffMs >= 0) || !(opts.maxQuietMs === undefined || opts.maxQuietMs > 0)) {
-      throw new Error(`heap release: expected windowReadings >= 1, ratio > 1, minExcessBytes >= 0, holdOffMs >= 0, maxQuietMs > 0 if given, got ${JSON.stringify(opts)}`);
+    if (
+      !(opts.windowReadings >= 1) || !(opts.ratio > 1) || !(opts.minExcessBytes >= 0) || !(opts.holdOffMs >= 0) || !(opts.maxQuietMs === undefined || opts.maxQuietMs > 0)
+      || !(opts.garbageBytes === undefined || opts.garbageBytes >= 0) || !(opts.garbageHoldOffMs === undefined || opts.garbageHoldOffMs >= 0)
+    ) {
+      throw new Error(`heap release: expected windowReadings >= 1, ratio > 1, minExcessBytes >= 0, holdOffMs >= 0, maxQuietMs > 0, garbageBytes >= 0 and garbageHoldOffMs >= 0 if given, got ${JSON.stringify(opts)}`);
     }
   }
 
@@ -141,7 +158,8 @@ export class HeapExcess {
     const atStart = this.opts.releaseAtStart === true && first;
     const slack = this.opts.slackBytes !== undefined && this.opts.maxQuietMs !== undefined
       && nowMs - this.lastRelease >= this.opts.maxQuietMs && r.totalBytes - live > this.opts.slackBytes;
-    if (quiet || committedFarAbove || grown || atStart || slack) {
+    const garbage = this.opts.garbageBytes !== undefined && nowMs - this.lastRelease >= (this.opts.garbageHoldOffMs ?? 0) && r.usedBytes - live > this.opts.garbageBytes;
+    if (quiet || committedFarAbove || grown || atStart || slack || garbage) {
       this.lastRelease = nowMs;
       // Measured afresh from here: a heap that grew for good (more
       // Services) is not asked again on the strength of the old low.

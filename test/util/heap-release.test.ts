@@ -56,6 +56,21 @@ t.test('slackBytes: a few MiB committed over the live heap are given back, once 
   t.equal(e.offer(600_000, counted(15, 18, 4)), false, '3 MiB of slack: left alone');
 });
 
+t.test('garbageBytes: a few MiB of garbage over the live heap ask for a collection, at most once per garbageHoldOffMs', async (t) => {
+  const counted = (usedMiB: number, totalMiB: number, full: number, afterMiB?: number): HeapReading => ({ ...heap(usedMiB, totalMiB), fullCollections: full, ...(afterMiB !== undefined && { usedAfterFullBytes: afterMiB * MiB }) });
+  const garbage = { ...opts, windowReadings: 60, garbageBytes: 4 * MiB, garbageHoldOffMs: 60_000 };
+  const e = new HeapExcess(garbage);
+  t.equal(e.offer(0, counted(14, 16, 1, 14)), false, '14 MiB live after the last collection');
+  t.equal(e.offer(30_000, counted(17, 19, 1)), false, '3 MiB of garbage: left to fill');
+  t.equal(e.offer(35_000, counted(18.5, 20, 1)), true, '4.5 MiB of garbage: collected before V8 lets the heap fill to its limit');
+  t.equal(e.offer(40_000, counted(14.2, 16, 2)), false, 'collected');
+  t.equal(e.offer(60_000, counted(18.5, 20, 2)), false, '4.3 MiB again, but 25 s after the last release');
+  t.equal(e.offer(95_000, counted(18.6, 20, 2)), true, 'a minute after it');
+  const off = new HeapExcess({ ...opts, windowReadings: 60 });
+  t.equal(off.offer(0, counted(14, 16, 1, 14)), false);
+  t.equal(off.offer(35_000, counted(18.5, 20, 1)), false, 'off unless asked for');
+});
+
 t.test('a release starts the window afresh: a heap that grew for good is not released on the old low', async (t) => {
   const e = new HeapExcess(opts);
   t.equal(e.offer(0, heap(10, 12)), false, '100 Services');
@@ -118,6 +133,8 @@ t.test('readHeap counts full collections', async (t) => {
 t.test('bad settings are refused with what was given', async (t) => {
   t.throws(() => new HeapExcess({ ...opts, windowReadings: 0 }), /windowReadings >= 1.*"windowReadings":0/);
   t.throws(() => new HeapExcess({ ...opts, ratio: 1 }), /ratio > 1/);
+  t.throws(() => new HeapExcess({ ...opts, garbageBytes: -1 }), /garbageBytes >= 0/);
+  t.throws(() => new HeapExcess({ ...opts, garbageBytes: 4 * MiB, garbageHoldOffMs: Number.NaN }), /garbageHoldOffMs >= 0/);
 });
 
 t.test('startHeapRelease reads every interval and releases when told, until stopped', async (t) => {
