@@ -67,14 +67,15 @@ export interface HeapExcessOptions {
   readonly slackBytes?: number;
   /**
    * Release also when the heap used has grown this much over the live
-   * estimate, at most once per garbageHoldOffMs. V8 lets the old generation
-   * fill to a limit of the live heap plus a fixed step (several MiB) before
-   * it collects, and keeps the pages committed for the next fill: under a
-   * slow churn the committed heap climbs to that limit and stays. A
+   * estimate, at most once per garbageHoldOffMs. Under a slow churn, between
+   * two releases 5 minutes apart, a speaker's old generation filled from
+   * about 14 to 21 MiB, and V8 kept the pages the fill took committed after
+   * each collection (docs/speaker.md, "Where the committed heap goes"). A
    * collection asked for after a few MiB of garbage keeps the fill, and so
    * what is committed, lower. Undefined: never for that reason.
    */
   readonly garbageBytes?: number;
+  /** At most one release for garbageBytes in this long (the other reasons keep their own waits). */
   readonly garbageHoldOffMs?: number;
   /**
    * Release at the first reading. A process just started holds its
