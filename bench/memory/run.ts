@@ -56,7 +56,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { packageRoot } from '../../src/util/package-root.js';
 import { cpuSeconds, nodeFlagsArg, peakRssMiB, rssMiB } from '../proc.js';
-import { heapFloor, heapOf, median, parseFullGc, scrape, slope, snapshotLiveMiB, type HeapReading } from './sample.js';
+import { heapFloor, heapOf, median, parseFullGc, scrape, slope, snapshotLiveMiB, type FullGc, type HeapReading } from './sample.js';
 import { CONTROLLER_NODE_FLAGS, IMAGE_ENTRY, makeScratchDir, removeScratchDir, SPEAKER_NODE_FLAGS, startNode, startSystem, stopProc, until, type Proc, type System } from './system.js';
 
 function arg(name: string, fallback: string): string {
@@ -277,14 +277,10 @@ async function liveHeap(p: Proc, dir: string, keepAs?: string): Promise<number |
   return undefined;
 }
 
-interface GcPoint {
+interface GcPoint extends FullGc {
   /** Date.now() of the line; made relative to the start of the soak at the end. */
   at: number;
   process: string;
-  afterMiB: number;
-  committedMiB: number;
-  reducing: boolean;
-  pauseMs: number;
 }
 
 async function soak(services: number, minutes: number, warmupMin: number, churnS: number, restartMin: number): Promise<void> {
@@ -296,7 +292,7 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
   const onTraceGc = (p: string, line: string): void => {
     const gc = parseFullGc(line);
     const name = measuredName(p);
-    if (gc && name) fullGcs.push({ at: Date.now(), process: name, afterMiB: gc.afterMiB, committedMiB: gc.committedMiB, reducing: gc.reducing, pauseMs: gc.pauseMs });
+    if (gc && name) fullGcs.push({ ...gc, at: Date.now(), process: name });
   };
   const snapshotDir = makeScratchDir('shoal-soak-heap-');
   /** Live heap (heap snapshot) per measured process: [at the end of the warm-up, at the end]. */
@@ -407,7 +403,7 @@ async function soak(services: number, minutes: number, warmupMin: number, churnS
     }));
     const first = series[0];
     const last = series.at(-1);
-    const gcs = fullGcs.filter((g) => g.process === name).map((g) => ({ tMin: (g.at - t0) / 60_000, afterMiB: g.afterMiB, committedMiB: g.committedMiB, reducing: g.reducing, pauseMs: g.pauseMs })).filter((g) => g.tMin >= warmupMin);
+    const gcs = fullGcs.filter((g) => g.process === name).map(({ at, process: _process, ...gc }) => ({ ...gc, tMin: (at - t0) / 60_000 })).filter((g) => g.tMin >= warmupMin);
     const gcTrend = slope(gcs.map((g) => ({ x: g.tMin / 60, y: g.afterMiB })));
     const [liveStart, liveEnd] = live.get(name)!;
     const liveHours = liveAt[0] !== undefined && liveAt[1] !== undefined ? (liveAt[1] - liveAt[0]) / 60 : NaN;
