@@ -66,16 +66,18 @@ export interface HeapExcessOptions {
    */
   readonly slackBytes?: number;
   /**
-   * Release also when the heap used has grown this much over the live
-   * estimate, at most once per garbageHoldOffMs. Under a slow churn, between
-   * two releases 5 minutes apart, a speaker's old generation filled from
-   * about 14 to 21 MiB, and V8 kept the pages the fill took committed after
-   * each collection (docs/speaker.md, "Where the committed heap goes"). A
-   * collection asked for after a few MiB of garbage keeps the fill, and so
-   * what is committed, lower. Undefined: never for that reason.
+   * The growth rule's second, lower threshold: a growth of the heap used
+   * over the live estimate by this much (short of minExcessBytes) asks for
+   * a collection too, but only garbageHoldOffMs after the last release.
+   * Under a slow churn, between two releases 5 minutes apart, a speaker's
+   * old generation filled from about 14 to 21 MiB, and V8 kept the pages
+   * the fill took committed after each collection (docs/speaker.md, "Where
+   * the committed heap goes"). A collection asked for after a few MiB of
+   * garbage keeps the fill, and so what is committed, lower. Undefined:
+   * never for that reason.
    */
   readonly garbageBytes?: number;
-  /** At most one release for garbageBytes in this long (the other reasons keep their own waits). */
+  /** How long after the last release a growth past garbageBytes, but not minExcessBytes, waits (the other reasons keep their own waits); undefined: holdOffMs. */
   readonly garbageHoldOffMs?: number;
   /**
    * Release at the first reading. A process just started holds its
@@ -115,7 +117,8 @@ export const DEFAULT_HEAP_CHECK_INTERVAL_MS = 5000;
  * is nearest after one: an upper bound of what is live).
  *
  * Released when the committed heap is far above that estimate, and also
- * when the heap used has grown by minExcessBytes over it. Until a full
+ * when the heap used has grown by minExcessBytes over it (by garbageBytes,
+ * once garbageHoldOffMs has passed since the last release). Until a full
  * collection runs, garbage counts as used: when 1,000 Services arrived at
  * a speaker, V8 could run its own tens of seconds later, the heap twice
  * what was live meanwhile, and no reading between two collections said
@@ -155,12 +158,12 @@ export class HeapExcess {
     const live = Math.min(...this.used);
     const quiet = this.opts.maxQuietMs !== undefined && this.lastFullAt !== undefined && nowMs - this.lastFullAt >= this.opts.maxQuietMs;
     const committedFarAbove = r.totalBytes > this.opts.ratio * live && r.totalBytes - live > this.opts.minExcessBytes;
-    const grown = r.usedBytes - live > this.opts.minExcessBytes;
+    const growthWait = this.growthHoldOffMs(r.usedBytes - live);
+    const grown = growthWait !== undefined && nowMs - this.lastRelease >= growthWait;
     const atStart = this.opts.releaseAtStart === true && first;
     const slack = this.opts.slackBytes !== undefined && this.opts.maxQuietMs !== undefined
       && nowMs - this.lastRelease >= this.opts.maxQuietMs && r.totalBytes - live > this.opts.slackBytes;
-    const garbage = this.opts.garbageBytes !== undefined && nowMs - this.lastRelease >= (this.opts.garbageHoldOffMs ?? 0) && r.usedBytes - live > this.opts.garbageBytes;
-    if (quiet || committedFarAbove || grown || atStart || slack || garbage) {
+    if (quiet || committedFarAbove || grown || atStart || slack) {
       this.lastRelease = nowMs;
       // Measured afresh from here: a heap that grew for good (more
       // Services) is not asked again on the strength of the old low.
@@ -170,6 +173,17 @@ export class HeapExcess {
       return true;
     }
     return false;
+  }
+
+  /**
+   * How long after the last release a growth of the heap used over the live
+   * estimate asks for a collection: a large one at once (holdOffMs), a few
+   * MiB of garbage only now and then; below both thresholds, undefined.
+   */
+  private growthHoldOffMs(grownBytes: number): number | undefined {
+    if (grownBytes > this.opts.minExcessBytes) return this.opts.holdOffMs;
+    if (this.opts.garbageBytes !== undefined && grownBytes > this.opts.garbageBytes) return this.opts.garbageHoldOffMs ?? this.opts.holdOffMs;
+    return undefined;
   }
 }
 
