@@ -144,6 +144,11 @@ t.test('layer 2 in Kubernetes mode: allocate, elect, answer ARP, fail over, rele
       const r = await c.lab.exec('c', 'curl', ['-s', '--max-time', '10', `http://${n.v4}:7473/status`], { allowFail: true });
       const doc = JSON.parse(r.stdout || '{}') as Record<string, unknown>;
       t.comment(`${n.name}: fencing ${JSON.stringify(doc['fencing'])} layer2 hold ${JSON.stringify((doc['layer2'] as { hold?: unknown } | undefined)?.hold)} announcements ${JSON.stringify(doc['announcements'])}`);
+      // What the status writer sent and how it went, and what the speaker warned of: a missing ServiceL2Status is told apart from a slow one.
+      const metrics = await c.lab.exec('c', 'curl', ['-s', '--max-time', '10', `http://${n.v4}:7473/metrics`], { allowFail: true });
+      for (const line of metrics.stdout.split('\n').filter((l) => l.startsWith('shoal_status_object_requests_total'))) t.comment(`${n.name}: ${line}`);
+      const warned = (c.speakers.get(n.name)?.output() ?? '').split('\n').filter((l) => /"level":"(warn|error)"/.test(l));
+      for (const line of warned.slice(-20)) t.comment(`${n.name}: ${line}`);
     }
   });
   // The warm-up (delayed failback, 10 s by default) comes on top of the join.
