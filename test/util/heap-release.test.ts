@@ -10,6 +10,8 @@ import { HeapExcess, readHeap, startHeapRelease, type HeapReading } from '../../
 
 const MiB = 1048576;
 const heap = (usedMiB: number, totalMiB: number): HeapReading => ({ usedBytes: usedMiB * MiB, totalBytes: totalMiB * MiB });
+/** A reading with the full collections counted so far and, when given, the heap used just after the last one. */
+const counted = (usedMiB: number, totalMiB: number, full: number, afterMiB?: number): HeapReading => ({ ...heap(usedMiB, totalMiB), fullCollections: full, ...(afterMiB !== undefined && { usedAfterFullBytes: afterMiB * MiB }) });
 const opts = { windowReadings: 3, ratio: 2, minExcessBytes: 16 * MiB, holdOffMs: 10_000 };
 
 t.test('a heap committed far above what is live is released; a heap in proportion is not', async (t) => {
@@ -28,15 +30,14 @@ t.test('the live heap is the lowest reading of the window: garbage not collected
 });
 
 t.test('the heap used just after a full collection is the live estimate; 16 MiB of growth over it asks for one', async (t) => {
-  const after = (usedMiB: number, totalMiB: number, full: number, afterMiB: number): HeapReading => ({ ...heap(usedMiB, totalMiB), fullCollections: full, usedAfterFullBytes: afterMiB * MiB });
   const burst = new HeapExcess({ ...opts, windowReadings: 60 });
-  t.equal(burst.offer(0, after(40, 42, 1, 12)), true, '1,000 Services arrived between two readings: 42 MiB committed, 12 live after the last collection');
+  t.equal(burst.offer(0, counted(40, 42, 1, 12)), true, '1,000 Services arrived between two readings: 42 MiB committed, 12 live after the last collection');
   const big = new HeapExcess({ ...opts, windowReadings: 60 });
-  t.equal(big.offer(0, after(32, 36, 4, 30)), false, '30 MiB live after the collection, 32 used');
-  t.equal(big.offer(5000, after(46, 50, 4, 30)), false, '16 MiB of growth: not more than minExcessBytes');
-  t.equal(big.offer(10_000, after(48, 52, 4, 30)), true, '18 MiB of growth, though in proportion: a collection says whether it is garbage');
-  t.equal(big.offer(15_000, after(47, 52, 5, 47)), false, 'it was live: 47 MiB after the collection');
-  t.equal(big.offer(30_000, after(50, 54, 5, 47)), false, 'and that is the new estimate');
+  t.equal(big.offer(0, counted(32, 36, 4, 30)), false, '30 MiB live after the collection, 32 used');
+  t.equal(big.offer(5000, counted(46, 50, 4, 30)), false, '16 MiB of growth: not more than minExcessBytes');
+  t.equal(big.offer(10_000, counted(48, 52, 4, 30)), true, '18 MiB of growth, though in proportion: a collection says whether it is garbage');
+  t.equal(big.offer(15_000, counted(47, 52, 5, 47)), false, 'it was live: 47 MiB after the collection');
+  t.equal(big.offer(30_000, counted(50, 54, 5, 47)), false, 'and that is the new estimate');
 });
 
 t.test('releaseAtStart: the first reading asks for a collection, whatever it reads', async (t) => {
@@ -47,7 +48,6 @@ t.test('releaseAtStart: the first reading asks for a collection, whatever it rea
 });
 
 t.test('slackBytes: a few MiB committed over the live heap are given back, once per maxQuietMs', async (t) => {
-  const counted = (usedMiB: number, totalMiB: number, full: number): HeapReading => ({ ...heap(usedMiB, totalMiB), fullCollections: full });
   const e = new HeapExcess({ ...opts, windowReadings: 60, maxQuietMs: 300_000, slackBytes: 4 * MiB });
   t.equal(e.offer(0, counted(14, 24, 1)), true, 'nothing released yet and 10 MiB of slack');
   t.equal(e.offer(5000, counted(14, 16, 2)), false, 'given back');
@@ -57,7 +57,6 @@ t.test('slackBytes: a few MiB committed over the live heap are given back, once 
 });
 
 t.test('garbageBytes: a few MiB of garbage over the live heap ask for a collection, at most once per garbageHoldOffMs', async (t) => {
-  const counted = (usedMiB: number, totalMiB: number, full: number, afterMiB?: number): HeapReading => ({ ...heap(usedMiB, totalMiB), fullCollections: full, ...(afterMiB !== undefined && { usedAfterFullBytes: afterMiB * MiB }) });
   const garbage = { ...opts, windowReadings: 60, garbageBytes: 4 * MiB, garbageHoldOffMs: 60_000 };
   const e = new HeapExcess(garbage);
   t.equal(e.offer(0, counted(14, 16, 1, 14)), false, '14 MiB live after the last collection');
@@ -96,7 +95,6 @@ t.test('at most one release per hold-off, then again while the excess stays', as
 
 t.test('no full collection for maxQuietMs: released, in proportion or not; a collection of its own restarts the wait', async (t) => {
   const quiet = { ...opts, maxQuietMs: 300_000 };
-  const counted = (usedMiB: number, totalMiB: number, full: number): HeapReading => ({ ...heap(usedMiB, totalMiB), fullCollections: full });
   const e = new HeapExcess(quiet);
   t.equal(e.offer(0, counted(15, 17, 3)), false, 'the first reading starts the quiet time');
   t.equal(e.offer(299_999, counted(20, 22, 3)), false, 'garbage piling up, not yet quiet for long enough');
