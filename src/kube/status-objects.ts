@@ -371,7 +371,9 @@ export class StatusObjectWriter {
         if (!isNotFound(err)) throw err;
       });
       e.live = undefined;
-      return true;
+      // Wanted again while the delete was in flight: set() judged that wish
+      // against the object being deleted, so it is not settled yet.
+      return this.settled(e);
     }
     const at = (name?: string, subresource?: string): string =>
       resourcePath(d.type, { namespace: d.namespace, ...(name !== undefined && { name }), ...(subresource !== undefined && { subresource }) });

@@ -272,3 +272,22 @@ t.test('an object no longer wanted while its create is in flight is deleted once
   t.same(list(s.d), [], 'nothing created');
   t.same(s.writer.keys(), [], 'nothing left tracked after the backoff');
 });
+
+t.test('an object wanted again while its delete is in flight is created again once the delete lands, not lost', async (t) => {
+  // An address released and taken back within moments (two members finishing
+  // their warm-up at once): the delete of the ServiceL2Status is in flight when
+  // the same object is wanted again. Judged against the object being deleted,
+  // the new wish looked settled, and the speaker announced with no status.
+  const s = await setup(t);
+  const [[key, desired]] = [...desiredStatuses('node-a', NS, undefined, { l2: services(1), bgp: new Map() })] as [[string, Parameters<StatusObjectWriter['set']>[1]]];
+  s.writer.set(key, desired);
+  await drive(s);
+  t.equal(list(s.d).length, 1, 'created');
+  s.writer.set(key, undefined);
+  await turn(); // the pump runs and sends the delete
+  t.ok(s.writer.stats.writing, 'the delete is in flight');
+  s.writer.set(key, desired);
+  await drive(s);
+  t.equal(list(s.d).length, 1, 'the ServiceL2Status is there again');
+  t.match(list(s.d)[0], { status: { node: 'node-a', serviceName: 'svc-0' } });
+});
